@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, then builds. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the Btrfs and XFS tools, PostgreSQL 15 (+ pgbench, amcheck), tmux for the
+# pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs), e2fsprogs (chattr, mkfs.ext4).
+need=()
+for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
+            mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
+[[ -e /usr/lib/postgresql/15/lib/amcheck.so ]] || need+=(postgresql-contrib)
+if ((${#need[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing packages: ${need[*]} (run as root to install them)" >&2
+  else
+    echo "setup: installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
+# Node dependencies: only when the lock file changed since the last install.
+if ! cmp -s package-lock.json node_modules/.package-lock.json.installed 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.package-lock.json.installed
+fi
+
+npm run --silent build

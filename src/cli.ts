@@ -1,0 +1,188 @@
+// Command-line parsing (commander) and the one place that maps errors to exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
+import { createRunner } from './core/runner.js';
+import { VERSION } from './version.js';
+import type { CommandContext, CommandOutput, Globals } from './commands/context.js';
+
+type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
+type Lazy = () => Promise<Handler>;
+
+interface CommandDef {
+  name: string;
+  summary: string;
+  args?: string;
+  options: (cmd: Command) => Command;
+  handler: Lazy;
+}
+
+const intArg = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a whole number of seconds, got "${v}"`);
+  return n;
+};
+
+// Handlers load lazily so `--help` and light commands stay fast.
+const commands: CommandDef[] = [
+  {
+    name: 'init',
+    summary: 'provision the Btrfs crypt (interactive, or from an answers file)',
+    options: (c) =>
+      c
+        .option('--answers <file>', 'unattended: read the answers from this YAML file')
+        .option('--yes', 'consent to the plan without asking (destructive steps still need wipe: true)')
+        .option('--dry-run', 'print the exact plan (every command and file) and change nothing')
+        .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay'),
+    handler: async () => (await import('./commands/init.js')).runInit,
+  },
+  {
+    name: 'snapshot',
+    summary: 'take an application-consistent snapshot of active/ (the Ritual)',
+    options: (c) =>
+      c
+        .option('--label <text>', 'a label, also slugged into the snapshot name')
+        .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'cold', 'none'])),
+    handler: async () => (await import('./commands/snapshot.js')).runSnapshot,
+  },
+  {
+    name: 'list',
+    summary: 'list snapshots, newest first',
+    options: (c) => c,
+    handler: async () => (await import('./commands/list.js')).runList,
+  },
+  {
+    name: 'rollback',
+    summary: 'atomically replace active/ with a snapshot (undoable)',
+    args: '<name>',
+    options: (c) =>
+      c
+        .option('--yes', 'do not ask for confirmation')
+        .option('--dry-run', 'print the steps and change nothing')
+        .option('--force', 'roll back even across a PostgreSQL major version or system identifier change'),
+    handler: async () => (await import('./commands/rollback.js')).runRollback,
+  },
+  {
+    name: 'delete',
+    summary: 'delete snapshots',
+    args: '<name...>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/delete.js')).runDelete,
+  },
+  {
+    name: 'prune',
+    summary: 'delete snapshots outside a retention policy (count and age)',
+    options: (c) =>
+      c
+        .option('--keep <n>', 'keep at least the newest N snapshots')
+        .option('--max-age <age>', 'delete snapshots older than this (e.g. 30d, 12h), beyond --keep')
+        .option('--dry-run', 'print what would be deleted'),
+    handler: async () => (await import('./commands/prune.js')).runPrune,
+  },
+  {
+    name: 'verify',
+    summary: 'restore-test a snapshot in a throwaway clone',
+    args: '<name>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/verify.js')).runVerify,
+  },
+  {
+    name: 'doctor',
+    summary: 'check the crypt; exit 0 healthy, 1 problems found',
+    options: (c) => c,
+    handler: async () => (await import('./commands/doctor.js')).runDoctor,
+  },
+  {
+    name: 'repair',
+    summary: 'fix what doctor found and finish or undo interrupted operations',
+    options: (c) => c.option('--dry-run', 'print the plan and change nothing').option('--yes', 'do not ask before destructive steps'),
+    handler: async () => (await import('./commands/repair.js')).runRepair,
+  },
+];
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdinIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdinIsTTY: Boolean(process.stdin.isTTY),
+  env: process.env,
+});
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let json = argv.includes('--json');
+  let result: { out: CommandOutput } | undefined;
+  const program = new Command('lychd-crypt')
+    .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
+    .version(VERSION, '--version')
+    .addOption(new Option('--json', 'machine output: one JSON document on stdout'))
+    .addOption(new Option('--crypt <path>', 'the crypt directory').env('LYCHD_CRYPT'))
+    .option('--user <name>', 'the target user (default: SUDO_USER, else the caller)')
+    .option('--wait <seconds>', 'wait this long for the crypt lock before exiting 4', intArg, 0)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  for (const def of commands) {
+    const cmd = def.options(program.command(def.name).description(def.summary));
+    if (def.args) cmd.argument(def.args);
+    cmd.exitOverride().action(async (...actionArgs: unknown[]) => {
+      const command = actionArgs.at(-1) as Command;
+      const opts = command.opts<Record<string, unknown>>();
+      const g = program.opts<{ json?: boolean; crypt?: string; user?: string; wait: number }>();
+      json = Boolean(g.json);
+      const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait };
+      const ctx: CommandContext = {
+        globals,
+        runner: createRunner(),
+        env: io.env,
+        interactive: io.stdinIsTTY && Boolean(io.stdout.isTTY) && !json,
+        log: {
+          info: (m) => io.stderr.write(`${m}\n`),
+          warn: (m) => io.stderr.write(`warning: ${m}\n`),
+        },
+      };
+      const handler = await def.handler();
+      const positional = command.args.map(String);
+      result = { out: await handler(positional, opts, ctx) };
+    });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; everything else is a usage error.
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    return reportError(err, json, io);
+  }
+  if (!result) return ExitCode.ok;
+  const { out } = result;
+  if (json) io.stdout.write(`${JSON.stringify(out.json, null, 2)}\n`);
+  else if (out.human) io.stdout.write(out.human.endsWith('\n') ? out.human : `${out.human}\n`);
+  return out.exitCode ?? ExitCode.ok;
+}
+
+function reportError(err: unknown, json: boolean, io: Io): number {
+  const code = exitCodeFor(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = err instanceof CryptError ? err.hint : undefined;
+  io.stderr.write(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`);
+  if (!(err instanceof CryptError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  if (json) {
+    const e = err as CryptError & { issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
+    io.stdout.write(
+      `${JSON.stringify({ ok: false, error: { kind: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
+    );
+  }
+  return code;
+}

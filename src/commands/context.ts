@@ -1,0 +1,34 @@
+// What every command receives: parsed global options, the command runner and a logger.
+import type { Runner } from '../core/runner.js';
+
+export interface Globals {
+  json: boolean;
+  /** --crypt or LYCHD_CRYPT; undefined: the target user's default. */
+  crypt?: string;
+  /** --user; undefined: SUDO_USER, else the caller. */
+  user?: string;
+  /** --wait SECONDS for the crypt lock. */
+  wait: number;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface CommandContext {
+  globals: Globals;
+  runner: Runner;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  /** stdin and stdout are terminals and --json is off: prompts are allowed. */
+  interactive: boolean;
+}
+
+/** A command's result: one JSON document for --json, text for people. */
+export interface CommandOutput {
+  json: unknown;
+  human: string;
+  /** Exit code when the command succeeded but reports a finding (doctor: 1 = problems). */
+  exitCode?: number;
+}

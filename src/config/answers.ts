@@ -1,0 +1,75 @@
+// The answers file (version 1): the schema every key is checked against, before any side effect.
+import { z } from 'zod';
+import { parseSize } from './size.js';
+
+const absPath = z
+  .string({ error: 'expected an absolute path' })
+  .refine((p) => p.startsWith('/'), { error: 'expected an absolute path (starting with /)' });
+const nonEmpty = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const userRef = z.union([nonEmpty, z.number().int().nonnegative()], {
+  error: 'expected a user name or a numeric uid',
+});
+const size = z.union([z.string(), z.number()]).refine((s) => parseSize(s) !== undefined, {
+  error: 'expected a size like 20G',
+});
+const argv = z.array(nonEmpty, { error: 'expected a command as a list of words, e.g. [systemctl, stop, x]' }).min(1, {
+  error: 'expected at least the program name',
+});
+
+const service = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('pg_ctl') }),
+    z.strictObject({ kind: z.literal('systemd'), unit: nonEmpty, user: z.boolean().default(false) }),
+    z.strictObject({ kind: z.literal('command'), stop: argv, start: argv }),
+    z.strictObject({ kind: z.literal('none') }),
+  ],
+  { error: 'expected kind: pg_ctl, systemd, command or none' },
+);
+
+export const answersSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected version: 1' }),
+  crypt: z.strictObject({ path: absPath.optional(), user: userRef.optional() }).optional(),
+  method: z.enum(['auto', 'native', 'partition', 'loopback']).default('auto'),
+  loopback: z.strictObject({ image: absPath.optional(), size: size.optional() }).optional(),
+  partition: z.strictObject({ device: absPath, wipe: z.boolean().default(false) }).optional(),
+  filesystem: z
+    .strictObject({
+      label: z.string().max(255).optional(),
+      mountOptions: z.array(nonEmpty).optional(),
+    })
+    .optional(),
+  persist: z
+    .strictObject({
+      via: z.enum(['systemd', 'fstab', 'none']).optional(),
+      fstab: absPath.optional(),
+      unitDir: absPath.optional(),
+    })
+    .optional(),
+  install: z.strictObject({ binDir: absPath.optional() }).optional(),
+  postgres: z
+    .strictObject({
+      /** Extension: `enabled: false` when the crypt holds no database (snapshots use mode none). */
+      enabled: z.boolean().default(true),
+      dir: nonEmpty
+        .refine((d) => !d.startsWith('/') && !d.split('/').includes('..'), {
+          error: 'expected a relative path inside active/',
+        })
+        .optional(),
+      osUser: userRef.optional(),
+      connection: z
+        .strictObject({
+          host: nonEmpty.optional(),
+          port: z.number().int().min(1).max(65535).optional(),
+          user: nonEmpty.optional(),
+          database: nonEmpty.optional(),
+        })
+        .optional(),
+      bin: absPath.optional(),
+      service: service.optional(),
+    })
+    .optional(),
+});
+
+export type Answers = z.output<typeof answersSchema>;
+export type AnswersInput = z.input<typeof answersSchema>;

@@ -1,0 +1,44 @@
+// The resolved configuration of one crypt: answers with every default filled in and every id
+// resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export type Method = 'native' | 'partition' | 'loopback';
+export type PersistVia = 'systemd' | 'fstab' | 'none';
+
+export type ServiceConfig =
+  | { kind: 'pg_ctl' }
+  | { kind: 'systemd'; unit: string; user: boolean }
+  | { kind: 'command'; stop: string[]; start: string[] }
+  | { kind: 'none' };
+
+export interface PostgresConfig {
+  /** PGDATA relative to active/. */
+  dir: string;
+  osUser: string;
+  uid: number;
+  gid: number;
+  connection: { host: string; port: number; user: string; database: string };
+  /** Directory holding pg_ctl & co.; null: PATH, then the newest /usr/lib/postgresql/<v>/bin. */
+  bin: string | null;
+  service: ServiceConfig;
+}
+
+export interface Config {
+  version: 1;
+  crypt: { path: string; user: string; uid: number; gid: number; home: string };
+  method: Method;
+  loopback: { image: string; sizeBytes: number } | null;
+  partition: { device: string; wipe: boolean } | null;
+  filesystem: { label: string; mountOptions: string[] };
+  persist: { via: PersistVia; fstab: string; unitDir: string };
+  install: { binDir: string };
+  /** null: no database configured (snapshots use mode `none`). */
+  postgres: PostgresConfig | null;
+}
+
+export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];
+export const DEFAULT_IMAGE_DIR = '/var/lib/lychd';

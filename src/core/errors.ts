@@ -1,0 +1,95 @@
+// Typed errors: each class carries the SPEC's exit code; the CLI entry maps them in one place.
+
+export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, busy: 4 } as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorDetails {
+  cause?: unknown;
+  /** What the user can do about it, printed under the message. */
+  hint?: string;
+}
+
+/** Base class: the operation failed (exit 1). Messages say what failed and whether anything was lost. */
+export class CryptError extends Error {
+  readonly hint?: string;
+  get exitCode(): ExitCodeValue {
+    return ExitCode.failed;
+  }
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.hint = details.hint;
+  }
+}
+
+/** Bad command line or answers file; nothing was changed (exit 2). */
+export class UsageError extends CryptError {
+  override get exitCode(): ExitCodeValue {
+    return ExitCode.usage;
+  }
+}
+
+/** One problem found in an answers file, located for the user. */
+export interface AnswersIssue {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+export class AnswersError extends UsageError {
+  constructor(readonly issues: AnswersIssue[]) {
+    super(
+      issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
+      { hint: 'Fix the answers file and run again; nothing was changed.' },
+    );
+  }
+}
+
+/** Refused for safety; rerun with explicit consent (exit 3). */
+export class RefusedError extends CryptError {
+  override get exitCode(): ExitCodeValue {
+    return ExitCode.refused;
+  }
+}
+
+/** Another operation holds the crypt's lock (exit 4). */
+export class BusyError extends CryptError {
+  override get exitCode(): ExitCodeValue {
+    return ExitCode.busy;
+  }
+}
+
+/** An external command failed: keeps argv, exit status and stderr for the message and for --json. */
+export class CommandError extends CryptError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly status: number | undefined,
+    readonly stderr: string,
+    details: ErrorDetails = {},
+  ) {
+    super(
+      `command failed (${status === undefined ? 'killed' : `exit ${status}`}): ${argv.join(' ')}${stderr.trim() ? `\n${stderr.trim()}` : ''}`,
+      details,
+    );
+  }
+}
+
+/** A plan step failed; wraps the cause with the step so the user knows how far apply got. */
+export class StepError extends CryptError {
+  constructor(
+    readonly step: string,
+    cause: unknown,
+    hint?: string,
+  ) {
+    super(`step "${step}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint });
+  }
+  override get exitCode(): ExitCodeValue {
+    return this.cause instanceof CryptError ? this.cause.exitCode : ExitCode.failed;
+  }
+}
+
+export function exitCodeFor(err: unknown): ExitCodeValue {
+  return err instanceof CryptError ? err.exitCode : ExitCode.failed;
+}

@@ -1,0 +1,31 @@
+// The crypt lock: an flock(2) on a file in the state directory. The kernel drops it when the
+// holder dies, so a kill -9 never leaves a stale lock behind.
+import { open, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BusyError } from '../core/errors.js';
+import { tryFlock } from '../sys/libc.js';
+
+export interface LockOptions {
+  /** Seconds to wait for another holder; 0 fails at once with exit 4. */
+  waitSeconds: number;
+}
+
+export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  const fh = await open(lockFile, 'a', 0o600);
+  try {
+    const deadline = Date.now() + opts.waitSeconds * 1000;
+    while (!(await tryFlock(fh.fd))) {
+      if (Date.now() >= deadline) {
+        throw new BusyError(`another lychd-crypt operation holds the lock ${lockFile}`, {
+          hint: 'Wait for it to finish, or pass --wait SECONDS.',
+        });
+      }
+      await sleep(100);
+    }
+    return await fn();
+  } finally {
+    await fh.close(); // closing the last fd releases the flock
+  }
+}

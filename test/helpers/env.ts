@@ -1,0 +1,57 @@
+// Decides whether real tests can run here: on a laptop they skip with the reason; in CI they fail.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const PG_BIN: Record<14 | 15 | 18, string> = {
+  15: '/usr/lib/postgresql/15/bin',
+  14: path.join(REPO, 'node_modules/pg14/native/bin'),
+  18: path.join(REPO, 'node_modules/pg18/native/bin'),
+};
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function missing(need: Need): string | undefined {
+  switch (need) {
+    case 'root':
+      return process.getuid?.() === 0 ? undefined : 'needs root';
+    case 'btrfs':
+      return has('mkfs.btrfs') && has('btrfs') ? undefined : 'needs btrfs-progs';
+    case 'xfs':
+      return has('mkfs.xfs') ? undefined : 'needs xfsprogs';
+    case 'loop':
+      return existsSync('/dev/loop-control') ? undefined : 'needs loop devices';
+    case 'tmux':
+      return has('tmux') ? undefined : 'needs tmux';
+    case 'pgbench':
+      return existsSync(path.join(PG_BIN[15], 'pgbench')) ? undefined : 'needs pgbench (postgresql-contrib 15)';
+    case 'pg15':
+    case 'pg14':
+    case 'pg18': {
+      const v = Number(need.slice(2)) as 14 | 15 | 18;
+      return existsSync(path.join(PG_BIN[v], 'postgres')) ? undefined : `needs PostgreSQL ${v} at ${PG_BIN[v]}`;
+    }
+  }
+}
+
+/**
+ * Returns a reason to skip, or undefined when everything is there. With CI=true a missing
+ * prerequisite throws instead: in CI nothing is skipped.
+ */
+export function skipReason(...needs: Need[]): string | undefined {
+  const reasons = needs.map(missing).filter((r): r is string => r !== undefined);
+  if (reasons.length === 0) return undefined;
+  const reason = reasons.join(', ');
+  if (process.env.CI === 'true') throw new Error(`CI: prerequisite missing: ${reason} (scripts/setup.sh installs it)`);
+  return reason;
+}

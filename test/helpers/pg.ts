@@ -1,0 +1,110 @@
+// Real PostgreSQL servers for tests: initdb + start as the postgres OS user, listening only on a
+// Unix socket in the test's scratch directory (no TCP, so parallel tests never clash on a port).
+import { mkdir, chown, appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { execFileSync } from 'node:child_process';
+import { PG_BIN } from './env.js';
+import { ids } from './host.js';
+import type { Scratch } from './scratch.js';
+
+export type PgVersion = 14 | 15 | 18;
+
+export interface TestServer {
+  version: PgVersion;
+  bin: string;
+  pgdata: string;
+  socketDir: string;
+  port: number;
+  connect(database?: string): Promise<pg.Client>;
+  query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  start(): void;
+  stop(mode?: 'fast' | 'immediate'): void;
+  isRunning(): boolean;
+}
+
+function asPostgres(argv: string[], env: Record<string, string> = {}): string {
+  const { uid, gid } = ids('postgres');
+  return execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', ...argv], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, LC_ALL: 'C' },
+    cwd: '/',
+  });
+}
+
+/** initdb into `pgdata` (must be empty or absent) and start the server. */
+export async function startTestServer(
+  scratch: Scratch,
+  opts: { version?: PgVersion; pgdata: string; socketDir?: string; port?: number; conf?: string[] },
+): Promise<TestServer> {
+  const version = opts.version ?? 15;
+  const bin = PG_BIN[version];
+  const socketDir = opts.socketDir ?? scratch.path('sock');
+  const port = opts.port ?? 5432;
+  const pgUser = ids('postgres');
+  await mkdir(socketDir, { recursive: true });
+  await chown(socketDir, pgUser.uid, pgUser.gid);
+  await mkdir(opts.pgdata, { recursive: true });
+  await chown(opts.pgdata, pgUser.uid, pgUser.gid);
+  asPostgres([path.join(bin, 'initdb'), '-D', opts.pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const conf = [
+    "listen_addresses = ''",
+    `unix_socket_directories = '${socketDir}'`,
+    `port = ${port}`,
+    'fsync = on',
+    'shared_buffers = 32MB',
+    'max_wal_size = 256MB',
+    ...(opts.conf ?? []),
+  ];
+  await appendFile(path.join(opts.pgdata, 'postgresql.conf'), `\n${conf.join('\n')}\n`);
+  const logFile = path.join(path.dirname(socketDir), `pg${version}-${port}.log`);
+  await appendFile(logFile, '');
+  await chown(logFile, pgUser.uid, pgUser.gid);
+
+  const server: TestServer = {
+    version,
+    bin,
+    pgdata: opts.pgdata,
+    socketDir,
+    port,
+    async connect(database = 'postgres') {
+      const c = new pg.Client({ host: socketDir, port, user: 'postgres', database });
+      await c.connect();
+      return c;
+    },
+    async query(sql, params) {
+      const c = await server.connect();
+      try {
+        return (await c.query(sql, params)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    start() {
+      asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, '-l', logFile, '-w', '-t', '60', 'start']);
+    },
+    stop(mode = 'fast') {
+      asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, '-m', mode, '-w', '-t', '60', 'stop']);
+    },
+    isRunning() {
+      try {
+        asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, 'status']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+  server.start();
+  scratch.defer(() => {
+    if (server.isRunning()) {
+      try {
+        server.stop('immediate');
+      } catch {
+        /* the sweep kills it */
+      }
+    }
+  });
+  return server;
+}
