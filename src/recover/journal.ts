@@ -1,0 +1,54 @@
+// The journal: one pending operation, written (fsynced) before it changes anything and cleared when it
+// is done, so that after a crash `recoverInterrupted` knows what to finish or undo.
+import { unlink } from 'node:fs/promises';
+import { fsyncDir, readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
+import type { CryptPaths } from '../crypt/paths.js';
+import path from 'node:path';
+
+/** Each operation's entry carries what recovery needs; `phase` is the last step known to be complete. */
+export type JournalEntry =
+  | {
+      op: 'rollback';
+      id: string;
+      startedAt: string;
+      target: string;
+      /** Basename of the staging subvolume beside active/ (`.staging-<id>`). */
+      staging: string;
+      /** Name the replaced state gets under snapshots/ (`<time>-pre-rollback`). */
+      preRollbackName: string;
+      phase: string;
+      /** Whether the database was running before the rollback stopped it (recovery restarts it). */
+      wasRunning: boolean;
+    }
+  | {
+      op: 'snapshot';
+      id: string;
+      startedAt: string;
+      name: string;
+      phase: string;
+    }
+  | {
+      op: 'nocow-rewrite';
+      id: string;
+      startedAt: string;
+      /** Fresh +C copy being built and the old directory kept until the swap is done. */
+      staging: string;
+      phase: string;
+    };
+
+export function readJournal(paths: CryptPaths): Promise<JournalEntry | undefined> {
+  return readJsonIfExists<JournalEntry>(paths.journal);
+}
+
+export function writeJournal(paths: CryptPaths, entry: JournalEntry): Promise<void> {
+  return writeJsonAtomic(paths.journal, entry, { mode: 0o600 });
+}
+
+export async function clearJournal(paths: CryptPaths): Promise<void> {
+  try {
+    await unlink(paths.journal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await fsyncDir(path.dirname(paths.journal));
+}

@@ -1,0 +1,78 @@
+// Snapshot metadata: `snapshots/<name>.json` beside the read-only subvolume `snapshots/<name>`.
+// It is written last and atomically; a subvolume without it is an incomplete snapshot.
+import path from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
+import type { CryptPaths } from '../crypt/paths.js';
+
+export type SnapshotMode = 'bracket' | 'checkpoint' | 'cold' | 'none';
+
+export interface SnapshotMeta {
+  /** Schema version of this file. */
+  format: 1;
+  name: string;
+  label: string | null;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  mode: SnapshotMode;
+  /** Why it exists: a user's snapshot, or the state a rollback replaced. */
+  origin: { kind: 'snapshot' } | { kind: 'pre-rollback'; rollbackTo: string; rollbackId: string };
+  postgres: {
+    /** server_version_num, e.g. 150014; null when unknown (cold/none). */
+    versionNum: number | null;
+    /** pg_control_system().system_identifier as a decimal string; read from pg_controldata when cold. */
+    systemIdentifier: string | null;
+    startLsn: string | null;
+    stopLsn: string | null;
+    /** The backup_label content pg_backup_stop returned; kept for reference, never written into a restore. */
+    labelfile: string | null;
+  } | null;
+  btrfs: { uuid: string; generation: number } | null;
+  /** Phase name -> milliseconds. */
+  timings: Record<string, number>;
+  toolVersion: string;
+}
+
+export function snapshotPath(paths: CryptPaths, name: string): string {
+  return path.join(paths.snapshots, name);
+}
+
+export function metaPath(paths: CryptPaths, name: string): string {
+  return path.join(paths.snapshots, `${name}.json`);
+}
+
+export function readMeta(paths: CryptPaths, name: string): Promise<SnapshotMeta | undefined> {
+  return readJsonIfExists<SnapshotMeta>(metaPath(paths, name));
+}
+
+export function writeMeta(paths: CryptPaths, meta: SnapshotMeta): Promise<void> {
+  return writeJsonAtomic(metaPath(paths, meta.name), meta, { mode: 0o644 });
+}
+
+export interface SnapshotDirEntries {
+  /** Subvolume directories with metadata, newest name first. */
+  complete: SnapshotMeta[];
+  /** Directories without metadata (interrupted snapshot). */
+  incomplete: string[];
+  /** Metadata without a directory. */
+  orphanMeta: string[];
+}
+
+/** Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. */
+export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEntries> {
+  const entries = await readdir(paths.snapshots, { withFileTypes: true });
+  const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+  const metas = new Set(
+    entries.filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')).map((e) => e.name.slice(0, -5)),
+  );
+  const complete: SnapshotMeta[] = [];
+  for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
+    const meta = await readMeta(paths, name);
+    if (meta) complete.push(meta);
+  }
+  return {
+    complete,
+    incomplete: [...dirs].filter((d) => !metas.has(d)).sort(),
+    orphanMeta: [...metas].filter((m) => !dirs.has(m)).sort(),
+  };
+}
