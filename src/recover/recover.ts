@@ -1,13 +1,32 @@
 // Finishes or undoes an operation interrupted by a crash, as recorded in the journal. Every mutating
-// command runs this first (under the lock), and so does `repair`.
+// command runs this first (under the lock), and so does `repair`. Each operation kind owns its recovery.
 import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
+import { readJournal, type JournalEntry } from './journal.js';
+import { recoverRollback } from '../rollback/recover.js';
+import { recoverSnapshot } from '../ritual/recover.js';
+import { recoverNocowRewrite } from '../repair/nocow-recover.js';
 
 export interface RecoveryReport {
   /** What was found and done, one line each; empty when the journal was clean. */
   actions: string[];
 }
 
-export async function recoverInterrupted(_crypt: OpenCrypt, _ctx: CommandContext): Promise<RecoveryReport> {
-  return { actions: [] }; // filled in by the rollback work (journal replay)
+type Handler<K extends JournalEntry['op']> = (
+  entry: Extract<JournalEntry, { op: K }>,
+  crypt: OpenCrypt,
+  ctx: CommandContext,
+) => Promise<string[]>;
+
+const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
+  rollback: recoverRollback,
+  snapshot: recoverSnapshot,
+  'nocow-rewrite': recoverNocowRewrite,
+};
+
+export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext): Promise<RecoveryReport> {
+  const entry = await readJournal(crypt.paths);
+  if (!entry) return { actions: [] };
+  const handler = handlers[entry.op] as Handler<typeof entry.op>;
+  return { actions: await handler(entry as never, crypt, ctx) };
 }

@@ -1,0 +1,13 @@
+// Recovery of an interrupted `nocow-rewrite` operation (see src/recover/recover.ts). Not implemented yet.
+import type { CommandContext } from '../commands/context.js';
+import type { OpenCrypt } from '../crypt/open.js';
+import { CryptError } from '../core/errors.js';
+import type { JournalEntry } from '../recover/journal.js';
+
+export async function recoverNocowRewrite(
+  entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
+  _crypt: OpenCrypt,
+  _ctx: CommandContext,
+): Promise<string[]> {
+  throw new CryptError(`an interrupted nocow-rewrite (${entry.id}) cannot be recovered by this version yet`);
+}
