@@ -32,7 +32,8 @@ export interface Config {
   crypt: { path: string; user: string; uid: number; gid: number; home: string };
   method: Method;
   loopback: { image: string; sizeBytes: number } | null;
-  partition: { device: string; wipe: boolean } | null;
+  /** uuid: the filesystem UUID init gave it (mkfs.btrfs -U), so it is mounted and persisted by UUID=. */
+  partition: { device: string; wipe: boolean; uuid?: string } | null;
   filesystem: { label: string; mountOptions: string[] };
   persist: { via: PersistVia; fstab: string; unitDir: string };
   install: { binDir: string };
