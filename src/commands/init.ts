@@ -1,7 +1,51 @@
-// `lychd-crypt init` (not implemented yet).
-import { CryptError } from '../core/errors.js';
+// `lychd-crypt init`: unattended from an answers file (the interactive installer hooks in below).
+import { loadAnswersFile } from '../config/load-answers.js';
+import { UsageError } from '../core/errors.js';
+import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit } from '../init/index.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
-export async function runInit(_args: string[], _opts: Record<string, unknown>, _ctx: CommandContext): Promise<CommandOutput> {
-  throw new CryptError('init is not implemented yet');
+export interface InitOptions {
+  answers?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  writeAnswers?: string;
+}
+
+export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  if (ctx.interactive && !opts.answers) {
+    // TODO(ui): the interactive installer (src/ui/) takes over here: it detects, asks, previews the plan,
+    // confirms, applies with a progress reporter and honours --write-answers and --dry-run.
+    throw new UsageError('interactive init is not available yet', { hint: 'Pass --answers FILE --yes (see docs/init.md).' });
+  }
+  if (!opts.answers && !opts.yes && !opts.dryRun) {
+    throw new UsageError('no answers file and no terminal to ask the questions', {
+      hint: 'Run init in a terminal, or pass --answers FILE --yes (or --yes to accept every default).',
+    });
+  }
+  // Validation happens here, before detection or any side effect.
+  const answers = opts.answers ? await loadAnswersFile(opts.answers) : defaultAnswers();
+  const { plan } = await prepareInit(answers, {
+    runner: ctx.runner,
+    env: ctx.env,
+    userFlag: ctx.globals.user,
+    cryptFlag: ctx.globals.crypt,
+  });
+
+  if (opts.dryRun) {
+    return { json: { ok: true, dryRun: true, plan: planToJson(plan) }, human: `${describePlan(plan)}\n(dry run: nothing was changed)` };
+  }
+  if (!opts.yes) {
+    throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
+  }
+  const result = await applyPlan(plan, { runner: ctx.runner }, lineReporter((l) => ctx.log.info(l)));
+  const root = plan.config.crypt.path;
+  const head =
+    result.changed === 0
+      ? `nothing to do: the crypt at ${root} is already set up as asked`
+      : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
+  const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
+  return {
+    json: { ok: true, dryRun: false, crypt: root, changed: result.changed, steps: result.steps, notes: plan.notes, config: plan.config },
+    human: [head, ...plan.notes.map((n) => `note: ${n}`), ...next].join('\n'),
+  };
 }

@@ -1,5 +1,6 @@
 // Plain typed facts about the host, gathered by src/detect/ and consumed by the (pure) planner and the UI.
 // Nothing outside src/detect/ reads the host to make installation decisions.
+import type { Config } from '../config/config.js';
 
 export interface MountFacts {
   /** The mount point that holds the path (findmnt --target). */
@@ -17,7 +18,39 @@ export interface BlockDeviceFacts {
   description: string;
   sizeBytes: number;
   /** What it holds (wipefs -n -J / blkid -p): e.g. [{ type: 'ext4', label: 'precious' }]. */
-  signatures: { type: string; label: string | null }[];
+  signatures: SignatureFacts[];
+}
+
+export interface SignatureFacts {
+  type: string;
+  label: string | null;
+  uuid?: string | null;
+}
+
+/** The device named by partition.device in the answers. */
+export interface DeviceFacts {
+  path: string;
+  exists: boolean;
+  isBlock: boolean;
+  sizeBytes: number;
+  readOnly: boolean;
+  /** Where it is mounted now. */
+  mountPoints: string[];
+  /** Kernel holders (LVM, dm-crypt, md): a device in use. */
+  holders: string[];
+  signatures: SignatureFacts[];
+}
+
+/** The loopback image file named (or defaulted) in the answers. */
+export interface ImageFacts {
+  path: string;
+  exists: boolean;
+  sizeBytes: number;
+  /** Bytes actually allocated: 0 for a sparse file nobody wrote to. */
+  allocatedBytes: number;
+  signatures: SignatureFacts[];
+  /** Loop devices currently attached to it. */
+  loopDevices: string[];
 }
 
 export interface UserFacts {
@@ -37,7 +70,10 @@ export interface HostFacts {
   cryptPath: string;
   /** The nearest existing directory at or above cryptPath. */
   existingAncestor: string;
-  /** Filesystem holding existingAncestor. */
+  /**
+   * The host filesystem of the crypt path: the one holding existingAncestor, or — when cryptPath is
+   * itself a mount point (a re-run) — the one holding its parent directory.
+   */
   hostFs: MountFacts;
   freeBytes: number;
   /** cryptPath is itself a mount point: of what. */
@@ -45,9 +81,29 @@ export interface HostFacts {
   /** cryptPath exists and holds entries (besides lost+found / our mount record). */
   cryptHasData: boolean;
   /** The crypt is already initialised: its stored configuration, if readable. */
-  existingConfig: unknown | null;
+  existingConfig: Config | null;
   /** Partitions that could take Method A (unmounted, no holders, not swap, not read-only). */
   candidateDevices: BlockDeviceFacts[];
   /** Filesystem and free space of the image's directory, when a loopback image is in the answers. */
   imageHost: { path: string; fstype: string; freeBytes: number; exists: boolean } | null;
+  /** The loopback image (answers' or default path). */
+  image: ImageFacts | null;
+  /** The partition.device of the answers. */
+  device: DeviceFacts | null;
+  /** Names in cryptPath (without lost+found and our mount record); [] when it does not exist. */
+  cryptEntries: string[];
+  /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist. */
+  postgresUser: UserFacts | null;
+  /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
+  persisted: {
+    fstabLines: { line: number; what: string; tagged: boolean }[];
+    unitFile: string;
+    unitExists: boolean;
+  };
+  /** The built runtime (dist/lychd-crypt.js) init installs; null when not built. */
+  runtimeSource: string | null;
+  /** Detection time (ISO, UTC): names the backup of migrated data. */
+  now: string;
+  /** A fresh UUID for a new filesystem (mkfs.btrfs -U), so the plan can show the exact fstab line. */
+  newUuid: string;
 }

@@ -1,0 +1,77 @@
+// Handlers for directories, files, the image, the copy of existing data and the runtime command.
+import { chmod, chown, lstat, mkdir, open, readFile, rename, rmdir, stat } from 'node:fs/promises';
+import { exists, writeFileAtomic } from '../core/fs.js';
+import { copyArgv } from '../plan/actions.js';
+import type { Step } from '../plan/steps.js';
+import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
+
+type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
+
+async function isDir(p: string): Promise<boolean> {
+  return (await lstat(p).catch(() => null))?.isDirectory() ?? false;
+}
+
+export async function createDir(s: S<'create-dir'>): Promise<Outcome> {
+  if (await isDir(s.path)) return unchanged('exists');
+  await mkdir(s.path, { mode: s.mode });
+  await chown(s.path, s.owner.uid, s.owner.gid);
+  await chmod(s.path, s.mode); // umask must not narrow it
+  return changed();
+}
+
+export async function removeDir(s: S<'remove-dir'>): Promise<Outcome> {
+  if (!(await isDir(s.path))) return unchanged('absent');
+  await rmdir(s.path); // only an empty directory: never deletes data
+  return changed();
+}
+
+export async function createImage(s: S<'create-image'>, ctx: ApplyContext): Promise<Outcome> {
+  const st = await stat(s.path).catch(() => null);
+  if (st && st.size === s.sizeBytes) return unchanged('exists with this size');
+  if (!st) {
+    // chattr +C only takes effect on an empty file, so it comes before the size.
+    const fh = await open(s.path, 'wx', 0o600);
+    await fh.close();
+    if (s.nocow) await ctx.runner.run(['chattr', '+C', s.path]);
+  }
+  await ctx.runner.run(['truncate', '-s', String(s.sizeBytes), s.path]);
+  return changed();
+}
+
+/** The original directory moves aside as a backup; an empty one with the same owner and mode replaces it. */
+export async function moveAside(s: S<'move-aside'>): Promise<Outcome> {
+  if (await exists(s.to)) return unchanged(`${s.to} exists already`);
+  const st = await stat(s.from);
+  await rename(s.from, s.to);
+  await mkdir(s.from, { mode: st.mode & 0o7777 });
+  await chown(s.from, st.uid, st.gid);
+  await chmod(s.from, st.mode & 0o7777);
+  return changed();
+}
+
+export async function copyData(s: S<'copy-data'>, ctx: ApplyContext): Promise<Outcome> {
+  await ctx.runner.run(copyArgv(s));
+  return changed(`${s.entries.length} entries`);
+}
+
+async function sameFile(p: string, content: string | Buffer, mode: number): Promise<boolean> {
+  try {
+    const [cur, st] = await Promise.all([readFile(p), stat(p)]);
+    return cur.equals(Buffer.isBuffer(content) ? content : Buffer.from(content)) && (st.mode & 0o7777) === mode;
+  } catch {
+    return false;
+  }
+}
+
+export async function writeFile(s: S<'write-file'>): Promise<Outcome> {
+  if (await sameFile(s.path, s.content, s.mode)) return unchanged('same content');
+  await writeFileAtomic(s.path, s.content, { mode: s.mode });
+  return changed();
+}
+
+export async function installRuntime(s: S<'install-runtime'>): Promise<Outcome> {
+  const content = await readFile(s.source);
+  if (await sameFile(s.target, content, s.mode)) return unchanged('same version installed');
+  await writeFileAtomic(s.target, content, { mode: s.mode });
+  return changed();
+}

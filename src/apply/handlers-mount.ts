@@ -1,0 +1,101 @@
+// Handlers for mounting, the mount record and persistence (fstab line or systemd unit).
+import { copyFile, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CryptError } from '../core/errors.js';
+import { exists, writeFileAtomic } from '../core/fs.js';
+import { mountAt } from '../detect/findmnt.js';
+import { mountArgv } from '../plan/actions.js';
+import type { Step } from '../plan/steps.js';
+import { FSTAB_TAG, parseFstab, upsertFstabLine, type MountSpec } from '../render/index.js';
+import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
+import { withUnderlying } from './underlying.js';
+
+type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
+
+/** Is what is mounted at spec.where the filesystem the spec describes? */
+async function mountedAsSpec(ctx: ApplyContext, spec: MountSpec): Promise<'yes' | 'no' | 'other'> {
+  const m = await mountAt(ctx.runner, spec.where);
+  if (!m) return 'no';
+  if (spec.what.startsWith('UUID=')) {
+    const r = await ctx.runner.run(['blkid', '-p', '-s', 'UUID', '-o', 'value', m.source], { allowFailure: true });
+    return r.stdout.trim() === spec.what.slice(5) ? 'yes' : 'other';
+  }
+  return m.backingFile === spec.what || m.source === spec.what ? 'yes' : 'other';
+}
+
+export async function mount(s: S<'mount'>, ctx: ApplyContext): Promise<Outcome> {
+  const state = await mountedAsSpec(ctx, s.spec);
+  if (state === 'yes') return unchanged('already mounted');
+  if (state === 'other') throw new CryptError(`something else is mounted at ${s.spec.where}`, { hint: 'Unmount it and run init again.' });
+  await ctx.runner.run(mountArgv(s));
+  return changed();
+}
+
+export async function unmount(s: S<'unmount'>, ctx: ApplyContext): Promise<Outcome> {
+  if (!(await mountAt(ctx.runner, s.path))) return unchanged('not mounted');
+  await ctx.runner.run(['umount', s.path]);
+  return changed();
+}
+
+export async function writeMountRecord(s: S<'write-mount-record'>, ctx: ApplyContext): Promise<Outcome> {
+  return withUnderlying(ctx.runner, path.dirname(s.path), async (dir) => {
+    const file = path.join(dir, path.basename(s.path));
+    if ((await readFile(file, 'utf8').catch(() => null)) === s.content) return unchanged('same content');
+    await writeFileAtomic(file, s.content, { mode: 0o644 });
+    return changed();
+  });
+}
+
+/** Writes fstab atomically, after copying the previous file to <file>.lychd-crypt.bak. */
+async function replaceFstab(file: string, next: string): Promise<void> {
+  const prev = await stat(file).catch(() => null);
+  if (prev) await copyFile(file, `${file}.lychd-crypt.bak`);
+  await writeFileAtomic(file, next, { mode: prev ? prev.mode & 0o7777 : 0o644, owner: prev ? { uid: prev.uid, gid: prev.gid } : undefined });
+}
+
+async function reload(ctx: ApplyContext, yes: boolean): Promise<void> {
+  if (yes) await ctx.runner.run(['systemctl', 'daemon-reload']);
+}
+
+export async function writeFstabLine(s: S<'write-fstab-line'>, ctx: ApplyContext): Promise<Outcome> {
+  const text = await readFile(s.file, 'utf8').catch(() => '');
+  const next = upsertFstabLine(text, s.spec);
+  if (next === text) return unchanged('line present');
+  await replaceFstab(s.file, next);
+  await reload(ctx, s.reload);
+  return changed();
+}
+
+export async function removeFstabLine(s: S<'remove-fstab-line'>, ctx: ApplyContext): Promise<Outcome> {
+  const text = await readFile(s.file, 'utf8').catch(() => '');
+  const ours = new Set(parseFstab(text).filter((e) => e.where === s.where && e.options.includes(FSTAB_TAG)).map((e) => e.line));
+  if (!ours.size) return unchanged('no line of ours');
+  const next = text.split('\n').filter((_, i) => !ours.has(i + 1)).join('\n');
+  await replaceFstab(s.file, next);
+  await reload(ctx, s.reload);
+  return changed();
+}
+
+export async function writeMountUnit(s: S<'write-mount-unit'>, ctx: ApplyContext): Promise<Outcome> {
+  if ((await readFile(s.path, 'utf8').catch(() => null)) === s.content) return unchanged('same content');
+  await writeFileAtomic(s.path, s.content, { mode: 0o644 });
+  await reload(ctx, s.reload);
+  return changed();
+}
+
+export async function removeMountUnit(s: S<'remove-mount-unit'>, ctx: ApplyContext): Promise<Outcome> {
+  if (!(await exists(s.path))) return unchanged('absent');
+  if (s.systemd) await ctx.runner.run(['systemctl', 'disable', s.unit], { allowFailure: true });
+  await rm(s.path);
+  return changed();
+}
+
+export async function enableMountUnit(s: S<'enable-mount-unit'>, ctx: ApplyContext): Promise<Outcome> {
+  const r = await ctx.runner.run(['systemctl', 'is-enabled', s.unit], { allowFailure: true });
+  if (r.stdout.trim() === 'enabled') return unchanged('enabled');
+  await ctx.runner.run(['systemctl', 'daemon-reload']);
+  // A unit outside systemd's search path is enabled by its full path (systemctl links it).
+  const inSearchPath = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'].includes(path.dirname(s.path));
+  await ctx.runner.run(['systemctl', 'enable', inSearchPath ? s.unit : s.path]);
+  return changed();
+}

@@ -1,0 +1,96 @@
+// Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
+import path from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { HostFacts } from '../detect/facts.js';
+import type { Answers } from './answers.js';
+import { DEFAULT_IMAGE_DIR, DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig } from './config.js';
+import { formatSize, parseSize } from './size.js';
+
+export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
+
+/** auto: keep what an existing crypt uses; native on a Btrfs host; else loopback (unattended). */
+export function chooseMethod(answers: Answers, facts: HostFacts): Method {
+  if (answers.method !== 'auto') return answers.method;
+  if (facts.existingConfig) return facts.existingConfig.method;
+  return facts.hostFs.fstype === 'btrfs' ? 'native' : 'loopback';
+}
+
+function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | null {
+  const a = answers.postgres;
+  if (a?.enabled === false) return null;
+  const osUser = a?.osUser ?? 'postgres';
+  if (!facts.postgresUser) {
+    throw new UsageError(`postgres.osUser: no such user: ${osUser}`, {
+      hint: 'Install PostgreSQL (it creates the postgres account), name its OS user in postgres.osUser, or set postgres.enabled: false.',
+    });
+  }
+  return {
+    dir: a?.dir ?? 'postgres',
+    osUser: String(osUser),
+    uid: facts.postgresUser.uid,
+    gid: facts.postgresUser.gid,
+    connection: {
+      host: a?.connection?.host ?? '/var/run/postgresql',
+      port: a?.connection?.port ?? 5432,
+      user: a?.connection?.user ?? 'postgres',
+      database: a?.connection?.database ?? 'postgres',
+    },
+    bin: a?.bin ?? null,
+    service: a?.service ?? { kind: 'pg_ctl' },
+  };
+}
+
+export function resolveConfig(answers: Answers, facts: HostFacts): Config {
+  const method = chooseMethod(answers, facts);
+  const prev = facts.existingConfig;
+  if (prev && prev.method !== method) {
+    throw new UsageError(`the crypt at ${facts.cryptPath} uses method ${prev.method}; the answers ask for ${method}`, {
+      hint: 'Changing the method of an existing crypt is not supported: keep method (or use auto), or pick another crypt.path.',
+    });
+  }
+  let loopback: Config['loopback'] = null;
+  let partition: Config['partition'] = null;
+  if (method === 'loopback') {
+    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? DEFAULT_IMAGE_SIZE);
+    loopback = { image: answers.loopback?.image ?? prev?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'), sizeBytes: size };
+  }
+  if (method === 'partition') {
+    const device = answers.partition?.device ?? prev?.partition?.device;
+    if (!device) {
+      throw new UsageError('partition.device: method partition needs the device to format', {
+        hint: 'Add partition: { device: /dev/disk/by-id/… } to the answers file (lsblk lists the candidates).',
+      });
+    }
+    const sig = facts.device?.signatures.find((s) => s.type === 'btrfs');
+    // Keep the UUID of a filesystem we made before; a new one gets a fresh UUID chosen now, so the plan
+    // (and its fstab line) is exact before mkfs runs.
+    const ours = sig?.uuid && (sig.uuid === prev?.partition?.uuid || facts.device?.mountPoints.includes(facts.cryptPath));
+    partition = { device, wipe: answers.partition?.wipe ?? false, uuid: ours ? sig!.uuid! : facts.newUuid };
+  }
+  if (method === 'native' && facts.hostFs.fstype !== 'btrfs') {
+    throw new UsageError(`method native needs the crypt path on Btrfs, but ${facts.existingAncestor} is on ${facts.hostFs.fstype}`, {
+      hint: 'Use method: loopback (an image file) or partition (a dedicated device), or put crypt.path on a Btrfs filesystem.',
+    });
+  }
+  const via = answers.persist?.via ?? prev?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
+  return {
+    version: 1,
+    crypt: { path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
+    method,
+    loopback,
+    partition,
+    filesystem: {
+      label: answers.filesystem?.label ?? prev?.filesystem.label ?? 'lychd',
+      mountOptions: answers.filesystem?.mountOptions ?? prev?.filesystem.mountOptions ?? DEFAULT_MOUNT_OPTIONS,
+    },
+    persist: {
+      via: method === 'native' ? 'none' : via,
+      fstab: answers.persist?.fstab ?? prev?.persist.fstab ?? '/etc/fstab',
+      unitDir: answers.persist?.unitDir ?? prev?.persist.unitDir ?? '/etc/systemd/system',
+    },
+    install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
+    postgres: resolvePostgres(answers, facts),
+  };
+}
+
+export { formatSize };

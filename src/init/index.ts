@@ -1,0 +1,31 @@
+// The installer's pieces, for `init` and for the interactive UI: detect → resolve → plan → apply.
+import type { Answers } from '../config/answers.js';
+import { answersSchema } from '../config/answers.js';
+import type { Config } from '../config/config.js';
+import { resolveConfig } from '../config/resolve.js';
+import type { HostFacts } from '../detect/facts.js';
+import { detectHost, type DetectContext } from '../detect/host.js';
+import { planInit, type Plan } from '../plan/index.js';
+
+export { detectHost, type DetectContext } from '../detect/host.js';
+export { resolveConfig, chooseMethod } from '../config/resolve.js';
+export { planInit, describePlan, planToJson, type Plan, type Step } from '../plan/index.js';
+export { applyPlan, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult } from '../apply/index.js';
+
+/** Answers with nothing set: every value takes its default. */
+export function defaultAnswers(): Answers {
+  return answersSchema.parse({ version: 1 });
+}
+
+export interface Prepared {
+  facts: HostFacts;
+  config: Config;
+  plan: Plan;
+}
+
+/** detect → resolve → plan, without changing anything. Throws UsageError/RefusedError on refusals. */
+export async function prepareInit(answers: Answers, ctx: DetectContext): Promise<Prepared> {
+  const facts = await detectHost(answers, ctx);
+  const config = resolveConfig(answers, facts);
+  return { facts, config, plan: planInit(facts, config) };
+}

@@ -1,0 +1,131 @@
+// What each step does, as data: its title, the exact commands (argv) and the files it writes. --dry-run
+// prints this; the handlers run the same argv, so the preview cannot drift from what happens.
+import { formatSize } from '../config/size.js';
+import type { Step } from './steps.js';
+
+export interface FileWrite {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface StepActions {
+  title: string;
+  commands: string[][];
+  files: FileWrite[];
+  /** Filesystem operations that are not commands (mkdir, rename, chown), in words. */
+  ops: string[];
+  /** Everything above in the order it happens. */
+  sequence: Action[];
+}
+
+export type Action = { run: string[] } | { write: FileWrite } | { op: string };
+
+/** Builds StepActions from the ordered sequence. */
+function seq(title: string, ...sequence: (Action | false)[]): StepActions {
+  const list = sequence.filter((a): a is Action => a !== false);
+  return {
+    title,
+    sequence: list,
+    commands: list.flatMap((a) => ('run' in a ? [a.run] : [])),
+    files: list.flatMap((a) => ('write' in a ? [a.write] : [])),
+    ops: list.flatMap((a) => ('op' in a ? [a.op] : [])),
+  };
+}
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+export const mountArgv = (s: Extract<Step, { kind: 'mount' }>) => ['mount', '-t', s.spec.type, '-o', s.spec.options.join(','), s.spec.what, s.spec.where];
+export const mkfsArgv = (s: Extract<Step, { kind: 'mkfs-btrfs' }>) => [
+  'mkfs.btrfs',
+  ...(s.wipe ? ['-f'] : []),
+  '-L',
+  s.label,
+  '-U',
+  s.uuid,
+  s.device,
+];
+export const copyArgv = (s: Extract<Step, { kind: 'copy-data' }>) => [
+  'cp',
+  '-a',
+  '--reflink=never',
+  '--',
+  ...s.entries.map((e) => `${s.from}/${e}`),
+  `${s.to}/`,
+];
+
+export function stepActions(step: Step): StepActions {
+  const reload = (yes: boolean): Action | false => yes && { run: ['systemctl', 'daemon-reload'] };
+  switch (step.kind) {
+    case 'create-dir':
+      return seq(`create directory ${step.path}`, { op: `mkdir ${step.path} (mode ${octal(step.mode)}, owner ${step.owner.uid}:${step.owner.gid})` });
+    case 'create-image':
+      return seq(
+        `create image ${step.path} (${formatSize(step.sizeBytes)})`,
+        { op: `create empty file ${step.path} (mode 0600)` },
+        step.nocow && { run: ['chattr', '+C', step.path] },
+        { run: ['truncate', '-s', String(step.sizeBytes), step.path] },
+      );
+    case 'mkfs-btrfs':
+      return seq(
+        `format ${step.device} as Btrfs (label ${step.label})${step.wipe ? ', wiping what it holds' : ''}`,
+        { run: ['wipefs', '--no-act', '--json', step.device] },
+        { op: step.wipe ? 'format even if it holds a signature (wipe: true)' : 'stop if it holds any signature' },
+        { run: mkfsArgv(step) },
+      );
+    case 'write-mount-record':
+      return seq(`write mount record ${step.path} (underneath the mount)`, { write: { path: step.path, content: step.content, mode: 0o644 } });
+    case 'mount':
+      return seq(`mount ${step.spec.what} at ${step.spec.where}`, { run: mountArgv(step) });
+    case 'unmount':
+      return seq(`unmount ${step.path}`, { run: ['umount', step.path] });
+    case 'remove-dir':
+      return seq(`remove empty directory ${step.path}`, { op: `rmdir ${step.path}` });
+    case 'move-aside':
+      return seq(
+        `keep the original ${step.from} as backup ${step.to}`,
+        { op: `rename ${step.from} -> ${step.to}` },
+        { op: `mkdir ${step.from} (same owner and mode)` },
+      );
+    case 'copy-data':
+      return seq(`copy ${step.entries.length} existing entries from ${step.from} into ${step.to}`, { run: copyArgv(step) });
+    case 'write-fstab-line':
+      return seq(
+        `persist the mount in ${step.file}`,
+        { op: `back up ${step.file} to ${step.file}.lychd-crypt.bak` },
+        { op: `replace our line (tag x-lychd-crypt) or append it, atomically: ${step.line}` },
+        reload(step.reload),
+      );
+    case 'remove-fstab-line':
+      return seq(
+        `remove our line for ${step.where} from ${step.file}`,
+        { op: `back up ${step.file} to ${step.file}.lychd-crypt.bak` },
+        { op: `remove the line tagged x-lychd-crypt, atomically` },
+        reload(step.reload),
+      );
+    case 'write-mount-unit':
+      return seq(`write systemd unit ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } }, reload(step.reload));
+    case 'remove-mount-unit':
+      return seq(`remove systemd unit ${step.unit}`, step.systemd && { run: ['systemctl', 'disable', step.unit] }, { op: `rm ${step.path}` });
+    case 'enable-mount-unit':
+      return seq(`enable ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] });
+    case 'create-subvolume':
+      return seq(
+        `create subvolume ${step.path}`,
+        { run: ['btrfs', 'subvolume', 'create', step.path] },
+        { op: `chown ${step.owner.uid}:${step.owner.gid} ${step.path}` },
+      );
+    case 'create-pgdata':
+      return seq(
+        `create PGDATA ${step.path} (nodatacow)`,
+        { op: `mkdir ${step.path}` },
+        { run: ['chattr', '+C', step.path] },
+        { op: `chown ${step.owner.uid}:${step.owner.gid} ${step.path}` },
+        { op: `chmod ${octal(step.mode)} ${step.path}` },
+      );
+    case 'write-file':
+      return seq(`write ${step.path}`, { write: { path: step.path, content: step.content, mode: step.mode } });
+    case 'install-runtime':
+      return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
+  }
+}

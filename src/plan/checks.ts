@@ -1,0 +1,79 @@
+// Refusals the planner raises before any step runs: bad combinations (exit 2) and data at risk (exit 3).
+import type { Config } from '../config/config.js';
+import { formatSize } from '../config/size.js';
+import { RefusedError, UsageError } from '../core/errors.js';
+import type { HostFacts } from '../detect/facts.js';
+import { describeSignatures } from '../detect/signatures.js';
+
+/** Method A: the device must exist, be a free block device, and hold nothing unless wipe: true. */
+export function checkDevice(facts: HostFacts, config: Config): { needsMkfs: boolean } {
+  const part = config.partition!;
+  const dev = facts.device;
+  if (!dev || !dev.exists) throw new UsageError(`partition.device: ${part.device} does not exist`, { hint: 'Name an existing block device (lsblk lists them).' });
+  if (!dev.isBlock) throw new UsageError(`partition.device: ${part.device} is not a block device`);
+  if (dev.readOnly) throw new UsageError(`partition.device: ${part.device} is read-only`);
+  const mountedHere = dev.mountPoints.includes(config.crypt.path);
+  const elsewhere = dev.mountPoints.filter((m) => m !== config.crypt.path);
+  if (elsewhere.length) throw new RefusedError(`${part.device} is mounted at ${elsewhere.join(', ')}`, { hint: 'Unmount it first, or choose another device.' });
+  if (dev.holders.length) {
+    throw new RefusedError(`${part.device} is in use by ${dev.holders.join(', ')} (LVM, RAID or dm-crypt)`, { hint: 'Choose a device nothing else uses.' });
+  }
+  const ours = mountedHere || dev.signatures.some((s) => s.type === 'btrfs' && s.uuid === part.uuid);
+  if (ours) return { needsMkfs: false };
+  if (dev.signatures.length && !part.wipe) {
+    throw new RefusedError(`${part.device} holds data (${describeSignatures(dev.signatures)}); nothing was changed`, {
+      hint: 'To format it anyway and lose that data, set partition.wipe: true in the answers file (or confirm interactively).',
+    });
+  }
+  return { needsMkfs: true };
+}
+
+/** Method B: an existing image is reused when it already holds Btrfs; anything else in it is refused. */
+export function checkImage(facts: HostFacts, config: Config): { create: boolean; needsMkfs: boolean } {
+  const lb = config.loopback!;
+  const img = facts.image;
+  const host = facts.imageHost;
+  if (img?.exists && img.signatures.some((s) => s.type === 'btrfs')) return { create: false, needsMkfs: false };
+  if (img?.exists && img.signatures.length) {
+    throw new RefusedError(`the image ${lb.image} holds data (${describeSignatures(img.signatures)}); nothing was changed`, {
+      hint: 'Choose another loopback.image, or move that file away yourself.',
+    });
+  }
+  if (img?.exists && img.allocatedBytes > 0) {
+    throw new RefusedError(`the file ${lb.image} exists and holds ${formatSize(img.allocatedBytes)} of data; nothing was changed`, {
+      hint: 'Choose another loopback.image, or remove that file yourself.',
+    });
+  }
+  if (host && lb.sizeBytes - (img?.sizeBytes ?? 0) > host.freeBytes) {
+    throw new UsageError(
+      `loopback.size: ${formatSize(lb.sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${formatSize(host.freeBytes)} free`,
+      { hint: 'Choose a smaller loopback.size, or put loopback.image on a filesystem with more room.' },
+    );
+  }
+  return { create: true, needsMkfs: true };
+}
+
+/** Someone else's fstab line for the crypt path would fight ours: never two definitions for one mount point. */
+export function checkForeignPersistence(facts: HostFacts): void {
+  const foreign = facts.persisted.fstabLines.filter((l) => !l.tagged);
+  if (foreign.length) {
+    throw new RefusedError(
+      `the fstab already mounts ${foreign[0]!.what} at ${facts.cryptPath} (line ${foreign.map((l) => l.line).join(', ')}); nothing was changed`,
+      { hint: 'Remove or comment out that line, or choose another crypt.path.' },
+    );
+  }
+}
+
+/** A foreign filesystem mounted at the crypt path is not ours to take over. */
+export function checkCryptMount(facts: HostFacts, config: Config): boolean {
+  const m = facts.cryptMount;
+  if (!m) return false;
+  const ours =
+    (config.method === 'loopback' && m.backingFile === config.loopback!.image) ||
+    (config.method === 'partition' && (facts.device?.mountPoints.includes(config.crypt.path) ?? false));
+  if (ours) return true;
+  if (config.method === 'native') return false;
+  throw new RefusedError(`${config.crypt.path} is already a mount point of ${m.source} (${m.fstype}); nothing was changed`, {
+    hint: 'Unmount it, or choose another crypt.path.',
+  });
+}

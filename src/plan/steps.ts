@@ -1,0 +1,43 @@
+// The typed steps of an init plan (a discriminated union by kind). The planner produces them, --dry-run
+// prints them, and src/apply/ runs each through its handler.
+import type { Config, Owner } from '../config/config.js';
+import type { MountSpec } from '../render/index.js';
+
+export type Step =
+  /** mkdir when missing; an existing directory is left as it is. */
+  | { kind: 'create-dir'; path: string; mode: number; owner: Owner }
+  /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size. */
+  | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean }
+  /** Signatures are probed again right before; any signature without wipe is refused. */
+  | { kind: 'mkfs-btrfs'; device: string; label: string; uuid: string; wipe: boolean }
+  /** Written into the mount-point directory before mounting, so it is readable while unmounted. */
+  | { kind: 'write-mount-record'; path: string; content: string }
+  | { kind: 'mount'; spec: MountSpec }
+  | { kind: 'unmount'; path: string }
+  | { kind: 'remove-dir'; path: string }
+  /** Rename a directory holding data aside (kept as a backup) and put an empty one with the same owner and mode in its place. */
+  | { kind: 'move-aside'; from: string; to: string }
+  /** cp -a --reflink=never of the named entries: an independent copy, the original stays intact. */
+  | { kind: 'copy-data'; from: string; entries: string[]; to: string }
+  /** Replace our tagged line (or append it), atomically, keeping a backup of the previous file. */
+  | { kind: 'write-fstab-line'; file: string; spec: MountSpec; line: string; reload: boolean }
+  | { kind: 'remove-fstab-line'; file: string; where: string; reload: boolean }
+  | { kind: 'write-mount-unit'; path: string; unit: string; content: string; reload: boolean }
+  | { kind: 'remove-mount-unit'; path: string; unit: string; systemd: boolean }
+  /** systemctl daemon-reload + enable (only planned when systemd is running). */
+  | { kind: 'enable-mount-unit'; unit: string; path: string }
+  | { kind: 'create-subvolume'; path: string; owner: Owner }
+  /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
+  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
+  | { kind: 'write-file'; path: string; content: string; mode: number }
+  | { kind: 'install-runtime'; source: string; target: string; mode: number };
+
+export type StepKind = Step['kind'];
+
+export interface Plan {
+  version: 1;
+  config: Config;
+  steps: Step[];
+  /** Things the user should know (no systemd, data migrated, …). */
+  notes: string[];
+}
