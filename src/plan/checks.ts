@@ -5,6 +5,19 @@ import { RefusedError, UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
 
+/** Free space for people: one decimal in the largest unit (258150K reads better as 252.1M). */
+function approx(bytes: number): string {
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  let n = bytes;
+  let unit = '';
+  for (const u of units) {
+    if (n < 1024) break;
+    n /= 1024;
+    unit = u;
+  }
+  return `${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`;
+}
+
 /** Method A: the device must exist, be a free block device, and hold nothing unless wipe: true. */
 export function checkDevice(facts: HostFacts, config: Config): { needsMkfs: boolean } {
   const part = config.partition!;
@@ -46,7 +59,7 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
   }
   if (host && lb.sizeBytes - (img?.sizeBytes ?? 0) > host.freeBytes) {
     throw new UsageError(
-      `loopback.size: ${formatSize(lb.sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${formatSize(host.freeBytes)} free`,
+      `loopback.size: ${formatSize(lb.sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${approx(host.freeBytes)} free`,
       { hint: 'Choose a smaller loopback.size, or put loopback.image on a filesystem with more room.' },
     );
   }

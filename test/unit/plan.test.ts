@@ -1,0 +1,275 @@
+// The planner on recorded host facts (test/fixtures/init/facts-ext4-host.json was captured by detectHost on
+// an ext4 scratch host with data at the crypt path and an ext4 "precious" loop device): each method and each refusal.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
+import type { Config } from '../../src/config/config.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { RefusedError, UsageError, exitCodeFor } from '../../src/core/errors.js';
+import { RecordingRunner } from '../../src/core/runner.js';
+import type { HostFacts } from '../../src/detect/facts.js';
+import { parseCandidates } from '../../src/detect/block.js';
+import { parseFindmnt } from '../../src/detect/findmnt.js';
+import { describeSignatures, parseWipefs } from '../../src/detect/signatures.js';
+import { applyPlan, silentReporter } from '../../src/apply/index.js';
+import { describePlan, planInit, planToJson, type Plan } from '../../src/plan/index.js';
+
+const FIX = path.resolve(import.meta.dirname, '../fixtures/init');
+const fixture = (name: string) => readFileSync(path.join(FIX, name), 'utf8');
+const baseFacts = (): HostFacts => JSON.parse(fixture('facts-ext4-host.json')) as HostFacts;
+
+const T = '/srv/t';
+const baseAnswers: AnswersInput = {
+  version: 1,
+  crypt: { path: `${T}/host/data/crypt` },
+  loopback: { image: `${T}/host/img/crypt.img`, size: '200M' },
+  persist: { fstab: `${T}/etc/fstab`, unitDir: `${T}/units` },
+  install: { binDir: `${T}/bin` },
+};
+
+function plan(over: Partial<AnswersInput> = {}, facts: HostFacts = baseFacts()): Plan {
+  const answers = answersSchema.parse({ ...baseAnswers, ...over });
+  return planInit(facts, resolveConfig(answers, facts));
+}
+const kinds = (p: Plan) => p.steps.map((s) => s.kind);
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('recorded tool output', () => {
+  it('parses findmnt -J', () => {
+    expect(parseFindmnt(fixture('findmnt-ext4-loop.json'))).toEqual([{ target: '/srv/t/host', source: '/dev/loop0', fstype: 'ext4', options: ['rw', 'relatime'] }]);
+  });
+  it('parses wipefs -n -J and names what a device holds', () => {
+    const sigs = parseWipefs(fixture('wipefs-ext4-precious.json'));
+    expect(sigs).toMatchObject([{ type: 'ext4', label: 'precious' }]);
+    expect(describeSignatures([...sigs, { type: 'dos', label: null }])).toBe('ext4, label precious; dos');
+    expect(parseWipefs('{"signatures": []}')).toEqual([]);
+  });
+  it('lists only free partitions from lsblk -J', () => {
+    expect(parseCandidates(fixture('lsblk-disk-parts.json'))).toEqual([{ path: '/dev/sda4', sizeBytes: 21474836480, description: 'Samsung SSD 860, 20G' }]);
+  });
+});
+
+describe('planInit: Method B (loopback)', () => {
+  it('on an ext4 host with data: image, mkfs, migration, record, mount, fstab, layout', () => {
+    const p = plan({ method: 'loopback' });
+    expect(kinds(p)).toEqual([
+      'create-dir', // image directory
+      'create-image',
+      'mkfs-btrfs',
+      'create-dir', // temporary mount point
+      'mount',
+      'create-subvolume',
+      'create-pgdata',
+      'copy-data',
+      'unmount',
+      'remove-dir',
+      'move-aside',
+      'write-mount-record',
+      'mount',
+      'write-fstab-line', // systemd is not running in the fixture: fstab by default
+      'create-dir',
+      'create-dir',
+      'write-file',
+      'install-runtime',
+    ]);
+    const img = p.steps.find((s) => s.kind === 'create-image');
+    expect(img).toEqual({ kind: 'create-image', path: `${T}/host/img/crypt.img`, sizeBytes: 200 * 2 ** 20, nocow: false });
+    const copy = p.steps.find((s) => s.kind === 'copy-data');
+    expect(copy).toEqual({ kind: 'copy-data', from: `${T}/host/data/crypt`, entries: ['notes.txt'], to: `${T}/host/data/.crypt.lychd-crypt-migrate/active` });
+    const fstab = p.steps.find((s) => s.kind === 'write-fstab-line');
+    expect(fstab && 'line' in fstab && fstab.line).toBe(
+      `${T}/host/img/crypt.img ${T}/host/data/crypt btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`,
+    );
+    expect(p.notes.join('\n')).toMatch(/copied into .*active; the original is kept in .*crypt\.pre-lychd-crypt-20261124T004057Z/);
+    const pg = p.steps.find((s) => s.kind === 'create-pgdata');
+    expect(pg).toEqual({ kind: 'create-pgdata', path: `${T}/host/data/.crypt.lychd-crypt-migrate/active/postgres`, owner: { uid: 101, gid: 104 }, mode: 0o700 });
+  });
+
+  it('auto picks loopback on ext4 and native on btrfs', () => {
+    expect(plan().config.method).toBe('loopback');
+    const f = baseFacts();
+    f.hostFs.fstype = 'btrfs';
+    expect(plan({}, f).config.method).toBe('native');
+  });
+
+  it('sets nocow on the image on a Btrfs host', () => {
+    const f = baseFacts();
+    f.imageHost!.fstype = 'btrfs';
+    expect(plan({ method: 'loopback' }, f).steps.find((s) => s.kind === 'create-image')).toMatchObject({ nocow: true });
+  });
+
+  it('refuses an image larger than the free space (exit 2)', () => {
+    const e = thrown(() => plan({ method: 'loopback', loopback: { image: `${T}/host/img/crypt.img`, size: '20G' } }));
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as Error).message).toMatch(/loopback.size: 20G does not fit: .* \(ext4\) has 252.1M free/);
+  });
+
+  it('refuses an existing image that holds another filesystem (exit 3)', () => {
+    const f = baseFacts();
+    f.image = { ...f.image!, exists: true, sizeBytes: 1, allocatedBytes: 4096, signatures: [{ type: 'xfs', label: null }] };
+    expect(exitCodeFor(thrown(() => plan({ method: 'loopback' }, f)))).toBe(3);
+  });
+
+  it('systemd persistence without systemd running: unit written, not enabled, said so', () => {
+    const p = plan({ method: 'loopback', persist: { ...baseAnswers.persist, via: 'systemd' } });
+    expect(kinds(p)).toContain('write-mount-unit');
+    expect(kinds(p)).not.toContain('enable-mount-unit');
+    expect(kinds(p)).not.toContain('write-fstab-line');
+    expect(p.notes.join()).toMatch(/systemd is not running/);
+    const unit = p.steps.find((s) => s.kind === 'write-mount-unit');
+    expect(unit).toMatchObject({ path: `${T}/units/srv-t-host-data-crypt.mount`, unit: 'srv-t-host-data-crypt.mount', reload: false });
+  });
+
+  it('with systemd running: reload and enable; switching from fstab removes our line (never both)', () => {
+    const f = baseFacts();
+    f.systemdRunning = true;
+    f.persisted.fstabLines = [{ line: 3, what: `${T}/host/img/crypt.img`, tagged: true }];
+    const p = plan({ method: 'loopback' }, f);
+    expect(p.config.persist.via).toBe('systemd');
+    const k = kinds(p);
+    expect(k.indexOf('remove-fstab-line')).toBeLessThan(k.indexOf('write-mount-unit'));
+    expect(k).toContain('enable-mount-unit');
+  });
+
+  it('switching to fstab removes our unit', () => {
+    const f = baseFacts();
+    f.persisted.unitExists = true;
+    expect(kinds(plan({ method: 'loopback', persist: { ...baseAnswers.persist, via: 'fstab' } }, f))).toContain('remove-mount-unit');
+  });
+
+  it('refuses when someone else\'s fstab line mounts the crypt path (exit 3)', () => {
+    const f = baseFacts();
+    f.persisted.fstabLines = [{ line: 7, what: '/dev/sdz1', tagged: false }];
+    const e = thrown(() => plan({ method: 'loopback' }, f));
+    expect(e).toBeInstanceOf(RefusedError);
+    expect((e as Error).message).toMatch(/already mounts \/dev\/sdz1 .* \(line 7\)/);
+  });
+
+  it('refuses a foreign filesystem mounted at the crypt path (exit 3)', () => {
+    const f = baseFacts();
+    f.cryptMount = { target: f.cryptPath, source: '/dev/sdz1', fstype: 'xfs', options: [], backingFile: null };
+    expect(exitCodeFor(thrown(() => plan({ method: 'loopback' }, f)))).toBe(3);
+  });
+
+  it('a re-run on a mounted crypt plans no image, no mkfs and no migration', () => {
+    const f = baseFacts();
+    const first = plan({ method: 'loopback' });
+    f.cryptMount = { target: f.cryptPath, source: '/dev/loop3', fstype: 'btrfs', options: [], backingFile: `${T}/host/img/crypt.img` };
+    f.cryptEntries = ['.lychd-crypt', 'active', 'snapshots'];
+    f.image = { ...f.image!, exists: true, sizeBytes: 200 * 2 ** 20, signatures: [{ type: 'btrfs', label: 'lychd' }] };
+    f.existingConfig = first.config;
+    const p = plan({}, f);
+    expect(kinds(p)).toEqual(['write-mount-record', 'mount', 'write-fstab-line', 'create-subvolume', 'create-pgdata', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+  });
+});
+
+describe('planInit: Method A (partition)', () => {
+  const device = '/dev/loop1';
+  it('refuses a device holding a filesystem without wipe, naming it (exit 3)', () => {
+    const e = thrown(() => plan({ method: 'partition', partition: { device } }));
+    expect(e).toBeInstanceOf(RefusedError);
+    expect((e as Error).message).toBe('/dev/loop1 holds data (ext4, label precious); nothing was changed');
+  });
+  it('formats with wipe: true and persists by UUID=', () => {
+    const f = baseFacts();
+    const p = plan({ method: 'partition', partition: { device, wipe: true } }, f);
+    expect(p.steps.find((s) => s.kind === 'mkfs-btrfs')).toEqual({ kind: 'mkfs-btrfs', device, label: 'lychd', uuid: f.newUuid, wipe: true });
+    expect(p.steps.find((s) => s.kind === 'write-fstab-line')).toMatchObject({ line: `UUID=${f.newUuid} ${T}/host/data/crypt btrfs noatime,compress=zstd:1,x-lychd-crypt 0 0` });
+    expect(p.config.partition).toEqual({ device, wipe: true, uuid: f.newUuid });
+    expect(kinds(p)).not.toContain('create-image');
+  });
+  it('an empty device needs no consent', () => {
+    const f = baseFacts();
+    f.device!.signatures = [];
+    expect(kinds(plan({ method: 'partition', partition: { device } }, f))).toContain('mkfs-btrfs');
+  });
+  it('refuses a mounted or held device, and a missing one', () => {
+    const f = baseFacts();
+    f.device!.mountPoints = ['/mnt/x'];
+    expect(exitCodeFor(thrown(() => plan({ method: 'partition', partition: { device, wipe: true } }, f)))).toBe(3);
+    const g = baseFacts();
+    g.device!.holders = ['dm-0'];
+    expect(exitCodeFor(thrown(() => plan({ method: 'partition', partition: { device, wipe: true } }, g)))).toBe(3);
+    const h = baseFacts();
+    h.device = { ...h.device!, exists: false };
+    expect(exitCodeFor(thrown(() => plan({ method: 'partition', partition: { device } }, h)))).toBe(2);
+  });
+  it('method partition without a device is a usage error (exit 2)', () => {
+    const f = baseFacts();
+    f.device = null;
+    expect(thrown(() => plan({ method: 'partition' }, f))).toBeInstanceOf(UsageError);
+  });
+  it('keeps our own filesystem on a re-run even with wipe: true', () => {
+    const f = baseFacts();
+    const uuid = '11111111-2222-3333-4444-555555555555';
+    f.device!.signatures = [{ type: 'btrfs', label: 'lychd', uuid }];
+    f.existingConfig = { ...plan({ method: 'partition', partition: { device, wipe: true } }).config, partition: { device, wipe: true, uuid } } as Config;
+    f.cryptEntries = [];
+    const p = plan({ method: 'partition', partition: { device, wipe: true } }, f);
+    expect(kinds(p)).not.toContain('mkfs-btrfs');
+    expect(p.config.partition?.uuid).toBe(uuid);
+  });
+});
+
+describe('planInit: native', () => {
+  it('builds the layout in place on Btrfs: no image, no mount, no persistence; data migrated', () => {
+    const f = baseFacts();
+    f.hostFs.fstype = 'btrfs';
+    const p = plan({ method: 'native' }, f);
+    expect(kinds(p)).toEqual(['move-aside', 'create-subvolume', 'create-pgdata', 'copy-data', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(p.config.persist.via).toBe('none');
+    expect(p.steps[3]).toMatchObject({ kind: 'copy-data', from: expect.stringMatching(/crypt\.pre-lychd-crypt-/), entries: ['notes.txt'], to: `${T}/host/data/crypt/active` });
+  });
+  it('refuses native on a non-Btrfs host (exit 2)', () => {
+    const e = thrown(() => plan({ method: 'native' }));
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as Error).message).toMatch(/native needs the crypt path on Btrfs, but .* is on ext4/);
+  });
+});
+
+describe('describePlan / planToJson', () => {
+  it('prints every command and file', () => {
+    const p = plan({ method: 'loopback' });
+    const text = describePlan(p);
+    expect(text).toContain(`$ truncate -s 209715200 ${T}/host/img/crypt.img`);
+    expect(text).toContain(`$ mkfs.btrfs -L lychd -U ${baseFacts().newUuid} ${T}/host/img/crypt.img`);
+    expect(text).toContain(`$ mount -t btrfs -o loop,noatime,compress=zstd:1 ${T}/host/img/crypt.img ${T}/host/data/crypt`);
+    expect(text).toContain(`$ cp -a --reflink=never -- ${T}/host/data/crypt/notes.txt ${T}/host/data/.crypt.lychd-crypt-migrate/active/`);
+    expect(text).toContain(`file ${T}/host/data/crypt/.lychd-crypt/config.json (mode 0644):`);
+    const json = JSON.parse(JSON.stringify(planToJson(p)));
+    expect(json.steps[2].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);
+  });
+  it('quotes metacharacters for display', () => {
+    const f = baseFacts();
+    f.cryptPath = "/srv/t/host/data/$(touch x);'\"";
+    const text = describePlan(plan({ method: 'loopback' }, f));
+    expect(text).toContain(`'/srv/t/host/data/$(touch x);'\\''"'`);
+  });
+});
+
+describe('applyPlan with a recording runner', () => {
+  it('mkfs re-probes right before formatting and refuses a new signature (exit 3)', async () => {
+    const p: Plan = { version: 1, config: plan().config, notes: [], steps: [{ kind: 'mkfs-btrfs', device: '/dev/loop9', label: 'lychd', uuid: 'u', wipe: false }] };
+    const runner = new RecordingRunner((argv) => (argv[0] === 'wipefs' ? { stdout: fixture('wipefs-ext4-precious.json') } : undefined));
+    const e = await applyPlan(p, { runner }, silentReporter).catch((x: unknown) => x);
+    expect(exitCodeFor(e)).toBe(3);
+    expect((e as Error).message).toMatch(/ext4, label precious/);
+    expect(runner.calls).toEqual([['wipefs', '--no-act', '--json', '/dev/loop9']]);
+  });
+  it('mkfs runs the planned argv on an empty device', async () => {
+    const p: Plan = { version: 1, config: plan().config, notes: [], steps: [{ kind: 'mkfs-btrfs', device: '/dev/loop9', label: 'lychd', uuid: 'u', wipe: true }] };
+    const runner = new RecordingRunner((argv) => (argv[0] === 'wipefs' ? { stdout: '{"signatures":[]}' } : argv[0] === 'mkfs.btrfs' ? {} : undefined));
+    const r = await applyPlan(p, { runner }, silentReporter);
+    expect(r.changed).toBe(1);
+    expect(runner.calls[1]).toEqual(['mkfs.btrfs', '-f', '-L', 'lychd', '-U', 'u', '/dev/loop9']);
+  });
+});
