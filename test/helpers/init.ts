@@ -1,0 +1,65 @@
+// Helpers for the real init tests: an answers file whose host paths all point into the scratch dir,
+// a private build of the CLI (parallel test files must not rebuild dist/ under each other), and checks.
+import { spawnSync } from 'node:child_process';
+import { lstatSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { REPO } from './env.js';
+import { sh } from './host.js';
+import type { Scratch } from './scratch.js';
+
+/** Answers with persist.fstab, persist.unitDir, install.binDir (and the image) inside the scratch dir. */
+export function writeAnswers(scratch: Scratch, answers: Record<string, unknown>, name = 'answers.yaml'): string {
+  const full = {
+    version: 1,
+    ...answers,
+    persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system'), ...(answers.persist as object) },
+    install: { binDir: scratch.path('bin'), ...(answers.install as object) },
+  };
+  const file = scratch.path(name);
+  writeFileSync(file, stringify(full));
+  return file;
+}
+
+/** Bundles the CLI into the scratch dir (like `npm run build`, private to this test). */
+export function buildCli(scratch: Scratch): string {
+  const out = scratch.path('dist/lychd-crypt.js');
+  sh(['node', `${REPO}/scripts/build.mjs`, `${REPO}/src/main.ts`, out]);
+  return out;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+export function runCli(cli: string, args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync('node', [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: '/' });
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+export function fstypeAt(mountPoint: string): string | null {
+  const r = spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '--mountpoint', mountPoint], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export function attrs(p: string): string {
+  return sh(['lsattr', '-d', p]).split(' ')[0]!;
+}
+
+export function owner(p: string): { uid: number; gid: number; mode: number } {
+  const st = lstatSync(p);
+  return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+}
+
+/** A subvolume's root directory has inode 256. */
+export function isSubvolume(p: string): boolean {
+  return lstatSync(p).ino === 256;
+}

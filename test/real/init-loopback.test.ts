@@ -1,0 +1,113 @@
+// Method B for real: a loopback image on an ext4 host and on an xfs host (scratch filesystems), persisted
+// by an fstab line and by a systemd unit, through the real CLI. A second run changes nothing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../helpers/env.js';
+import { ids, makeUser, mountScratchFs, sh } from '../helpers/host.js';
+import { attrs, buildCli, fstypeAt, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const skip = skipReason('root', 'btrfs', 'xfs', 'loop');
+
+describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  for (const hostFs of ['ext4', 'xfs'] as const) {
+    for (const via of ['fstab', 'systemd'] as const) {
+      it(`on an ${hostFs} host, persisted via ${via}`, async () => {
+        scratch = await makeScratch();
+        const host = scratch.path('host');
+        await mountScratchFs(scratch, hostFs, host, 512);
+        const user = makeUser(scratch);
+        const crypt = path.join(host, 'crypt');
+        const image = path.join(host, 'images/crypt.img');
+        const answers = writeAnswers(scratch, {
+          crypt: { path: crypt, user: user.name },
+          method: 'auto',
+          loopback: { image, size: '256M' },
+          persist: { via },
+        });
+
+        const first = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+        expect(first.code, first.stderr).toBe(0);
+        expect(first.json.ok).toBe(true);
+        expect(first.json.config.method).toBe('loopback');
+        expect(first.json.changed).toBeGreaterThan(5);
+
+        // The crypt is a mounted btrfs with the layout, attributes, owners and modes of the SPEC.
+        expect(fstypeAt(crypt)).toBe('btrfs');
+        expect(statSync(image).size).toBe(256 * 2 ** 20);
+        expect(isSubvolume(path.join(crypt, 'active'))).toBe(true);
+        expect(owner(path.join(crypt, 'active'))).toMatchObject({ uid: user.uid, gid: user.gid });
+        const pg = ids('postgres');
+        expect(owner(path.join(crypt, 'active/postgres'))).toEqual({ ...pg, mode: 0o700 });
+        expect(attrs(path.join(crypt, 'active/postgres'))).toContain('C');
+        expect(existsSync(path.join(crypt, 'snapshots'))).toBe(true);
+        expect(owner(path.join(crypt, '.lychd-crypt')).mode).toBe(0o700);
+        const config = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8'));
+        expect(config).toMatchObject({ crypt: { path: crypt, user: user.name, uid: user.uid }, method: 'loopback', persist: { via } });
+        // The runtime command is installed and runs.
+        const bin = scratch.path('bin/lychd-crypt');
+        expect(owner(bin).mode).toBe(0o755);
+        expect(sh([bin, '--version']).trim()).toMatch(/\d+\.\d+\.\d+/);
+
+        const fstab = scratch.path('etc/fstab');
+        const unitDir = scratch.path('etc/systemd/system');
+        const unitName = sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim();
+        if (via === 'fstab') {
+          expect(readFileSync(fstab, 'utf8')).toBe(`${image} ${crypt} btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0\n`);
+          expect(existsSync(path.join(unitDir, unitName))).toBe(false);
+          const v = spawnSync('findmnt', ['--verify', '--tab-file', fstab], { encoding: 'utf8' });
+          expect(v.status).toBe(0);
+          expect(v.stderr).toMatch(/^0 parse errors, 0 errors/m);
+        } else {
+          expect(existsSync(fstab)).toBe(false);
+          const unit = path.join(unitDir, unitName);
+          expect(readFileSync(unit, 'utf8')).toContain(`What=${image}\nWhere=${crypt}\nType=btrfs\nOptions=loop,noatime,compress=zstd:1\n`);
+          const v = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+          expect(v.stdout + v.stderr).toBe('');
+          expect(v.status).toBe(0);
+        }
+
+        // A second run changes nothing and says so.
+        const second = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+        expect(second.code, second.stderr).toBe(0);
+        expect(second.json.changed).toBe(0);
+        expect(second.json.steps.every((s: { status: string }) => s.status === 'unchanged')).toBe(true);
+        const human = runCli(cli, ['init', '--answers', answers, '--yes']);
+        expect(human.stdout).toMatch(/^nothing to do/);
+
+        // Unmounted, the mount record underneath says how to mount it again.
+        sh(['umount', crypt]);
+        const record = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt-mount.json'), 'utf8'));
+        expect(record).toMatchObject({ method: 'loopback', image, mount: { what: image, where: crypt, options: ['loop', 'noatime', 'compress=zstd:1'] } });
+        if (via === 'fstab') {
+          // The fstab line remounts it.
+          sh(['mount', '--fstab', fstab, crypt]);
+          expect(fstypeAt(crypt)).toBe('btrfs');
+          expect(existsSync(path.join(crypt, 'active/postgres'))).toBe(true);
+        } else {
+          // init mounts it again (and still changes nothing else).
+          const third = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+          expect(third.code, third.stderr).toBe(0);
+          expect(third.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['mount']);
+        }
+        expect(fstypeAt(crypt)).toBe('btrfs');
+      });
+    }
+  }
+});
