@@ -1,0 +1,111 @@
+// Native on a Btrfs host (layout in place, nothing mounted or persisted), and --dry-run that creates nothing.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../helpers/env.js';
+import { ids, makeUser, mountScratchFs, sh } from '../helpers/host.js';
+import { attrs, buildCli, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const skip = skipReason('root', 'btrfs', 'loop');
+
+function listTree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).sort();
+}
+const mounts = () => sh(['findmnt', '-rn', '-o', 'TARGET']);
+const loops = () => sh(['losetup', '-l', '-n', '-O', 'NAME,BACK-FILE']);
+
+describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  it('native on a Btrfs host: the layout in place, no image, no mount, no persistence', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 300);
+    const user = makeUser(scratch);
+    const crypt = path.join(host, 'srv/lychd');
+    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name } });
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.config.method).toBe('native');
+    expect(r.json.config.persist.via).toBe('none');
+    expect(mounts()).not.toContain(crypt);
+    expect(isSubvolume(path.join(crypt, 'active'))).toBe(true);
+    expect(owner(path.join(crypt, 'active'))).toMatchObject({ uid: user.uid, gid: user.gid });
+    expect(owner(path.join(crypt, 'active/postgres'))).toEqual({ ...ids('postgres'), mode: 0o700 });
+    expect(attrs(path.join(crypt, 'active/postgres'))).toContain('C');
+    expect(existsSync(path.join(crypt, 'snapshots'))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).method).toBe('native');
+    expect(existsSync(scratch.path('etc/fstab'))).toBe(false);
+    expect(existsSync(scratch.path('etc/systemd/system'))).toBe(false);
+    expect(existsSync(path.join(crypt, '.lychd-crypt-mount.json'))).toBe(false);
+    const again = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.changed).toBe(0);
+  });
+
+  it('native asked on an ext4 host is a usage error (exit 2), nothing created', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 300);
+    const answers = writeAnswers(scratch, { crypt: { path: path.join(host, 'crypt') }, method: 'native' });
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error.message).toMatch(/native needs the crypt path on Btrfs/);
+    expect(listTree(host)).toEqual(['lost+found']);
+  });
+
+  it('--dry-run prints the exact plan and creates nothing', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 512);
+    const crypt = path.join(host, 'crypt');
+    writeFileSync(path.join(host, 'marker'), '');
+    const answers = writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image: path.join(host, 'img/crypt.img'), size: '256M' } });
+    const treeBefore = listTree(scratch.dir);
+    const mountsBefore = mounts();
+    const loopsBefore = loops();
+
+    const human = runCli(cli, ['init', '--answers', answers, '--dry-run']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`$ mount -t btrfs -o loop,noatime,compress=zstd:1 ${host}/img/crypt.img ${crypt}`);
+    expect(human.stdout).toContain(`$ truncate -s 268435456 ${host}/img/crypt.img`);
+    expect(human.stdout).toMatch(/mkfs\.btrfs -L lychd -U [0-9a-f-]{36} /);
+    expect(human.stdout).toContain(`file ${crypt}/.lychd-crypt/config.json (mode 0644):`);
+    expect(human.stdout).toContain('dry run: nothing was changed');
+
+    const json = runCli(cli, ['init', '--answers', answers, '--dry-run', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.json.dryRun).toBe(true);
+    const kinds = json.json.plan.steps.map((s: { kind: string }) => s.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['create-image', 'mkfs-btrfs', 'write-mount-record', 'mount', 'write-fstab-line', 'create-subvolume', 'write-file', 'install-runtime']));
+    const mountStep = json.json.plan.steps.find((s: { kind: string }) => s.kind === 'mount');
+    expect(mountStep.actions.commands).toEqual([['mount', '-t', 'btrfs', '-o', 'loop,noatime,compress=zstd:1', `${host}/img/crypt.img`, crypt]]);
+
+    expect(listTree(scratch.dir)).toEqual(treeBefore);
+    expect(mounts()).toBe(mountsBefore);
+    expect(loops()).toBe(loopsBefore);
+  });
+
+  it('--answers without --yes and without a terminal is a usage error (exit 2), nothing created', async () => {
+    scratch = await makeScratch();
+    const answers = writeAnswers(scratch, { crypt: { path: scratch.path('crypt') }, loopback: { image: scratch.path('img/crypt.img'), size: '256M' } });
+    const r = runCli(cli, ['init', '--answers', answers]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(existsSync(scratch.path('crypt'))).toBe(false);
+    expect(existsSync(scratch.path('img'))).toBe(false);
+  });
+});
