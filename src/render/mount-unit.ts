@@ -1,5 +1,6 @@
 // Renders the systemd .mount unit for a MountSpec (systemd.mount(5)).
 import path from 'node:path';
+import { UsageError } from '../core/errors.js';
 import type { MountSpec } from './mount-spec.js';
 
 /** Unit files expand %-specifiers in What=/Where=/Options=: a literal % is written %%. */
@@ -7,9 +8,23 @@ function escapeSpecifiers(value: string): string {
   return value.replace(/%/g, '%%');
 }
 
+/**
+ * RequiresMountsFor= is a list split on whitespace (extract_first_word with EXTRACT_UNQUOTE): a path
+ * with blanks, quotes or backslashes is double-quoted, with \ and " escaped.
+ */
+function quoteListWord(value: string): string {
+  const v = escapeSpecifiers(value);
+  return /[\s"'\\]/.test(v) ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : v;
+}
+
 function assertUnitValue(name: string, value: string): void {
-  // A newline would end the assignment; a unit file has no quoting for these settings.
-  if (/[\n\r]/.test(value)) throw new Error(`${name} cannot contain a newline: ${JSON.stringify(value)}`);
+  // A newline would end the assignment and blanks at either end are trimmed: a unit file has no
+  // quoting for these settings, so such a path cannot be described at all.
+  if (/[\n\r]/.test(value) || value !== value.trim()) {
+    throw new UsageError(`${name}= cannot hold ${JSON.stringify(value)} (a newline, or blanks at either end)`, {
+      hint: 'Choose a path without them, or persist.via: fstab.',
+    });
+  }
 }
 
 /**
@@ -25,7 +40,7 @@ export function renderMountUnit(spec: MountSpec): string {
     '[Unit]',
     `Description=LychD crypt (Btrfs) at ${escapeSpecifiers(spec.where)}`,
     'Documentation=man:systemd.mount(5)',
-    ...(isImage ? [`RequiresMountsFor=${escapeSpecifiers(path.dirname(spec.what))}`] : []),
+    ...(isImage ? [`RequiresMountsFor=${quoteListWord(path.dirname(spec.what))}`] : []),
     '',
     '[Mount]',
     `What=${escapeSpecifiers(spec.what)}`,

@@ -130,6 +130,11 @@ describe('renderMountUnit', () => {
   });
   it('refuses a newline in a path', () => {
     expect(() => renderMountUnit({ ...part, where: '/srv/a\nb' })).toThrow(/newline/);
+    expect(() => renderMountUnit({ ...part, where: '/srv/a ' })).toThrow(/blanks/);
+  });
+  it('quotes RequiresMountsFor= (a whitespace-separated list)', () => {
+    expect(renderMountUnit({ ...image, what: '/srv/my img/x.img' })).toContain('RequiresMountsFor="/srv/my img"\n');
+    expect(renderMountUnit({ ...image, what: '/srv/a"b\\c/x.img' })).toContain('RequiresMountsFor="/srv/a\\"b\\\\c"\n');
   });
   it.skipIf(!has('systemd-analyze'))('passes systemd-analyze verify with no output, for tricky paths', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-unit-'));
