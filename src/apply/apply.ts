@@ -1,6 +1,7 @@
 // applyPlan: runs each step through its handler (one per kind; an unknown kind is a type error), reports
 // progress, and wraps a failure with the step so the user knows how far it got.
 import { CryptError, StepError } from '../core/errors.js';
+import { faultPoint } from '../core/fault.js';
 import { stepActions } from '../plan/actions.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type { ApplyContext, Outcome } from './context.js';
@@ -67,6 +68,8 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext, reporter: Progres
         ? error.hint
         : `${done} earlier step(s) changed something and stay in place; nothing was deleted. Fix the cause and run init again: it continues where it stopped.`);
     }
+    // Crash tests: LYCHD_CRYPT_FAULT=init-after-<kind> kills the process right after that step.
+    faultPoint(`init-after-${step.kind}`);
     const status = outcome.changed ? 'done' : 'unchanged';
     reporter.onStep({ index, total, step, title, status, detail: outcome.detail });
     results.push({ kind: step.kind, title, status, ...(outcome.detail ? { detail: outcome.detail } : {}) });

@@ -1,7 +1,7 @@
 // Handlers for directories, files, the image, the copy of existing data and the runtime command.
-import { chmod, chown, lstat, mkdir, open, readFile, rename, rmdir, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { exists, writeFileAtomic } from '../core/fs.js';
-import { copyArgv } from '../plan/actions.js';
+import { copyArgv, migrationMarker } from '../plan/actions.js';
 import type { Step } from '../plan/steps.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
 
@@ -46,11 +46,13 @@ export async function moveAside(s: S<'move-aside'>): Promise<Outcome> {
   await mkdir(s.from, { mode: st.mode & 0o7777 });
   await chown(s.from, st.uid, st.gid);
   await chmod(s.from, st.mode & 0o7777);
+  if (s.marker) await writeFileAtomic(s.marker, migrationMarker(s.to), { mode: 0o644 });
   return changed();
 }
 
 export async function copyData(s: S<'copy-data'>, ctx: ApplyContext): Promise<Outcome> {
   await ctx.runner.run(copyArgv(s));
+  if (s.marker) await rm(s.marker, { force: true });
   return changed(`${s.entries.length} entries`);
 }
 

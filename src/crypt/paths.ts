@@ -5,6 +5,8 @@ import path from 'node:path';
 export const STATE_DIR = '.lychd-crypt';
 /** Written into the mount-point directory before mounting: readable while the crypt is unmounted. */
 export const MOUNT_RECORD = '.lychd-crypt-mount.json';
+/** Native migration in progress: the original data moved aside, not yet fully copied into active/. */
+export const MIGRATION_MARKER = '.lychd-crypt-migrating.json';
 export const STAGING_PREFIX = '.staging-';
 
 export interface CryptPaths {

@@ -100,6 +100,8 @@ export interface HostFacts {
     unitFile: string;
     unitExists: boolean;
   };
+  /** A native migration that was interrupted after the original moved aside: finish the copy from there. */
+  pendingMigration: { from: string; entries: string[] } | null;
   /** The built runtime (dist/lychd-crypt.js) init installs; null when not built. */
   runtimeSource: string | null;
   /** Detection time (ISO, UTC): names the backup of migrated data. */

@@ -10,7 +10,8 @@ import { DEFAULT_IMAGE_DIR, type Config } from '../config/config.js';
 import { exists, readJsonIfExists } from '../core/fs.js';
 import type { Runner } from '../core/runner.js';
 import { defaultCryptPath } from '../crypt/locate.js';
-import { cryptPaths, MOUNT_RECORD } from '../crypt/paths.js';
+import { cryptPaths, MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
+import { UsageError } from '../core/errors.js';
 import { FSTAB_TAG, parseFstab, unitNameForPath } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts, UserFacts } from './facts.js';
@@ -117,8 +118,16 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const paths = cryptPaths(cryptPath);
   const existingConfig = (await readJsonIfExists<Config>(paths.config).catch(() => undefined)) ?? null;
 
+  if (existingAncestor !== cryptPath && (await exists(cryptPath))) {
+    throw new UsageError(`crypt.path: ${cryptPath} exists and is not a directory`, { hint: 'Choose another crypt.path, or move that file away.' });
+  }
   const cryptEntries =
-    existingAncestor === cryptPath ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD).sort() : [];
+    existingAncestor === cryptPath
+      ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD && n !== MIGRATION_MARKER).sort()
+      : [];
+  const marker = existingAncestor === cryptPath ? await readJsonIfExists<{ from?: string }>(path.join(cryptPath, MIGRATION_MARKER)).catch(() => undefined) : undefined;
+  const pendingMigration =
+    marker?.from && (await exists(marker.from)) ? { from: marker.from, entries: (await readdir(marker.from)).sort() } : null;
 
   const method = answers.method === 'auto' ? existingConfig?.method : answers.method;
   const imagePath = answers.loopback?.image ?? existingConfig?.loopback?.image ?? DEFAULT_IMAGE;
@@ -167,6 +176,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
       unitFile,
       unitExists: await exists(unitFile),
     },
+    pendingMigration,
     runtimeSource: await findRuntime(ctx.runtimeSource),
     now: new Date().toISOString(),
     newUuid: randomUUID(),

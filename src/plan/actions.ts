@@ -33,6 +33,9 @@ function seq(title: string, ...sequence: (Action | false)[]): StepActions {
   };
 }
 
+/** The content of the native migration marker: where the original data is. */
+export const migrationMarker = (from: string) => `${JSON.stringify({ version: 1, from }, null, 2)}\n`;
+
 const octal = (mode: number) => `0${mode.toString(8)}`;
 
 export const mountArgv = (s: Extract<Step, { kind: 'mount' }>) => ['mount', '-t', s.spec.type, '-o', s.spec.options.join(','), s.spec.what, s.spec.where];
@@ -86,9 +89,14 @@ export function stepActions(step: Step): StepActions {
         `keep the original ${step.from} as backup ${step.to}`,
         { op: `rename ${step.from} -> ${step.to}` },
         { op: `mkdir ${step.from} (same owner and mode)` },
+        step.marker !== null && { write: { path: step.marker, content: migrationMarker(step.to), mode: 0o644 } },
       );
     case 'copy-data':
-      return seq(`copy ${step.entries.length} existing entries from ${step.from} into ${step.to}`, { run: copyArgv(step) });
+      return seq(
+        `copy ${step.entries.length} existing entries from ${step.from} into ${step.to}`,
+        { run: copyArgv(step) },
+        step.marker !== null && { op: `rm ${step.marker}` },
+      );
     case 'write-fstab-line':
       return seq(
         `persist the mount in ${step.file}`,

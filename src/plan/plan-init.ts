@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Config, Owner } from '../config/config.js';
 import { RefusedError, UsageError } from '../core/errors.js';
-import { cryptPaths } from '../crypt/paths.js';
+import { cryptPaths, MIGRATION_MARKER } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { mountRecordFor, mountSpecFor, renderFstabLine, renderMountRecord, renderMountUnit, unitNameForPath, type MountSpec } from '../render/index.js';
 import { checkCryptMount, checkDevice, checkForeignPersistence, checkImage } from './checks.js';
@@ -112,10 +112,10 @@ export function planInit(facts: HostFacts, config: Config): Plan {
           { kind: 'create-dir', path: tmp, mode: 0o700, owner: ROOT },
           { kind: 'mount', spec: { ...spec, where: tmp } },
           ...layoutSteps(tmp, config, false),
-          { kind: 'copy-data', from: root, entries, to: path.join(tmp, 'active') },
+          { kind: 'copy-data', from: root, entries, to: path.join(tmp, 'active'), marker: null },
           { kind: 'unmount', path: tmp },
           { kind: 'remove-dir', path: tmp },
-          { kind: 'move-aside', from: root, to: backup },
+          { kind: 'move-aside', from: root, to: backup, marker: null },
         );
         notes.push(`existing data in ${root} was copied into ${paths.active}; the original is kept in ${backup}`);
         migrated = true;
@@ -134,11 +134,22 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     steps.push(...createDirs(root, facts.existingAncestor, userOwned(config)));
     // A directory that already holds our state is a crypt being re-run: its entries are the layout.
     const isCrypt = facts.cryptEntries.includes('.lychd-crypt');
-    const userData = isCrypt ? [] : facts.cryptEntries;
+    const pending = facts.pendingMigration;
+    const userData = isCrypt || pending ? [] : facts.cryptEntries;
     if (isCrypt && entries.length) notes.push(`${root} holds entries outside the layout (${entries.join(', ')}); they were left alone`);
-    if (userData.length) {
+    // The original moves aside (atomic rename), then is copied into the new active/ subvolume; a marker
+    // in the crypt directory says where it went, so an interrupted copy is finished by the next run.
+    const marker = path.join(root, MIGRATION_MARKER);
+    if (pending) {
+      steps.push(...layoutSteps(root, config, false), { kind: 'copy-data', from: pending.from, entries: pending.entries, to: paths.active, marker });
+      notes.push(`finished copying the data moved aside to ${pending.from} into ${paths.active}; the original is kept there`);
+    } else if (userData.length) {
       const backup = backupPath(root, facts.now);
-      steps.push({ kind: 'move-aside', from: root, to: backup }, ...layoutSteps(root, config, false), { kind: 'copy-data', from: backup, entries: userData, to: paths.active });
+      steps.push(
+        { kind: 'move-aside', from: root, to: backup, marker },
+        ...layoutSteps(root, config, false),
+        { kind: 'copy-data', from: backup, entries: userData, to: paths.active, marker },
+      );
       notes.push(`existing data in ${root} was copied into ${paths.active}; the original is kept in ${backup}`);
     } else {
       steps.push(...layoutSteps(root, config, false));

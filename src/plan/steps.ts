@@ -15,10 +15,13 @@ export type Step =
   | { kind: 'mount'; spec: MountSpec }
   | { kind: 'unmount'; path: string }
   | { kind: 'remove-dir'; path: string }
-  /** Rename a directory holding data aside (kept as a backup) and put an empty one with the same owner and mode in its place. */
-  | { kind: 'move-aside'; from: string; to: string }
+  /**
+   * Rename a directory holding data aside (kept as a backup) and put an empty one with the same owner and
+   * mode in its place; marker: a file recording where the data went, until copy-data removes it (native).
+   */
+  | { kind: 'move-aside'; from: string; to: string; marker: string | null }
   /** cp -a --reflink=never of the named entries: an independent copy, the original stays intact. */
-  | { kind: 'copy-data'; from: string; entries: string[]; to: string }
+  | { kind: 'copy-data'; from: string; entries: string[]; to: string; marker: string | null }
   /** Replace our tagged line (or append it), atomically, keeping a backup of the previous file. */
   | { kind: 'write-fstab-line'; file: string; spec: MountSpec; line: string; reload: boolean }
   | { kind: 'remove-fstab-line'; file: string; where: string; reload: boolean }

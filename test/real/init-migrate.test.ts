@@ -93,6 +93,49 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
     expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
   });
 
+  it('native: a crash right after the original moved aside is finished by the next run', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 300);
+    const user = makeUser(scratch);
+    const crypt = path.join(host, 'crypt');
+    mkdirSync(crypt);
+    seedData(crypt, user.uid, user.gid);
+    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'native' });
+    const crashed = spawnSync('node', [cli, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-move-aside' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(readdirSync(crypt)).toEqual(['.lychd-crypt-migrating.json']);
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expectData(path.join(crypt, 'active'), user.uid);
+    expect(readdirSync(crypt).sort()).toEqual(['.lychd-crypt', 'active', 'snapshots']);
+    const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
+    expect(backups).toHaveLength(1);
+    expectData(path.join(host, backups[0]!), user.uid);
+    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+  });
+
+  it('loopback: a crash in the middle of the migration is finished by the next run', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 512);
+    const user = makeUser(scratch);
+    const crypt = path.join(host, 'crypt');
+    mkdirSync(crypt);
+    seedData(crypt, user.uid, user.gid);
+    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, loopback: { image: path.join(host, 'crypt.img'), size: '256M' } });
+    const crashed = spawnSync('node', [cli, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-copy-data' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    // The original is still in place, complete.
+    expectData(crypt, user.uid);
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fstypeAt(crypt)).toBe('btrfs');
+    expectData(path.join(crypt, 'active'), user.uid);
+    expect(readdirSync(host).filter((n) => n.includes('migrate'))).toEqual([]);
+    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+  });
+
   for (const via of ['fstab', 'systemd'] as const) {
     it(`a crypt path with shell metacharacters is only ever a path (${via})`, async () => {
       scratch = await makeScratch();

@@ -83,7 +83,7 @@ describe('planInit: Method B (loopback)', () => {
     const img = p.steps.find((s) => s.kind === 'create-image');
     expect(img).toEqual({ kind: 'create-image', path: `${T}/host/img/crypt.img`, sizeBytes: 200 * 2 ** 20, nocow: false });
     const copy = p.steps.find((s) => s.kind === 'copy-data');
-    expect(copy).toEqual({ kind: 'copy-data', from: `${T}/host/data/crypt`, entries: ['notes.txt'], to: `${T}/host/data/.crypt.lychd-crypt-migrate/active` });
+    expect(copy).toEqual({ kind: 'copy-data', from: `${T}/host/data/crypt`, entries: ['notes.txt'], to: `${T}/host/data/.crypt.lychd-crypt-migrate/active`, marker: null });
     const fstab = p.steps.find((s) => s.kind === 'write-fstab-line');
     expect(fstab && 'line' in fstab && fstab.line).toBe(
       `${T}/host/img/crypt.img ${T}/host/data/crypt btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`,
@@ -228,6 +228,21 @@ describe('planInit: native', () => {
     expect(kinds(p)).toEqual(['move-aside', 'create-subvolume', 'create-pgdata', 'copy-data', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
     expect(p.config.persist.via).toBe('none');
     expect(p.steps[3]).toMatchObject({ kind: 'copy-data', from: expect.stringMatching(/crypt\.pre-lychd-crypt-/), entries: ['notes.txt'], to: `${T}/host/data/crypt/active` });
+  });
+  it('finishes an interrupted native migration from the marker, without moving anything again', () => {
+    const f = baseFacts();
+    f.hostFs.fstype = 'btrfs';
+    f.cryptEntries = ['active'];
+    f.pendingMigration = { from: `${T}/host/data/crypt.pre-lychd-crypt-X`, entries: ['notes.txt'] };
+    const p = plan({ method: 'native' }, f);
+    expect(kinds(p)).toEqual(['create-subvolume', 'create-pgdata', 'copy-data', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(p.steps[2]).toEqual({
+      kind: 'copy-data',
+      from: `${T}/host/data/crypt.pre-lychd-crypt-X`,
+      entries: ['notes.txt'],
+      to: `${T}/host/data/crypt/active`,
+      marker: `${T}/host/data/crypt/.lychd-crypt-migrating.json`,
+    });
   });
   it('refuses native on a non-Btrfs host (exit 2)', () => {
     const e = thrown(() => plan({ method: 'native' }));
