@@ -1,7 +1,7 @@
 // `lychd-crypt init`: unattended from an answers file (the interactive installer hooks in below).
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
-import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit } from '../init/index.js';
+import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, writeAnswersFile } from '../init/index.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 export interface InitOptions {
@@ -31,6 +31,8 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
     cryptFlag: ctx.globals.crypt,
   });
 
+  // The equivalent answers, for an unattended replay (also after a dry run: nothing of the host changes).
+  if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
   if (opts.dryRun) {
     return { json: { ok: true, dryRun: true, plan: planToJson(plan) }, human: `${describePlan(plan)}\n(dry run: nothing was changed)` };
   }

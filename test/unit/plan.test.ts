@@ -288,3 +288,16 @@ describe('applyPlan with a recording runner', () => {
     expect(runner.calls[1]).toEqual(['mkfs.btrfs', '-f', '-L', 'lychd', '-U', 'u', '/dev/loop9']);
   });
 });
+
+describe('answersFromConfig', () => {
+  it('round-trips: the written answers resolve to the same config', async () => {
+    const { answersFromConfig, renderAnswersYaml } = await import('../../src/init/answers-out.js');
+    const { parseAnswers } = await import('../../src/config/load-answers.js');
+    for (const over of [{ method: 'loopback' as const }, { method: 'partition' as const, partition: { device: '/dev/loop1', wipe: true } }]) {
+      const f = baseFacts();
+      const config = plan(over, f).config;
+      const replay = parseAnswers(renderAnswersYaml(answersFromConfig(config)), 'replay.yaml');
+      expect(resolveConfig(replay, f)).toEqual(config);
+    }
+  });
+});

@@ -1,0 +1,38 @@
+// The answers file equivalent to a resolved Config (for --write-answers): replaying it unattended yields
+// the same configuration. Written 0600: it names devices and paths of this machine.
+import { stringify } from 'yaml';
+import type { AnswersInput } from '../config/answers.js';
+import type { Config } from '../config/config.js';
+import { formatSize } from '../config/size.js';
+import { writeFileAtomic } from '../core/fs.js';
+
+export function answersFromConfig(config: Config): AnswersInput {
+  const pg = config.postgres;
+  return {
+    version: 1,
+    crypt: { path: config.crypt.path, user: config.crypt.user },
+    method: config.method,
+    ...(config.loopback ? { loopback: { image: config.loopback.image, size: formatSize(config.loopback.sizeBytes) } } : {}),
+    ...(config.partition ? { partition: { device: config.partition.device, wipe: config.partition.wipe } } : {}),
+    filesystem: { label: config.filesystem.label, mountOptions: [...config.filesystem.mountOptions] },
+    persist: { ...config.persist },
+    install: { ...config.install },
+    postgres: pg
+      ? {
+          dir: pg.dir,
+          osUser: /^\d+$/.test(pg.osUser) ? Number(pg.osUser) : pg.osUser,
+          connection: { ...pg.connection },
+          ...(pg.bin ? { bin: pg.bin } : {}),
+          service: pg.service,
+        }
+      : { enabled: false },
+  };
+}
+
+export function renderAnswersYaml(answers: AnswersInput): string {
+  return `# lychd-crypt answers file: replay with \`lychd-crypt init --answers FILE --yes\`\n${stringify(answers)}`;
+}
+
+export async function writeAnswersFile(file: string, config: Config): Promise<void> {
+  await writeFileAtomic(file, renderAnswersYaml(answersFromConfig(config)), { mode: 0o600 });
+}
