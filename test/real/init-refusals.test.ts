@@ -1,0 +1,70 @@
+// Refusals through the real CLI (exit codes of the SPEC, nothing created), and the image on a Btrfs host
+// getting nodatacow before it is sized.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../helpers/env.js';
+import { mountScratchFs } from '../helpers/host.js';
+import { attrs, buildCli, fstypeAt, runCli, writeAnswers } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const skip = skipReason('root', 'btrfs', 'loop');
+
+describe.skipIf(skip)(`init refusals ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  it('an image larger than the free space of its filesystem: exit 2, nothing created', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 300);
+    const answers = writeAnswers(scratch, { crypt: { path: path.join(host, 'crypt') }, loopback: { image: path.join(host, 'i/crypt.img'), size: '2G' } });
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error.message).toMatch(/loopback.size: 2G does not fit/);
+    expect(readdirSync(host)).toEqual(['lost+found']);
+  });
+
+  it('method partition without a device: exit 2 (a missing required answer, no terminal)', async () => {
+    scratch = await makeScratch();
+    const answers = writeAnswers(scratch, { crypt: { path: scratch.path('crypt') }, method: 'partition' });
+    const r = runCli(cli, ['init', '--answers', answers, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/partition.device/);
+    expect(existsSync(scratch.path('crypt'))).toBe(false);
+  });
+
+  it('a bad answers file: exit 2 with file:line:col, nothing created', async () => {
+    scratch = await makeScratch();
+    const file = scratch.path('bad.yaml');
+    writeFileSync(file, `version: 1\ncrypt: { path: ${scratch.path('crypt')} }\nloopback:\n  size: twenty\n`);
+    const r = runCli(cli, ['init', '--answers', file, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:4:9: loopback.size: expected a size like 20G, got "twenty"`);
+    expect(existsSync(scratch.path('crypt'))).toBe(false);
+  });
+
+  it('a loopback image on a Btrfs host is nodatacow (chattr +C before truncate)', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 700);
+    const crypt = path.join(host, 'crypt');
+    const image = path.join(host, 'img/crypt.img');
+    const answers = writeAnswers(scratch, { crypt: { path: crypt }, method: 'loopback', loopback: { image, size: '256M' } });
+    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(attrs(image)).toContain('C');
+    expect(fstypeAt(crypt)).toBe('btrfs');
+  });
+});
