@@ -1,0 +1,70 @@
+// Methods A and B: make (or reuse) the Btrfs filesystem, migrate existing data, mount, persist, lay out.
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { cryptPaths } from '../crypt/paths.js';
+import type { HostFacts } from '../detect/facts.js';
+import { mountRecordFor, renderMountRecord, type MountSpec } from '../render/index.js';
+import { checkCryptMount, checkDevice, checkImage } from './checks.js';
+import { activeSteps, backupPath, createDirs, ROOT, userOwned } from './common.js';
+import { persistSteps } from './persist.js';
+import type { Step } from './steps.js';
+
+/** The image (Method B) or device (Method A) and its filesystem. */
+function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Step[] {
+  const label = config.filesystem.label;
+  if (config.method === 'partition') {
+    const part = config.partition!;
+    return checkDevice(facts, config).needsMkfs ? [{ kind: 'mkfs-btrfs', device: part.device, label, uuid: part.uuid!, wipe: part.wipe }] : [];
+  }
+  const img = config.loopback!;
+  const { create, needsMkfs } = checkImage(facts, config);
+  const steps: Step[] = [];
+  if (create) {
+    steps.push(...createDirs(path.dirname(img.image), facts.imageHost?.path ?? '/', () => ROOT));
+    // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
+    steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs' });
+  } else if (facts.image && facts.image.sizeBytes !== img.sizeBytes) {
+    notes.push(`the image ${img.image} exists (${facts.image.sizeBytes} bytes); it is reused as it is, not resized`);
+  }
+  if (needsMkfs) steps.push({ kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false });
+  return steps;
+}
+
+/**
+ * Existing data is never hidden under the mount: it is copied into active/ on a temporary mount while the
+ * original stays in place; only then is the original renamed aside (kept as a backup) and replaced by an
+ * empty directory. A crash anywhere leaves the original complete; the next run starts the copy again.
+ */
+function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entries: string[], notes: string[]): Step[] {
+  const root = config.crypt.path;
+  const tmp = path.join(path.dirname(root), `.${path.basename(root)}.lychd-crypt-migrate`);
+  const backup = backupPath(root, facts.now);
+  notes.push(`existing data in ${root} was copied into ${cryptPaths(root).active}; the original is kept in ${backup}`);
+  return [
+    { kind: 'create-dir', path: tmp, mode: 0o700, owner: ROOT },
+    { kind: 'mount', spec: { ...spec, where: tmp } },
+    ...activeSteps(tmp, config),
+    { kind: 'copy-data', from: root, entries, to: cryptPaths(tmp).active, marker: null },
+    { kind: 'unmount', path: tmp },
+    { kind: 'remove-dir', path: tmp },
+    { kind: 'move-aside', from: root, to: backup, marker: null },
+  ];
+}
+
+export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, notes: string[]): Step[] {
+  const root = config.crypt.path;
+  const mounted = checkCryptMount(facts, config);
+  const steps = filesystemSteps(facts, config, notes);
+  // When the crypt is mounted, the entries seen at its path are the crypt's own.
+  const migrate = !mounted && facts.cryptEntries.length > 0;
+  if (!mounted) {
+    steps.push(...createDirs(root, facts.existingAncestor, userOwned(config)));
+    if (migrate) steps.push(...migrationSteps(facts, config, spec, facts.cryptEntries, notes));
+  }
+  // The record goes underneath the mount (on a re-run through a bind mount), so a changed persistence converges.
+  steps.push({ kind: 'write-mount-record', path: cryptPaths(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
+  steps.push({ kind: 'mount', spec });
+  steps.push(...persistSteps(facts, config, spec, notes));
+  if (!migrate) steps.push(...activeSteps(root, config));
+  return steps;
+}

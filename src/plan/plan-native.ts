@@ -1,0 +1,46 @@
+// native: the crypt is a plain directory of the Btrfs host; the layout is built in place.
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { RefusedError } from '../core/errors.js';
+import { cryptPaths, MIGRATION_MARKER, STATE_DIR } from '../crypt/paths.js';
+import type { HostFacts } from '../detect/facts.js';
+import { activeSteps, backupPath, createDirs, userOwned } from './common.js';
+import type { Step } from './steps.js';
+
+/** Layout names of a native crypt (not user data to migrate). */
+const LAYOUT = new Set(['active', 'snapshots', STATE_DIR]);
+
+/**
+ * Existing data: the original is renamed aside first (atomic), a marker in the crypt directory says where
+ * it went, then it is copied into the new active/ subvolume (a rename cannot cross into a subvolume);
+ * copy-data removes the marker, and a run that finds the marker finishes the copy.
+ */
+export function planNative(facts: HostFacts, config: Config, notes: string[]): Step[] {
+  const root = config.crypt.path;
+  const active = cryptPaths(root).active;
+  if (facts.cryptMount && facts.cryptMount.fstype !== 'btrfs') {
+    throw new RefusedError(`${root} is a mount point of ${facts.cryptMount.source} (${facts.cryptMount.fstype})`, { hint: 'Unmount it, or choose another crypt.path.' });
+  }
+  const steps = createDirs(root, facts.existingAncestor, userOwned(config));
+  const marker = path.join(root, MIGRATION_MARKER);
+  const pending = facts.pendingMigration;
+  const isCrypt = facts.cryptEntries.includes(STATE_DIR);
+  if (pending) {
+    notes.push(`finished copying the data moved aside to ${pending.from} into ${active}; the original is kept there`);
+    return [...steps, ...activeSteps(root, config), { kind: 'copy-data', from: pending.from, entries: pending.entries, to: active, marker }];
+  }
+  if (isCrypt) {
+    const extra = facts.cryptEntries.filter((e) => !LAYOUT.has(e));
+    if (extra.length) notes.push(`${root} holds entries outside the layout (${extra.join(', ')}); they were left alone`);
+    return [...steps, ...activeSteps(root, config)];
+  }
+  if (facts.cryptEntries.length === 0) return [...steps, ...activeSteps(root, config)];
+  const backup = backupPath(root, facts.now);
+  notes.push(`existing data in ${root} was copied into ${active}; the original is kept in ${backup}`);
+  return [
+    ...steps,
+    { kind: 'move-aside', from: root, to: backup, marker },
+    ...activeSteps(root, config),
+    { kind: 'copy-data', from: backup, entries: facts.cryptEntries, to: active, marker },
+  ];
+}
