@@ -1,10 +1,8 @@
 // detectHost: the one place that reads the host for init. Everything it learns goes into HostFacts,
 // which the pure planner turns into steps.
-import { access, readdir, readFile, stat, statfs } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Answers } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR, type Config } from '../config/config.js';
 import { exists, readJsonIfExists } from '../core/fs.js';
@@ -14,10 +12,10 @@ import { cryptPaths, MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
 import { UsageError } from '../core/errors.js';
 import { FSTAB_TAG, parseFstab, unitNameForPath } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
-import type { HostFacts, ImageFacts, UserFacts } from './facts.js';
+import type { HostFacts, ImageFacts } from './facts.js';
 import { mountAt, mountHolding } from './findmnt.js';
-import { probeSignatures } from './signatures.js';
-import { detectTargetUser, lookupUser } from './user.js';
+import { btrfsInKernel, detectImage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
+import { detectTargetUser } from './user.js';
 
 export interface DetectContext {
   runner: Runner;
@@ -28,82 +26,12 @@ export interface DetectContext {
   cryptFlag?: string;
   /** Where the runtime bundle is; default: this bundle, or dist/ of the source tree. */
   runtimeSource?: string;
-  /** Skip the lsblk scan (only the interactive UI shows candidates). */
+  /** Scan lsblk for Method A candidates (only the interactive UI shows them). */
   scanDevices?: boolean;
 }
 
 export const DEFAULT_IMAGE = path.join(DEFAULT_IMAGE_DIR, 'crypt.img');
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
-
-async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const dirs = [...(env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
-  for (const dir of dirs) {
-    try {
-      await access(path.join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      /* next */
-    }
-  }
-  return false;
-}
-
-async function nearestExisting(p: string): Promise<string> {
-  for (let dir = p; ; dir = path.dirname(dir)) {
-    try {
-      if ((await stat(dir)).isDirectory()) return dir;
-    } catch {
-      /* walk up */
-    }
-    if (dir === '/') return '/';
-  }
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return Number(s.bavail) * Number(s.bsize);
-}
-
-async function btrfsInKernel(): Promise<boolean> {
-  if (await exists('/sys/module/btrfs')) return true;
-  const fss = await readFile('/proc/filesystems', 'utf8').catch(() => '');
-  return /\tbtrfs$/m.test(fss);
-}
-
-/** The runtime bundle to install: this file when running bundled, else dist/ next to src/. */
-async function findRuntime(explicit?: string): Promise<string | null> {
-  const self = fileURLToPath(import.meta.url);
-  const candidates = [explicit, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
-  for (const c of candidates) if (c && (await exists(c))) return c;
-  return null;
-}
-
-async function detectImage(runner: Runner, image: string): Promise<ImageFacts> {
-  let st;
-  try {
-    st = await stat(image);
-  } catch {
-    return { path: image, exists: false, sizeBytes: 0, allocatedBytes: 0, signatures: [], loopDevices: [] };
-  }
-  const loops = await runner.run(['losetup', '--associated', image, '--noheadings', '--output', 'NAME'], { allowFailure: true });
-  return {
-    path: image,
-    exists: true,
-    sizeBytes: st.size,
-    allocatedBytes: st.blocks * 512,
-    signatures: st.isFile() && st.size > 0 ? await probeSignatures(runner, image) : [],
-    loopDevices: loops.stdout.split('\n').map((l) => l.trim()).filter(Boolean),
-  };
-}
-
-async function detectPostgresUser(runner: Runner, ref: string | number): Promise<UserFacts | null> {
-  try {
-    return await lookupUser(runner, ref);
-  } catch {
-    // A rootless container maps postgres to a sub-UID that has no passwd entry: take the number as is.
-    return typeof ref === 'number' || /^\d+$/.test(String(ref)) ? { name: String(ref), uid: Number(ref), gid: Number(ref), home: '/' } : null;
-  }
-}
 
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
   const { runner, env } = ctx;

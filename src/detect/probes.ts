@@ -1,0 +1,81 @@
+// Small host probes used by detectHost: PATH lookup, nearest existing directory, free space, the image
+// file, the postgres account and the runtime bundle.
+import { access, stat, statfs, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exists } from '../core/fs.js';
+import type { Runner } from '../core/runner.js';
+import type { ImageFacts, UserFacts } from './facts.js';
+import { probeSignatures } from './signatures.js';
+import { lookupUser } from './user.js';
+
+export async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const dirs = [...(env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
+  for (const dir of dirs) {
+    try {
+      await access(path.join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}
+
+export async function nearestExisting(p: string): Promise<string> {
+  for (let dir = p; ; dir = path.dirname(dir)) {
+    try {
+      if ((await stat(dir)).isDirectory()) return dir;
+    } catch {
+      /* walk up */
+    }
+    if (dir === '/') return '/';
+  }
+}
+
+export async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return Number(s.bavail) * Number(s.bsize);
+}
+
+export async function btrfsInKernel(): Promise<boolean> {
+  if (await exists('/sys/module/btrfs')) return true;
+  const fss = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+  return /\tbtrfs$/m.test(fss);
+}
+
+/** The runtime bundle to install: this file when running bundled, else dist/ next to src/. */
+export async function findRuntime(explicit?: string): Promise<string | null> {
+  const self = fileURLToPath(import.meta.url);
+  const candidates = [explicit, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
+  for (const c of candidates) if (c && (await exists(c))) return c;
+  return null;
+}
+
+export async function detectImage(runner: Runner, image: string): Promise<ImageFacts> {
+  let st;
+  try {
+    st = await stat(image);
+  } catch {
+    return { path: image, exists: false, sizeBytes: 0, allocatedBytes: 0, signatures: [], loopDevices: [] };
+  }
+  const loops = await runner.run(['losetup', '--associated', image, '--noheadings', '--output', 'NAME'], { allowFailure: true });
+  return {
+    path: image,
+    exists: true,
+    sizeBytes: st.size,
+    allocatedBytes: st.blocks * 512,
+    signatures: st.isFile() && st.size > 0 ? await probeSignatures(runner, image) : [],
+    loopDevices: loops.stdout.split('\n').map((l) => l.trim()).filter(Boolean),
+  };
+}
+
+export async function detectPostgresUser(runner: Runner, ref: string | number): Promise<UserFacts | null> {
+  try {
+    return await lookupUser(runner, ref);
+  } catch {
+    // A rootless container maps postgres to a sub-UID that has no passwd entry: take the number as is.
+    return typeof ref === 'number' || /^\d+$/.test(String(ref)) ? { name: String(ref), uid: Number(ref), gid: Number(ref), home: '/' } : null;
+  }
+}
