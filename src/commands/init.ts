@@ -2,6 +2,8 @@
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
 import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, writeAnswersFile } from '../init/index.js';
+import { withLock } from '../crypt/lock.js';
+import { cryptPaths } from '../crypt/paths.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 export interface InitOptions {
@@ -24,7 +26,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   }
   // Validation happens here, before detection or any side effect.
   const answers = opts.answers ? await loadAnswersFile(opts.answers) : defaultAnswers();
-  const { plan } = await prepareInit(answers, {
+  const { plan, facts } = await prepareInit(answers, {
     runner: ctx.runner,
     env: ctx.env,
     userFlag: ctx.globals.user,
@@ -39,7 +41,9 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   if (!opts.yes) {
     throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
-  const result = await applyPlan(plan, { runner: ctx.runner }, lineReporter((l) => ctx.log.info(l)));
+  const apply = () => applyPlan(plan, { runner: ctx.runner }, lineReporter((l) => ctx.log.info(l)));
+  // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
+  const result = facts.existingConfig ? await withLock(cryptPaths(plan.config.crypt.path).lock, { waitSeconds: ctx.globals.wait }, apply) : await apply();
   const root = plan.config.crypt.path;
   const head =
     result.changed === 0

@@ -40,7 +40,15 @@ function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | n
   };
 }
 
+/** Directories no crypt may take over: migrating them aside (or mounting over them) would break the host. */
+const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/mnt', '/media']);
+
 export function resolveConfig(answers: Answers, facts: HostFacts): Config {
+  if (SYSTEM_DIRS.has(facts.cryptPath) || facts.cryptPath === facts.user.home) {
+    throw new UsageError(`crypt.path: ${facts.cryptPath} is a system directory or a home directory; nothing was changed`, {
+      hint: 'Choose a dedicated directory, e.g. ~/.local/share/lychd (the default).',
+    });
+  }
   const method = chooseMethod(answers, facts);
   const prev = facts.existingConfig;
   if (prev && prev.method !== method) {

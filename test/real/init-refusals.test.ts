@@ -1,5 +1,6 @@
 // Refusals through the real CLI (exit codes of the SPEC, nothing created), and the image on a Btrfs host
 // getting nodatacow before it is sized.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,31 @@ describe.skipIf(skip)(`init refusals ${skip ? `(skipped: ${skip})` : ''}`, () =>
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:4:9: loopback.size: expected a size like 20G, got "twenty"`);
     expect(existsSync(scratch.path('crypt'))).toBe(false);
+  });
+
+  it('a re-run converges under the crypt lock: busy (exit 4) while another operation holds it', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 300);
+    const crypt = path.join(host, 'crypt');
+    const answers = writeAnswers(scratch, { crypt: { path: crypt } });
+    expect(runCli(cli, ['init', '--answers', answers, '--yes']).code).toBe(0);
+    // flock(1) passes the locked fd to its child: kill the whole process group to release it.
+    const holder = spawn('flock', [path.join(crypt, '.lychd-crypt/lock'), 'sleep', '30'], { stdio: 'ignore', detached: true });
+    const release = () => {
+      try {
+        process.kill(-holder.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
+    scratch.defer(release);
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = runCli(cli, ['init', '--answers', answers, '--yes']);
+    expect(busy.code, busy.stderr).toBe(4);
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
   });
 
   it('a loopback image on a Btrfs host is nodatacow (chattr +C before truncate)', async () => {

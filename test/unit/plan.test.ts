@@ -301,3 +301,13 @@ describe('answersFromConfig', () => {
     }
   });
 });
+
+describe('resolveConfig guards', () => {
+  it('refuses a system directory or the home directory as the crypt path (exit 2)', () => {
+    for (const p of ['/', '/home', '/var/lib', '/root']) {
+      const f = baseFacts();
+      f.cryptPath = p;
+      expect(exitCodeFor(thrown(() => plan({}, f))), p).toBe(2);
+    }
+  });
+});
