@@ -61,6 +61,12 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   if (method === 'loopback') {
     const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? DEFAULT_IMAGE_SIZE);
     loopback = { image: answers.loopback?.image ?? prev?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'), sizeBytes: size };
+    // The image cannot live inside the filesystem it holds (nor in data about to be migrated).
+    if (loopback.image.startsWith(`${facts.cryptPath}/`)) {
+      throw new UsageError(`loopback.image: ${loopback.image} is inside the crypt path ${facts.cryptPath}`, {
+        hint: 'Put the image outside the crypt, e.g. under /var/lib/lychd/.',
+      });
+    }
   }
   if (method === 'partition') {
     const device = answers.partition?.device ?? prev?.partition?.device;

@@ -311,3 +311,11 @@ describe('resolveConfig guards', () => {
     }
   });
 });
+
+describe('resolveConfig: the image', () => {
+  it('refuses an image inside the crypt path (exit 2)', () => {
+    const e = thrown(() => plan({ method: 'loopback', loopback: { image: `${T}/host/data/crypt/x.img`, size: '200M' } }));
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as Error).message).toMatch(/inside the crypt path/);
+  });
+});
