@@ -61,8 +61,12 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
     steps.push(...createDirs(root, facts.existingAncestor, userOwned(config)));
     if (migrate) steps.push(...migrationSteps(facts, config, spec, facts.cryptEntries, notes));
   }
-  // The record goes underneath the mount (on a re-run through a bind mount), so a changed persistence converges.
-  steps.push({ kind: 'write-mount-record', path: cryptPaths(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
+  // The record goes underneath the mount before mounting. On a re-run it is rewritten (through a bind mount
+  // of the host fs) only when the configuration changed: it was written from the same config as config.json.
+  const configChanged = JSON.stringify(facts.existingConfig) !== JSON.stringify(config);
+  if (!mounted || configChanged) {
+    steps.push({ kind: 'write-mount-record', path: cryptPaths(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
+  }
   steps.push({ kind: 'mount', spec });
   steps.push(...persistSteps(facts, config, spec, notes));
   if (!migrate) steps.push(...activeSteps(root, config));

@@ -110,4 +110,29 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
       });
     }
   }
+  it('changed answers converge: fstab → systemd rewrites the record underneath the mount, never both', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 512);
+    const crypt = path.join(host, 'crypt');
+    const image = path.join(host, 'crypt.img');
+    const base = { crypt: { path: crypt }, loopback: { image, size: '256M' } };
+    const first = runCli(cli, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'fstab' } }), '--yes', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const fstab = scratch.path('etc/fstab');
+    expect(readFileSync(fstab, 'utf8')).toContain('x-lychd-crypt');
+
+    const switched = runCli(cli, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'systemd' } }), '--yes', '--json']);
+    expect(switched.code, switched.stderr).toBe(0);
+    const done = switched.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind);
+    expect(done).toEqual(['write-mount-record', 'remove-fstab-line', 'write-mount-unit', 'write-file']);
+    expect(readFileSync(fstab, 'utf8')).toBe('');
+    expect(readFileSync(`${fstab}.lychd-crypt.bak`, 'utf8')).toContain('x-lychd-crypt');
+    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).persist.via).toBe('systemd');
+    // No bind mount is left behind.
+    expect(sh(['findmnt', '-rn', '-o', 'TARGET']).split('\n').filter((t) => t.includes('lychd-crypt-under'))).toEqual([]);
+    sh(['umount', crypt]);
+    const record = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt-mount.json'), 'utf8'));
+    expect(record.persist).toMatchObject({ via: 'systemd', unit: sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim() });
+  });
 });

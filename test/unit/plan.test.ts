@@ -168,7 +168,10 @@ describe('planInit: Method B (loopback)', () => {
     f.image = { ...f.image!, exists: true, sizeBytes: 200 * 2 ** 20, signatures: [{ type: 'btrfs', label: 'lychd' }] };
     f.existingConfig = first.config;
     const p = plan({}, f);
-    expect(kinds(p)).toEqual(['write-mount-record', 'mount', 'write-fstab-line', 'create-subvolume', 'create-pgdata', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(kinds(p)).toEqual(['mount', 'write-fstab-line', 'create-subvolume', 'create-pgdata', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    // A changed configuration rewrites the record underneath the mount.
+    const changed = plan({ persist: { ...baseAnswers.persist, via: 'systemd' } }, f);
+    expect(kinds(changed).slice(0, 2)).toEqual(['write-mount-record', 'mount']);
   });
 });
 
