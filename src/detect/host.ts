@@ -1,6 +1,6 @@
 // detectHost: the one place that reads the host for init. Everything it learns goes into HostFacts,
 // which the pure planner turns into steps.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Answers } from '../config/answers.js';
@@ -37,8 +37,12 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const { runner, env } = ctx;
   const userRef = answers.crypt?.user ?? ctx.userFlag;
   const user = await detectTargetUser(runner, userRef === undefined ? undefined : String(userRef), env);
-  const cryptPath = path.resolve(answers.crypt?.path ?? ctx.cryptFlag ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
-  const existingAncestor = await nearestExisting(cryptPath);
+  const requested = path.resolve(answers.crypt?.path ?? ctx.cryptFlag ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
+  // Mount points are canonical paths (mount(8) and systemd resolve symlinks): resolve them here, so
+  // fstab, the unit name and later comparisons all use the same path.
+  const requestedAncestor = await nearestExisting(requested);
+  const existingAncestor = await realpath(requestedAncestor);
+  const cryptPath = path.join(existingAncestor, path.relative(requestedAncestor, requested));
   const cryptMount = existingAncestor === cryptPath ? await mountAt(runner, cryptPath) : null;
   // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
   const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;

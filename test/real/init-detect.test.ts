@@ -1,6 +1,6 @@
 // detectHost on real scratch hosts: the filesystem under the crypt path (walking up to the nearest
 // existing directory), free space, data at the path, the image and the device with their signatures.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answersSchema } from '../../src/config/answers.js';
@@ -68,5 +68,15 @@ describe.skipIf(skip)(`detectHost ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(g.cryptMount).toMatchObject({ target: crypt, fstype: 'btrfs' });
     expect(g.cryptMount!.backingFile).toMatch(/btrfs-.*\.img$/);
     expect(g.hostFs).toMatchObject({ target: host, fstype: 'ext4' });
+  });
+  it('resolves symlinks in the crypt path (mount points are canonical)', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 300);
+    symlinkSync(host, scratch.path('link'));
+    const answers = answersSchema.parse({ version: 1, crypt: { path: scratch.path('link/sub/crypt') } });
+    const f = await detectHost(answers, { runner: createRunner(), env: process.env });
+    expect(f.cryptPath).toBe(path.join(host, 'sub/crypt'));
+    expect(f.existingAncestor).toBe(host);
   });
 });
