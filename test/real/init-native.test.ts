@@ -12,8 +12,9 @@ const skip = skipReason('root', 'btrfs', 'loop');
 function listTree(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
 }
-const mounts = () => sh(['findmnt', '-rn', '-o', 'TARGET']);
-const loops = () => sh(['losetup', '-l', '-n', '-O', 'NAME,BACK-FILE']);
+// Other test files mount and attach loops in parallel: only what lies under this test's scratch dir counts.
+const mounts = (under = '/') => sh(['findmnt', '-rn', '-o', 'TARGET']).split('\n').filter((t) => t.startsWith(under)).join('\n');
+const loops = (under: string) => sh(['losetup', '-l', '-n', '-O', 'BACK-FILE']).split('\n').filter((b) => b.includes(under)).join('\n');
 
 describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let buildScratch: Scratch;
@@ -75,8 +76,8 @@ describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : 
     writeFileSync(path.join(host, 'marker'), '');
     const answers = writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image: path.join(host, 'img/crypt.img'), size: '256M' } });
     const treeBefore = listTree(scratch.dir);
-    const mountsBefore = mounts();
-    const loopsBefore = loops();
+    const mountsBefore = mounts(scratch.dir);
+    const loopsBefore = loops(scratch.dir);
 
     const human = runCli(cli, ['init', '--answers', answers, '--dry-run']);
     expect(human.code, human.stderr).toBe(0);
@@ -95,8 +96,8 @@ describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : 
     expect(mountStep.actions.commands).toEqual([['mount', '-t', 'btrfs', '-o', 'loop,noatime,compress=zstd:1', `${host}/img/crypt.img`, crypt]]);
 
     expect(listTree(scratch.dir)).toEqual(treeBefore);
-    expect(mounts()).toBe(mountsBefore);
-    expect(loops()).toBe(loopsBefore);
+    expect(mounts(scratch.dir)).toBe(mountsBefore);
+    expect(loops(scratch.dir)).toBe(loopsBefore);
   });
 
   it('--answers without --yes and without a terminal is a usage error (exit 2), nothing created', async () => {
