@@ -322,3 +322,11 @@ describe('resolveConfig: the image', () => {
     expect((e as Error).message).toMatch(/inside the crypt path/);
   });
 });
+
+describe('templates/answers.example.yaml', () => {
+  it('is a valid answers file', async () => {
+    const { loadAnswersFile } = await import('../../src/config/load-answers.js');
+    const a = await loadAnswersFile(path.resolve(import.meta.dirname, '../../templates/answers.example.yaml'));
+    expect(a).toMatchObject({ version: 1, method: 'auto', persist: { via: 'systemd' } });
+  });
+});
