@@ -12,6 +12,7 @@ export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
 export function chooseMethod(answers: Answers, facts: HostFacts): Method {
   if (answers.method !== 'auto') return answers.method;
   if (facts.existingConfig) return facts.existingConfig.method;
+  if (facts.mountRecord) return facts.mountRecord.method;
   return facts.hostFs.fstype === 'btrfs' ? 'native' : 'loopback';
 }
 
@@ -78,7 +79,9 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     const sig = facts.device?.signatures.find((s) => s.type === 'btrfs');
     // Keep the UUID of a filesystem we made before; a new one gets a fresh UUID chosen now, so the plan
     // (and its fstab line) is exact before mkfs runs.
-    const ours = sig?.uuid && (sig.uuid === prev?.partition?.uuid || facts.device?.mountPoints.includes(facts.cryptPath));
+    // Ours: the UUID of the stored config, of the mount record left underneath an unmounted crypt, or mounted here.
+    const recorded = facts.mountRecord?.mount.what.replace(/^UUID=/, '');
+    const ours = sig?.uuid && (sig.uuid === prev?.partition?.uuid || sig.uuid === recorded || facts.device?.mountPoints.includes(facts.cryptPath));
     partition = { device, wipe: answers.partition?.wipe ?? false, uuid: ours ? sig!.uuid! : facts.newUuid };
   }
   if (method === 'native' && facts.hostFs.fstype !== 'btrfs') {

@@ -1,6 +1,7 @@
 // Plain typed facts about the host, gathered by src/detect/ and consumed by the (pure) planner and the UI.
 // Nothing outside src/detect/ reads the host to make installation decisions.
 import type { Config } from '../config/config.js';
+import type { MountRecord } from '../render/mount-record.js';
 
 export interface MountFacts {
   /** The mount point that holds the path (findmnt --target). */
@@ -100,6 +101,8 @@ export interface HostFacts {
     unitFile: string;
     unitExists: boolean;
   };
+  /** The mount record underneath an unmounted crypt path (what an earlier init made), if readable. */
+  mountRecord: MountRecord | null;
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */
   pendingMigration: { from: string; entries: string[] } | null;
   /** The built runtime (dist/lychd-crypt.js) init installs; null when not built. */

@@ -10,7 +10,7 @@ import type { Runner } from '../core/runner.js';
 import { defaultCryptPath } from '../crypt/locate.js';
 import { cryptPaths, MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
 import { UsageError } from '../core/errors.js';
-import { FSTAB_TAG, parseFstab, unitNameForPath } from '../render/index.js';
+import { FSTAB_TAG, parseFstab, unitNameForPath, type MountRecord } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts } from './facts.js';
 import { mountAt, mountHolding } from './findmnt.js';
@@ -109,6 +109,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
       unitExists: await exists(unitFile),
     },
     pendingMigration,
+    mountRecord: cryptMount || existingAncestor !== cryptPath ? null : ((await readJsonIfExists<MountRecord>(paths.mountRecord).catch(() => undefined)) ?? null),
     runtimeSource: await findRuntime(ctx.runtimeSource),
     now: new Date().toISOString(),
     newUuid: randomUUID(),

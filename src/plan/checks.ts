@@ -31,6 +31,7 @@ export function checkDevice(facts: HostFacts, config: Config): { needsMkfs: bool
   if (dev.holders.length) {
     throw new RefusedError(`${part.device} is in use by ${dev.holders.join(', ')} (LVM, RAID or dm-crypt)`, { hint: 'Choose a device nothing else uses.' });
   }
+  // resolveConfig kept the UUID of a filesystem we made earlier; a fresh UUID matches nothing on the device.
   const ours = mountedHere || dev.signatures.some((s) => s.type === 'btrfs' && s.uuid === part.uuid);
   if (ours) return { needsMkfs: false };
   if (dev.signatures.length && !part.wipe) {

@@ -78,5 +78,14 @@ describe.skipIf(skip)(`init, Method A (partition) ${skip ? `(skipped: ${skip})` 
     sh(['umount', crypt]);
     sh(['mount', '--fstab', scratch.path('etc/fstab'), crypt]);
     expect(fstypeAt(crypt)).toBe('btrfs');
+
+    // Unmounted, a run without wipe recognises its own filesystem from the mount record and only mounts it.
+    sh(['umount', crypt]);
+    const remount = await prepareInit(answersFor(scratch, dev, false), ctx);
+    const r = await applyPlan(remount.plan, { runner: ctx.runner }, silentReporter);
+    // (config.json is rewritten too: the answers now say wipe: false.)
+    expect(r.steps.filter((s) => s.status === 'done').map((s) => s.kind)).toEqual(['mount', 'write-file']);
+    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).partition).toEqual({ device: dev, wipe: false, uuid });
+    expect(fstypeAt(crypt)).toBe('btrfs');
   });
 });

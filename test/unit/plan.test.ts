@@ -211,6 +211,25 @@ describe('planInit: Method A (partition)', () => {
     f.device = null;
     expect(thrown(() => plan({ method: 'partition' }, f))).toBeInstanceOf(UsageError);
   });
+  it('recognises its own unmounted filesystem from the mount record (no consent needed, not formatted)', () => {
+    const f = baseFacts();
+    const uuid = '11111111-2222-3333-4444-555555555555';
+    f.device!.signatures = [{ type: 'btrfs', label: 'lychd', uuid }];
+    f.cryptEntries = [];
+    f.mountRecord = {
+      version: 1,
+      method: 'partition',
+      mount: { what: `UUID=${uuid}`, where: f.cryptPath, type: 'btrfs', options: ['noatime'] },
+      device,
+      image: null,
+      label: 'lychd',
+      persist: { via: 'none', file: null, unit: null },
+    };
+    const p = plan({ method: 'auto', partition: { device } }, f);
+    expect(p.config.method).toBe('partition');
+    expect(kinds(p)).not.toContain('mkfs-btrfs');
+    expect(p.steps.find((s) => s.kind === 'mount')).toMatchObject({ spec: { what: `UUID=${uuid}` } });
+  });
   it('keeps our own filesystem on a re-run even with wipe: true', () => {
     const f = baseFacts();
     const uuid = '11111111-2222-3333-4444-555555555555';
