@@ -1,0 +1,92 @@
+// layout.* and snapshots.*: active/ is a subvolume, snapshots/ and the state directory exist, and no
+// leftovers of interrupted operations (staging subvolumes, snapshots without metadata, metadata without
+// snapshot) remain. Leftovers are only judged while the journal is clean: otherwise they belong to the
+// operation that recovery will finish or undo.
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { STAGING_PREFIX } from '../crypt/paths.js';
+import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
+import type { RepairStep } from '../repair/steps.js';
+import { metaPath, readSnapshotDir, snapshotPath } from '../snapshots/meta.js';
+import type { DoctorEnv } from './context.js';
+import { fixable, manual, ok, type Check } from './types.js';
+
+const ROOT = { uid: 0, gid: 0 };
+
+/** Btrfs gives the root directory of every subvolume inode number 256. */
+async function isSubvolume(p: string): Promise<boolean> {
+  const st = await lstat(p).catch(() => null);
+  return !!st && st.isDirectory() && st.ino === 256;
+}
+
+export async function checkActive(env: DoctorEnv): Promise<Check> {
+  const id = 'layout.active';
+  const st = await lstat(env.paths.active).catch(() => null);
+  if (!st) return manual(id, `${env.paths.active} is missing`, 'restore it from a snapshot with `lychd-crypt rollback NAME`, or run init again to create an empty one');
+  if (!(await isSubvolume(env.paths.active))) {
+    return manual(id, `${env.paths.active} is a plain directory, not a Btrfs subvolume: it cannot be snapshotted`, `move it aside (mv active active.old), run init again to create the subvolume, then copy the data back (cp -a --reflink=always active.old/. active/)`);
+  }
+  return ok(id, 'active/ is a subvolume');
+}
+
+export async function checkSnapshotsDir(env: DoctorEnv): Promise<Check> {
+  const id = 'layout.snapshots';
+  const st = await lstat(env.paths.snapshots).catch(() => null);
+  if (!st) return fixable(id, `${env.paths.snapshots} is missing`, 'create snapshots/', [{ kind: 'create-dir', path: env.paths.snapshots, mode: 0o755, owner: ROOT }]);
+  if (!st.isDirectory()) return manual(id, `${env.paths.snapshots} is not a directory`, 'move it away; repair then creates snapshots/');
+  return ok(id, 'snapshots/ exists');
+}
+
+export async function checkStateDir(env: DoctorEnv): Promise<Check> {
+  const id = 'layout.state';
+  const st = await lstat(env.paths.state);
+  if (st.uid !== 0 || (st.mode & 0o7777) !== 0o700) {
+    return fixable(id, `${env.paths.state} is ${st.uid}:${st.gid} mode 0${(st.mode & 0o7777).toString(8)}, expected root-owned 0700`, 'chown root and chmod 0700', [
+      { kind: 'set-owner', path: env.paths.state, owner: ROOT, mode: 0o700, recursive: false },
+    ]);
+  }
+  return ok(id, 'state directory is root-owned, 0700');
+}
+
+/** `.staging-*` beside active/ (rollback) and `.lychd-nocow-*` inside it (repair), with no operation pending. */
+export async function checkStaging(env: DoctorEnv): Promise<Check> {
+  const id = 'layout.staging';
+  const steps: RepairStep[] = [];
+  const stray: string[] = [];
+  for (const name of (await readdir(env.root)).filter((n) => n.startsWith(STAGING_PREFIX))) {
+    const p = path.join(env.root, name);
+    stray.push(name);
+    steps.push((await isSubvolume(p)) ? { kind: 'delete-subvolume', path: p, why: `stray staging subvolume ${name}` } : { kind: 'remove-tree', path: p, why: `stray staging directory ${name}` });
+  }
+  for (const name of (await readdir(env.paths.active).catch(() => [] as string[])).filter((n) => n.startsWith(NOCOW_STAGING_PREFIX))) {
+    stray.push(`active/${name}`);
+    steps.push({ kind: 'remove-tree', path: path.join(env.paths.active, name), why: `leftover of an interrupted nocow rewrite active/${name}` });
+  }
+  if (!stray.length) return ok(id, 'no stray staging subvolumes');
+  return fixable(id, `stray staging left by an interrupted operation: ${stray.join(', ')}`, 'delete them (no operation is pending, nothing refers to them)', steps);
+}
+
+export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
+  const dir = await readSnapshotDir(env.paths);
+  const checks: Check[] = [];
+  const incompleteSteps: RepairStep[] = [];
+  for (const name of dir.incomplete) {
+    const p = snapshotPath(env.paths, name);
+    if (await isSubvolume(p)) incompleteSteps.push({ kind: 'delete-subvolume', path: p, why: `incomplete snapshot ${name} (no metadata)` });
+  }
+  const plainDirs = dir.incomplete.filter((n) => !incompleteSteps.some((s) => s.kind === 'delete-subvolume' && s.path === snapshotPath(env.paths, n)));
+  if (plainDirs.length) {
+    checks.push(manual('snapshots.foreign', `snapshots/ holds directories that are not subvolumes: ${plainDirs.join(', ')}`, 'move them out of snapshots/ (they are not snapshots and repair does not delete them)'));
+  }
+  checks.push(
+    incompleteSteps.length
+      ? fixable('snapshots.incomplete', `${incompleteSteps.length} snapshot(s) without metadata (interrupted): ${dir.incomplete.filter((n) => !plainDirs.includes(n)).join(', ')}`, 'delete the incomplete snapshot subvolumes', incompleteSteps)
+      : ok('snapshots.incomplete', `${dir.complete.length} snapshot(s), none without metadata`),
+  );
+  checks.push(
+    dir.orphanMeta.length
+      ? fixable('snapshots.orphan-meta', `metadata without a snapshot: ${dir.orphanMeta.map((n) => `${n}.json`).join(', ')}`, 'delete the orphan metadata files', dir.orphanMeta.map((n) => ({ kind: 'remove-file' as const, path: metaPath(env.paths, n), why: `orphan metadata ${n}.json` })))
+      : ok('snapshots.orphan-meta', 'no metadata without a snapshot'),
+  );
+  return checks;
+}

@@ -1,0 +1,29 @@
+// mount.record: the record underneath the mount point says how to mount the crypt again. It is hidden
+// while the crypt is mounted, so it is read through a temporary bind mount of the parent filesystem
+// (withUnderlying): nothing is written.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { withUnderlying } from '../apply/underlying.js';
+import { MOUNT_RECORD } from '../crypt/paths.js';
+import { mountRecordFor, renderMountRecord } from '../render/index.js';
+import type { DoctorEnv } from './context.js';
+import { cannotCheck, fixable, ok, type Check } from './types.js';
+
+const ID = 'mount.record';
+
+export async function checkMountRecord(env: DoctorEnv): Promise<Check> {
+  if (!env.config) return env.record ? ok(ID, `mount record ${env.paths.mountRecord} present`) : cannotCheck(ID, 'no configuration to compare the mount record with');
+  const record = mountRecordFor(env.config);
+  if (!record) return ok(ID, 'native: no mount record needed');
+  const want = renderMountRecord(record);
+  let have: string | null;
+  try {
+    have = await withUnderlying(env.runner, env.root, (dir) => readFile(path.join(dir, MOUNT_RECORD), 'utf8').catch(() => null));
+  } catch (e) {
+    return cannotCheck(ID, `cannot look underneath the mount point: ${(e as Error).message}`);
+  }
+  const step = { kind: 'write-mount-record' as const, path: env.paths.mountRecord, content: want };
+  if (have === null) return fixable(ID, `no mount record underneath ${env.root}: after an unmount, repair could not mount it again`, 'write the mount record from the configuration', [step]);
+  if (have !== want) return fixable(ID, `the mount record underneath ${env.root} does not match the configuration`, 'rewrite the mount record from the configuration', [step]);
+  return ok(ID, 'mount record matches the configuration');
+}

@@ -1,0 +1,22 @@
+// runtime.installed: `<install.binDir>/lychd-crypt` exists, runs, and is this version.
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import type { DoctorEnv } from './context.js';
+import { fixable, ok, type Check } from './types.js';
+
+export async function checkRuntime(env: DoctorEnv): Promise<Check> {
+  const id = 'runtime.installed';
+  const target = path.join(env.config!.install.binDir, 'lychd-crypt');
+  const step = [{ kind: 'install-runtime' as const, target }];
+  try {
+    await access(target, constants.X_OK);
+  } catch {
+    return fixable(id, `the runtime command ${target} is not installed`, `install this version as ${target}`, step);
+  }
+  const r = await env.runner.run([target, '--version'], { allowFailure: true, timeoutMs: 30_000 });
+  const got = r.stdout.trim();
+  if (r.exitCode !== 0) return fixable(id, `${target} --version fails (exit ${r.exitCode})`, `reinstall this version as ${target}`, step);
+  if (got !== env.version) return fixable(id, `${target} is version ${got || '(none)'}, this is ${env.version}`, `install this version as ${target}`, step);
+  return ok(id, `${target} is version ${env.version}`);
+}

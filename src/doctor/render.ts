@@ -1,0 +1,44 @@
+// Doctor's output: the stable JSON document and the grouped text for people.
+import type { Check } from './types.js';
+import { summarize } from './run.js';
+
+const GROUP_TITLES: Record<string, string> = {
+  mount: 'Mount',
+  persist: 'Persisted mount',
+  journal: 'Interrupted operations',
+  layout: 'Layout',
+  snapshots: 'Snapshots',
+  pgdata: 'PostgreSQL data directory',
+  owners: 'Owners and modes',
+  space: 'Free space',
+  runtime: 'Runtime command',
+};
+
+const MARK = { ok: 'ok ', problem: 'BAD', 'cannot-check': ' ? ' } as const;
+
+export function checkToJson(c: Check): object {
+  return { id: c.id, group: c.group, status: c.status, finding: c.finding, fix: c.fix };
+}
+
+export function doctorJson(crypt: string, checks: Check[]): object {
+  const s = summarize(checks);
+  return { version: 1, crypt, healthy: s.healthy, problems: s.problems, cannotCheck: s.cannotCheck, checks: checks.map(checkToJson) };
+}
+
+export function doctorHuman(crypt: string, checks: Check[]): string {
+  const lines = [`lychd-crypt doctor: ${crypt}`];
+  const order = Object.keys(GROUP_TITLES);
+  const rank = (g: string) => (order.includes(g) ? order.indexOf(g) : order.length);
+  const groups = [...new Set(checks.map((c) => c.group))].sort((a, b) => rank(a) - rank(b));
+  for (const g of groups) {
+    lines.push('', GROUP_TITLES[g] ?? g);
+    for (const c of checks.filter((x) => x.group === g)) {
+      lines.push(`  [${MARK[c.status]}] ${c.finding}  (${c.id})`);
+      if (c.fix && 'repair' in c.fix) lines.push(`        fix: lychd-crypt repair will ${c.fix.repair}`);
+      if (c.fix && 'manual' in c.fix) lines.push(`        fix (manual): ${c.fix.manual}`);
+    }
+  }
+  const s = summarize(checks);
+  lines.push('', s.healthy ? `healthy${s.cannotCheck ? ` (${s.cannotCheck} check(s) could not run)` : ''}` : `${s.problems} problem(s) found${checks.some((c) => c.fix && 'repair' in c.fix) ? ': run `lychd-crypt repair --dry-run` to see the plan' : ''}`);
+  return lines.join('\n');
+}

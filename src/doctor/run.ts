@@ -1,0 +1,72 @@
+// Runs every check that applies, in a fixed order. A check that throws becomes `cannot-check` with the
+// reason; checks that need the crypt's filesystem say so while it is unmounted.
+import { readJournal, type JournalEntry } from '../recover/journal.js';
+import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
+import { checkJournal } from './check-journal.js';
+import { checkMounted, checkNative, checkSource } from './check-mount.js';
+import { checkCryptPath } from './check-path.js';
+import { checkPersist } from './check-persist.js';
+import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
+import { checkMountRecord } from './check-record.js';
+import { checkRuntime } from './check-runtime.js';
+import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
+import { fsReady, type DoctorEnv } from './context.js';
+import { cannotCheck, type Check } from './types.js';
+
+type Probe = [id: string, run: () => Promise<Check | Check[]>];
+
+async function runProbe([id, run]: Probe): Promise<Check[]> {
+  try {
+    const r = await run();
+    return Array.isArray(r) ? r : [r];
+  } catch (e) {
+    return [cannotCheck(id, `check failed: ${(e as Error).message.split('\n')[0]}`)];
+  }
+}
+
+/** The checks on the crypt's own filesystem (only when it is there to look at). */
+function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
+  const config = env.config!;
+  const pending = journal !== undefined;
+  return [
+    ['journal.pending', async () => checkJournal(journal)],
+    ['layout.active', () => checkActive(env)],
+    ['layout.snapshots', () => checkSnapshotsDir(env)],
+    ['layout.state', () => checkStateDir(env)],
+    // Leftovers belong to the pending operation until recovery has run.
+    ...(!pending ? ([['layout.staging', () => checkStaging(env)], ['snapshots.incomplete', () => checkSnapshots(env)]] as Probe[]) : []),
+    ['owners.active', () => checkActiveOwner(env)],
+    ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)]] as Probe[]) : []),
+    ['space.crypt', () => checkCryptSpace(env)],
+  ];
+}
+
+export async function runChecks(env: DoctorEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = async (p: Probe) => checks.push(...(await runProbe(p)));
+  await add(['mount.path', () => checkCryptPath(env)]);
+  if (!env.config && !env.view) return checks; // no crypt here: nothing else to look at
+
+  const view = env.view;
+  if (view) {
+    await add(['mount.source', () => checkSource(env, view)]);
+    await add(['mount.mounted', () => checkMounted(env, view)]);
+    if (env.mounted || !env.config) await add(['mount.record', () => checkMountRecord(env)]);
+    await add(['persist', () => checkPersist(env, view)]);
+    if (view.image) await add(['space.host', () => checkImageHostSpace(env, view.image!)]);
+  } else await add(['mount.native', () => checkNative(env)]);
+
+  if (fsReady(env)) {
+    const journal = await readJournal(env.paths).catch(() => undefined);
+    for (const p of fsProbes(env, journal)) await add(p);
+    await add(['runtime.installed', () => checkRuntime(env)]);
+  } else {
+    checks.push(cannotCheck('layout', 'the crypt is not mounted: layout, snapshots, attributes, owners, journal, space and runtime are checked once it is'));
+  }
+  return checks;
+}
+
+export function summarize(checks: Check[]): { healthy: boolean; problems: number; cannotCheck: number } {
+  const problems = checks.filter((c) => c.status === 'problem').length;
+  return { healthy: problems === 0, problems, cannotCheck: checks.filter((c) => c.status === 'cannot-check').length };
+}

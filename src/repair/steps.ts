@@ -1,0 +1,98 @@
+// The typed steps of a repair plan. Doctor's checks name the steps that would fix what they found; the
+// planner orders and dedupes them; src/repair/apply.ts runs each through its handler.
+import type { Owner } from '../config/config.js';
+import type { MountSpec } from '../render/index.js';
+
+export type RepairStep =
+  /** Mount the crypt from its persisted description (the mount record, or the config). */
+  | { kind: 'mount'; spec: MountSpec }
+  /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
+  | { kind: 'unmount-stacked'; where: string }
+  | { kind: 'write-mount-record'; path: string; content: string }
+  /** Replace our tagged line(s) for the mount point by one rendered line (atomically, with a backup). */
+  | { kind: 'write-fstab-line'; file: string; spec: MountSpec }
+  | { kind: 'remove-fstab-line'; file: string; where: string }
+  /** Write the unit (atomically, with a backup of a differing one). */
+  | { kind: 'write-mount-unit'; path: string; unit: string; content: string }
+  | { kind: 'remove-mount-unit'; path: string; unit: string }
+  | { kind: 'create-dir'; path: string; mode: number; owner: Owner }
+  /** PGDATA missing: mkdir, chattr +C while empty, owner, 0700 (as init does). */
+  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
+  /** chown (and chmod) a path; recursive: every entry below it too (PGDATA must be the server's). */
+  | { kind: 'set-owner'; path: string; owner: Owner; mode: number | null; recursive: boolean }
+  | { kind: 'delete-subvolume'; path: string; why: string }
+  /** A directory tree left by an interrupted repair (never user data: only our own staging names). */
+  | { kind: 'remove-tree'; path: string; why: string }
+  | { kind: 'remove-file'; path: string; why: string }
+  /** Copy PGDATA into a fresh +C directory, verify, swap atomically (journal op nocow-rewrite). */
+  | { kind: 'nocow-rewrite'; pgdata: string; files: number }
+  /** Finish or undo the operation in the journal (the shared recoverInterrupted). */
+  | { kind: 'recover-interrupted'; op: string; id: string; phase: string }
+  | { kind: 'install-runtime'; target: string };
+
+export type RepairKind = RepairStep['kind'];
+
+/** Steps that delete or rewrite something that holds data: they need --yes or a confirmation. */
+export function isDestructive(step: RepairStep): boolean {
+  return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite', 'unmount-stacked'].includes(step.kind);
+}
+
+/** The order steps run in: mount first (everything else lives on the crypt), recovery before layout. */
+export const STEP_ORDER: RepairKind[] = [
+  'mount',
+  'unmount-stacked',
+  'write-mount-record',
+  'remove-fstab-line',
+  'remove-mount-unit',
+  'write-fstab-line',
+  'write-mount-unit',
+  'recover-interrupted',
+  'create-dir',
+  'create-pgdata',
+  'delete-subvolume',
+  'remove-tree',
+  'remove-file',
+  'set-owner',
+  'nocow-rewrite',
+  'install-runtime',
+];
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+/** One line saying what the step does, for the plan and the report. */
+export function describeStep(s: RepairStep): string {
+  switch (s.kind) {
+    case 'mount':
+      return `mount ${s.spec.what} at ${s.spec.where} (mount -t ${s.spec.type} -o ${s.spec.options.join(',')})`;
+    case 'unmount-stacked':
+      return `unmount the second copy of the crypt stacked on ${s.where} (umount ${s.where})`;
+    case 'write-mount-record':
+      return `write the mount record ${s.path} (underneath the mount)`;
+    case 'write-fstab-line':
+      return `rewrite our line for ${s.spec.where} in ${s.file} (atomically; backup ${s.file}.lychd-crypt.bak)`;
+    case 'remove-fstab-line':
+      return `remove our line for ${s.where} from ${s.file} (atomically; backup ${s.file}.lychd-crypt.bak)`;
+    case 'write-mount-unit':
+      return `write the unit ${s.path} (atomically; backup ${s.path}.lychd-crypt.bak)`;
+    case 'remove-mount-unit':
+      return `remove the unit ${s.path} (backup ${s.path}.lychd-crypt.bak)`;
+    case 'create-dir':
+      return `create ${s.path} (mode ${octal(s.mode)}, owner ${s.owner.uid}:${s.owner.gid})`;
+    case 'create-pgdata':
+      return `create PGDATA ${s.path} empty with chattr +C (mode ${octal(s.mode)}, owner ${s.owner.uid}:${s.owner.gid})`;
+    case 'set-owner':
+      return `chown ${s.recursive ? '-R ' : ''}${s.owner.uid}:${s.owner.gid} ${s.path}${s.mode === null ? '' : `; chmod ${octal(s.mode)} ${s.path}`}`;
+    case 'delete-subvolume':
+      return `delete ${s.why} (btrfs subvolume delete ${s.path})`;
+    case 'remove-tree':
+      return `remove ${s.why} (rm -r ${s.path})`;
+    case 'remove-file':
+      return `remove ${s.why} (rm ${s.path})`;
+    case 'nocow-rewrite':
+      return `rewrite PGDATA ${s.pgdata} (${s.files} entries without C) into a fresh chattr +C directory: real copies, verified byte for byte, then swapped atomically; the database must be stopped`;
+    case 'recover-interrupted':
+      return `finish or undo the interrupted ${s.op} ${s.id} (phase ${s.phase})`;
+    case 'install-runtime':
+      return `install this version of the runtime command as ${s.target}`;
+  }
+}
