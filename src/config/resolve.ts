@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
+import type { MountRecord } from '../render/mount-record.js';
 import type { Answers } from './answers.js';
 import { DEFAULT_IMAGE_DIR, DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig } from './config.js';
 import { formatSize, parseSize } from './size.js';
@@ -41,6 +42,15 @@ function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | n
   };
 }
 
+/** Where fstab and units are: the answers, else the stored config, else the mount record, else the system's. */
+export function persistPaths(answers: Answers, prev: Config | null, rec: MountRecord | null): { fstab: string; unitDir: string } {
+  const file = rec?.persist.file ?? undefined;
+  return {
+    fstab: answers.persist?.fstab ?? prev?.persist.fstab ?? (rec?.persist.via === 'fstab' ? file : undefined) ?? '/etc/fstab',
+    unitDir: answers.persist?.unitDir ?? prev?.persist.unitDir ?? (rec?.persist.via === 'systemd' && file ? path.dirname(file) : undefined) ?? '/etc/systemd/system',
+  };
+}
+
 /** Directories no crypt may take over: migrating them aside (or mounting over them) would break the host. */
 const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/mnt', '/media']);
 
@@ -60,8 +70,11 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   let loopback: Config['loopback'] = null;
   let partition: Config['partition'] = null;
   if (method === 'loopback') {
-    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? DEFAULT_IMAGE_SIZE);
-    loopback = { image: answers.loopback?.image ?? prev?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'), sizeBytes: size };
+    // Without a size in the answers: the stored one, else that of an existing image, else the default.
+    const existingSize = facts.image?.exists && facts.image.sizeBytes > 0 ? facts.image.sizeBytes : undefined;
+    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? DEFAULT_IMAGE_SIZE);
+    const image = answers.loopback?.image ?? prev?.loopback?.image ?? facts.mountRecord?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img');
+    loopback = { image, sizeBytes: size };
     // The image cannot live inside the filesystem it holds (nor in data about to be migrated).
     if (loopback.image.startsWith(`${facts.cryptPath}/`)) {
       throw new UsageError(`loopback.image: ${loopback.image} is inside the crypt path ${facts.cryptPath}`, {
@@ -70,7 +83,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     }
   }
   if (method === 'partition') {
-    const device = answers.partition?.device ?? prev?.partition?.device;
+    const device = answers.partition?.device ?? prev?.partition?.device ?? facts.mountRecord?.device ?? undefined;
     if (!device) {
       throw new UsageError('partition.device: method partition needs the device to format', {
         hint: 'Add partition: { device: /dev/disk/by-id/… } to the answers file (lsblk lists the candidates).',
@@ -89,7 +102,9 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
       hint: 'Use method: loopback (an image file) or partition (a dedicated device), or put crypt.path on a Btrfs filesystem.',
     });
   }
-  const via = answers.persist?.via ?? prev?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
+  // An unmounted crypt's record stands in for its (unreadable) config.json.
+  const rec = facts.mountRecord;
+  const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
   return {
     version: 1,
     crypt: { path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
@@ -97,13 +112,12 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     loopback,
     partition,
     filesystem: {
-      label: answers.filesystem?.label ?? prev?.filesystem.label ?? 'lychd',
-      mountOptions: answers.filesystem?.mountOptions ?? prev?.filesystem.mountOptions ?? DEFAULT_MOUNT_OPTIONS,
+      label: answers.filesystem?.label ?? prev?.filesystem.label ?? rec?.label ?? 'lychd',
+      mountOptions: answers.filesystem?.mountOptions ?? prev?.filesystem.mountOptions ?? rec?.mount.options.filter((o) => o !== 'loop') ?? DEFAULT_MOUNT_OPTIONS,
     },
     persist: {
       via: method === 'native' ? 'none' : via,
-      fstab: answers.persist?.fstab ?? prev?.persist.fstab ?? '/etc/fstab',
-      unitDir: answers.persist?.unitDir ?? prev?.persist.unitDir ?? '/etc/systemd/system',
+      ...persistPaths(answers, prev, rec),
     },
     install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
     postgres: resolvePostgres(answers, facts),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Answers } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR, type Config } from '../config/config.js';
+import { persistPaths } from '../config/resolve.js';
 import { exists, readJsonIfExists } from '../core/fs.js';
 import type { Runner } from '../core/runner.js';
 import { defaultCryptPath } from '../crypt/locate.js';
@@ -61,9 +62,13 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const pendingMigration =
     marker?.from && (await exists(marker.from)) ? { from: marker.from, entries: (await readdir(marker.from)).sort() } : null;
 
-  const method = answers.method === 'auto' ? existingConfig?.method : answers.method;
-  const imagePath = answers.loopback?.image ?? existingConfig?.loopback?.image ?? DEFAULT_IMAGE;
-  const wantImage = method === undefined || method === 'loopback' || (answers.method === 'auto' && !existingConfig);
+  // Underneath an unmounted crypt, the record of an earlier init says what it was made of.
+  const mountRecord =
+    cryptMount || existingAncestor !== cryptPath ? null : ((await readJsonIfExists<MountRecord>(paths.mountRecord).catch(() => undefined)) ?? null);
+  const known = existingConfig ?? mountRecord;
+  const method = answers.method === 'auto' ? known?.method : answers.method;
+  const imagePath = answers.loopback?.image ?? existingConfig?.loopback?.image ?? mountRecord?.image ?? DEFAULT_IMAGE;
+  const wantImage = method === undefined || method === 'loopback';
   let imageHost: HostFacts['imageHost'] = null;
   let image: ImageFacts | null = null;
   if (wantImage) {
@@ -72,10 +77,9 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     imageHost = { path: dir, fstype: fs.fstype, freeBytes: await freeBytes(dir), exists: dir === path.dirname(imagePath) };
     image = await detectImage(runner, imagePath);
   }
-  const devicePath = answers.partition?.device ?? (method === 'partition' ? existingConfig?.partition?.device : undefined);
+  const devicePath = answers.partition?.device ?? (method === 'partition' ? (existingConfig?.partition?.device ?? mountRecord?.device ?? undefined) : undefined);
 
-  const fstabFile = answers.persist?.fstab ?? existingConfig?.persist.fstab ?? '/etc/fstab';
-  const unitDir = answers.persist?.unitDir ?? existingConfig?.persist.unitDir ?? '/etc/systemd/system';
+  const { fstab: fstabFile, unitDir } = persistPaths(answers, existingConfig, mountRecord);
   const fstabText = await readFile(fstabFile, 'utf8').catch(() => '');
   const unitFile = path.join(unitDir, unitNameForPath(cryptPath));
 
@@ -109,7 +113,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
       unitExists: await exists(unitFile),
     },
     pendingMigration,
-    mountRecord: cryptMount || existingAncestor !== cryptPath ? null : ((await readJsonIfExists<MountRecord>(paths.mountRecord).catch(() => undefined)) ?? null),
+    mountRecord,
     runtimeSource: await findRuntime(ctx.runtimeSource),
     now: new Date().toISOString(),
     newUuid: randomUUID(),

@@ -135,4 +135,22 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     const record = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt-mount.json'), 'utf8'));
     expect(record.persist).toMatchObject({ via: 'systemd', unit: sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim() });
   });
+  it('after the crypt was unmounted (e.g. a reboot without persistence), minimal answers just mount it again', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 512);
+    const crypt = path.join(host, 'crypt');
+    const image = path.join(host, 'crypt.img');
+    const first = runCli(cli, ['init', '--answers', writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size: '256M' }, persist: { via: 'none' } }), '--yes', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json.notes.join()).toMatch(/persist.via is none/);
+    sh(['umount', crypt]);
+    // Only the path: the mount record underneath names the method, the image, and config.json the rest.
+    const minimal = writeAnswers(scratch, { crypt: { path: crypt } }, 'minimal.yaml');
+    const again = runCli(cli, ['init', '--answers', minimal, '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.config).toMatchObject({ method: 'loopback', loopback: { image, sizeBytes: 256 * 2 ** 20 }, persist: { via: 'none' } });
+    expect(again.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['mount']);
+    expect(fstypeAt(crypt)).toBe('btrfs');
+  });
 });
