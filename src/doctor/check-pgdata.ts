@@ -40,7 +40,7 @@ export async function checkPgdata(env: DoctorEnv): Promise<Check[]> {
   if (noC.length) {
     const names = noC.slice(0, 3).map((e) => (e.rel === '' ? `${pg.dir}/` : e.rel));
     checks.push(
-      fixable('pgdata.nocow', `${noC.length} of ${tree.length} entries in PGDATA lack the C attribute (${names.join(', ')}${noC.length > 3 ? ', …' : ''})`, 'with the database stopped, rewrite PGDATA into a fresh +C directory (real copies, verified), then swap it in atomically', [
+      fixable('pgdata.nocow', `${noC.length} of ${tree.length} entries in PGDATA lack the C attribute (${names.join(', ')}${noC.length > 3 ? ', …' : ''})`, 'rewrite PGDATA, with the database stopped, into a fresh +C directory (real copies, verified), then swap it in atomically', [
         { kind: 'nocow-rewrite', pgdata, files: noC.length },
       ]),
     );

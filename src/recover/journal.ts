@@ -34,6 +34,10 @@ export type JournalEntry =
       /** Fresh +C copy being built and the old directory kept until the swap is done. */
       staging: string;
       phase: string;
+      /** PGDATA and the staging directory, relative to the crypt root (both inside active/). */
+      pgdata?: string;
+      /** Inode of the verified copy: after a crash, PGDATA having it means the swap happened. */
+      newIno?: number;
     };
 
 export function readJournal(paths: CryptPaths): Promise<JournalEntry | undefined> {

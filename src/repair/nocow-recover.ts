@@ -1,13 +1,35 @@
-// Recovery of an interrupted `nocow-rewrite` operation (see src/recover/recover.ts). Not implemented yet.
+// Recovery of an interrupted `nocow-rewrite` (called by recoverInterrupted). Before the swap PGDATA is
+// the untouched original, so the half-made or unused copy is removed (undo: the database may have run
+// on the original since, so an old copy must never replace it). After the swap the staging directory
+// holds the old files and is removed (finish). Whether the swap happened is told by PGDATA's inode.
+import { lstat, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { CryptError } from '../core/errors.js';
-import type { JournalEntry } from '../recover/journal.js';
+import { clearJournal, type JournalEntry } from '../recover/journal.js';
 
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
-  _crypt: OpenCrypt,
+  crypt: OpenCrypt,
   _ctx: CommandContext,
 ): Promise<string[]> {
-  throw new CryptError(`an interrupted nocow-rewrite (${entry.id}) cannot be recovered by this version yet`);
+  const root = crypt.paths.root;
+  const staging = path.resolve(root, entry.staging);
+  const pgdataRel = entry.pgdata ?? path.join('active', crypt.config.postgres?.dir ?? 'postgres');
+  const pgdata = path.resolve(root, pgdataRel);
+  // Only ever remove our own staging name inside the crypt (never follow a hand-edited journal outside it).
+  if (!staging.startsWith(`${crypt.paths.active}/`) || !path.basename(staging).startsWith('.lychd-nocow-')) {
+    throw new Error(`journal names an unexpected staging path ${entry.staging}; left as it is`);
+  }
+  let swapped = entry.phase === 'swapped';
+  if (entry.phase === 'verified' && entry.newIno !== undefined) {
+    swapped = (await lstat(pgdata).catch(() => null))?.ino === entry.newIno;
+  }
+  await rm(staging, { recursive: true, force: true });
+  await clearJournal(crypt.paths);
+  return [
+    swapped
+      ? `nocow-rewrite ${entry.id}: finished (PGDATA ${pgdataRel} is the +C copy; the old files were removed)`
+      : `nocow-rewrite ${entry.id}: undone (PGDATA ${pgdataRel} is the untouched original; the unfinished copy was removed)`,
+  ];
 }

@@ -1,0 +1,92 @@
+// One handler per repair step kind. Mount and persistence reuse init's handlers (same check-before-act
+// and the same atomic writes with a .lychd-crypt.bak backup).
+import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
+import { createDir, installRuntime } from '../apply/handlers-fs.js';
+import { createPgdata } from '../apply/handlers-btrfs.js';
+import { mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
+import { CryptError } from '../core/errors.js';
+import { exists, writeFileAtomic } from '../core/fs.js';
+import { findRuntime } from '../detect/probes.js';
+import { walkTree } from '../doctor/walk.js';
+import { recoverInterrupted } from '../recover/recover.js';
+import { renderFstabLine } from '../render/index.js';
+import type { RepairContext } from './context.js';
+import { rewriteNocow } from './nocow-rewrite.js';
+import type { RepairStep } from './steps.js';
+
+type S<K extends RepairStep['kind']> = Extract<RepairStep, { kind: K }>;
+export type Handler<K extends RepairStep['kind']> = (s: S<K>, rc: RepairContext) => Promise<string>;
+
+const detail = (o: { changed: boolean; detail?: string }) => (o.changed ? (o.detail ?? 'done') : `already so (${o.detail})`);
+
+function needCrypt(rc: RepairContext) {
+  if (!rc.crypt) throw new Error('the crypt is not open');
+  return rc.crypt;
+}
+
+async function backup(file: string): Promise<void> {
+  if (await exists(file)) await copyFile(file, `${file}.lychd-crypt.bak`);
+}
+
+async function reload(rc: RepairContext): Promise<void> {
+  if (rc.systemd) await rc.ctx.runner.run(['systemctl', 'daemon-reload']);
+}
+
+export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
+  mount: async (s, rc) => detail(await mount({ kind: 'mount', spec: s.spec }, { runner: rc.ctx.runner })),
+  'unmount-stacked': async (s, rc) => {
+    const r = await rc.ctx.runner.run(['findmnt', '-J', '--mountpoint', s.where], { allowFailure: true });
+    const n = r.exitCode === 0 ? ((JSON.parse(r.stdout) as { filesystems?: unknown[] }).filesystems?.length ?? 0) : 0;
+    if (n < 2) return 'already mounted once';
+    await rc.ctx.runner.run(['umount', s.where]);
+    return 'done';
+  },
+  'write-mount-record': async (s, rc) => detail(await writeMountRecord({ kind: 'write-mount-record', path: s.path, content: s.content }, { runner: rc.ctx.runner })),
+  'write-fstab-line': async (s, rc) =>
+    detail(await writeFstabLine({ kind: 'write-fstab-line', file: s.file, spec: s.spec, line: renderFstabLine(s.spec), reload: rc.systemd }, { runner: rc.ctx.runner })),
+  'remove-fstab-line': async (s, rc) => detail(await removeFstabLine({ kind: 'remove-fstab-line', file: s.file, where: s.where, reload: rc.systemd }, { runner: rc.ctx.runner })),
+  'write-mount-unit': async (s, rc) => {
+    if ((await readFile(s.path, 'utf8').catch(() => null)) === s.content) return 'already so (same content)';
+    await backup(s.path);
+    await writeFileAtomic(s.path, s.content, { mode: 0o644 });
+    await reload(rc);
+    return 'done';
+  },
+  'remove-mount-unit': async (s, rc) => {
+    await backup(s.path);
+    const out = detail(await removeMountUnit({ kind: 'remove-mount-unit', path: s.path, unit: s.unit, systemd: rc.systemd }, { runner: rc.ctx.runner }));
+    await reload(rc);
+    return out;
+  },
+  'create-dir': async (s) => detail(await createDir({ kind: 'create-dir', path: s.path, mode: s.mode, owner: s.owner })),
+  'create-pgdata': async (s, rc) => detail(await createPgdata({ kind: 'create-pgdata', path: s.path, owner: s.owner, mode: s.mode }, { runner: rc.ctx.runner })),
+  'set-owner': async (s) => {
+    const entries = s.recursive ? await walkTree(s.path) : [{ path: s.path }];
+    for (const e of entries) await lchown(e.path, s.owner.uid, s.owner.gid);
+    if (s.mode !== null) await chmod(s.path, s.mode);
+    return s.recursive ? `${entries.length} entries` : 'done';
+  },
+  'delete-subvolume': async (s, rc) => {
+    if (!(await exists(s.path))) return 'already gone';
+    await rc.ctx.runner.run(['btrfs', 'subvolume', 'delete', s.path]);
+    return 'done';
+  },
+  'remove-tree': async (s) => {
+    await rm(s.path, { recursive: true, force: true });
+    return 'done';
+  },
+  'remove-file': async (s) => {
+    await rm(s.path, { force: true });
+    return 'done';
+  },
+  'nocow-rewrite': async (s, rc) => rewriteNocow(needCrypt(rc), rc.ctx.runner, s.pgdata),
+  'recover-interrupted': async (_s, rc) => {
+    const report = await recoverInterrupted(needCrypt(rc), rc.ctx);
+    return report.actions.join('; ') || 'already recovered';
+  },
+  'install-runtime': async (s) => {
+    const source = await findRuntime();
+    if (!source) throw new CryptError('the runtime bundle is not available to install', { hint: 'Run `npm run build`, then repair with dist/lychd-crypt.js.' });
+    return detail(await installRuntime({ kind: 'install-runtime', source, target: s.target, mode: 0o755 }));
+  },
+};
