@@ -349,3 +349,16 @@ describe('templates/answers.example.yaml', () => {
     expect(a).toMatchObject({ version: 1, method: 'auto', persist: { via: 'systemd' } });
   });
 });
+
+describe('proposeMethod / describeFacts', () => {
+  it('proposes native on Btrfs, a free partition when there is one, else loopback, with a reason', async () => {
+    const { proposeMethod, describeFacts } = await import('../../src/init/propose.js');
+    const f = baseFacts();
+    expect(proposeMethod(f)).toMatchObject({ method: 'loopback', reason: expect.stringMatching(/on ext4 and no free partition/) });
+    f.candidateDevices = [{ path: '/dev/sda4', description: 'Samsung SSD 860, 20G', sizeBytes: 1, signatures: [] }];
+    expect(proposeMethod(f)).toMatchObject({ method: 'partition', reason: expect.stringContaining('/dev/sda4 (Samsung SSD 860, 20G) is an empty partition') });
+    f.hostFs.fstype = 'btrfs';
+    expect(proposeMethod(f).method).toBe('native');
+    expect(describeFacts(f).join('\n')).toMatch(/systemd: not running[\s\S]*partition \/dev\/sda4: Samsung SSD 860, 20G, empty/);
+  });
+});
