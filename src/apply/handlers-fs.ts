@@ -29,11 +29,12 @@ export async function createImage(s: S<'create-image'>, ctx: ApplyContext): Prom
   const st = await stat(s.path).catch(() => null);
   if (st && st.size === s.sizeBytes) return unchanged('exists with this size');
   if (!st) {
-    // chattr +C only takes effect on an empty file, so it comes before the size.
     const fh = await open(s.path, 'wx', 0o600);
     await fh.close();
-    if (s.nocow) await ctx.runner.run(['chattr', '+C', s.path]);
   }
+  // chattr +C only takes effect on an empty file, so it comes before the size (also when an earlier run
+  // stopped right after creating the file).
+  if (s.nocow && (!st || st.size === 0)) await ctx.runner.run(['chattr', '+C', s.path]);
   await ctx.runner.run(['truncate', '-s', String(s.sizeBytes), s.path]);
   return changed();
 }
