@@ -1,7 +1,7 @@
 // `lychd-crypt init`: unattended from an answers file (the interactive installer hooks in below).
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
-import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, writeAnswersFile } from '../init/index.js';
+import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, requireRoot, writeAnswersFile } from '../init/index.js';
 import { withLock } from '../crypt/lock.js';
 import { cryptPaths } from '../crypt/paths.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -38,7 +38,9 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   if (opts.dryRun) {
     return { json: { ok: true, dryRun: true, plan: planToJson(plan) }, human: `${describePlan(plan)}\n(dry run: nothing was changed)` };
   }
+  requireRoot(facts);
   if (!opts.yes) {
+    // TODO(ui): in a terminal, preview the plan (describePlan) and ask for confirmation here instead.
     throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
   const apply = () => applyPlan(plan, { runner: ctx.runner }, lineReporter((l) => ctx.log.info(l)));

@@ -13,7 +13,6 @@ import type { Plan } from './steps.js';
 
 /** What must hold before anything can be planned: root, Btrfs in the kernel, the tools, the runtime bundle. */
 function checkPrerequisites(facts: HostFacts, config: Config): string {
-  if (!facts.isRoot) throw new UsageError('init must run as root (it formats, mounts and writes system files)', { hint: 'Run it with sudo.' });
   if (config.method !== 'native' && !facts.btrfsInKernel) {
     throw new UsageError('the kernel has no Btrfs support', { hint: 'Load it with `modprobe btrfs`.' });
   }
@@ -25,10 +24,15 @@ function checkPrerequisites(facts: HostFacts, config: Config): string {
   return facts.runtimeSource;
 }
 
+export function requireRoot(facts: HostFacts): void {
+  if (!facts.isRoot) throw new UsageError('init must run as root to apply the plan (it formats, mounts and writes system files); nothing was changed', { hint: 'Run it with sudo, or preview it with --dry-run.' });
+}
+
 export function planInit(facts: HostFacts, config: Config): Plan {
   const runtime = checkPrerequisites(facts, config);
   checkForeignPersistence(facts);
-  const notes: string[] = [];
+  // A plan can be previewed without root (--dry-run); applying it needs root (see requireRoot).
+  const notes: string[] = facts.isRoot ? [] : ['applying this plan needs root (it formats, mounts and writes system files)'];
   const spec = mountSpecFor(config);
   const steps = spec ? planMounted(facts, config, spec, notes) : planNative(facts, config, notes);
   steps.push(...stateSteps(config), {

@@ -1,11 +1,11 @@
 // Refusals through the real CLI (exit codes of the SPEC, nothing created), and the image on a Btrfs host
 // getting nodatacow before it is sized.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { mountScratchFs } from '../helpers/host.js';
+import { makeUser, mountScratchFs } from '../helpers/host.js';
 import { attrs, buildCli, fstypeAt, runCli, writeAnswers } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 
@@ -79,6 +79,30 @@ describe.skipIf(skip)(`init refusals ${skip ? `(skipped: ${skip})` : ''}`, () =>
     release();
     await new Promise((r) => setTimeout(r, 300));
     expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+  });
+
+  it('without root: --dry-run previews the plan, applying it is refused (exit 2), nothing created', async () => {
+    scratch = await makeScratch();
+    const user = makeUser(scratch);
+    const crypt = path.join(user.home, '.local/share/lychd');
+    const answers = writeAnswers(scratch, { loopback: { image: scratch.path('img/crypt.img'), size: '256M' } });
+    chmodSync(answers, 0o644);
+    chmodSync(path.dirname(cli), 0o755);
+    const asUser = (args: string[]) =>
+      spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', process.execPath, cli, ...args], {
+        encoding: 'utf8',
+        cwd: '/',
+        env: { PATH: process.env.PATH!, HOME: user.home },
+      });
+    const dry = asUser(['init', '--answers', answers, '--dry-run']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Plan: crypt at ${crypt} for ${user.name}`);
+    expect(dry.stdout).toContain('note: applying this plan needs root');
+    const run = asUser(['init', '--answers', answers, '--yes']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/must run as root/);
+    expect(existsSync(path.join(user.home, '.local'))).toBe(false);
+    expect(existsSync(scratch.path('img'))).toBe(false);
   });
 
   it('a loopback image on a Btrfs host is nodatacow (chattr +C before truncate)', async () => {
