@@ -101,6 +101,8 @@ export interface HostFacts {
     unitFile: string;
     unitExists: boolean;
   };
+  /** Disk usage of the data at cryptPath that would be migrated (du), 0 when there is none. */
+  cryptDataBytes: number;
   /** The mount record underneath an unmounted crypt path (what an earlier init made), if readable. */
   mountRecord: MountRecord | null;
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */

@@ -15,7 +15,7 @@ import { FSTAB_TAG, parseFstab, unitNameForPath, type MountRecord } from '../ren
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts } from './facts.js';
 import { mountAt, mountHolding } from './findmnt.js';
-import { btrfsInKernel, detectImage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
+import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
 import { detectTargetUser } from './user.js';
 
 export interface DetectContext {
@@ -114,6 +114,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     },
     pendingMigration,
     mountRecord,
+    cryptDataBytes: !cryptMount && cryptEntries.length && !cryptEntries.includes('.lychd-crypt') ? await diskUsage(runner, cryptPath) : 0,
     runtimeSource: await findRuntime(ctx.runtimeSource),
     now: new Date().toISOString(),
     newUuid: randomUUID(),

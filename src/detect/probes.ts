@@ -79,3 +79,9 @@ export async function detectPostgresUser(runner: Runner, ref: string | number): 
     return typeof ref === 'number' || /^\d+$/.test(String(ref)) ? { name: String(ref), uid: Number(ref), gid: Number(ref), home: '/' } : null;
   }
 }
+
+/** Bytes allocated under a directory (du -s): what a migration must copy. */
+export async function diskUsage(runner: Runner, dir: string): Promise<number> {
+  const r = await runner.run(['du', '-s', '-B1', '-x', '--', dir], { allowFailure: true });
+  return Number(r.stdout.split('\t')[0]) || 0;
+}

@@ -67,6 +67,25 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
   return { create: true, needsMkfs: true };
 }
 
+/** Migrated data must fit where it is copied to (checked now rather than failing half-way through cp). */
+export function checkDataFits(facts: HostFacts, config: Config): void {
+  const data = facts.cryptDataBytes;
+  if (!data) return;
+  // Btrfs needs room for its own metadata: keep a margin of 10% (at least 64M) of a new filesystem.
+  const room =
+    config.method === 'loopback'
+      ? config.loopback!.sizeBytes - Math.max(64 * 2 ** 20, config.loopback!.sizeBytes / 10)
+      : config.method === 'partition'
+        ? (facts.device?.sizeBytes ?? 0) - Math.max(64 * 2 ** 20, (facts.device?.sizeBytes ?? 0) / 10)
+        : facts.freeBytes;
+  if (data > room) {
+    const where = config.method === 'loopback' ? `the ${formatSize(config.loopback!.sizeBytes)} image` : config.method === 'partition' ? config.partition!.device : `the free space of ${facts.hostFs.target}`;
+    throw new UsageError(`the ${approx(data)} of existing data in ${config.crypt.path} do not fit in ${where}; nothing was changed`, {
+      hint: config.method === 'loopback' ? 'Choose a larger loopback.size.' : 'Make room, or move the data elsewhere first.',
+    });
+  }
+}
+
 /** Someone else's fstab line for the crypt path would fight ours: never two definitions for one mount point. */
 export function checkForeignPersistence(facts: HostFacts): void {
   const foreign = facts.persisted.fstabLines.filter((l) => !l.tagged);

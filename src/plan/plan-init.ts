@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { mountSpecFor } from '../render/index.js';
-import { checkForeignPersistence } from './checks.js';
+import { checkDataFits, checkForeignPersistence } from './checks.js';
 import { stateSteps } from './common.js';
 import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
@@ -31,6 +31,7 @@ export function requireRoot(facts: HostFacts): void {
 export function planInit(facts: HostFacts, config: Config): Plan {
   const runtime = checkPrerequisites(facts, config);
   checkForeignPersistence(facts);
+  checkDataFits(facts, config);
   // A plan can be previewed without root (--dry-run); applying it needs root (see requireRoot).
   const notes: string[] = facts.isRoot ? [] : ['applying this plan needs root (it formats, mounts and writes system files)'];
   const spec = mountSpecFor(config);

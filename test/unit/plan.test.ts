@@ -100,6 +100,14 @@ describe('planInit: Method B (loopback)', () => {
     expect(plan({}, f).config.method).toBe('native');
   });
 
+  it('refuses existing data that would not fit in the image (exit 2)', () => {
+    const f = baseFacts();
+    f.cryptDataBytes = 190 * 2 ** 20;
+    const e = thrown(() => plan({ method: 'loopback' }, f));
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as Error).message).toMatch(/the 190M of existing data in .* do not fit in the 200M image/);
+  });
+
   it('sets nocow on the image on a Btrfs host', () => {
     const f = baseFacts();
     f.imageHost!.fstype = 'btrfs';
