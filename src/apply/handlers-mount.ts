@@ -87,6 +87,7 @@ export async function removeMountUnit(s: S<'remove-mount-unit'>, ctx: ApplyConte
   if (!(await exists(s.path))) return unchanged('absent');
   if (s.systemd) await ctx.runner.run(['systemctl', 'disable', s.unit], { allowFailure: true });
   await rm(s.path);
+  await reload(ctx, s.systemd); // so systemd forgets the removed unit
   return changed();
 }
 

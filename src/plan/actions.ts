@@ -114,7 +114,12 @@ export function stepActions(step: Step): StepActions {
     case 'write-mount-unit':
       return seq(`write systemd unit ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } }, reload(step.reload));
     case 'remove-mount-unit':
-      return seq(`remove systemd unit ${step.unit}`, step.systemd && { run: ['systemctl', 'disable', step.unit] }, { op: `rm ${step.path}` });
+      return seq(
+        `remove systemd unit ${step.unit}`,
+        step.systemd && { run: ['systemctl', 'disable', step.unit] },
+        { op: `rm ${step.path}` },
+        reload(step.systemd),
+      );
     case 'enable-mount-unit':
       return seq(`enable ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] });
     case 'create-subvolume':

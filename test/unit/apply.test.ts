@@ -93,3 +93,19 @@ describe('applyPlan handlers', () => {
     expect(existsSync(later)).toBe(false);
   });
 });
+
+describe('remove-mount-unit', () => {
+  it('disables, removes and reloads when systemd runs; only removes when it does not', async () => {
+    const unit = path.join(dir, 'x.mount');
+    writeFileSync(unit, '[Mount]\n');
+    const runner = new RecordingRunner(() => ({}));
+    await applyPlan(planOf({ kind: 'remove-mount-unit', path: unit, unit: 'x.mount', systemd: true }), { runner }, silentReporter);
+    expect(existsSync(unit)).toBe(false);
+    expect(runner.calls).toEqual([['systemctl', 'disable', 'x.mount'], ['systemctl', 'daemon-reload']]);
+    writeFileSync(unit, '[Mount]\n');
+    const quiet = new RecordingRunner();
+    const r = await applyPlan(planOf({ kind: 'remove-mount-unit', path: unit, unit: 'x.mount', systemd: false }), { runner: quiet }, silentReporter);
+    expect(r.changed).toBe(1);
+    expect(quiet.calls).toEqual([]);
+  });
+});
