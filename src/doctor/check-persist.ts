@@ -67,11 +67,15 @@ async function checkUnit(env: DoctorEnv, view: MountView): Promise<Check> {
   }
   const want = renderMountUnit(view.spec);
   const write = { kind: 'write-mount-unit' as const, path: unitPath, unit: view.persist.unit, content: want };
-  if (misnamed.length) {
-    return fixable(id, `${misnamed.join(', ')} in ${dir} mounts ${where} but systemd requires the name ${view.persist.unit}`, `replace it by ${view.persist.unit}`, [...removeMisnamed, ...(present ? [] : [write])]);
+  const current = present ? await readFile(unitPath, 'utf8') : null;
+  const findings: string[] = [];
+  if (misnamed.length) findings.push(`${misnamed.join(', ')} in ${dir} mounts ${where} but systemd requires the name ${view.persist.unit}`);
+  if (current === null) findings.push(`the mount unit ${unitPath} is missing`);
+  else if (current !== want) findings.push(`${unitPath} differs from the configured mount`);
+  if (findings.length) {
+    const steps = [...removeMisnamed, ...(current === want ? [] : [write])];
+    return fixable(id, findings.join('; '), `${misnamed.length ? `remove ${misnamed.join(', ')} and ` : ''}${current === null ? 'write' : current === want ? 'keep' : 'rewrite'} ${view.persist.unit} (backups kept)`, steps);
   }
-  if (!present) return fixable(id, `the mount unit ${unitPath} is missing`, `write ${view.persist.unit}`, [write]);
-  if ((await readFile(unitPath, 'utf8')) !== want) return fixable(id, `${unitPath} differs from the configured mount`, `rewrite ${view.persist.unit} (backup kept)`, [write]);
   const err = await verifyUnit(env.runner, unitPath);
   if (err) return manual(id, `systemd-analyze verify rejects ${unitPath}: ${err}`, 'see `systemd-analyze verify` for the cause');
   return ok(id, `${unitPath} is the configured unit and verifies`);

@@ -32,9 +32,15 @@ export type RepairStep =
 
 export type RepairKind = RepairStep['kind'];
 
+/**
+ * Steps that run before the crypt lock is taken: the lock file lives on the crypt, so it cannot be
+ * locked before the crypt is mounted, and a stacked copy cannot be unmounted while the lock holds it open.
+ */
+export const BEFORE_LOCK: RepairKind[] = ['mount', 'unmount-stacked'];
+
 /** Steps that delete or rewrite something that holds data: they need --yes or a confirmation. */
 export function isDestructive(step: RepairStep): boolean {
-  return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite', 'unmount-stacked'].includes(step.kind);
+  return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite'].includes(step.kind);
 }
 
 /** The order steps run in: mount first (everything else lives on the crypt), recovery before layout. */

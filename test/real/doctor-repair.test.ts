@@ -1,0 +1,153 @@
+// doctor and repair on real crypts made by init: break them one way and two ways at once; each time
+// doctor exits 1 naming the problem, `repair --dry-run` changes nothing, `repair --yes` heals it, doctor
+// exits 0 and the user's files are intact.
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
+import { skipReason } from '../helpers/env.js';
+import { sh } from '../helpers/host.js';
+import { buildCli, runCli } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const skip = skipReason('root', 'btrfs', 'loop');
+
+describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  /** A crypt with some user data in active/. */
+  async function setup(via: 'fstab' | 'systemd' | 'none' = 'fstab'): Promise<InitCrypt> {
+    scratch = await makeScratch();
+    const c = await initCrypt(scratch, cli, { via });
+    mkdirSync(path.join(c.crypt, 'active/data/sub'), { recursive: true });
+    writeFileSync(path.join(c.crypt, 'active/data/notes.txt'), 'precious\n');
+    writeFileSync(path.join(c.crypt, 'active/data/sub/blob.bin'), Buffer.alloc(300_000, 7));
+    const healthy = c.cli('doctor', '--json');
+    expect(healthy.code, JSON.stringify(healthy.json?.checks?.filter((k: { status: string }) => k.status !== 'ok'))).toBe(0);
+    return c;
+  }
+  const data = (c: InitCrypt) => path.join(c.crypt, 'active/data');
+
+  it('unmounted and its fstab line missing: mounts from the mount record and rewrites the line', async () => {
+    const c = await setup('fstab');
+    const files = hashFiles(data(c));
+    sh(['umount', c.crypt]);
+    writeFileSync(c.fstab, '# host lines stay\n');
+    expectHealed(c, scratch.dir, ['mount.mounted', 'persist.fstab']);
+    expect(sh(['findmnt', '-n', '-o', 'FSTYPE', '--mountpoint', c.crypt]).trim()).toBe('btrfs');
+    expect(readFileSync(c.fstab, 'utf8')).toMatch(/^# host lines stay\n.* x-lychd-crypt|,x-lychd-crypt 0 0\n$/);
+    expect(readFileSync(`${c.fstab}.lychd-crypt.bak`, 'utf8')).toBe('# host lines stay\n');
+    expect(hashFiles(data(c))).toEqual(files);
+  });
+
+  it('duplicated and stale fstab lines are replaced by one', async () => {
+    const c = await setup('fstab');
+    const line = readFileSync(c.fstab, 'utf8');
+    writeFileSync(c.fstab, `${line}${line.replace('noatime', 'relatime')}`);
+    expectHealed(c, scratch.dir, ['persist.fstab'], { dataDir: data(c) });
+    expect(readFileSync(c.fstab, 'utf8')).toBe(line);
+  });
+
+  it('systemd: a stale unit, a misnamed copy and a leftover fstab line (both persisted) are healed', async () => {
+    const c = await setup('systemd');
+    const unit = path.join(c.unitDir, c.unitName);
+    const good = readFileSync(unit, 'utf8');
+    writeFileSync(unit, good.replace('noatime', 'relatime'));
+    writeFileSync(path.join(c.unitDir, 'wrong-name.mount'), good);
+    writeFileSync(c.fstab, `${c.image} ${c.crypt} btrfs loop,noatime,x-lychd-crypt 0 0\n`);
+    expectHealed(c, scratch.dir, ['persist.unit', 'persist.fstab'], { dataDir: data(c) });
+    expect(readFileSync(unit, 'utf8')).toBe(good);
+    expect(existsSync(path.join(c.unitDir, 'wrong-name.mount'))).toBe(false);
+    expect(readFileSync(c.fstab, 'utf8')).toBe('');
+    const v = sh(['systemd-analyze', 'verify', unit]);
+    expect(v).toBe('');
+  });
+
+  it('missing snapshots/ and a stray staging subvolume', async () => {
+    const c = await setup();
+    rmSync(path.join(c.crypt, 'snapshots'), { recursive: true });
+    sh(['btrfs', 'subvolume', 'snapshot', path.join(c.crypt, 'active'), path.join(c.crypt, '.staging-20260101T000000Z-x')]);
+    expectHealed(c, scratch.dir, ['layout.snapshots', 'layout.staging'], { dataDir: data(c) });
+    expect(existsSync(path.join(c.crypt, 'snapshots'))).toBe(true);
+    expect(existsSync(path.join(c.crypt, '.staging-20260101T000000Z-x'))).toBe(false);
+  });
+
+  it('an incomplete snapshot (no metadata) and orphan metadata', async () => {
+    const c = await setup();
+    const snaps = path.join(c.crypt, 'snapshots');
+    sh(['btrfs', 'subvolume', 'snapshot', '-r', path.join(c.crypt, 'active'), path.join(snaps, '20260101T000000Z-half')]);
+    writeFileSync(path.join(snaps, '20250101T000000Z-gone.json'), '{"format":1,"name":"20250101T000000Z-gone"}\n');
+    expectHealed(c, scratch.dir, ['snapshots.incomplete', 'snapshots.orphan-meta'], { dataDir: data(c) });
+    expect(sh(['ls', '-A', snaps]).trim()).toBe('');
+  });
+
+  it('wrong owners and modes, and the C attribute missing on an (empty-database) PGDATA file', async () => {
+    const c = await setup();
+    const pgdata = path.join(c.crypt, 'active/postgres');
+    chownSync(path.join(c.crypt, 'active'), 0, 0);
+    chmodSync(pgdata, 0o755);
+    mkdirSync(path.join(pgdata, 'base'));
+    sh(['chattr', '-C', path.join(pgdata, 'base')]);
+    writeFileSync(path.join(pgdata, 'base/file'), 'x'.repeat(10_000)); // root-owned, inherits no C
+    expectHealed(c, scratch.dir, ['owners.active', 'owners.pgdata', 'pgdata.nocow'], { dataDir: data(c) });
+    expect(sh(['lsattr', '-d', path.join(pgdata, 'base/file')])).toMatch(/^\S*C\S* /);
+    expect(readFileSync(path.join(pgdata, 'base/file'), 'utf8')).toBe('x'.repeat(10_000));
+  });
+
+  it('the crypt mounted twice on its mount point, and the runtime command of another version', async () => {
+    const c = await setup();
+    sh(['mount', '--bind', c.crypt, c.crypt]); // the same filesystem stacked on itself
+    writeFileSync(c.bin, '#!/bin/sh\necho 0.0.1\n', { mode: 0o755 });
+    expectHealed(c, scratch.dir, ['mount.twice', 'runtime.installed'], { dataDir: data(c) });
+    expect(sh(['findmnt', '-rn', '--mountpoint', c.crypt]).trim().split('\n')).toHaveLength(1);
+    expect(sh([c.bin, '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('the mount record missing underneath the mount point is written again', async () => {
+    const c = await setup('none');
+    sh(['umount', c.crypt]);
+    rmSync(path.join(c.crypt, '.lychd-crypt-mount.json'));
+    sh(['mount', '-o', 'loop', c.image, c.crypt]);
+    expectHealed(c, scratch.dir, ['mount.record'], { dataDir: data(c) });
+    sh(['umount', c.crypt]);
+    expect(JSON.parse(readFileSync(path.join(c.crypt, '.lychd-crypt-mount.json'), 'utf8'))).toMatchObject({ method: 'loopback', image: c.image });
+  });
+
+  it('without --yes and without a terminal, destructive steps are refused (exit 3) and nothing changes', async () => {
+    const c = await setup();
+    sh(['btrfs', 'subvolume', 'create', path.join(c.crypt, '.staging-x')]);
+    const before = fingerprint(scratch.dir);
+    const r = c.cli('repair');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(fingerprint(scratch.dir)).toBe(before);
+  });
+
+  it('a plain directory with data on ext4 (a layout made by hand): doctor points to init, repair changes nothing', async () => {
+    scratch = await makeScratch();
+    const dir = scratch.path('handmade');
+    mkdirSync(path.join(dir, 'postgres'), { recursive: true });
+    writeFileSync(path.join(dir, 'file'), 'data');
+    const doctor = runCli(cli, ['--crypt', dir, 'doctor', '--json']);
+    expect(doctor.code).toBe(1);
+    expect(problems(doctor)).toEqual(['mount.path']);
+    expect(doctor.json.checks[0].fix.manual).toMatch(/lychd-crypt init .*crypt\.path: .*handmade/);
+    const before = fingerprint(scratch.dir);
+    const repair = runCli(cli, ['--crypt', dir, 'repair', '--yes']);
+    expect(repair.code).toBe(1);
+    expect(repair.stdout).toMatch(/lychd-crypt init/);
+    expect(fingerprint(scratch.dir)).toBe(before);
+  });
+});
