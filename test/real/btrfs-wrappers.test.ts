@@ -1,0 +1,52 @@
+// The btrfs wrappers on a real loop filesystem: snapshot, show, nested-subvolume probe, delete.
+import { afterEach, describe, expect, test } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { skipReason } from '../helpers/env.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { mountScratchFs, sh } from '../helpers/host.js';
+import { createRunner } from '../../src/core/runner.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../src/btrfs/subvolume.js';
+import { isSubvolume, listNestedSubvolumes } from '../../src/btrfs/probe.js';
+
+const skip = skipReason('root', 'btrfs', 'loop');
+let scratch: Scratch | undefined;
+afterEach(async () => {
+  await scratch?.cleanup();
+  scratch = undefined;
+});
+
+describe.skipIf(skip)(`btrfs wrappers ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  test('snapshot -r, show, nested probe, delete', async () => {
+    scratch = await makeScratch();
+    const fs = scratch.path('fs');
+    await mountScratchFs(scratch, 'btrfs', fs);
+    const runner = createRunner();
+    const active = path.join(fs, 'active');
+    sh(['btrfs', 'subvolume', 'create', active]);
+    await mkdir(path.join(active, 'postgres/pg_wal'), { recursive: true });
+    await writeFile(path.join(active, 'postgres/file'), 'x');
+    expect(await isSubvolume(active)).toBe(true);
+    expect(await isSubvolume(path.join(active, 'postgres'))).toBe(false);
+    expect(await isSubvolume(path.join(active, 'postgres/file'))).toBe(false);
+    expect(await isSubvolume(path.join(active, 'missing'))).toBe(false);
+    expect(await listNestedSubvolumes(active)).toEqual([]);
+
+    sh(['btrfs', 'subvolume', 'create', path.join(active, 'postgres/pg_wal/nested')]);
+    expect(await listNestedSubvolumes(active)).toEqual([{ path: 'postgres/pg_wal/nested', kind: 'subvolume' }]);
+    sh(['btrfs', 'subvolume', 'delete', path.join(active, 'postgres/pg_wal/nested')]);
+
+    const snap = path.join(fs, 's1');
+    await subvolumeSnapshot(runner, active, snap, { readonly: true });
+    const a = await subvolumeShow(runner, active);
+    const s = await subvolumeShow(runner, snap);
+    expect(s.readonly).toBe(true);
+    expect(a.readonly).toBe(false);
+    expect(s.parentUuid).toBe(a.uuid);
+    expect(s.generation).toBeGreaterThan(0);
+    expect(await isSubvolume(snap)).toBe(true);
+
+    await subvolumeDelete(runner, snap);
+    expect(await isSubvolume(snap)).toBe(false);
+  });
+});
