@@ -6,7 +6,7 @@ import { stepActions } from '../plan/actions.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type { ApplyContext, Outcome } from './context.js';
 import { createImage, copyData, createDir, installRuntime, moveAside, removeDir, writeFile } from './handlers-fs.js';
-import { createPgdata, createSubvolume, mkfsBtrfs } from './handlers-btrfs.js';
+import { createPgdata, createSubvolume, growImage, mkfsBtrfs } from './handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, removeMountUnit, unmount, writeFstabLine, writeMountRecord, writeMountUnit } from './handlers-mount.js';
 import type { ProgressReporter, StepStatus } from './reporter.js';
 
@@ -15,6 +15,7 @@ type Handlers = { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, ctx: Appl
 const handlers: Handlers = {
   'create-dir': createDir,
   'create-image': createImage,
+  'grow-image': growImage,
   'mkfs-btrfs': mkfsBtrfs,
   'write-mount-record': writeMountRecord,
   mount,

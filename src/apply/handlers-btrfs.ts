@@ -1,5 +1,6 @@
 // Handlers that make the Btrfs filesystem and its layout: mkfs (re-probing first), subvolumes, PGDATA.
-import { chmod, chown, lstat, mkdir, readdir } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { mountAt } from '../detect/findmnt.js';
 import { RefusedError } from '../core/errors.js';
 import { describeSignatures, probeSignatures } from '../detect/signatures.js';
 import { mkfsArgv } from '../plan/actions.js';
@@ -18,6 +19,19 @@ export async function mkfsBtrfs(s: S<'mkfs-btrfs'>, ctx: ApplyContext): Promise<
     });
   }
   await ctx.runner.run(mkfsArgv(s));
+  return changed();
+}
+
+export async function growImage(s: S<'grow-image'>, ctx: ApplyContext): Promise<Outcome> {
+  const mounted = await mountAt(ctx.runner, s.mountPoint);
+  if (!mounted || mounted.backingFile !== s.path) throw new Error(`${s.path} is not mounted at ${s.mountPoint}`);
+  const before = (await stat(s.path)).size;
+  // The loop device keeps its old size until told (losetup -c); btrfs then takes the new room.
+  if (before < s.sizeBytes) await ctx.runner.run(['truncate', '-s', String(s.sizeBytes), s.path]);
+  const devSize = Number((await ctx.runner.run(['blockdev', '--getsize64', mounted.source])).stdout.trim());
+  if (before >= s.sizeBytes && devSize >= s.sizeBytes) return unchanged('already this size');
+  if (devSize < s.sizeBytes) await ctx.runner.run(['losetup', '--set-capacity', mounted.source]);
+  await ctx.runner.run(['btrfs', 'filesystem', 'resize', 'max', s.mountPoint]);
   return changed();
 }
 

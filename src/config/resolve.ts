@@ -73,6 +73,12 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     // Without a size in the answers: the stored one, else that of an existing image, else the default.
     const existingSize = facts.image?.exists && facts.image.sizeBytes > 0 ? facts.image.sizeBytes : undefined;
     const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? DEFAULT_IMAGE_SIZE);
+    // A Btrfs image in use can grow (init does that), but shrinking it is not init's job.
+    if (existingSize !== undefined && size < existingSize && facts.image?.signatures.some((s) => s.type === 'btrfs')) {
+      throw new UsageError(`loopback.size: ${formatSize(size)} is smaller than the existing image (${formatSize(existingSize)}); nothing was changed`, {
+        hint: 'Shrinking is not supported: keep the size (or a larger one) in the answers.',
+      });
+    }
     const image = answers.loopback?.image ?? prev?.loopback?.image ?? facts.mountRecord?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img');
     loopback = { image, sizeBytes: size };
     // The image cannot live inside the filesystem it holds (nor in data about to be migrated).

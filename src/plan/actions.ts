@@ -69,6 +69,13 @@ export function stepActions(step: Step): StepActions {
         step.nocow && { run: ['chattr', '+C', step.path] },
         { run: ['truncate', '-s', String(step.sizeBytes), step.path] },
       );
+    case 'grow-image':
+      return seq(
+        `grow the image ${step.path} to ${formatSize(step.sizeBytes)}`,
+        { run: ['truncate', '-s', String(step.sizeBytes), step.path] },
+        { run: ['losetup', '--set-capacity', '<loop device of the mount>'] },
+        { run: ['btrfs', 'filesystem', 'resize', 'max', step.mountPoint] },
+      );
     case 'mkfs-btrfs':
       return seq(
         `format ${step.device} as Btrfs (label ${step.label})${step.wipe ? ', wiping what it holds' : ''}`,

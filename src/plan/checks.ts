@@ -47,7 +47,10 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
   const lb = config.loopback!;
   const img = facts.image;
   const host = facts.imageHost;
-  if (img?.exists && img.signatures.some((s) => s.type === 'btrfs')) return { create: false, needsMkfs: false };
+  if (img?.exists && img.signatures.some((s) => s.type === 'btrfs')) {
+    checkFits(lb.sizeBytes - img.sizeBytes, lb.sizeBytes, host);
+    return { create: false, needsMkfs: false };
+  }
   if (img?.exists && img.signatures.length) {
     throw new RefusedError(`the image ${lb.image} holds data (${describeSignatures(img.signatures)}); nothing was changed`, {
       hint: 'Choose another loopback.image, or move that file away yourself.',
@@ -58,13 +61,17 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
       hint: 'Choose another loopback.image, or remove that file yourself.',
     });
   }
-  if (host && lb.sizeBytes - (img?.sizeBytes ?? 0) > host.freeBytes) {
-    throw new UsageError(
-      `loopback.size: ${formatSize(lb.sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${approx(host.freeBytes)} free`,
-      { hint: 'Choose a smaller loopback.size, or put loopback.image on a filesystem with more room.' },
-    );
-  }
+  checkFits(lb.sizeBytes - (img?.sizeBytes ?? 0), lb.sizeBytes, host);
   return { create: true, needsMkfs: true };
+}
+
+/** The image (or what it grows by) must fit in the free space of its filesystem (exit 2). */
+function checkFits(growBytes: number, sizeBytes: number, host: HostFacts['imageHost']): void {
+  if (host && growBytes > host.freeBytes) {
+    throw new UsageError(`loopback.size: ${formatSize(sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${approx(host.freeBytes)} free`, {
+      hint: 'Choose a smaller loopback.size, or put loopback.image on a filesystem with more room.',
+    });
+  }
 }
 
 /** Migrated data must fit where it is copied to (checked now rather than failing half-way through cp). */

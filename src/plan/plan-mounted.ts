@@ -23,8 +23,6 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
     steps.push(...createDirs(path.dirname(img.image), facts.imageHost?.path ?? '/', () => ROOT));
     // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
     steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs' });
-  } else if (facts.image && facts.image.sizeBytes !== img.sizeBytes) {
-    notes.push(`the image ${img.image} exists (${facts.image.sizeBytes} bytes); it is reused as it is, not resized`);
   }
   if (needsMkfs) steps.push({ kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false });
   return steps;
@@ -68,6 +66,10 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
     steps.push({ kind: 'write-mount-record', path: cryptPaths(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
   }
   steps.push({ kind: 'mount', spec });
+  const img = config.loopback;
+  if (img && facts.image?.exists && img.sizeBytes > facts.image.sizeBytes && facts.image.signatures.some((s) => s.type === 'btrfs')) {
+    steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root });
+  }
   steps.push(...persistSteps(facts, config, spec, notes));
   if (!migrate) steps.push(...activeSteps(root, config));
   return steps;

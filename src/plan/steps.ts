@@ -8,6 +8,8 @@ export type Step =
   | { kind: 'create-dir'; path: string; mode: number; owner: Owner }
   /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size. */
   | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean }
+  /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */
+  | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string }
   /** Signatures are probed again right before; any signature without wipe is refused. */
   | { kind: 'mkfs-btrfs'; device: string; label: string; uuid: string; wipe: boolean }
   /** Written into the mount-point directory before mounting, so it is readable while unmounted. */

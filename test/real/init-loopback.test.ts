@@ -1,7 +1,7 @@
 // Method B for real: a loopback image on an ext4 host and on an xfs host (scratch filesystems), persisted
 // by an fstab line and by a systemd unit, through the real CLI. A second run changes nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
@@ -152,5 +152,26 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     expect(again.json.config).toMatchObject({ method: 'loopback', loopback: { image, sizeBytes: 256 * 2 ** 20 }, persist: { via: 'none' } });
     expect(again.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['mount']);
     expect(fstypeAt(crypt)).toBe('btrfs');
+  });
+  it('a larger loopback.size grows the mounted image and its filesystem; a smaller one is refused (exit 2)', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 700);
+    const crypt = path.join(host, 'crypt');
+    const image = path.join(host, 'crypt.img');
+    const answersAt = (size: string) => writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size } }, `a-${size}.yaml`);
+    expect(runCli(cli, ['init', '--answers', answersAt('256M'), '--yes']).code).toBe(0);
+    const before = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
+    const grown = runCli(cli, ['init', '--answers', answersAt('400M'), '--yes', '--json']);
+    expect(grown.code, grown.stderr).toBe(0);
+    expect(grown.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['grow-image', 'write-file']);
+    expect(statSync(image).size).toBe(400 * 2 ** 20);
+    const after = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
+    expect(after - before).toBeGreaterThan(100 * 2 ** 20);
+    expect(runCli(cli, ['init', '--answers', answersAt('400M'), '--yes', '--json']).json.changed).toBe(0);
+    const shrink = runCli(cli, ['init', '--answers', answersAt('300M'), '--yes']);
+    expect(shrink.code).toBe(2);
+    expect(shrink.stderr).toMatch(/smaller than the existing image/);
+    expect(statSync(image).size).toBe(400 * 2 ** 20);
   });
 });
