@@ -4,6 +4,7 @@
 // operation that recovery will finish or undo.
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { isSubvolume } from '../btrfs/index.js';
 import { STAGING_PREFIX } from '../crypt/paths.js';
 import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
 import type { RepairStep } from '../repair/steps.js';
@@ -13,11 +14,6 @@ import { fixable, manual, ok, type Check } from './types.js';
 
 const ROOT = { uid: 0, gid: 0 };
 
-/** Btrfs gives the root directory of every subvolume inode number 256. */
-async function isSubvolume(p: string): Promise<boolean> {
-  const st = await lstat(p).catch(() => null);
-  return !!st && st.isDirectory() && st.ino === 256;
-}
 
 export async function checkActive(env: DoctorEnv): Promise<Check> {
   const id = 'layout.active';

@@ -4,6 +4,7 @@ import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
 import { createPgdata } from '../apply/handlers-btrfs.js';
 import { mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
+import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
 import { findRuntime } from '../detect/probes.js';
@@ -68,7 +69,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   },
   'delete-subvolume': async (s, rc) => {
     if (!(await exists(s.path))) return 'already gone';
-    await rc.ctx.runner.run(['btrfs', 'subvolume', 'delete', s.path]);
+    await subvolumeDelete(rc.ctx.runner, s.path);
     return 'done';
   },
   'remove-tree': async (s) => {

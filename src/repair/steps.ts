@@ -89,7 +89,7 @@ export function describeStep(s: RepairStep): string {
     case 'set-owner':
       return `chown ${s.recursive ? '-R ' : ''}${s.owner.uid}:${s.owner.gid} ${s.path}${s.mode === null ? '' : `; chmod ${octal(s.mode)} ${s.path}`}`;
     case 'delete-subvolume':
-      return `delete ${s.why} (btrfs subvolume delete ${s.path})`;
+      return `delete ${s.why} (btrfs subvolume delete --commit-after ${s.path})`;
     case 'remove-tree':
       return `remove ${s.why} (rm -r ${s.path})`;
     case 'remove-file':
