@@ -9,9 +9,14 @@ const nonEmpty = z.string({ error: 'expected a string' }).min(1, { error: 'expec
 const userRef = z.union([nonEmpty, z.number().int().nonnegative()], {
   error: 'expected a user name or a numeric uid',
 });
-const size = z.union([z.string(), z.number()]).refine((s) => parseSize(s) !== undefined, {
-  error: 'expected a size like 20G',
-});
+/** mkfs.btrfs refuses images below about 114M (DUP metadata + system chunks); round up. */
+export const MIN_IMAGE_BYTES = 128 * 2 ** 20;
+const size = z
+  .union([z.string(), z.number()], { error: 'expected a size like 20G' })
+  .refine((s) => parseSize(s) !== undefined, { error: 'expected a size like 20G' })
+  .refine((s) => (parseSize(s) ?? MIN_IMAGE_BYTES) >= MIN_IMAGE_BYTES, {
+    error: 'expected at least 128M (mkfs.btrfs needs about 114M; a bare number counts bytes)',
+  });
 const argv = z.array(nonEmpty, { error: 'expected a command as a list of words, e.g. [systemctl, stop, x]' }).min(1, {
   error: 'expected at least the program name',
 });
@@ -35,7 +40,7 @@ export const answersSchema = z.strictObject({
   partition: z.strictObject({ device: absPath, wipe: z.boolean().default(false) }).optional(),
   filesystem: z
     .strictObject({
-      label: z.string().max(255).optional(),
+      label: z.string({ error: 'expected a label (text)' }).max(255, { error: 'expected a label of at most 255 characters' }).optional(),
       mountOptions: z.array(nonEmpty).optional(),
     })
     .optional(),
@@ -60,7 +65,12 @@ export const answersSchema = z.strictObject({
       connection: z
         .strictObject({
           host: nonEmpty.optional(),
-          port: z.number().int().min(1).max(65535).optional(),
+          port: z
+            .number({ error: 'expected a port number from 1 to 65535' })
+            .int({ error: 'expected a port number from 1 to 65535' })
+            .min(1, { error: 'expected a port number from 1 to 65535' })
+            .max(65535, { error: 'expected a port number from 1 to 65535' })
+            .optional(),
           user: nonEmpty.optional(),
           database: nonEmpty.optional(),
         })

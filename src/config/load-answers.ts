@@ -1,7 +1,7 @@
 // Reads an answers file and reports every problem at its file:line:col with the key path, what was
 // expected and what was found; nothing here touches the host beyond reading the file.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import { AnswersError, UsageError, type AnswersIssue } from '../core/errors.js';
 import { answersSchema, type Answers } from './answers.js';
@@ -24,21 +24,67 @@ export function parseAnswers(text: string, file: string): Answers {
   const at = (offset: number) => lineCounter.linePos(offset);
 
   if (doc.errors.length > 0) {
-    throw new AnswersError(
-      doc.errors.map((e) => {
-        const { line, col } = at(e.pos[0]);
-        const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: each key may appear once' : firstLine(e.message);
-        return { file, line, col, path: pathOfOffset(doc, e.pos[0]), message };
-      }),
-    );
+    const seen = new Set<string>();
+    const issues: AnswersIssue[] = [];
+    for (const e of doc.errors) {
+      const { line, col } = at(e.pos[0]);
+      // The parser often reports one mistake twice at the same place; once is enough.
+      if (seen.has(`${line}:${col}`)) continue;
+      seen.add(`${line}:${col}`);
+      const dup = e.code === 'DUPLICATE_KEY';
+      const message = dup ? 'duplicate key: each key may appear once' : `YAML syntax error: ${firstLine(e.message)}`;
+      issues.push({ file, line, col, path: pathOfOffset(doc, e.pos[0], dup), message });
+    }
+    throw new AnswersError(sortIssues(issues));
   }
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new AnswersError([{ file, line: 1, col: 1, path: '', message: 'expected a mapping that starts with version: 1' }]);
   }
   const parsed = answersSchema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  throw new AnswersError(parsed.error.issues.flatMap((issue) => describeIssue(issue, doc, file, at)));
+  const issues = parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(issue, doc, file, at));
+  // Numbers written with a leading zero mean different things in YAML 1.1 and 1.2: never guess.
+  const reported = new Set(issues.map((i) => i.path));
+  for (const { path, node } of leadingZeroNumbers(doc.contents, [])) {
+    const p = formatPath(path);
+    if (reported.has(p)) continue;
+    const src = node.source!;
+    issues.push({
+      file,
+      ...at(node.range?.[0] ?? 0),
+      path: p,
+      message: `ambiguous number ${src} (${octalHint(node)})`,
+    });
+  }
+  if (parsed.success && issues.length === 0) return parsed.data;
+  throw new AnswersError(sortIssues(issues));
+}
+
+function sortIssues(issues: AnswersIssue[]): AnswersIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Every integer scalar written like 0755, with its key path. */
+function* leadingZeroNumbers(node: unknown, path: PathKey[]): Generator<{ path: PathKey[]; node: Scalar }> {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (isScalar(pair.key)) yield* leadingZeroNumbers(pair.value, [...path, String(pair.key.value)]);
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) yield* leadingZeroNumbers(item, [...path, i]);
+  } else if (isScalar(node) && typeof node.value === 'number' && /^[-+]?0\d+$/.test(node.source ?? '')) {
+    yield { path, node };
+  }
+}
+
+function octalHint(node: Scalar): string {
+  const src = node.source!;
+  const octal = /^[-+]?0[0-7]+$/.test(src) ? parseInt(src, 8) : undefined;
+  return (
+    `YAML 1.2 reads ${src} as the decimal number ${String(node.value)}` +
+    (octal !== undefined ? `, YAML 1.1 as octal ${octal}` : '') +
+    `; write ${String(node.value)} without the zero, or quote it ("${src}") if you meant text`
+  );
 }
 
 function describeIssue(
@@ -57,31 +103,51 @@ function describeIssue(
   }
   const node = doc.getIn(path, true) as Node | undefined;
   const found = node === undefined ? undefined : (node as Node).toJSON();
-  const expected = issue.message.replace(/^Invalid (input|option): /, '').replace(/, received \w+$/, '');
+  const expected = expectedText(issue);
   const got = node === undefined ? 'nothing (the key is missing)' : describeValue(found);
   const hint = yamlTrapHint(node, expected);
   const pos = at(node?.range?.[0] ?? nearestNode(doc, path)?.range?.[0] ?? 0);
   return [{ file, ...pos, path: formatPath(path), message: `${expected}, got ${got}${hint ? ` (${hint})` : ''}` }];
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+};
+
+/** zod's own wording ("Invalid input: expected array, received string") in the words of a YAML user. */
+function expectedText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const m = /^Invalid input: expected (\w+)/.exec(issue.message);
+    if (m) return `expected ${TYPE_WORDS[m[1]!] ?? m[1]}`;
+  }
+  if (issue.code === 'invalid_value' && /^Invalid (input|option)/.test(issue.message)) {
+    return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map(String).join(', ')}`;
+  }
+  return issue.message.replace(/^Invalid (input|option): /, '');
+}
+
 /** YAML 1.2 (what we parse) differs from the 1.1 many people learned: hint at the classic traps. */
 function yamlTrapHint(node: Node | undefined, expected: string): string | undefined {
   if (!node || !isScalar(node)) return undefined;
   const src = node.source ?? String(node.value);
-  if (typeof node.value === 'string' && /^(yes|no|on|off|y|n)$/i.test(node.value) && /boolean/.test(expected)) {
+  if (typeof node.value === 'string' && /^(yes|no|on|off|y|n)$/i.test(node.value) && /true or false/.test(expected)) {
     return `YAML 1.2 reads ${src} as the string "${node.value}"; write true or false`;
   }
-  if (typeof node.value === 'number' && /^[-+]?0\d+$/.test(src)) {
-    return `YAML 1.2 reads ${src} as the decimal number ${node.value}; quote it ("${src}") if you meant text`;
-  }
+  if (typeof node.value === 'number' && /^[-+]?0\d+$/.test(src)) return octalHint(node as Scalar);
   return undefined;
 }
 
 function describeValue(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null) return 'an empty value (null)';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'boolean') return String(v);
   return `${typeof v} ${String(v)}`;
 }
 
@@ -102,16 +168,25 @@ function nearestNode(doc: Document, path: PathKey[]): Node | undefined {
   return undefined;
 }
 
-/** The key path of the innermost mapping entry containing `offset` (for YAML syntax errors). */
-function pathOfOffset(doc: Document, offset: number): string {
+/**
+ * The key path of the innermost mapping entry whose value contains `offset` (for YAML syntax errors);
+ * with `atKey`, also the entry whose key is at `offset` (the second of two duplicate keys).
+ */
+function pathOfOffset(doc: Document, offset: number, atKey = false): string {
   const path: PathKey[] = [];
   let node: unknown = doc.contents;
-  for (;;) {
-    if (!isMap(node)) break;
+  while (isMap(node)) {
+    const keyAt = (p: Pair) => (p.key as Node | null)?.range?.[0];
+    const own = atKey ? node.items.find((p) => keyAt(p) === offset) : undefined;
+    if (own && isScalar(own.key)) {
+      path.push(String(own.key.value));
+      break;
+    }
     const pair = node.items.find((p) => {
-      const start = (p.key as Node | null)?.range?.[0] ?? Infinity;
-      const end = (p.value as Node | null)?.range?.[2] ?? (p.key as Node | null)?.range?.[2] ?? -1;
-      return start <= offset && offset <= end;
+      const key = p.key as Node | null;
+      const end = (p.value as Node | null)?.range?.[2] ?? key?.range?.[2] ?? -1;
+      // A node's end is where the next line starts: a duplicate key there belongs to the next entry.
+      return (key?.range?.[1] ?? Infinity) <= offset && (atKey ? offset < end : offset <= end);
     });
     if (!pair || !isScalar(pair.key)) break;
     path.push(String(pair.key.value));

@@ -1,0 +1,121 @@
+// Bad answers through the real CLI: exit 2, every problem on stderr at file:line:col, and nothing
+// created — no crypt directory, no image, no fstab, no unit, no runtime command.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../helpers/env.js';
+import { buildCli, runCli } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const skip = skipReason('root');
+
+describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  /** Every host path the answers could name, inside the scratch dir. */
+  function paths(s: Scratch) {
+    return {
+      crypt: s.path('crypt'),
+      image: s.path('images/crypt.img'),
+      fstab: s.path('etc/fstab'),
+      unitDir: s.path('etc/systemd/system'),
+      binDir: s.path('bin'),
+    };
+  }
+
+  /** An answers file whose valid keys point into the scratch dir, followed by `bad` lines. */
+  function answersFile(s: Scratch, bad: string[], name = 'answers.yaml'): string {
+    const p = paths(s);
+    const file = s.path(name);
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        `crypt: { path: ${p.crypt} }`,
+        'method: loopback',
+        `persist: { via: fstab, fstab: ${p.fstab}, unitDir: ${p.unitDir} }`,
+        `install: { binDir: ${p.binDir} }`,
+        ...bad,
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  function expectNothingCreated(s: Scratch): void {
+    for (const p of Object.values(paths(s))) expect(existsSync(p), `${p} must not exist`).toBe(false);
+    // Only the answers files themselves.
+    expect(readdirSync(s.dir).every((n) => n.endsWith('.yaml'))).toBe(true);
+  }
+
+  it('several bad answers: exit 2, all of them on stderr with file:line:col, nothing created', async () => {
+    scratch = await makeScratch();
+    const file = answersFile(scratch, [
+      `loopback: { image: ${paths(scratch).image}, size: twenty }`,
+      'filesystem: { label: 0755, mountOptoins: [noatime] }',
+      'postgres: { enabled: no }',
+    ]);
+    const r = runCli(cli, ['init', '--answers', file, '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const imageCol = 'loopback: { image: '.length + paths(scratch).image.length + ', size: '.length + 1;
+    expect(r.stderr).toContain(`${file}:6:${imageCol}: loopback.size: expected a size like 20G, got "twenty"`);
+    expect(r.stderr).toContain(`${file}:7:22: filesystem.label: expected a label (text), got number 755 (YAML 1.2 reads 0755 as the decimal number 755`);
+    expect(r.stderr).toContain(`${file}:7:28: filesystem.mountOptoins: unknown key "mountOptoins"`);
+    expect(r.stderr).toContain(`${file}:8:22: postgres.enabled: expected true or false, got "no" (YAML 1.2 reads no as the string "no"; write true or false)`);
+    expect(r.stderr).toMatch(/nothing was changed/);
+    expectNothingCreated(scratch);
+  });
+
+  it('--json: one JSON document with every issue located, exit 2, nothing created', async () => {
+    scratch = await makeScratch();
+    const file = answersFile(scratch, ['loopback: { image: crypt.img }', 'methd: native']);
+    const r = runCli(cli, ['--json', 'init', '--answers', file, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.json.ok).toBe(false);
+    expect(r.json.error.exitCode).toBe(2);
+    expect(r.json.error.issues).toEqual([
+      { file, line: 6, col: 20, path: 'loopback.image', message: 'expected an absolute path (starting with /), got "crypt.img"' },
+      { file, line: 7, col: 1, path: 'methd', message: 'unknown key "methd": remove it or check its spelling' },
+    ]);
+    expectNothingCreated(scratch);
+  });
+
+  it('wrong version, duplicate key, YAML syntax error: exit 2 each, nothing created', async () => {
+    scratch = await makeScratch();
+    const good = readFileSync(answersFile(scratch, [], 'good.yaml'), 'utf8');
+    const cases: [string, RegExp][] = [
+      [good.replace('version: 1', 'version: 2'), /:1:10: version: expected version: 1, got number 2/],
+      [`${good}method: native\n`, /:6:1: method: duplicate key: each key may appear once/],
+      [`${good}loopback: { size: [20G }\n`, /:6:\d+: loopback(\.size)?: YAML syntax error: /],
+    ];
+    for (const [i, [text, expected]] of cases.entries()) {
+      const file = scratch.path(`case${i}.yaml`);
+      writeFileSync(file, text);
+      const r = runCli(cli, ['init', '--answers', file, '--yes']);
+      expect(r.code, `case ${i}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).toContain(file);
+    }
+    expectNothingCreated(scratch);
+  });
+
+  it('a missing answers file: exit 2 naming it', async () => {
+    scratch = await makeScratch();
+    const r = runCli(cli, ['init', '--answers', scratch.path('nope.yaml'), '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read answers file ${scratch.path('nope.yaml')}`);
+    expectNothingCreated(scratch);
+  });
+});

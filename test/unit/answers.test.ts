@@ -1,0 +1,212 @@
+// The bad-answers matrix: every problem reported at file:line:col with its key path, what was expected
+// and what was found — all of them at once, before anything happens.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAnswersFile, parseAnswers } from '../../src/config/load-answers.js';
+import { AnswersError, ExitCode, UsageError, type AnswersIssue } from '../../src/core/errors.js';
+
+/** The issues parseAnswers reports for `text` (it must throw an AnswersError). */
+function issues(text: string): AnswersIssue[] {
+  try {
+    parseAnswers(text, 'answers.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(AnswersError);
+    expect((e as AnswersError).exitCode).toBe(ExitCode.usage);
+    return (e as AnswersError).issues;
+  }
+  throw new Error('expected the answers to be rejected');
+}
+
+/** The one-line messages, as the user sees them. */
+function lines(text: string): string[] {
+  return issues(text).map((i) => `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`);
+}
+
+describe('answers validation: accepted files', () => {
+  it('a minimal file takes every default', () => {
+    expect(parseAnswers('version: 1\n', 'a.yaml')).toMatchObject({ version: 1, method: 'auto' });
+  });
+
+  it('a full file is accepted as written', () => {
+    const a = parseAnswers(
+      [
+        'version: 1',
+        'crypt: { path: /srv/lychd, user: alice }',
+        'method: loopback',
+        'loopback: { image: /var/lib/lychd/crypt.img, size: 20G }',
+        'filesystem: { label: lychd, mountOptions: [noatime, "compress=zstd:1"] }',
+        'persist: { via: fstab, fstab: /etc/fstab, unitDir: /etc/systemd/system }',
+        'install: { binDir: /usr/local/bin }',
+        'postgres:',
+        '  osUser: 999',
+        '  connection: { host: /run/postgresql, port: 5433 }',
+        '  service: { kind: systemd, unit: postgresql@15-main.service }',
+        '',
+      ].join('\n'),
+      'a.yaml',
+    );
+    expect(a.loopback).toEqual({ image: '/var/lib/lychd/crypt.img', size: '20G' });
+    expect(a.postgres?.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-main.service', user: false });
+    expect(a.postgres?.osUser).toBe(999);
+  });
+
+  it('quoted text that looks like a number or a boolean is text', () => {
+    const a = parseAnswers('version: 1\nfilesystem: { label: "0755" }\ncrypt: { user: "0755" }\n', 'a.yaml');
+    expect(a.filesystem?.label).toBe('0755');
+    expect(a.crypt?.user).toBe('0755');
+  });
+});
+
+describe('answers validation: the bad-answers matrix', () => {
+  it('unknown top-level key', () => {
+    expect(lines('version: 1\nmethd: loopback\n')).toEqual([
+      'answers.yaml:2:1: methd: unknown key "methd": remove it or check its spelling',
+    ]);
+  });
+
+  it('unknown nested keys, at any depth', () => {
+    expect(lines('version: 1\nloopback:\n  image: /x.img\n  sise: 20G\n')).toEqual([
+      'answers.yaml:4:3: loopback.sise: unknown key "sise": remove it or check its spelling',
+    ]);
+    expect(lines('version: 1\npostgres:\n  connection:\n    hots: /run/postgresql\n')).toEqual([
+      'answers.yaml:4:5: postgres.connection.hots: unknown key "hots": remove it or check its spelling',
+    ]);
+    expect(lines('version: 1\npostgres:\n  service: { kind: pg_ctl, unit: x }\n')).toEqual([
+      'answers.yaml:3:28: postgres.service.unit: unknown key "unit": remove it or check its spelling',
+    ]);
+  });
+
+  it('wrong types: expected vs got', () => {
+    expect(lines('version: 1\npostgres:\n  connection:\n    port: "5432"\n')).toEqual([
+      'answers.yaml:4:11: postgres.connection.port: expected a port number from 1 to 65535, got "5432"',
+    ]);
+    expect(lines('version: 1\nfilesystem:\n  mountOptions: noatime\n')).toEqual([
+      'answers.yaml:3:17: filesystem.mountOptions: expected a list, got "noatime"',
+    ]);
+    expect(lines('version: 1\ncrypt: [/srv/lychd]\n')).toEqual(['answers.yaml:2:8: crypt: expected a mapping, got a list']);
+    expect(lines('version: 1\ncrypt:\n')).toEqual(['answers.yaml:2:7: crypt: expected a mapping, got an empty value (null)']);
+    expect(lines('version: 1\nmethod: lvm\n')).toEqual([
+      'answers.yaml:2:9: method: expected one of auto, native, partition, loopback, got "lvm"',
+    ]);
+    expect(lines('version: 1\npostgres:\n  service: { kind: docker }\n')).toEqual([
+      'answers.yaml:3:20: postgres.service.kind: expected kind: pg_ctl, systemd, command or none, got "docker"',
+    ]);
+    expect(lines('version: 1\npostgres:\n  service: { kind: systemd }\n')).toEqual([
+      'answers.yaml:3:12: postgres.service.unit: expected a string, got nothing (the key is missing)',
+    ]);
+  });
+
+  it('bad sizes', () => {
+    expect(lines('version: 1\nloopback:\n  size: twenty\n')).toEqual([
+      'answers.yaml:3:9: loopback.size: expected a size like 20G, got "twenty"',
+    ]);
+    expect(lines('version: 1\nloopback: { size: -5 }\n')).toEqual([
+      'answers.yaml:2:19: loopback.size: expected a size like 20G, got number -5',
+    ]);
+    expect(lines('version: 1\nloopback: { size: 64M }\n')).toEqual([
+      'answers.yaml:2:19: loopback.size: expected at least 128M (mkfs.btrfs needs about 114M; a bare number counts bytes), got "64M"',
+    ]);
+    expect(lines('version: 1\nloopback: { size: true }\n')[0]).toBe('answers.yaml:2:19: loopback.size: expected a size like 20G, got true');
+  });
+
+  it('relative paths', () => {
+    expect(lines('version: 1\ncrypt:\n  path: data/lychd\n')).toEqual([
+      'answers.yaml:3:9: crypt.path: expected an absolute path (starting with /), got "data/lychd"',
+    ]);
+    expect(lines('version: 1\nloopback: { image: crypt.img }\npersist: { fstab: etc/fstab }\ninstall: { binDir: ./bin }\n')).toEqual([
+      'answers.yaml:2:20: loopback.image: expected an absolute path (starting with /), got "crypt.img"',
+      'answers.yaml:3:19: persist.fstab: expected an absolute path (starting with /), got "etc/fstab"',
+      'answers.yaml:4:20: install.binDir: expected an absolute path (starting with /), got "./bin"',
+    ]);
+    expect(lines('version: 1\npostgres: { dir: ../escape }\n')).toEqual([
+      'answers.yaml:2:18: postgres.dir: expected a relative path inside active/, got "../escape"',
+    ]);
+  });
+
+  it('wrong or missing version', () => {
+    expect(lines('version: 2\n')).toEqual(['answers.yaml:1:10: version: expected version: 1, got number 2']);
+    expect(lines('version: "1"\n')).toEqual(['answers.yaml:1:10: version: expected version: 1, got "1"']);
+    expect(lines('crypt: { path: /srv/lychd }\n')).toEqual([
+      'answers.yaml:1:1: version: expected version: 1, got nothing (the key is missing)',
+    ]);
+    expect(lines('')).toEqual(['answers.yaml:1:1: expected a mapping that starts with version: 1']);
+    expect(lines('- version: 1\n')).toEqual(['answers.yaml:1:1: expected a mapping that starts with version: 1']);
+  });
+
+  it('duplicate keys, top-level and nested', () => {
+    expect(lines('version: 1\nmethod: auto\nmethod: native\n')).toEqual([
+      'answers.yaml:3:1: method: duplicate key: each key may appear once',
+    ]);
+    expect(lines('version: 1\ncrypt:\n  path: /a\n  path: /b\n')).toEqual([
+      'answers.yaml:4:3: crypt.path: duplicate key: each key may appear once',
+    ]);
+  });
+
+  it('YAML syntax errors, located once each', () => {
+    expect(lines('version: 1\ncrypt:\n  path: /a\n   user: bob\n')).toEqual([
+      'answers.yaml:3:9: crypt.path: YAML syntax error: Nested mappings are not allowed in compact mappings',
+    ]);
+    expect(lines('version: 1\ncrypt: { path: /a\n')).toEqual([
+      'answers.yaml:3:1: crypt.path: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+    ]);
+    expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: YAML syntax error: Tabs are not allowed as indentation']);
+  });
+
+  it('YAML 1.2 traps: yes/no/on/off are strings, with a hint', () => {
+    expect(lines('version: 1\npartition:\n  device: /dev/sdz\n  wipe: no\n')).toEqual([
+      'answers.yaml:4:9: partition.wipe: expected true or false, got "no" (YAML 1.2 reads no as the string "no"; write true or false)',
+    ]);
+    expect(lines('version: 1\npartition: { device: /dev/sdz, wipe: yes }\n')[0]).toContain('write true or false');
+    expect(lines('version: 1\npostgres: { enabled: off }\n')).toEqual([
+      'answers.yaml:2:22: postgres.enabled: expected true or false, got "off" (YAML 1.2 reads off as the string "off"; write true or false)',
+    ]);
+  });
+
+  it('YAML 1.2 traps: 0755 is a decimal number, with a hint, even where a number is allowed', () => {
+    expect(lines('version: 1\nfilesystem:\n  label: 0755\n')).toEqual([
+      'answers.yaml:3:10: filesystem.label: expected a label (text), got number 755 (YAML 1.2 reads 0755 as the decimal number 755, YAML 1.1 as octal 493; write 755 without the zero, or quote it ("0755") if you meant text)',
+    ]);
+    // osUser takes a uid: 0755 would silently become uid 755 — refuse the ambiguity.
+    expect(lines('version: 1\npostgres:\n  osUser: 0755\n')).toEqual([
+      'answers.yaml:3:11: postgres.osUser: ambiguous number 0755 (YAML 1.2 reads 0755 as the decimal number 755, YAML 1.1 as octal 493; write 755 without the zero, or quote it ("0755") if you meant text)',
+    ]);
+    expect(lines('version: 1\npostgres: { connection: { port: 05432 } }\n')[0]).toMatch(
+      /^answers.yaml:2:33: postgres.connection.port: ambiguous number 05432 \(YAML 1.2 reads 05432 as the decimal number 5432, YAML 1.1 as octal 2842; write 5432 without the zero,/
+    );
+  });
+
+  it('several errors at once: all reported, in file order', () => {
+    const text = ['version: 2', 'foo: 1', 'loopback:', '  size: twenty', '  image: rel.img', 'crypt:', '  path: rel', 'partition: { device: /dev/sdz, wipe: no }', ''].join('\n');
+    expect(lines(text)).toEqual([
+      'answers.yaml:1:10: version: expected version: 1, got number 2',
+      'answers.yaml:2:1: foo: unknown key "foo": remove it or check its spelling',
+      'answers.yaml:4:9: loopback.size: expected a size like 20G, got "twenty"',
+      'answers.yaml:5:10: loopback.image: expected an absolute path (starting with /), got "rel.img"',
+      'answers.yaml:7:9: crypt.path: expected an absolute path (starting with /), got "rel"',
+      'answers.yaml:8:38: partition.wipe: expected true or false, got "no" (YAML 1.2 reads no as the string "no"; write true or false)',
+    ]);
+  });
+
+  it('the error message joins the issues and says nothing was changed', () => {
+    try {
+      parseAnswers('version: 1\nfoo: 1\nbar: 2\n', 'x.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as AnswersError).message).toBe(
+        'x.yaml:2:1: foo: unknown key "foo": remove it or check its spelling\nx.yaml:3:1: bar: unknown key "bar": remove it or check its spelling',
+      );
+      expect((e as AnswersError).hint).toMatch(/nothing was changed/);
+    }
+  });
+
+  it('a missing file is a usage error naming it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-answers-'));
+    await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(UsageError);
+    await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(/cannot read answers file .*nope.yaml/);
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'version: 1\nloopback: { size: twenty }\n');
+    await expect(loadAnswersFile(file)).rejects.toThrow(`${file}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+  });
+});
