@@ -37,6 +37,9 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   const first = planRepair(checks);
   if (dryRun) {
     if (!env.config && env.view) notes.push('the crypt is not mounted: the rest of it is checked once it is; run `lychd-crypt repair --dry-run` again after mounting for the full plan');
+    if (first.steps.some((s) => s.kind === 'recover-interrupted')) {
+      notes.push('leftovers and PGDATA are checked again after the interrupted operation is finished or undone: repair may then plan more steps');
+    }
     return output({ crypt: root, dryRun, plan: first, notes, done, checks });
   }
 
