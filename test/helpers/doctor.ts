@@ -99,12 +99,13 @@ export function problems(r: CliResult): string[] {
 }
 
 /** The SPEC's healing cycle: doctor names the problems, a dry run changes nothing, repair --yes heals, doctor is clean. */
-export function expectHealed(c: InitCrypt, scratchDir: string, expected: string[], opts: { dataDir?: string } = {}): CliResult {
+export function expectHealed(c: Pick<InitCrypt, 'cli'>, scratchDir: string, expected: string[], opts: { dataDir?: string } = {}): CliResult {
+  const before = fingerprint(scratchDir);
+  const data = opts.dataDir ? hashFiles(opts.dataDir) : null;
   const doctor = c.cli('doctor', '--json');
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(1);
   expect(problems(doctor).sort()).toEqual([...expected].sort());
-  const data = opts.dataDir ? hashFiles(opts.dataDir) : null;
-  const before = fingerprint(scratchDir);
+  expect(fingerprint(scratchDir), 'doctor is read-only').toBe(before);
   const dry = c.cli('repair', '--dry-run', '--json');
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.json.dryRun).toBe(true);

@@ -1,13 +1,13 @@
 // doctor and repair on real crypts made by init: break them one way and two ways at once; each time
 // doctor exits 1 naming the problem, `repair --dry-run` changes nothing, `repair --yes` heals it, doctor
 // exits 0 and the user's files are intact.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { skipReason } from '../helpers/env.js';
-import { sh } from '../helpers/host.js';
-import { buildCli, runCli } from '../helpers/init.js';
+import { makeUser, mountScratchFs, sh } from '../helpers/host.js';
+import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
@@ -133,6 +133,23 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/--yes/);
     expect(fingerprint(scratch.dir)).toBe(before);
+  });
+
+  it('native (on a Btrfs host): missing snapshots/, active/ owned by someone else', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 400);
+    const user = makeUser(scratch);
+    const crypt = path.join(host, 'crypt');
+    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'native' });
+    const init = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const c = { cli: (...a: string[]) => runCli(cli, ['--crypt', crypt, ...a]) };
+    writeFileSync(path.join(crypt, 'active/file'), 'precious');
+    rmSync(path.join(crypt, 'snapshots'), { recursive: true });
+    chownSync(path.join(crypt, 'active'), 0, 0);
+    expectHealed(c, scratch.dir, ['layout.snapshots', 'owners.active'], { dataDir: path.join(crypt, 'active') });
+    expect(lstatSync(path.join(crypt, 'active')).uid).toBe(user.uid);
   });
 
   it('a plain directory with data on ext4 (a layout made by hand): doctor points to init, repair changes nothing', async () => {
