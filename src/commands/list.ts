@@ -1,7 +1,76 @@
-// `lychd-crypt list` (not implemented yet).
-import { CryptError } from '../core/errors.js';
+// `lychd-crypt list`: snapshots, newest first. Read-only: takes no lock. The --json schema is documented
+// in docs/snapshots.md and only grows (new keys), never changes meaning.
+import { openCrypt } from '../crypt/open.js';
+import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from './context.js';
+import { formatVersion } from './snapshot.js';
 
-export async function runList(_args: string[], _opts: Record<string, unknown>, _ctx: CommandContext): Promise<CommandOutput> {
-  throw new CryptError('list is not implemented yet');
+export const LIST_FORMAT = 1;
+
+export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
+  const m = e.meta;
+  return {
+    name: m.name,
+    createdAt: m.createdAt,
+    label: m.label,
+    mode: m.mode,
+    origin: m.origin.kind,
+    rollbackTo: m.origin.kind === 'pre-rollback' ? m.origin.rollbackTo : null,
+    exclusiveBytes: e.exclusiveBytes,
+    postgres: m.postgres
+      ? {
+          versionNum: m.postgres.versionNum,
+          major: m.postgres.major ?? (m.postgres.versionNum ? Math.floor(m.postgres.versionNum / 10000) : null),
+          systemIdentifier: m.postgres.systemIdentifier,
+          startLsn: m.postgres.startLsn,
+          stopLsn: m.postgres.stopLsn,
+        }
+      : null,
+    btrfs: m.btrfs,
+    toolVersion: m.toolVersion,
+  };
+}
+
+/** Local time, e.g. `2026-11-23 21:55:12 +01:00`. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(Math.abs(n)).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off < 0 ? '-' : '+'}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+}
+
+export function humanSize(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+export async function runList(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const crypt = await openCrypt(ctx);
+  const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true });
+  if (catalog.incomplete.length) {
+    ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
+  }
+  const json = { format: LIST_FORMAT, crypt: crypt.paths.root, snapshots: catalog.entries.map(listEntryJson) };
+  const sizes = catalog.entries.some((e) => e.exclusiveBytes !== null);
+  const header = ['NAME', 'TIME', 'MODE', ...(sizes ? ['EXCLUSIVE'] : []), 'POSTGRES', 'LABEL'];
+  const rows = catalog.entries.map((e) => {
+    const pg = e.meta.postgres;
+    const version = pg ? (formatVersion(pg.versionNum) ?? (pg.major ? String(pg.major) : '-')) : '-';
+    const label = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
+    return [e.meta.name, localTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
+  });
+  const human = rows.length ? table([header, ...rows]) : `no snapshots in ${crypt.paths.snapshots}`;
+  return { json, human };
 }

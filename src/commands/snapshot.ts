@@ -1,7 +1,37 @@
-// `lychd-crypt snapshot` (not implemented yet).
-import { CryptError } from '../core/errors.js';
+// `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|cold|none]`: the Ritual, under the lock.
+import { mutateCrypt } from '../crypt/mutate.js';
+import { performRitual } from '../ritual/ritual.js';
+import { parseMode } from '../ritual/mode.js';
+import type { SnapshotMeta } from '../snapshots/meta.js';
+import { snapshotPath } from '../snapshots/meta.js';
+import { validateLabel } from '../snapshots/names.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
-export async function runSnapshot(_args: string[], _opts: Record<string, unknown>, _ctx: CommandContext): Promise<CommandOutput> {
-  throw new CryptError('snapshot is not implemented yet');
+export function formatVersion(num: number | null): string | null {
+  if (num === null) return null;
+  return num >= 100000 ? `${Math.floor(num / 10000)}.${num % 10000}` : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}.${num % 100}`;
+}
+
+/** One line: name, mode, server, then every phase with its duration. */
+export function summarizeSnapshot(meta: SnapshotMeta): string {
+  const pg = meta.postgres;
+  const server = pg?.versionNum ? `, PostgreSQL ${formatVersion(pg.versionNum)}` : pg?.major ? `, PostgreSQL ${pg.major}` : '';
+  const phases = Object.entries(meta.timings)
+    .filter(([k]) => k !== 'total')
+    .map(([k, ms]) => `${k} ${ms} ms`)
+    .join(', ');
+  return `snapshot ${meta.name} taken (${meta.mode}${server}): ${phases}; total ${meta.timings.total ?? '?'} ms`;
+}
+
+export async function runSnapshot(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  // Bad input fails before the lock is taken or anything is touched.
+  const label = validateLabel(opts.label as string | undefined);
+  const mode = parseMode(opts.mode);
+  return mutateCrypt(ctx, async (crypt) => {
+    const meta = await performRitual(crypt, ctx, { label, mode });
+    return {
+      json: { ok: true, snapshot: meta, path: snapshotPath(crypt.paths, meta.name) },
+      human: summarizeSnapshot(meta),
+    };
+  });
 }

@@ -1,13 +1,33 @@
-// Recovery of an interrupted `snapshot` operation (see src/recover/recover.ts). Not implemented yet.
+// Recovery of an interrupted `snapshot` (see src/recover/recover.ts). A snapshot is complete exactly when
+// its metadata exists; otherwise the half-made subvolume is deleted. There is nothing to do in PostgreSQL:
+// the server aborted backup mode when the dead process's session ended.
 import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { CryptError } from '../core/errors.js';
-import type { JournalEntry } from '../recover/journal.js';
+import { exists } from '../core/fs.js';
+import { clearJournal, type JournalEntry } from '../recover/journal.js';
+import { isSubvolume } from '../btrfs/probe.js';
+import { subvolumeDelete } from '../btrfs/subvolume.js';
+import { metaPath, snapshotPath } from '../snapshots/meta.js';
+import { isPlausibleName } from '../snapshots/names.js';
 
 export async function recoverSnapshot(
   entry: Extract<JournalEntry, { op: 'snapshot' }>,
-  _crypt: OpenCrypt,
-  _ctx: CommandContext,
+  crypt: OpenCrypt,
+  ctx: CommandContext,
 ): Promise<string[]> {
-  throw new CryptError(`an interrupted snapshot (${entry.id}) cannot be recovered by this version yet`);
+  const actions: string[] = [];
+  // A journal is ours, but a name that could escape snapshots/ is never acted on.
+  if (isPlausibleName(entry.name)) {
+    const dir = snapshotPath(crypt.paths, entry.name);
+    if (await exists(metaPath(crypt.paths, entry.name))) {
+      actions.push(`snapshot ${entry.name} had completed; cleared its journal entry`);
+    } else if (await isSubvolume(dir)) {
+      await subvolumeDelete(ctx.runner, dir);
+      actions.push(`deleted the incomplete snapshot ${entry.name} (interrupted before its metadata was written)`);
+    } else {
+      actions.push(`interrupted snapshot ${entry.name} had not been created; cleared its journal entry`);
+    }
+  }
+  await clearJournal(crypt.paths);
+  return actions;
 }

@@ -26,6 +26,10 @@ export interface SnapshotMeta {
     stopLsn: string | null;
     /** The backup_label content pg_backup_stop returned; kept for reference, never written into a restore. */
     labelfile: string | null;
+    /** Major version (from PG_VERSION or server_version_num); optional: absent in older files. */
+    major?: number | null;
+    /** pg_controldata's "Database cluster state" for cold snapshots ("shut down", or "in production" after a crash). */
+    clusterState?: string | null;
   } | null;
   btrfs: { uuid: string; generation: number } | null;
   /** Phase name -> milliseconds. */

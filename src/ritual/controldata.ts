@@ -1,0 +1,66 @@
+// Facts about a stopped cluster (cold snapshots): system identifier and state from pg_controldata, run as
+// the cluster's OS user; the major version from PG_VERSION.
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { asUser, type Runner } from '../core/runner.js';
+import { pgProgram } from '../pg/bin.js';
+
+export interface ControlFacts {
+  systemIdentifier: string;
+  /** e.g. "shut down", "in production" (a crash), or null when pg_controldata was not available. */
+  clusterState: string | null;
+  major: number | null;
+}
+
+export function parseControldata(text: string): { systemIdentifier: string | null; clusterState: string | null } {
+  const field = (key: string): string | null => {
+    const m = new RegExp(`^${key}:\\s*(.+)$`, 'm').exec(text);
+    return m ? m[1]!.trim() : null;
+  };
+  return { systemIdentifier: field('Database system identifier'), clusterState: field('Database cluster state') };
+}
+
+/**
+ * The control file starts with the 64-bit system identifier (ControlFileData.system_identifier), in the
+ * machine's byte order; used when pg_controldata is not installed next to pg_ctl (embedded builds).
+ */
+export async function readSystemIdentifierFromControlFile(pgdata: string): Promise<string | null> {
+  try {
+    const fh = await open(path.join(pgdata, 'global', 'pg_control'), 'r');
+    try {
+      const buf = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(buf, 0, 8, 0);
+      return bytesRead === 8 ? buf.readBigUInt64LE(0).toString() : null;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+export async function readMajor(pgdata: string): Promise<number | null> {
+  const text = await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => '');
+  const n = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(n) ? n : null;
+}
+
+export async function readControlFacts(
+  runner: Runner,
+  binDir: string | null,
+  pgdata: string,
+  owner: { uid: number; gid: number },
+): Promise<ControlFacts> {
+  const major = await readMajor(pgdata);
+  const tool = binDir ? pgProgram(binDir, 'pg_controldata') : null;
+  if (tool && (await access(tool, constants.X_OK).then(() => true, () => false))) {
+    const r = await runner.run(asUser(owner, [tool, '-D', pgdata]), { allowFailure: true });
+    const parsed = parseControldata(r.stdout);
+    if (parsed.systemIdentifier) return { systemIdentifier: parsed.systemIdentifier, clusterState: parsed.clusterState, major };
+  }
+  const sysid = await readSystemIdentifierFromControlFile(pgdata);
+  if (!sysid) throw new Error(`cannot read the system identifier of ${pgdata} (no pg_controldata, unreadable global/pg_control)`);
+  return { systemIdentifier: sysid, clusterState: null, major };
+}

@@ -1,0 +1,58 @@
+// Preflight checks against the running server, over the Ritual's own session: is it OUR cluster, and can
+// it take a consistent online snapshot (full_page_writes, wal_level for backup mode, version)?
+import { realpath } from 'node:fs/promises';
+import type { SnapshotMode } from '../snapshots/meta.js';
+import type { PreflightProblem } from './preflight-fs.js';
+import type { ServerFacts } from './session.js';
+import { exists } from '../core/fs.js';
+import { readSystemIdentifierFromControlFile } from './controldata.js';
+
+export const MIN_VERSION_NUM = 100000;
+
+export async function checkServer(facts: ServerFacts, pgdata: string, active: string, mode: SnapshotMode): Promise<PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
+  if (facts.versionNum < MIN_VERSION_NUM) {
+    problems.push({ what: `PostgreSQL ${facts.versionNum} is too old (10 or newer is needed)`, fix: 'upgrade PostgreSQL, or snapshot with the server stopped (--mode cold)' });
+    return problems;
+  }
+  const served = await realpath(facts.dataDirectory).catch(() => null);
+  const ours = await realpath(pgdata);
+  if (served !== ours) {
+    // A server in a container reports its own path for the data directory; the same cluster is then
+    // recognised by its system identifier, read from our PGDATA's control file.
+    const sameCluster =
+      served === null && !(await exists(facts.dataDirectory)) && (await readSystemIdentifierFromControlFile(pgdata)) === facts.systemIdentifier;
+    if (!sameCluster) {
+      problems.push({
+        what: `the server at the configured connection serves ${facts.dataDirectory}, not the crypt's PGDATA ${pgdata}`,
+        fix: 'point postgres.connection in the crypt configuration at the server that runs on the crypt, or move its data directory into active/',
+      });
+      return problems;
+    }
+  }
+  if (!facts.fullPageWrites) {
+    problems.push({
+      what: 'full_page_writes is off: crash recovery of a snapshot could meet torn pages',
+      fix: "set full_page_writes = on (ALTER SYSTEM SET full_page_writes = on; SELECT pg_reload_conf();)",
+    });
+  }
+  if (mode === 'bracket' && facts.walLevel === 'minimal') {
+    problems.push({
+      what: 'wal_level is minimal: backup mode needs wal_level replica or logical',
+      fix: 'set wal_level = replica in postgresql.conf and restart PostgreSQL, or use --mode checkpoint',
+    });
+  }
+  const realActive = await realpath(active);
+  for (const t of facts.tablespaces) {
+    if (!t.location.startsWith('/')) continue; // in-place tablespace: inside PGDATA
+    const loc = await realpath(t.location).catch(() => null);
+    if (loc === null) continue; // not visible from here (a container): the pg_tblspc link check decides
+    if (loc !== realActive && !loc.startsWith(`${realActive}/`)) {
+      problems.push({
+        what: `tablespace ${t.name} is at ${t.location}, outside active/: the snapshot would not contain it`,
+        fix: `move its objects to pg_default (ALTER TABLE … SET TABLESPACE pg_default) and DROP TABLESPACE ${t.name}, or recreate it under ${active}`,
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,226 @@
+// The Ritual: Quiesce -> Snap -> Resume on ONE PostgreSQL session (SPEC section 5). Preflight, CHECKPOINT,
+// non-exclusive backup mode, a read-only Btrfs snapshot of active/, backup stop in a finally on the same
+// session, then the metadata — last and atomically. A snapshot that has no metadata is incomplete: if
+// anything fails in between, it is deleted here; if the process dies, the journal lets the next mutating
+// command (or repair) delete it, and the server aborts backup mode itself when our session drops.
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { CommandContext } from '../commands/context.js';
+import { CryptError } from '../core/errors.js';
+import { faultPoint } from '../core/fault.js';
+import type { OpenCrypt } from '../crypt/open.js';
+import { pgdataPath } from '../crypt/paths.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
+import { clearJournal, writeJournal } from '../recover/journal.js';
+import { snapshotPath, writeMeta, type SnapshotMeta, type SnapshotMode } from '../snapshots/meta.js';
+import { baseName, uniqueName } from '../snapshots/names.js';
+import { readPostmaster } from '../pg/postmaster.js';
+import { VERSION } from '../version.js';
+import { readControlFacts } from './controldata.js';
+import { decideMode, modeWithoutDatabase } from './mode.js';
+import { checkNoNested, checkPgdataFiles, type PreflightProblem } from './preflight-fs.js';
+import { checkServer } from './preflight-server.js';
+import { probeServer, unreachableError } from './server-state.js';
+import type { RitualSession, ServerFacts } from './session.js';
+
+export interface RitualOptions {
+  label: string | null;
+  mode?: SnapshotMode;
+  /** Injectable clock for names (tests); defaults to now. */
+  now?: () => Date;
+}
+
+/** Phase timer: milliseconds with one decimal, in the order the phases ran. */
+class Phases {
+  readonly timings: Record<string, number> = {};
+  private readonly t0 = performance.now();
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[name] = Math.round((performance.now() - start) * 10) / 10;
+    }
+  }
+  total(): number {
+    return Math.round((performance.now() - this.t0) * 10) / 10;
+  }
+}
+
+function preflightError(problems: PreflightProblem[]): CryptError {
+  const lines = problems.map((p) => `  - ${p.what}\n    fix: ${p.fix}`).join('\n');
+  return new CryptError(`preflight failed, no snapshot was taken:\n${lines}`, {
+    hint: 'Fix the problems above and run `lychd-crypt snapshot` again; nothing was changed.',
+  });
+}
+
+async function takenNames(snapshotsDir: string): Promise<Set<string>> {
+  const names = await readdir(snapshotsDir).catch(() => [] as string[]);
+  return new Set(names.map((n) => n.replace(/\.json$/, '')));
+}
+
+export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  const phases = new Phases();
+  const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
+  let session: RitualSession | undefined;
+  let mode: SnapshotMode;
+  let facts: ServerFacts | undefined;
+  let cold: Awaited<ReturnType<typeof readControlFacts>> | undefined;
+
+  try {
+    // 1. Preflight.
+    await phases.run('preflight', async () => {
+      const problems = await checkNoNested(paths.active);
+      if (!pg) {
+        mode = modeWithoutDatabase(opts.mode);
+      } else if (opts.mode === 'none') {
+        mode = 'none';
+        ctx.log.warn('--mode none: PostgreSQL is not quiesced; the snapshot is only crash-consistent');
+      } else {
+        const pgdata = pgdataPath(paths.root, pg.dir);
+        const state = await probeServer(pg, pgdata, ctx.env, onNotice);
+        if (state.kind === 'unreachable') throw unreachableError(pg, state);
+        if (state.kind === 'up') session = state.session;
+        mode = decideMode(opts.mode, state.kind, pg);
+        problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
+        if (session) {
+          facts = await session.facts();
+          problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
+        } else {
+          cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid });
+        }
+      }
+      if (problems.length) throw preflightError(problems);
+    });
+  } catch (e) {
+    await session?.close();
+    throw e;
+  }
+  mode = mode!;
+
+  const startedAt = (opts.now ?? (() => new Date()))();
+  const taken = await takenNames(paths.snapshots);
+  const name = uniqueName(baseName(startedAt, opts.label), (n) => taken.has(n));
+  const target = snapshotPath(paths, name);
+  const id = randomUUID();
+  let snapshotMade = false;
+  let createdAt = startedAt;
+  let startLsn: string | null = null;
+  let stop: { lsn: string; labelfile: string } | null = null;
+  let btrfs: SnapshotMeta['btrfs'] = null;
+
+  // The journal names the snapshot before it exists, so a crash leaves a trail to the half snapshot.
+  await writeJournal(paths, { op: 'snapshot', id, startedAt: startedAt.toISOString(), name, phase: 'started' });
+  try {
+    if (session && facts && (mode === 'bracket' || mode === 'checkpoint')) {
+      const s = session;
+      const v = facts.versionNum;
+      // 2. CHECKPOINT first, so the backup-mode checkpoint (and recovery of the snapshot) has little to do.
+      await phases.run('checkpoint', () => s.checkpoint());
+      if (mode === 'bracket') {
+        startLsn = await phases.run('backup-start', () => s.backupStart(v, `lychd-crypt ${name}`));
+        faultPoint('snapshot:after-backup-start');
+      } else if (!facts.inRecovery) {
+        startLsn = (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;
+      }
+      let failure: unknown;
+      try {
+        // 3. The snapshot: data and WAL of one instant.
+        createdAt = new Date();
+        await phases.run('snapshot', () => subvolumeSnapshot(ctx.runner, paths.active, target, { readonly: true }));
+        snapshotMade = true;
+        faultPoint('snapshot:after-snap');
+      } catch (e) {
+        failure = e;
+        throw e;
+      } finally {
+        // 4. Resume: always end backup mode on the same session, also when the snapshot failed.
+        if (mode === 'bracket') {
+          try {
+            stop = await phases.run('backup-stop', () => s.backupStop(v));
+          } catch (e) {
+            if (failure === undefined) throw e;
+            ctx.log.warn(`ending backup mode failed too (the server ends it when the session closes): ${(e as Error).message}`);
+          }
+        } else if (!facts.inRecovery) {
+          stop = { lsn: (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn, labelfile: '' };
+        }
+      }
+    } else {
+      createdAt = new Date();
+      await phases.run('snapshot', () => subvolumeSnapshot(ctx.runner, paths.active, target, { readonly: true }));
+      snapshotMade = true;
+      faultPoint('snapshot:after-snap');
+      if (mode === 'cold' && pg) {
+        // The lock keeps other lychd-crypt commands out, not the database service: if the server came up
+        // while we snapshotted, the files were not at rest and "cold" would be a lie.
+        const after = await readPostmaster(pgdataPath(paths.root, pg.dir));
+        if (after.running) throw new CryptError(`PostgreSQL started (PID ${after.pid}) while the cold snapshot was taken`, { hint: 'Run `lychd-crypt snapshot` again; it will take an online (bracket) snapshot.' });
+      }
+    }
+
+    // 5. Metadata, last and atomically.
+    const meta = await phases.run('metadata', async () => {
+      const info = await subvolumeShow(ctx.runner, target);
+      btrfs = { uuid: info.uuid, generation: info.generation };
+      const m: SnapshotMeta = {
+        format: 1,
+        name,
+        label: opts.label,
+        createdAt: createdAt.toISOString(),
+        mode,
+        origin: { kind: 'snapshot' },
+        postgres: !pg || mode === 'none'
+          ? null
+          : facts
+            ? {
+                versionNum: facts.versionNum,
+                systemIdentifier: facts.systemIdentifier,
+                startLsn,
+                stopLsn: stop?.lsn ?? null,
+                labelfile: stop?.labelfile || null,
+                major: Math.floor(facts.versionNum / 10000),
+              }
+            : {
+                versionNum: null,
+                systemIdentifier: cold?.systemIdentifier ?? null,
+                startLsn: null,
+                stopLsn: null,
+                labelfile: null,
+                major: cold?.major ?? null,
+                clusterState: cold?.clusterState ?? null,
+              },
+        btrfs,
+        timings: {},
+        toolVersion: VERSION,
+      };
+      faultPoint('snapshot:before-metadata');
+      return m;
+    });
+    meta.timings = { ...phases.timings, total: phases.total() };
+    await writeMeta(paths, meta);
+    await clearJournal(paths);
+    return meta;
+  } catch (e) {
+    if (snapshotMade) {
+      try {
+        await subvolumeDelete(ctx.runner, target);
+      } catch (del) {
+        // The journal stays: the next mutating command (or repair) removes the half snapshot.
+        throw new CryptError(`snapshot failed: ${(e as Error).message}; removing the incomplete snapshot ${name} failed too: ${(del as Error).message}`, {
+          cause: e,
+          hint: 'Run `lychd-crypt repair` to remove it; nothing else was changed.',
+        });
+      }
+    }
+    await clearJournal(paths);
+    if (e instanceof CryptError && e.constructor !== CryptError) throw e;
+    if (e instanceof CryptError) throw new CryptError(`${e.message}\nNo snapshot was kept; active/ is untouched.`, { cause: e, hint: e.hint });
+    throw new CryptError(`snapshot failed: ${(e as Error).message}. No snapshot was kept; active/ is untouched.`, { cause: e });
+  } finally {
+    await session?.close();
+  }
+}

@@ -1,0 +1,36 @@
+// The snapshots of a crypt as `list` shows them: complete ones only (with metadata and a subvolume),
+// newest first, plus exclusive sizes when Btrfs quotas are already on.
+import type { Runner } from '../core/runner.js';
+import type { CryptPaths } from '../crypt/paths.js';
+import { exclusiveSizes } from '../btrfs/qgroup.js';
+import { subvolumeShow } from '../btrfs/subvolume.js';
+import { readSnapshotDir, snapshotPath, type SnapshotMeta } from './meta.js';
+import { newestFirst } from './prune-policy.js';
+
+export interface CatalogEntry {
+  meta: SnapshotMeta;
+  /** Bytes only this snapshot holds; null when quotas are off (we never turn them on). */
+  exclusiveBytes: number | null;
+}
+
+export interface Catalog {
+  entries: CatalogEntry[];
+  /** Subvolumes without metadata: interrupted snapshots, ignored here, removed by repair. */
+  incomplete: string[];
+}
+
+export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { sizes: boolean }): Promise<Catalog> {
+  const dir = await readSnapshotDir(paths);
+  const metas = newestFirst(dir.complete);
+  const sizes = opts.sizes && metas.length ? await exclusiveSizes(runner, paths.snapshots) : null;
+  const entries: CatalogEntry[] = [];
+  for (const meta of metas) {
+    let exclusiveBytes: number | null = null;
+    if (sizes) {
+      const id = (await subvolumeShow(runner, snapshotPath(paths, meta.name)).catch(() => null))?.id;
+      exclusiveBytes = id !== undefined ? (sizes.get(id) ?? null) : null;
+    }
+    entries.push({ meta, exclusiveBytes });
+  }
+  return { entries, incomplete: dir.incomplete };
+}

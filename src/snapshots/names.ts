@@ -1,0 +1,59 @@
+// Snapshot names: UTC time first so they sort by time (`20261123T205512Z-pre-upgrade`), then the label
+// slugged to something safe as a directory name; a `-2`, `-3`… suffix keeps two names in one second apart.
+import { UsageError } from '../core/errors.js';
+
+/** Longest slug kept in a name; the full label stays in the metadata. */
+export const MAX_SLUG = 48;
+/** Longest label accepted (it also becomes the PostgreSQL backup label). */
+export const MAX_LABEL = 200;
+
+/** `2026-11-23T20:55:12.345Z` -> `20261123T205512Z`. */
+export function formatNameTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/** Lowercase ASCII letters and digits joined by single dashes; accents are folded (é -> e). */
+export function slugLabel(label: string): string {
+  const slug = label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (slug.length <= MAX_SLUG) return slug;
+  const cut = slug.slice(0, MAX_SLUG);
+  // Cut at a word boundary when one is reasonably close, so names do not end mid-word.
+  const dash = cut.lastIndexOf('-');
+  return (dash >= MAX_SLUG / 2 ? cut.slice(0, dash) : cut).replace(/-+$/, '');
+}
+
+/** Checks a --label: printable, one line, not too long. Returns it trimmed, or null for none. */
+export function validateLabel(label: string | undefined): string | null {
+  if (label === undefined) return null;
+  const trimmed = label.trim();
+  if (trimmed === '') return null;
+  if (trimmed.length > MAX_LABEL) throw new UsageError(`--label is too long (${trimmed.length} characters, at most ${MAX_LABEL})`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new UsageError('--label must be one line of printable text');
+  return trimmed;
+}
+
+/** The base name for a snapshot taken at `d` with `label` (no uniqueness suffix yet). */
+export function baseName(d: Date, label: string | null): string {
+  const slug = label ? slugLabel(label) : '';
+  return slug ? `${formatNameTime(d)}-${slug}` : formatNameTime(d);
+}
+
+/** `base`, else `base-2`, `base-3`, … — the first one `taken` does not contain. */
+export function uniqueName(base: string, taken: (name: string) => boolean): string {
+  if (!taken(base)) return base;
+  for (let i = 2; ; i++) {
+    const candidate = `${base}-${i}`;
+    if (!taken(candidate)) return candidate;
+  }
+}
+
+/** Whether `name` can be a snapshot name at all (a single path component, not hidden, not a metadata file). */
+export function isPlausibleName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.endsWith('.json') && name.length <= 255;
+}

@@ -1,0 +1,48 @@
+// Snapshot naming: UTC sortable time, slugged label, uniqueness within one second.
+import { describe, expect, test } from 'vitest';
+import { baseName, formatNameTime, isPlausibleName, slugLabel, uniqueName, validateLabel, MAX_SLUG } from '../../src/snapshots/names.js';
+import { UsageError } from '../../src/core/errors.js';
+
+describe('snapshot names', () => {
+  const t = new Date('2026-11-23T20:55:12.987Z');
+  test('UTC time, second precision, sortable', () => {
+    expect(formatNameTime(t)).toBe('20261123T205512Z');
+    expect(formatNameTime(new Date('2026-01-02T03:04:05Z'))).toBe('20260102T030405Z');
+    expect([formatNameTime(new Date('2027-01-01T00:00:00Z')), formatNameTime(t)].sort()[0]).toBe('20261123T205512Z');
+  });
+  test('label slugs', () => {
+    expect(slugLabel('pre-upgrade')).toBe('pre-upgrade');
+    expect(slugLabel('Pre Upgrade!')).toBe('pre-upgrade');
+    expect(slugLabel('  Café / Crème  brûlée ')).toBe('cafe-creme-brulee');
+    expect(slugLabel('../../etc/passwd')).toBe('etc-passwd');
+    expect(slugLabel('日本語')).toBe('');
+    expect(slugLabel('---')).toBe('');
+  });
+  test('long labels are cut at a word boundary', () => {
+    const slug = slugLabel('before the very long and complicated migration of every table in the database');
+    expect(slug.length).toBeLessThanOrEqual(MAX_SLUG);
+    expect(slug).toBe('before-the-very-long-and-complicated-migration');
+    expect(slugLabel('x'.repeat(100))).toBe('x'.repeat(MAX_SLUG));
+  });
+  test('base names', () => {
+    expect(baseName(t, 'pre-upgrade')).toBe('20261123T205512Z-pre-upgrade');
+    expect(baseName(t, null)).toBe('20261123T205512Z');
+    expect(baseName(t, '日本語')).toBe('20261123T205512Z');
+  });
+  test('unique within one second', () => {
+    const taken = new Set(['20261123T205512Z-x', '20261123T205512Z-x-2']);
+    expect(uniqueName('20261123T205512Z-x', (n) => taken.has(n))).toBe('20261123T205512Z-x-3');
+    expect(uniqueName('20261123T205512Z-y', (n) => taken.has(n))).toBe('20261123T205512Z-y');
+  });
+  test('labels are validated', () => {
+    expect(validateLabel(undefined)).toBeNull();
+    expect(validateLabel('  ')).toBeNull();
+    expect(validateLabel(' ok ')).toBe('ok');
+    expect(() => validateLabel('a\nb')).toThrow(UsageError);
+    expect(() => validateLabel('a'.repeat(201))).toThrow(/too long/);
+  });
+  test('plausible names', () => {
+    expect(isPlausibleName('20261123T205512Z-pre-upgrade')).toBe(true);
+    for (const bad of ['', '.', '..', '../active', 'a/b', '.hidden', 'x.json']) expect(isPlausibleName(bad)).toBe(false);
+  });
+});
