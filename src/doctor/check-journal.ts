@@ -1,6 +1,9 @@
 // journal.pending: an operation was interrupted (crash, kill -9, power cut) and is still recorded.
+import path from 'node:path';
+import { readJsonIfExists } from '../core/fs.js';
+import { MIGRATION_MARKER } from '../crypt/paths.js';
 import type { JournalEntry } from '../recover/journal.js';
-import { fixable, ok, type Check } from './types.js';
+import { fixable, manual, ok, type Check } from './types.js';
 
 export function checkJournal(entry: JournalEntry | undefined): Check {
   const id = 'journal.pending';
@@ -8,4 +11,12 @@ export function checkJournal(entry: JournalEntry | undefined): Check {
   return fixable(id, `an interrupted ${entry.op} (${entry.id}, started ${entry.startedAt}, phase ${entry.phase}) is pending`, `finish or undo the ${entry.op} (also done by the next mutating command)`, [
     { kind: 'recover-interrupted', op: entry.op, id: entry.id, phase: entry.phase },
   ]);
+}
+
+/** journal.migration: init moved the original data aside (native) and had not finished copying it in. */
+export async function checkMigration(root: string): Promise<Check> {
+  const id = 'journal.migration';
+  const marker = await readJsonIfExists<{ from?: string }>(path.join(root, MIGRATION_MARKER)).catch(() => ({ from: undefined }));
+  if (!marker) return ok(id, 'no interrupted data migration');
+  return manual(id, `init was interrupted while copying the original data into active/ (the original is kept at ${marker.from ?? '(see the marker)'})`, 'run `lychd-crypt init` again with the same answers: it finishes the copy');
 }

@@ -78,6 +78,12 @@ async function checkUnit(env: DoctorEnv, view: MountView): Promise<Check> {
   }
   const err = await verifyUnit(env.runner, unitPath);
   if (err) return manual(id, `systemd-analyze verify rejects ${unitPath}: ${err}`, 'see `systemd-analyze verify` for the cause');
+  if (env.systemd) {
+    const r = await env.runner.run(['systemctl', 'is-enabled', view.persist.unit], { allowFailure: true });
+    if (r.stdout.trim() !== 'enabled') {
+      return fixable(id, `${view.persist.unit} is not enabled (${r.stdout.trim() || `exit ${r.exitCode}`}): the crypt is not mounted at boot`, `enable ${view.persist.unit}`, [{ kind: 'enable-mount-unit', path: unitPath, unit: view.persist.unit }]);
+    }
+  }
   return ok(id, `${unitPath} is the configured unit and verifies`);
 }
 

@@ -39,6 +39,8 @@ export interface DoctorEnv {
   mounted: MountFacts | null;
   /** The version the runtime command must report. */
   version: string;
+  /** systemd runs as PID 1 (/run/systemd/system): units must also be enabled. */
+  systemd: boolean;
 }
 
 export function viewFromConfig(config: Config): MountView | null {

@@ -1,7 +1,7 @@
 // Gathers what the checks need, without changing anything and without the lock.
 import { lstat } from 'node:fs/promises';
 import type { Config } from '../config/config.js';
-import { readJsonIfExists } from '../core/fs.js';
+import { exists, readJsonIfExists } from '../core/fs.js';
 import type { Runner } from '../core/runner.js';
 import { cryptPaths } from '../crypt/paths.js';
 import { mountAt } from '../detect/findmnt.js';
@@ -25,5 +25,5 @@ export async function loadDoctorEnv(runner: Runner, root: string): Promise<Docto
   // While the crypt is mounted the record is hidden underneath it (the mount.record check looks there).
   const record = !config && isDir ? await readJsonQuietly<MountRecord>(paths.mountRecord) : null;
   const view = config ? viewFromConfig(config) : record?.version === 1 ? viewFromRecord(record) : null;
-  return { root, paths, runner, config, record, view, mounted, version: VERSION };
+  return { root, paths, runner, config, record, view, mounted, version: VERSION, systemd: await exists('/run/systemd/system') };
 }

@@ -2,7 +2,7 @@
 // reason; checks that need the crypt's filesystem say so while it is unmounted.
 import { readJournal, type JournalEntry } from '../recover/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
-import { checkJournal } from './check-journal.js';
+import { checkJournal, checkMigration } from './check-journal.js';
 import { checkMounted, checkNative, checkSource } from './check-mount.js';
 import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
@@ -30,6 +30,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
   const pending = journal !== undefined;
   return [
     ['journal.pending', async () => checkJournal(journal)],
+    ['journal.migration', () => checkMigration(env.root)],
     ['layout.active', () => checkActive(env)],
     ['layout.snapshots', () => checkSnapshotsDir(env)],
     ['layout.state', () => checkStateDir(env)],

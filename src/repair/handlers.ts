@@ -3,7 +3,7 @@
 import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
 import { createPgdata } from '../apply/handlers-btrfs.js';
-import { mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
+import { enableMountUnit, mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
 import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
@@ -59,6 +59,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     await reload(rc);
     return out;
   },
+  'enable-mount-unit': async (s, rc) => detail(await enableMountUnit({ kind: 'enable-mount-unit', unit: s.unit, path: s.path }, { runner: rc.ctx.runner })),
   'create-dir': async (s) => detail(await createDir({ kind: 'create-dir', path: s.path, mode: s.mode, owner: s.owner })),
   'create-pgdata': async (s, rc) => detail(await createPgdata({ kind: 'create-pgdata', path: s.path, owner: s.owner, mode: s.mode }, { runner: rc.ctx.runner })),
   'set-owner': async (s) => {

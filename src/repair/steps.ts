@@ -15,6 +15,8 @@ export type RepairStep =
   /** Write the unit (atomically, with a backup of a differing one). */
   | { kind: 'write-mount-unit'; path: string; unit: string; content: string }
   | { kind: 'remove-mount-unit'; path: string; unit: string }
+  /** systemd runs: daemon-reload and enable the unit so the crypt is mounted at boot. */
+  | { kind: 'enable-mount-unit'; path: string; unit: string }
   | { kind: 'create-dir'; path: string; mode: number; owner: Owner }
   /** PGDATA missing: mkdir, chattr +C while empty, owner, 0700 (as init does). */
   | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
@@ -52,6 +54,7 @@ export const STEP_ORDER: RepairKind[] = [
   'remove-mount-unit',
   'write-fstab-line',
   'write-mount-unit',
+  'enable-mount-unit',
   'recover-interrupted',
   'create-dir',
   'create-pgdata',
@@ -82,6 +85,8 @@ export function describeStep(s: RepairStep): string {
       return `write the unit ${s.path} (atomically; backup ${s.path}.lychd-crypt.bak)`;
     case 'remove-mount-unit':
       return `remove the unit ${s.path} (backup ${s.path}.lychd-crypt.bak)`;
+    case 'enable-mount-unit':
+      return `enable ${s.unit} (systemctl daemon-reload; systemctl enable)`;
     case 'create-dir':
       return `create ${s.path} (mode ${octal(s.mode)}, owner ${s.owner.uid}:${s.owner.gid})`;
     case 'create-pgdata':

@@ -90,7 +90,7 @@ describe('checkPersist', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function setup(via: 'fstab' | 'systemd'): { env: DoctorEnv; view: MountView; fstab: string; unit: string } {
+  function setup(via: 'fstab' | 'systemd', systemd = false, enabled = 'enabled'): { env: DoctorEnv; view: MountView; fstab: string; unit: string } {
     dir = mkdtempSync(path.join(os.tmpdir(), 'doctor-unit-'));
     mkdirSync(path.join(dir, 'units'));
     const unit = path.join(dir, 'units', unitNameForPath(spec.where));
@@ -102,8 +102,10 @@ describe('checkPersist', () => {
       persist: { via, fstab: path.join(dir, 'fstab'), unitPath: unit, unit: unitNameForPath(spec.where) },
       source: 'config',
     };
-    const runner = new RecordingRunner((argv) => (argv[0] === 'systemd-analyze' ? { stdout: '' } : undefined));
-    return { env: { runner } as unknown as DoctorEnv, view, fstab: view.persist.fstab!, unit };
+    const runner = new RecordingRunner((argv) =>
+      argv[0] === 'systemd-analyze' ? { stdout: '' } : argv[0] === 'systemctl' ? { stdout: `${enabled}\n`, exitCode: enabled === 'enabled' ? 0 : 1 } : undefined,
+    );
+    return { env: { runner, systemd } as unknown as DoctorEnv, view, fstab: view.persist.fstab!, unit };
   }
   const byId = async (env: DoctorEnv, view: MountView) => Object.fromEntries((await checkPersist(env, view)).map((c) => [c.id, c]));
 
@@ -135,5 +137,13 @@ describe('checkPersist', () => {
     const healthy = await byId(env, view);
     expect(healthy['persist.unit']!.status).toBe('ok');
     expect(healthy['persist.fstab']!.status).toBe('ok');
+  });
+
+  it('systemd running: a unit that is not enabled gets enabled', async () => {
+    const { env, view, unit } = setup('systemd', true, 'disabled');
+    writeFileSync(unit, renderMountUnit(spec));
+    const check = (await byId(env, view))['persist.unit']!;
+    expect(check.finding).toMatch(/not enabled \(disabled\)/);
+    expect(check.steps).toEqual([{ kind: 'enable-mount-unit', path: unit, unit: path.basename(unit) }]);
   });
 });
