@@ -26,7 +26,7 @@ export async function checkCryptSpace(env: DoctorEnv): Promise<Check> {
   return ok(id, finding);
 }
 
-export async function checkImageHostSpace(env: DoctorEnv, image: string): Promise<Check> {
+export async function checkImageHostSpace(image: string): Promise<Check> {
   const id = 'space.host';
   const st = await stat(image).catch(() => null);
   if (!st) return cannotCheck(id, `the image ${image} is missing`);

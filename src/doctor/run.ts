@@ -54,7 +54,7 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
     await add(['mount.mounted', () => checkMounted(env, view)]);
     if (env.mounted || !env.config) await add(['mount.record', () => checkMountRecord(env)]);
     await add(['persist', () => checkPersist(env, view)]);
-    if (view.image) await add(['space.host', () => checkImageHostSpace(env, view.image!)]);
+    if (view.image) await add(['space.host', () => checkImageHostSpace(view.image!)]);
   } else await add(['mount.native', () => checkNative(env)]);
 
   if (fsReady(env)) {
