@@ -32,7 +32,8 @@ const commands: CommandDef[] = [
         .option('--answers <file>', 'unattended: read the answers from this YAML file')
         .option('--yes', 'consent to the plan without asking (destructive steps still need wipe: true)')
         .option('--dry-run', 'print the exact plan (every command and file) and change nothing')
-        .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay'),
+        .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
+        .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file'),
     handler: async () => (await import('./commands/init.js')).runInit,
   },
   {

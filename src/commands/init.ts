@@ -1,4 +1,4 @@
-// `lychd-crypt init`: unattended from an answers file (the interactive installer hooks in below).
+// `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/ui/).
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
 import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, requireRoot, writeAnswersFile } from '../init/index.js';
@@ -11,21 +11,33 @@ export interface InitOptions {
   yes?: boolean;
   dryRun?: boolean;
   writeAnswers?: string;
+  /** Interactive only: pre-fill the questions from this (partial) answers file. */
+  defaults?: string;
 }
 
 export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
-  if (ctx.interactive && !opts.answers) {
-    // TODO(ui): the interactive installer (src/ui/) takes over here: it detects, asks, previews the plan,
-    // confirms, applies with a progress reporter and honours --write-answers and --dry-run.
-    throw new UsageError('interactive init is not available yet', { hint: 'Pass --answers FILE --yes (see docs/init.md).' });
+  // Interactive (a terminal and no --yes): src/ui/ asks what --answers would say and confirms the plan.
+  const ui = ctx.interactive && !opts.yes ? await import('../ui/index.js') : undefined;
+  if (opts.defaults && (!ui || opts.answers)) {
+    throw new UsageError('--defaults pre-fills the interactive questions; it needs a terminal and no --answers or --yes', {
+      hint: 'Without a terminal, pass the answers file itself: --answers FILE --yes.',
+    });
   }
-  if (!opts.answers && !opts.yes && !opts.dryRun) {
+  if (!ui && !opts.answers && !opts.yes && !opts.dryRun) {
     throw new UsageError('no answers file and no terminal to ask the questions', {
       hint: 'Run init in a terminal, or pass --answers FILE --yes (or --yes to accept every default).',
     });
   }
   // Validation happens here, before detection or any side effect.
-  const answers = opts.answers ? await loadAnswersFile(opts.answers) : defaultAnswers();
+  const answers = opts.answers
+    ? await loadAnswersFile(opts.answers)
+    : ui
+      ? await ui.askAnswers(opts.defaults ? await loadAnswersFile(opts.defaults) : defaultAnswers(), {
+          detect: { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt },
+          cryptGiven: ctx.globals.crypt !== undefined,
+          dryRun: Boolean(opts.dryRun),
+        })
+      : defaultAnswers();
   const { plan, facts } = await prepareInit(answers, {
     runner: ctx.runner,
     env: ctx.env,
@@ -40,10 +52,11 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   }
   requireRoot(facts);
   if (!opts.yes) {
-    // TODO(ui): in a terminal, preview the plan (describePlan) and ask for confirmation here instead.
-    throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
+    if (ui) await ui.confirmPlan(plan, facts);
+    else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
-  const apply = () => applyPlan(plan, { runner: ctx.runner }, lineReporter((l) => ctx.log.info(l)));
+  const reporter = ui ? ui.spinnerReporter() : lineReporter((l) => ctx.log.info(l));
+  const apply = () => applyPlan(plan, { runner: ctx.runner }, reporter);
   // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
   const result = facts.existingConfig ? await withLock(cryptPaths(plan.config.crypt.path).lock, { waitSeconds: ctx.globals.wait }, apply) : await apply();
   const root = plan.config.crypt.path;
@@ -52,8 +65,13 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
       ? `nothing to do: the crypt at ${root} is already set up as asked`
       : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
   const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
+  if (ui) {
+    const steps = [`check it:        lychd-crypt doctor --crypt ${root}`, `first snapshot:  lychd-crypt snapshot --crypt ${root} --label first`];
+    if (opts.writeAnswers) steps.push(`replay unattended: lychd-crypt init --answers ${opts.writeAnswers} --yes`);
+    ui.showSummary(head, plan.notes, steps);
+  }
   return {
     json: { ok: true, dryRun: false, crypt: root, changed: result.changed, steps: result.steps, notes: plan.notes, config: plan.config },
-    human: [head, ...plan.notes.map((n) => `note: ${n}`), ...next].join('\n'),
+    human: ui ? '' : [head, ...plan.notes.map((n) => `note: ${n}`), ...next].join('\n'),
   };
 }

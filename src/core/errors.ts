@@ -1,6 +1,7 @@
 // Typed errors: each class carries the SPEC's exit code; the CLI entry maps them in one place.
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, busy: 4 } as const;
+/** cancelled: 128 + SIGINT, what a shell reports for Ctrl-C; only interactive prompts raise it (docs/interactive.md). */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, busy: 4, cancelled: 130 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface ErrorDetails {
@@ -87,6 +88,16 @@ export class StepError extends CryptError {
   }
   override get exitCode(): ExitCodeValue {
     return this.cause instanceof CryptError ? this.cause.exitCode : ExitCode.failed;
+  }
+}
+
+/** The user cancelled an interactive prompt (Ctrl-C / Escape) before anything was changed (exit 130). */
+export class CancelledError extends CryptError {
+  constructor() {
+    super('cancelled, nothing was changed');
+  }
+  override get exitCode(): ExitCodeValue {
+    return ExitCode.cancelled;
   }
 }
 

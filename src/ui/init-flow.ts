@@ -1,0 +1,90 @@
+// The interactive installer around the plan: detect, ask (src/ui/wizard.ts), check the answers by
+// planning them (looping back on a refusal), preview and confirm, and the closing summary.
+import * as p from '@clack/prompts';
+import { answersSchema, type Answers, type AnswersInput } from '../config/answers.js';
+import { resolveConfig } from '../config/resolve.js';
+import { CancelledError, RefusedError, UsageError } from '../core/errors.js';
+import type { HostFacts } from '../detect/facts.js';
+import { detectHost, type DetectContext } from '../detect/host.js';
+import { describeSignatures } from '../detect/signatures.js';
+import { describeFacts } from '../init/propose.js';
+import { describePlan, planInit, requireRoot, type Plan } from '../plan/index.js';
+import { askConfirm, askTypedConfirm, type PromptIo } from './prompts.js';
+import { askCryptPath, askInitAnswers } from './wizard.js';
+
+export interface WizardOptions {
+  detect: DetectContext;
+  /** --crypt / LYCHD_CRYPT named the crypt path: do not ask for it. */
+  cryptGiven: boolean;
+  /** --dry-run: root is not needed to preview. */
+  dryRun: boolean;
+  io?: PromptIo;
+}
+
+/** Asks until the answers make a valid plan; returns them (validated by the answers schema). */
+export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promise<Answers> {
+  const io = opts.io ?? {};
+  p.intro('lychd-crypt init', io);
+  let answers: AnswersInput = base;
+  let facts = await detectHost(answersSchema.parse(answers), { ...opts.detect, scanDevices: true });
+  // Before any question: answering everything only to hear "needs root" would waste the user's time.
+  if (!opts.dryRun) requireRoot(facts);
+  p.note(describeFacts(facts).join('\n'), 'Detected', io);
+  if (!opts.cryptGiven) {
+    const cryptPath = await askCryptPath(facts, io);
+    if (cryptPath !== facts.cryptPath) {
+      answers = { ...answers, crypt: { ...answers.crypt, path: cryptPath } };
+      facts = await detectHost(answersSchema.parse(answers), { ...opts.detect, scanDevices: true });
+      p.log.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
+    }
+  }
+  let ask = true;
+  for (;;) {
+    if (ask) answers = await askInitAnswers(facts, answers, io);
+    ask = true;
+    const parsed = answersSchema.parse(answers);
+    let checked: HostFacts | undefined;
+    try {
+      checked = await detectHost(parsed, opts.detect);
+      planInit(checked, resolveConfig(parsed, checked));
+      return parsed;
+    } catch (e) {
+      if (!(e instanceof UsageError || e instanceof RefusedError)) throw e;
+      const sigs = checked?.device?.signatures ?? [];
+      if (e instanceof RefusedError && parsed.partition && !parsed.partition.wipe && sigs.length) {
+        // Method A on a device holding data: the one consent that counts is typing its path.
+        if (await askTypedConfirm(parsed.partition.device, describeSignatures(sigs), io)) {
+          answers = { ...answers, partition: { ...answers.partition!, wipe: true } };
+          ask = false;
+          continue;
+        }
+        p.log.warn(`${parsed.partition.device} is left as it is; choose another device or method`, io);
+        continue;
+      }
+      p.log.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
+      p.log.info('Change the answers (your previous ones are pre-filled), or press Ctrl-C to stop', io);
+    }
+  }
+}
+
+/** A plan formats a device that holds data (the user typed its path to allow it). */
+export function erasesData(plan: Plan, facts: HostFacts): boolean {
+  return plan.steps.some((s) => s.kind === 'mkfs-btrfs' && s.wipe) && (facts.device?.signatures.length ?? 0) > 0;
+}
+
+/** Shows the plan and asks to apply it: default Yes, but No when it erases data. Declining is a cancel. */
+export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {}): Promise<void> {
+  p.note(describePlan(plan), 'Plan', io);
+  const erases = erasesData(plan, facts);
+  const message = erases
+    ? `Apply this plan? It FORMATS ${plan.config.partition!.device}, erasing ${describeSignatures(facts.device!.signatures)}`
+    : 'Apply this plan?';
+  if (!(await askConfirm(message, { ...io, initialValue: !erases }))) throw new CancelledError();
+}
+
+/** The closing summary: what was done, notes, next steps. */
+export function showSummary(head: string, notes: string[], next: string[], io: PromptIo = {}): void {
+  for (const n of notes) p.log.warn(n, io);
+  if (next.length) p.note(next.join('\n'), 'Next steps', io);
+  p.outro(head, io);
+}
