@@ -180,7 +180,7 @@ describe('planInit: Method B (loopback)', () => {
     // A larger size grows the mounted image; a smaller one is refused.
     const grow = plan({ loopback: { image: `${T}/host/img/crypt.img`, size: '240M' } }, f);
     expect(grow.steps.find((s) => s.kind === 'grow-image')).toEqual({ kind: 'grow-image', path: `${T}/host/img/crypt.img`, sizeBytes: 240 * 2 ** 20, mountPoint: f.cryptPath });
-    expect(exitCodeFor(thrown(() => plan({ loopback: { image: `${T}/host/img/crypt.img`, size: '100M' } }, f)))).toBe(2);
+    expect(exitCodeFor(thrown(() => plan({ loopback: { image: `${T}/host/img/crypt.img`, size: '150M' } }, f)))).toBe(2);
     // A changed configuration rewrites the record underneath the mount.
     const changed = plan({ persist: { ...baseAnswers.persist, via: 'systemd' } }, f);
     expect(kinds(changed).slice(0, 2)).toEqual(['write-mount-record', 'mount']);
