@@ -55,12 +55,19 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks }); // only manual advice
   }
 
-  return mutateCrypt(ctx, async (crypt) => {
+  // mutateCrypt logs what recovery did as `recovered: …`; the report lists it too.
+  const recovered: string[] = [];
+  const lockedCtx: CommandContext = {
+    ...ctx,
+    log: { ...ctx.log, info: (m) => (m.startsWith('recovered: ') ? recovered.push(m.slice(11)) : undefined, ctx.log.info(m)) },
+  };
+  return mutateCrypt(lockedCtx, async (crypt) => {
     // mutateCrypt has already finished or undone an interrupted operation: plan from the state after it.
+    done.push(...recovered.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, root)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     await ensureConsent({ ...plan, steps }, !!opts.yes, ctx);
-    done.push(...(await applyRepair(steps, { ctx, crypt, systemd }, log)));
+    done.push(...(await applyRepair(steps, { ctx: lockedCtx, crypt, systemd }, log)));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, root));
     return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after });
   });

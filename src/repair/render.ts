@@ -44,7 +44,7 @@ export function reportJson(r: RepairReport): object {
 }
 
 export function reportHuman(r: RepairReport): string {
-  const lines = planHuman(r.plan);
+  const lines = planHuman(r.plan).filter((l) => r.dryRun || !r.done.length || l !== 'nothing for repair to do');
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (r.dryRun) {
     lines.push('(dry run: nothing was changed)');

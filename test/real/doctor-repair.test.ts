@@ -115,6 +115,16 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(sh([c.bin, '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('a snapshot killed after the subvolume was made, before its metadata: repair finishes the recovery', async () => {
+    const c = await setup();
+    const killed = runCli(cli, ['--crypt', c.crypt, 'snapshot', '--label', 'x', '--mode', 'none'], { LYCHD_CRYPT_FAULT: 'snapshot:after-snap' });
+    expect(killed.code, killed.stderr).toBe(-1);
+    const repair = expectHealed(c, scratch.dir, ['journal.pending'], { dataDir: data(c) });
+    expect(repair.json.plan.steps).toEqual([]); // recovery ran first, under the lock; nothing else was left
+    expect(repair.json.done).toEqual([expect.objectContaining({ kind: 'recover-interrupted', result: expect.stringMatching(/deleted the incomplete snapshot/) })]);
+    expect(sh(['ls', '-A', path.join(c.crypt, 'snapshots')]).trim()).toBe('');
+  });
+
   it('the mount record missing underneath the mount point is written again', async () => {
     const c = await setup('none');
     sh(['umount', c.crypt]);
