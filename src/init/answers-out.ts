@@ -1,6 +1,6 @@
 // The answers file equivalent to a resolved Config (for --write-answers): replaying it unattended yields
 // the same configuration. Written 0600: it names devices and paths of this machine.
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import type { AnswersInput } from '../config/answers.js';
 import type { Config } from '../config/config.js';
 import { formatSize } from '../config/size.js';
@@ -29,8 +29,17 @@ export function answersFromConfig(config: Config): AnswersInput {
   };
 }
 
+/** Plain words YAML 1.1 (and people who learned it) read as booleans: quote them, though 1.2 would not. */
+const YAML11_BOOL = /^(y|yes|n|no|true|false|on|off)$/i;
+
 export function renderAnswersYaml(answers: AnswersInput): string {
-  return `# lychd-crypt answers file: replay with \`lychd-crypt init --answers FILE --yes\`\n${stringify(answers)}`;
+  const doc = new Document(answers);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'string' && YAML11_BOOL.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return `# lychd-crypt answers file: replay with \`lychd-crypt init --answers FILE --yes\`\n${doc.toString()}`;
 }
 
 export async function writeAnswersFile(file: string, config: Config): Promise<void> {
