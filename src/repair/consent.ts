@@ -1,8 +1,8 @@
 // Consent for destructive repair steps: --yes, or a confirmation at a terminal (default No); without
-// either the repair is refused (exit 3) and nothing is changed.
-import { confirm, isCancel } from '@clack/prompts';
+// either the repair is refused (exit 3) and nothing is changed. The prompt is the UI module's.
 import type { CommandContext } from '../commands/context.js';
 import { RefusedError } from '../core/errors.js';
+import { askConfirm } from '../ui/index.js';
 import type { RepairPlan } from './plan.js';
 import { describeStep, isDestructive } from './steps.js';
 
@@ -14,6 +14,7 @@ export async function ensureConsent(plan: RepairPlan, yes: boolean, ctx: Command
       hint: 'Review the plan with `lychd-crypt repair --dry-run`, then run `lychd-crypt repair --yes`.',
     });
   if (!ctx.interactive) throw refuse('and there is no terminal to ask and no --yes');
-  const answer = await confirm({ message: `Repair will:\n${what.map((w) => `  - ${w}`).join('\n')}\nGo ahead?`, initialValue: false });
-  if (isCancel(answer) || answer !== true) throw refuse('and you declined');
+  // Ctrl-C / Escape: CancelledError (exit 130), as everywhere else; No (the default): refused, exit 3.
+  const yesPlease = await askConfirm(`Repair will:\n${what.map((w) => `  - ${w}`).join('\n')}\nGo ahead?`, { initialValue: false });
+  if (!yesPlease) throw refuse('and you declined');
 }
