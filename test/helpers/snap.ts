@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import path from 'node:path';
 import { main } from '../../src/cli.js';
 import { makeCryptFixture, type CryptFixture, type FixtureOptions } from './crypt-fixture.js';
-import { PG_BIN, REPO } from './env.js';
+import { PG_BIN } from './env.js';
 import { startTestServer, type PgVersion, type TestServer } from './pg.js';
 import type { Scratch } from './scratch.js';
 
@@ -48,12 +48,13 @@ export async function cli(root: string, args: string[], env: NodeJS.ProcessEnv =
   return { code, stdout: out.text(), stderr: err.text(), json: parse(out.text()) };
 }
 
-export const BUNDLE = path.join(REPO, 'dist/lychd-crypt.js');
-
-/** Runs the bundled runtime as a child process (asynchronously, so several can run at once). */
-export function cliChild(root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun & { signal: NodeJS.Signals | null }> {
+/**
+ * Runs a bundled runtime (see buildCli in ./init.js) as a child process, asynchronously so several can
+ * run at once.
+ */
+export function cliChild(bundle: string, root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [BUNDLE, '--crypt', root, ...args], { env: { ...process.env, ...env }, cwd: '/' });
+    const child = spawn('node', [bundle, '--crypt', root, ...args], { env: { ...process.env, ...env }, cwd: '/' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -83,4 +84,60 @@ export async function cryptWithServer(
     conf: opts.conf,
   });
   return { fx, server };
+}
+
+/**
+ * Starts a throwaway server on a writable clone of a snapshot (on the same Btrfs filesystem), with its
+ * own socket directory and port, as a restore would: crash recovery from the snapshot's files.
+ */
+export async function startClone(
+  scratch: Scratch,
+  snapshotDir: string,
+  cloneDir: string,
+  version: PgVersion,
+  port = 5499,
+): Promise<{ pgdata: string; socketDir: string; port: number; connect(): Promise<import('pg').Client>; log: string }> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdir, chown, rm, appendFile } = await import('node:fs/promises');
+  const pg = (await import('pg')).default;
+  const { ids, sh } = await import('./host.js');
+  sh(['btrfs', 'subvolume', 'snapshot', snapshotDir, cloneDir]);
+  scratch.defer(() => {
+    try {
+      sh(['btrfs', 'subvolume', 'delete', cloneDir]);
+    } catch {
+      /* unmounted with the fixture */
+    }
+  });
+  const pgdata = path.join(cloneDir, 'postgres');
+  await rm(path.join(pgdata, 'postmaster.pid'), { force: true });
+  const socketDir = scratch.path(`clone-sock-${port}`);
+  const u = ids('postgres');
+  await mkdir(socketDir, { recursive: true });
+  await chown(socketDir, u.uid, u.gid);
+  const log = scratch.path(`clone-${port}.log`);
+  await appendFile(log, '');
+  await chown(log, u.uid, u.gid);
+  const asPg = (argv: string[]): string =>
+    execFileSync('setpriv', [`--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--', ...argv], { encoding: 'utf8', cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+  const ctl = path.join(PG_BIN[version], 'pg_ctl');
+  asPg([ctl, '-D', pgdata, '-l', log, '-w', '-t', '120', '-o', `-c port=${port} -c unix_socket_directories='${socketDir}' -c listen_addresses=''`, 'start']);
+  scratch.defer(() => {
+    try {
+      asPg([ctl, '-D', pgdata, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      /* the sweep kills it */
+    }
+  });
+  return {
+    pgdata,
+    socketDir,
+    port,
+    log,
+    async connect() {
+      const c = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
+      await c.connect();
+      return c;
+    },
+  };
 }
