@@ -24,7 +24,12 @@ export function nobodyListens(err: unknown): boolean {
 function rootMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown };
   while (e?.cause && (e.cause as { message?: string }).message) e = e.cause as typeof e;
-  return e?.message ?? String(err);
+  const msg = e?.message ?? String(err);
+  // pg's wording when the server wants a password and we have none.
+  if (/client password must be a string|password must be a string/i.test(msg)) {
+    return 'the server asks for a password, and neither PGPASSWORD nor ~/.pgpass provides one';
+  }
+  return msg;
 }
 
 export async function probeServer(pg: PostgresConfig, pgdata: string, env: NodeJS.ProcessEnv, onNotice: (m: string) => void): Promise<ServerState> {

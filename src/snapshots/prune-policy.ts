@@ -43,7 +43,7 @@ export function planPrune(items: readonly PruneCandidate[], policy: PrunePolicy,
   const keep = Math.max(1, policy.keep ?? 1);
   return newestFirst(items).map((s, i) => {
     const base = { name: s.name, createdAt: s.createdAt };
-    if (i === 0) return { ...base, action: 'keep', reason: 'newest snapshot (never pruned)' };
+    if (i === 0) return { ...base, action: 'keep', reason: 'the newest snapshot is never pruned' };
     if (policy.keep !== undefined && i < keep) return { ...base, action: 'keep', reason: `within the newest ${policy.keep}` };
     if (policy.maxAgeMs !== undefined) {
       const age = now.getTime() - Date.parse(s.createdAt);
