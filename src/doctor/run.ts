@@ -7,6 +7,7 @@ import { checkMounted, checkNative, checkSource } from './check-mount.js';
 import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
+import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkRuntime } from './check-runtime.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
@@ -36,8 +37,9 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
     ['layout.state', () => checkStateDir(env)],
     // Leftovers belong to the pending operation until recovery has run.
     ...(!pending ? ([['layout.staging', () => checkStaging(env)], ['snapshots.incomplete', () => checkSnapshots(env)]] as Probe[]) : []),
+    ['layout.nested', () => checkNested(env)],
     ['owners.active', () => checkActiveOwner(env)],
-    ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)]] as Probe[]) : []),
+    ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
   ];
 }

@@ -1,12 +1,12 @@
 // doctor and repair on real crypts made by init: break them one way and two ways at once; each time
 // doctor exits 1 naming the problem, `repair --dry-run` changes nothing, `repair --yes` heals it, doctor
 // exits 0 and the user's files are intact.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { skipReason } from '../helpers/env.js';
-import { makeUser, mountScratchFs, sh } from '../helpers/host.js';
+import { ids, makeUser, mountScratchFs, sh } from '../helpers/host.js';
 import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 
@@ -123,6 +123,23 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(repair.json.plan.steps).toEqual([]); // recovery ran first, under the lock; nothing else was left
     expect(repair.json.done).toEqual([expect.objectContaining({ kind: 'recover-interrupted', result: expect.stringMatching(/deleted the incomplete snapshot/) })]);
     expect(sh(['ls', '-A', path.join(c.crypt, 'snapshots')]).trim()).toBe('');
+  });
+
+  it('things a snapshot would miss are reported for a person: a nested subvolume in active/, pg_wal as a symlink', async () => {
+    const c = await setup();
+    sh(['btrfs', 'subvolume', 'create', path.join(c.crypt, 'active/data/nested')]);
+    mkdirSync(scratch.path('wal-elsewhere'));
+    symlinkSync(scratch.path('wal-elsewhere'), path.join(c.crypt, 'active/postgres/pg_wal'));
+    const pg = ids('postgres');
+    lchownSync(path.join(c.crypt, 'active/postgres/pg_wal'), pg.uid, pg.gid);
+    const doctor = c.cli('doctor', '--json');
+    expect(doctor.code).toBe(1);
+    expect(problems(doctor).sort()).toEqual(['layout.nested', 'pgdata.wal']);
+    const before = fingerprint(scratch.dir);
+    const repair = c.cli('repair', '--yes', '--json');
+    expect(repair.code).toBe(1);
+    expect(repair.json.plan.manual.map((m: { id: string }) => m.id).sort()).toEqual(['layout.nested', 'pgdata.wal']);
+    expect(fingerprint(scratch.dir)).toBe(before);
   });
 
   it('the mount record missing underneath the mount point is written again', async () => {
