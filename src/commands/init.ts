@@ -45,9 +45,10 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
     cryptFlag: ctx.globals.crypt,
   });
 
-  // The equivalent answers, for an unattended replay (also after a dry run: nothing of the host changes).
-  if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
+  // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
+  // only once the plan has consent, so a refused or cancelled run leaves nothing behind.
   if (opts.dryRun) {
+    if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
     return { json: { ok: true, dryRun: true, plan: planToJson(plan) }, human: `${describePlan(plan)}\n(dry run: nothing was changed)` };
   }
   requireRoot(facts);
@@ -55,6 +56,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
     if (ui) await ui.confirmPlan(plan, facts);
     else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
+  if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
   const reporter = ui ? ui.spinnerReporter() : lineReporter((l) => ctx.log.info(l));
   const apply = () => applyPlan(plan, { runner: ctx.runner }, reporter);
   // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.

@@ -1,0 +1,190 @@
+// The interactive installer in a real pseudo-terminal (tmux): the prompts appear, answering them gives
+// the same plan as the equivalent answers file, --write-answers replays to the same result, and Ctrl-C at
+// any prompt changes nothing. Host paths the wizard does not ask about (fstab, unit dir, bin dir) come
+// from a partial answers file given with --defaults, pointing into the scratch dir.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../helpers/env.js';
+import { mountScratchFs } from '../helpers/host.js';
+import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { openTerminal, type Terminal } from '../helpers/tmux.js';
+
+const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
+
+interface Setup {
+  host: string;
+  crypt: string;
+  image: string;
+  defaults: string;
+  /** Every path init could create. */
+  created: () => string[];
+}
+
+async function setup(scratch: Scratch): Promise<Setup> {
+  const host = scratch.path('host');
+  await mountScratchFs(scratch, 'ext4', host, 512);
+  const crypt = path.join(host, 'crypt');
+  const image = path.join(host, 'img/crypt.img');
+  const defaults = scratch.path('defaults.yaml');
+  writeFileSync(
+    defaults,
+    stringify({
+      version: 1,
+      loopback: { image, size: '256M' },
+      persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
+      install: { binDir: scratch.path('bin') },
+    }),
+  );
+  const created = () => [
+    ...readdirSync(host).filter((n) => n !== 'lost+found').map((n) => path.join(host, n)),
+    ...['etc', 'bin'].map((n) => scratch.path(n)).filter((p) => existsSync(p)),
+  ];
+  return { host, crypt, image, defaults, created };
+}
+
+/** Environment of the terminal: no crypt or sudo user leaking in from the test runner. */
+const termEnv = () => ({ PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' });
+
+interface Prompt {
+  /** The question, as the active prompt shows it (◆). */
+  question: RegExp;
+  answer: (t: Terminal) => Promise<void> | void;
+}
+
+const enter = (t: Terminal) => t.keys('Enter');
+
+/** The questions of a loopback install, answered; the last one ("Apply?") only without --dry-run. */
+function loopbackPrompts(s: Setup, opts: { size: string; via: 'systemd mount unit' | 'line in fstab' }): Prompt[] {
+  return [
+    { question: /◆ {2}Where should the crypt live\?/, answer: (t) => (t.type(s.crypt), t.keys('Enter')) },
+    { question: /◆ {2}How should the crypt get its Btrfs filesystem\?/, answer: (t) => t.choose('loopback image') },
+    { question: /◆ {2}Image file/, answer: enter },
+    { question: /◆ {2}Image size/, answer: (t) => (t.type(opts.size), t.keys('Enter')) },
+    { question: /◆ {2}How should the mount be made permanent\?/, answer: (t) => t.choose(opts.via) },
+    { question: /◆ {2}Will the crypt hold a PostgreSQL data directory/, answer: (t) => t.type('y') },
+    { question: /◆ {2}PostgreSQL OS user/, answer: enter },
+    { question: /◆ {2}How should a rollback stop and start PostgreSQL\?/, answer: (t) => t.choose('pg_ctl') },
+    { question: /◆ {2}Connect through \/var\/run\/postgresql, port 5432/, answer: (t) => t.type('y') },
+  ];
+}
+const APPLY: Prompt = { question: /◆ {2}Apply this plan\?/, answer: (t) => t.type('y') };
+
+async function answerAll(t: Terminal, prompts: Prompt[]): Promise<void> {
+  for (const p of prompts) {
+    await t.waitFor(p.question);
+    await p.answer(t);
+  }
+}
+
+describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let cli: string;
+  let scratch: Scratch;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+  });
+
+  it('the prompts appear, and the answers make the same plan as the equivalent answers file', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const written = scratch.path('written.yaml');
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run', '--write-answers', written], termEnv());
+    const detected = await t.waitFor(/◆ {2}Where should the crypt live\?/);
+    expect(detected).toMatch(/Detected/);
+    expect(detected).toMatch(/target user: root/);
+    expect(detected).toMatch(/systemd: (running|not running)/);
+    await answerAll(t, loopbackPrompts(s, { size: '300M', via: 'systemd mount unit' }));
+    expect(await t.exitCode()).toBe(0);
+    const shown = t.history();
+    expect(shown).toMatch(/Proposed: \w+, because/);
+    expect(shown).toContain('(dry run: nothing was changed)');
+    expect(s.created()).toEqual([]);
+
+    // The equivalent answers file, written by hand.
+    const equivalent = scratch.path('equivalent.yaml');
+    writeFileSync(
+      equivalent,
+      stringify({
+        version: 1,
+        crypt: { path: s.crypt },
+        method: 'loopback',
+        loopback: { image: s.image, size: '300M' },
+        persist: { via: 'systemd', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
+        install: { binDir: scratch.path('bin') },
+      }),
+    );
+    const fromFile = runCli(cli, ['--json', 'init', '--answers', equivalent, '--dry-run']);
+    const fromWizard = runCli(cli, ['--json', 'init', '--answers', written, '--dry-run']);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromWizard.code, fromWizard.stderr).toBe(0);
+    // Each detection picks a fresh UUID for a new filesystem (mkfs.btrfs -U): the one difference allowed.
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+    const normal = (plan: unknown) => JSON.parse(JSON.stringify(plan).replace(uuid, 'UUID'));
+    expect(normal(fromWizard.json.plan)).toEqual(normal(fromFile.json.plan));
+    // And the plan the wizard showed is that plan: its head line and every step.
+    const human = runCli(cli, ['init', '--answers', equivalent, '--dry-run']).stdout;
+    const flat = shown.replace(/\s+/g, ' ');
+    for (const line of human.split('\n').filter((l) => /^(Plan: |\d+\. )/.test(l))) expect(flat).toContain(line.replace(/\s+/g, ' ').trim());
+    expect(statSync(written).mode & 0o777).toBe(0o600);
+    expect(s.created()).toEqual([]);
+  });
+
+  it('applies with progress and a summary; --write-answers replays to the same result', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const written = scratch.path('written.yaml');
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', written], termEnv());
+    await answerAll(t, [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY]);
+    expect(await t.exitCode()).toBe(0);
+    const shown = t.history();
+    expect(shown).toMatch(/Plan: crypt at .* method loopback/);
+    expect(shown).toMatch(/\[1\/\d+\] /);
+    expect(shown).toContain(`crypt ready at ${s.crypt}`);
+    expect(shown).toMatch(/Next steps/);
+    expect(fstypeAt(s.crypt)).toBe('btrfs');
+    expect(readFileSync(scratch.path('etc/fstab'), 'utf8')).toContain(s.crypt);
+    expect(existsSync(path.join(s.crypt, 'active/postgres'))).toBe(true);
+
+    // Replaying the written answers unattended finds everything as asked.
+    const replay = runCli(cli, ['--json', 'init', '--answers', written, '--yes']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.json.changed).toBe(0);
+  });
+
+  it('Ctrl-C at any prompt exits 130 and changes nothing', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const prompts = [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY];
+    for (let k = 0; k < prompts.length; k++) {
+      const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', scratch.path('w.yaml')], termEnv());
+      await answerAll(t, prompts.slice(0, k));
+      await t.waitFor(prompts[k]!.question);
+      t.keys('C-c');
+      expect(await t.exitCode(), `Ctrl-C at ${prompts[k]!.question}`).toBe(130);
+      expect(t.history()).toContain('cancelled, nothing was changed');
+      expect(s.created(), `Ctrl-C at ${prompts[k]!.question}`).toEqual([]);
+      expect(existsSync(scratch.path('w.yaml'))).toBe(false);
+    }
+  });
+
+  it('declining the plan (answering No) exits 130 and changes nothing', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], termEnv());
+    await answerAll(t, loopbackPrompts(s, { size: '256M', via: 'line in fstab' }));
+    await t.waitFor(APPLY.question);
+    t.type('n');
+    expect(await t.exitCode()).toBe(130);
+    expect(s.created()).toEqual([]);
+  });
+});
