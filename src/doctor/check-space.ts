@@ -2,7 +2,6 @@
 // image grows as the crypt fills: the host must have room for the rest of it).
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { formatSize } from '../config/size.js';
 import type { DoctorEnv } from './context.js';
 import { cannotCheck, manual, ok, type Check } from './types.js';
 
@@ -11,6 +10,15 @@ export const LOW_SPACE = { fraction: 0.1, bytes: 2 ** 30 };
 
 export function isLow(availBytes: number, totalBytes: number): boolean {
   return availBytes < Math.min(totalBytes * LOW_SPACE.fraction, LOW_SPACE.bytes);
+}
+
+/** 1.5 GiB, 300 MiB: readable, not exact (config/size's formatSize is exact for answers files). */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 async function space(dir: string): Promise<{ avail: number; total: number }> {

@@ -45,6 +45,10 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     const files = hashFiles(data(c));
     sh(['umount', c.crypt]);
     writeFileSync(c.fstab, '# host lines stay\n');
+    const human = c.cli('doctor');
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/\[BAD\] the crypt is not mounted at .*\(mount\.mounted\)\n\s+fix: lychd-crypt repair will mount/);
+    expect(human.stdout).toMatch(/2 problem\(s\) found/);
     expectHealed(c, scratch.dir, ['mount.mounted', 'persist.fstab']);
     expect(sh(['findmnt', '-n', '-o', 'FSTYPE', '--mountpoint', c.crypt]).trim()).toBe('btrfs');
     expect(readFileSync(c.fstab, 'utf8')).toMatch(/^# host lines stay\n.* x-lychd-crypt|,x-lychd-crypt 0 0\n$/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../../src/core/runner.js';
 import { checkPersist } from '../../src/doctor/check-persist.js';
-import { isLow } from '../../src/doctor/check-space.js';
+import { formatSize, isLow } from '../../src/doctor/check-space.js';
 import type { DoctorEnv, MountView } from '../../src/doctor/context.js';
 import { parseLsattr } from '../../src/doctor/nocow-scan.js';
 import { doctorJson } from '../../src/doctor/render.js';
@@ -61,6 +61,10 @@ describe('parseLsattr / isLow / doctorJson', () => {
       ['/a/b c', true],
       ['/a/d', false],
     ]);
+  });
+
+  it('sizes for people', () => {
+    expect([formatSize(512), formatSize(300 * 2 ** 20), formatSize(1.5 * 2 ** 30), formatSize(83317348 * 1024)]).toEqual(['512 B', '300 MiB', '1.5 GiB', '79.5 GiB']);
   });
 
   it('low space: under 10% and under 1 GiB', () => {
