@@ -1,7 +1,33 @@
-// `lychd-crypt verify` (not implemented yet).
-import { CryptError } from '../core/errors.js';
+// `lychd-crypt verify NAME`: restore-test a snapshot in a throwaway clone (src/verify/verify.ts). Holds the
+// crypt lock, so the snapshot cannot be deleted or rolled back to while its clone runs. Exit 1 when a
+// check fails; the snapshot and active/ are never changed.
+import { CryptError, UsageError } from '../core/errors.js';
+import { mutateCrypt } from '../crypt/mutate.js';
+import { readMeta } from '../snapshots/meta.js';
+import { isPlausibleName } from '../snapshots/names.js';
+import { verifySnapshot, type VerifyReport } from '../verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
-export async function runVerify(_args: string[], _opts: Record<string, unknown>, _ctx: CommandContext): Promise<CommandOutput> {
-  throw new CryptError('verify is not implemented yet');
+export function renderVerify(r: VerifyReport): string {
+  const mark = (ok: boolean | null): string => (ok === null ? 'skip' : ok ? 'ok' : 'FAIL');
+  const lines = r.checks.map((c) => `  ${mark(c.ok).padEnd(4)}  ${c.name}: ${c.detail.replace(/\n/g, '\n        ')}`);
+  const t = Object.entries(r.timings).map(([k, v]) => `${k} ${v} ms`).join(', ');
+  return `verify ${r.name}: ${r.ok ? 'restorable' : 'FAILED'}${t ? ` (${t})` : ''}\n${lines.join('\n')}`;
+}
+
+export async function runVerify(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const name = args[0];
+  if (!name) throw new UsageError('verify needs a snapshot name');
+  return mutateCrypt(ctx, async (crypt) => {
+    const meta = isPlausibleName(name) ? await readMeta(crypt.paths, name) : undefined;
+    if (!meta) throw new UsageError(`no such snapshot: ${name}`, { hint: 'See `lychd-crypt list` for the names.' });
+    const report = await verifySnapshot(crypt, ctx, meta);
+    if (!report.ok) {
+      const err = new CryptError(`${renderVerify(report)}\nThe snapshot did not pass its restore test; it is unchanged, and so is active/.`, {
+        hint: 'Keep an older snapshot that verifies; the PostgreSQL log lines above say why the clone failed.',
+      });
+      throw err;
+    }
+    return { json: report, human: renderVerify(report) };
+  });
 }

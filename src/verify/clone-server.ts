@@ -1,0 +1,83 @@
+// A throwaway PostgreSQL on a writable clone of a snapshot, for `verify`: private socket directory, no
+// TCP, no WAL archiving, small memory, a private pg_hba that trusts only that socket. Started and stopped
+// with pg_ctl as the cluster's OS user.
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { asUser, type Runner } from '../core/runner.js';
+import { pgProgram } from '../pg/bin.js';
+
+export interface CloneServer {
+  socketDir: string;
+  port: number;
+  logFile: string;
+  stop(): Promise<void>;
+  logTail(lines?: number): Promise<string>;
+}
+
+/**
+ * Settings forced on the clone. archive_mode=off matters most: the clone must never push WAL into the
+ * live server's archive. hba_file points at our own file so the check can connect without a password.
+ */
+export function cloneSettings(socketDir: string, port: number, hbaFile: string): string[] {
+  return [
+    `port=${port}`,
+    `unix_socket_directories='${socketDir}'`,
+    "listen_addresses=''",
+    'archive_mode=off',
+    "archive_command=''",
+    'shared_buffers=64MB',
+    'max_connections=20',
+    'logging_collector=off',
+    "log_destination='stderr'",
+    'ssl=off',
+    `hba_file='${hbaFile}'`,
+    "cluster_name='lychd-crypt-verify'",
+  ];
+}
+
+export async function startCloneServer(
+  runner: Runner,
+  binDir: string,
+  pgdata: string,
+  owner: { uid: number; gid: number },
+  port = 5432,
+): Promise<CloneServer> {
+  const socketDir = await mkdtemp(path.join(os.tmpdir(), 'lychd-verify-'));
+  await chown(socketDir, owner.uid, owner.gid); // mkdtemp makes it 0700: only the clone's user (and root) get in
+  const hbaFile = path.join(socketDir, 'pg_hba.conf');
+  await writeFile(hbaFile, 'local all all trust\n', { mode: 0o600 });
+  await chown(hbaFile, owner.uid, owner.gid);
+  const logFile = path.join(socketDir, 'postgres.log');
+  await writeFile(logFile, '', { mode: 0o600 });
+  await chown(logFile, owner.uid, owner.gid);
+  const ctl = pgProgram(binDir, 'pg_ctl');
+  const opts = cloneSettings(socketDir, port, hbaFile)
+    .map((s) => `-c ${s}`)
+    .join(' ');
+  const server: CloneServer = {
+    socketDir,
+    port,
+    logFile,
+    async logTail(n = 20) {
+      const text = await readFile(logFile, 'utf8').catch(() => '');
+      return text.trimEnd().split('\n').slice(-n).join('\n');
+    },
+    async stop() {
+      const fast = await runner.run(asUser(owner, [ctl, '-D', pgdata, '-m', 'fast', '-w', '-t', '60', 'stop']), { allowFailure: true });
+      if (fast.exitCode !== 0) await runner.run(asUser(owner, [ctl, '-D', pgdata, '-m', 'immediate', '-w', '-t', '60', 'stop']), { allowFailure: true });
+      await rm(socketDir, { recursive: true, force: true });
+    },
+  };
+  // -w waits until the server accepts connections, i.e. after crash recovery of the snapshot's WAL.
+  const r = await runner.run(asUser(owner, [ctl, '-D', pgdata, '-l', logFile, '-w', '-t', '600', '-o', opts, 'start']), {
+    allowFailure: true,
+    cwd: '/',
+  });
+  if (r.exitCode !== 0) {
+    const tail = await server.logTail();
+    await server.stop();
+    throw new Error(`the clone did not start (pg_ctl exit ${r.exitCode}):\n${tail || r.stderr.trim()}`);
+  }
+  return server;
+}

@@ -1,0 +1,143 @@
+// `verify`: restore-test one snapshot without touching it or active/. A writable Btrfs clone of the
+// snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
+// rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
+import { randomUUID } from 'node:crypto';
+import { access, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import type { CommandContext } from '../commands/context.js';
+import { CryptError } from '../core/errors.js';
+import { asUser } from '../core/runner.js';
+import type { OpenCrypt } from '../crypt/open.js';
+import { stagingPath } from '../crypt/paths.js';
+import { subvolumeDelete, subvolumeSnapshot } from '../btrfs/subvolume.js';
+import { resolvePgBin, pgProgram } from '../pg/bin.js';
+import { snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
+import { startCloneServer, type CloneServer } from './clone-server.js';
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean | null; // null: skipped
+  detail: string;
+}
+
+export interface VerifyReport {
+  name: string;
+  ok: boolean;
+  checks: VerifyCheck[];
+  timings: Record<string, number>;
+}
+
+/** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
+const RECOVERY_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
+
+async function executable(p: string): Promise<boolean> {
+  return access(p, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function serverMajor(runner: CommandContext['runner'], binDir: string): Promise<number | null> {
+  const r = await runner.run([pgProgram(binDir, 'postgres'), '--version'], { allowFailure: true });
+  const m = /(\d+)(?:\.\d+)?/.exec(r.stdout);
+  return m ? Number(m[1]) : null;
+}
+
+export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta: SnapshotMeta): Promise<VerifyReport> {
+  const checks: VerifyCheck[] = [];
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round((performance.now() - t) * 10) / 10;
+    }
+  };
+  const pgcfg = crypt.config.postgres;
+  const source = snapshotPath(crypt.paths, meta.name);
+  if (!pgcfg || !meta.postgres) {
+    await access(source, constants.R_OK);
+    checks.push({ name: 'postgres', ok: null, detail: 'no database in this snapshot (mode none): nothing to start' });
+    return { name: meta.name, ok: true, checks, timings };
+  }
+  const bin = await resolvePgBin(pgcfg.bin, ctx.env);
+  const owner = { uid: pgcfg.uid, gid: pgcfg.gid };
+  const clone = stagingPath(crypt.paths.root, `verify-${randomUUID().slice(0, 8)}`);
+  const pgdata = path.join(clone, pgcfg.dir);
+  let server: CloneServer | undefined;
+  await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
+  try {
+    const major = Number((await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8')).trim());
+    const binMajor = await serverMajor(ctx.runner, bin);
+    if (binMajor !== major) {
+      throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
+        hint: 'Point postgres.bin at the matching version to verify this snapshot.',
+      });
+    }
+    for (const f of RECOVERY_FILES) await rm(path.join(pgdata, f), { force: true });
+    server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner));
+    checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
+
+    const client = new pg.Client({ host: server.socketDir, port: server.port, user: pgcfg.connection.user, database: pgcfg.connection.database });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const [row] = (
+        await client.query<{ rec: boolean; sysid: string; v: string; dbs: string }>(
+          `select pg_is_in_recovery() as rec, (select system_identifier::text from pg_control_system()) as sysid,
+                  current_setting('server_version_num') as v,
+                  (select string_agg(datname, ',' order by datname) from pg_database where datallowconn) as dbs`,
+        )
+      ).rows;
+      checks.push({ name: 'recovered', ok: row!.rec === false, detail: row!.rec ? 'still in recovery' : 'pg_is_in_recovery() is false' });
+      const same = !meta.postgres.systemIdentifier || meta.postgres.systemIdentifier === row!.sysid;
+      checks.push({ name: 'system-identifier', ok: same, detail: same ? `system identifier ${row!.sysid}` : `system identifier ${row!.sysid}, metadata says ${meta.postgres.systemIdentifier}` });
+      const dbs = (row!.dbs ?? '').split(',').filter(Boolean);
+      await timed('query', async () => {
+        for (const db of dbs) {
+          const c = new pg.Client({ host: server!.socketDir, port: server!.port, user: pgcfg.connection.user, database: db });
+          c.on('error', () => {});
+          await c.connect();
+          try {
+            await c.query('select count(*) from pg_class');
+          } finally {
+            await c.end();
+          }
+        }
+      });
+      checks.push({ name: 'query', ok: true, detail: `queried ${dbs.length} database(s): ${dbs.join(', ')}` });
+    } finally {
+      await client.end().catch(() => {});
+    }
+
+    const amcheck = pgProgram(bin, 'pg_amcheck');
+    if (await executable(amcheck)) {
+      // --install-missing only changes the throwaway clone.
+      const r = await timed('amcheck', () =>
+        ctx.runner.run(
+          asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', pgcfg.connection.user, '--all', '--install-missing', '--heapallindexed']),
+          { allowFailure: true, cwd: '/' },
+        ),
+      );
+      const out = `${r.stdout}${r.stderr}`.trim();
+      if (r.exitCode === 0) checks.push({ name: 'amcheck', ok: true, detail: 'pg_amcheck --all --heapallindexed found no corruption' });
+      else if (/extension control file|could not open extension/i.test(out)) checks.push({ name: 'amcheck', ok: null, detail: 'skipped: the amcheck extension is not installed for this PostgreSQL (postgresql-contrib)' });
+      else checks.push({ name: 'amcheck', ok: false, detail: `pg_amcheck reported problems:\n${out.split('\n').slice(0, 20).join('\n')}` });
+    } else {
+      checks.push({ name: 'amcheck', ok: null, detail: `skipped: no pg_amcheck in ${bin}` });
+    }
+  } catch (e) {
+    const tail = server ? await server.logTail() : '';
+    checks.push({ name: 'start', ok: false, detail: `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}` });
+  } finally {
+    await server?.stop();
+    await timed('cleanup', () => subvolumeDelete(ctx.runner, clone)).catch((e) => {
+      ctx.log.warn(`could not delete the verify clone ${clone}: ${(e as Error).message}; \`lychd-crypt repair\` removes it`);
+    });
+  }
+  return { name: meta.name, ok: checks.every((c) => c.ok !== false), checks, timings };
+}

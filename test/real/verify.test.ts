@@ -1,0 +1,73 @@
+// verify: a throwaway clone of a snapshot starts, recovers and passes its checks (pg_amcheck on PG15),
+// then disappears; the live server, active/ and the snapshot are untouched.
+import { afterEach, describe, expect, test } from 'vitest';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { sh } from '../helpers/host.js';
+import { skipReason } from '../helpers/env.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { makeCryptFixture } from '../helpers/crypt-fixture.js';
+import { cli, cryptWithServer } from '../helpers/snap.js';
+
+let scratch: Scratch | undefined;
+afterEach(async () => {
+  await scratch?.cleanup();
+  scratch = undefined;
+});
+
+for (const version of [15, 18] as const) {
+  const skip = skipReason('root', 'btrfs', 'loop', `pg${version}`);
+  describe.skipIf(skip)(`verify on PostgreSQL ${version} ${skip ? `(skipped: ${skip})` : ''}`, () => {
+    test('a bracket snapshot taken under writes verifies; the clone is gone afterwards', async () => {
+      scratch = await makeScratch();
+      const { fx, server } = await cryptWithServer(scratch, version);
+      await server.query('create table t (id int primary key, v text)');
+      await server.query("insert into t select g, md5(g::text) from generate_series(1, 20000) g");
+      await server.query('create index on t (v)');
+      const snap = await cli(fx.root, ['--json', 'snapshot']);
+      expect(snap.code, snap.stderr).toBe(0);
+      const name = snap.json.snapshot.name as string;
+
+      const r = await cli(fx.root, ['--json', 'verify', name]);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.json.ok).toBe(true);
+      const byName = Object.fromEntries(r.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok]));
+      expect(byName).toMatchObject({ start: true, recovered: true, 'system-identifier': true, query: true });
+      expect(byName.amcheck).toBe(version === 15 ? true : null);
+
+      expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+      expect(server.isRunning()).toBe(true);
+      expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(20000);
+      const h = await cli(fx.root, ['verify', name]);
+      expect(h.stdout).toMatch(new RegExp(`^verify ${name}: restorable`));
+      expect((await cli(fx.root, ['verify', 'nope'])).code).toBe(2);
+    });
+
+    test('a broken snapshot fails verify with the reason; the clone is still removed', async () => {
+      scratch = await makeScratch();
+      const { fx } = await cryptWithServer(scratch, version);
+      const snap = await cli(fx.root, ['--json', 'snapshot']);
+      const name = snap.json.snapshot.name as string;
+      const dir = path.join(fx.paths.snapshots, name);
+      sh(['btrfs', 'property', 'set', '-ts', dir, 'ro', 'false']);
+      await rm(path.join(dir, 'postgres/global/pg_control'));
+      sh(['btrfs', 'property', 'set', '-ts', dir, 'ro', 'true']);
+      const r = await cli(fx.root, ['verify', name]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/FAILED[\s\S]*FAIL\s+start: the clone did not start[\s\S]*pg_control/);
+      expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+    });
+  });
+}
+
+const skipNone = skipReason('root', 'btrfs', 'loop');
+describe.skipIf(skipNone)('verify without a database', () => {
+  test('mode none: nothing to start, still ok', async () => {
+    scratch = await makeScratch();
+    const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
+    const snap = await cli(fx.root, ['--json', 'snapshot']);
+    const r = await cli(fx.root, ['--json', 'verify', snap.json.snapshot.name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.checks[0]).toMatchObject({ name: 'postgres', ok: null });
+  });
+});
