@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { mountScratchFs } from '../helpers/host.js';
+import { makeUser, mountScratchFs } from '../helpers/host.js';
 import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { openTerminal, type Terminal } from '../helpers/tmux.js';
@@ -186,5 +186,49 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     t.type('n');
     expect(await t.exitCode()).toBe(130);
     expect(s.created()).toEqual([]);
+  });
+
+  it('--answers in a terminal without --yes previews the plan and asks; a re-run through the wizard has nothing to do', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const answers = scratch.path('answers.yaml');
+    writeFileSync(
+      answers,
+      stringify({ ...(await import('yaml')).parse(readFileSync(s.defaults, 'utf8')), crypt: { path: s.crypt }, method: 'loopback', persist: { via: 'fstab', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') } }),
+    );
+    let t = openTerminal(scratch, ['node', cli, 'init', '--answers', answers], termEnv());
+    const preview = await t.waitFor(/◆ {2}Apply this plan\?/);
+    expect(preview).not.toMatch(/Where should the crypt live/);
+    expect(t.history()).toMatch(new RegExp(`Plan: crypt at ${s.crypt} for root, method loopback`));
+    t.type('y');
+    expect(await t.exitCode()).toBe(0);
+    expect(fstypeAt(s.crypt)).toBe('btrfs');
+
+    t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], termEnv());
+    await t.waitFor(/◆ {2}Where should the crypt live\?/);
+    t.type(s.crypt);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Apply this plan\?/);
+    expect(t.history()).toMatch(/already a crypt \(method loopback\): init will check it/);
+    expect(t.history()).not.toMatch(/How should the crypt get its Btrfs filesystem/);
+    t.type('y');
+    expect(await t.exitCode()).toBe(0);
+    expect(t.history()).toContain(`nothing to do: the crypt at ${s.crypt} is already set up as asked`);
+  });
+
+  it('without root: stops before any question (exit 2); --dry-run still asks', async () => {
+    scratch = await makeScratch();
+    const user = makeUser(scratch);
+    const asUser = (args: string[]) => ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', process.execPath, cli, ...args];
+    const env = { PATH: process.env.PATH, HOME: user.home, LANG: 'C.UTF-8' };
+    let t = openTerminal(scratch, asUser(['init']), env);
+    expect(await t.exitCode()).toBe(2);
+    expect(t.history()).toMatch(/must run as root/);
+    expect(t.history()).not.toMatch(/Where should the crypt live/);
+    t = openTerminal(scratch, asUser(['init', '--dry-run']), env);
+    await t.waitFor(new RegExp(`◆ {2}Where should the crypt live\\? \\(for ${user.name}\\)`));
+    t.keys('C-c');
+    expect(await t.exitCode()).toBe(130);
+    expect(existsSync(`${user.home}/.local`)).toBe(false);
   });
 });
