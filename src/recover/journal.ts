@@ -38,6 +38,8 @@ export type JournalEntry =
       pgdata?: string;
       /** Inode of the verified copy: after a crash, PGDATA having it means the swap happened. */
       newIno?: number;
+      /** The database was running and repair stopped it: recovery starts it again. */
+      wasRunning?: boolean;
     };
 
 export function readJournal(paths: CryptPaths): Promise<JournalEntry | undefined> {

@@ -81,7 +81,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     await rm(s.path, { force: true });
     return 'done';
   },
-  'nocow-rewrite': async (s, rc) => rewriteNocow(needCrypt(rc), rc.ctx.runner, s.pgdata),
+  'nocow-rewrite': async (s, rc) => rewriteNocow(needCrypt(rc), rc.ctx, s.pgdata),
   'recover-interrupted': async (_s, rc) => {
     const report = await recoverInterrupted(needCrypt(rc), rc.ctx);
     return report.actions.join('; ') || 'already recovered';

@@ -2,16 +2,19 @@
 // the untouched original, so the half-made or unused copy is removed (undo: the database may have run
 // on the original since, so an old copy must never replace it). After the swap the staging directory
 // holds the old files and is removed (finish). Whether the swap happened is told by PGDATA's inode.
+// A database that repair had stopped is started again.
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
+import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, type JournalEntry } from '../recover/journal.js';
+import { startDatabase } from './db-service.js';
 
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
   crypt: OpenCrypt,
-  _ctx: CommandContext,
+  ctx: CommandContext,
 ): Promise<string[]> {
   const root = crypt.paths.root;
   const staging = path.resolve(root, entry.staging);
@@ -27,9 +30,13 @@ export async function recoverNocowRewrite(
   }
   await rm(staging, { recursive: true, force: true });
   await clearJournal(crypt.paths);
+  const pg = crypt.config.postgres;
+  const restarted = entry.wasRunning && pg && !(await readPostmaster(pgdata)).running;
+  if (restarted) await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
   return [
     swapped
       ? `nocow-rewrite ${entry.id}: finished (PGDATA ${pgdataRel} is the +C copy; the old files were removed)`
       : `nocow-rewrite ${entry.id}: undone (PGDATA ${pgdataRel} is the untouched original; the unfinished copy was removed)`,
+    ...(restarted ? ['started the database again (repair had stopped it)'] : []),
   ];
 }

@@ -100,7 +100,7 @@ export function describeStep(s: RepairStep): string {
     case 'remove-file':
       return `remove ${s.why} (rm ${s.path})`;
     case 'nocow-rewrite':
-      return `rewrite PGDATA ${s.pgdata} (${s.files} entries without C) into a fresh chattr +C directory: real copies, verified byte for byte, then swapped atomically; the database must be stopped`;
+      return `rewrite PGDATA ${s.pgdata} (${s.files} entries without C) into a fresh chattr +C directory: real copies, verified byte for byte, then swapped atomically; a running database is stopped through postgres.service and started again`;
     case 'recover-interrupted':
       return `finish or undo the interrupted ${s.op} ${s.id} (phase ${s.phase})`;
     case 'install-runtime':

@@ -30,11 +30,11 @@ describe.skipIf(skip)(`repair: PGDATA without C, PostgreSQL 15 ${skip ? `(skippe
   });
 
   /** A crypt with a PG15 cluster in active/postgres holding rows, stopped, its files then copied without C. */
-  async function brokenDatabase(): Promise<{ c: InitCrypt; server: TestServer; pgdata: string }> {
+  async function brokenDatabase(service: 'pg_ctl' | 'none' = 'pg_ctl'): Promise<{ c: InitCrypt; server: TestServer; pgdata: string }> {
     scratch = await makeScratch();
     const socketDir = scratch.path('sock');
     const c = await initCrypt(scratch, cli, {
-      postgres: { connection: { host: socketDir, port: 5432 }, bin: PG_BIN[15], service: { kind: 'pg_ctl' } },
+      postgres: { connection: { host: socketDir, port: 5432 }, bin: PG_BIN[15], service: { kind: service } },
     });
     const pgdata = path.join(c.crypt, 'active/postgres');
     const server = await startTestServer(scratch, { version: 15, pgdata, socketDir });
@@ -64,14 +64,44 @@ describe.skipIf(skip)(`repair: PGDATA without C, PostgreSQL 15 ${skip ? `(skippe
     expect(lines.filter((l) => !/^\S*C\S* /.test(l))).toEqual([]);
   }
 
-  it('refused while the server runs; rewritten with it stopped; files byte for byte the same; rows intact', async () => {
-    const { c, server, pgdata } = await brokenDatabase();
+  it('no service configured: refused (exit 3) while the server runs; rewritten once stopped; files byte for byte the same; rows intact', async () => {
+    const { c, server, pgdata } = await brokenDatabase('none');
     server.start();
     const refused = c.cli('repair', '--yes');
     expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toMatch(/running/);
     server.stop();
     expectHealed(c, scratch.dir, ['pgdata.nocow'], { dataDir: pgdata });
+    expectAllC(pgdata);
+    await expectRows(server);
+  });
+
+  it('service pg_ctl: a running server is stopped for the rewrite and started again', async () => {
+    const { c, server, pgdata } = await brokenDatabase('pg_ctl');
+    server.start();
+    const pid = sh(['head', '-1', path.join(pgdata, 'postmaster.pid')]).trim();
+    const repair = c.cli('repair', '--yes', '--json');
+    expect(repair.code, repair.stdout + repair.stderr).toBe(0);
+    expect(repair.json.done.find((d: { kind: string }) => d.kind === 'nocow-rewrite').result).toMatch(/runs again/);
+    expect(server.isRunning()).toBe(true);
+    expect(sh(['head', '-1', path.join(pgdata, 'postmaster.pid')]).trim()).not.toBe(pid);
+    expect(c.cli('doctor').code).toBe(0);
+    server.stop();
+    expectAllC(pgdata);
+    await expectRows(server);
+  });
+
+  it('a crash while the running server was stopped for the rewrite: the next repair restarts it and finishes', async () => {
+    const { c, server, pgdata } = await brokenDatabase('pg_ctl');
+    server.start();
+    const crashed = runCli(cli, ['--crypt', c.crypt, 'repair', '--yes'], { LYCHD_CRYPT_FAULT: 'nocow-after-copy' });
+    expect(crashed.code, crashed.stderr).toBe(-1);
+    expect(server.isRunning()).toBe(false);
+    const repair = c.cli('repair', '--yes', '--json');
+    expect(repair.code, repair.stdout + repair.stderr).toBe(0);
+    expect(server.isRunning()).toBe(true);
+    server.stop();
+    expect(c.cli('doctor').code).toBe(0);
     expectAllC(pgdata);
     await expectRows(server);
   });
