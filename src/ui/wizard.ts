@@ -27,11 +27,11 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
   const known = facts.existingConfig ?? facts.mountRecord;
   if (known) {
     // An existing crypt keeps its method and settings; init checks it and converges (or mounts it again).
-    p.log.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`);
+    p.log.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`, io);
     return { ...out, method: 'auto' };
   }
   const proposal = proposeMethod(facts);
-  p.log.info(`Proposed: ${proposal.method}, because ${proposal.reason}`);
+  p.log.info(`Proposed: ${proposal.method}, because ${proposal.reason}`, io);
   const onBtrfs = facts.hostFs.fstype === 'btrfs';
   const choices: Choice<Method>[] = [
     ...(onBtrfs ? [{ value: 'native' as const, label: 'native', hint: 'in place on the Btrfs host: no image, no partition' }] : []),

@@ -1,0 +1,152 @@
+// The UI module with scripted keystrokes (clack takes injectable streams): cancel is one typed error,
+// the typed confirmation only accepts the device path, and the wizard asks what the method needs.
+import { readFileSync } from 'node:fs';
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { CancelledError, ExitCode } from '../../src/core/errors.js';
+import type { HostFacts } from '../../src/detect/facts.js';
+import { askConfirm, askInitAnswers, askSelect, askText, askTypedConfirm, type PromptIo } from '../../src/ui/index.js';
+
+/** Streams that type `keys` each time the output shows the matching active question (◆). */
+function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]; screen: () => string } {
+  const input = new PassThrough();
+  let pending = '';
+  let all = '';
+  let i = 0;
+  const asked: string[] = [];
+  const output = new Writable({
+    write(chunk, _enc, done) {
+      pending += chunk.toString();
+      all += chunk.toString();
+      const step = steps[i];
+      if (step && step[0].test(pending)) {
+        i++;
+        asked.push(String(step[0]));
+        pending = '';
+        setImmediate(() => input.write(step[1]));
+      }
+      done();
+    },
+  });
+  return { input, output, asked: () => asked, screen: () => all };
+}
+
+const ENTER = '\r';
+const CTRL_C = '\x03';
+const DOWN = '\x1b[B';
+
+describe('prompt wrappers', () => {
+  it('answers come back typed; Ctrl-C is CancelledError (exit 130, nothing was changed)', async () => {
+    expect(await askConfirm('Go?', scripted([[/◆ {2}Go\?/, 'y']]))).toBe(true);
+    expect(await askConfirm('Go?', { ...scripted([[/◆ {2}Go\?/, ENTER]]), initialValue: false })).toBe(false);
+    expect(await askSelect('Pick', [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }], scripted([[/◆ {2}Pick/, DOWN + ENTER]]))).toBe('b');
+    expect(await askText('Name', { ...scripted([[/◆ {2}Name/, ENTER]]), defaultValue: 'dflt' })).toBe('dflt');
+    expect(await askText('Name', { ...scripted([[/◆ {2}Name/, `mine${ENTER}`]]), defaultValue: 'dflt' })).toBe('mine');
+    for (const ask of [
+      (io: PromptIo) => askConfirm('Go?', io),
+      (io: PromptIo) => askSelect('Go?', [{ value: 'a', label: 'A' }], io),
+      (io: PromptIo) => askText('Go?', io),
+    ]) {
+      const err = await ask(scripted([[/◆ {2}Go\?/, CTRL_C]])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CancelledError);
+      expect((err as CancelledError).exitCode).toBe(ExitCode.cancelled);
+      expect((err as CancelledError).message).toBe('cancelled, nothing was changed');
+    }
+  });
+
+  it('the typed confirmation accepts only the device path; Enter or anything else declines', async () => {
+    const q = /◆ {2}\/dev\/sdz1 holds ext4, label precious\. Formatting ERASES it/;
+    expect(await askTypedConfirm('/dev/sdz1', 'ext4, label precious', scripted([[q, `/dev/sdz1${ENTER}`]]))).toBe(true);
+    expect(await askTypedConfirm('/dev/sdz1', 'ext4, label precious', scripted([[q, ENTER]]))).toBe(false);
+    expect(await askTypedConfirm('/dev/sdz1', 'ext4, label precious', scripted([[q, `yes${ENTER}`]]))).toBe(false);
+    await expect(askTypedConfirm('/dev/sdz1', 'ext4, label precious', scripted([[q, CTRL_C]]))).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('a validation error keeps the prompt open until the answer is valid', async () => {
+    const io = scripted([
+      [/◆ {2}Size/, `twenty${ENTER}`],
+      [/Expected a size/, `\x15512M${ENTER}`],
+    ]);
+    const v = await askText('Size', { ...io, validate: (s) => (/^\d+M$/.test(s) ? undefined : 'Expected a size like 512M') });
+    expect(v).toBe('512M');
+  });
+});
+
+const ext4Facts = (): HostFacts => JSON.parse(readFileSync(new URL('../fixtures/init/facts-ext4-host.json', import.meta.url), 'utf8')) as HostFacts;
+
+describe('askInitAnswers', () => {
+  it('ext4 host: proposes loopback, asks image, size, persistence and PostgreSQL', async () => {
+    const facts = ext4Facts();
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [/◆ {2}Image file/, ENTER],
+      [/◆ {2}Image size/, `300M${ENTER}`],
+      [/◆ {2}How should the mount be made permanent\?/, ENTER],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'y'],
+      [/◆ {2}PostgreSQL OS user/, ENTER],
+      [/◆ {2}How should a rollback stop and start PostgreSQL\?/, DOWN + ENTER],
+      [/◆ {2}The PostgreSQL systemd unit/, `postgresql@15-main.service${ENTER}`],
+      [/◆ {2}Is it a unit of the crypt user’s own systemd/, 'n'],
+      [/◆ {2}Connect through \/var\/run\/postgresql, port 5432/, 'n'],
+      [/◆ {2}Socket directory or host/, `/run/pg${ENTER}`],
+      [/◆ {2}Port/, `5433${ENTER}`],
+    ]);
+    const answers = await askInitAnswers(facts, { version: 1, persist: { fstab: '/srv/t/fstab' } }, io);
+    expect(io.screen()).toMatch(/Proposed: loopback, because \/srv\/t\/host\/data\/crypt is on ext4/);
+    expect(io.screen()).not.toMatch(/native/);
+    expect(answers).toEqual({
+      version: 1,
+      crypt: { path: '/srv/t/host/data/crypt' },
+      method: 'loopback',
+      loopback: { image: '/srv/t/host/img/crypt.img', size: '300M' },
+      persist: { fstab: '/srv/t/fstab', via: 'fstab' },
+      postgres: {
+        enabled: true,
+        osUser: 'postgres',
+        service: { kind: 'systemd', unit: 'postgresql@15-main.service', user: false },
+        connection: { host: '/run/pg', port: 5433, user: 'postgres', database: 'postgres' },
+      },
+    });
+  });
+
+  it('Btrfs host: proposes native and asks neither image nor persistence', async () => {
+    const facts: HostFacts = { ...ext4Facts(), hostFs: { ...ext4Facts().hostFs, fstype: 'btrfs' } };
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'n'],
+    ]);
+    const answers = await askInitAnswers(facts, { version: 1, loopback: { size: '1G' } }, io);
+    expect(io.screen()).toMatch(/Proposed: native/);
+    expect(answers).toEqual({ version: 1, crypt: { path: facts.cryptPath }, method: 'native', postgres: { enabled: false } });
+  });
+
+  it('an existing crypt: nothing asked, method auto keeps it', async () => {
+    const facts = { ...ext4Facts(), existingConfig: { method: 'loopback' } } as unknown as HostFacts;
+    const io = scripted([]);
+    const answers = await askInitAnswers(facts, { version: 1 }, io);
+    expect(io.screen()).toMatch(/already a crypt \(method loopback\)/);
+    expect(answers).toEqual({ version: 1, crypt: { path: facts.cryptPath }, method: 'auto' });
+  });
+
+  it('partition: candidates listed with what they hold; wipe stays false (consent is typed later)', async () => {
+    const facts: HostFacts = {
+      ...ext4Facts(),
+      candidateDevices: [
+        { path: '/dev/sdb1', description: 'Disk, 100G', sizeBytes: 100 * 2 ** 30, signatures: [] },
+        { path: '/dev/sdc1', description: 'Disk, 50G', sizeBytes: 50 * 2 ** 30, signatures: [{ type: 'ext4', label: 'precious' }] },
+      ],
+    };
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [/◆ {2}Which partition should hold the crypt\?/, DOWN + ENTER],
+      [/◆ {2}How should the mount be made permanent\?/, ENTER],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'n'],
+    ]);
+    const answers = await askInitAnswers(facts, { version: 1 }, io);
+    // An empty partition is the proposal (and the initial choice); sdc1 is shown with what it holds.
+    expect(io.screen()).toMatch(/Proposed: partition, because .*\/dev\/sdb1/);
+    expect(io.screen()).toMatch(/\/dev\/sdc1.*holds ext4, label precious: it will be ERASED/);
+    expect(answers.method).toBe('partition');
+    expect(answers.partition).toEqual({ device: '/dev/sdc1', wipe: false });
+  });
+});
