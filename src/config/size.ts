@@ -20,3 +20,12 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}`;
 }
+
+/** For display: the largest unit with one decimal ("79.4G"), where formatSize would print "83308404K". */
+export function approxSize(bytes: number): string {
+  for (const unit of ['P', 'T', 'G', 'M', 'K'] as const) {
+    const n = bytes / UNITS[unit]!;
+    if (n >= 1) return `${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`;
+  }
+  return `${bytes}`;
+}

@@ -1,6 +1,6 @@
 // What the installer detected and what it proposes, in words (for the interactive UI and the logs).
 import type { Method } from '../config/config.js';
-import { formatSize } from '../config/size.js';
+import { approxSize } from '../config/size.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
 
@@ -31,7 +31,7 @@ export function describeFacts(facts: HostFacts): string[] {
   const lines = [
     `target user: ${facts.user.name} (uid ${facts.user.uid}, home ${facts.user.home})`,
     `crypt path: ${facts.cryptPath}${facts.cryptMount ? ` (mounted: ${facts.cryptMount.source}, ${facts.cryptMount.fstype})` : ''}${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries` : ''}`,
-    `host filesystem: ${facts.hostFs.fstype} at ${facts.hostFs.target}, ${formatSize(facts.freeBytes)} free`,
+    `host filesystem: ${facts.hostFs.fstype} at ${facts.hostFs.target}, ${approxSize(facts.freeBytes)} free`,
     `systemd: ${facts.systemdRunning ? 'running' : 'not running (mounts are made directly)'}`,
     `btrfs: ${facts.btrfsInKernel ? 'in the kernel' : 'NOT in the kernel'}; tools: ${Object.entries(facts.tools)
       .filter(([, ok]) => !ok)

@@ -4,7 +4,7 @@ import * as p from '@clack/prompts';
 import path from 'node:path';
 import { MIN_IMAGE_BYTES, type AnswersInput } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR } from '../config/config.js';
-import { formatSize, parseSize } from '../config/size.js';
+import { approxSize, parseSize } from '../config/size.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
 import { proposeMethod } from '../init/propose.js';
@@ -68,7 +68,7 @@ async function askLoopback(facts: HostFacts, base: AnswersInput, io: PromptIo): 
     defaultValue: base.loopback?.image ?? facts.image?.path ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'),
     validate: (v) => absolute('The image')(v) ?? (path.resolve(v).startsWith(`${facts.cryptPath}/`) ? 'The image cannot live inside the crypt it holds' : undefined),
   });
-  const free = facts.imageHost ? `, ${formatSize(facts.imageHost.freeBytes)} free on ${facts.imageHost.path}` : '';
+  const free = facts.imageHost ? `, ${approxSize(facts.imageHost.freeBytes)} free on ${facts.imageHost.path}` : '';
   const size = await askText(`Image size (sparse: it takes space as the crypt fills${free})`, {
     ...io,
     defaultValue: base.loopback?.size !== undefined ? String(base.loopback.size) : '20G',
