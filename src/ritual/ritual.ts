@@ -5,6 +5,9 @@
 // command (or repair) delete it, and the server aborts backup mode itself when our session drops.
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { exists } from '../core/fs.js';
+import { isSubvolume } from '../btrfs/probe.js';
 import { performance } from 'node:perf_hooks';
 import type { CommandContext } from '../commands/context.js';
 import { CryptError } from '../core/errors.js';
@@ -73,6 +76,11 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
   try {
     // 1. Preflight.
     await phases.run('preflight', async () => {
+      if (!(await isSubvolume(paths.active))) {
+        throw new CryptError(`${paths.active} is not a Btrfs subvolume, so it cannot be snapshotted. No snapshot was taken.`, {
+          hint: 'Run `lychd-crypt doctor` to see how to fix the layout.',
+        });
+      }
       const problems = await checkNoNested(paths.active);
       if (!pg) {
         mode = modeWithoutDatabase(opts.mode);
@@ -85,12 +93,22 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
         if (state.kind === 'unreachable') throw unreachableError(pg, state);
         if (state.kind === 'up') session = state.session;
         mode = decideMode(opts.mode, state.kind, pg);
-        problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
-        if (session) {
-          facts = await session.facts();
-          problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
+        if (mode === 'cold' && opts.mode === undefined && !(await exists(path.join(pgdata, 'PG_VERSION'))) && (await readdir(pgdata).catch(() => null)) !== null) {
+          // A fresh crypt whose PGDATA has no cluster yet (initdb not run): nothing to quiesce or identify.
+          mode = 'none';
+          ctx.log.warn(`${pgdata} holds no PostgreSQL cluster yet (no PG_VERSION): taking a plain snapshot (mode none)`);
         } else {
-          cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid });
+          problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
+          if (session) {
+            facts = await session.facts();
+            problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
+          } else if (!problems.length) {
+            cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid }).catch((e: Error) => {
+              throw new CryptError(`cannot read the stopped cluster's control data: ${e.message}. No snapshot was taken.`, {
+                hint: 'Check that PGDATA holds a PostgreSQL cluster and postgres.bin points at its version.',
+              });
+            });
+          }
         }
       }
       if (problems.length) throw preflightError(problems);
