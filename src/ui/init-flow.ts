@@ -30,17 +30,26 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
   // Before any question: answering everything only to hear "needs root" would waste the user's time.
   if (!opts.dryRun) requireRoot(facts);
   p.note(describeFacts(facts).join('\n'), 'Detected', io);
-  if (!opts.cryptGiven) {
-    const cryptPath = await askCryptPath(facts, io);
-    if (cryptPath !== facts.cryptPath) {
-      answers = { ...answers, crypt: { ...answers.crypt, path: cryptPath } };
-      facts = await detectHost(answersSchema.parse(answers), { ...opts.detect, scanDevices: true });
-      p.log.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
-    }
-  }
   let ask = true;
   for (;;) {
-    if (ask) answers = await askInitAnswers(facts, answers, io);
+    if (ask) {
+      if (!opts.cryptGiven) {
+        const cryptPath = await askCryptPath(facts, io);
+        if (cryptPath !== facts.cryptPath) {
+          const moved = { ...answers, crypt: { ...answers.crypt, path: cryptPath } };
+          try {
+            facts = await detectHost(answersSchema.parse(moved), { ...opts.detect, scanDevices: true });
+          } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+            p.log.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
+            continue;
+          }
+          answers = moved;
+          p.log.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
+        }
+      }
+      answers = await askInitAnswers(facts, answers, io);
+    }
     ask = true;
     const parsed = answersSchema.parse(answers);
     let checked: HostFacts | undefined;

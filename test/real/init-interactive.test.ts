@@ -231,4 +231,22 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(await t.exitCode()).toBe(130);
     expect(existsSync(`${user.home}/.local`)).toBe(false);
   });
+
+  it('a refusal is shown and the questions come back, pre-filled with the previous answers', async () => {
+    scratch = await makeScratch();
+    const s = await setup(scratch);
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run'], termEnv());
+    // 2G does not fit on the 512M host filesystem.
+    await answerAll(t, loopbackPrompts(s, { size: '2G', via: 'line in fstab' }));
+    await t.waitFor(/loopback\.size: 2G does not fit/);
+    // Second round: Enter keeps each previous answer; the size shows 2G as its default and is replaced.
+    const again = loopbackPrompts(s, { size: '256M', via: 'line in fstab' });
+    again[0] = { question: /◆ {2}Where should the crypt live\?[^\n]*\n[^\n]*\/host\/crypt/, answer: enter };
+    again[1] = { question: /◆ {2}How should the crypt get its Btrfs filesystem\?[^◆]*● loopback image/, answer: enter };
+    again[3] = { question: /◆ {2}Image size[^\n]*\n[^\n]*2G/, answer: (t) => (t.type('256M'), t.keys('Enter')) };
+    await answerAll(t, again);
+    expect(await t.exitCode()).toBe(0);
+    expect(t.history()).toMatch(/Plan: crypt at .* on the image .* \(256M\)/);
+    expect(s.created()).toEqual([]);
+  });
 });
