@@ -68,9 +68,12 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
       : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
   const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
   if (ui) {
-    const steps = [`check it:        lychd-crypt doctor --crypt ${root}`, `first snapshot:  lychd-crypt snapshot --crypt ${root} --label first`];
-    if (opts.writeAnswers) steps.push(`replay unattended: lychd-crypt init --answers ${opts.writeAnswers} --yes`);
-    ui.showSummary(head, plan.notes, steps);
+    const steps: [string, string][] = [
+      ['check it', `lychd-crypt doctor --crypt ${root}`],
+      ['first snapshot', `lychd-crypt snapshot --crypt ${root} --label first`],
+    ];
+    if (opts.writeAnswers) steps.push(['replay unattended', `lychd-crypt init --answers ${opts.writeAnswers} --yes`]);
+    ui.showSummary(head, plan.notes, steps.map(([what, cmd]) => `${`${what}:`.padEnd(20)}${cmd}`));
   }
   return {
     json: { ok: true, dryRun: false, crypt: root, changed: result.changed, steps: result.steps, notes: plan.notes, config: plan.config },
