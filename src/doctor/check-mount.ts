@@ -43,6 +43,9 @@ export async function checkMounted(env: DoctorEnv, view: MountView): Promise<Che
   const id = 'mount.mounted';
   if (!env.mounted) {
     const spec = view.spec;
+    if (!(await sourceDevice(env.runner, spec.what))) {
+      return [manual(id, `the crypt is not mounted at ${spec.where}, and ${spec.what} is not there to mount (see mount.source)`, 'restore the image or attach the disk, then run repair')];
+    }
     const from = view.source === 'record' ? 'the mount record' : 'the configuration';
     return [fixable(id, `the crypt is not mounted at ${spec.where}`, `mount ${spec.what} at ${spec.where} as described by ${from}`, [{ kind: 'mount', spec }])];
   }

@@ -1,7 +1,7 @@
 // doctor and repair on real crypts made by init: break them one way and two ways at once; each time
 // doctor exits 1 naming the problem, `repair --dry-run` changes nothing, `repair --yes` heals it, doctor
 // exits 0 and the user's files are intact.
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
@@ -54,6 +54,24 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(readFileSync(c.fstab, 'utf8')).toMatch(/^# host lines stay\n.* x-lychd-crypt|,x-lychd-crypt 0 0\n$/);
     expect(readFileSync(`${c.fstab}.lychd-crypt.bak`, 'utf8')).toBe('# host lines stay\n');
     expect(hashFiles(data(c))).toEqual(files);
+  });
+
+  it('unmounted with its image gone: doctor and repair say what to restore, nothing is attempted', async () => {
+    const c = await setup('fstab');
+    sh(['umount', c.crypt]);
+    renameSync(c.image, `${c.image}.moved`);
+    const doctor = c.cli('doctor', '--json');
+    expect(doctor.code).toBe(1);
+    expect(problems(doctor).sort()).toEqual(['mount.mounted', 'mount.source']);
+    const before = fingerprint(scratch.dir);
+    const repair = c.cli('repair', '--yes', '--json');
+    expect(repair.code).toBe(1);
+    expect(repair.json.plan.steps).toEqual([]);
+    expect(repair.json.plan.manual.map((m: { id: string }) => m.id).sort()).toEqual(['mount.mounted', 'mount.source']);
+    expect(fingerprint(scratch.dir)).toBe(before);
+    renameSync(`${c.image}.moved`, c.image);
+    expectHealed(c, scratch.dir, ['mount.mounted'], { dataDir: undefined });
+    expect(readFileSync(path.join(data(c), 'notes.txt'), 'utf8')).toBe('precious\n');
   });
 
   it('duplicated and stale fstab lines are replaced by one', async () => {
