@@ -31,6 +31,8 @@ export interface DoctorEnv {
   runner: Runner;
   /** null: not readable (crypt unmounted, or no crypt here). */
   config: Config | null;
+  /** Why config.json exists but could not be read (not JSON, unreadable), else null. */
+  configError: string | null;
   /** Read only when config is not readable. */
   record: MountRecord | null;
   /** null for native, or when neither config nor record is known. */

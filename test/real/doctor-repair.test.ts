@@ -201,6 +201,18 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(lstatSync(path.join(crypt, 'active')).uid).toBe(user.uid);
   });
 
+  it('a damaged config.json is named, and repair changes nothing', async () => {
+    const c = await setup();
+    writeFileSync(path.join(c.crypt, '.lychd-crypt/config.json'), '{"version": 1, "crypt": ');
+    const doctor = c.cli('doctor', '--json');
+    expect(doctor.code).toBe(1);
+    expect(problems(doctor)).toEqual(['mount.path']);
+    expect(doctor.json.checks[0].finding).toMatch(/config\.json cannot be read: .*JSON/);
+    const before = fingerprint(scratch.dir);
+    expect(c.cli('repair', '--yes').code).toBe(1);
+    expect(fingerprint(scratch.dir)).toBe(before);
+  });
+
   it('a plain directory with data on ext4 (a layout made by hand): doctor points to init, repair changes nothing', async () => {
     scratch = await makeScratch();
     const dir = scratch.path('handmade');
