@@ -32,6 +32,10 @@ export function parseAnswers(text: string, file: string): Answers {
       if (seen.has(`${line}:${col}`)) continue;
       seen.add(`${line}:${col}`);
       const dup = e.code === 'DUPLICATE_KEY';
+      if (e.code === 'MULTIPLE_DOCS') {
+        issues.push({ file, line, col, path: '', message: 'expected one YAML document: remove this "---" and what follows, or merge it into the first' });
+        continue;
+      }
       const message = dup ? 'duplicate key: each key may appear once' : `YAML syntax error: ${firstLine(e.message)}`;
       issues.push({ file, line, col, path: pathOfOffset(doc, e.pos[0], dup), message });
     }

@@ -118,4 +118,13 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
     expect(r.stderr).toContain(`cannot read answers file ${scratch.path('nope.yaml')}`);
     expectNothingCreated(scratch);
   });
+
+  it('--defaults is for the interactive installer: without a terminal, exit 2', async () => {
+    scratch = await makeScratch();
+    const file = answersFile(scratch, []);
+    const r = runCli(cli, ['init', '--defaults', file, '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--defaults pre-fills the interactive questions; it needs a terminal/);
+    expectNothingCreated(scratch);
+  });
 });

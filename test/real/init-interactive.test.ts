@@ -249,4 +249,14 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(t.history()).toMatch(/Plan: crypt at .* on the image .* \(256M\)/);
     expect(s.created()).toEqual([]);
   });
+
+  it('bad --defaults: exit 2 with file:line:col before any question', async () => {
+    scratch = await makeScratch();
+    const bad = scratch.path('defaults.yaml');
+    writeFileSync(bad, 'version: 1\nloopback: { size: twenty }\n');
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', bad], termEnv());
+    expect(await t.exitCode()).toBe(2);
+    expect(t.history()).toContain(`${bad}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+    expect(t.history()).not.toMatch(/Where should the crypt live/);
+  });
 });

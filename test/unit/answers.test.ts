@@ -152,6 +152,9 @@ describe('answers validation: the bad-answers matrix', () => {
       'answers.yaml:3:1: crypt.path: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
     ]);
     expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: YAML syntax error: Tabs are not allowed as indentation']);
+    expect(lines('version: 1\n---\nversion: 1\n')).toEqual([
+      'answers.yaml:2:1: expected one YAML document: remove this "---" and what follows, or merge it into the first',
+    ]);
   });
 
   it('YAML 1.2 traps: yes/no/on/off are strings, with a hint', () => {
