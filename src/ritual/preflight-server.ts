@@ -15,20 +15,35 @@ export async function checkServer(facts: ServerFacts, pgdata: string, active: st
     problems.push({ what: `PostgreSQL ${facts.versionNum} is too old (10 or newer is needed)`, fix: 'upgrade PostgreSQL, or snapshot with the server stopped (--mode cold)' });
     return problems;
   }
-  const served = await realpath(facts.dataDirectory).catch(() => null);
   const ours = await realpath(pgdata);
+  const served = facts.dataDirectory === null ? null : await realpath(facts.dataDirectory).catch(() => null);
   if (served !== ours) {
-    // A server in a container reports its own path for the data directory; the same cluster is then
-    // recognised by its system identifier, read from our PGDATA's control file.
-    const sameCluster =
-      served === null && !(await exists(facts.dataDirectory)) && (await readSystemIdentifierFromControlFile(pgdata)) === facts.systemIdentifier;
+    // A server in a container reports its own path for the data directory, and a role without
+    // pg_read_all_settings cannot see it at all; the same cluster is then recognised by its system
+    // identifier, read from our PGDATA's control file.
+    const unseen = facts.dataDirectory === null || (served === null && !(await exists(facts.dataDirectory)));
+    const sameCluster = unseen && (await readSystemIdentifierFromControlFile(pgdata)) === facts.systemIdentifier;
     if (!sameCluster) {
       problems.push({
-        what: `the server at the configured connection serves ${facts.dataDirectory}, not the crypt's PGDATA ${pgdata}`,
+        what: `the server at the configured connection serves ${facts.dataDirectory ?? `a cluster with system identifier ${facts.systemIdentifier}`}, not the crypt's PGDATA ${pgdata}`,
         fix: 'point postgres.connection in the crypt configuration at the server that runs on the crypt, or move its data directory into active/',
       });
       return problems;
     }
+  }
+  const user = 'the connection user';
+  if (mode === 'bracket' && !facts.canBackup) {
+    const fns = facts.versionNum >= 150000 ? ['pg_backup_start(text, boolean)', 'pg_backup_stop(boolean)'] : ['pg_start_backup(text, boolean, boolean)', 'pg_stop_backup(boolean, boolean)'];
+    problems.push({
+      what: `${user} may not start and stop a backup`,
+      fix: `as a superuser: ${fns.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO <user>;`).join(' ')} (or connect as a superuser)`,
+    });
+  }
+  if (mode === 'checkpoint' && !facts.canCheckpoint) {
+    problems.push({
+      what: `${user} may not run CHECKPOINT, which checkpoint mode relies on`,
+      fix: facts.versionNum >= 150000 ? 'as a superuser: GRANT pg_checkpoint TO <user>; (or use the default bracket mode)' : 'connect as a superuser, or use the default bracket mode',
+    });
   }
   if (!facts.fullPageWrites) {
     problems.push({

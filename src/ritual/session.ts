@@ -13,10 +13,16 @@ export const STATEMENT_TIMEOUT = '30min';
 export interface ServerFacts {
   versionNum: number;
   systemIdentifier: string;
-  dataDirectory: string;
+  /** null when the role may not read it (not superuser, not pg_read_all_settings). */
+  dataDirectory: string | null;
   fullPageWrites: boolean;
   walLevel: string;
   inRecovery: boolean;
+  superuser: boolean;
+  /** CHECKPOINT is allowed: superuser, or pg_checkpoint (PostgreSQL 15+). */
+  canCheckpoint: boolean;
+  /** May run the backup start/stop functions of this version. */
+  canBackup: boolean;
   /** Tablespaces other than pg_default/pg_global, with pg_tablespace_location (relative for in-place ones). */
   tablespaces: { name: string; location: string }[];
 }
@@ -73,32 +79,45 @@ export class RitualSession {
   }
 
   async facts(): Promise<ServerFacts> {
-    const [row] = await this.query<{
-      v: string;
-      sysid: string;
-      dd: string;
-      fpw: string;
-      wal: string;
-      rec: boolean;
-    }>(
+    const [row] = await this.query<{ v: string; sysid: string; fpw: string; wal: string; rec: boolean; su: string }>(
       `select current_setting('server_version_num') as v,
               (select system_identifier::text from pg_control_system()) as sysid,
-              current_setting('data_directory') as dd,
               current_setting('full_page_writes') as fpw,
               current_setting('wal_level') as wal,
-              pg_is_in_recovery() as rec`,
+              pg_is_in_recovery() as rec,
+              current_setting('is_superuser') as su`,
+    );
+    const versionNum = Number(row!.v);
+    const superuser = row!.su === 'on';
+    // data_directory is readable only by superusers and pg_read_all_settings; without it the cluster is
+    // identified by its system identifier instead (see preflight-server.ts).
+    const dd = await this.client
+      .query<{ dd: string }>("select current_setting('data_directory') as dd")
+      .then((r) => r.rows[0]!.dd)
+      .catch(() => null);
+    const [priv] = await this.query<{ ckpt: boolean; backup: boolean }>(
+      versionNum >= 150000
+        ? `select pg_has_role(current_user, 'pg_checkpoint', 'MEMBER') as ckpt,
+                  has_function_privilege('pg_backup_start(text, boolean)', 'execute')
+                  and has_function_privilege('pg_backup_stop(boolean)', 'execute') as backup`
+        : `select false as ckpt,
+                  has_function_privilege('pg_start_backup(text, boolean, boolean)', 'execute')
+                  and has_function_privilege('pg_stop_backup(boolean, boolean)', 'execute') as backup`,
     );
     const tablespaces = await this.query<{ name: string; location: string }>(
       `select spcname as name, pg_tablespace_location(oid) as location
          from pg_tablespace where spcname not in ('pg_default', 'pg_global') order by spcname`,
     );
     return {
-      versionNum: Number(row!.v),
+      versionNum,
       systemIdentifier: row!.sysid,
-      dataDirectory: row!.dd,
+      dataDirectory: dd,
       fullPageWrites: row!.fpw === 'on',
       walLevel: row!.wal,
       inRecovery: row!.rec,
+      superuser,
+      canCheckpoint: superuser || priv!.ckpt,
+      canBackup: superuser || priv!.backup,
       tablespaces,
     };
   }

@@ -69,6 +69,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   const clone = stagingPath(crypt.paths.root, `verify-${randomUUID().slice(0, 8)}`);
   const pgdata = path.join(clone, pgcfg.dir);
   let server: CloneServer | undefined;
+  let superuser = pgcfg.connection.user;
   await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
   try {
     const major = Number((await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8')).trim());
@@ -93,13 +94,16 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
                   (select string_agg(datname, ',' order by datname) from pg_database where datallowconn) as dbs`,
         )
       ).rows;
+      // The clone trusts its private socket, so the checks run as the bootstrap superuser (oid 10):
+      // pg_amcheck and every database must be reachable even when the configured user is not a superuser.
+      superuser = (await client.query<{ r: string }>('select rolname as r from pg_roles where oid = 10')).rows[0]!.r;
       checks.push({ name: 'recovered', ok: row!.rec === false, detail: row!.rec ? 'still in recovery' : 'pg_is_in_recovery() is false' });
       const same = !meta.postgres.systemIdentifier || meta.postgres.systemIdentifier === row!.sysid;
       checks.push({ name: 'system-identifier', ok: same, detail: same ? `system identifier ${row!.sysid}` : `system identifier ${row!.sysid}, metadata says ${meta.postgres.systemIdentifier}` });
       const dbs = (row!.dbs ?? '').split(',').filter(Boolean);
       await timed('query', async () => {
         for (const db of dbs) {
-          const c = new pg.Client({ host: server!.socketDir, port: server!.port, user: pgcfg.connection.user, database: db });
+          const c = new pg.Client({ host: server!.socketDir, port: server!.port, user: superuser, database: db });
           c.on('error', () => {});
           await c.connect();
           try {
@@ -119,7 +123,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
       // --install-missing only changes the throwaway clone.
       const r = await timed('amcheck', () =>
         ctx.runner.run(
-          asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', pgcfg.connection.user, '--all', '--install-missing', '--heapallindexed']),
+          asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', superuser, '--all', '--install-missing', '--heapallindexed']),
           { allowFailure: true, cwd: '/' },
         ),
       );

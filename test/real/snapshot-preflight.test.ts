@@ -9,6 +9,8 @@ import { buildCli } from '../helpers/init.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { startTestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
+import { writeJsonAtomic } from '../../src/core/fs.js';
+import type { Config } from '../../src/config/config.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pg14');
 let scratch: Scratch | undefined;
@@ -52,6 +54,50 @@ describe.skipIf(skip)(`snapshot preflight ${skip ? `(skipped: ${skip})` : ''}`, 
     expect(r.json.snapshot.mode).toBe('none');
     expect(r.stderr).toMatch(/no PostgreSQL cluster yet/);
     expect((await cli(fx.root, ['snapshot', '--mode', 'cold'])).code).toBe(1);
+  });
+});
+
+async function connectAs(fx: { paths: { config: string } }, user: string): Promise<void> {
+  const config: Config = JSON.parse(await readFile(fx.paths.config, 'utf8'));
+  config.postgres!.connection.user = user;
+  await writeJsonAtomic(fx.paths.config, config);
+}
+
+describe.skipIf(skip)(`a connection user that is not a superuser ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  test('PostgreSQL 15: without grants a clear error naming them; with them bracket works', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    await server.query('create role snap login');
+    await connectAs(fx, 'snap');
+    const r = await cli(fx.root, ['snapshot']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/may not start and stop a backup[\s\S]*GRANT EXECUTE ON FUNCTION pg_backup_start\(text, boolean\)/);
+    const ck = await cli(fx.root, ['snapshot', '--mode', 'checkpoint']);
+    expect(ck.stderr).toMatch(/GRANT pg_checkpoint TO/);
+    await server.query('grant execute on function pg_backup_start(text, boolean) to snap');
+    await server.query('grant execute on function pg_backup_stop(boolean) to snap');
+    await server.query('grant pg_checkpoint to snap');
+    const ok = await cli(fx.root, ['--json', 'snapshot']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.snapshot.timings).toHaveProperty('checkpoint');
+    expect(await readdir(fx.paths.snapshots)).toHaveLength(2);
+    // verify checks as the clone's bootstrap superuser, so pg_amcheck works for this user too.
+    const v = await cli(fx.root, ['--json', 'verify', ok.json.snapshot.name]);
+    expect(v.code, v.stderr + v.stdout).toBe(0);
+    expect(v.json.checks.find((c: { name: string }) => c.name === 'amcheck').ok).toBe(true);
+  });
+
+  test('PostgreSQL 14: backup grants suffice; the separate CHECKPOINT is skipped', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 14);
+    await server.query('create role snap login');
+    await server.query('grant execute on function pg_start_backup(text, boolean, boolean) to snap');
+    await server.query('grant execute on function pg_stop_backup(boolean, boolean) to snap');
+    await connectAs(fx, 'snap');
+    const ok = await cli(fx.root, ['--json', 'snapshot']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.snapshot.timings).not.toHaveProperty('checkpoint');
+    expect(ok.json.snapshot.postgres.labelfile).toContain('START WAL LOCATION');
   });
 });
 
