@@ -30,7 +30,13 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
     p.log.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`, io);
     return { ...out, method: 'auto' };
   }
-  const proposal = proposeMethod(facts);
+  let proposal = proposeMethod(facts);
+  if (proposal.method === 'partition') {
+    // An empty partition may be reserved for something else: formatting it is the user's pick, never
+    // the preselected answer. Loopback stays the default; the partition is named as the faster option.
+    p.log.info(`Also possible: a dedicated partition, because ${proposal.reason}`, io);
+    proposal = { method: 'loopback', reason: 'a Btrfs image file needs no repartitioning and formats nothing that exists' };
+  }
   p.log.info(`Proposed: ${proposal.method}, because ${proposal.reason}`, io);
   const onBtrfs = facts.hostFs.fstype === 'btrfs';
   const choices: Choice<Method>[] = [

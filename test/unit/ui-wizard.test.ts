@@ -137,14 +137,15 @@ describe('askInitAnswers', () => {
       ],
     };
     const io = scripted([
-      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, DOWN + ENTER],
       [/◆ {2}Which partition should hold the crypt\?/, DOWN + ENTER],
       [/◆ {2}How should the mount be made permanent\?/, ENTER],
       [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'n'],
     ]);
     const answers = await askInitAnswers(facts, { version: 1 }, io);
-    // An empty partition is the proposal (and the initial choice); sdc1 is shown with what it holds.
-    expect(io.screen()).toMatch(/Proposed: partition, because .*\/dev\/sdb1/);
+    // An empty partition is named, but loopback stays preselected; sdc1 is shown with what it holds.
+    expect(io.screen()).toMatch(/Also possible: a dedicated partition, because .*\/dev\/sdb1 \(Disk, 100G\) is an empty partition/);
+    expect(io.screen()).toMatch(/Proposed: loopback/);
     expect(io.screen()).toMatch(/\/dev\/sdc1.*holds ext4, label precious: it will be ERASED/);
     expect(answers.method).toBe('partition');
     expect(answers.partition).toEqual({ device: '/dev/sdc1', wipe: false });
