@@ -5,9 +5,6 @@
 // command (or repair) delete it, and the server aborts backup mode itself when our session drops.
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { exists } from '../core/fs.js';
-import { isSubvolume } from '../btrfs/probe.js';
 import { performance } from 'node:perf_hooks';
 import type { CommandContext } from '../commands/context.js';
 import { CryptError } from '../core/errors.js';
@@ -19,13 +16,8 @@ import { clearJournal, writeJournal } from '../recover/journal.js';
 import { snapshotPath, writeMeta, type SnapshotMeta, type SnapshotMode } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { readPostmaster } from '../pg/postmaster.js';
-import { VERSION } from '../version.js';
-import { readControlFacts } from './controldata.js';
-import { decideMode, modeWithoutDatabase } from './mode.js';
-import { checkNoNested, checkPgdataFiles, type PreflightProblem } from './preflight-fs.js';
-import { checkServer } from './preflight-server.js';
-import { probeServer, unreachableError } from './server-state.js';
-import type { RitualSession, ServerFacts } from './session.js';
+import { buildMeta } from './metadata.js';
+import { preflight, type Preflight } from './preflight.js';
 
 export interface RitualOptions {
   label: string | null;
@@ -51,74 +43,28 @@ class Phases {
   }
 }
 
-function preflightError(problems: PreflightProblem[]): CryptError {
-  const lines = problems.map((p) => `  - ${p.what}\n    fix: ${p.fix}`).join('\n');
-  return new CryptError(`preflight failed, no snapshot was taken:\n${lines}`, {
-    hint: 'Fix the problems above and run `lychd-crypt snapshot` again; nothing was changed.',
-  });
-}
-
 async function takenNames(snapshotsDir: string): Promise<Set<string>> {
   const names = await readdir(snapshotsDir).catch(() => [] as string[]);
   return new Set(names.map((n) => n.replace(/\.json$/, '')));
 }
 
 export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
-  const { paths, config } = crypt;
-  const pg = config.postgres;
   const phases = new Phases();
   const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
-  let session: RitualSession | undefined;
-  let mode: SnapshotMode;
-  let facts: ServerFacts | undefined;
-  let cold: Awaited<ReturnType<typeof readControlFacts>> | undefined;
+  const pre = await phases.run('preflight', () => preflight(crypt, ctx, opts.mode, onNotice));
+  const { session } = pre;
 
   try {
-    // 1. Preflight.
-    await phases.run('preflight', async () => {
-      if (!(await isSubvolume(paths.active))) {
-        throw new CryptError(`${paths.active} is not a Btrfs subvolume, so it cannot be snapshotted. No snapshot was taken.`, {
-          hint: 'Run `lychd-crypt doctor` to see how to fix the layout.',
-        });
-      }
-      const problems = await checkNoNested(paths.active);
-      if (!pg) {
-        mode = modeWithoutDatabase(opts.mode);
-      } else if (opts.mode === 'none') {
-        mode = 'none';
-        ctx.log.warn('--mode none: PostgreSQL is not quiesced; the snapshot is only crash-consistent');
-      } else {
-        const pgdata = pgdataPath(paths.root, pg.dir);
-        const state = await probeServer(pg, pgdata, ctx.env, onNotice);
-        if (state.kind === 'unreachable') throw unreachableError(pg, state);
-        if (state.kind === 'up') session = state.session;
-        mode = decideMode(opts.mode, state.kind, pg);
-        if (mode === 'cold' && opts.mode === undefined && !(await exists(path.join(pgdata, 'PG_VERSION'))) && (await readdir(pgdata).catch(() => null)) !== null) {
-          // A fresh crypt whose PGDATA has no cluster yet (initdb not run): nothing to quiesce or identify.
-          mode = 'none';
-          ctx.log.warn(`${pgdata} holds no PostgreSQL cluster yet (no PG_VERSION): taking a plain snapshot (mode none)`);
-        } else {
-          problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
-          if (session) {
-            facts = await session.facts();
-            problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
-          } else if (!problems.length) {
-            cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid }).catch((e: Error) => {
-              throw new CryptError(`cannot read the stopped cluster's control data: ${e.message}. No snapshot was taken.`, {
-                hint: 'Check that PGDATA holds a PostgreSQL cluster and postgres.bin points at its version.',
-              });
-            });
-          }
-        }
-      }
-      if (problems.length) throw preflightError(problems);
-    });
-  } catch (e) {
+    return await snapAndRecord(crypt, ctx, opts, phases, pre);
+  } finally {
     await session?.close();
-    throw e;
   }
-  mode = mode!;
+}
 
+async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions, phases: Phases, pre: Preflight): Promise<SnapshotMeta> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  const { mode, session, facts, cold } = pre;
   const startedAt = (opts.now ?? (() => new Date()))();
   const taken = await takenNames(paths.snapshots);
   const name = uniqueName(baseName(startedAt, opts.label), (n) => taken.has(n));
@@ -166,7 +112,7 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
             if (failure === undefined) throw e;
             ctx.log.warn(`ending backup mode failed too (the server ends it when the session closes): ${(e as Error).message}`);
           }
-        } else if (!facts.inRecovery) {
+        } else if (!facts.inRecovery && failure === undefined) {
           stop = { lsn: (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn, labelfile: '' };
         }
       }
@@ -187,37 +133,7 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
     const meta = await phases.run('metadata', async () => {
       const info = await subvolumeShow(ctx.runner, target);
       btrfs = { uuid: info.uuid, generation: info.generation };
-      const m: SnapshotMeta = {
-        format: 1,
-        name,
-        label: opts.label,
-        createdAt: createdAt.toISOString(),
-        mode,
-        origin: { kind: 'snapshot' },
-        postgres: !pg || mode === 'none'
-          ? null
-          : facts
-            ? {
-                versionNum: facts.versionNum,
-                systemIdentifier: facts.systemIdentifier,
-                startLsn,
-                stopLsn: stop?.lsn ?? null,
-                labelfile: stop?.labelfile || null,
-                major: Math.floor(facts.versionNum / 10000),
-              }
-            : {
-                versionNum: null,
-                systemIdentifier: cold?.systemIdentifier ?? null,
-                startLsn: null,
-                stopLsn: null,
-                labelfile: null,
-                major: cold?.major ?? null,
-                clusterState: cold?.clusterState ?? null,
-              },
-        btrfs,
-        timings: {},
-        toolVersion: VERSION,
-      };
+      const m = buildMeta({ name, label: opts.label, createdAt, mode, hasDatabase: Boolean(pg), facts, cold, startLsn, stop, btrfs });
       faultPoint('snapshot:before-metadata');
       return m;
     });
@@ -241,7 +157,5 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
     if (e instanceof CryptError && e.constructor !== CryptError) throw e;
     if (e instanceof CryptError) throw new CryptError(`${e.message}\nNo snapshot was kept; active/ is untouched.`, { cause: e, hint: e.hint });
     throw new CryptError(`snapshot failed: ${(e as Error).message}. No snapshot was kept; active/ is untouched.`, { cause: e });
-  } finally {
-    await session?.close();
   }
 }

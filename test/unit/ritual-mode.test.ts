@@ -82,3 +82,20 @@ describe('output', () => {
     expect(parseControldata(text)).toEqual({ systemIdentifier: '7441234567890123456', clusterState: 'shut down' });
   });
 });
+
+describe('metadata', async () => {
+  const { buildMeta } = await import('../../src/ritual/metadata.js');
+  const base = { name: 'n', label: null, createdAt: new Date('2026-11-23T20:55:12.345Z'), startLsn: null, stop: null, btrfs: { uuid: 'u', generation: 7 } };
+  test('bracket: server facts and backup LSNs', () => {
+    const facts = { versionNum: 150018, systemIdentifier: '744', dataDirectory: '/d', fullPageWrites: true, walLevel: 'replica', inRecovery: false, superuser: true, canCheckpoint: true, canBackup: true, tablespaces: [] };
+    const m = buildMeta({ ...base, mode: 'bracket', hasDatabase: true, facts, startLsn: '0/2000028', stop: { lsn: '0/2000100', labelfile: 'START WAL LOCATION: 0/2000028' } });
+    expect(m).toMatchObject({ format: 1, createdAt: '2026-11-23T20:55:12.345Z', origin: { kind: 'snapshot' }, btrfs: { uuid: 'u', generation: 7 } });
+    expect(m.postgres).toEqual({ versionNum: 150018, systemIdentifier: '744', startLsn: '0/2000028', stopLsn: '0/2000100', labelfile: 'START WAL LOCATION: 0/2000028', major: 15 });
+  });
+  test('cold: control data; none: no postgres block', () => {
+    const m = buildMeta({ ...base, mode: 'cold', hasDatabase: true, cold: { systemIdentifier: '744', clusterState: 'shut down', major: 14 } });
+    expect(m.postgres).toEqual({ versionNum: null, systemIdentifier: '744', startLsn: null, stopLsn: null, labelfile: null, major: 14, clusterState: 'shut down' });
+    expect(buildMeta({ ...base, mode: 'none', hasDatabase: true }).postgres).toBeNull();
+    expect(buildMeta({ ...base, mode: 'none', hasDatabase: false }).postgres).toBeNull();
+  });
+});
