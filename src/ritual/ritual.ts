@@ -154,8 +154,10 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
       }
     }
     await clearJournal(paths);
-    if (e instanceof CryptError && e.constructor !== CryptError) throw e;
-    if (e instanceof CryptError) throw new CryptError(`${e.message}\nNo snapshot was kept; active/ is untouched.`, { cause: e, hint: e.hint });
-    throw new CryptError(`snapshot failed: ${(e as Error).message}. No snapshot was kept; active/ is untouched.`, { cause: e });
+    // Failures here are exit 1 (only preflight refuses or rejects input); say what is left: nothing.
+    throw new CryptError(`snapshot failed: ${(e as Error).message}\nNo snapshot was kept; active/ is untouched.`, {
+      cause: e,
+      hint: e instanceof CryptError ? e.hint : undefined,
+    });
   }
 }

@@ -1,7 +1,7 @@
 // The Ritual when things go wrong: the tool killed inside backup mode, the server down (cold), a server
 // that runs but cannot be reached, failed preflight checks, and two snapshot commands at once.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
@@ -72,6 +72,24 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(next.stderr).toMatch(/recovered: deleted the incomplete snapshot/);
     const after = await snapshotDirs(fx.paths.snapshots);
     expect(after).toEqual([next.json.snapshot.name, `${next.json.snapshot.name}.json`]);
+  });
+
+  test('a failure after the snapshot, before its metadata: the snapshot is deleted, backup mode ended', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    // A btrfs that fails only `subvolume show` (the metadata phase) — execa's fake-executable trick.
+    const fakeBin = scratch.path('fakebin');
+    await mkdir(fakeBin);
+    const real = sh(['sh', '-c', 'command -v btrfs']).trim();
+    await writeFile(path.join(fakeBin, 'btrfs'), `#!/bin/sh\nif [ "$1" = subvolume ] && [ "$2" = show ]; then echo "ERROR: injected failure" >&2; exit 1; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const r = await cliChild(bundle, fx.root, ['--json', 'snapshot'], { PATH: `${fakeBin}:${process.env.PATH}` });
+    expect(r.code).toBe(1);
+    expect(r.json.error.message).toMatch(/injected failure[\s\S]*No snapshot was kept/);
+    expect(await snapshotDirs(fx.paths.snapshots)).toEqual([]);
+    expect(await readdir(fx.paths.state)).not.toContain('journal.json');
+    const log = await readFile(scratch.path(`pg15-${server.port}.log`), 'utf8');
+    expect(log).not.toMatch(/aborting backup/); // it was stopped properly, on the same session
+    expect((await cli(fx.root, ['snapshot'])).code).toBe(0);
   });
 
   test('server down: cold snapshot; --mode cold refused while it runs; --mode bracket fails while it is down', async () => {
