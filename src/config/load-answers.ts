@@ -1,12 +1,14 @@
 // Reads an answers file and reports every problem at its file:line:col with the key path, what was
 // expected and what was found; nothing here touches the host beyond reading the file.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { AnswersError, UsageError, type AnswersIssue } from '../core/errors.js';
 import { answersSchema, type Answers } from './answers.js';
+import { findKeyNode, formatPath, nearestNode, pathOfOffset } from './yaml-locate.js';
+import { leadingZeroNumbers, octalHint, yamlTrapHint, type PathKey } from './yaml-traps.js';
 
-type PathKey = string | number;
+export { formatPath };
 
 export async function loadAnswersFile(file: string): Promise<Answers> {
   let text: string;
@@ -68,29 +70,6 @@ function sortIssues(issues: AnswersIssue[]): AnswersIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
-/** Every integer scalar written like 0755, with its key path. */
-function* leadingZeroNumbers(node: unknown, path: PathKey[]): Generator<{ path: PathKey[]; node: Scalar }> {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (isScalar(pair.key)) yield* leadingZeroNumbers(pair.value, [...path, String(pair.key.value)]);
-    }
-  } else if (isSeq(node)) {
-    for (const [i, item] of node.items.entries()) yield* leadingZeroNumbers(item, [...path, i]);
-  } else if (isScalar(node) && typeof node.value === 'number' && /^[-+]?0\d+$/.test(node.source ?? '')) {
-    yield { path, node };
-  }
-}
-
-function octalHint(node: Scalar): string {
-  const src = node.source!;
-  const octal = /^[-+]?0[0-7]+$/.test(src) ? parseInt(src, 8) : undefined;
-  return (
-    `YAML 1.2 reads ${src} as the decimal number ${String(node.value)}` +
-    (octal !== undefined ? `, YAML 1.1 as octal ${octal}` : '') +
-    `; write ${String(node.value)} without the zero, or quote it ("${src}") if you meant text`
-  );
-}
-
 function describeIssue(
   issue: z.core.$ZodIssue,
   doc: Document,
@@ -135,17 +114,6 @@ function expectedText(issue: z.core.$ZodIssue): string {
   return issue.message.replace(/^Invalid (input|option): /, '');
 }
 
-/** YAML 1.2 (what we parse) differs from the 1.1 many people learned: hint at the classic traps. */
-function yamlTrapHint(node: Node | undefined, expected: string): string | undefined {
-  if (!node || !isScalar(node)) return undefined;
-  const src = node.source ?? String(node.value);
-  if (typeof node.value === 'string' && /^(yes|no|on|off|y|n)$/i.test(node.value) && /true or false/.test(expected)) {
-    return `YAML 1.2 reads ${src} as the string "${node.value}"; write true or false`;
-  }
-  if (typeof node.value === 'number' && /^[-+]?0\d+$/.test(src)) return octalHint(node as Scalar);
-  return undefined;
-}
-
 function describeValue(v: unknown): string {
   if (v === null) return 'an empty value (null)';
   if (typeof v === 'string') return JSON.stringify(v);
@@ -153,54 +121,6 @@ function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'boolean') return String(v);
   return `${typeof v} ${String(v)}`;
-}
-
-function findKeyNode(doc: Document, path: PathKey[], key: string): Node | undefined {
-  const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
-  if (!isMap(parent)) return undefined;
-  for (const item of parent.items) {
-    if (isPair(item) && isScalar(item.key) && item.key.value === key) return item.key;
-  }
-  return undefined;
-}
-
-function nearestNode(doc: Document, path: PathKey[]): Node | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (node && typeof node === 'object' && 'range' in node) return node as Node;
-  }
-  return undefined;
-}
-
-/**
- * The key path of the innermost mapping entry whose value contains `offset` (for YAML syntax errors);
- * with `atKey`, also the entry whose key is at `offset` (the second of two duplicate keys).
- */
-function pathOfOffset(doc: Document, offset: number, atKey = false): string {
-  const path: PathKey[] = [];
-  let node: unknown = doc.contents;
-  while (isMap(node)) {
-    const keyAt = (p: Pair) => (p.key as Node | null)?.range?.[0];
-    const own = atKey ? node.items.find((p) => keyAt(p) === offset) : undefined;
-    if (own && isScalar(own.key)) {
-      path.push(String(own.key.value));
-      break;
-    }
-    const pair = node.items.find((p) => {
-      const key = p.key as Node | null;
-      const end = (p.value as Node | null)?.range?.[2] ?? key?.range?.[2] ?? -1;
-      // A node's end is where the next line starts: a duplicate key there belongs to the next entry.
-      return (key?.range?.[1] ?? Infinity) <= offset && (atKey ? offset < end : offset <= end);
-    });
-    if (!pair || !isScalar(pair.key)) break;
-    path.push(String(pair.key.value));
-    node = pair.value;
-  }
-  return formatPath(path);
-}
-
-export function formatPath(path: PathKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 
 function firstLine(s: string): string {
