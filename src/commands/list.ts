@@ -62,6 +62,9 @@ export async function runList(_args: string[], _opts: Record<string, unknown>, c
   if (catalog.incomplete.length) {
     ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
   }
+  if (catalog.unreadable.length) {
+    ctx.log.warn(`ignoring ${catalog.unreadable.length} snapshot(s) whose metadata cannot be read: ${catalog.unreadable.join(', ')}`);
+  }
   const json = { format: LIST_FORMAT, crypt: crypt.paths.root, snapshots: catalog.entries.map(listEntryJson) };
   const sizes = catalog.entries.some((e) => e.exclusiveBytes !== null);
   const header = ['NAME', 'TIME', 'MODE', ...(sizes ? ['EXCLUSIVE'] : []), 'POSTGRES', 'LABEL'];

@@ -1,5 +1,6 @@
 // The snapshots of a crypt as `list` shows them: complete ones only (with metadata and a subvolume),
 // newest first, plus exclusive sizes when Btrfs quotas are already on.
+import { CryptError } from '../core/errors.js';
 import type { Runner } from '../core/runner.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import { exclusiveSizes } from '../btrfs/qgroup.js';
@@ -17,10 +18,17 @@ export interface Catalog {
   entries: CatalogEntry[];
   /** Subvolumes without metadata: interrupted snapshots, ignored here, removed by repair. */
   incomplete: string[];
+  /** Snapshots whose metadata cannot be read: ignored here. */
+  unreadable: string[];
 }
 
 export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { sizes: boolean }): Promise<Catalog> {
-  const dir = await readSnapshotDir(paths);
+  const dir = await readSnapshotDir(paths).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') {
+      throw new CryptError(`${paths.snapshots} is missing`, { hint: 'Run `lychd-crypt doctor` and `lychd-crypt repair` to restore the layout.' });
+    }
+    throw e;
+  });
   const metas = newestFirst(dir.complete);
   const sizes = opts.sizes && metas.length ? await exclusiveSizes(runner, paths.snapshots) : null;
   const entries: CatalogEntry[] = [];
@@ -32,5 +40,5 @@ export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { siz
     }
     entries.push({ meta, exclusiveBytes });
   }
-  return { entries, incomplete: dir.incomplete };
+  return { entries, incomplete: dir.incomplete, unreadable: dir.unreadableMeta ?? [] };
 }

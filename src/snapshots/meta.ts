@@ -60,6 +60,8 @@ export interface SnapshotDirEntries {
   incomplete: string[];
   /** Metadata without a directory. */
   orphanMeta: string[];
+  /** Subvolume and metadata both there, but the metadata does not parse (listed nowhere else). */
+  unreadableMeta?: string[];
 }
 
 /** Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. */
@@ -70,12 +72,16 @@ export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEnt
     entries.filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')).map((e) => e.name.slice(0, -5)),
   );
   const complete: SnapshotMeta[] = [];
+  const unreadableMeta: string[] = [];
   for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
-    const meta = await readMeta(paths, name);
-    if (meta) complete.push(meta);
+    // One damaged file must not hide every other snapshot (or crash list and doctor).
+    const meta = await readMeta(paths, name).catch(() => undefined);
+    if (meta && typeof meta.createdAt === 'string' && meta.name === name) complete.push(meta);
+    else unreadableMeta.push(name);
   }
   return {
     complete,
+    unreadableMeta,
     incomplete: [...dirs].filter((d) => !metas.has(d)).sort(),
     orphanMeta: [...metas].filter((m) => !dirs.has(m)).sort(),
   };

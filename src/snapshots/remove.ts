@@ -28,6 +28,7 @@ export async function resolveSnapshots(paths: CryptPaths, names: string[]): Prom
   const complete = new Set(dir.complete.map((m) => m.name));
   const incomplete = new Set(dir.incomplete);
   const orphan = new Set(dir.orphanMeta);
+  for (const n of dir.unreadableMeta ?? []) complete.add(n); // damaged metadata: still deletable by name
   const unknown: string[] = [];
   const out: Resolved[] = [];
   for (const name of [...new Set(names)]) {

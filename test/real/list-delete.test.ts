@@ -57,6 +57,13 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     expect((await readdir(fx.paths.snapshots)).filter((n) => !n.endsWith('.json'))).toHaveLength(4);
     expect(await readdir(fx.paths.active)).toContain('data.txt');
 
+    // Damaged metadata hides only that snapshot, and it can still be deleted by name.
+    await writeFile(path.join(fx.paths.snapshots, `${b}.json`), '{ not json');
+    const damaged = await cli(fx.root, ['--json', 'list']);
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.json.snapshots.map((s: { name: string }) => s.name)).toEqual([c, a]);
+    expect(damaged.stderr).toMatch(new RegExp(`metadata cannot be read: ${b}`));
+
     const del = await cli(fx.root, ['--json', 'delete', a, b, '20200101T000000Z-half']);
     expect(del.code, del.stderr).toBe(0);
     expect(del.json.deleted).toEqual([a, b, '20200101T000000Z-half']);
