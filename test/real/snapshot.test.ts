@@ -8,6 +8,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import type { SnapshotMeta } from '../../src/snapshots/meta.js';
+import { RitualSession } from '../../src/ritual/session.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {
@@ -68,6 +69,32 @@ for (const version of [15, 14, 18] as const) {
       expect(list.code, list.stderr).toBe(0);
       expect(list.json.snapshots).toHaveLength(2);
       expect(list.json.snapshots[1]).toMatchObject({ name: meta.name, label: 'Pre Upgrade!', mode: 'bracket', createdAt: meta.createdAt });
+    });
+
+    test('the Ritual session: generous statement timeout, idle timeouts off, no transaction open', async () => {
+      scratch = await makeScratch();
+      const { fx } = await cryptWithServer(scratch, version);
+      const notices: string[] = [];
+      const s = await RitualSession.open(fx.config.postgres!.connection, process.env, (m) => notices.push(m));
+      try {
+        const [row] = await s.query<{ st: string; iit: string; app: string; xact: string | null }>(
+          `select current_setting('statement_timeout') as st,
+                  current_setting('idle_in_transaction_session_timeout') as iit,
+                  current_setting('application_name') as app,
+                  (select backend_xid::text from pg_stat_activity where pid = pg_backend_pid()) as xact`,
+        );
+        expect(row).toMatchObject({ st: '30min', iit: '0', app: 'lychd-crypt snapshot', xact: null });
+        const [idle] = await s.query<{ v: string }>("select current_setting('idle_session_timeout') as v");
+        expect(idle!.v).toBe('0');
+        // Autocommit: each statement is its own transaction, so none stays open between them.
+        const [a] = await s.query<{ t: string }>('select txid_current()::text as t');
+        const [b] = await s.query<{ t: string }>('select txid_current()::text as t');
+        expect(a!.t).not.toBe(b!.t);
+        await s.query("do $$ begin raise notice 'hello from the server'; end $$");
+        expect(notices).toEqual(['NOTICE: hello from the server']);
+      } finally {
+        await s.close();
+      }
     });
 
     test('checkpoint mode: no backup mode, LSNs around the snapshot', async () => {
