@@ -259,4 +259,30 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(t.history()).toContain(`${bad}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
     expect(t.history()).not.toMatch(/Where should the crypt live/);
   });
+
+  it('on a Btrfs host: native is proposed with its reason, and no image or persistence is asked', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'btrfs', host, 300);
+    const crypt = path.join(host, 'crypt');
+    const defaults = scratch.path('defaults.yaml');
+    writeFileSync(defaults, stringify({ version: 1, install: { binDir: scratch.path('bin') } }));
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, '--crypt', crypt], termEnv());
+    // --crypt named the path: not asked.
+    const s = await t.waitFor(/◆ {2}How should the crypt get its Btrfs filesystem\?/);
+    expect(s).not.toMatch(/Where should the crypt live/);
+    expect(s).toMatch(new RegExp(`Proposed: native, because ${host} is on Btrfs`));
+    expect(s).toMatch(/● native/);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Will the crypt hold a PostgreSQL data directory/);
+    t.type('n');
+    await t.waitFor(/◆ {2}Apply this plan\?/);
+    t.type('y');
+    expect(await t.exitCode()).toBe(0);
+    const shown = t.history();
+    expect(shown).not.toMatch(/Image file|made permanent/);
+    expect(shown).toContain(`crypt ready at ${crypt}`);
+    expect(existsSync(path.join(crypt, 'active'))).toBe(true);
+    expect(existsSync(path.join(crypt, 'active/postgres'))).toBe(false);
+  });
 });

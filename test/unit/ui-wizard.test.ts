@@ -5,7 +5,10 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ExitCode } from '../../src/core/errors.js';
 import type { HostFacts } from '../../src/detect/facts.js';
-import { askConfirm, askInitAnswers, askSelect, askText, askTypedConfirm, type PromptIo } from '../../src/ui/index.js';
+import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { planInit } from '../../src/plan/index.js';
+import { askConfirm, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/ui/index.js';
 
 /** Streams that type `keys` each time the output shows the matching active question (◆). */
 function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]; screen: () => string } {
@@ -149,5 +152,48 @@ describe('askInitAnswers', () => {
     expect(io.screen()).toMatch(/\/dev\/sdc1.*holds ext4, label precious: it will be ERASED/);
     expect(answers.method).toBe('partition');
     expect(answers.partition).toEqual({ device: '/dev/sdc1', wipe: false });
+  });
+});
+
+describe('confirmPlan and progress', () => {
+  const T = '/srv/t';
+  const answers = (over: Partial<AnswersInput>) =>
+    answersSchema.parse({ version: 1, crypt: { path: `${T}/host/data/crypt` }, persist: { fstab: `${T}/etc/fstab`, unitDir: `${T}/units` }, install: { binDir: `${T}/bin` }, ...over });
+  const planFor = (over: Partial<AnswersInput>) => {
+    const facts = ext4Facts();
+    return { facts, plan: planInit(facts, resolveConfig(answers(over), facts)) };
+  };
+
+  it('a plain plan: previewed, default Yes; No is a cancel', async () => {
+    const { plan, facts } = planFor({ method: 'loopback', loopback: { image: `${T}/host/img/crypt.img`, size: '200M' } });
+    expect(erasesData(plan, facts)).toBe(false);
+    const io = scripted([[/◆ {2}Apply this plan\?\n[^\n]*● Yes \/ ○ No/, ENTER]]);
+    await confirmPlan(plan, facts, io);
+    expect(io.screen()).toMatch(/Plan: crypt at \/srv\/t\/host\/data\/crypt for root, method loopback/);
+    await expect(confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\?/, 'n']]))).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('a plan that formats a device holding data: named in the question, default No', async () => {
+    const { plan, facts } = planFor({ method: 'partition', partition: { device: '/dev/loop1', wipe: true } });
+    expect(erasesData(plan, facts)).toBe(true);
+    const io = scripted([[/◆ {2}Apply this plan\? It FORMATS \/dev\/loop1, erasing ext4, label precious\n[^\n]*○ Yes \/ ● No/, ENTER]]);
+    await expect(confirmPlan(plan, facts, io)).rejects.toBeInstanceOf(CancelledError);
+    await confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\? It FORMATS/, 'y']]));
+  });
+
+  it('the spinner reporter prints one line per step: done, unchanged, failed', () => {
+    const out = scripted([]);
+    const r = spinnerReporter(out);
+    const step = { kind: 'remove-dir', path: '/x' } as const;
+    r.onStep({ index: 0, total: 3, step, title: 'first', status: 'start' });
+    r.onStep({ index: 0, total: 3, step, title: 'first', status: 'done' });
+    r.onStep({ index: 1, total: 3, step, title: 'second', status: 'start' });
+    r.onStep({ index: 1, total: 3, step, title: 'second', status: 'unchanged', detail: 'already there' });
+    r.onStep({ index: 2, total: 3, step, title: 'third', status: 'start' });
+    r.onStep({ index: 2, total: 3, step, title: 'third', status: 'fail', error: new Error('boom') });
+    const screen = out.screen();
+    expect(screen).toMatch(/\[1\/3\] first/);
+    expect(screen).toMatch(/\[2\/3\] second: unchanged \(already there\)/);
+    expect(screen).toMatch(/\[3\/3\] third: FAILED: boom/);
   });
 });
