@@ -2,7 +2,8 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { exists } from '../core/fs.js';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -80,6 +81,16 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
       });
     }
     for (const f of RECOVERY_FILES) await rm(path.join(pgdata, f), { force: true });
+    // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
+    // then starts on defaults plus our settings: that is enough to prove the data recovers.
+    for (const f of ['postgresql.conf', 'pg_ident.conf']) {
+      const file = path.join(pgdata, f);
+      if (!(await exists(file))) {
+        await writeFile(file, '', { mode: 0o600 });
+        await chown(file, owner.uid, owner.gid);
+        if (f === 'postgresql.conf') checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
+      }
+    }
     server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner));
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
 

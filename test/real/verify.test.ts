@@ -60,6 +60,23 @@ for (const version of [15, 18] as const) {
   });
 }
 
+const skip15 = skipReason('root', 'btrfs', 'loop', 'pg15');
+describe.skipIf(skip15)('verify a cluster whose configuration lives outside PGDATA', () => {
+  test('no postgresql.conf in the snapshot (Debian style): the clone starts on defaults', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    server.stop('fast');
+    await rm(path.join(fx.pgdata, 'postgresql.conf'));
+    await rm(path.join(fx.pgdata, 'pg_ident.conf'));
+    const snap = await cli(fx.root, ['--json', 'snapshot']);
+    expect(snap.json.snapshot.mode).toBe('cold');
+    const r = await cli(fx.root, ['--json', 'verify', snap.json.snapshot.name]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.json.checks.find((c: { name: string }) => c.name === 'config')).toMatchObject({ ok: null });
+    expect(r.json.checks.find((c: { name: string }) => c.name === 'amcheck')).toMatchObject({ ok: true });
+  });
+});
+
 const skipNone = skipReason('root', 'btrfs', 'loop');
 describe.skipIf(skipNone)('verify without a database', () => {
   test('mode none: nothing to start, still ok', async () => {
