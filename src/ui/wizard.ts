@@ -15,10 +15,15 @@ type Method = 'native' | 'loopback' | 'partition';
 
 const absolute = (what: string) => (v: string) => (v.startsWith('/') ? undefined : `${what} must be an absolute path (starting with /)`);
 
-/** The crypt path: asked first, because everything else is detected relative to it. */
+/** The crypt path: asked first, because everything else is detected relative to it. `~` is the target user's home. */
 export async function askCryptPath(facts: HostFacts, io: PromptIo = {}): Promise<string> {
-  const answer = await askText(`Where should the crypt live? (for ${facts.user.name})`, { ...io, defaultValue: facts.cryptPath, validate: absolute('The crypt path') });
-  return path.resolve(answer);
+  const expand = (v: string) => (v === '~' || v.startsWith('~/') ? path.join(facts.user.home, v.slice(1)) : v);
+  const answer = await askText(`Where should the crypt live? (for ${facts.user.name})`, {
+    ...io,
+    defaultValue: facts.cryptPath,
+    validate: (v) => absolute('The crypt path')(expand(v)),
+  });
+  return path.resolve(expand(answer));
 }
 
 export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: PromptIo = {}): Promise<AnswersInput> {

@@ -8,7 +8,7 @@ import type { HostFacts } from '../../src/detect/facts.js';
 import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { planInit } from '../../src/plan/index.js';
-import { askConfirm, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/ui/index.js';
+import { askConfirm, askCryptPath, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/ui/index.js';
 
 /** Streams that type `keys` each time the output shows the matching active question (◆). */
 function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]; screen: () => string } {
@@ -76,6 +76,20 @@ describe('prompt wrappers', () => {
 });
 
 const ext4Facts = (): HostFacts => JSON.parse(readFileSync(new URL('../fixtures/init/facts-ext4-host.json', import.meta.url), 'utf8')) as HostFacts;
+
+describe('askCryptPath', () => {
+  it('Enter keeps the detected path; ~ is the target user\'s home; a relative path is refused', async () => {
+    const facts = { ...ext4Facts(), user: { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice' } };
+    const q = /◆ {2}Where should the crypt live\? \(for alice\)/;
+    expect(await askCryptPath(facts, scripted([[q, ENTER]]))).toBe(facts.cryptPath);
+    expect(await askCryptPath(facts, scripted([[q, `~/data/lychd${ENTER}`]]))).toBe('/home/alice/data/lychd');
+    const io = scripted([
+      [q, `data${ENTER}`],
+      [/The crypt path must be an absolute path/, `\x15/srv/lychd/${ENTER}`],
+    ]);
+    expect(await askCryptPath(facts, io)).toBe('/srv/lychd');
+  });
+});
 
 describe('askInitAnswers', () => {
   it('ext4 host: proposes loopback, asks image, size, persistence and PostgreSQL', async () => {
