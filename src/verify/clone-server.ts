@@ -19,8 +19,15 @@ export interface CloneServer {
  * Settings forced on the clone. archive_mode=off matters most: the clone must never push WAL into the
  * live server's archive. hba_file points at our own file so the check can connect without a password.
  */
-export function cloneSettings(socketDir: string, port: number, hbaFile: string): string[] {
+export function cloneSettings(socketDir: string, port: number, hbaFile: string, pgdata: string, major: number): string[] {
+  const dir = path.dirname(hbaFile);
   return [
+    // Whatever the snapshot's postgresql.conf says, the clone runs on the clone: a data_directory, an
+    // external PID file or a stats directory pointing at the live server's must not be followed.
+    `data_directory='${pgdata}'`,
+    "external_pid_file=''",
+    ...(major <= 14 ? ["stats_temp_directory='pg_stat_tmp'"] : []),
+    `ident_file='${path.join(dir, 'pg_ident.conf')}'`,
     `port=${port}`,
     `unix_socket_directories='${socketDir}'`,
     "listen_addresses=''",
@@ -41,18 +48,24 @@ export async function startCloneServer(
   binDir: string,
   pgdata: string,
   owner: { uid: number; gid: number },
+  major: number,
   port = 5432,
 ): Promise<CloneServer> {
+  // pg_ctl hands -o to a shell; our values are single-quoted, so a quote in the path cannot be passed safely.
+  if (/['\\]/.test(pgdata)) throw new Error(`cannot start a clone at ${pgdata}: the path contains a quote or backslash`);
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'lychd-verify-'));
   await chown(socketDir, owner.uid, owner.gid); // mkdtemp makes it 0700: only the clone's user (and root) get in
   const hbaFile = path.join(socketDir, 'pg_hba.conf');
   await writeFile(hbaFile, 'local all all trust\n', { mode: 0o600 });
   await chown(hbaFile, owner.uid, owner.gid);
+  const identFile = path.join(socketDir, 'pg_ident.conf');
+  await writeFile(identFile, '', { mode: 0o600 });
+  await chown(identFile, owner.uid, owner.gid);
   const logFile = path.join(socketDir, 'postgres.log');
   await writeFile(logFile, '', { mode: 0o600 });
   await chown(logFile, owner.uid, owner.gid);
   const ctl = pgProgram(binDir, 'pg_ctl');
-  const opts = cloneSettings(socketDir, port, hbaFile)
+  const opts = cloneSettings(socketDir, port, hbaFile, pgdata, major)
     .map((s) => `-c ${s}`)
     .join(' ');
   const server: CloneServer = {

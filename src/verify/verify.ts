@@ -83,15 +83,13 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     for (const f of RECOVERY_FILES) await rm(path.join(pgdata, f), { force: true });
     // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
     // then starts on defaults plus our settings: that is enough to prove the data recovers.
-    for (const f of ['postgresql.conf', 'pg_ident.conf']) {
-      const file = path.join(pgdata, f);
-      if (!(await exists(file))) {
-        await writeFile(file, '', { mode: 0o600 });
-        await chown(file, owner.uid, owner.gid);
-        if (f === 'postgresql.conf') checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
-      }
+    const conf = path.join(pgdata, 'postgresql.conf');
+    if (!(await exists(conf))) {
+      await writeFile(conf, '', { mode: 0o600 });
+      await chown(conf, owner.uid, owner.gid);
+      checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
     }
-    server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner));
+    server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner, major));
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
 
     const client = new pg.Client({ host: server.socketDir, port: server.port, user: pgcfg.connection.user, database: pgcfg.connection.database });

@@ -1,9 +1,9 @@
 // verify: a throwaway clone of a snapshot starts, recovers and passes its checks (pg_amcheck on PG15),
 // then disappears; the live server, active/ and the snapshot are untouched.
 import { afterEach, describe, expect, test } from 'vitest';
-import { readdir, rm } from 'node:fs/promises';
+import { appendFile, chown, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sh } from '../helpers/host.js';
+import { ids, sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
@@ -15,7 +15,7 @@ afterEach(async () => {
   scratch = undefined;
 });
 
-for (const version of [15, 18] as const) {
+for (const version of [15, 14, 18] as const) {
   const skip = skipReason('root', 'btrfs', 'loop', `pg${version}`);
   describe.skipIf(skip)(`verify on PostgreSQL ${version} ${skip ? `(skipped: ${skip})` : ''}`, () => {
     test('a bracket snapshot taken under writes verifies; the clone is gone afterwards', async () => {
@@ -41,6 +41,26 @@ for (const version of [15, 18] as const) {
       const h = await cli(fx.root, ['verify', name]);
       expect(h.stdout).toMatch(new RegExp(`^verify ${name}: restorable`));
       expect((await cli(fx.root, ['verify', 'nope'])).code).toBe(2);
+    });
+
+    test("the snapshot's own settings never lead the clone to the live server's files", async () => {
+      scratch = await makeScratch();
+      const livePid = scratch.path('live-external.pid');
+      const { fx, server } = await cryptWithServer(scratch, version);
+      server.stop('fast');
+      await appendFile(path.join(fx.pgdata, 'postgresql.conf'), `data_directory = '${fx.pgdata}'\nexternal_pid_file = '${livePid}'\n`);
+      const pg = ids('postgres');
+      await writeFile(livePid, '');
+      await chown(livePid, pg.uid, pg.gid);
+      server.start();
+      const before = await readFile(livePid, 'utf8');
+      expect(before).toMatch(/^\d+/);
+      const snap = await cli(fx.root, ['--json', 'snapshot']);
+      expect(snap.code, snap.stderr).toBe(0);
+      const r = await cli(fx.root, ['--json', 'verify', snap.json.snapshot.name]);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await readFile(livePid, 'utf8')).toBe(before);
+      expect(server.isRunning()).toBe(true);
     });
 
     test('a broken snapshot fails verify with the reason; the clone is still removed', async () => {
