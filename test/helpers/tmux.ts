@@ -2,6 +2,7 @@
 // server (a unique -L socket, so parallel tests never meet), the test reads the screen and types keys.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Scratch } from './scratch.js';
 
@@ -33,12 +34,15 @@ export function openTerminal(scratch: Scratch, argv: string[], env: Record<strin
   // tmux runs the command through sh: every word is quoted. The trailing sleep keeps the screen readable
   // after the command ended; the exit status is printed last.
   tmux('new-session', '-d', '-s', 'main', '-x', '200', '-y', '50', `${argv.map(q).join(' ')}; echo "${EXIT}$?"; sleep 3600`);
+  const socketPath = tmux('display-message', '-p', '#{socket_path}').trim();
   scratch.defer(() => {
     try {
       execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
     } catch {
       /* already gone */
     }
+    // tmux leaves its socket file behind.
+    if (socketPath.endsWith(`/${socket}`)) rmSync(socketPath, { force: true });
   });
   const t: Terminal = {
     screen: () => tmux('capture-pane', '-p', '-t', 'main'),
