@@ -1,7 +1,7 @@
 // `lychd-crypt verify NAME`: restore-test a snapshot in a throwaway clone (src/verify/verify.ts). Holds the
-// crypt lock, so the snapshot cannot be deleted or rolled back to while its clone runs. Exit 1 when a
-// check fails; the snapshot and active/ are never changed.
-import { CryptError, UsageError } from '../core/errors.js';
+// crypt lock, so the snapshot cannot be deleted or rolled back to while its clone runs. Exit 1 (with the
+// full report on stdout, JSON or text) when a check fails; the snapshot and active/ are never changed.
+import { ExitCode, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { readMeta } from '../snapshots/meta.js';
 import { isPlausibleName } from '../snapshots/names.js';
@@ -23,10 +23,12 @@ export async function runVerify(args: string[], _opts: Record<string, unknown>, 
     if (!meta) throw new UsageError(`no such snapshot: ${name}`, { hint: 'See `lychd-crypt list` for the names.' });
     const report = await verifySnapshot(crypt, ctx, meta);
     if (!report.ok) {
-      const err = new CryptError(`${renderVerify(report)}\nThe snapshot did not pass its restore test; it is unchanged, and so is active/.`, {
-        hint: 'Keep an older snapshot that verifies; the PostgreSQL log lines above say why the clone failed.',
-      });
-      throw err;
+      // A finding, not a crash: the report (which checks failed, and why) is the output, with exit 1.
+      return {
+        json: report,
+        human: `${renderVerify(report)}\nThe snapshot did not pass its restore test. It is unchanged, and so is active/; keep an older snapshot that verifies.`,
+        exitCode: ExitCode.failed,
+      };
     }
     return { json: report, human: renderVerify(report) };
   });

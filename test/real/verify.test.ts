@@ -74,7 +74,10 @@ for (const version of [15, 14, 18] as const) {
       sh(['btrfs', 'property', 'set', '-ts', dir, 'ro', 'true']);
       const r = await cli(fx.root, ['verify', name]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/FAILED[\s\S]*FAIL\s+start: the clone did not start[\s\S]*pg_control/);
+      expect(r.stdout).toMatch(/FAILED[\s\S]*FAIL\s+start: the clone did not start[\s\S]*pg_control/);
+      const j = await cli(fx.root, ['--json', 'verify', name]);
+      expect(j.code).toBe(1);
+      expect(j.json).toMatchObject({ name, ok: false, checks: [expect.objectContaining({ name: 'start', ok: false })] });
       expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
     });
   });
