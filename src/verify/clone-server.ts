@@ -25,7 +25,7 @@ export function cloneSettings(socketDir: string, port: number, hbaFile: string, 
     // Whatever the snapshot's postgresql.conf says, the clone runs on the clone: a data_directory, an
     // external PID file or a stats directory pointing at the live server's must not be followed.
     `data_directory='${pgdata}'`,
-    "external_pid_file=''",
+    `external_pid_file='${path.join(dir, 'postmaster.external.pid')}'`,
     ...(major <= 14 ? ["stats_temp_directory='pg_stat_tmp'"] : []),
     `ident_file='${path.join(dir, 'pg_ident.conf')}'`,
     `port=${port}`,

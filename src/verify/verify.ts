@@ -12,11 +12,12 @@ import type { CommandContext } from '../commands/context.js';
 import { CryptError } from '../core/errors.js';
 import { asUser } from '../core/runner.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { stagingPath } from '../crypt/paths.js';
 import { subvolumeDelete, subvolumeSnapshot } from '../btrfs/subvolume.js';
 import { resolvePgBin, pgProgram } from '../pg/bin.js';
 import { snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
 import { startCloneServer, type CloneServer } from './clone-server.js';
+import { removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.js';
+import { faultPoint } from '../core/fault.js';
 
 export interface VerifyCheck {
   name: string;
@@ -65,9 +66,10 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     checks.push({ name: 'postgres', ok: null, detail: 'no database in this snapshot (mode none): nothing to start' });
     return { name: meta.name, ok: true, checks, timings };
   }
+  for (const line of await removeVerifyLeftovers(ctx.runner, crypt.paths.root, pgcfg.dir)) ctx.log.info(line);
   const bin = await resolvePgBin(pgcfg.bin, ctx.env);
   const owner = { uid: pgcfg.uid, gid: pgcfg.gid };
-  const clone = stagingPath(crypt.paths.root, `verify-${randomUUID().slice(0, 8)}`);
+  const clone = path.join(crypt.paths.root, `${VERIFY_PREFIX}${randomUUID().slice(0, 8)}`);
   const pgdata = path.join(clone, pgcfg.dir);
   let server: CloneServer | undefined;
   let superuser = pgcfg.connection.user;
@@ -91,6 +93,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     }
     server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner, major));
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
+    faultPoint('verify:after-start');
 
     const client = new pg.Client({ host: server.socketDir, port: server.port, user: pgcfg.connection.user, database: pgcfg.connection.database });
     client.on('error', () => {});

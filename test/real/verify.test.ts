@@ -1,13 +1,14 @@
 // verify: a throwaway clone of a snapshot starts, recovers and passes its checks (pg_amcheck on PG15),
 // then disappears; the live server, active/ and the snapshot are untouched.
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { appendFile, chown, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ids, sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
-import { cli, cryptWithServer } from '../helpers/snap.js';
+import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
+import { buildCli } from '../helpers/init.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {
@@ -84,6 +85,37 @@ for (const version of [15, 14, 18] as const) {
 }
 
 const skip15 = skipReason('root', 'btrfs', 'loop', 'pg15');
+describe.skipIf(skip15)('verify killed while its clone runs', () => {
+  let buildScratch: Scratch;
+  let bundle: string;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    bundle = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+
+  test('the next verify stops the orphaned clone server and deletes the clone', async () => {
+    scratch = await makeScratch();
+    const { fx } = await cryptWithServer(scratch, 15);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    const killed = await cliChild(bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start' });
+    expect(killed.signal).toBe('SIGKILL');
+    const left = (await readdir(fx.root)).filter((n) => n.startsWith('.staging-verify-'));
+    expect(left).toHaveLength(1);
+    const pid = Number((await readFile(path.join(fx.root, left[0]!, 'postgres/postmaster.pid'), 'utf8')).split('\n')[0]);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+
+    const again = await cli(fx.root, ['--json', 'verify', name]);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(again.stderr).toMatch(/removed the leftover verify clone .* \(and stopped its server\)/);
+    expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+    const alive = await readFile(`/proc/${pid}/stat`, 'utf8').then((t) => !/\) Z /.test(t), () => false);
+    expect(alive).toBe(false);
+  });
+});
+
 describe.skipIf(skip15)('verify a cluster whose configuration lives outside PGDATA', () => {
   test('no postgresql.conf in the snapshot (Debian style): the clone starts on defaults', async () => {
     scratch = await makeScratch();

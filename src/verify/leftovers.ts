@@ -1,0 +1,36 @@
+// Leftovers of a verify that was killed: its clone subvolume beside active/ and, possibly, the throwaway
+// server still running on it (pg_ctl daemonizes it, so it outlives us). The next verify removes both.
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Runner } from '../core/runner.js';
+import { STAGING_PREFIX } from '../crypt/paths.js';
+import { isSubvolume } from '../btrfs/probe.js';
+import { subvolumeDelete } from '../btrfs/subvolume.js';
+import { isPostgresPid, readPostmaster } from '../pg/postmaster.js';
+
+export const VERIFY_PREFIX = `${STAGING_PREFIX}verify-`;
+
+async function stopPostmaster(pgdata: string): Promise<boolean> {
+  const pm = await readPostmaster(pgdata);
+  if (!pm.running || pm.pid === null) return false;
+  // SIGQUIT: immediate shutdown. The clone is throwaway; nothing in it needs a clean stop.
+  process.kill(pm.pid, 'SIGQUIT');
+  for (let i = 0; i < 300 && (await isPostgresPid(pm.pid)); i++) await sleep(100);
+  // Its private socket directory (with the log and hba file) was made by verify under $TMPDIR.
+  if (pm.socketDir && path.basename(pm.socketDir).startsWith('lychd-verify-')) await rm(pm.socketDir, { recursive: true, force: true });
+  return true;
+}
+
+/** Stops and deletes every `.staging-verify-*` clone under `root`; returns one line per clone removed. */
+export async function removeVerifyLeftovers(runner: Runner, root: string, pgDir: string | null): Promise<string[]> {
+  const done: string[] = [];
+  for (const name of (await readdir(root)).filter((n) => n.startsWith(VERIFY_PREFIX))) {
+    const clone = path.join(root, name);
+    if (!(await isSubvolume(clone))) continue;
+    const stopped = pgDir ? await stopPostmaster(path.join(clone, pgDir)) : false;
+    await subvolumeDelete(runner, clone);
+    done.push(`removed the leftover verify clone ${name}${stopped ? ' (and stopped its server)' : ''}`);
+  }
+  return done;
+}
