@@ -3,7 +3,7 @@
 import { openCrypt } from '../crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { formatVersion } from './snapshot.js';
+import { formatVersion } from '../snapshots/format.js';
 
 export const LIST_FORMAT = 1;
 

@@ -5,12 +5,10 @@ import { parseMode } from '../ritual/mode.js';
 import type { SnapshotMeta } from '../snapshots/meta.js';
 import { snapshotPath } from '../snapshots/meta.js';
 import { validateLabel } from '../snapshots/names.js';
+import { formatVersion } from '../snapshots/format.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
-export function formatVersion(num: number | null): string | null {
-  if (num === null) return null;
-  return num >= 100000 ? `${Math.floor(num / 10000)}.${num % 10000}` : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}.${num % 100}`;
-}
+export { formatVersion };
 
 /** One line: name, mode, server, then every phase with its duration. */
 export function summarizeSnapshot(meta: SnapshotMeta): string {
