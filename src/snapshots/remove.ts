@@ -4,6 +4,7 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { faultPoint } from '../core/fault.js';
 import { fsyncDir } from '../core/fs.js';
 import type { Runner } from '../core/runner.js';
 import type { CryptPaths } from '../crypt/paths.js';
@@ -56,6 +57,7 @@ export async function removeSnapshot(paths: CryptPaths, runner: Runner, s: Resol
   // Defence in depth: only ever a direct child of snapshots/.
   if (path.dirname(dir) !== paths.snapshots) throw new Error(`refusing to delete ${dir}`);
   if (s.subvolume) await subvolumeDelete(runner, dir);
+  faultPoint('delete:after-subvolume');
   if (s.meta) {
     await unlink(metaPath(paths, s.name)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;

@@ -9,7 +9,8 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
-import { cli } from '../helpers/snap.js';
+import { cli, cliChild } from '../helpers/snap.js';
+import { buildCli } from '../helpers/init.js';
 import { readMeta, writeMeta } from '../../src/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
@@ -95,6 +96,21 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     const keep1 = await cli(fx.root, ['--json', 'prune', '--keep', '0']);
     expect(keep1.json.deleted.sort()).toEqual([names[1], names[2]].sort());
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual([names[3], `${names[3]}.json`]);
+  });
+
+  test('delete killed between subvolume and metadata: list ignores the orphan, delete finishes it', async () => {
+    scratch = await makeScratch();
+    const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
+    const keep = await take(fx.root, 'keep');
+    const gone = await take(fx.root, 'gone');
+    const bundle = buildCli(scratch);
+    const killed = await cliChild(bundle, fx.root, ['delete', gone], { LYCHD_CRYPT_FAULT: 'delete:after-subvolume' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await readdir(fx.paths.snapshots)).sort()).toEqual([keep, `${keep}.json`, `${gone}.json`].sort());
+    expect((await cli(fx.root, ['--json', 'list'])).json.snapshots.map((s: { name: string }) => s.name)).toEqual([keep]);
+    const again = await cli(fx.root, ['delete', gone]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await readdir(fx.paths.snapshots)).sort()).toEqual([keep, `${keep}.json`]);
   });
 
   test('exclusive size is shown when quotas are already on, and quotas are never turned on', async () => {
