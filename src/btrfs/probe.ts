@@ -1,6 +1,7 @@
 // Cheap, unprivileged facts about paths on Btrfs: is it a subvolume, and which subvolumes or mounts
 // are nested inside a tree (a snapshot stops at them, so their contents would silently be missing).
-import { lstat, readdir, statfs } from 'node:fs/promises';
+import { lstat, readFile, readdir, realpath, statfs } from 'node:fs/promises';
+import type { Runner } from '../core/runner.js';
 import path from 'node:path';
 
 /** statfs f_type of Btrfs. */
@@ -31,12 +32,62 @@ export interface NestedBoundary {
 }
 
 /**
- * Finds subvolumes and mount points below `root` (not `root` itself). Every Btrfs subvolume has its own
- * st_dev, so a directory whose device differs from its parent's is a boundary; inode 256 on the same
- * device cannot happen for a plain directory. Only directories are stat'ed, and the walk does not
- * descend past a boundary.
+ * Finds subvolumes and mount points below `root` (not `root` itself). With a runner (and root rights) it
+ * asks btrfs and mountinfo, in time independent of the data; otherwise, or if that fails, it walks.
  */
-export async function listNestedSubvolumes(root: string): Promise<NestedBoundary[]> {
+export async function listNestedSubvolumes(root: string, runner?: Runner): Promise<NestedBoundary[]> {
+  if (runner) {
+    const fast = await listNestedFast(root, runner).catch(() => null);
+    if (fast) return fast;
+  }
+  return walkNested(root);
+}
+
+/** Mount points strictly below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */
+export async function mountsBelow(root: string): Promise<string[]> {
+  const real = await realpath(root);
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (!mp) continue;
+    const decoded = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    if (decoded.startsWith(`${real}/`)) out.add(path.relative(real, decoded));
+  }
+  return [...out];
+}
+
+/**
+ * O(subvolumes + mounts) instead of O(directories): `btrfs subvolume list -o` names the subvolumes whose
+ * parent is root's subvolume (paths from the filesystem's top level, like the first line of `subvolume
+ * show`), and mountinfo names the mounts. Needs root (tree search); returns null when the output is not
+ * what we expect, so the caller walks instead.
+ */
+export async function listNestedFast(root: string, runner: Runner): Promise<NestedBoundary[] | null> {
+  if (!(await isSubvolume(root))) return null;
+  const show = await runner.run(['btrfs', 'subvolume', 'show', root]);
+  const self = show.stdout.split('\n')[0]!.trim().replace(/^<FS_TREE>\//, '');
+  if (!self || self === '/') return null;
+  const list = await runner.run(['btrfs', 'subvolume', 'list', '-o', root]);
+  const found: NestedBoundary[] = [];
+  for (const line of list.stdout.split('\n').filter(Boolean)) {
+    const m = /^ID \d+ .*? path (.+)$/.exec(line);
+    const p = m?.[1]?.replace(/^<FS_TREE>\//, '');
+    if (!p || !p.startsWith(`${self}/`)) return null;
+    found.push({ path: p.slice(self.length + 1), kind: 'subvolume' });
+  }
+  for (const mp of await mountsBelow(root)) {
+    if (!found.some((f) => f.path === mp)) found.push({ path: mp, kind: 'mount' });
+  }
+  return found.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The unprivileged way: every Btrfs subvolume has its own st_dev, so a directory whose device differs from
+ * its parent's is a boundary. Only directories are stat'ed, and the walk does not descend past a boundary;
+ * its cost grows with the number of directories under root.
+ */
+async function walkNested(root: string): Promise<NestedBoundary[]> {
   const rootDev = (await lstat(root)).dev;
   const found: NestedBoundary[] = [];
   const walk = async (dir: string): Promise<void> => {

@@ -4,6 +4,7 @@
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { listNestedSubvolumes } from '../btrfs/probe.js';
+import type { Runner } from '../core/runner.js';
 
 export interface PreflightProblem {
   what: string;
@@ -23,8 +24,8 @@ async function realOrNull(p: string): Promise<string | null> {
 }
 
 /** active/ holds no nested subvolume or mount: their contents would silently be missing from snapshots. */
-export async function checkNoNested(active: string): Promise<PreflightProblem[]> {
-  const nested = await listNestedSubvolumes(active);
+export async function checkNoNested(active: string, runner?: Runner): Promise<PreflightProblem[]> {
+  const nested = await listNestedSubvolumes(active, runner);
   return nested.map((n) => ({
     what: `active/${n.path} is ${n.kind === 'subvolume' ? 'a nested Btrfs subvolume' : 'a mount point'}: a snapshot of active/ would not contain it`,
     fix:

@@ -46,7 +46,7 @@ export async function preflight(
       hint: 'Run `lychd-crypt doctor` to see how to fix the layout.',
     });
   }
-  const problems = await checkNoNested(paths.active);
+  const problems = await checkNoNested(paths.active, ctx.runner);
   const done = (p: Preflight): Preflight => {
     if (problems.length) throw preflightError(problems);
     return p;

@@ -7,7 +7,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
 import { createRunner } from '../../src/core/runner.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../src/btrfs/subvolume.js';
-import { isSubvolume, listNestedSubvolumes } from '../../src/btrfs/probe.js';
+import { isSubvolume, listNestedFast, listNestedSubvolumes } from '../../src/btrfs/probe.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 let scratch: Scratch | undefined;
@@ -32,9 +32,26 @@ describe.skipIf(skip)(`btrfs wrappers ${skip ? `(skipped: ${skip})` : ''}`, () =
     expect(await isSubvolume(path.join(active, 'missing'))).toBe(false);
     expect(await listNestedSubvolumes(active)).toEqual([]);
 
+    expect(await listNestedSubvolumes(active, runner)).toEqual([]);
+
     sh(['btrfs', 'subvolume', 'create', path.join(active, 'postgres/pg_wal/nested')]);
-    expect(await listNestedSubvolumes(active)).toEqual([{ path: 'postgres/pg_wal/nested', kind: 'subvolume' }]);
+    sh(['btrfs', 'subvolume', 'create', path.join(active, 'postgres/pg_wal/nested/deeper')]);
+    await mkdir(path.join(active, 'mnt'));
+    await mountScratchFs(scratch, 'ext4', path.join(active, 'mnt'));
+    const expected = [
+      { path: 'mnt', kind: 'mount' },
+      { path: 'postgres/pg_wal/nested', kind: 'subvolume' },
+    ];
+    expect(await listNestedSubvolumes(active)).toEqual(expected); // the walk
+    const seen: string[][] = [];
+    const spy = { run: (argv: string[], o?: object) => (seen.push(argv), runner.run(argv, o)) };
+    expect(await listNestedSubvolumes(active, spy)).toEqual(expected); // btrfs + mountinfo
+    expect(seen).toContainEqual(['btrfs', 'subvolume', 'list', '-o', active]);
+    expect(await listNestedFast(active, runner)).toEqual(expected); // the fast path itself, not a fallback
+    sh(['umount', path.join(active, 'mnt')]);
+    sh(['btrfs', 'subvolume', 'delete', path.join(active, 'postgres/pg_wal/nested/deeper')]);
     sh(['btrfs', 'subvolume', 'delete', path.join(active, 'postgres/pg_wal/nested')]);
+    expect(await listNestedSubvolumes(active, runner)).toEqual([]);
 
     const snap = path.join(fs, 's1');
     await subvolumeSnapshot(runner, active, snap, { readonly: true });
