@@ -31,14 +31,26 @@ export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { siz
   });
   const metas = newestFirst(dir.complete);
   const sizes = opts.sizes && metas.length ? await exclusiveSizes(runner, paths.snapshots) : null;
+  const ids = sizes ? await snapshotIds(runner, paths.snapshots) : new Map<string, number>();
   const entries: CatalogEntry[] = [];
   for (const meta of metas) {
     let exclusiveBytes: number | null = null;
     if (sizes) {
-      const id = (await subvolumeShow(runner, snapshotPath(paths, meta.name)).catch(() => null))?.id;
+      const id = ids.get(meta.name) ?? (await subvolumeShow(runner, snapshotPath(paths, meta.name)).catch(() => null))?.id;
       exclusiveBytes = id !== undefined ? (sizes.get(id) ?? null) : null;
     }
     entries.push({ meta, exclusiveBytes });
   }
   return { entries, incomplete: dir.incomplete, unreadable: dir.unreadableMeta ?? [] };
+}
+
+/** Snapshot name -> subvolume id in one `btrfs subvolume list` (paths end in `snapshots/<name>`). */
+async function snapshotIds(runner: Runner, snapshotsDir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const r = await runner.run(['btrfs', 'subvolume', 'list', '-o', snapshotsDir], { allowFailure: true });
+  for (const line of r.stdout.split('\n')) {
+    const m = /^ID (\d+) .*? path (?:.*\/)?snapshots\/([^/]+)$/.exec(line.trim());
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
 }
