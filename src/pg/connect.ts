@@ -10,7 +10,10 @@ function passwordFrom(env: NodeJS.ProcessEnv, conn: PostgresConfig['connection']
     if (env.PGPASSWORD !== undefined) return env.PGPASSWORD;
     // pgpass is pg's own dependency; asking it directly avoids pg's deprecated implicit lookup.
     // pg accepts undefined here (no password), although its types say string.
-    return new Promise<string>((resolve) => pgpass({ ...conn }, (pass) => resolve(pass as string)));
+    const lookup = (host: string) => new Promise<string>((resolve) => pgpass({ ...conn, host }, (pass) => resolve(pass as string)));
+    const pass = await lookup(conn.host);
+    // libpq matches a Unix-socket connection against a `localhost` line too; the npm module does not.
+    return pass === undefined && conn.host.startsWith('/') ? lookup('localhost') : pass;
   };
 }
 

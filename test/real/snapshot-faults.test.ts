@@ -130,12 +130,19 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     const right = await cli(fx.root, ['snapshot'], { PGPASSWORD: 'right-secret' });
     expect(right.code, right.stderr).toBe(0);
 
+    // ~/.pgpass of the user running the tool, with libpq's `localhost` line for a socket connection.
+    const home = scratch.path('home-pgpass');
+    await mkdir(home);
+    await writeFile(path.join(home, '.pgpass'), 'localhost:5432:*:snapuser:right-secret\n', { mode: 0o600 });
+    const viaPgpass = await cliChild(bundle, fx.root, ['snapshot'], { HOME: home, PGPASSWORD: undefined });
+    expect(viaPgpass.code, viaPgpass.stderr).toBe(0);
+
     config.postgres!.connection.port = 5999; // nothing listens there, but the postmaster runs
     await writeJsonAtomic(fx.paths.config, config);
     const away = await cli(fx.root, ['--json', 'snapshot'], { PGPASSWORD: 'right-secret' });
     expect(away.code).toBe(1);
     expect(away.json.error.message).toMatch(/is running \(PID \d+, socket directory .*port 5432\) but cannot be reached/);
-    expect(await snapshotDirs(fx.paths.snapshots)).toHaveLength(2);
+    expect(await snapshotDirs(fx.paths.snapshots)).toHaveLength(4);
   });
 
   test('preflight: pg_wal symlinked away, full_page_writes off, a nested subvolume: clear errors, nothing taken', async () => {
