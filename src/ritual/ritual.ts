@@ -139,6 +139,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
     });
     meta.timings = { ...phases.timings, total: phases.total() };
     await writeMeta(paths, meta);
+    faultPoint('snapshot:after-metadata');
     await clearJournal(paths);
     return meta;
   } catch (e) {

@@ -72,6 +72,17 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(next.stderr).toMatch(/recovered: deleted the incomplete snapshot/);
     const after = await snapshotDirs(fx.paths.snapshots);
     expect(after).toEqual([next.json.snapshot.name, `${next.json.snapshot.name}.json`]);
+
+    // Killed after the metadata, before the journal was cleared: the snapshot is complete and stays.
+    const late = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--label', 'late'], { LYCHD_CRYPT_FAULT: 'snapshot:after-metadata' });
+    expect(late.signal).toBe('SIGKILL');
+    const third = await cli(fx.root, ['--json', 'snapshot']);
+    expect(third.stderr).toMatch(/recovered: snapshot \S+-late had completed/);
+    expect((await cli(fx.root, ['--json', 'list'])).json.snapshots.map((s: { name: string }) => s.name)).toEqual([
+      third.json.snapshot.name,
+      expect.stringMatching(/-late$/),
+      next.json.snapshot.name,
+    ]);
   });
 
   test('a failure after the snapshot, before its metadata: the snapshot is deleted, backup mode ended', async () => {
