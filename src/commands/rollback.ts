@@ -1,7 +1,61 @@
-// `lychd-crypt rollback` (not implemented yet).
-import { CryptError } from '../core/errors.js';
+// `lychd-crypt rollback NAME [--yes] [--dry-run] [--force]`: atomic, crash-safe, undoable (SPEC section 6).
+import { CancelledError, RefusedError, UsageError } from '../core/errors.js';
+import { mutateCrypt } from '../crypt/mutate.js';
+import { openCrypt, type OpenCrypt } from '../crypt/open.js';
+import { planRollback, performRollback, refuseNested } from '../rollback/run.js';
+import { compatibilityProblems, readLiveCluster, refuseIncompatible, resolveTarget } from '../rollback/target.js';
+import type { RollbackPlan } from '../rollback/steps.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
-export async function runRollback(_args: string[], _opts: Record<string, unknown>, _ctx: CommandContext): Promise<CommandOutput> {
-  throw new CryptError('rollback is not implemented yet');
+async function checkTarget(crypt: OpenCrypt, ctx: CommandContext, name: string, force: boolean) {
+  const meta = await resolveTarget(crypt, name);
+  const problems = compatibilityProblems(meta, await readLiveCluster(crypt, ctx.runner));
+  if (problems.length && !force) refuseIncompatible(name, problems);
+  await refuseNested(crypt, ctx);
+  return { meta, warnings: problems };
+}
+
+function refuseUnstoppable(crypt: OpenCrypt, plan: RollbackPlan): void {
+  const pg = crypt.config.postgres;
+  if (plan.dbRunning && (!pg || pg.service.kind === 'none')) {
+    throw new RefusedError('PostgreSQL is running and postgres.service is none, so the rollback cannot stop it; nothing was changed', {
+      hint: 'Stop the database yourself and run the rollback again (it then stays stopped), or configure postgres.service with init.',
+    });
+  }
+}
+
+export async function runRollback(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const name = args[0];
+  if (!name) throw new UsageError('rollback needs the name of a snapshot', { hint: 'Run `lychd-crypt list` to see them.' });
+  const force = opts.force === true;
+
+  if (opts.dryRun) {
+    const crypt = await openCrypt(ctx);
+    const { warnings } = await checkTarget(crypt, ctx, name, force);
+    const plan = await planRollback(crypt, name);
+    refuseUnstoppable(crypt, plan);
+    const human = [`Plan: roll back ${crypt.paths.root} to ${name} (dry run: nothing is changed)`, ...warnings.map((w) => `warning (--force): ${w}`), ...plan.steps.map((s, i) => `${i + 1}. ${s}`)];
+    return { json: { ok: true, dryRun: true, plan, warnings }, human: human.join('\n') };
+  }
+
+  return mutateCrypt(ctx, async (crypt) => {
+    const { meta, warnings } = await checkTarget(crypt, ctx, name, force);
+    const plan = await planRollback(crypt, name);
+    refuseUnstoppable(crypt, plan);
+    if (opts.yes !== true) {
+      if (!ctx.interactive) {
+        throw new RefusedError(`rollback replaces active/ with ${name}; it needs consent`, { hint: 'Run it again with --yes (or in a terminal to be asked).' });
+      }
+      const { confirmRollback } = await import('../ui/confirm-rollback.js');
+      if (!(await confirmRollback(plan, meta.createdAt))) throw new CancelledError();
+    }
+    for (const w of warnings) ctx.log.warn(`--force: ${w}`);
+    const r = await performRollback(crypt, ctx, plan);
+    const db = r.databaseRestarted ? `; PostgreSQL is running again (recovery took ${r.recoveryMs} ms)` : '';
+    const human = [
+      `rolled back ${crypt.paths.root} to ${r.target}${db}`,
+      `the replaced state is snapshot ${r.preRollback}; undo with: lychd-crypt rollback ${r.preRollback}`,
+    ].join('\n');
+    return { json: { ok: true, ...r, undo: `lychd-crypt rollback ${r.preRollback}` }, human };
+  });
 }

@@ -19,6 +19,8 @@ export type JournalEntry =
       phase: string;
       /** Whether the database was running before the rollback stopped it (recovery restarts it). */
       wasRunning: boolean;
+      /** UUID of the staging subvolume, recorded before the swap: active/ having it means the swap happened. */
+      stagedUuid?: string | null;
     }
   | {
       op: 'snapshot';

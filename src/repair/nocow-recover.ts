@@ -9,7 +9,7 @@ import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, type JournalEntry } from '../recover/journal.js';
-import { startDatabase } from './db-service.js';
+import { startDatabase } from '../service/control.js';
 
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,

@@ -15,7 +15,7 @@ import { entriesWithoutNocow } from '../doctor/nocow-scan.js';
 import { walkTree } from '../doctor/walk.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
 import { exchangePaths } from '../sys/libc.js';
-import { startDatabase, stopDatabase } from './db-service.js';
+import { startDatabase, stopDatabase } from '../service/control.js';
 import { recoverNocowRewrite } from './nocow-recover.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';

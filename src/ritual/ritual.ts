@@ -15,6 +15,7 @@ import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subv
 import { clearJournal, writeJournal } from '../recover/journal.js';
 import { snapshotPath, writeMeta, type SnapshotMeta, type SnapshotMode } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
+import { takenNames } from '../snapshots/taken.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { buildMeta } from './metadata.js';
 import { preflight, type Preflight } from './preflight.js';
@@ -41,11 +42,6 @@ class Phases {
   total(): number {
     return Math.round((performance.now() - this.t0) * 10) / 10;
   }
-}
-
-async function takenNames(snapshotsDir: string): Promise<Set<string>> {
-  const names = await readdir(snapshotsDir).catch(() => [] as string[]);
-  return new Set(names.map((n) => n.replace(/\.json$/, '')));
 }
 
 export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {

@@ -1,13 +1,48 @@
-// Recovery of an interrupted `rollback` operation (see src/recover/recover.ts). Not implemented yet.
+// Recovery of an interrupted rollback (see src/recover/recover.ts). The swap is the point of no return:
+// active/ carrying the staging subvolume's UUID means it happened. Before it, the rollback is undone
+// (the staging copy deleted, active/ was never touched); after it, the rollback is finished (the replaced
+// state kept as the pre-rollback snapshot). Either way a database the rollback stopped is started again.
+// Every action checks before it acts, so this may itself be interrupted and run again.
 import type { CommandContext } from '../commands/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { CryptError } from '../core/errors.js';
-import type { JournalEntry } from '../recover/journal.js';
+import { pgdataPath, stagingPath } from '../crypt/paths.js';
+import { isSubvolume } from '../btrfs/probe.js';
+import { subvolumeDelete, subvolumeShow } from '../btrfs/subvolume.js';
+import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
+import { startDatabase } from '../service/control.js';
+import { waitForPrimary } from '../service/ready.js';
+import { keepReplacedState } from './keep.js';
 
-export async function recoverRollback(
-  entry: Extract<JournalEntry, { op: 'rollback' }>,
-  _crypt: OpenCrypt,
-  _ctx: CommandContext,
-): Promise<string[]> {
-  throw new CryptError(`an interrupted rollback (${entry.id}) cannot be recovered by this version yet`);
+type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
+
+async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<boolean> {
+  if (['swapped', 'kept'].includes(entry.phase)) return true;
+  if (!entry.stagedUuid) return false; // the swap comes after the UUID is journaled
+  const active = await subvolumeShow(ctx.runner, crypt.paths.active);
+  return active.uuid === entry.stagedUuid;
+}
+
+export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+  const actions: string[] = [];
+  const staging = stagingPath(crypt.paths.root, entry.staging.replace(/^\.staging-/, ''));
+  if (await swapHappened(entry, crypt, ctx)) {
+    if (entry.phase !== 'swapped' && entry.phase !== 'kept') {
+      entry.phase = 'swapped';
+      await writeJournal(crypt.paths, entry);
+    }
+    await keepReplacedState(entry, crypt, ctx.runner);
+    actions.push(`finished the interrupted rollback to ${entry.target}: active/ is the snapshot's state; the replaced state is ${entry.preRollbackName}`);
+  } else {
+    if (await isSubvolume(staging)) await subvolumeDelete(ctx.runner, staging);
+    actions.push(`undid the interrupted rollback to ${entry.target}: active/ is unchanged`);
+  }
+  const pg = crypt.config.postgres;
+  if (entry.wasRunning && pg) {
+    const pgdata = pgdataPath(crypt.paths.root, pg.dir);
+    await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+    await waitForPrimary(pg, ctx.env);
+    actions.push('started PostgreSQL again (it was running before the rollback)');
+  }
+  await clearJournal(crypt.paths);
+  return actions;
 }

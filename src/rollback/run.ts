@@ -1,0 +1,137 @@
+// The rollback itself: journal first, stop the database, stage a writable clone of the target, swap it
+// with active/ in one renameat2(RENAME_EXCHANGE), keep the replaced state as a snapshot, start the
+// database. Every step after the journal is followed by a fault point for the crash tests.
+import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '../commands/context.js';
+import { CryptError } from '../core/errors.js';
+import { faultPoint } from '../core/fault.js';
+import type { OpenCrypt } from '../crypt/open.js';
+import { pgdataPath, stagingPath, STAGING_PREFIX } from '../crypt/paths.js';
+import { exchangePaths } from '../sys/libc.js';
+import { listNestedSubvolumes } from '../btrfs/probe.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
+import { readPostmaster } from '../pg/postmaster.js';
+import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
+import { startDatabase, stopDatabase } from '../service/control.js';
+import { waitForPrimary } from '../service/ready.js';
+import { snapshotPath } from '../snapshots/meta.js';
+import { baseName, uniqueName } from '../snapshots/names.js';
+import { takenNames } from '../snapshots/taken.js';
+import { keepReplacedState } from './keep.js';
+import { checkStagingPgdata, cleanStagingPgdata } from './staging.js';
+import type { RollbackPlan } from './steps.js';
+import { describeRollbackSteps } from './steps.js';
+import path from 'node:path';
+
+type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
+
+export interface RollbackResult {
+  target: string;
+  preRollback: string;
+  databaseRestarted: boolean;
+  /** Milliseconds from starting PostgreSQL until it accepted connections out of recovery. */
+  recoveryMs: number | null;
+  timings: Record<string, number>;
+}
+
+export async function planRollback(crypt: OpenCrypt, target: string, now = new Date()): Promise<RollbackPlan> {
+  const { paths, config } = crypt;
+  const id = now.toISOString().replace(/[-:.]/g, '').slice(0, 15) + 'Z-' + randomUUID().slice(0, 8);
+  const taken = await takenNames(paths.snapshots);
+  const preRollbackName = uniqueName(baseName(now, 'pre-rollback'), (n) => taken.has(n));
+  const pgdata = config.postgres ? pgdataPath(paths.root, config.postgres.dir) : null;
+  const dbRunning = pgdata ? (await readPostmaster(pgdata)).running : false;
+  const base = { target, preRollbackName, staging: stagingPath(paths.root, `rollback-${id}`), active: paths.active, dbRunning };
+  return { ...base, steps: describeRollbackSteps(config, base) };
+}
+
+export async function refuseNested(crypt: OpenCrypt, ctx: CommandContext): Promise<void> {
+  const nested = await listNestedSubvolumes(crypt.paths.active, ctx.runner);
+  if (nested.length) {
+    throw new CryptError(
+      `active/ holds nested ${nested.map((n) => `${n.kind} ${n.path}`).join(', ')}: a rollback would make it vanish (snapshots stop at subvolume and mount boundaries). Nothing was changed`,
+      { hint: 'Move that data into active/ as plain directories (or unmount it), then roll back.' },
+    );
+  }
+}
+
+export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, plan: RollbackPlan): Promise<RollbackResult> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[phase] = Math.round((performance.now() - t) * 10) / 10;
+    }
+  };
+  const total = performance.now();
+  const entry: RollbackEntry = {
+    op: 'rollback',
+    id: path.basename(plan.staging).slice(STAGING_PREFIX.length),
+    startedAt: new Date().toISOString(),
+    target: plan.target,
+    staging: path.basename(plan.staging),
+    preRollbackName: plan.preRollbackName,
+    phase: 'started',
+    wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
+    stagedUuid: null,
+  };
+  await writeJournal(paths, entry);
+  faultPoint('rollback:journal');
+
+  let stopped: boolean;
+  try {
+    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, config.crypt) : Promise.resolve(false)));
+  } catch (e) {
+    await clearJournal(paths); // nothing was changed
+    throw e;
+  }
+  faultPoint('rollback:stop');
+
+  try {
+    await timed('stage', async () => {
+      await subvolumeSnapshot(ctx.runner, snapshotPath(paths, plan.target), plan.staging, { readonly: false });
+      faultPoint('rollback:stage');
+      if (pg) {
+        const stagedPgdata = path.join(plan.staging, pg.dir);
+        await cleanStagingPgdata(stagedPgdata);
+        await checkStagingPgdata(ctx.runner, stagedPgdata, pg);
+      }
+      entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
+      entry.phase = 'staged';
+      await writeJournal(paths, entry);
+    });
+    faultPoint('rollback:prepare');
+  } catch (e) {
+    // Nothing was swapped: undo (remove the staging copy, restart a database we stopped) and report.
+    await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
+    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, config.crypt).catch(() => {});
+    await clearJournal(paths);
+    throw e;
+  }
+
+  await timed('swap', () => exchangePaths(plan.staging, paths.active));
+  faultPoint('rollback:swap');
+  entry.phase = 'swapped';
+  await writeJournal(paths, entry);
+
+  await timed('keep', () => keepReplacedState(entry, crypt, ctx.runner));
+  faultPoint('rollback:keep');
+  entry.phase = 'kept';
+  await writeJournal(paths, entry);
+
+  let recoveryMs: number | null = null;
+  if (entry.wasRunning && pg && pgdata) {
+    await timed('start', () => startDatabase(ctx.runner, pg, pgdata, config.crypt));
+    faultPoint('rollback:start');
+    recoveryMs = (await timed('recovery', () => waitForPrimary(pg, ctx.env))).recoveryMs;
+  }
+  await clearJournal(paths);
+  faultPoint('rollback:done');
+  timings.total = Math.round((performance.now() - total) * 10) / 10;
+  return { target: plan.target, preRollback: plan.preRollbackName, databaseRestarted: entry.wasRunning, recoveryMs, timings };
+}

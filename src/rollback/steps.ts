@@ -1,0 +1,27 @@
+// The steps of a rollback, in order, as people read them: what --dry-run prints and the confirmation shows.
+import type { Config } from '../config/config.js';
+
+export interface RollbackPlan {
+  target: string;
+  preRollbackName: string;
+  staging: string;
+  active: string;
+  dbRunning: boolean;
+  steps: string[];
+}
+
+export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'steps'>): string[] {
+  const pg = config.postgres;
+  const service = pg?.service.kind ?? 'none';
+  const steps = [`write the journal entry (${config.crypt.path}/.lychd-crypt/journal.json)`];
+  if (p.dbRunning) steps.push(`stop PostgreSQL through postgres.service (${service}) and confirm the postmaster is gone`);
+  steps.push(
+    `btrfs subvolume snapshot ${config.crypt.path}/snapshots/${p.target} ${p.staging}  (writable staging copy)`,
+    'remove postmaster.pid, recovery.signal, standby.signal, backup_label from the staging PGDATA; check its C attribute, owner and mode',
+    `renameat2(RENAME_EXCHANGE) ${p.staging} <-> ${p.active}  (one atomic swap)`,
+    `move the replaced state to snapshots/${p.preRollbackName}, make it read-only, write its metadata`,
+  );
+  if (p.dbRunning) steps.push('start PostgreSQL the same way, wait until it accepts connections and pg_is_in_recovery() is false');
+  steps.push('clear the journal');
+  return steps;
+}

@@ -1,0 +1,61 @@
+// Stops and starts PostgreSQL through the configured postgres.service, and confirms what happened by
+// the postmaster itself: after a stop the old PID must be gone, after a start a postmaster must run.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PostgresConfig } from '../config/config.js';
+import { CommandError, CryptError, RefusedError } from '../core/errors.js';
+import type { Runner } from '../core/runner.js';
+import { resolvePgBin } from '../pg/bin.js';
+import { isPostgresPid, readPostmaster } from '../pg/postmaster.js';
+import { PG_CTL_WAIT_SECONDS, serviceArgv, type ServiceTarget } from './argv.js';
+
+const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
+
+export async function serviceTarget(pg: PostgresConfig, pgdata: string, crypt: { user: string }): Promise<ServiceTarget> {
+  const binDir = pg.service.kind === 'pg_ctl' ? await resolvePgBin(pg.bin) : (pg.bin ?? '');
+  return { pg, pgdata, binDir, cryptUser: crypt.user };
+}
+
+async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await cond()) return true;
+  return cond();
+}
+
+/**
+ * Stops a running server; returns false when none was running. Refuses (exit 3) when no service can
+ * stop it. pg_ctl escalates from fast to immediate shutdown when fast does not finish in time.
+ */
+export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, crypt: { user: string }): Promise<boolean> {
+  const pm = await readPostmaster(pgdata);
+  if (!pm.running || pm.pid === null) return false;
+  if (!pg || pg.service.kind === 'none') {
+    throw new RefusedError(`PostgreSQL is running on ${pgdata} (pid ${pm.pid}) and postgres.service is none, so it cannot be stopped; nothing was changed`, {
+      hint: 'Stop the database yourself and run the command again, or configure postgres.service (pg_ctl, systemd or command) with init.',
+    });
+  }
+  const t = await serviceTarget(pg, pgdata, crypt);
+  const pid = pm.pid;
+  try {
+    await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS });
+  } catch (e) {
+    if (pg.service.kind !== 'pg_ctl' || !(e instanceof CommandError)) throw e;
+    await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS });
+  }
+  if (!(await waitUntil(async () => !(await isPostgresPid(pid)), 60_000))) {
+    throw new CryptError(`PostgreSQL (pid ${pid}) still runs after its service stopped it; nothing was changed`, {
+      hint: `Check postgres.service; stop the server by hand if needed.`,
+    });
+  }
+  return true;
+}
+
+/** Starts the server and waits until a postmaster runs on PGDATA (connections are checked by callers). */
+export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, crypt: { user: string }): Promise<void> {
+  if ((await readPostmaster(pgdata)).running) return;
+  const t = await serviceTarget(pg, pgdata, crypt);
+  await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
+  if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}`, {
+      hint: `Look at its log (${pgdata}/lychd-crypt-pg_ctl.log for pg_ctl) and start it by hand; the files are complete.`,
+    });
+  }
+}
