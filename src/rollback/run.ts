@@ -128,7 +128,9 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   if (entry.wasRunning && pg && pgdata) {
     await timed('start', () => startDatabase(ctx.runner, pg, pgdata, config.crypt));
     faultPoint('rollback:start');
-    recoveryMs = (await timed('recovery', () => waitForPrimary(pg, ctx.env))).recoveryMs;
+    await timed('recovery', () => waitForPrimary(pg, ctx.env));
+    // pg_ctl -w returns once crash recovery is done; other services may return earlier: count both.
+    recoveryMs = Math.round((timings.start ?? 0) + (timings.recovery ?? 0));
   }
   await clearJournal(paths);
   faultPoint('rollback:done');
