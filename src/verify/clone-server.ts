@@ -77,8 +77,8 @@ export async function startCloneServer(
       return text.trimEnd().split('\n').slice(-n).join('\n');
     },
     async stop() {
-      const fast = await runner.run(asUser(owner, [ctl, '-D', pgdata, '-m', 'fast', '-w', '-t', '60', 'stop']), { allowFailure: true });
-      if (fast.exitCode !== 0) await runner.run(asUser(owner, [ctl, '-D', pgdata, '-m', 'immediate', '-w', '-t', '60', 'stop']), { allowFailure: true });
+      // Immediate: the clone is deleted next, so a shutdown checkpoint would only write data nobody reads.
+      await runner.run(asUser(owner, [ctl, '-D', pgdata, '-m', 'immediate', '-w', '-t', '60', 'stop']), { allowFailure: true });
       await rm(socketDir, { recursive: true, force: true });
     },
   };

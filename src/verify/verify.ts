@@ -2,7 +2,7 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { access, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chown, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { exists } from '../core/fs.js';
 import { constants } from 'node:fs';
 import path from 'node:path';
@@ -62,8 +62,10 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   const pgcfg = crypt.config.postgres;
   const source = snapshotPath(crypt.paths, meta.name);
   if (!pgcfg || !meta.postgres) {
-    await access(source, constants.R_OK);
-    checks.push({ name: 'postgres', ok: null, detail: 'no database in this snapshot (mode none): nothing to start' });
+    // Nothing to start: the restore test is that the snapshot's tree can be read.
+    const entries = await timed('read', () => readdir(source));
+    checks.push({ name: 'readable', ok: true, detail: `the snapshot is readable (${entries.length} top-level entries)` });
+    checks.push({ name: 'postgres', ok: null, detail: 'no database to verify (no database in this snapshot, mode none): nothing to start' });
     return { name: meta.name, ok: true, checks, timings };
   }
   for (const line of await removeVerifyLeftovers(ctx.runner, crypt.paths.root, pgcfg.dir)) ctx.log.info(line);
@@ -73,15 +75,23 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   const pgdata = path.join(clone, pgcfg.dir);
   let server: CloneServer | undefined;
   let superuser = pgcfg.connection.user;
+  // The check a thrown error is reported under: the report names the step that failed, not just "start".
+  let stage = 'pgdata';
   await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
   try {
-    const major = Number((await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8')).trim());
+    const versionText = await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => null);
+    const major = Number(versionText?.trim());
+    if (!versionText || !Number.isInteger(major)) {
+      throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);
+    }
+    stage = 'version';
     const binMajor = await serverMajor(ctx.runner, bin);
     if (binMajor !== major) {
       throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
         hint: 'Point postgres.bin at the matching version to verify this snapshot.',
       });
     }
+    stage = 'start';
     for (const f of RECOVERY_FILES) await rm(path.join(pgdata, f), { force: true });
     // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
     // then starts on defaults plus our settings: that is enough to prove the data recovers.
@@ -95,6 +105,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
     faultPoint('verify:after-start');
 
+    stage = 'query';
     const client = new pg.Client({ host: server.socketDir, port: server.port, user: pgcfg.connection.user, database: pgcfg.connection.database });
     client.on('error', () => {});
     await client.connect();
@@ -130,6 +141,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
       await client.end().catch(() => {});
     }
 
+    stage = 'amcheck';
     const amcheck = pgProgram(bin, 'pg_amcheck');
     if (await executable(amcheck)) {
       // --install-missing only changes the throwaway clone.
@@ -148,7 +160,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     }
   } catch (e) {
     const tail = server ? await server.logTail() : '';
-    checks.push({ name: 'start', ok: false, detail: `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}` });
+    checks.push({ name: stage, ok: false, detail: `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}` });
   } finally {
     await server?.stop();
     await timed('cleanup', () => subvolumeDelete(ctx.runner, clone)).catch((e) => {

@@ -1,0 +1,133 @@
+// verify's failure paths: corruption found by pg_amcheck, a snapshot without a cluster, a server of the
+// wrong major version, incomplete or unknown names. Each failure names the failing check, exits 1 (or 2
+// for bad names), and still leaves no clone, no private directory and no clone server behind.
+import { afterEach, describe, expect, test } from 'vitest';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sh } from '../helpers/host.js';
+import { PG_BIN, skipReason } from '../helpers/env.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { cli, cryptWithServer } from '../helpers/snap.js';
+import type { CryptFixture } from '../helpers/crypt-fixture.js';
+import { writeJsonAtomic } from '../../src/core/fs.js';
+
+let scratch: Scratch | undefined;
+afterEach(async () => {
+  await scratch?.cleanup();
+  scratch = undefined;
+});
+
+/** PIDs of processes belonging to a verify clone (its cluster_name, or a clone path, in the command line). */
+async function cloneProcesses(): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (/lychd-crypt-verify|\.staging-verify-/.test(cmd)) found.push(Number(pid));
+  }
+  return found;
+}
+
+async function expectNoLeftovers(fx: CryptFixture, tmpBefore: string[]): Promise<void> {
+  expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+  const tmpNow = (await readdir(os.tmpdir())).filter((n) => n.startsWith('lychd-verify-'));
+  expect(tmpNow.filter((n) => !tmpBefore.includes(n))).toEqual([]);
+  expect(await cloneProcesses()).toEqual([]);
+}
+
+const verifyDirs = async (): Promise<string[]> => (await readdir(os.tmpdir())).filter((n) => n.startsWith('lychd-verify-'));
+
+/** Makes the snapshot writable, lets `damage` change it, and makes it read-only again. */
+async function damage(fx: CryptFixture, name: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = path.join(fx.paths.snapshots, name);
+  sh(['btrfs', 'property', 'set', '-ts', dir, 'ro', 'false']);
+  await fn(dir);
+  sh(['btrfs', 'property', 'set', '-ts', dir, 'ro', 'true']);
+}
+
+const skip15 = skipReason('root', 'btrfs', 'loop', 'pg15');
+describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
+  test('a corrupted heap page: the clone starts, pg_amcheck finds it, exit 1; live server untouched; cleanup', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    await server.query('create table t (id int primary key, v text)');
+    await server.query('insert into t select g, md5(g::text) from generate_series(1, 5000) g');
+    // Freeze and checkpoint first: no later change to t, so no full-page image in the WAL after the
+    // snapshot's checkpoint could repair the damaged page during the clone's crash recovery.
+    await server.query('vacuum freeze t');
+    await server.query('checkpoint');
+    const rel = (await server.query('select pg_relation_filepath($1) as p', ['t']))[0]!.p as string;
+    const snap = await cli(fx.root, ['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name = snap.json.snapshot.name as string;
+    await damage(fx, name, async (dir) => {
+      const f = await open(path.join(dir, 'postgres', rel), 'r+');
+      // Page 2: overwrite the first tuples' headers (from pd_upper on) with 0xff: an xmin from the future
+      // and impossible infomask bits, which verify_heapam reports.
+      const header = Buffer.alloc(24);
+      await f.read(header, 0, 24, 8192 * 2);
+      await f.write(Buffer.alloc(600, 0xff), 0, 600, 8192 * 2 + header.readUInt16LE(14));
+      await f.close();
+    });
+    const tmpBefore = await verifyDirs();
+
+    const r = await cli(fx.root, ['--json', 'verify', name]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.json).toMatchObject({ name, ok: false });
+    const byName = Object.fromEntries(r.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok]));
+    expect(byName).toMatchObject({ start: true, recovered: true, query: true, amcheck: false });
+    expect(r.json.checks.find((c: { name: string }) => c.name === 'amcheck').detail).toMatch(/pg_amcheck reported problems/);
+    await expectNoLeftovers(fx, tmpBefore);
+
+    const h = await cli(fx.root, ['verify', name]);
+    expect(h.code).toBe(1);
+    expect(h.stdout).toMatch(/FAILED[\s\S]*FAIL\s+amcheck: pg_amcheck reported problems/);
+    expect(server.isRunning()).toBe(true);
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(5000);
+    await expectNoLeftovers(fx, tmpBefore);
+  });
+
+  test('a snapshot without its cluster: the pgdata check fails, exit 1, clone removed', async () => {
+    scratch = await makeScratch();
+    const { fx } = await cryptWithServer(scratch, 15);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    await damage(fx, name, (dir) => rm(path.join(dir, 'postgres'), { recursive: true }));
+    const tmpBefore = await verifyDirs();
+    const r = await cli(fx.root, ['--json', 'verify', name]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.json.checks).toEqual([expect.objectContaining({ name: 'pgdata', ok: false, detail: expect.stringMatching(/no PostgreSQL cluster at postgres\/ \(PG_VERSION missing\)/) })]);
+    await expectNoLeftovers(fx, tmpBefore);
+  });
+
+  test('incomplete, unknown and path-like names exit 2 and create nothing', async () => {
+    scratch = await makeScratch();
+    const { fx } = await cryptWithServer(scratch, 15);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    // An interrupted snapshot: the subvolume is there, its metadata is not.
+    const incomplete = `${name.slice(0, 8)}T000000Z-incomplete`;
+    sh(['btrfs', 'subvolume', 'snapshot', '-r', fx.paths.active, path.join(fx.paths.snapshots, incomplete)]);
+    for (const bad of [incomplete, 'nope', '../active', `${name}/..`, '']) {
+      const r = await cli(fx.root, ['verify', bad]);
+      expect(r.code, `${bad}: ${r.stderr}`).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+  });
+});
+
+const skip1415 = skipReason('root', 'btrfs', 'loop', 'pg14', 'pg15');
+describe.skipIf(skip1415)('verify with the wrong PostgreSQL version', () => {
+  test('a PG 14 snapshot with postgres.bin of PG 15: the version check fails, names both, exit 1', async () => {
+    scratch = await makeScratch();
+    const { fx } = await cryptWithServer(scratch, 14);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, bin: PG_BIN[15] } });
+    const tmpBefore = await verifyDirs();
+    const r = await cli(fx.root, ['--json', 'verify', name]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const c = r.json.checks.find((x: { name: string }) => x.name === 'version');
+    expect(c).toMatchObject({ ok: false });
+    expect(c.detail).toMatch(/PostgreSQL 14 cluster.*PostgreSQL 15/);
+    await expectNoLeftovers(fx, tmpBefore);
+  });
+});
