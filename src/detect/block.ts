@@ -1,10 +1,11 @@
 // Block devices: candidates for Method A (lsblk tree) and the facts of the device named in the answers.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Runner } from '../core/runner.js';
 import type { BlockDeviceFacts, DeviceFacts } from './facts.js';
 import { mountPointsOf } from './findmnt.js';
 import { probeSignatures } from './signatures.js';
+import { describeDevice, readDeviceDetails } from './device-details.js';
 
 interface LsblkDevice {
   path: string;
@@ -53,7 +54,24 @@ export async function detectCandidates(runner: Runner): Promise<BlockDeviceFacts
   const r = await runner.run(LSBLK_ARGV, { allowFailure: true });
   if (r.exitCode !== 0) return [];
   const found = parseCandidates(r.stdout);
-  return Promise.all(found.map(async (d) => ({ ...d, signatures: await probeSignatures(runner, d.path).catch(() => []) })));
+  const details = found.length ? await readDeviceDetails() : new Map();
+  return Promise.all(
+    found.map(async (d) => ({
+      ...d,
+      description: describeDevice(d.description, details.get(await parentDiskOf(d.path)), details.get(d.path)),
+      signatures: await probeSignatures(runner, d.path).catch(() => []),
+    })),
+  );
+}
+
+/** /dev/sda1 -> /dev/sda, /dev/nvme0n1p2 -> /dev/nvme0n1 (from sysfs: the partition's parent directory). */
+async function parentDiskOf(part: string): Promise<string> {
+  try {
+    const link = await realpath(`/sys/class/block/${path.basename(part)}`);
+    return `/dev/${path.basename(path.dirname(link))}`;
+  } catch {
+    return part;
+  }
 }
 
 /** Facts about the device named by partition.device (any block device, e.g. a loop device in tests). */
