@@ -1,0 +1,123 @@
+// rollback on a real crypt with a real PostgreSQL 15, through the bundled runtime: the marker round trip
+// (rollback and its undo), refusals (unknown snapshot, service none with the server running, another
+// cluster), and --dry-run changing nothing.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { skipReason } from '../helpers/env.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { buildCli } from '../helpers/init.js';
+import { cliChild, cryptWithServer } from '../helpers/snap.js';
+import { writeJsonAtomic } from '../../src/core/fs.js';
+
+const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+let scratch: Scratch | undefined;
+afterEach(async () => {
+  await scratch?.cleanup();
+  scratch = undefined;
+});
+
+describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let bundle: string;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    bundle = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+
+  test('marker round trip: rollback restores row A + v1, undo restores A,B + v2', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    const marker = path.join(fx.paths.active, 'app', 'marker.txt');
+    await mkdir(path.dirname(marker));
+    await server.query('create table t (v text)');
+    await server.query("insert into t values ('A')");
+    await writeFile(marker, 'v1');
+
+    const snap = await run(['--json', 'snapshot', '--label', 'before']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name: string = snap.json.snapshot.name;
+    await server.query("insert into t values ('B')");
+    await writeFile(marker, 'v2');
+
+    const rb = await run(['--json', 'rollback', name, '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.json.databaseRestarted).toBe(true);
+    expect(typeof rb.json.recoveryMs).toBe('number');
+    const pre: string = rb.json.preRollback;
+    expect(pre).toMatch(/-pre-rollback$/);
+    expect(rb.json.undo).toBe(`lychd-crypt rollback ${pre}`);
+    expect(server.isRunning()).toBe(true);
+    expect((await server.query('select v from t order by v')).map((r) => r.v)).toEqual(['A']);
+    expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
+    expect(await readFile(marker, 'utf8')).toBe('v1');
+    expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging'))).toEqual([]);
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+
+    // The pre-rollback snapshot is listed, read-only, and says which rollback made it.
+    const list = await run(['--json', 'list']);
+    const listed = list.json.snapshots.find((s: { name: string }) => s.name === pre);
+    expect(listed).toBeTruthy();
+    const meta = JSON.parse(await readFile(path.join(fx.paths.snapshots, `${pre}.json`), 'utf8'));
+    expect(meta.origin).toMatchObject({ kind: 'pre-rollback', rollbackTo: name });
+    const ro = await import('../helpers/host.js').then((h) => h.sh(['btrfs', 'property', 'get', '-ts', path.join(fx.paths.snapshots, pre), 'ro']));
+    expect(ro).toMatch(/ro=true/);
+
+    // Undo.
+    const undo = await run(['--json', 'rollback', pre, '--yes']);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect((await server.query('select v from t order by v')).map((r) => r.v)).toEqual(['A', 'B']);
+    expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
+    expect(await readFile(marker, 'utf8')).toBe('v2');
+    expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging'))).toEqual([]);
+  }, 180_000);
+
+  test('refusals change nothing: unknown snapshot (2), service none while running (3), no --yes (3); --dry-run changes nothing', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    await server.query('create table t (v text)');
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name: string = snap.json.snapshot.name;
+    await server.query("insert into t values ('after')");
+    const before = (await readdir(fx.root)).sort();
+    const beforeSnaps = (await readdir(fx.paths.snapshots)).sort();
+
+    const unknown = await run(['rollback', '20200101T000000Z-nope', '--yes']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no snapshot named/);
+
+    const noYes = await run(['rollback', name]);
+    expect(noYes.code).toBe(3);
+
+    const dry = await run(['--json', 'rollback', name, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json.dryRun).toBe(true);
+    expect(dry.json.plan.steps.join('\n')).toMatch(/RENAME_EXCHANGE/);
+
+    await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, service: { kind: 'none' } } });
+    const none = await run(['rollback', name, '--yes']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/postgres\.service is none/);
+
+    expect(server.isRunning()).toBe(true);
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(1);
+    expect((await readdir(fx.root)).sort()).toEqual(before);
+    expect((await readdir(fx.paths.snapshots)).sort()).toEqual(beforeSnaps);
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+
+    // With the server stopped by hand, service none rolls back and leaves it stopped.
+    server.stop();
+    const cold = await run(['--json', 'rollback', name, '--yes']);
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.json.databaseRestarted).toBe(false);
+    expect(server.isRunning()).toBe(false);
+    server.start();
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(0);
+  }, 180_000);
+});
