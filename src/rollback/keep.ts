@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import type { JournalEntry } from '../recover/journal.js';
 import path from 'node:path';
 import { exists } from '../core/fs.js';
+import { faultPoint } from '../core/fault.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -27,8 +28,10 @@ export async function keepReplacedState(entry: RollbackEntry, crypt: OpenCrypt, 
     await rename(staging, dest);
     await fsyncDir(paths.root);
     await fsyncDir(paths.snapshots);
+    faultPoint('rollback:keep-moved');
   }
   await runner.run(['btrfs', 'property', 'set', '-ts', dest, 'ro', 'true']);
+  faultPoint('rollback:keep-ro');
   const existing = await readMeta(paths, entry.preRollbackName).catch(() => undefined);
   if (existing) return existing;
   const meta = await preRollbackMeta(entry, crypt, runner, dest);

@@ -12,6 +12,7 @@ import { clearJournal, writeJournal, type JournalEntry } from '../recover/journa
 import { startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { keepReplacedState } from './keep.js';
+import { faultPoint } from '../core/fault.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -31,9 +32,11 @@ export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ct
       await writeJournal(crypt.paths, entry);
     }
     await keepReplacedState(entry, crypt, ctx.runner);
+    faultPoint('rollback-recover:finished');
     actions.push(`finished the interrupted rollback to ${entry.target}: active/ is the snapshot's state; the replaced state is ${entry.preRollbackName}`);
   } else {
     if (await isSubvolume(staging)) await subvolumeDelete(ctx.runner, staging);
+    faultPoint('rollback-recover:undone');
     actions.push(`undid the interrupted rollback to ${entry.target}: active/ is unchanged`);
   }
   const pg = crypt.config.postgres;
@@ -41,6 +44,7 @@ export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ct
     const pgdata = pgdataPath(crypt.paths.root, pg.dir);
     await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
     await waitForPrimary(pg, ctx.env);
+    faultPoint('rollback-recover:started');
     actions.push('started PostgreSQL again (it was running before the rollback)');
   }
   await clearJournal(crypt.paths);

@@ -99,6 +99,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
       if (pg) {
         const stagedPgdata = path.join(plan.staging, pg.dir);
         await cleanStagingPgdata(stagedPgdata);
+        faultPoint('rollback:clean');
         await checkStagingPgdata(ctx.runner, stagedPgdata, pg);
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
@@ -118,6 +119,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   faultPoint('rollback:swap');
   entry.phase = 'swapped';
   await writeJournal(paths, entry);
+  faultPoint('rollback:swapped');
 
   await timed('keep', () => keepReplacedState(entry, crypt, ctx.runner));
   faultPoint('rollback:keep');
