@@ -22,14 +22,20 @@ async function stopPostmaster(pgdata: string): Promise<boolean> {
   return true;
 }
 
+/** Stops the server running on one clone (if any) and deletes the clone; true when a server was stopped. */
+export async function removeClone(runner: Runner, clone: string, pgDir: string | null): Promise<boolean> {
+  const stopped = pgDir ? await stopPostmaster(path.join(clone, pgDir)) : false;
+  await subvolumeDelete(runner, clone);
+  return stopped;
+}
+
 /** Stops and deletes every `.staging-verify-*` clone under `root`; returns one line per clone removed. */
 export async function removeVerifyLeftovers(runner: Runner, root: string, pgDir: string | null): Promise<string[]> {
   const done: string[] = [];
   for (const name of (await readdir(root)).filter((n) => n.startsWith(VERIFY_PREFIX))) {
     const clone = path.join(root, name);
     if (!(await isSubvolume(clone))) continue;
-    const stopped = pgDir ? await stopPostmaster(path.join(clone, pgDir)) : false;
-    await subvolumeDelete(runner, clone);
+    const stopped = await removeClone(runner, clone, pgDir);
     done.push(`removed the leftover verify clone ${name}${stopped ? ' (and stopped its server)' : ''}`);
   }
   return done;

@@ -16,7 +16,8 @@ import { subvolumeDelete, subvolumeSnapshot } from '../btrfs/subvolume.js';
 import { resolvePgBin, pgProgram } from '../pg/bin.js';
 import { snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
 import { startCloneServer, type CloneServer } from './clone-server.js';
-import { removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.js';
+import { removeClone, removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.js';
+import { cleanupOnSignal } from './on-signal.js';
 import { faultPoint } from '../core/fault.js';
 
 export interface VerifyCheck {
@@ -77,7 +78,16 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   let superuser = pgcfg.connection.user;
   // The check a thrown error is reported under: the report names the step that failed, not just "start".
   let stage = 'pgdata';
-  await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
+  const stopOnSignal = cleanupOnSignal(async () => {
+    await server?.stop();
+    await removeClone(ctx.runner, clone, pgcfg.dir);
+  });
+  try {
+    await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
+  } catch (e) {
+    stopOnSignal();
+    throw e;
+  }
   try {
     const versionText = await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => null);
     const major = Number(versionText?.trim());
@@ -166,6 +176,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     await timed('cleanup', () => subvolumeDelete(ctx.runner, clone)).catch((e) => {
       ctx.log.warn(`could not delete the verify clone ${clone}: ${(e as Error).message}; \`lychd-crypt repair\` removes it`);
     });
+    stopOnSignal();
   }
   return { name: meta.name, ok: checks.every((c) => c.ok !== false), checks, timings };
 }

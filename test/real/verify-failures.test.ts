@@ -1,15 +1,17 @@
 // verify's failure paths: corruption found by pg_amcheck, a snapshot without a cluster, a server of the
 // wrong major version, incomplete or unknown names. Each failure names the failing check, exits 1 (or 2
 // for bad names), and still leaves no clone, no private directory and no clone server behind.
-import { afterEach, describe, expect, test } from 'vitest';
-import { open, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chmod, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sh } from '../helpers/host.js';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import type { CryptFixture } from '../helpers/crypt-fixture.js';
+import { buildCli } from '../helpers/init.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
 
 let scratch: Scratch | undefined;
@@ -18,24 +20,41 @@ afterEach(async () => {
   scratch = undefined;
 });
 
-/** PIDs of processes belonging to a verify clone (its cluster_name, or a clone path, in the command line). */
-async function cloneProcesses(): Promise<number[]> {
+/**
+ * PIDs of the clone servers of this crypt (a postmaster's command line names its clone; the backends die
+ * with it). Scoped to `root`: other test files, run in parallel, verify their own crypts.
+ */
+async function cloneProcesses(root: string): Promise<number[]> {
   const found: number[] = [];
   for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (/lychd-crypt-verify|\.staging-verify-/.test(cmd)) found.push(Number(pid));
+    if (cmd.includes(`${root}/.staging-verify-`)) found.push(Number(pid));
   }
   return found;
 }
 
-async function expectNoLeftovers(fx: CryptFixture, tmpBefore: string[]): Promise<void> {
-  expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
-  const tmpNow = (await readdir(os.tmpdir())).filter((n) => n.startsWith('lychd-verify-'));
-  expect(tmpNow.filter((n) => !tmpBefore.includes(n))).toEqual([]);
-  expect(await cloneProcesses()).toEqual([]);
+/**
+ * A private $TMPDIR for this test's verify runs (in-process and child), so the check that verify removed
+ * its private directory does not see other tests' directories. Vitest runs each file in its own worker.
+ */
+async function privateTmp(s: Scratch): Promise<string> {
+  const dir = s.path('tmp');
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755); // the clone server (postgres) must reach its socket directory inside
+  const old = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  s.defer(() => {
+    if (old === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = old;
+  });
+  return dir;
 }
 
-const verifyDirs = async (): Promise<string[]> => (await readdir(os.tmpdir())).filter((n) => n.startsWith('lychd-verify-'));
+async function expectNoLeftovers(fx: CryptFixture, tmp: string): Promise<void> {
+  expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+  expect(await readdir(tmp)).toEqual([]);
+  expect(await cloneProcesses(fx.root)).toEqual([]);
+}
 
 /** Makes the snapshot writable, lets `damage` change it, and makes it read-only again. */
 async function damage(fx: CryptFixture, name: string, fn: (dir: string) => Promise<void>): Promise<void> {
@@ -69,7 +88,7 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
       await f.write(Buffer.alloc(600, 0xff), 0, 600, 8192 * 2 + header.readUInt16LE(14));
       await f.close();
     });
-    const tmpBefore = await verifyDirs();
+    const tmp = await privateTmp(scratch);
 
     const r = await cli(fx.root, ['--json', 'verify', name]);
     expect(r.code, r.stderr + r.stdout).toBe(1);
@@ -77,14 +96,14 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
     const byName = Object.fromEntries(r.json.checks.map((c: { name: string; ok: boolean | null }) => [c.name, c.ok]));
     expect(byName).toMatchObject({ start: true, recovered: true, query: true, amcheck: false });
     expect(r.json.checks.find((c: { name: string }) => c.name === 'amcheck').detail).toMatch(/pg_amcheck reported problems/);
-    await expectNoLeftovers(fx, tmpBefore);
+    await expectNoLeftovers(fx, tmp);
 
     const h = await cli(fx.root, ['verify', name]);
     expect(h.code).toBe(1);
     expect(h.stdout).toMatch(/FAILED[\s\S]*FAIL\s+amcheck: pg_amcheck reported problems/);
     expect(server.isRunning()).toBe(true);
     expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(5000);
-    await expectNoLeftovers(fx, tmpBefore);
+    await expectNoLeftovers(fx, tmp);
   });
 
   test('a snapshot without its cluster: the pgdata check fails, exit 1, clone removed', async () => {
@@ -92,11 +111,11 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
     const { fx } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     await damage(fx, name, (dir) => rm(path.join(dir, 'postgres'), { recursive: true }));
-    const tmpBefore = await verifyDirs();
+    const tmp = await privateTmp(scratch);
     const r = await cli(fx.root, ['--json', 'verify', name]);
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.json.checks).toEqual([expect.objectContaining({ name: 'pgdata', ok: false, detail: expect.stringMatching(/no PostgreSQL cluster at postgres\/ \(PG_VERSION missing\)/) })]);
-    await expectNoLeftovers(fx, tmpBefore);
+    await expectNoLeftovers(fx, tmp);
   });
 
   test('incomplete, unknown and path-like names exit 2 and create nothing', async () => {
@@ -122,12 +141,60 @@ describe.skipIf(skip1415)('verify with the wrong PostgreSQL version', () => {
     const { fx } = await cryptWithServer(scratch, 14);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, bin: PG_BIN[15] } });
-    const tmpBefore = await verifyDirs();
+    const tmp = await privateTmp(scratch);
     const r = await cli(fx.root, ['--json', 'verify', name]);
     expect(r.code, r.stderr + r.stdout).toBe(1);
     const c = r.json.checks.find((x: { name: string }) => x.name === 'version');
     expect(c).toMatchObject({ ok: false });
     expect(c.detail).toMatch(/PostgreSQL 14 cluster.*PostgreSQL 15/);
-    await expectNoLeftovers(fx, tmpBefore);
+    await expectNoLeftovers(fx, tmp);
   });
+});
+
+describe.skipIf(skip15)('verify interrupted by a signal (bundled runtime)', () => {
+  let buildScratch: Scratch;
+  let bundle: string;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    bundle = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${sig} while the clone server runs: clone, its server and private dir removed, then killed by ${sig}`, async () => {
+      scratch = await makeScratch();
+      const { fx, server } = await cryptWithServer(scratch, 15);
+      // Enough rows that pg_amcheck --heapallindexed keeps the clone up for a while to catch it.
+      await server.query('create table t (id int primary key, v text)');
+      await server.query('insert into t select g, md5(g::text) from generate_series(1, 300000) g');
+      const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+      const tmp = await privateTmp(scratch);
+
+      const child = spawn('node', [bundle, '--crypt', fx.root, 'verify', name], { cwd: '/', stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('close', (code, signal) => resolve({ code, signal })),
+      );
+      // Wait until the clone's own postmaster says "ready" (line 8 of postmaster.pid).
+      let ready = false;
+      for (let i = 0; i < 3000 && !ready; i++) {
+        const clones = (await readdir(fx.root)).filter((n) => n.startsWith('.staging-verify-'));
+        for (const c of clones) {
+          const pid = await readFile(path.join(fx.root, c, 'postgres/postmaster.pid'), 'utf8').catch(() => '');
+          // Line 2 is the data directory: the live server's own file is in the clone until verify removes it.
+          const lines = pid.split('\n');
+          if (lines[1]?.includes('.staging-verify-') && /^ready/.test(lines[7] ?? '')) ready = true;
+        }
+        if (!ready) await sleep(5);
+      }
+      expect(ready).toBe(true);
+      expect(await cloneProcesses(fx.root)).not.toEqual([]);
+      child.kill(sig);
+      const end = await exited;
+      expect(end.signal).toBe(sig);
+      await expectNoLeftovers(fx, tmp);
+      expect(server.isRunning()).toBe(true);
+    });
+  }
 });
