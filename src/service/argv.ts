@@ -1,5 +1,6 @@
 // The exact commands that stop and start PostgreSQL for each `postgres.service` kind. Pure, so the
 // systemd kinds (which cannot run here: systemd is not PID 1 in tests) are checked by their argv.
+import path from 'node:path';
 import type { PostgresConfig } from '../config/config.js';
 import { asUser } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
@@ -9,6 +10,9 @@ export type Verb = 'stop' | 'start';
 /** pg_ctl's own wait limit; the runner's timeout is a little longer so pg_ctl reports first. */
 export const PG_CTL_WAIT_SECONDS = 120;
 
+/** Beside active/ (never rolled back), owned by the postgres user, who must be able to write the log. */
+export const PG_LOG_DIR = '.lychd-crypt-postgres';
+
 export interface ServiceTarget {
   pg: PostgresConfig;
   /** Absolute PGDATA. */
@@ -17,25 +21,45 @@ export interface ServiceTarget {
   binDir: string;
   /** The crypt's user: `systemd` units with `user: true` are that user's own (e.g. a rootless Quadlet). */
   cryptUser: string;
+  /** pg_ctl's server log (outside active/, so a rollback never takes the log that explains it away). */
+  logFile: string;
+}
+
+export function pgLogFile(cryptRoot: string): string {
+  return path.join(cryptRoot, PG_LOG_DIR, 'pg_ctl.log');
+}
+
+// pg_ctl hands -o to /bin/sh as part of one command line: only plain values go there.
+const SHELL_SAFE = /^[A-Za-z0-9_./@%+=:,-]+$/;
+
+/**
+ * `-o` for pg_ctl start: the server listens where postgres.connection says, whatever the (possibly
+ * rolled-back) postgresql.conf says, since that is where the tool and the applications connect. The
+ * socket directory is set only for a Unix-socket connection (host is a path).
+ */
+export function pgCtlServerOptions(pg: PostgresConfig): string[] {
+  const opts = [`-p ${pg.connection.port}`];
+  const host = pg.connection.host;
+  if (host.startsWith('/') && SHELL_SAFE.test(host)) opts.push(`-k ${host}`);
+  return ['-o', opts.join(' ')];
 }
 
 /**
  * `stop` uses fast shutdown (sessions are cut, the server checkpoints and exits cleanly); `immediate`
  * is the escalation when fast shutdown does not finish in time — safe, it is a crash the next start
- * recovers from. pg_ctl start logs to a file in PGDATA (the postgres user can write there, and a
- * server without a log makes a failed start unexplainable).
+ * recovers from.
  */
 export function serviceArgv(t: ServiceTarget, verb: Verb, mode: 'fast' | 'immediate' = 'fast'): string[] {
   const s = t.pg.service;
   switch (s.kind) {
     case 'pg_ctl': {
       const pgCtl = pgProgram(t.binDir, 'pg_ctl');
-      const tail =
-        verb === 'stop' ? ['-m', mode, 'stop'] : ['-l', `${t.pgdata}/lychd-crypt-pg_ctl.log`, 'start'];
+      const tail = verb === 'stop' ? ['-m', mode, 'stop'] : ['-l', t.logFile, ...pgCtlServerOptions(t.pg), 'start'];
       return asUser({ uid: t.pg.uid, gid: t.pg.gid }, [pgCtl, '-D', t.pgdata, '-w', '-t', String(PG_CTL_WAIT_SECONDS), ...tail]);
     }
     case 'systemd':
-      // -M user@ reaches the user's own service manager from root without a login session.
+      // -M user@ reaches the user's own service manager (systemd --user) from root, through
+      // systemd-machined, without a login session or XDG_RUNTIME_DIR in our environment.
       return s.user ? ['systemctl', '--user', '-M', `${t.cryptUser}@`, verb, s.unit] : ['systemctl', verb, s.unit];
     case 'command':
       return verb === 'stop' ? s.stop : s.start;

@@ -1,18 +1,29 @@
 // Stops and starts PostgreSQL through the configured postgres.service, and confirms what happened by
 // the postmaster itself: after a stop the old PID must be gone, after a start a postmaster must run.
+import { chown, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresConfig } from '../config/config.js';
 import { CommandError, CryptError, RefusedError } from '../core/errors.js';
 import type { Runner } from '../core/runner.js';
 import { resolvePgBin } from '../pg/bin.js';
 import { isPostgresPid, readPostmaster } from '../pg/postmaster.js';
-import { PG_CTL_WAIT_SECONDS, serviceArgv, type ServiceTarget } from './argv.js';
+import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from './argv.js';
 
 const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
 
-export async function serviceTarget(pg: PostgresConfig, pgdata: string, crypt: { user: string }): Promise<ServiceTarget> {
+/** `crypt.path` places pg_ctl's log beside active/; without it (older callers) the log goes beside PGDATA's parent. */
+export async function serviceTarget(pg: PostgresConfig, pgdata: string, crypt: { user: string; path?: string }): Promise<ServiceTarget> {
   const binDir = pg.service.kind === 'pg_ctl' ? await resolvePgBin(pg.bin) : (pg.bin ?? '');
-  return { pg, pgdata, binDir, cryptUser: crypt.user };
+  const root = crypt.path ?? path.dirname(path.dirname(pgdata));
+  return { pg, pgdata, binDir, cryptUser: crypt.user, logFile: pgLogFile(root) };
+}
+
+/** The log directory must exist and belong to the postgres user before pg_ctl (running as that user) opens the log. */
+async function prepareLog(t: ServiceTarget): Promise<void> {
+  const dir = path.dirname(t.logFile);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chown(dir, t.pg.uid, t.pg.gid);
 }
 
 async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -24,7 +35,7 @@ async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<bool
  * Stops a running server; returns false when none was running. Refuses (exit 3) when no service can
  * stop it. pg_ctl escalates from fast to immediate shutdown when fast does not finish in time.
  */
-export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, crypt: { user: string }): Promise<boolean> {
+export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, crypt: { user: string; path?: string }): Promise<boolean> {
   const pm = await readPostmaster(pgdata);
   if (!pm.running || pm.pid === null) return false;
   if (!pg || pg.service.kind === 'none') {
@@ -49,13 +60,14 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
 }
 
 /** Starts the server and waits until a postmaster runs on PGDATA (connections are checked by callers). */
-export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, crypt: { user: string }): Promise<void> {
+export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, crypt: { user: string; path?: string }): Promise<void> {
   if ((await readPostmaster(pgdata)).running) return;
   const t = await serviceTarget(pg, pgdata, crypt);
+  if (pg.service.kind === 'pg_ctl') await prepareLog(t);
   await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
   if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {
     throw new CryptError(`PostgreSQL did not start on ${pgdata}`, {
-      hint: `Look at its log (${pgdata}/lychd-crypt-pg_ctl.log for pg_ctl) and start it by hand; the files are complete.`,
+      hint: `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : 'the service\'s log'}) and start it by hand; the files are complete.`,
     });
   }
 }
