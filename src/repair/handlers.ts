@@ -1,6 +1,7 @@
 // One handler per repair step kind. Mount and persistence reuse init's handlers (same check-before-act
 // and the same atomic writes with a .lychd-crypt.bak backup).
 import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
 import { createPgdata } from '../apply/handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
@@ -14,6 +15,7 @@ import { renderFstabLine } from '../render/index.js';
 import type { RepairContext } from './context.js';
 import { rewriteNocow } from './nocow-rewrite.js';
 import type { RepairStep } from './steps.js';
+import { removeClone, VERIFY_PREFIX } from '../verify/leftovers.js';
 
 type S<K extends RepairStep['kind']> = Extract<RepairStep, { kind: K }>;
 export type Handler<K extends RepairStep['kind']> = (s: S<K>, rc: RepairContext) => Promise<string>;
@@ -70,6 +72,11 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   },
   'delete-subvolume': async (s, rc) => {
     if (!(await exists(s.path))) return 'already gone';
+    // A killed verify's clone may still have its throwaway server running (pg_ctl daemonized it): stop it
+    // first, or it would run on, orphaned, on a deleted subvolume.
+    if (path.basename(s.path).startsWith(VERIFY_PREFIX)) {
+      return (await removeClone(rc.ctx.runner, s.path, rc.crypt?.config.postgres?.dir ?? null)) ? 'done (its verify server stopped)' : 'done';
+    }
     await subvolumeDelete(rc.ctx.runner, s.path);
     return 'done';
   },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sh } from '../helpers/host.js';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { cli, cryptWithServer } from '../helpers/snap.js';
+import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import type { CryptFixture } from '../helpers/crypt-fixture.js';
 import { buildCli } from '../helpers/init.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
@@ -160,6 +160,23 @@ describe.skipIf(skip15)('verify interrupted by a signal (bundled runtime)', () =
   });
   afterAll(async () => {
     await buildScratch?.cleanup();
+  });
+
+  test('killed with SIGKILL: repair stops the orphaned clone server before deleting the clone', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    const tmp = await privateTmp(scratch);
+    const killed = await cliChild(bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start', TMPDIR: tmp });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await cloneProcesses(fx.root)).not.toEqual([]);
+    const doctor = await cli(fx.root, ['--json', 'doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/stray staging .*\.staging-verify-/);
+    const r = await cli(fx.root, ['repair', '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    await expectNoLeftovers(fx, tmp);
+    expect(server.isRunning()).toBe(true);
   });
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
