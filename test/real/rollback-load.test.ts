@@ -72,7 +72,7 @@ describe.skipIf(skip)(`rollback to a snapshot taken under load ${skip ? `(skippe
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.json.databaseRestarted).toBe(true);
     expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
-    const [{ n, max }] = await server.query<{ n: number; max: number }>('select count(*)::int as n, coalesce(max(id), 0) as max from seq');
+    const { n, max } = (await server.query<{ n: number; max: number }>('select count(*)::int as n, coalesce(max(id), 0) as max from seq'))[0]!;
     expect(n).toBe(max);
     expect(max).toBeGreaterThanOrEqual(ackedBefore);
     expect(max).toBeLessThan(ackedAfter);
