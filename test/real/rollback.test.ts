@@ -9,6 +9,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
+import { sh } from '../helpers/host.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 let scratch: Scratch | undefined;
@@ -64,7 +65,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(listed).toBeTruthy();
     const meta = JSON.parse(await readFile(path.join(fx.paths.snapshots, `${pre}.json`), 'utf8'));
     expect(meta.origin).toMatchObject({ kind: 'pre-rollback', rollbackTo: name });
-    const ro = await import('../helpers/host.js').then((h) => h.sh(['btrfs', 'property', 'get', '-ts', path.join(fx.paths.snapshots, pre), 'ro']));
+    const ro = sh(['btrfs', 'property', 'get', '-ts', path.join(fx.paths.snapshots, pre), 'ro']);
     expect(ro).toMatch(/ro=true/);
 
     // Undo.
@@ -118,6 +119,39 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(cold.json.databaseRestarted).toBe(false);
     expect(server.isRunning()).toBe(false);
     server.start();
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(0);
+  }, 180_000);
+
+  test('another cluster (system identifier) is refused (3) unless --force; a nested subvolume in active/ is refused; nothing changed', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    await server.query('create table t (v text)');
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name: string = snap.json.snapshot.name;
+    await server.query("insert into t values ('after')");
+    const metaFile = path.join(fx.paths.snapshots, `${name}.json`);
+    const meta = JSON.parse(await readFile(metaFile, 'utf8'));
+    await writeJsonAtomic(metaFile, { ...meta, postgres: { ...meta.postgres, systemIdentifier: '7000000000000000001' } });
+
+    const foreign = await run(['rollback', name, '--yes']);
+    expect(foreign.code).toBe(3);
+    expect(foreign.stderr).toMatch(/system identifier 7000000000000000001/);
+    expect(foreign.stderr).toMatch(/--force/);
+
+    sh(['btrfs', 'subvolume', 'create', path.join(fx.paths.active, 'nested')]);
+    const nested = await run(['rollback', name, '--yes', '--force']);
+    expect(nested.code).toBe(1);
+    expect(nested.stderr).toMatch(/nested/);
+    sh(['btrfs', 'subvolume', 'delete', path.join(fx.paths.active, 'nested')]);
+
+    expect(server.isRunning()).toBe(true);
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(1);
+    expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging'))).toEqual([]);
+
+    const forced = await run(['--json', 'rollback', name, '--yes', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
     expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(0);
   }, 180_000);
 });
