@@ -7,6 +7,9 @@ import path from 'node:path';
 import { asUser, type Runner } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
 
+/** Characters that change meaning inside sh's single or double quotes. */
+export const SHELL_UNSAFE = /['"$`\\]/;
+
 export interface CloneServer {
   socketDir: string;
   port: number;
@@ -51,8 +54,11 @@ export async function startCloneServer(
   major: number,
   port = 5432,
 ): Promise<CloneServer> {
-  // pg_ctl hands -o to a shell; our values are single-quoted, so a quote in the path cannot be passed safely.
-  if (/['\\]/.test(pgdata)) throw new Error(`cannot start a clone at ${pgdata}: the path contains a quote or backslash`);
+  // pg_ctl runs the postmaster through /bin/sh: -D and the log file inside double quotes, our -o values
+  // inside single quotes. A path with a quote, `$`, a backquote or a backslash cannot be passed safely.
+  for (const [what, p] of [['the clone', pgdata], ['$TMPDIR (set TMPDIR elsewhere)', os.tmpdir()]] as const) {
+    if (SHELL_UNSAFE.test(p)) throw new Error(`cannot start the clone server: ${what} ${p} contains a quote, $, \` or backslash`);
+  }
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'lychd-verify-'));
   await chown(socketDir, owner.uid, owner.gid); // mkdtemp makes it 0700: only the clone's user (and root) get in
   const hbaFile = path.join(socketDir, 'pg_hba.conf');

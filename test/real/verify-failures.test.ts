@@ -118,6 +118,33 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
     await expectNoLeftovers(fx, tmp);
   });
 
+  test('a crypt path with a space verifies; one with a $ is refused before anything starts (pg_ctl uses sh)', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
+    const s = scratch;
+    const tmp = await privateTmp(s);
+    for (const alias of ['my crypt', 'cost$HOME']) {
+      const at = s.path(alias);
+      await mkdir(at);
+      sh(['mount', '--bind', fx.root, at]);
+      s.defer(() => {
+        try {
+          sh(['umount', at]);
+        } catch {
+          /* the sweep retries */
+        }
+      });
+    }
+    const ok = await cli(s.path('my crypt'), ['--json', 'verify', name]);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    const bad = await cli(s.path('cost$HOME'), ['--json', 'verify', name]);
+    expect(bad.code).toBe(1);
+    expect(bad.json.checks.find((c: { name: string }) => c.name === 'start').detail).toMatch(/contains a quote, \$/);
+    await expectNoLeftovers(fx, tmp);
+    expect(server.isRunning()).toBe(true);
+  });
+
   test('incomplete, unknown and path-like names exit 2 and create nothing', async () => {
     scratch = await makeScratch();
     const { fx } = await cryptWithServer(scratch, 15);
