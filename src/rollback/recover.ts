@@ -42,10 +42,16 @@ export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ct
   const pg = crypt.config.postgres;
   if (entry.wasRunning && pg) {
     const pgdata = pgdataPath(crypt.paths.root, pg.dir);
-    await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
-    await waitForPrimary(pg, ctx.env);
-    faultPoint('rollback-recover:started');
-    actions.push('started PostgreSQL again (it was running before the rollback)');
+    try {
+      await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+      await waitForPrimary(pg, ctx.env);
+      faultPoint('rollback-recover:started');
+      actions.push('started PostgreSQL again (it was running before the rollback)');
+    } catch (e) {
+      // active/ is whole either way; a database that does not come up must not block every command
+      // (the undo rollback included): report it and clear the journal.
+      actions.push(`PostgreSQL did not come up again (${(e as Error).message}); start it by hand and check its log`);
+    }
   }
   await clearJournal(crypt.paths);
   return actions;

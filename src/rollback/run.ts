@@ -8,7 +8,7 @@ import { faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath, stagingPath, STAGING_PREFIX } from '../crypt/paths.js';
 import { exchangePaths } from '../sys/libc.js';
-import { listNestedSubvolumes } from '../btrfs/probe.js';
+import { isSubvolume, listNestedSubvolumes } from '../btrfs/probe.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
@@ -92,6 +92,13 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   }
   faultPoint('rollback:stop');
 
+  // Until the swap, every failure is undone here: remove the staging copy, restart a database we stopped.
+  const undo = async (e: unknown): Promise<never> => {
+    if (await isSubvolume(plan.staging)) await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
+    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, config.crypt).catch(() => {});
+    await clearJournal(paths);
+    throw e;
+  };
   try {
     await timed('stage', async () => {
       await subvolumeSnapshot(ctx.runner, snapshotPath(paths, plan.target), plan.staging, { readonly: false });
@@ -107,15 +114,21 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
       await writeJournal(paths, entry);
     });
     faultPoint('rollback:prepare');
+    // A service that restarts the server on its own (e.g. systemd Restart=) would have it running on
+    // files about to be swapped away under it: check right before the point of no return.
+    if (pgdata) {
+      const pm = await readPostmaster(pgdata);
+      if (pm.running) {
+        throw new CryptError(`PostgreSQL (pid ${pm.pid}) is running again on ${pgdata} although it was stopped; nothing was changed`, {
+          hint: 'Something restarted it (a service with automatic restart?): stop that, then roll back again.',
+        });
+      }
+    }
+    // renameat2 either swaps or changes nothing, so a failure here is undone like the ones before.
+    await timed('swap', () => exchangePaths(plan.staging, paths.active));
   } catch (e) {
-    // Nothing was swapped: undo (remove the staging copy, restart a database we stopped) and report.
-    await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
-    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, config.crypt).catch(() => {});
-    await clearJournal(paths);
-    throw e;
+    await undo(e);
   }
-
-  await timed('swap', () => exchangePaths(plan.staging, paths.active));
   faultPoint('rollback:swap');
   entry.phase = 'swapped';
   await writeJournal(paths, entry);
@@ -128,9 +141,19 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
 
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {
-    await timed('start', () => startDatabase(ctx.runner, pg, pgdata, config.crypt));
-    faultPoint('rollback:start');
-    await timed('recovery', () => waitForPrimary(pg, ctx.env));
+    try {
+      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, config.crypt));
+      faultPoint('rollback:start');
+      await timed('recovery', () => waitForPrimary(pg, ctx.env));
+    } catch (e) {
+      // The files are whole and the replaced state is kept: the rollback is done, only the database is
+      // not up. Clearing the journal keeps every command (the undo above all) usable.
+      await clearJournal(paths);
+      throw new CryptError(`rolled back to ${plan.target}, but PostgreSQL did not come up: ${(e as Error).message}`, {
+        hint: `The previous state is snapshot ${plan.preRollbackName}; undo with \`lychd-crypt rollback ${plan.preRollbackName}\` (then start the database), or look at the server log.`,
+        cause: e,
+      });
+    }
     // pg_ctl -w returns once crash recovery is done; other services may return earlier: count both.
     recoveryMs = Math.round((timings.start ?? 0) + (timings.recovery ?? 0));
   }

@@ -154,4 +154,32 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(0);
   }, 180_000);
+
+  test('a target whose database does not start: exit 1 naming the undo, journal clear, and the undo works', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    await server.query('create table t (v text)');
+    const conf = path.join(fx.pgdata, 'postgresql.conf');
+    const good = await readFile(conf, 'utf8');
+    await writeFile(conf, `${good}\nshared_buffers = 'bogus'\n`); // not reloaded: the live server is fine
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    await writeFile(conf, good);
+    await server.query("insert into t values ('kept')");
+
+    const rb = await run(['rollback', snap.json.snapshot.name, '--yes']);
+    expect(rb.code, rb.stderr).toBe(1);
+    expect(rb.stderr).toMatch(/PostgreSQL did not come up/);
+    const pre = /lychd-crypt rollback (\S+-pre-rollback)/.exec(rb.stderr)?.[1];
+    expect(pre, rb.stderr).toBeTruthy();
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+    expect(server.isRunning()).toBe(false);
+
+    const undo = await run(['--json', 'rollback', pre!, '--yes']);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(undo.json.databaseRestarted).toBe(false); // it was not running: the undo leaves it stopped
+    server.start();
+    expect((await server.query('select v from t'))[0]!.v).toBe('kept');
+  }, 180_000);
 });
