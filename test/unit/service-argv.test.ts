@@ -106,6 +106,24 @@ describe('stopDatabase / startDatabase with a stand-in postmaster', () => {
     expect(runner.calls).toEqual([['systemctl', '--user', '-M', 'alice@', 'stop', 'lychd-db.service']]);
   });
 
+  test('pg_ctl: a fast stop that fails (timed out) escalates to immediate', async () => {
+    const { pgdata } = await fakePostmaster();
+    const runner = new RecordingRunner((argv) => {
+      if (argv.includes('fast')) return { exitCode: 1, stderr: 'pg_ctl: server does not shut down' };
+      if (argv.includes('immediate')) {
+        child!.kill('SIGKILL');
+        return {};
+      }
+      return undefined;
+    });
+    const pg = { ...pgConfig({ kind: 'pg_ctl' }), bin: '/usr/lib/postgresql/15/bin' };
+    expect(await stopDatabase(runner, pg, pgdata, { user: 'alice', path: '/c' })).toBe(true);
+    expect(runner.calls.map((c) => c.slice(c.indexOf('-m')))).toEqual([
+      ['-m', 'fast', 'stop'],
+      ['-m', 'immediate', 'stop'],
+    ]);
+  });
+
   test('a server that is not running is not stopped; service none with a running server is refused (exit 3)', async () => {
     const { pgdata } = await fakePostmaster();
     const runner = new RecordingRunner();
