@@ -182,4 +182,24 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     server.start();
     expect((await server.query('select v from t'))[0]!.v).toBe('kept');
   }, 180_000);
+
+  test('a crypt without a database: rollback swaps the files only', async () => {
+    scratch = await makeScratch();
+    const { makeCryptFixture } = await import('../helpers/crypt-fixture.js');
+    const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 512 });
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    const file = path.join(fx.paths.active, 'data.txt');
+    await writeFile(file, 'one');
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    await writeFile(file, 'two');
+    const rb = await run(['--json', 'rollback', snap.json.snapshot.name, '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.json.databaseRestarted).toBe(false);
+    expect(await readFile(file, 'utf8')).toBe('one');
+    const doctor = await run(['--json', 'doctor']);
+    // The fixture is not made by init (no mount record, no runtime installed): only the layout matters here.
+    const bad = (doctor.json.checks as { id: string; status: string }[]).filter((c) => /^(layout|snapshots|journal)\./.test(c.id) && c.status !== 'ok');
+    expect(bad).toEqual([]);
+  }, 120_000);
 });
