@@ -1,5 +1,5 @@
 // `lychd-crypt rollback NAME [--yes] [--dry-run] [--force]`: atomic, crash-safe, undoable (SPEC section 6).
-import { CancelledError, RefusedError, UsageError } from '../core/errors.js';
+import { RefusedError, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { openCrypt, type OpenCrypt } from '../crypt/open.js';
 import { planRollback, performRollback, refuseNested } from '../rollback/run.js';
@@ -47,7 +47,10 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
         throw new RefusedError(`rollback replaces active/ with ${name}; it needs consent`, { hint: 'Run it again with --yes (or in a terminal to be asked).' });
       }
       const { confirmRollback } = await import('../ui/confirm-rollback.js');
-      if (!(await confirmRollback(plan, meta.createdAt))) throw new CancelledError();
+      // Ctrl-C / Escape: CancelledError (exit 130) from the prompt; No (the default): refused, exit 3.
+      if (!(await confirmRollback(plan, meta.createdAt))) {
+        throw new RefusedError(`rollback to ${name} not confirmed; nothing was changed`, { hint: 'Answer yes, or run it with --yes.' });
+      }
     }
     for (const w of warnings) ctx.log.warn(`--force: ${w}`);
     const r = await performRollback(crypt, ctx, plan);
