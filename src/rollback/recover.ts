@@ -17,8 +17,9 @@ import { faultPoint } from '../core/fault.js';
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
 async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<boolean> {
-  if (['swapped', 'kept'].includes(entry.phase)) return true;
-  if (!entry.stagedUuid) return false; // the swap comes after the UUID is journaled
+  // The UUID is the fact; the phase is only a fallback. (After a power cut the journal's "swapped" could
+  // in theory be durable while the exchange is not; active/'s UUID cannot lie.)
+  if (!entry.stagedUuid) return ['swapped', 'kept'].includes(entry.phase); // the UUID is journaled before the swap
   const active = await subvolumeShow(ctx.runner, crypt.paths.active);
   return active.uuid === entry.stagedUuid;
 }

@@ -8,6 +8,7 @@ import { faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath, stagingPath, STAGING_PREFIX } from '../crypt/paths.js';
 import { exchangePaths } from '../sys/libc.js';
+import { fsyncDir } from '../core/fs.js';
 import { isSubvolume, listNestedSubvolumes } from '../btrfs/probe.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
 import { readPostmaster } from '../pg/postmaster.js';
@@ -125,7 +126,10 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
       }
     }
     // renameat2 either swaps or changes nothing, so a failure here is undone like the ones before.
-    await timed('swap', () => exchangePaths(plan.staging, paths.active));
+    await timed('swap', async () => {
+      await exchangePaths(plan.staging, paths.active);
+      await fsyncDir(paths.root); // the exchange is durable before the journal says it happened
+    });
   } catch (e) {
     await undo(e);
   }
