@@ -54,7 +54,11 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
     }
     for (const w of warnings) ctx.log.warn(`--force: ${w}`);
     const r = await performRollback(crypt, ctx, plan);
-    const db = r.databaseRestarted ? `; PostgreSQL is running again (recovery took ${r.recoveryMs} ms)` : '';
+    const db = r.databaseRestarted
+      ? `; PostgreSQL is running again (start + recovery took ${r.recoveryMs} ms)`
+      : crypt.config.postgres
+        ? '; PostgreSQL was not running and stays stopped'
+        : '';
     const human = [
       `rolled back ${crypt.paths.root} to ${r.target}${db}`,
       `the replaced state is snapshot ${r.preRollback}; undo with: lychd-crypt rollback ${r.preRollback}`,
