@@ -124,4 +124,25 @@ describe.skipIf(skip)(`rollback crash safety ${skip ? `(skipped: ${skip})` : ''}
       expect(await count(), `${c.point} / ${c.recoverFault}`).toBe(c.rows);
     }
   }, 600_000);
+
+  test('a database that was stopped before the rollback stays stopped through a crash and its recovery', async () => {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    await server.query('create table t (v text)');
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    await server.query("insert into t values ('B')");
+    server.stop();
+    for (const point of ['rollback:prepare', 'rollback:swap']) {
+      const killed = await run(['rollback', snap.json.snapshot.name, '--yes'], { LYCHD_CRYPT_FAULT: point });
+      expect(killed.signal, point).toBe('SIGKILL');
+      const healed = await run(['--json', 'repair', '--yes']);
+      expect(healed.code, `${point}: ${healed.stderr}${healed.stdout}`).toBe(0);
+      expect(server.isRunning(), point).toBe(false);
+      expect((await readdir(fx.root)).filter((n) => n.startsWith('.staging')), point).toEqual([]);
+    }
+    server.start();
+    expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(0);
+  }, 300_000);
 });
