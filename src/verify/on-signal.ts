@@ -3,22 +3,34 @@
 // the signal is raised again with the default action, so the exit status still says "killed by SIGxxx".
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Installs the handlers; returns the function that removes them (call it in a `finally`). */
-export function cleanupOnSignal(cleanup: () => Promise<void>): () => void {
-  let running = false;
+export interface SignalGuard {
+  /** When a signal's cleanup runs: waits for it, and never returns (the process then dies by the signal). */
+  settle(): Promise<void>;
+  /** Removes the handlers (after the normal cleanup). */
+  remove(): void;
+}
+
+/** Installs the handlers. Each cleanup step runs even when an earlier one failed. */
+export function cleanupOnSignal(steps: Array<() => Promise<unknown>>): SignalGuard {
+  let inflight: Promise<void> | undefined;
   const handler = (sig: NodeJS.Signals): void => {
-    if (running) return; // a second Ctrl-C while cleaning up: keep cleaning up
-    running = true;
-    void cleanup()
-      .catch(() => {})
-      .finally(() => {
-        remove();
-        process.kill(process.pid, sig);
-      });
+    if (inflight) return; // a second Ctrl-C while cleaning up: keep cleaning up
+    inflight = (async () => {
+      for (const step of steps) await step().catch(() => {});
+      remove();
+      process.kill(process.pid, sig);
+    })();
   };
   const remove = (): void => {
     for (const s of SIGNALS) process.off(s, handler);
   };
   for (const s of SIGNALS) process.on(s, handler);
-  return remove;
+  return {
+    async settle() {
+      if (!inflight) return;
+      await inflight;
+      await new Promise<never>(() => {}); // the re-raised signal ends the process
+    },
+    remove,
+  };
 }

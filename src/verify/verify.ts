@@ -78,14 +78,11 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   let superuser = pgcfg.connection.user;
   // The check a thrown error is reported under: the report names the step that failed, not just "start".
   let stage = 'pgdata';
-  const stopOnSignal = cleanupOnSignal(async () => {
-    await server?.stop();
-    await removeClone(ctx.runner, clone, pgcfg.dir);
-  });
+  const guard = cleanupOnSignal([async () => server?.stop(), async () => removeClone(ctx.runner, clone, pgcfg.dir)]);
   try {
     await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
   } catch (e) {
-    stopOnSignal();
+    guard.remove();
     throw e;
   }
   try {
@@ -172,11 +169,12 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     const tail = server ? await server.logTail() : '';
     checks.push({ name: stage, ok: false, detail: `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}` });
   } finally {
+    await guard.settle(); // a signal's cleanup owns the clone now: do not race it
     await server?.stop();
     await timed('cleanup', () => subvolumeDelete(ctx.runner, clone)).catch((e) => {
       ctx.log.warn(`could not delete the verify clone ${clone}: ${(e as Error).message}; \`lychd-crypt repair\` removes it`);
     });
-    stopOnSignal();
+    guard.remove();
   }
   return { name: meta.name, ok: checks.every((c) => c.ok !== false), checks, timings };
 }
