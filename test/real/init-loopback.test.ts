@@ -129,8 +129,12 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     expect(readFileSync(fstab, 'utf8')).toBe('');
     expect(readFileSync(`${fstab}.lychd-crypt.bak`, 'utf8')).toContain('x-lychd-crypt');
     expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).persist.via).toBe('systemd');
-    // No bind mount is left behind.
-    expect(sh(['findmnt', '-rn', '-o', 'TARGET']).split('\n').filter((t) => t.includes('lychd-crypt-under'))).toEqual([]);
+    // No bind mount of this test's host filesystem is left behind (other tests may hold their own meanwhile).
+    const hostSource = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', host]).trim();
+    const leftovers = sh(['findmnt', '-rn', '-o', 'TARGET,SOURCE'])
+      .split('\n')
+      .filter((l) => l.includes('lychd-crypt-under') && l.split(' ')[1] === hostSource);
+    expect(leftovers).toEqual([]);
     sh(['umount', crypt]);
     const record = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt-mount.json'), 'utf8'));
     expect(record.persist).toMatchObject({ via: 'systemd', unit: sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim() });
