@@ -1,6 +1,6 @@
 // renderAnswersYaml (the --write-answers serializer): exact output, and every rendering re-validates
 // through parseAnswers to the same answers — including values that look like YAML traps.
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,12 +106,16 @@ describe('renderAnswersYaml', () => {
 
   it('writeAnswersFile writes mode 0600, atomically (no temp file left)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-answers-'));
-    const file = path.join(dir, 'answers.yaml');
-    await writeAnswersFile(file, config);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(parseAnswers(readFileSync(file, 'utf8'), file).loopback).toEqual({ image: '/var/lib/lychd/crypt.img', size: '20G' });
-    const { readdirSync } = await import('node:fs');
-    expect(readdirSync(dir)).toEqual(['answers.yaml']);
+    try {
+      const file = path.join(dir, 'answers.yaml');
+      await writeAnswersFile(file, config);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(parseAnswers(readFileSync(file, 'utf8'), file).loopback).toEqual({ image: '/var/lib/lychd/crypt.img', size: '20G' });
+      const { readdirSync } = await import('node:fs');
+      expect(readdirSync(dir)).toEqual(['answers.yaml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

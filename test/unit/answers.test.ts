@@ -1,6 +1,6 @@
 // The bad-answers matrix: every problem reported at file:line:col with its key path, what was expected
 // and what was found — all of them at once, before anything happens.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -206,10 +206,14 @@ describe('answers validation: the bad-answers matrix', () => {
 
   it('a missing file is a usage error naming it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-answers-'));
-    await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(UsageError);
-    await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(/cannot read answers file .*nope.yaml/);
-    const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, 'version: 1\nloopback: { size: twenty }\n');
-    await expect(loadAnswersFile(file)).rejects.toThrow(`${file}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+    try {
+      await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(UsageError);
+      await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(/cannot read answers file .*nope.yaml/);
+      const file = path.join(dir, 'bad.yaml');
+      writeFileSync(file, 'version: 1\nloopback: { size: twenty }\n');
+      await expect(loadAnswersFile(file)).rejects.toThrow(`${file}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
