@@ -1,9 +1,12 @@
 // Command-line parsing (commander) and the one place that maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
+import { unanchor } from './core/anchors.js';
+import { escapeControls } from './core/text.js';
+import { RunAsOwner } from './crypt/access.js';
 import { createRunner } from './core/runner.js';
 import { VERSION } from './version.js';
-import type { CommandContext, CommandOutput, Globals } from './commands/context.js';
+import type { CommandContext, CommandOutput, Globals } from './core/context.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
 type Lazy = () => Promise<Handler>;
@@ -35,6 +38,12 @@ const commands: CommandDef[] = [
         .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
         .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file'),
     handler: async () => (await import('./commands/init.js')).runInit,
+  },
+  {
+    name: 'crypts',
+    summary: 'list the registered crypts',
+    options: (c) => c,
+    handler: async () => (await import('./commands/crypts.js')).runCrypts,
   },
   {
     name: 'snapshot',
@@ -121,7 +130,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
     .version(VERSION, '--version')
     .addOption(new Option('--json', 'machine output: one JSON document on stdout'))
-    .addOption(new Option('--crypt <path>', 'the crypt directory').env('LYCHD_CRYPT'))
+    .addOption(new Option('--crypt <name|path>', 'the crypt: its registered name or its path').env('LYCHD_CRYPT'))
+    .addOption(new Option('--registry <dir>', 'the registry of crypts (default /etc/lychd-crypt)').env('LYCHD_CRYPT_REGISTRY'))
     .option('--user <name>', 'the target user (default: SUDO_USER, else the caller)')
     .option('--wait <seconds>', 'wait this long for the crypt lock before exiting 4', intArg, 0)
     .showHelpAfterError()
@@ -137,14 +147,16 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     cmd.exitOverride().action(async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const opts = command.opts<Record<string, unknown>>();
-      const g = program.opts<{ json?: boolean; crypt?: string; user?: string; wait: number }>();
+      const g = program.opts<{ json?: boolean; crypt?: string; user?: string; wait: number; registry?: string }>();
       json = Boolean(g.json);
-      const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait };
+      const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait, registry: g.registry };
       const ctx: CommandContext = {
         globals,
         runner: createRunner(),
         env: io.env,
         interactive: io.stdinIsTTY && Boolean(io.stdout.isTTY) && !json,
+        command: def.name,
+        argv,
         log: {
           info: (m) => io.stderr.write(`${m}\n`),
           warn: (m) => io.stderr.write(`warning: ${m}\n`),
@@ -164,21 +176,33 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
+    if (err instanceof RunAsOwner) {
+      try {
+        return await (await import('./core/privilege.js')).runAsOwner(err, argv, io.env);
+      } catch (e) {
+        return reportError(e, json, io);
+      }
+    }
     return reportError(err, json, io);
   }
   if (!result) return ExitCode.ok;
   const { out } = result;
-  if (json) io.stdout.write(`${JSON.stringify(out.json, null, 2)}\n`);
-  else if (out.human) io.stdout.write(out.human.endsWith('\n') ? out.human : `${out.human}\n`);
+  if (json) io.stdout.write(`${unanchor(JSON.stringify(out.json, null, 2))}\n`);
+  else if (out.human) io.stdout.write(forPeople(out.human.endsWith('\n') ? out.human : `${out.human}\n`));
   return out.exitCode ?? ExitCode.ok;
 }
 
+/** Text for a terminal: fd anchors shown as the crypt's path, control characters escaped. */
+const forPeople = (s: string): string => escapeControls(unanchor(s));
+
 function reportError(err: unknown, json: boolean, io: Io): number {
   const code = exitCodeFor(err);
-  const message = err instanceof Error ? err.message : String(err);
-  const hint = err instanceof CryptError ? err.hint : undefined;
-  io.stderr.write(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`);
-  if (!(err instanceof CryptError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  const message = unanchor(err instanceof Error ? err.message : String(err));
+  const hint = err instanceof CryptError && err.hint ? unanchor(err.hint) : undefined;
+  io.stderr.write(forPeople(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`));
+  // A system error (EACCES, ENOENT, …) is a message, not a crash: its stack only with LYCHD_DEBUG.
+  const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
+  if (!(err instanceof CryptError) && err instanceof Error && err.stack && (!systemError || io.env.LYCHD_DEBUG)) io.stderr.write(`${err.stack}\n`);
   if (json) {
     const e = err as CryptError & { issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
     io.stdout.write(

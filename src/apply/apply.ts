@@ -8,6 +8,7 @@ import type { ApplyContext, Outcome } from './context.js';
 import { createImage, copyData, createDir, installRuntime, moveAside, removeDir, writeFile } from './handlers-fs.js';
 import { createPgdata, createSubvolume, growImage, mkfsBtrfs } from './handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, removeMountUnit, unmount, writeFstabLine, writeMountRecord, writeMountUnit } from './handlers-mount.js';
+import { ownDir, register } from './handlers-registry.js';
 import type { ProgressReporter, StepStatus } from './reporter.js';
 
 type Handlers = { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, ctx: ApplyContext) => Promise<Outcome> };
@@ -31,6 +32,8 @@ const handlers: Handlers = {
   'create-subvolume': createSubvolume,
   'create-pgdata': createPgdata,
   'write-file': writeFile,
+  'own-dir': ownDir,
+  register,
   'install-runtime': installRuntime,
 };
 

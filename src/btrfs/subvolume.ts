@@ -1,5 +1,6 @@
 // Thin wrappers over `btrfs subvolume …`: snapshot, delete and show. Everything goes through the runner.
 import type { Runner } from '../core/runner.js';
+import { closeDir, openDir, subvolInfo } from '../sys/fd.js';
 
 export interface SnapshotOptions {
   /** A read-only snapshot (`-r`): what snapshots/ holds. Rollback staging needs a writable one. */
@@ -10,9 +11,20 @@ export async function subvolumeSnapshot(runner: Runner, src: string, dst: string
   await runner.run(['btrfs', 'subvolume', 'snapshot', ...(opts.readonly ? ['-r'] : []), src, dst]);
 }
 
-/** Deletes one subvolume; `--commit-after` so the deletion is durable before we report it done. */
+/**
+ * Deletes one subvolume; `--commit-after` so the deletion is durable before we report it done. Root may
+ * delete a read-only snapshot as it is; its owner (a rootless crypt, mounted with user_subvol_rm_allowed)
+ * must clear `ro` first — and sets it again if the deletion then fails, so a kept snapshot stays read-only.
+ */
 export async function subvolumeDelete(runner: Runner, path: string): Promise<void> {
-  await runner.run(['btrfs', 'subvolume', 'delete', '--commit-after', path]);
+  const asOwner = process.getuid?.() !== 0 && (await subvolumeShow(runner, path).catch(() => null))?.readonly === true;
+  if (asOwner) await runner.run(['btrfs', 'property', 'set', '-ts', path, 'ro', 'false']);
+  try {
+    await runner.run(['btrfs', 'subvolume', 'delete', '--commit-after', path]);
+  } catch (e) {
+    if (asOwner) await runner.run(['btrfs', 'property', 'set', '-ts', path, 'ro', 'true'], { allowFailure: true });
+    throw e;
+  }
 }
 
 export interface SubvolumeInfo {
@@ -46,7 +58,16 @@ export function parseSubvolumeShow(text: string): SubvolumeInfo {
   };
 }
 
-export async function subvolumeShow(runner: Runner, path: string): Promise<SubvolumeInfo> {
-  const r = await runner.run(['btrfs', 'subvolume', 'show', path]);
-  return parseSubvolumeShow(r.stdout);
+/**
+ * Facts about the subvolume at `path` through BTRFS_IOC_GET_SUBVOL_INFO (no privilege needed, unlike
+ * `btrfs subvolume show`, whose tree search needs CAP_SYS_ADMIN), on an fd opened without following links.
+ */
+export async function subvolumeShow(_runner: Runner, path: string): Promise<SubvolumeInfo> {
+  const dir = await openDir(path);
+  try {
+    const i = await subvolInfo(dir);
+    return { uuid: i.uuid, parentUuid: i.parentUuid, id: i.id, generation: i.generation, genAtCreation: i.genAtCreation, readonly: i.readonly };
+  } finally {
+    await closeDir(dir);
+  }
 }

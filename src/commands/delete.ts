@@ -3,7 +3,7 @@
 import { mutateCrypt } from '../crypt/mutate.js';
 import { removeSnapshot, resolveSnapshots } from '../snapshots/remove.js';
 import { CryptError, UsageError } from '../core/errors.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export async function runDelete(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const names = args.flatMap((a) => (Array.isArray(a) ? a : [a])).map(String);

@@ -1,10 +1,12 @@
 // `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/ui/).
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
+import path from 'node:path';
+import { exists } from '../core/fs.js';
 import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, requireRoot, writeAnswersFile } from '../init/index.js';
 import { withLock } from '../crypt/lock.js';
-import { cryptPaths } from '../crypt/paths.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import { cryptPaths, stateDirFor } from '../crypt/paths.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export interface InitOptions {
   answers?: string;
@@ -43,6 +45,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
     env: ctx.env,
     userFlag: ctx.globals.user,
     cryptFlag: ctx.globals.crypt,
+    registryFlag: ctx.globals.registry,
   });
 
   // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
@@ -60,7 +63,9 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const reporter = ui ? ui.spinnerReporter() : lineReporter((l) => ctx.log.info(l));
   const apply = () => applyPlan(plan, { runner: ctx.runner }, reporter);
   // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
-  const result = facts.existingConfig ? await withLock(cryptPaths(plan.config.crypt.path).lock, { waitSeconds: ctx.globals.wait }, apply) : await apply();
+  // The lock is in the state directory (a crypt made before the registry has none yet: nothing can hold it).
+  const lock = cryptPaths(plan.config.crypt.path, stateDirFor(plan.config)).lock;
+  const result = facts.existingConfig && (await exists(path.dirname(lock))) ? await withLock(lock, { waitSeconds: ctx.globals.wait }, apply) : await apply();
   const root = plan.config.crypt.path;
   const head =
     result.changed === 0

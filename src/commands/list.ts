@@ -1,8 +1,8 @@
 // `lychd-crypt list`: snapshots, newest first. Read-only: takes no lock. The --json schema is documented
 // in docs/snapshots.md and only grows (new keys), never changes meaning.
-import { openCrypt } from '../crypt/open.js';
+import { withCrypt } from '../crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 import { formatVersion } from '../snapshots/format.js';
 
 export const LIST_FORMAT = 1;
@@ -57,7 +57,7 @@ function table(rows: string[][]): string {
 }
 
 export async function runList(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
-  const crypt = await openCrypt(ctx);
+  return withCrypt(ctx, async (crypt) => {
   const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true });
   if (catalog.incomplete.length) {
     ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
@@ -76,4 +76,5 @@ export async function runList(_args: string[], _opts: Record<string, unknown>, c
   });
   const human = rows.length ? table([header, ...rows]) : `no snapshots in ${crypt.paths.snapshots}`;
   return { json, human };
+  });
 }

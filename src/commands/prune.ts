@@ -2,13 +2,13 @@
 // decides, this applies it under the lock. --dry-run reads only and takes no lock.
 import { UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
-import { openCrypt } from '../crypt/open.js';
+import { withCrypt } from '../crypt/open.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { parseAge, planPrune, type PruneDecision, type PrunePolicy } from '../snapshots/prune-policy.js';
 import { removeSnapshot } from '../snapshots/remove.js';
 import { CryptError } from '../core/errors.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export function parsePolicy(opts: Record<string, unknown>): PrunePolicy {
   const policy: PrunePolicy = {};
@@ -52,7 +52,7 @@ export async function runPrune(_args: string[], opts: Record<string, unknown>, c
     deleted: decisions.filter((d) => d.action === 'delete').map((d) => d.name),
   });
   if (dryRun) {
-    const decisions = await decide(await openCrypt(ctx), policy);
+    const decisions = await withCrypt(ctx, (crypt) => decide(crypt, policy));
     return { json: json(decisions), human: render(decisions, true) };
   }
   return mutateCrypt(ctx, async (crypt) => {

@@ -4,7 +4,7 @@
 import { CryptError } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import { mutateCrypt } from '../crypt/mutate.js';
-import { resolveCryptPath } from '../crypt/open.js';
+import { withCrypt } from '../crypt/open.js';
 import { loadDoctorEnv } from '../doctor/load.js';
 import { runChecks } from '../doctor/run.js';
 import { applyRepair, type RepairStepResult } from '../repair/apply.js';
@@ -12,7 +12,7 @@ import { ensureConsent } from '../repair/consent.js';
 import { planRepair, type RepairPlan } from '../repair/plan.js';
 import { reportHuman, reportJson, type RepairReport } from '../repair/render.js';
 import { BEFORE_LOCK, type RepairStep } from '../repair/steps.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export interface RepairOptions {
   dryRun?: boolean;
@@ -25,33 +25,33 @@ function output(r: RepairReport): CommandOutput {
 }
 
 export async function runRepair(_args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
-  const root = await resolveCryptPath(ctx);
   const dryRun = !!opts.dryRun;
   const log = (line: string) => ctx.log.info(line);
   const systemd = await exists('/run/systemd/system');
   const notes: string[] = [];
   const done: RepairStepResult[] = [];
+  const look = () => withCrypt(ctx, async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
 
-  let env = await loadDoctorEnv(ctx.runner, root);
-  let checks = await runChecks(env);
+  let { root, mounted, checks } = await look();
   const first = planRepair(checks);
   if (dryRun) {
-    if (!env.config && env.view) notes.push('the crypt is not mounted: the rest of it is checked once it is; run `lychd-crypt repair --dry-run` again after mounting for the full plan');
+    if (!mounted) notes.push('the crypt is not mounted: the rest of it is checked once it is; run `lychd-crypt repair --dry-run` again after mounting for the full plan');
     if (first.steps.some((s) => s.kind === 'recover-interrupted')) {
       notes.push('leftovers and PGDATA are checked again after the interrupted operation is finished or undone: repair may then plan more steps');
     }
     return output({ crypt: root, dryRun, plan: first, notes, done, checks });
   }
 
+  // Mounting (and unstacking a doubled mount) comes first, without the lock: the lock and the rest of
+  // the checks need the crypt's filesystem.
   const early: RepairStep[] = first.steps.filter((s) => BEFORE_LOCK.includes(s.kind));
   if (early.length) {
     done.push(...(await applyRepair(early, { ctx, crypt: null, systemd }, log)));
-    env = await loadDoctorEnv(ctx.runner, root);
-    checks = await runChecks(env);
+    ({ root, mounted, checks } = await look());
   }
   const withEarly = (plan: RepairPlan): RepairPlan => ({ ...plan, steps: [...early, ...plan.steps] });
-  if (!env.config) {
-    if (early.length) throw new CryptError(`the crypt at ${root} was mounted but holds no configuration`, { hint: 'Run `lychd-crypt doctor` to see what is there.' });
+  if (!mounted) {
+    if (early.length) throw new CryptError(`the crypt at ${root} could not be mounted`, { hint: 'Run `lychd-crypt doctor` to see why.' });
     return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks }); // only manual advice
   }
 
@@ -64,11 +64,11 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   return mutateCrypt(lockedCtx, async (crypt) => {
     // mutateCrypt has already finished or undone an interrupted operation: plan from the state after it.
     done.push(...recovered.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
-    const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, root)));
+    const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     await ensureConsent({ ...plan, steps }, !!opts.yes, ctx);
     done.push(...(await applyRepair(steps, { ctx: lockedCtx, crypt, systemd }, log)));
-    const after = await runChecks(await loadDoctorEnv(ctx.runner, root));
+    const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after });
   });
 }

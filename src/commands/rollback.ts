@@ -1,11 +1,11 @@
 // `lychd-crypt rollback NAME [--yes] [--dry-run] [--force]`: atomic, crash-safe, undoable (SPEC section 6).
 import { RefusedError, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
-import { openCrypt, type OpenCrypt } from '../crypt/open.js';
+import { withCrypt, type OpenCrypt } from '../crypt/open.js';
 import { planRollback, performRollback, refuseNested } from '../rollback/run.js';
 import { compatibilityProblems, readLiveCluster, refuseIncompatible, resolveTarget } from '../rollback/target.js';
 import type { RollbackPlan } from '../rollback/steps.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 async function checkTarget(crypt: OpenCrypt, ctx: CommandContext, name: string, force: boolean) {
   const meta = await resolveTarget(crypt, name);
@@ -30,12 +30,13 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
   const force = opts.force === true;
 
   if (opts.dryRun) {
-    const crypt = await openCrypt(ctx);
-    const { warnings } = await checkTarget(crypt, ctx, name, force);
-    const plan = await planRollback(crypt, name);
-    refuseUnstoppable(crypt, plan);
-    const human = [`Plan: roll back ${crypt.paths.root} to ${name} (dry run: nothing is changed)`, ...warnings.map((w) => `warning (--force): ${w}`), ...plan.steps.map((s, i) => `${i + 1}. ${s}`)];
-    return { json: { ok: true, dryRun: true, plan, warnings }, human: human.join('\n') };
+    return withCrypt(ctx, async (crypt) => {
+      const { warnings } = await checkTarget(crypt, ctx, name, force);
+      const plan = await planRollback(crypt, name);
+      refuseUnstoppable(crypt, plan);
+      const human = [`Plan: roll back ${crypt.shown} to ${name} (dry run: nothing is changed)`, ...warnings.map((w) => `warning (--force): ${w}`), ...plan.steps.map((s, i) => `${i + 1}. ${s}`)];
+      return { json: { ok: true, dryRun: true, plan, warnings }, human: human.join('\n') };
+    });
   }
 
   return mutateCrypt(ctx, async (crypt) => {
@@ -60,7 +61,7 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
         ? '; PostgreSQL was not running and stays stopped'
         : '';
     const human = [
-      `rolled back ${crypt.paths.root} to ${r.target}${db}`,
+      `rolled back ${crypt.shown} to ${r.target}${db}`,
       `the replaced state is snapshot ${r.preRollback}; undo with: lychd-crypt rollback ${r.preRollback}`,
     ].join('\n');
     return { json: { ok: true, ...r, undo: `lychd-crypt rollback ${r.preRollback}` }, human };

@@ -6,7 +6,7 @@ import type { SnapshotMeta } from '../snapshots/meta.js';
 import { snapshotPath } from '../snapshots/meta.js';
 import { validateLabel } from '../snapshots/names.js';
 import { formatVersion } from '../snapshots/format.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export { formatVersion };
 

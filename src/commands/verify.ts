@@ -6,7 +6,7 @@ import { mutateCrypt } from '../crypt/mutate.js';
 import { readMeta } from '../snapshots/meta.js';
 import { isPlausibleName } from '../snapshots/names.js';
 import { verifySnapshot, type VerifyReport } from '../verify/verify.js';
-import type { CommandContext, CommandOutput } from './context.js';
+import type { CommandContext, CommandOutput } from '../core/context.js';
 
 export function renderVerify(r: VerifyReport): string {
   const mark = (ok: boolean | null): string => (ok === null ? 'skip' : ok ? 'ok' : 'FAIL');

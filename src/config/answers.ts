@@ -1,11 +1,15 @@
 // The answers file (version 1): the schema every key is checked against, before any side effect.
 import { z } from 'zod';
+import { hasControlChars } from '../core/text.js';
 import { parseSize } from './size.js';
 
-const absPath = z
-  .string({ error: 'expected an absolute path' })
+/** Every string an answers file gives us: a control character (a newline in a unit file!) is refused. */
+const text = (error: string) =>
+  z.string({ error }).refine((s) => !hasControlChars(s), { error: 'expected plain text: control characters (newlines, escapes, bidi overrides) are not allowed' });
+
+const absPath = text('expected an absolute path')
   .refine((p) => p.startsWith('/'), { error: 'expected an absolute path (starting with /)' });
-const nonEmpty = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const nonEmpty = text('expected a string').min(1, { error: 'expected a non-empty string' });
 const userRef = z.union([nonEmpty, z.number().int().nonnegative()], {
   error: 'expected a user name or a numeric uid',
 });
@@ -34,14 +38,30 @@ const service = z.discriminatedUnion(
 
 export const answersSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
-  crypt: z.strictObject({ path: absPath.optional(), user: userRef.optional() }).optional(),
+  crypt: z
+    .strictObject({
+      path: absPath.optional(),
+      user: userRef.optional(),
+      /** Extension: the crypt's name in the registry (default: the user's name). */
+      name: z
+        .string({ error: 'expected a name' })
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: 'expected a plain name: lower-case letters, digits, - and _ (at most 64)' })
+        .optional(),
+      /** Extension: system | rootless (default: rootless when PostgreSQL is the user's own, else system). */
+      profile: z.enum(['system', 'rootless']).optional(),
+    })
+    .optional(),
+  /** Extension: where root keeps crypt definitions and its state (tests point these into scratch dirs). */
+  registry: z.strictObject({ dir: absPath.optional(), state: absPath.optional() }).optional(),
   method: z.enum(['auto', 'native', 'partition', 'loopback']).default('auto'),
   loopback: z.strictObject({ image: absPath.optional(), size: size.optional() }).optional(),
   partition: z.strictObject({ device: absPath, wipe: z.boolean().default(false) }).optional(),
   filesystem: z
     .strictObject({
-      label: z.string({ error: 'expected a label (text)' }).max(255, { error: 'expected a label of at most 255 characters' }).optional(),
-      mountOptions: z.array(nonEmpty).optional(),
+      label: text('expected a label (text)').max(255, { error: 'expected a label of at most 255 characters' }).optional(),
+      mountOptions: z
+        .array(nonEmpty.refine((o) => !/[,\s]/.test(o), { error: 'expected one mount option per item (no commas or spaces)' }))
+        .optional(),
     })
     .optional(),
   persist: z

@@ -7,6 +7,11 @@ export interface Owner {
 }
 
 export type Method = 'native' | 'partition' | 'loopback';
+/**
+ * system: PostgreSQL is a system service; the runtime needs root. rootless: LychD's own (PostgreSQL in
+ * the owner's user unit or run by the owner); the owner runs the runtime, root drops to the owner first.
+ */
+export type Profile = 'system' | 'rootless';
 export type PersistVia = 'systemd' | 'fstab' | 'none';
 
 export type ServiceConfig =
@@ -29,7 +34,11 @@ export interface PostgresConfig {
 
 export interface Config {
   version: 1;
-  crypt: { path: string; user: string; uid: number; gid: number; home: string };
+  /** name: the crypt's key in the registry (and --crypt NAME). */
+  crypt: { name: string; path: string; user: string; uid: number; gid: number; home: string };
+  profile: Profile;
+  /** Where init registered it: the registry directory and root's state directory (SPEC section 8). */
+  registry: { dir: string; state: string };
   method: Method;
   loopback: { image: string; sizeBytes: number } | null;
   /** uuid: the filesystem UUID init gave it (mkfs.btrfs -U), so it is mounted and persisted by UUID=. */
@@ -42,4 +51,5 @@ export interface Config {
 }
 
 export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];
+/** Each crypt's own image by default (<dir>/<name>.img): a shared default would let one init take over another's. */
 export const DEFAULT_IMAGE_DIR = '/var/lib/lychd';

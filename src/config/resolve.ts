@@ -1,10 +1,11 @@
 // Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
 import path from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { RefusedError, UsageError } from '../core/errors.js';
+import { DEFAULT_STATE_DIR } from '../registry/store.js';
 import type { HostFacts } from '../detect/facts.js';
 import type { MountRecord } from '../render/mount-record.js';
 import type { Answers } from './answers.js';
-import { DEFAULT_IMAGE_DIR, DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig } from './config.js';
+import { DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig, type Profile } from './config.js';
 import { formatSize, parseSize } from './size.js';
 
 export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
@@ -54,12 +55,71 @@ export function persistPaths(answers: Answers, prev: Config | null, rec: MountRe
 /** Directories no crypt may take over: migrating them aside (or mounting over them) would break the host. */
 const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/mnt', '/media']);
 
-export function resolveConfig(answers: Answers, facts: HostFacts): Config {
-  if (SYSTEM_DIRS.has(facts.cryptPath) || facts.cryptPath === facts.user.home) {
-    throw new UsageError(`crypt.path: ${facts.cryptPath} is a system directory or a home directory; nothing was changed`, {
+const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+
+/** A crypt is mounted over (or migrates) what is at its path: never another account's files, never another crypt. */
+function checkCryptPlace(facts: HostFacts): void {
+  const p = facts.cryptPath;
+  if (SYSTEM_DIRS.has(p) || p === facts.user.home) {
+    throw new UsageError(`crypt.path: ${p} is a system directory or a home directory; nothing was changed`, {
       hint: 'Choose a dedicated directory, e.g. ~/.local/share/lychd (the default).',
     });
   }
+  const home = facts.otherHomes.find((h) => !SYSTEM_DIRS.has(h) && inside(p, h) && !inside(facts.user.home, h));
+  if (home) {
+    throw new UsageError(`crypt.path: ${p} lies in ${home}, the home of another account, not of ${facts.user.name}; nothing was changed`, {
+      hint: `Put the crypt in ${facts.user.name}'s own home (the default ~/.local/share/lychd), or name that account with crypt.user.`,
+    });
+  }
+  for (const e of facts.registry.entries) {
+    const other = e.config.crypt.path;
+    if (other !== p && (inside(p, other) || inside(other, p))) {
+      throw new UsageError(`crypt.path: ${p} ${inside(p, other) ? 'lies inside' : 'contains'} the registered crypt "${e.name}" at ${other}; nothing was changed`, {
+        hint: 'Choose a path outside every crypt (`lychd-crypt crypts` lists them).',
+      });
+    }
+  }
+  const named = facts.registry.entries.find((e) => e.name === facts.registry.name && e.config.crypt.path !== p);
+  if (named) {
+    throw new UsageError(`crypt.name: "${named.name}" is already the crypt at ${named.config.crypt.path}; nothing was changed`, {
+      hint: 'Give this crypt its own name (crypt.name in the answers).',
+    });
+  }
+}
+
+/** rootless when the database is the owner's own (its user unit, or run as the owner) or there is none. */
+function chooseProfile(answers: Answers, facts: HostFacts, pg: PostgresConfig | null): Profile {
+  const ownDb = !pg || (pg.service.kind === 'systemd' && pg.service.user) || (pg.uid === facts.user.uid && pg.service.kind !== 'systemd');
+  const profile = answers.crypt?.profile ?? (ownDb && facts.user.uid !== 0 ? 'rootless' : 'system');
+  if (profile === 'rootless' && !ownDb) {
+    throw new UsageError(`crypt.profile: rootless needs PostgreSQL run by ${facts.user.name} (a systemd user unit with user: true, or postgres.osUser: ${facts.user.name}); it runs as ${pg!.osUser}`, {
+      hint: 'Use profile: system (the runtime then needs root), or run the database as the crypt\'s owner.',
+    });
+  }
+  if (profile === 'rootless' && facts.user.uid === 0) throw new UsageError('crypt.profile: rootless needs a crypt user other than root');
+  return profile;
+}
+
+/**
+ * Reusing an image or device that already holds Btrfs: only when the registry says it is this crypt's,
+ * or when it is mounted at this very path now (a crypt made before the registry, being adopted).
+ */
+function checkReuse(facts: HostFacts, uuid: string, what: string, mountedHere: boolean): void {
+  const owner = facts.registry.entries.find((e) => e.identity.fsUuid === uuid || e.config.partition?.uuid === uuid);
+  if (owner && owner.config.crypt.path === facts.cryptPath) return;
+  if (owner) {
+    throw new RefusedError(`${what} holds the Btrfs filesystem ${uuid} of the registered crypt "${owner.name}" at ${owner.config.crypt.path}; nothing was changed`, {
+      hint: 'Point this crypt at its own image or device.',
+    });
+  }
+  if (mountedHere) return;
+  throw new RefusedError(`${what} already holds a Btrfs filesystem (UUID ${uuid}) that no registered crypt owns; nothing was changed`, {
+    hint: 'If it is an earlier crypt of this user, mount it at its crypt path and re-run init with its answers to adopt it; otherwise choose another image, or remove this one yourself.',
+  });
+}
+
+export function resolveConfig(answers: Answers, facts: HostFacts): Config {
+  checkCryptPlace(facts);
   const method = chooseMethod(answers, facts);
   const prev = facts.existingConfig;
   if (prev && prev.method !== method) {
@@ -79,8 +139,11 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
         hint: 'Shrinking is not supported: keep the size (or a larger one) in the answers.',
       });
     }
-    const image = answers.loopback?.image ?? prev?.loopback?.image ?? facts.mountRecord?.image ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img');
+    // detect canonicalised it (the answers', the stored one, or <DEFAULT_IMAGE_DIR>/<name>.img).
+    const image = facts.image!.path;
     loopback = { image, sizeBytes: size };
+    const btrfsSig = facts.image?.signatures.find((s) => s.type === 'btrfs');
+    if (btrfsSig) checkReuse(facts, btrfsSig.uuid ?? '(none)', `loopback.image ${image}`, facts.cryptMount?.backingFile === image);
     // The image cannot live inside the filesystem it holds (nor in data about to be migrated).
     if (loopback.image.startsWith(`${facts.cryptPath}/`)) {
       throw new UsageError(`loopback.image: ${loopback.image} is inside the crypt path ${facts.cryptPath}`, {
@@ -89,7 +152,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     }
   }
   if (method === 'partition') {
-    const device = answers.partition?.device ?? prev?.partition?.device ?? facts.mountRecord?.device ?? undefined;
+    const device = facts.device?.path ?? answers.partition?.device ?? prev?.partition?.device ?? undefined;
     if (!device) {
       throw new UsageError('partition.device: method partition needs the device to format', {
         hint: 'Add partition: { device: /dev/disk/by-id/… } to the answers file (lsblk lists the candidates).',
@@ -101,6 +164,9 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     // Ours: the UUID of the stored config, of the mount record left underneath an unmounted crypt, or mounted here.
     const recorded = facts.mountRecord?.mount.what.replace(/^UUID=/, '');
     const ours = sig?.uuid && (sig.uuid === prev?.partition?.uuid || sig.uuid === recorded || facts.device?.mountPoints.includes(facts.cryptPath));
+    // A Btrfs of another registered crypt is refused even with wipe; a foreign one needs wipe (checked later).
+    const taken = sig?.uuid ? facts.registry.entries.find((e) => e.config.partition?.uuid === sig.uuid && e.config.crypt.path !== facts.cryptPath) : undefined;
+    if (taken) checkReuse(facts, sig!.uuid!, `partition.device ${device}`, false);
     partition = { device, wipe: answers.partition?.wipe ?? false, uuid: ours ? sig!.uuid! : facts.newUuid };
   }
   if (method === 'native' && facts.hostFs.fstype !== 'btrfs') {
@@ -111,9 +177,12 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   // An unmounted crypt's record stands in for its (unreadable) config.json.
   const rec = facts.mountRecord;
   const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
+  const postgres = resolvePostgres(answers, facts);
   return {
     version: 1,
-    crypt: { path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
+    crypt: { name: facts.registry.name, path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
+    profile: chooseProfile(answers, facts, postgres),
+    registry: { dir: facts.registry.dir, state: answers.registry?.state ?? prev?.registry?.state ?? DEFAULT_STATE_DIR },
     method,
     loopback,
     partition,
@@ -126,7 +195,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
       ...persistPaths(answers, prev, rec),
     },
     install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
-    postgres: resolvePostgres(answers, facts),
+    postgres,
   };
 }
 

@@ -1,5 +1,6 @@
 // The one way to run external commands: argv arrays through execa, never a shell string.
 import { execa } from 'execa';
+import { unanchor } from './anchors.js';
 import { CommandError } from './errors.js';
 
 export interface RunOptions {
@@ -25,7 +26,29 @@ export interface Runner {
 
 export type RunLogger = (argv: readonly string[]) => void;
 
-/** The real runner. `LC_ALL=C` so the output we parse is not translated. */
+/** The PATH every child gets (root's own PATH is not passed on). */
+export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The environment of every child: a minimal, explicit one — never the caller's whole environment (a
+ * password in it would end up in a long-running postmaster's environment). `LC_ALL=C` so the output we
+ * parse is not translated; HOME and XDG_RUNTIME_DIR so `systemctl --user` and friends find the caller's
+ * own instance.
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const base: Record<string, string | undefined> = {
+    PATH: SAFE_PATH,
+    HOME: process.env.HOME,
+    USER: process.env.USER,
+    LOGNAME: process.env.LOGNAME,
+    XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR,
+    ...extra,
+    LC_ALL: 'C',
+  };
+  return Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The real runner. */
 export function createRunner(log?: RunLogger): Runner {
   return {
     async run(argv, opts = {}) {
@@ -35,7 +58,8 @@ export function createRunner(log?: RunLogger): Runner {
       const r = await execa(file, args, {
         input: opts.input,
         stdin: opts.input === undefined ? 'ignore' : 'pipe',
-        env: { ...opts.env, LC_ALL: 'C' },
+        env: childEnv(opts.env),
+        extendEnv: false,
         cwd: opts.cwd,
         reject: false,
         timeout: opts.timeoutMs,
@@ -62,7 +86,11 @@ export function createRunner(log?: RunLogger): Runner {
  * container works as well as a named account.
  */
 export function asUser(ids: { uid: number; gid: number }, argv: string[]): string[] {
-  return ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', ...argv];
+  // The other user cannot follow root's fd anchors: give it the registered paths.
+  const plain = argv.map(unanchor);
+  // Already that user (the owner of a rootless crypt running pg_ctl itself): nothing to switch.
+  if (process.getuid?.() === ids.uid) return plain;
+  return ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', ...plain];
 }
 
 export interface Reply {

@@ -3,7 +3,8 @@
 import { open, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BusyError } from '../core/errors.js';
+import { constants } from 'node:fs';
+import { BusyError, RefusedError } from '../core/errors.js';
 import { tryFlock } from '../sys/libc.js';
 
 export interface LockOptions {
@@ -12,8 +13,13 @@ export interface LockOptions {
 }
 
 export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await mkdir(path.dirname(lockFile), { recursive: true });
-  const fh = await open(lockFile, 'a', 0o600);
+  await mkdir(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+  // Never through a link, never blocking on a FIFO someone put there: only a regular file is a lock.
+  const fh = await open(lockFile, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw new RefusedError(`the lock ${lockFile} is not a regular file; nothing was changed`, { hint: 'Remove it; it is made again.' });
+  }
   try {
     const deadline = Date.now() + opts.waitSeconds * 1000;
     while (!(await tryFlock(fh.fd))) {

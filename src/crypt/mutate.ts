@@ -1,14 +1,18 @@
-// The frame of every mutating command: take the crypt lock, heal an interrupted operation, then act.
-import type { CommandContext } from '../commands/context.js';
+// The frame of every mutating command: open the crypt, take its lock, heal an interrupted operation, then act.
+import type { CommandContext } from '../core/context.js';
 import { recoverInterrupted } from '../recover/recover.js';
 import { withLock } from './lock.js';
-import { openCrypt, type OpenCrypt } from './open.js';
+import { withCrypt, type OpenCrypt, type OpenOptions } from './open.js';
 
-export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>): Promise<T> {
-  const crypt = await openCrypt(ctx);
-  return withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait }, async () => {
-    const report = await recoverInterrupted(crypt, ctx);
-    for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
-    return fn(crypt);
-  });
+export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+  return withCrypt(
+    ctx,
+    (crypt) =>
+      withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait }, async () => {
+        const report = await recoverInterrupted(crypt, ctx);
+        for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
+        return fn(crypt);
+      }),
+    opts,
+  );
 }

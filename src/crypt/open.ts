@@ -1,31 +1,153 @@
-// Opens an initialised crypt for the runtime commands: finds its path and reads its configuration.
+// Opens a registered crypt for a runtime command: its definition from the root-owned registry, the
+// caller's right to act on it, and its identity on disk (filesystem UUID, root inode, active/), checked
+// through an fd opened without following symbolic links. A root-run command then reaches the crypt only
+// through that fd (paths under /proc/<pid>/fd/<n>), so renaming or replacing anything on the way to the
+// crypt after the check cannot redirect it.
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { CryptError, UsageError } from '../core/errors.js';
-import { exists, readJsonIfExists } from '../core/fs.js';
-import type { CommandContext } from '../commands/context.js';
-import { detectTargetUser } from '../detect/user.js';
-import { defaultCryptPath } from './locate.js';
+import type { CommandContext } from '../core/context.js';
+import { CryptError, RefusedError } from '../core/errors.js';
+import { readJsonIfExists } from '../core/fs.js';
+import { registerAnchor, unregisterAnchor } from '../core/anchors.js';
+import type { RegistryEntry } from '../registry/store.js';
+import { writeEntry } from '../registry/store.js';
+import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
+import { checkAccess } from './access.js';
 import { cryptPaths, type CryptPaths } from './paths.js';
+import { selectEntry } from './select.js';
 
 export interface OpenCrypt {
   paths: CryptPaths;
   config: Config;
+  entry: RegistryEntry;
+  /** The registered crypt path, for messages. */
+  shown: string;
+  /** false: a Method A/B crypt whose filesystem is not mounted (only doctor and repair open it so). */
+  mounted: boolean;
+  /** The crypt root, held open while the command runs; null when not mounted. */
+  dir: Dir | null;
 }
 
-export async function resolveCryptPath(ctx: CommandContext): Promise<string> {
-  if (ctx.globals.crypt) return path.resolve(ctx.globals.crypt);
-  const user = await detectTargetUser(ctx.runner, ctx.globals.user, ctx.env);
-  return defaultCryptPath(user, ctx.env, process.getuid?.() ?? 0);
+export interface OpenOptions {
+  /** doctor and repair look at an unmounted crypt too. */
+  allowUnmounted?: boolean;
 }
 
-export async function openCrypt(ctx: CommandContext): Promise<OpenCrypt> {
-  const root = await resolveCryptPath(ctx);
-  const paths = cryptPaths(root);
-  const config = await readJsonIfExists<Config>(paths.config);
-  if (config) return { paths, config };
-  if (await exists(paths.mountRecord)) {
-    throw new CryptError(`the crypt at ${root} is not mounted`, { hint: 'Run `lychd-crypt repair` to mount it again.' });
+const ENOTTY = 25;
+
+function notMounted(config: Config, why: string): CryptError {
+  return new CryptError(`the crypt "${config.crypt.name}" at ${config.crypt.path} is not mounted (${why})`, {
+    hint: 'Run `lychd-crypt repair` to mount it again.',
+  });
+}
+
+function notTheCrypt(config: Config, why: string): RefusedError {
+  return new RefusedError(`${config.crypt.path} is not the registered crypt "${config.crypt.name}": ${why}; nothing was changed`, {
+    hint: 'Something moved or replaced it. Look at the path (`ls -la`), put the crypt back, and run `lychd-crypt doctor`.',
+  });
+}
+
+/** Whether `uuid` belongs to a snapshot in snapshots/ (active/ after a rollback is a clone of one). */
+async function isSnapshotUuid(root: Dir, uuid: string): Promise<boolean> {
+  const snaps = await openDir('snapshots', root);
+  try {
+    for (const name of await readdir(snaps.anchor)) {
+      const d = await openDir(name, snaps).catch(() => null);
+      if (!d) continue;
+      try {
+        if ((await subvolInfo(d).catch(() => null))?.uuid === uuid) return true;
+      } finally {
+        await closeDir(d);
+      }
+    }
+    return false;
+  } finally {
+    await closeDir(snaps);
   }
-  throw new UsageError(`no crypt at ${root}`, { hint: 'Run `lychd-crypt init`, or pass --crypt PATH (or LYCHD_CRYPT).' });
 }
+
+/**
+ * active/ is the registered subvolume, or — after a rollback root has not recorded yet (the owner's own,
+ * or a crash) — a clone of one of this crypt's snapshots, or the one a pending rollback staged.
+ */
+async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): Promise<string> {
+  const active = await openDir('active', root).catch((e: unknown) => {
+    if (e instanceof FdError) throw notTheCrypt(entry.config, `active/ is missing (${e.message})`);
+    throw e;
+  });
+  try {
+    const info = await subvolInfo(active).catch(() => null);
+    if (!info) throw notTheCrypt(entry.config, 'active/ is not a Btrfs subvolume');
+    if (info.uuid === entry.identity.activeUuid) return info.uuid;
+    const journal = await readJsonIfExists<{ stagedUuid?: string | null }>(paths.journal).catch(() => undefined);
+    if (journal?.stagedUuid === info.uuid) return info.uuid;
+    if (info.parentUuid && (await isSnapshotUuid(root, info.parentUuid))) return info.uuid;
+    throw notTheCrypt(entry.config, `active/ is subvolume ${info.uuid}, not the registered ${entry.identity.activeUuid} nor a clone of one of its snapshots`);
+  } finally {
+    await closeDir(active);
+  }
+}
+
+export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Promise<OpenCrypt> {
+  const entry = await selectEntry(ctx);
+  const config = entry.config;
+  const uid = process.getuid?.() ?? 0;
+  checkAccess(config, uid, ctx.command, ctx.argv);
+  const shown = config.crypt.path;
+  const unmounted = (why: string): OpenCrypt => {
+    if (!opts.allowUnmounted) throw notMounted(config, why);
+    return { paths: cryptPaths(shown, entry.stateDir), config, entry, shown, mounted: false, dir: null };
+  };
+  let dir: Dir;
+  try {
+    dir = await openDir(shown);
+  } catch (e) {
+    if (e instanceof FdError && config.method !== 'native') return unmounted(`${shown}: errno ${e.errno}`);
+    if (e instanceof FdError) throw notTheCrypt(config, e.message);
+    throw e;
+  }
+  try {
+    const fsUuid = await btrfsFsUuid(dir).catch((e: unknown) => {
+      if (e instanceof FdError && e.errno === ENOTTY) return null;
+      throw e;
+    });
+    if (fsUuid !== entry.identity.fsUuid) {
+      await closeDir(dir);
+      if (config.method !== 'native') return unmounted(fsUuid ? `another Btrfs filesystem, ${fsUuid}, is there` : 'no Btrfs filesystem is there');
+      throw notTheCrypt(config, `it is on filesystem ${fsUuid ?? '(not Btrfs)'}, not ${entry.identity.fsUuid}`);
+    }
+    if ((await stat(dir.anchor)).ino !== entry.identity.rootIno) throw notTheCrypt(config, 'its directory is not the one init made (another inode)');
+    // Root works through the fd; a user works as itself, on paths it controls anyway.
+    const root = uid === 0 ? dir.anchor : shown;
+    const paths = cryptPaths(root, entry.stateDir);
+    const activeUuid = await checkActive(dir, entry, paths);
+    if (uid === 0 && activeUuid !== entry.identity.activeUuid) {
+      // Keep the registry current, so the next check is the quick one.
+      await writeEntry(config.registry.dir, { ...entry, identity: { ...entry.identity, activeUuid } });
+    }
+    if (uid === 0) registerAnchor(dir.anchor, shown);
+    return { paths, config, entry, shown, mounted: true, dir };
+  } catch (e) {
+    await closeDir(dir);
+    throw e;
+  }
+}
+
+export async function closeCrypt(crypt: OpenCrypt): Promise<void> {
+  if (!crypt.dir) return;
+  unregisterAnchor(crypt.dir.anchor);
+  await closeDir(crypt.dir);
+  crypt.dir = null;
+}
+
+/** Opens the crypt, runs fn, and always closes it (an fd left open would keep the filesystem busy). */
+export async function withCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+  const crypt = await openCrypt(ctx, opts);
+  try {
+    return await fn(crypt);
+  } finally {
+    await closeCrypt(crypt);
+  }
+}
+

@@ -2,6 +2,7 @@
 // Nothing outside src/detect/ reads the host to make installation decisions.
 import type { Config } from '../config/config.js';
 import type { MountRecord } from '../render/mount-record.js';
+import type { RegistryEntry } from '../registry/store.js';
 
 export interface MountFacts {
   /** The mount point that holds the path (findmnt --target). */
@@ -105,6 +106,10 @@ export interface HostFacts {
   cryptDataBytes: number;
   /** The mount record underneath an unmounted crypt path (what an earlier init made), if readable. */
   mountRecord: MountRecord | null;
+  /** The registry: where it is, every crypt in it, and the name this crypt has (or will get) there. */
+  registry: { dir: string; entries: RegistryEntry[]; name: string };
+  /** Home directories of every other account. */
+  otherHomes: string[];
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */
   pendingMigration: { from: string; entries: string[] } | null;
   /** The built runtime (dist/lychd-crypt.js) init installs; null when not built. */

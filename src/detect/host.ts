@@ -1,17 +1,18 @@
 // detectHost: the one place that reads the host for init. Everything it learns goes into HostFacts,
 // which the pure planner turns into steps.
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Answers } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR, type Config } from '../config/config.js';
 import { persistPaths } from '../config/resolve.js';
 import { exists, readJsonIfExists } from '../core/fs.js';
+import { readRegistry, registryDir, type RegistryEntry } from '../registry/store.js';
 import type { Runner } from '../core/runner.js';
 import { defaultCryptPath } from '../crypt/locate.js';
-import { cryptPaths, MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
+import { MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
 import { UsageError } from '../core/errors.js';
-import { FSTAB_TAG, parseFstab, unitNameForPath, type MountRecord } from '../render/index.js';
+import { FSTAB_TAG, mountRecordFor, parseFstab, unitNameForPath } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts } from './facts.js';
 import { mountAt, mountHolding } from './findmnt.js';
@@ -29,9 +30,46 @@ export interface DetectContext {
   runtimeSource?: string;
   /** Scan lsblk for Method A candidates (only the interactive UI shows them). */
   scanDevices?: boolean;
+  /** --registry / LYCHD_CRYPT_REGISTRY (the answers' registry.dir wins). */
+  registryFlag?: string;
 }
 
-export const DEFAULT_IMAGE = path.join(DEFAULT_IMAGE_DIR, 'crypt.img');
+/** A path with its existing part resolved (symlinks, ..): what mount(8), losetup and later checks will see. */
+async function canonical(p: string): Promise<string> {
+  const ancestor = await nearestExisting(p);
+  return path.join(await realpath(ancestor), path.relative(ancestor, p));
+}
+
+/**
+ * The marker of a native migration in progress names where the original data went. It lies in a
+ * directory the user may write, so it counts only when root wrote it and it names the backup beside the
+ * crypt path that init itself would have chosen (see backupPath).
+ */
+async function trustedMarker(cryptPath: string): Promise<{ from?: string } | undefined> {
+  const file = path.join(cryptPath, MIGRATION_MARKER);
+  const st = await lstat(file).catch(() => null);
+  if (!st?.isFile() || st.uid !== 0) return undefined;
+  const m = await readJsonIfExists<{ from?: string }>(file).catch(() => undefined);
+  const expected = new RegExp(`^${cryptPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.pre-lychd-crypt-\\d{8}T\\d{6}Z$`);
+  return m?.from && expected.test(m.from) ? m : undefined;
+}
+
+/** Home directories of other accounts (a crypt there would be mounted over someone else's files). */
+async function otherHomes(runner: Runner, self: string): Promise<string[]> {
+  const r = await runner.run(['getent', 'passwd'], { allowFailure: true });
+  const homes = r.stdout
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 7 && f[0] !== self)
+    .map((f) => f[5]!)
+    .filter((h) => h.startsWith('/') && h !== '/' && !h.startsWith('/nonexistent'));
+  return [...new Set(homes)];
+}
+
+/** The registry name of a user's crypt when the answers give none: the user name, made plain. */
+export function defaultCryptName(user: string): string {
+  return user.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'crypt';
+}
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
 
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
@@ -48,8 +86,11 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
   const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;
   const hostFs = await mountHolding(runner, hostDir);
-  const paths = cryptPaths(cryptPath);
-  const existingConfig = (await readJsonIfExists<Config>(paths.config).catch(() => undefined)) ?? null;
+  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
+  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
+  const registered: RegistryEntry[] = await readRegistry(regDir);
+  const ours = registered.find((e) => e.config.crypt.path === cryptPath) ?? null;
+  const existingConfig: Config | null = ours?.config ?? null;
 
   if (existingAncestor !== cryptPath && (await exists(cryptPath))) {
     throw new UsageError(`crypt.path: ${cryptPath} exists and is not a directory`, { hint: 'Choose another crypt.path, or move that file away.' });
@@ -58,16 +99,16 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     existingAncestor === cryptPath
       ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD && n !== MIGRATION_MARKER).sort()
       : [];
-  const marker = existingAncestor === cryptPath ? await readJsonIfExists<{ from?: string }>(path.join(cryptPath, MIGRATION_MARKER)).catch(() => undefined) : undefined;
+  const marker = existingAncestor === cryptPath ? await trustedMarker(cryptPath) : undefined;
   const pendingMigration =
     marker?.from && (await exists(marker.from)) ? { from: marker.from, entries: (await readdir(marker.from)).sort() } : null;
 
-  // Underneath an unmounted crypt, the record of an earlier init says what it was made of.
-  const mountRecord =
-    cryptMount || existingAncestor !== cryptPath ? null : ((await readJsonIfExists<MountRecord>(paths.mountRecord).catch(() => undefined)) ?? null);
-  const known = existingConfig ?? mountRecord;
+  // The registry's record of an unmounted crypt (the file written under the mount point is informative only).
+  const mountRecord = existingConfig && !cryptMount ? mountRecordFor(existingConfig) : null;
+  const known = existingConfig;
   const method = answers.method === 'auto' ? known?.method : answers.method;
-  const imagePath = answers.loopback?.image ?? existingConfig?.loopback?.image ?? mountRecord?.image ?? DEFAULT_IMAGE;
+  const name = answers.crypt?.name ?? ours?.name ?? defaultCryptName(user.name);
+  const imagePath = await canonical(answers.loopback?.image ?? existingConfig?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, `${name}.img`));
   const wantImage = method === undefined || method === 'loopback';
   let imageHost: HostFacts['imageHost'] = null;
   let image: ImageFacts | null = null;
@@ -77,7 +118,8 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     imageHost = { path: dir, fstype: fs.fstype, freeBytes: await freeBytes(dir), exists: dir === path.dirname(imagePath) };
     image = await detectImage(runner, imagePath);
   }
-  const devicePath = answers.partition?.device ?? (method === 'partition' ? (existingConfig?.partition?.device ?? mountRecord?.device ?? undefined) : undefined);
+  const rawDevice = answers.partition?.device ?? (method === 'partition' ? (existingConfig?.partition?.device ?? undefined) : undefined);
+  const devicePath = rawDevice ? await canonical(rawDevice) : undefined;
 
   const { fstab: fstabFile, unitDir } = persistPaths(answers, existingConfig, mountRecord);
   const fstabText = await readFile(fstabFile, 'utf8').catch(() => '');
@@ -104,6 +146,8 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     image,
     device: devicePath ? await detectDevice(runner, devicePath) : null,
     cryptEntries,
+    registry: { dir: regDir, entries: registered, name },
+    otherHomes: await otherHomes(runner, user.name),
     postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? 'postgres') : null,
     persisted: {
       fstabLines: parseFstab(fstabText)

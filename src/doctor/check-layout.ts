@@ -6,6 +6,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isSubvolume } from '../btrfs/index.js';
 import { STAGING_PREFIX } from '../crypt/paths.js';
+import { layoutOwner } from '../plan/common.js';
 import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
 import type { RepairStep } from '../repair/steps.js';
 import { metaPath, readSnapshotDir, snapshotPath } from '../snapshots/meta.js';
@@ -28,20 +29,24 @@ export async function checkActive(env: DoctorEnv): Promise<Check> {
 export async function checkSnapshotsDir(env: DoctorEnv): Promise<Check> {
   const id = 'layout.snapshots';
   const st = await lstat(env.paths.snapshots).catch(() => null);
-  if (!st) return fixable(id, `${env.paths.snapshots} is missing`, 'create snapshots/', [{ kind: 'create-dir', path: env.paths.snapshots, mode: 0o755, owner: ROOT }]);
+  if (!st) return fixable(id, `${env.paths.snapshots} is missing`, 'create snapshots/', [{ kind: 'create-dir', path: env.paths.snapshots, mode: 0o755, owner: layoutOwner(env.config!) }]);
   if (!st.isDirectory()) return manual(id, `${env.paths.snapshots} is not a directory`, 'move it away; repair then creates snapshots/');
   return ok(id, 'snapshots/ exists');
 }
 
+/** The state directory (journal, lock, pg_ctl's log): root's 0711 for a system crypt, the owner's 0700 for a rootless one. */
 export async function checkStateDir(env: DoctorEnv): Promise<Check> {
   const id = 'layout.state';
-  const st = await lstat(env.paths.state);
-  if (st.uid !== 0 || (st.mode & 0o7777) !== 0o700) {
-    return fixable(id, `${env.paths.state} is ${st.uid}:${st.gid} mode 0${(st.mode & 0o7777).toString(8)}, expected root-owned 0700`, 'chown root and chmod 0700', [
-      { kind: 'set-owner', path: env.paths.state, owner: ROOT, mode: 0o700, recursive: false },
-    ]);
+  const config = env.config!;
+  const want = config.profile === 'rootless' ? { uid: config.crypt.uid, gid: config.crypt.gid, mode: 0o700 } : { ...ROOT, mode: 0o711 };
+  const st = await lstat(env.paths.state).catch(() => null);
+  const step = { kind: 'set-owner' as const, path: env.paths.state, owner: { uid: want.uid, gid: want.gid }, mode: want.mode, recursive: false };
+  if (!st) return fixable(id, `the state directory ${env.paths.state} is missing`, 'create it', [{ kind: 'create-dir', path: env.paths.state, mode: want.mode, owner: { uid: want.uid, gid: want.gid } }]);
+  if (!st.isDirectory()) return manual(id, `${env.paths.state} is not a directory`, 'move it away; repair then creates the state directory');
+  if (st.uid !== want.uid || (st.mode & 0o7777) !== want.mode) {
+    return fixable(id, `${env.paths.state} is ${st.uid}:${st.gid} mode 0${(st.mode & 0o7777).toString(8)}, expected ${want.uid}:${want.gid} 0${want.mode.toString(8)}`, 'fix its owner and mode', [step]);
   }
-  return ok(id, 'state directory is root-owned, 0700');
+  return ok(id, `state directory ${env.paths.state} is ${want.uid === 0 ? 'root' : config.crypt.user}'s, 0${want.mode.toString(8)}`);
 }
 
 /** `.staging-*` beside active/ (rollback) and `.lychd-nocow-*` inside it (repair), with no operation pending. */
@@ -49,8 +54,8 @@ export async function checkStaging(env: DoctorEnv): Promise<Check> {
   const id = 'layout.staging';
   const steps: RepairStep[] = [];
   const stray: string[] = [];
-  for (const name of (await readdir(env.root)).filter((n) => n.startsWith(STAGING_PREFIX))) {
-    const p = path.join(env.root, name);
+  for (const name of (await readdir(env.paths.root)).filter((n) => n.startsWith(STAGING_PREFIX))) {
+    const p = path.join(env.paths.root, name);
     stray.push(name);
     steps.push((await isSubvolume(p)) ? { kind: 'delete-subvolume', path: p, why: `stray staging subvolume ${name}` } : { kind: 'remove-tree', path: p, why: `stray staging directory ${name}` });
   }

@@ -13,9 +13,6 @@ export async function checkCryptPath(env: DoctorEnv): Promise<Check> {
   if (!st) return manual(ID, `no crypt at ${env.root}: the path does not exist`, `create one with \`${init}\`, or pass --crypt PATH`);
   if (!st.isDirectory()) return manual(ID, `${env.root} is not a directory`, `move it away, then \`${init}\``);
   if (env.config || env.view) return ok(ID, `${env.root} is a crypt (${env.config ? env.config.method : env.view!.method})`);
-  if (env.configError) {
-    return manual(ID, `the configuration ${env.paths.config} cannot be read: ${env.configError}`, `restore it, or run \`${init}\` with the crypt's answers to write it again`);
-  }
   if (env.mounted) {
     return manual(ID, `${env.mounted.source} (${env.mounted.fstype}) is mounted at ${env.root} but holds no lychd-crypt configuration`, `check what is mounted there; \`${init}\` rebuilds the configuration of a crypt`);
   }

@@ -145,6 +145,16 @@ export function stepActions(step: Step): StepActions {
       );
     case 'write-file':
       return seq(`write ${step.path}`, { write: { path: step.path, content: step.content, mode: step.mode } });
+    case 'own-dir':
+      return seq(`make ${step.path} ${step.owner.uid}:${step.owner.gid} ${octal(step.mode)}`, {
+        op: `chown ${step.owner.uid}:${step.owner.gid} and chmod ${octal(step.mode)} ${step.path} (never through a symbolic link)`,
+      });
+    case 'register':
+      return seq(
+        `register the crypt "${step.name}" in ${step.dir}`,
+        { op: `read the identity of ${step.config.crypt.path} (filesystem UUID, root inode, active/ subvolume UUID)` },
+        { op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644): its definition, identity and state directory ${step.stateDir}` },
+      );
     case 'install-runtime':
       return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
   }

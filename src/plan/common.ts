@@ -1,7 +1,7 @@
 // Step builders shared by the planners: missing directories, the active/ layout, and the crypt's own state.
 import path from 'node:path';
 import type { Config, Owner } from '../config/config.js';
-import { cryptPaths } from '../crypt/paths.js';
+import { cryptLayout, stateDirFor } from '../crypt/paths.js';
 import type { Step } from './steps.js';
 
 export const ROOT: Owner = { uid: 0, gid: 0 };
@@ -21,7 +21,7 @@ export function userOwned(config: Config): (dir: string) => Owner {
 
 /** active/ (owned by the target user) and PGDATA inside it, under `root` (the crypt or a temporary mount). */
 export function activeSteps(root: string, config: Config): Step[] {
-  const active = cryptPaths(root).active;
+  const active = cryptLayout(root).active;
   const steps: Step[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid } }];
   if (config.postgres) {
     const { uid, gid, dir } = config.postgres;
@@ -30,13 +30,36 @@ export function activeSteps(root: string, config: Config): Step[] {
   return steps;
 }
 
-/** snapshots/, the state directory (outside active/, so a rollback never rolls it back), config.json. */
+/** Who owns the crypt's root and snapshots/: root for a system crypt; the owner, who snapshots and deletes, for a rootless one. */
+export function layoutOwner(config: Config): Owner {
+  return config.profile === 'rootless' ? { uid: config.crypt.uid, gid: config.crypt.gid } : ROOT;
+}
+
+/** Each missing directory from `top` (exclusive) down to `dir`, as create-dir steps (existing ones stay as they are). */
+function dirsBelow(top: string, dir: string, owner: Owner, mode: number): Step[] {
+  const rel = path.relative(top, dir).split('/').filter(Boolean);
+  return rel.map((_, i) => ({ kind: 'create-dir' as const, path: path.join(top, ...rel.slice(0, i + 1)), mode: i === rel.length - 1 ? mode : 0o755, owner }));
+}
+
+/**
+ * The crypt root and snapshots/ (owned per profile, so on a system crypt no user can rename or replace
+ * what root acts on), the state directory outside the crypt, and the registry entry, written last: it
+ * records the identity of what was just built.
+ */
 export function stateSteps(config: Config): Step[] {
-  const p = cryptPaths(config.crypt.path);
+  const p = cryptLayout(config.crypt.path);
+  const owner = layoutOwner(config);
+  const state = stateDirFor(config);
+  const stateOwner = config.profile === 'rootless' ? owner : ROOT;
+  const stateTop = config.profile === 'rootless' ? config.crypt.home : path.dirname(config.registry.state);
   return [
-    { kind: 'create-dir', path: p.snapshots, mode: 0o755, owner: ROOT },
-    { kind: 'create-dir', path: p.state, mode: 0o700, owner: ROOT },
-    { kind: 'write-file', path: p.config, content: `${JSON.stringify(config, null, 2)}\n`, mode: 0o644 },
+    { kind: 'own-dir', path: p.root, owner, mode: 0o755 },
+    { kind: 'create-dir', path: p.snapshots, mode: 0o755, owner },
+    { kind: 'own-dir', path: p.snapshots, owner, mode: 0o755 },
+    // 0711 for root's: the postgres OS user must reach its log directory inside, and nothing more.
+    ...dirsBelow(stateTop, state, stateOwner, config.profile === 'rootless' ? 0o700 : 0o711),
+    ...dirsBelow(path.dirname(config.registry.dir), config.registry.dir, ROOT, 0o755),
+    { kind: 'register', dir: config.registry.dir, name: config.crypt.name, stateDir: state, config },
   ];
 }
 

@@ -1,7 +1,7 @@
 // Persistence steps: one fstab line or one systemd unit for the mount point — never both.
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { cryptPaths } from '../crypt/paths.js';
+import { cryptLayout } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { renderFstabLine, renderMountUnit, unitNameForPath, type MountSpec } from '../render/index.js';
 import type { Step } from './steps.js';
@@ -22,7 +22,7 @@ export function persistSteps(facts: HostFacts, config: Config, spec: MountSpec, 
     if (facts.systemdRunning) steps.push({ kind: 'enable-mount-unit', unit, path: unitPath });
     else notes.push(`systemd is not running: ${unit} was written but not enabled; the crypt was mounted directly. Run \`systemctl enable ${unit}\` once systemd runs.`);
   } else {
-    notes.push(`persist.via is none: the crypt is mounted now but not at boot; the mount record ${cryptPaths(spec.where).mountRecord} says how to mount it.`);
+    notes.push(`persist.via is none: the crypt is mounted now but not at boot; the mount record ${cryptLayout(spec.where).mountRecord} says how to mount it.`);
   }
   return steps;
 }

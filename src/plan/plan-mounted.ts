@@ -1,7 +1,7 @@
 // Methods A and B: make (or reuse) the Btrfs filesystem, migrate existing data, mount, persist, lay out.
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { cryptPaths } from '../crypt/paths.js';
+import { cryptLayout } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { mountRecordFor, renderMountRecord, type MountSpec } from '../render/index.js';
 import { checkCryptMount, checkDevice, checkImage } from './checks.js';
@@ -37,12 +37,12 @@ function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entri
   const root = config.crypt.path;
   const tmp = path.join(path.dirname(root), `.${path.basename(root)}.lychd-crypt-migrate`);
   const backup = backupPath(root, facts.now);
-  notes.push(`existing data in ${root} was copied into ${cryptPaths(root).active}; the original is kept in ${backup}`);
+  notes.push(`existing data in ${root} was copied into ${cryptLayout(root).active}; the original is kept in ${backup}`);
   return [
     { kind: 'create-dir', path: tmp, mode: 0o700, owner: ROOT },
     { kind: 'mount', spec: { ...spec, where: tmp } },
     ...activeSteps(tmp, config),
-    { kind: 'copy-data', from: root, entries, to: cryptPaths(tmp).active, marker: null },
+    { kind: 'copy-data', from: root, entries, to: cryptLayout(tmp).active, marker: null },
     { kind: 'unmount', path: tmp },
     { kind: 'remove-dir', path: tmp },
     { kind: 'move-aside', from: root, to: backup, marker: null },
@@ -63,7 +63,7 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
   // of the host fs) only when the configuration changed: it was written from the same config as config.json.
   const configChanged = JSON.stringify(facts.existingConfig) !== JSON.stringify(config);
   if (!mounted || configChanged) {
-    steps.push({ kind: 'write-mount-record', path: cryptPaths(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
+    steps.push({ kind: 'write-mount-record', path: cryptLayout(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
   }
   steps.push({ kind: 'mount', spec });
   const img = config.loopback;

@@ -2,13 +2,13 @@
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { RefusedError } from '../core/errors.js';
-import { cryptPaths, MIGRATION_MARKER, STATE_DIR } from '../crypt/paths.js';
+import { cryptLayout, LEGACY_STATE_DIR, MIGRATION_MARKER } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { activeSteps, backupPath, createDirs, userOwned } from './common.js';
 import type { Step } from './steps.js';
 
 /** Layout names of a native crypt (not user data to migrate). */
-const LAYOUT = new Set(['active', 'snapshots', STATE_DIR]);
+const LAYOUT = new Set(['active', 'snapshots', LEGACY_STATE_DIR]);
 
 /**
  * Existing data: the original is renamed aside first (atomic), a marker in the crypt directory says where
@@ -17,14 +17,15 @@ const LAYOUT = new Set(['active', 'snapshots', STATE_DIR]);
  */
 export function planNative(facts: HostFacts, config: Config, notes: string[]): Step[] {
   const root = config.crypt.path;
-  const active = cryptPaths(root).active;
+  const active = cryptLayout(root).active;
   if (facts.cryptMount && facts.cryptMount.fstype !== 'btrfs') {
     throw new RefusedError(`${root} is a mount point of ${facts.cryptMount.source} (${facts.cryptMount.fstype})`, { hint: 'Unmount it, or choose another crypt.path.' });
   }
   const steps = createDirs(root, facts.existingAncestor, userOwned(config));
   const marker = path.join(root, MIGRATION_MARKER);
   const pending = facts.pendingMigration;
-  const isCrypt = facts.cryptEntries.includes(STATE_DIR);
+  // Registered, or made by a version before the registry (its state directory is there).
+  const isCrypt = facts.existingConfig !== null || facts.cryptEntries.includes(LEGACY_STATE_DIR);
   if (pending) {
     notes.push(`finished copying the data moved aside to ${pending.from} into ${active}; the original is kept there`);
     return [...steps, ...activeSteps(root, config), { kind: 'copy-data', from: pending.from, entries: pending.entries, to: active, marker }];

@@ -35,6 +35,10 @@ export type Step =
   /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
   | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
   | { kind: 'write-file'; path: string; content: string; mode: number }
+  /** chown/chmod an existing directory (never through a symbolic link). */
+  | { kind: 'own-dir'; path: string; owner: Owner; mode: number }
+  /** Record the crypt in the root-owned registry, with the identity read from what was built (fs UUID, root inode, active/ UUID). */
+  | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config }
   | { kind: 'install-runtime'; source: string; target: string; mode: number };
 
 export type StepKind = Step['kind'];

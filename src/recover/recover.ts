@@ -1,6 +1,6 @@
 // Finishes or undoes an operation interrupted by a crash, as recorded in the journal. Every mutating
 // command runs this first (under the lock), and so does `repair`. Each operation kind owns its recovery.
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { recoverRollback } from '../rollback/recover.js';

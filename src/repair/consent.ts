@@ -1,6 +1,6 @@
 // Consent for destructive repair steps: --yes, or a confirmation at a terminal (default No); without
 // either the repair is refused (exit 3) and nothing is changed. The prompt is the UI module's.
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { RefusedError } from '../core/errors.js';
 import { askConfirm } from '../ui/index.js';
 import type { RepairPlan } from './plan.js';

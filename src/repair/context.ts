@@ -1,5 +1,5 @@
 // What a repair step handler gets: the runner, and the opened crypt once it is mounted.
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 
 export interface RepairContext {

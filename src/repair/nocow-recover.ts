@@ -5,11 +5,11 @@
 // A database that repair had stopped is started again.
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, type JournalEntry } from '../recover/journal.js';
-import { startDatabase } from '../service/control.js';
+import { startDatabase, serviceOwner } from '../service/control.js';
 
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
@@ -32,7 +32,7 @@ export async function recoverNocowRewrite(
   await clearJournal(crypt.paths);
   const pg = crypt.config.postgres;
   const restarted = entry.wasRunning && pg && !(await readPostmaster(pgdata)).running;
-  if (restarted) await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+  if (restarted) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
   return [
     swapped
       ? `nocow-rewrite ${entry.id}: finished (PGDATA ${pgdataRel} is the +C copy; the old files were removed)`

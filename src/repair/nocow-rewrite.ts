@@ -7,7 +7,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
@@ -15,7 +15,7 @@ import { entriesWithoutNocow } from '../doctor/nocow-scan.js';
 import { walkTree } from '../doctor/walk.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
 import { exchangePaths } from '../sys/libc.js';
-import { startDatabase, stopDatabase } from '../service/control.js';
+import { startDatabase, stopDatabase, serviceOwner } from '../service/control.js';
 import { recoverNocowRewrite } from './nocow-recover.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';
@@ -43,7 +43,7 @@ async function buildCopy(ctx: CommandContext, pgdata: string, staging: string): 
 
 export async function rewriteNocow(crypt: OpenCrypt, ctx: CommandContext, pgdata: string): Promise<string> {
   const pg = crypt.config.postgres;
-  const wasRunning = await stopDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+  const wasRunning = await stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
   const root = crypt.paths.root;
   const id = newOperationId();
   const staging = nocowStagingPath(crypt.paths.active, id);
@@ -74,7 +74,7 @@ export async function rewriteNocow(crypt: OpenCrypt, ctx: CommandContext, pgdata
     await recoverNocowRewrite(entry, crypt, ctx).catch(() => {});
     throw e;
   }
-  if (wasRunning && pg) await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+  if (wasRunning && pg) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
   const entries = (await walkTree(pgdata)).length;
   return `PGDATA rewritten with the C attribute (${entries} entries, verified byte for byte)${wasRunning ? '; the database was stopped for it and runs again' : ''}`;
 }

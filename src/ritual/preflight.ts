@@ -3,7 +3,7 @@
 // session is closed and nothing has been changed.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import type { OpenCrypt } from '../crypt/open.js';

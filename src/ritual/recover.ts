@@ -1,7 +1,7 @@
 // Recovery of an interrupted `snapshot` (see src/recover/recover.ts). A snapshot is complete exactly when
 // its metadata exists; otherwise the half-made subvolume is deleted. There is nothing to do in PostgreSQL:
 // the server aborted backup mode when the dead process's session ended.
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { exists } from '../core/fs.js';
 import { clearJournal, type JournalEntry } from '../recover/journal.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';

@@ -3,13 +3,13 @@
 // (the staging copy deleted, active/ was never touched); after it, the rollback is finished (the replaced
 // state kept as the pre-rollback snapshot). Either way a database the rollback stopped is started again.
 // Every action checks before it acts, so this may itself be interrupted and run again.
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath, stagingPath } from '../crypt/paths.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { subvolumeDelete, subvolumeShow } from '../btrfs/subvolume.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
-import { startDatabase } from '../service/control.js';
+import { startDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { keepReplacedState } from './keep.js';
 import { faultPoint } from '../core/fault.js';
@@ -44,7 +44,7 @@ export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ct
   if (entry.wasRunning && pg) {
     const pgdata = pgdataPath(crypt.paths.root, pg.dir);
     try {
-      await startDatabase(ctx.runner, pg, pgdata, crypt.config.crypt);
+      await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
       await waitForPrimary(pg, ctx.env);
       faultPoint('rollback-recover:started');
       actions.push('started PostgreSQL again (it was running before the rollback)');

@@ -2,7 +2,7 @@
 // with active/ in one renameat2(RENAME_EXCHANGE), keep the replaced state as a snapshot, start the
 // database. Every step after the journal is followed by a fault point for the crash tests.
 import { randomUUID } from 'node:crypto';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
@@ -13,13 +13,13 @@ import { isSubvolume, listNestedSubvolumes } from '../btrfs/probe.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
-import { startDatabase, stopDatabase } from '../service/control.js';
+import { startDatabase, stopDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { keepReplacedState } from './keep.js';
-import { checkStagingPgdata, cleanStagingPgdata } from './staging.js';
+import { lockClone, prepareStagingPgdata } from './staging.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
@@ -86,7 +86,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
 
   let stopped: boolean;
   try {
-    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, config.crypt) : Promise.resolve(false)));
+    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)) : Promise.resolve(false)));
   } catch (e) {
     await clearJournal(paths); // nothing was changed
     throw e;
@@ -96,7 +96,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   // Until the swap, every failure is undone here: remove the staging copy, restart a database we stopped.
   const undo = async (e: unknown): Promise<never> => {
     if (await isSubvolume(plan.staging)) await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
-    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, config.crypt).catch(() => {});
+    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)).catch(() => {});
     await clearJournal(paths);
     throw e;
   };
@@ -105,10 +105,13 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
       await subvolumeSnapshot(ctx.runner, snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
       if (pg) {
-        const stagedPgdata = path.join(plan.staging, pg.dir);
-        await cleanStagingPgdata(stagedPgdata);
+        const clone = await lockClone(plan.staging);
+        try {
+          await prepareStagingPgdata(clone.dir, pg);
+        } finally {
+          await clone.release();
+        }
         faultPoint('rollback:clean');
-        await checkStagingPgdata(ctx.runner, stagedPgdata, pg);
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
       entry.phase = 'staged';
@@ -146,7 +149,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {
     try {
-      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, config.crypt));
+      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
       faultPoint('rollback:start');
       await timed('recovery', () => waitForPrimary(pg, ctx.env));
     } catch (e) {

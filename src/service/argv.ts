@@ -2,6 +2,8 @@
 // systemd kinds (which cannot run here: systemd is not PID 1 in tests) are checked by their argv.
 import path from 'node:path';
 import type { PostgresConfig } from '../config/config.js';
+import { unanchor } from '../core/anchors.js';
+import { RefusedError } from '../core/errors.js';
 import { asUser } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
 
@@ -10,8 +12,6 @@ export type Verb = 'stop' | 'start';
 /** pg_ctl's own wait limit; the runner's timeout is a little longer so pg_ctl reports first. */
 export const PG_CTL_WAIT_SECONDS = 120;
 
-/** Beside active/ (never rolled back), owned by the postgres user, who must be able to write the log. */
-export const PG_LOG_DIR = '.lychd-crypt-postgres';
 
 export interface ServiceTarget {
   pg: PostgresConfig;
@@ -25,12 +25,21 @@ export interface ServiceTarget {
   logFile: string;
 }
 
-export function pgLogFile(cryptRoot: string): string {
-  return path.join(cryptRoot, PG_LOG_DIR, 'pg_ctl.log');
+export function pgLogFile(logDir: string): string {
+  return path.join(logDir, 'pg_ctl.log');
 }
 
-// pg_ctl hands -o to /bin/sh as part of one command line: only plain values go there.
-const SHELL_SAFE = /^[A-Za-z0-9_./@%+=:,-]+$/;
+// pg_ctl hands -D, -l and -o to /bin/sh as part of one command line: only plain values go there.
+export const SHELL_SAFE = /^[A-Za-z0-9_./@%+=:,-]+$/;
+
+/** Refuses a value pg_ctl would pass through a shell: a crypt path with `$(…)` must never run anything. */
+export function assertShellSafe(what: string, value: string): void {
+  if (!SHELL_SAFE.test(value)) {
+    throw new RefusedError(`${what} ${JSON.stringify(value)} holds characters pg_ctl would hand to a shell; nothing was run`, {
+      hint: 'Use a path of letters, digits and ._-/@%+=:, only (or run PostgreSQL through a systemd unit: postgres.service kind systemd).',
+    });
+  }
+}
 
 /**
  * `-o` for pg_ctl start: the server listens where postgres.connection says, whatever the (possibly
@@ -54,6 +63,8 @@ export function serviceArgv(t: ServiceTarget, verb: Verb, mode: 'fast' | 'immedi
   switch (s.kind) {
     case 'pg_ctl': {
       const pgCtl = pgProgram(t.binDir, 'pg_ctl');
+      assertShellSafe('PGDATA', unanchor(t.pgdata));
+      assertShellSafe("pg_ctl's log", t.logFile);
       const tail = verb === 'stop' ? ['-m', mode, 'stop'] : ['-l', t.logFile, ...pgCtlServerOptions(t.pg), 'start'];
       return asUser({ uid: t.pg.uid, gid: t.pg.gid }, [pgCtl, '-D', t.pgdata, '-w', '-t', String(PG_CTL_WAIT_SECONDS), ...tail]);
     }

@@ -1,6 +1,6 @@
 // Stops and starts PostgreSQL through the configured postgres.service, and confirms what happened by
 // the postmaster itself: after a stop the old PID must be gone, after a start a postmaster must run.
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresConfig } from '../config/config.js';
@@ -12,18 +12,33 @@ import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from 
 
 const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
 
-/** `crypt.path` places pg_ctl's log beside active/; without it (older callers) the log goes beside PGDATA's parent. */
-export async function serviceTarget(pg: PostgresConfig, pgdata: string, crypt: { user: string; path?: string }): Promise<ServiceTarget> {
-  const binDir = pg.service.kind === 'pg_ctl' ? await resolvePgBin(pg.bin) : (pg.bin ?? '');
-  const root = crypt.path ?? path.dirname(path.dirname(pgdata));
-  return { pg, pgdata, binDir, cryptUser: crypt.user, logFile: pgLogFile(root) };
+/** Whose service it is and where pg_ctl's log goes (the crypt's state directory, outside the crypt). */
+export interface ServiceOwner {
+  user: string;
+  logDir: string;
 }
 
-/** The log directory must exist and belong to the postgres user before pg_ctl (running as that user) opens the log. */
+export const serviceOwner = (crypt: { config: { crypt: { user: string } }; paths: { pgLog: string } }): ServiceOwner => ({
+  user: crypt.config.crypt.user,
+  logDir: crypt.paths.pgLog,
+});
+
+export async function serviceTarget(pg: PostgresConfig, pgdata: string, owner: ServiceOwner): Promise<ServiceTarget> {
+  const binDir = pg.service.kind === 'pg_ctl' ? await resolvePgBin(pg.bin) : (pg.bin ?? '');
+  return { pg, pgdata, binDir, cryptUser: owner.user, logFile: pgLogFile(owner.logDir) };
+}
+
+/**
+ * The log directory must exist and belong to the postgres user before pg_ctl (running as that user) opens
+ * the log. Its parent is the state directory, which only root (or the rootless owner) can write, so the
+ * directory itself cannot have been swapped for a link; lstat makes sure before chown.
+ */
 async function prepareLog(t: ServiceTarget): Promise<void> {
   const dir = path.dirname(t.logFile);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chown(dir, t.pg.uid, t.pg.gid);
+  const st = await lstat(dir);
+  if (!st.isDirectory()) throw new RefusedError(`pg_ctl's log directory ${dir} is not a directory; nothing was started`, { hint: 'Remove it; it is made again.' });
+  if (st.uid !== t.pg.uid || st.gid !== t.pg.gid) await chown(dir, t.pg.uid, t.pg.gid);
 }
 
 async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -35,7 +50,7 @@ async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<bool
  * Stops a running server; returns false when none was running. Refuses (exit 3) when no service can
  * stop it. pg_ctl escalates from fast to immediate shutdown when fast does not finish in time.
  */
-export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, crypt: { user: string; path?: string }): Promise<boolean> {
+export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, owner: ServiceOwner): Promise<boolean> {
   const pm = await readPostmaster(pgdata);
   if (!pm.running || pm.pid === null) return false;
   if (!pg || pg.service.kind === 'none') {
@@ -43,7 +58,7 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
       hint: 'Stop the database yourself and run the command again, or configure postgres.service (pg_ctl, systemd or command) with init.',
     });
   }
-  const t = await serviceTarget(pg, pgdata, crypt);
+  const t = await serviceTarget(pg, pgdata, owner);
   const pid = pm.pid;
   try {
     await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS });
@@ -60,9 +75,9 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
 }
 
 /** Starts the server and waits until a postmaster runs on PGDATA (connections are checked by callers). */
-export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, crypt: { user: string; path?: string }): Promise<void> {
+export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, owner: ServiceOwner): Promise<void> {
   if ((await readPostmaster(pgdata)).running) return;
-  const t = await serviceTarget(pg, pgdata, crypt);
+  const t = await serviceTarget(pg, pgdata, owner);
   if (pg.service.kind === 'pg_ctl') await prepareLog(t);
   await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
   if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {

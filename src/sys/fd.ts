@@ -24,7 +24,7 @@ const FS_INFO_SIZE = 1024;
 const FS_INFO_FSID = 16;
 const BTRFS_IOC_GET_SUBVOL_INFO = 2180551740;
 const SUBVOL_INFO_SIZE = 504;
-const SUBVOL_INFO = { treeid: 0, generation: 280, flags: 288, uuid: 296, parentUuid: 312, otime: 392 } as const;
+const SUBVOL_INFO = { treeid: 0, generation: 280, flags: 288, uuid: 296, parentUuid: 312, otransid: 352, otime: 392 } as const;
 // root item flags (BTRFS_ROOT_SUBVOL_RDONLY), not the SUBVOL_GETFLAGS bit.
 const BTRFS_SUBVOL_RDONLY = 1n;
 const FS_IOC_GETFLAGS = 2148034049;
@@ -104,11 +104,19 @@ async function openComponent(c: Fns, dirfd: number, name: string, shown: string)
   throw new FdError('open', shown, errno);
 }
 
+/** `/proc/<our pid>/fd/<n>/rest`: a path through one of our own fds (see crypt/open.ts), split. */
+function splitAnchor(p: string): { fd: number; rest: string } | null {
+  const m = /^\/proc\/(\d+)\/fd\/(\d+)(\/.*)?$/.exec(p);
+  return m && Number(m[1]) === process.pid ? { fd: Number(m[2]), rest: m[3] ?? '' } : null;
+}
+
 /**
  * Opens `rel` below `from` (an absolute path walks from `/`), one component at a time, refusing every
- * symbolic link on the way.
+ * symbolic link on the way. A path through one of our fd anchors starts at that fd.
  */
 export async function openDir(rel: string, from?: Dir): Promise<Dir> {
+  const anchored = from ? null : splitAnchor(rel);
+  if (anchored) return openDir(anchored.rest, { fd: anchored.fd, path: rel.slice(0, rel.length - anchored.rest.length), anchor: rel.slice(0, rel.length - anchored.rest.length) });
   const c = await libc();
   let fd = from ? c.openat(from.fd, '.', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : c.openat(-100, '/', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0) throw new FdError('open', from?.path ?? '/', c.errno());
@@ -158,13 +166,14 @@ export async function rmdirAt(dir: Dir, name: string): Promise<void> {
 }
 
 /** Creates `name` in `dir` exclusively (O_EXCL|O_NOFOLLOW: never through a planted link) and writes `text`. */
-export async function createFileAt(dir: Dir, name: string, text: string, mode = 0o600): Promise<void> {
+export async function createFileAt(dir: Dir, name: string, text: string, mode = 0o600, owner?: { uid: number; gid: number }): Promise<void> {
   const c = await libc();
   const fd = c.openat(dir.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) throw new FdError('create', `${dir.path}/${name}`, c.errno());
   try {
     const buf = Buffer.from(text);
-    if (c.write(fd, buf, buf.length) !== buf.length) throw new FdError('write', `${dir.path}/${name}`, c.errno());
+    if (buf.length && c.write(fd, buf, buf.length) !== buf.length) throw new FdError('write', `${dir.path}/${name}`, c.errno());
+    if (owner && c.fchown(fd, owner.uid, owner.gid) !== 0) throw new FdError('chown', `${dir.path}/${name}`, c.errno());
     if (c.fsync(fd) !== 0) throw new FdError('fsync', `${dir.path}/${name}`, c.errno());
   } finally {
     c.close(fd);
@@ -201,6 +210,8 @@ export interface SubvolInfo {
   uuid: string;
   parentUuid: string | null;
   generation: number;
+  /** The generation it was created in ("Gen at creation"). */
+  genAtCreation: number;
   readonly: boolean;
   /** Creation time (seconds since the epoch). */
   otime: number;
@@ -218,6 +229,7 @@ export async function subvolInfo(dir: Dir): Promise<SubvolInfo> {
     uuid: uuidAt(b, SUBVOL_INFO.uuid),
     parentUuid: parent === NIL_UUID ? null : parent,
     generation: Number(b.readBigUInt64LE(SUBVOL_INFO.generation)),
+    genAtCreation: Number(b.readBigUInt64LE(SUBVOL_INFO.otransid)),
     readonly: (b.readBigUInt64LE(SUBVOL_INFO.flags) & BTRFS_SUBVOL_RDONLY) !== 0n,
     otime: Number(b.readBigUInt64LE(SUBVOL_INFO.otime)),
   };

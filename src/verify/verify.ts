@@ -2,13 +2,13 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { access, chown, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { exists } from '../core/fs.js';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { asUser } from '../core/runner.js';
 import type { OpenCrypt } from '../crypt/open.js';
@@ -19,6 +19,8 @@ import { startCloneServer, type CloneServer } from './clone-server.js';
 import { removeClone, removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.js';
 import { cleanupOnSignal } from './on-signal.js';
 import { faultPoint } from '../core/fault.js';
+import { closeDir, createFileAt, NotFollowedError, openDir, unlinkAt } from '../sys/fd.js';
+import { lockClone } from '../rollback/staging.js';
 
 export interface VerifyCheck {
   name: string;
@@ -86,27 +88,41 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     throw e;
   }
   try {
-    const versionText = await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => null);
-    const major = Number(versionText?.trim());
-    if (!versionText || !Number.isInteger(major)) {
-      throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);
-    }
-    stage = 'version';
-    const binMajor = await serverMajor(ctx.runner, bin);
-    if (binMajor !== major) {
-      throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
-        hint: 'Point postgres.bin at the matching version to verify this snapshot.',
+    // The clone's contents are its user's: check and prepare PGDATA through fds, without following links,
+    // while the clone is root's alone (see rollback/staging.ts); postgres gets it back to start on it.
+    const locked = await lockClone(clone);
+    let major: number;
+    try {
+      const dir = await openDir(pgcfg.dir, locked.dir).catch((e: unknown) => {
+        if (e instanceof NotFollowedError) throw new CryptError(`the snapshot's PGDATA ${pgcfg.dir}/ is a symbolic link or leads through one; it is not followed`);
+        return null;
       });
-    }
-    stage = 'start';
-    for (const f of RECOVERY_FILES) await rm(path.join(pgdata, f), { force: true });
-    // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
-    // then starts on defaults plus our settings: that is enough to prove the data recovers.
-    const conf = path.join(pgdata, 'postgresql.conf');
-    if (!(await exists(conf))) {
-      await writeFile(conf, '', { mode: 0o600 });
-      await chown(conf, owner.uid, owner.gid);
-      checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
+      try {
+        const versionText = dir ? await readFile(path.join(dir.anchor, 'PG_VERSION'), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => null) : null;
+        major = Number(versionText?.trim());
+        if (!dir || !versionText || !Number.isInteger(major)) {
+          throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);
+        }
+        stage = 'version';
+        const binMajor = await serverMajor(ctx.runner, bin);
+        if (binMajor !== major) {
+          throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
+            hint: 'Point postgres.bin at the matching version to verify this snapshot.',
+          });
+        }
+        stage = 'start';
+        for (const f of RECOVERY_FILES) await unlinkAt(dir, f);
+        // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
+        // then starts on defaults plus our settings: that is enough to prove the data recovers.
+        if (!(await exists(path.join(dir.anchor, 'postgresql.conf')))) {
+          await createFileAt(dir, 'postgresql.conf', '', 0o600, owner);
+          checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
+        }
+      } finally {
+        await closeDir(dir);
+      }
+    } finally {
+      await locked.release();
     }
     server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner, major));
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });

@@ -3,8 +3,9 @@
 import { mkdir, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, ServiceConfig } from '../../src/config/config.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import { cryptPaths } from '../../src/crypt/paths.js';
+import { cryptPaths, stateDirFor } from '../../src/crypt/paths.js';
+import { readIdentity } from '../../src/registry/identity.js';
+import { REGISTRY_ENV, writeEntry, type RegistryEntry } from '../../src/registry/store.js';
 import { sh, ids } from './host.js';
 import type { Scratch } from './scratch.js';
 
@@ -39,7 +40,8 @@ export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = 
       /* the sweep retries */
     }
   });
-  const paths = cryptPaths(root);
+  const registry = { dir: scratch.path('registry'), state: scratch.path('state') };
+  const paths = cryptPaths(root, stateDirFor({ profile: 'system', crypt: { name: 'fx' } as Config['crypt'], registry }));
   sh(['btrfs', 'subvolume', 'create', paths.active]);
   const pgdata = path.join(paths.active, 'postgres');
   await mkdir(pgdata);
@@ -48,10 +50,12 @@ export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = 
   await chown(pgdata, pg.uid, pg.gid);
   await chmod(pgdata, 0o700);
   await mkdir(paths.snapshots);
-  await mkdir(paths.state, { mode: 0o700 });
+  await mkdir(paths.state, { mode: 0o711, recursive: true });
   const config: Config = {
     version: 1,
-    crypt: { path: root, user: 'root', uid: 0, gid: 0, home: '/root' },
+    crypt: { name: 'fx', path: root, user: 'root', uid: 0, gid: 0, home: '/root' },
+    profile: 'system',
+    registry,
     method: 'loopback',
     loopback: { image, sizeBytes: (opts.sizeMiB ?? 1024) * 2 ** 20 },
     partition: null,
@@ -71,6 +75,24 @@ export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = 
             service: opts.service ?? { kind: 'pg_ctl' },
           },
   };
-  await writeJsonAtomic(paths.config, config);
+  await registerFixture(config, paths.state);
   return { root, config, paths, pgdata };
+}
+
+/**
+ * Records a crypt in its (scratch) registry as init would, and points this process (and the CLI children
+ * it starts) at that registry.
+ */
+export async function registerFixture(config: Config, stateDir: string): Promise<RegistryEntry> {
+  await mkdir(config.registry.dir, { recursive: true, mode: 0o755 });
+  const entry: RegistryEntry = { version: 1, name: config.crypt.name, config, identity: await readIdentity(config.crypt.path), stateDir, registeredAt: new Date().toISOString() };
+  await writeEntry(config.registry.dir, entry);
+  process.env[REGISTRY_ENV] = config.registry.dir;
+  return entry;
+}
+
+/** Changes a fixture crypt's registered configuration (what `init` with other answers would record). */
+export async function reconfigure(fx: CryptFixture, config: Config): Promise<void> {
+  fx.config = config;
+  await registerFixture(config, fx.paths.state);
 }

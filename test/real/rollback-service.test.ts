@@ -8,6 +8,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { ids } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
+import { reconfigure } from '../helpers/crypt-fixture.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
@@ -42,7 +43,7 @@ describe.skipIf(skip)(`rollback through a service command ${skip ? `(skipped: ${
     const start = scratch.path('db-start.sh');
     await writeFile(stop, `#!/bin/sh\nset -e\necho stop >> ${calls}\nexec ${ctl} -m fast -w stop\n`, { mode: 0o755 });
     await writeFile(start, `#!/bin/sh\nset -e\necho start >> ${calls}\nexec ${ctl} -l ${log} -w start\n`, { mode: 0o755 });
-    await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, service: { kind: 'command', stop: [stop], start: [start] } } });
+    await reconfigure(fx, { ...fx.config, postgres: { ...fx.config.postgres!, service: { kind: 'command', stop: [stop], start: [start] } } });
 
     await server.query('create table t (v text)');
     await server.query("insert into t values ('A')");

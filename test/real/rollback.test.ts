@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { buildCli } from '../helpers/init.js';
@@ -101,7 +102,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(dry.json.dryRun).toBe(true);
     expect(dry.json.plan.steps.join('\n')).toMatch(/RENAME_EXCHANGE/);
 
-    await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, service: { kind: 'none' } } });
+    await reconfigure(fx, { ...fx.config, postgres: { ...fx.config.postgres!, service: { kind: 'none' } } });
     const none = await run(['rollback', name, '--yes']);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/postgres\.service is none/);

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
@@ -128,9 +129,9 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     const hba = path.join(fx.pgdata, 'pg_hba.conf');
     await writeFile(hba, `local all snapuser scram-sha-256\n${await readFile(hba, 'utf8')}`);
     await server.query('select pg_reload_conf()');
-    const config: Config = JSON.parse(await readFile(fx.paths.config, 'utf8'));
+    const config: Config = structuredClone(fx.config);
     config.postgres!.connection.user = 'snapuser';
-    await writeJsonAtomic(fx.paths.config, config);
+    await reconfigure(fx, config);
 
     const wrong = await cli(fx.root, ['snapshot'], { PGPASSWORD: 'wrong-secret' });
     expect(wrong.code).toBe(1);
@@ -149,7 +150,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(viaPgpass.code, viaPgpass.stderr).toBe(0);
 
     config.postgres!.connection.port = 5999; // nothing listens there, but the postmaster runs
-    await writeJsonAtomic(fx.paths.config, config);
+    await reconfigure(fx, config);
     const away = await cli(fx.root, ['--json', 'snapshot'], { PGPASSWORD: 'right-secret' });
     expect(away.code).toBe(1);
     expect(away.json.error.message).toMatch(/is running \(PID \d+, socket directory .*port 5432\) but cannot be reached/);

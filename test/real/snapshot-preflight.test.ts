@@ -6,7 +6,7 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { ids } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
-import { makeCryptFixture } from '../helpers/crypt-fixture.js';
+import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { startTestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
@@ -57,10 +57,10 @@ describe.skipIf(skip)(`snapshot preflight ${skip ? `(skipped: ${skip})` : ''}`, 
   });
 });
 
-async function connectAs(fx: { paths: { config: string } }, user: string): Promise<void> {
-  const config: Config = JSON.parse(await readFile(fx.paths.config, 'utf8'));
+async function connectAs(fx: CryptFixture, user: string): Promise<void> {
+  const config: Config = structuredClone(fx.config);
   config.postgres!.connection.user = user;
-  await writeJsonAtomic(fx.paths.config, config);
+  await reconfigure(fx, config);
 }
 
 describe.skipIf(skip)(`a connection user that is not a superuser ${skip ? `(skipped: ${skip})` : ''}`, () => {

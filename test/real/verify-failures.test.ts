@@ -10,7 +10,7 @@ import { sh } from '../helpers/host.js';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import type { CryptFixture } from '../helpers/crypt-fixture.js';
+import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { buildCli } from '../helpers/init.js';
 import { writeJsonAtomic } from '../../src/core/fs.js';
 
@@ -213,7 +213,7 @@ describe.skipIf(skip1415)('verify with the wrong PostgreSQL version', () => {
     scratch = await makeScratch();
     const { fx } = await cryptWithServer(scratch, 14);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
-    await writeJsonAtomic(fx.paths.config, { ...fx.config, postgres: { ...fx.config.postgres!, bin: PG_BIN[15] } });
+    await reconfigure(fx, { ...fx.config, postgres: { ...fx.config.postgres!, bin: PG_BIN[15] } });
     const tmp = await privateTmp(scratch);
     const r = await cli(fx.root, ['--json', 'verify', name]);
     expect(r.code, r.stderr + r.stdout).toBe(1);

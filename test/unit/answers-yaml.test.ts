@@ -11,7 +11,9 @@ import { answersFromConfig, renderAnswersYaml, writeAnswersFile } from '../../sr
 
 const config: Config = {
   version: 1,
-  crypt: { path: '/srv/lychd', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  crypt: { name: 'alice', path: '/srv/lychd', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  profile: 'system',
+  registry: { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' },
   method: 'loopback',
   loopback: { image: '/var/lib/lychd/crypt.img', sizeBytes: 20 * 2 ** 30 },
   partition: null,

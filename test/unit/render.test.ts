@@ -180,7 +180,9 @@ describe('findmnt --verify', () => {
 
 const config = (over: Partial<Config>): Config => ({
   version: 1,
-  crypt: { path: '/home/alice/.local/share/lychd', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  crypt: { name: 'alice', path: '/home/alice/.local/share/lychd', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  profile: 'system',
+  registry: { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' },
   method: 'loopback',
   loopback: { image: '/var/lib/lychd/crypt.img', sizeBytes: 20 * 2 ** 30 },
   partition: null,

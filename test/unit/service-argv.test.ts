@@ -102,7 +102,7 @@ describe('stopDatabase / startDatabase with a stand-in postmaster', () => {
       return undefined;
     });
     const pg = pgConfig({ kind: 'systemd', unit: 'lychd-db.service', user: true });
-    expect(await stopDatabase(runner, pg, pgdata, { user: 'alice' })).toBe(true);
+    expect(await stopDatabase(runner, pg, pgdata, { user: 'alice', logDir: '/c/log' })).toBe(true);
     expect(runner.calls).toEqual([['systemctl', '--user', '-M', 'alice@', 'stop', 'lychd-db.service']]);
   });
 
@@ -117,7 +117,7 @@ describe('stopDatabase / startDatabase with a stand-in postmaster', () => {
       return undefined;
     });
     const pg = { ...pgConfig({ kind: 'pg_ctl' }), bin: '/usr/lib/postgresql/15/bin' };
-    expect(await stopDatabase(runner, pg, pgdata, { user: 'alice', path: '/c' })).toBe(true);
+    expect(await stopDatabase(runner, pg, pgdata, { user: 'alice', logDir: '/c/log' })).toBe(true);
     expect(runner.calls.map((c) => c.slice(c.indexOf('-m')))).toEqual([
       ['-m', 'fast', 'stop'],
       ['-m', 'immediate', 'stop'],
@@ -127,17 +127,17 @@ describe('stopDatabase / startDatabase with a stand-in postmaster', () => {
   test('a server that is not running is not stopped; service none with a running server is refused (exit 3)', async () => {
     const { pgdata } = await fakePostmaster();
     const runner = new RecordingRunner();
-    await expect(stopDatabase(runner, pgConfig({ kind: 'none' }), pgdata, { user: 'alice' })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(stopDatabase(runner, pgConfig({ kind: 'none' }), pgdata, { user: 'alice', logDir: '/c/log' })).rejects.toMatchObject({ exitCode: 3 });
     child!.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
-    expect(await stopDatabase(runner, pgConfig({ kind: 'systemd', unit: 'x.service', user: false }), pgdata, { user: 'alice' })).toBe(false);
+    expect(await stopDatabase(runner, pgConfig({ kind: 'systemd', unit: 'x.service', user: false }), pgdata, { user: 'alice', logDir: '/c/log' })).toBe(false);
     expect(runner.calls).toEqual([]);
   });
 
   test('a running server is not started twice', async () => {
     const { pgdata } = await fakePostmaster();
     const runner = new RecordingRunner();
-    await startDatabase(runner, pgConfig({ kind: 'systemd', unit: 'x.service', user: false }), pgdata, { user: 'alice' });
+    await startDatabase(runner, pgConfig({ kind: 'systemd', unit: 'x.service', user: false }), pgdata, { user: 'alice', logDir: '/c/log' });
     expect(runner.calls).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
-// What every command receives: parsed global options, the command runner and a logger.
-import type { Runner } from '../core/runner.js';
+// What every command receives: parsed global options, the command runner and a logger. It lives in core/
+// because domain modules take it too (they never import from commands/).
+import type { Runner } from './runner.js';
 
 export interface Globals {
   json: boolean;
@@ -9,6 +10,8 @@ export interface Globals {
   user?: string;
   /** --wait SECONDS for the crypt lock. */
   wait: number;
+  /** --registry or LYCHD_CRYPT_REGISTRY; undefined: /etc/lychd-crypt. */
+  registry?: string;
 }
 
 export interface Logger {
@@ -23,6 +26,9 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** stdin and stdout are terminals and --json is off: prompts are allowed. */
   interactive: boolean;
+  /** The command's name and the whole command line as given (to tell a user exactly what to run instead). */
+  command: string;
+  argv: string[];
 }
 
 /** A command's result: one JSON document for --json, text for people. */

@@ -1,0 +1,44 @@
+// Is a path root's alone? Root trusts a file only when no less privileged user could have written it:
+// the file and every directory above it belong to root and are not writable by group or others (a
+// sticky directory such as /tmp is allowed above, since there others cannot rename or replace what
+// root owns).
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { RefusedError } from '../core/errors.js';
+
+function problem(p: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, isLeafOrNonSticky: boolean): string | null {
+  if (st.isSymbolicLink()) return `${p} is a symbolic link`;
+  if (st.uid !== 0) return `${p} belongs to uid ${st.uid}, not root`;
+  const sticky = (st.mode & 0o1000) !== 0;
+  if (st.mode & 0o022 && (isLeafOrNonSticky || !sticky)) return `${p} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)})`;
+  return null;
+}
+
+/** Why `p` is not root's alone, or null when it is. A missing path is judged by its nearest existing ancestor. */
+export async function untrustedReason(p: string): Promise<string | null> {
+  const abs = path.resolve(p);
+  const chain: string[] = [];
+  for (let d = abs; ; d = path.dirname(d)) {
+    chain.unshift(d);
+    if (d === '/') break;
+  }
+  let leaf = true;
+  for (const d of chain.reverse()) {
+    const st = await lstat(d).catch(() => null);
+    if (!st) continue; // not there yet: its parent decides
+    const why = problem(d, st, leaf);
+    if (why) return why;
+    leaf = false;
+  }
+  return null;
+}
+
+/** Refuses (exit 3) to read or write `p` as root unless only root could have written it. */
+export async function assertRootsOwn(p: string, what: string): Promise<void> {
+  const why = await untrustedReason(p);
+  if (why) {
+    throw new RefusedError(`refusing to trust the ${what} ${p}: ${why}`, {
+      hint: 'Root reads its definitions only from places no other user can write: fix the owner and mode (chown root: ; chmod go-w), or choose another directory.',
+    });
+  }
+}
