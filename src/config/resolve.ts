@@ -1,7 +1,6 @@
 // Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
 import path from 'node:path';
 import { RefusedError, UsageError } from '../core/errors.js';
-import { DEFAULT_STATE_DIR } from '../registry/store.js';
 import type { HostFacts } from '../detect/facts.js';
 import type { MountRecord } from '../render/mount-record.js';
 import type { Answers } from './answers.js';
@@ -182,7 +181,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     version: 1,
     crypt: { name: facts.registry.name, path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
     profile: chooseProfile(answers, facts, postgres),
-    registry: { dir: facts.registry.dir, state: answers.registry?.state ?? prev?.registry?.state ?? DEFAULT_STATE_DIR },
+    registry: { dir: facts.registry.dir, state: facts.registry.state },
     method,
     loopback,
     partition,

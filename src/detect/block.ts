@@ -1,5 +1,5 @@
 // Block devices: candidates for Method A (lsblk tree) and the facts of the device named in the answers.
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Runner } from '../core/runner.js';
 import type { BlockDeviceFacts, DeviceFacts } from './facts.js';
@@ -80,10 +80,10 @@ export async function detectDevice(runner: Runner, device: string): Promise<Devi
   try {
     st = await stat(device);
   } catch {
-    return { path: device, exists: false, isBlock: false, sizeBytes: 0, readOnly: false, mountPoints: [], holders: [], signatures: [] };
+    return { path: device, exists: false, isBlock: false, sizeBytes: 0, readOnly: false, mountPoints: [], holders: [], inUse: [], signatures: [] };
   }
   if (!st.isBlockDevice()) {
-    return { path: device, exists: true, isBlock: false, sizeBytes: st.size, readOnly: false, mountPoints: [], holders: [], signatures: [] };
+    return { path: device, exists: true, isBlock: false, sizeBytes: st.size, readOnly: false, mountPoints: [], holders: [], inUse: [], signatures: [] };
   }
   // /dev/disk/by-id/… are symlinks: sysfs knows the kernel name.
   const major = Math.floor(st.rdev / 256) & 0xfff;
@@ -100,6 +100,36 @@ export async function detectDevice(runner: Runner, device: string): Promise<Devi
     readOnly: roR.stdout.trim() === '1',
     mountPoints: await mountPointsOf(runner, device),
     holders,
+    inUse: await usesBelow(runner, device),
     signatures: await probeSignatures(runner, device),
   };
+}
+
+/** Active swap devices, by kernel name (/proc/swaps). */
+async function activeSwaps(): Promise<Set<string>> {
+  const text = await readFile('/proc/swaps', 'utf8').catch(() => '');
+  return new Set(text.split('\n').slice(1).map((l) => l.split(/\s+/)[0]!).filter(Boolean));
+}
+
+/**
+ * What uses the device or anything inside it: a mounted partition of a whole disk, an active swap, a
+ * holder of a partition. Formatting it would destroy a live filesystem (mkfs only notices some of it).
+ */
+async function usesBelow(runner: Runner, device: string): Promise<string[]> {
+  const r = await runner.run(['lsblk', '-J', '-p', '-o', 'NAME,TYPE,MOUNTPOINTS', device], { allowFailure: true });
+  if (r.exitCode !== 0) return [];
+  const swaps = await activeSwaps();
+  const uses: string[] = [];
+  type Node = { name: string; type?: string; mountpoints?: (string | null)[]; children?: Node[] };
+  const walk = (n: Node, top: boolean): void => {
+    for (const m of (n.mountpoints ?? []).filter((x): x is string => !!x)) {
+      if (m === '[SWAP]') uses.push(`${n.name} is active swap`);
+      else if (!top) uses.push(`${n.name} is mounted at ${m}`);
+    }
+    if (swaps.has(n.name) && !(n.mountpoints ?? []).includes('[SWAP]')) uses.push(`${n.name} is active swap`);
+    if (!top && n.type !== 'part' && n.type !== 'loop') uses.push(`${n.name} (${n.type}) is built on it`);
+    for (const c of n.children ?? []) walk(c, false);
+  };
+  for (const d of (JSON.parse(r.stdout) as { blockdevices?: Node[] }).blockdevices ?? []) walk(d, true);
+  return [...new Set(uses)];
 }

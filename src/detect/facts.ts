@@ -40,6 +40,8 @@ export interface DeviceFacts {
   mountPoints: string[];
   /** Kernel holders (LVM, dm-crypt, md): a device in use. */
   holders: string[];
+  /** Mounted partitions, active swap, devices built on it (lsblk, /proc/swaps). */
+  inUse: string[];
   signatures: SignatureFacts[];
 }
 
@@ -107,7 +109,7 @@ export interface HostFacts {
   /** The mount record underneath an unmounted crypt path (what an earlier init made), if readable. */
   mountRecord: MountRecord | null;
   /** The registry: where it is, every crypt in it, and the name this crypt has (or will get) there. */
-  registry: { dir: string; entries: RegistryEntry[]; name: string };
+  registry: { dir: string; entries: RegistryEntry[]; name: string; state: string };
   /** Home directories of every other account. */
   otherHomes: string[];
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */

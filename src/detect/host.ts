@@ -7,7 +7,7 @@ import type { Answers } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR, type Config } from '../config/config.js';
 import { persistPaths } from '../config/resolve.js';
 import { exists, readJsonIfExists } from '../core/fs.js';
-import { readRegistry, registryDir, type RegistryEntry } from '../registry/store.js';
+import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../registry/store.js';
 import type { Runner } from '../core/runner.js';
 import { defaultCryptPath } from '../crypt/locate.js';
 import { MIGRATION_MARKER, MOUNT_RECORD } from '../crypt/paths.js';
@@ -146,7 +146,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     image,
     device: devicePath ? await detectDevice(runner, devicePath) : null,
     cryptEntries,
-    registry: { dir: regDir, entries: registered, name },
+    registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
     otherHomes: await otherHomes(runner, user.name),
     postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? 'postgres') : null,
     persisted: {

@@ -1,5 +1,6 @@
 // What a device or image file holds: `wipefs -n -J` lists every signature (filesystems, partition
 // tables, RAID, LVM) without touching anything; blkid -p gives the filesystem's UUID and label.
+import { CommandError, RefusedError } from '../core/errors.js';
 import type { Runner } from '../core/runner.js';
 
 export interface Signature {
@@ -20,7 +21,16 @@ export function parseWipefs(json: string): Signature[] {
 }
 
 export async function probeSignatures(runner: Runner, device: string): Promise<Signature[]> {
-  const r = await runner.run(['wipefs', '--no-act', '--json', device]);
+  const r = await runner.run(['wipefs', '--no-act', '--json', device], { allowFailure: true });
+  if (r.exitCode !== 0) {
+    // Without root, another account's image or a disk cannot be read: say so instead of a raw failure.
+    if (process.getuid?.() !== 0 && /denied|not permitted/i.test(r.stderr)) {
+      throw new RefusedError(`reading what ${device} holds needs root (it is not readable by this user); nothing was changed`, {
+        hint: 'Preview the plan as root: sudo lychd-crypt init --dry-run …',
+      });
+    }
+    throw new CommandError(r.argv, r.exitCode, r.stderr);
+  }
   return parseWipefs(r.stdout);
 }
 

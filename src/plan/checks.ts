@@ -28,6 +28,9 @@ export function checkDevice(facts: HostFacts, config: Config): { needsMkfs: bool
   const mountedHere = dev.mountPoints.includes(config.crypt.path);
   const elsewhere = dev.mountPoints.filter((m) => m !== config.crypt.path);
   if (elsewhere.length) throw new RefusedError(`${part.device} is mounted at ${elsewhere.join(', ')}`, { hint: 'Unmount it first, or choose another device.' });
+  if (dev.inUse.length) {
+    throw new RefusedError(`${part.device} is in use: ${dev.inUse.join('; ')}; nothing was changed`, { hint: 'Unmount it (swapoff a swap device) or choose another device.' });
+  }
   if (dev.holders.length) {
     throw new RefusedError(`${part.device} is in use by ${dev.holders.join(', ')} (LVM, RAID or dm-crypt)`, { hint: 'Choose a device nothing else uses.' });
   }

@@ -11,6 +11,8 @@ import { assertRootsOwn } from './trust.js';
 export const DEFAULT_REGISTRY_DIR = '/etc/lychd-crypt';
 export const DEFAULT_STATE_DIR = '/var/lib/lychd-crypt';
 export const REGISTRY_ENV = 'LYCHD_CRYPT_REGISTRY';
+/** Root's state directory for new crypts (init only; each crypt's own is recorded in its entry). */
+export const STATE_ENV = 'LYCHD_CRYPT_STATE';
 
 /** What identifies the crypt on disk, checked before every privileged action. */
 export interface Identity {

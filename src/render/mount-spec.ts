@@ -19,8 +19,13 @@ export const FSTAB_TAG = 'x-lychd-crypt';
  * The mount of a configured crypt; null for native (the crypt is a plain directory on a Btrfs host).
  * A partition is mounted by UUID so a renumbered disk (/dev/sdb → /dev/sdc) still mounts.
  */
+export const USER_SUBVOL_RM = 'user_subvol_rm_allowed';
+
 export function mountSpecFor(config: Config): MountSpec | null {
-  const options = config.filesystem.mountOptions;
+  // A rootless crypt's owner deletes its own snapshots (after clearing ro): Btrfs allows that only with
+  // user_subvol_rm_allowed on the mount.
+  const extra = config.profile === 'rootless' && !config.filesystem.mountOptions.includes(USER_SUBVOL_RM) ? [USER_SUBVOL_RM] : [];
+  const options = [...config.filesystem.mountOptions, ...extra];
   switch (config.method) {
     case 'native':
       return null;

@@ -14,7 +14,10 @@ export function writeAnswers(scratch: Scratch, answers: Record<string, unknown>,
     ...answers,
     persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system'), ...(answers.persist as object) },
     install: { binDir: scratch.path('bin'), ...(answers.install as object) },
+    registry: { dir: scratch.path('registry'), state: scratch.path('state'), ...(answers.registry as object) },
   };
+  // The runtime commands these tests run (in this process or as children) find the same registry.
+  process.env.LYCHD_CRYPT_REGISTRY = full.registry.dir;
   const file = scratch.path(name);
   writeFileSync(file, stringify(full));
   return file;

@@ -85,7 +85,7 @@ describe('renderAnswersYaml', () => {
       version: 1,
       crypt: { path: '/srv/a: b #c', user: 'no' },
       loopback: { image: '/var/lib/lychd/yes.img', size: '512M' },
-      filesystem: { label: '0755', mountOptions: ['on', 'compress=zstd:1', '- x'] },
+      filesystem: { label: '0755', mountOptions: ['on', 'compress=zstd:1', '-x'] },
       postgres: { dir: 'true', osUser: 'off', connection: { host: '1e3', user: 'null', database: '~' } },
     },
   };

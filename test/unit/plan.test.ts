@@ -57,6 +57,9 @@ describe('recorded tool output', () => {
   });
 });
 
+/** The crypt root and snapshots/ owned per profile, root's state directory (2 levels), the registry directory, the entry. */
+const STATE_TAIL = ['own-dir', 'create-dir', 'own-dir', 'create-dir', 'create-dir', 'create-dir', 'register', 'install-runtime'];
+
 describe('planInit: Method B (loopback)', () => {
   it('on an ext4 host with data: image, mkfs, migration, record, mount, fstab, layout', () => {
     const p = plan({ method: 'loopback' });
@@ -75,10 +78,7 @@ describe('planInit: Method B (loopback)', () => {
       'write-mount-record',
       'mount',
       'write-fstab-line', // systemd is not running in the fixture: fstab by default
-      'create-dir',
-      'create-dir',
-      'write-file',
-      'install-runtime',
+      ...STATE_TAIL,
     ]);
     const img = p.steps.find((s) => s.kind === 'create-image');
     expect(img).toEqual({ kind: 'create-image', path: `${T}/host/img/crypt.img`, sizeBytes: 200 * 2 ** 20, nocow: false });
@@ -176,7 +176,7 @@ describe('planInit: Method B (loopback)', () => {
     f.image = { ...f.image!, exists: true, sizeBytes: 200 * 2 ** 20, signatures: [{ type: 'btrfs', label: 'lychd' }] };
     f.existingConfig = first.config;
     const p = plan({}, f);
-    expect(kinds(p)).toEqual(['mount', 'write-fstab-line', 'create-subvolume', 'create-pgdata', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(kinds(p)).toEqual(['mount', 'write-fstab-line', 'create-subvolume', 'create-pgdata', ...STATE_TAIL]);
     // A larger size grows the mounted image; a smaller one is refused.
     const grow = plan({ loopback: { image: `${T}/host/img/crypt.img`, size: '240M' } }, f);
     expect(grow.steps.find((s) => s.kind === 'grow-image')).toEqual({ kind: 'grow-image', path: `${T}/host/img/crypt.img`, sizeBytes: 240 * 2 ** 20, mountPoint: f.cryptPath });
@@ -259,7 +259,7 @@ describe('planInit: native', () => {
     const f = baseFacts();
     f.hostFs.fstype = 'btrfs';
     const p = plan({ method: 'native' }, f);
-    expect(kinds(p)).toEqual(['move-aside', 'create-subvolume', 'create-pgdata', 'copy-data', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(kinds(p)).toEqual(['move-aside', 'create-subvolume', 'create-pgdata', 'copy-data', ...STATE_TAIL]);
     expect(p.config.persist.via).toBe('none');
     expect(p.steps[3]).toMatchObject({ kind: 'copy-data', from: expect.stringMatching(/crypt\.pre-lychd-crypt-/), entries: ['notes.txt'], to: `${T}/host/data/crypt/active` });
   });
@@ -269,7 +269,7 @@ describe('planInit: native', () => {
     f.cryptEntries = ['active'];
     f.pendingMigration = { from: `${T}/host/data/crypt.pre-lychd-crypt-X`, entries: ['notes.txt'] };
     const p = plan({ method: 'native' }, f);
-    expect(kinds(p)).toEqual(['create-subvolume', 'create-pgdata', 'copy-data', 'create-dir', 'create-dir', 'write-file', 'install-runtime']);
+    expect(kinds(p)).toEqual(['create-subvolume', 'create-pgdata', 'copy-data', ...STATE_TAIL]);
     expect(p.steps[2]).toEqual({
       kind: 'copy-data',
       from: `${T}/host/data/crypt.pre-lychd-crypt-X`,
@@ -293,7 +293,7 @@ describe('describePlan / planToJson', () => {
     expect(text).toContain(`$ mkfs.btrfs -L lychd -U ${baseFacts().newUuid} ${T}/host/img/crypt.img`);
     expect(text).toContain(`$ mount -t btrfs -o loop,noatime,compress=zstd:1 ${T}/host/img/crypt.img ${T}/host/data/crypt`);
     expect(text).toContain(`$ cp -a --reflink=never -- ${T}/host/data/crypt/notes.txt ${T}/host/data/.crypt.lychd-crypt-migrate/active/`);
-    expect(text).toContain(`file ${T}/host/data/crypt/.lychd-crypt/config.json (mode 0644):`);
+    expect(text).toContain(`register the crypt "alice" in /srv/t/registry`);
     const json = JSON.parse(JSON.stringify(planToJson(p)));
     expect(json.steps[2].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);
   });
@@ -348,7 +348,9 @@ describe('resolveConfig guards', () => {
 
 describe('resolveConfig: the image', () => {
   it('refuses an image inside the crypt path (exit 2)', () => {
-    const e = thrown(() => plan({ method: 'loopback', loopback: { image: `${T}/host/data/crypt/x.img`, size: '200M' } }));
+    const f = baseFacts();
+    f.image = { ...f.image!, path: `${T}/host/data/crypt/x.img` }; // detect canonicalises the answers' image into facts
+    const e = thrown(() => plan({ method: 'loopback', loopback: { image: `${T}/host/data/crypt/x.img`, size: '200M' } }, f));
     expect(exitCodeFor(e)).toBe(2);
     expect((e as Error).message).toMatch(/inside the crypt path/);
   });

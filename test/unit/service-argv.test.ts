@@ -28,7 +28,7 @@ function target(service: ServiceConfig, host?: string): ServiceTarget {
     pgdata: '/c/active/postgres',
     binDir: '/usr/lib/postgresql/15/bin',
     cryptUser: 'alice',
-    logFile: pgLogFile('/c'),
+    logFile: pgLogFile('/c/log'),
   };
 }
 
@@ -39,7 +39,7 @@ describe('serviceArgv', () => {
     const ctl = [...su, '/usr/lib/postgresql/15/bin/pg_ctl', '-D', '/c/active/postgres', '-w', '-t', '120'];
     expect(serviceArgv(t, 'stop')).toEqual([...ctl, '-m', 'fast', 'stop']);
     expect(serviceArgv(t, 'stop', 'immediate')).toEqual([...ctl, '-m', 'immediate', 'stop']);
-    expect(serviceArgv(t, 'start')).toEqual([...ctl, '-l', '/c/.lychd-crypt-postgres/pg_ctl.log', '-o', '-p 5433 -k /run/postgresql', 'start']);
+    expect(serviceArgv(t, 'start')).toEqual([...ctl, '-l', '/c/log/pg_ctl.log', '-o', '-p 5433 -k /run/postgresql', 'start']);
   });
 
   test('pg_ctl -o: no socket directory for a TCP host or a path the shell would split', () => {
