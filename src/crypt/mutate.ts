@@ -2,7 +2,7 @@
 import type { CommandContext } from '../core/context.js';
 import { recoverInterrupted } from '../recover/recover.js';
 import { withLock } from './lock.js';
-import { withCrypt, type OpenCrypt, type OpenOptions } from './open.js';
+import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from './open.js';
 
 export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
   return withCrypt(
@@ -11,7 +11,11 @@ export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt)
       withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait }, async () => {
         const report = await recoverInterrupted(crypt, ctx);
         for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
-        return fn(crypt);
+        try {
+          return await fn(crypt);
+        } finally {
+          await refreshIdentity(crypt);
+        }
       }),
     opts,
   );

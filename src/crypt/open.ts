@@ -89,6 +89,32 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
   }
 }
 
+async function checkIsSubvolume(root: Dir, config: Config): Promise<void> {
+  const active = await openDir('active', root).catch(() => null);
+  const ok = active && (await subvolInfo(active).catch(() => null));
+  await closeDir(active);
+  if (!ok) throw notTheCrypt(config, 'active/ is missing or not a Btrfs subvolume');
+}
+
+/** Keeps the registry's active/ UUID current (root only), so the next check is the quick one. */
+async function recordActive(entry: RegistryEntry, activeUuid: string): Promise<void> {
+  entry.identity = { ...entry.identity, activeUuid };
+  await writeEntry(entry.config.registry.dir, entry);
+}
+
+/** After a root-run change (a rollback swaps active/): record the new active/ before its lineage can go. */
+export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
+  if (process.getuid?.() !== 0 || !crypt.dir) return;
+  const active = await openDir('active', crypt.dir).catch(() => null);
+  if (!active) return;
+  try {
+    const uuid = (await subvolInfo(active)).uuid;
+    if (uuid !== crypt.entry.identity.activeUuid) await recordActive(crypt.entry, uuid);
+  } finally {
+    await closeDir(active);
+  }
+}
+
 export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Promise<OpenCrypt> {
   const entry = await selectEntry(ctx);
   const config = entry.config;
@@ -121,11 +147,11 @@ export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Pr
     // Root works through the fd; a user works as itself, on paths it controls anyway.
     const root = uid === 0 ? dir.anchor : shown;
     const paths = cryptPaths(root, entry.stateDir);
-    const activeUuid = await checkActive(dir, entry, paths);
-    if (uid === 0 && activeUuid !== entry.identity.activeUuid) {
-      // Keep the registry current, so the next check is the quick one.
-      await writeEntry(config.registry.dir, { ...entry, identity: { ...entry.identity, activeUuid } });
-    }
+    // active/'s UUID guards root's actions; the owner of a rootless crypt acts on its own files anyway.
+    if (uid === 0) {
+      const activeUuid = await checkActive(dir, entry, paths);
+      if (activeUuid !== entry.identity.activeUuid) await recordActive(entry, activeUuid);
+    } else await checkIsSubvolume(dir, config);
     if (uid === 0) registerAnchor(dir.anchor, shown);
     return { paths, config, entry, shown, mounted: true, dir };
   } catch (e) {

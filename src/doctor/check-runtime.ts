@@ -3,7 +3,8 @@ import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { DoctorEnv } from './context.js';
-import { fixable, ok, type Check } from './types.js';
+import { untrustedReason } from '../registry/trust.js';
+import { fixable, manual, ok, type Check } from './types.js';
 
 export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   const id = 'runtime.installed';
@@ -14,6 +15,9 @@ export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   } catch {
     return fixable(id, `the runtime command ${target} is not installed`, `install this version as ${target}`, step);
   }
+  // Root never runs a program another user could have replaced.
+  const why = process.getuid?.() === 0 ? await untrustedReason(target) : null;
+  if (why) return manual(id, `${target} is not run: ${why}`, `install it where only root can write (install.binDir such as /usr/local/bin), then \`lychd-crypt repair\``);
   const r = await env.runner.run([target, '--version'], { allowFailure: true, timeoutMs: 30_000 });
   const got = r.stdout.trim();
   if (r.exitCode !== 0) return fixable(id, `${target} --version fails (exit ${r.exitCode})`, `reinstall this version as ${target}`, step);

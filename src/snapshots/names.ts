@@ -1,5 +1,6 @@
 // Snapshot names: UTC time first so they sort by time (`20261123T205512Z-pre-upgrade`), then the label
 // slugged to something safe as a directory name; a `-2`, `-3`… suffix keeps two names in one second apart.
+import { hasControlChars } from '../core/text.js';
 import { UsageError } from '../core/errors.js';
 
 /** Longest slug kept in a name; the full label stays in the metadata. */
@@ -33,8 +34,8 @@ export function validateLabel(label: string | undefined): string | null {
   const trimmed = label.trim();
   if (trimmed === '') return null;
   if (trimmed.length > MAX_LABEL) throw new UsageError(`--label is too long (${trimmed.length} characters, at most ${MAX_LABEL})`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new UsageError('--label must be one line of printable text');
+  // C0, DEL, C1 and the bidi overrides (U+202E would make a label read backwards in every listing).
+  if (hasControlChars(trimmed)) throw new UsageError('--label must be one line of printable text (no control characters or bidi overrides)');
   return trimmed;
 }
 

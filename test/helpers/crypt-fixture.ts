@@ -2,11 +2,12 @@
 // tests do not depend on the installer: loop image -> btrfs -> active/ + postgres/ (+C) + snapshots/.
 import { mkdir, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Config, ServiceConfig } from '../../src/config/config.js';
 import { cryptPaths, stateDirFor } from '../../src/crypt/paths.js';
 import { readIdentity } from '../../src/registry/identity.js';
 import { REGISTRY_ENV, writeEntry, type RegistryEntry } from '../../src/registry/store.js';
-import { sh, ids } from './host.js';
+import { sh, ids, type TestUser } from './host.js';
 import type { Scratch } from './scratch.js';
 
 export interface FixtureOptions {
@@ -17,6 +18,11 @@ export interface FixtureOptions {
   pgBin?: string;
   service?: ServiceConfig;
   postgres?: boolean;
+  /** The crypt's owner (default root); with rootless, the owner also runs PostgreSQL and the runtime. */
+  owner?: TestUser;
+  rootless?: boolean;
+  /** The mount point (default <scratch>/crypt), e.g. inside the owner's home. */
+  root?: string;
 }
 
 export interface CryptFixture {
@@ -27,12 +33,16 @@ export interface CryptFixture {
 }
 
 export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = {}): Promise<CryptFixture> {
-  const root = scratch.path('crypt');
-  const image = scratch.path('crypt.img');
+  const root = opts.root ?? scratch.path('crypt');
+  const image = opts.root ? scratch.path(`crypt-${randomBytes(3).toString('hex')}.img`) : scratch.path('crypt.img');
+  const owner = opts.owner ?? { name: 'root', uid: 0, gid: 0, home: '/root' };
+  const profile = opts.rootless ? 'rootless' : 'system';
   sh(['truncate', '-s', `${opts.sizeMiB ?? 1024}M`, image]);
   sh(['mkfs.btrfs', '-q', '-f', '-L', 'lychd', image]);
   await mkdir(root, { recursive: true });
-  sh(['mount', '-o', 'loop,noatime,compress=zstd:1', image, root]);
+  // Directories made inside the owner's home are the owner's, as they would be on a real host.
+  for (let d = path.dirname(root); opts.owner && d.startsWith(`${owner.home}/`); d = path.dirname(d)) await chown(d, owner.uid, owner.gid);
+  sh(['mount', '-o', `loop,noatime,compress=zstd:1${opts.rootless ? ',user_subvol_rm_allowed' : ''}`, image, root]);
   scratch.defer(() => {
     try {
       sh(['umount', root]);
@@ -41,25 +51,31 @@ export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = 
     }
   });
   const registry = { dir: scratch.path('registry'), state: scratch.path('state') };
-  const paths = cryptPaths(root, stateDirFor({ profile: 'system', crypt: { name: 'fx' } as Config['crypt'], registry }));
+  const name = owner.uid === 0 ? 'fx' : owner.name;
+  const paths = cryptPaths(root, stateDirFor({ profile, crypt: { name, home: owner.home } as Config['crypt'], registry }));
   sh(['btrfs', 'subvolume', 'create', paths.active]);
+  await chown(paths.active, owner.uid, owner.gid);
   const pgdata = path.join(paths.active, 'postgres');
   await mkdir(pgdata);
   sh(['chattr', '+C', pgdata]);
-  const pg = ids('postgres');
+  const pg = opts.rootless ? { uid: owner.uid, gid: owner.gid } : ids('postgres');
   await chown(pgdata, pg.uid, pg.gid);
   await chmod(pgdata, 0o700);
   await mkdir(paths.snapshots);
-  await mkdir(paths.state, { mode: 0o711, recursive: true });
+  await mkdir(paths.state, { mode: opts.rootless ? 0o700 : 0o711, recursive: true });
+  if (opts.rootless) {
+    for (const d of [root, paths.snapshots]) await chown(d, owner.uid, owner.gid);
+    for (let d = paths.state; d.startsWith(`${owner.home}/`); d = path.dirname(d)) await chown(d, owner.uid, owner.gid);
+  }
   const config: Config = {
     version: 1,
-    crypt: { name: 'fx', path: root, user: 'root', uid: 0, gid: 0, home: '/root' },
-    profile: 'system',
+    crypt: { name, path: root, user: owner.name, uid: owner.uid, gid: owner.gid, home: owner.home },
+    profile,
     registry,
     method: 'loopback',
     loopback: { image, sizeBytes: (opts.sizeMiB ?? 1024) * 2 ** 20 },
     partition: null,
-    filesystem: { label: 'lychd', mountOptions: ['noatime', 'compress=zstd:1'] },
+    filesystem: { label: 'lychd', mountOptions: ['noatime', 'compress=zstd:1', ...(opts.rootless ? ['user_subvol_rm_allowed'] : [])] },
     persist: { via: 'none', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
     install: { binDir: scratch.path('bin') },
     postgres:
@@ -67,7 +83,7 @@ export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = 
         ? null
         : {
             dir: 'postgres',
-            osUser: 'postgres',
+            osUser: opts.rootless ? owner.name : 'postgres',
             uid: pg.uid,
             gid: pg.gid,
             connection: { host: opts.socketDir ?? scratch.path('sock'), port: opts.port ?? 5432, user: 'postgres', database: 'postgres' },

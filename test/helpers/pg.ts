@@ -23,8 +23,8 @@ export interface TestServer {
   isRunning(): boolean;
 }
 
-function asPostgres(argv: string[], env: Record<string, string> = {}): string {
-  const { uid, gid } = ids('postgres');
+function asOsUser(who: { uid: number; gid: number }, argv: string[], env: Record<string, string> = {}): string {
+  const { uid, gid } = who;
   return execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', ...argv], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,13 +36,15 @@ function asPostgres(argv: string[], env: Record<string, string> = {}): string {
 /** initdb into `pgdata` (must be empty or absent) and start the server. */
 export async function startTestServer(
   scratch: Scratch,
-  opts: { version?: PgVersion; pgdata: string; socketDir?: string; port?: number; conf?: string[] },
+  opts: { version?: PgVersion; pgdata: string; socketDir?: string; port?: number; conf?: string[]; osUser?: { uid: number; gid: number } },
 ): Promise<TestServer> {
+  // The server's OS user: postgres, or (a rootless crypt) the crypt's owner.
+  const asPostgres = (argv: string[], env: Record<string, string> = {}) => asOsUser(opts.osUser ?? ids('postgres'), argv, env);
   const version = opts.version ?? 15;
   const bin = PG_BIN[version];
   const socketDir = opts.socketDir ?? scratch.path('sock');
   const port = opts.port ?? 5432;
-  const pgUser = ids('postgres');
+  const pgUser = opts.osUser ?? ids('postgres');
   await mkdir(socketDir, { recursive: true });
   await chown(socketDir, pgUser.uid, pgUser.gid);
   await mkdir(opts.pgdata, { recursive: true });

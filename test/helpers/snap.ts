@@ -82,6 +82,7 @@ export async function cryptWithServer(
     socketDir: fx.config.postgres!.connection.host,
     port: fx.config.postgres!.connection.port,
     conf: opts.conf,
+    osUser: fx.config.profile === 'rootless' ? { uid: fx.config.crypt.uid, gid: fx.config.crypt.gid } : undefined,
   });
   return { fx, server };
 }
