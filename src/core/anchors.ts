@@ -7,9 +7,6 @@ export function registerAnchor(anchor: string, shown: string): void {
   anchors.set(anchor, shown);
 }
 
-export function unregisterAnchor(anchor: string): void {
-  anchors.delete(anchor);
-}
 
 /** Replaces every registered anchor in `text` by its registered path. */
 export function unanchor(text: string): string {

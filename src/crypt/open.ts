@@ -9,7 +9,7 @@ import type { Config } from '../config/config.js';
 import type { CommandContext } from '../core/context.js';
 import { CryptError, RefusedError } from '../core/errors.js';
 import { readJsonIfExists } from '../core/fs.js';
-import { registerAnchor, unregisterAnchor } from '../core/anchors.js';
+import { registerAnchor } from '../core/anchors.js';
 import type { RegistryEntry } from '../registry/store.js';
 import { writeEntry } from '../registry/store.js';
 import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
@@ -162,7 +162,7 @@ export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Pr
 
 export async function closeCrypt(crypt: OpenCrypt): Promise<void> {
   if (!crypt.dir) return;
-  unregisterAnchor(crypt.dir.anchor);
+  // The anchor stays known: the command's output, printed after this, may still name it.
   await closeDir(crypt.dir);
   crypt.dir = null;
 }

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withUnderlying } from '../apply/underlying.js';
-import { MOUNT_RECORD } from '../crypt/paths.js';
+import { cryptLayout, MOUNT_RECORD } from '../crypt/paths.js';
 import { mountRecordFor, renderMountRecord } from '../render/index.js';
 import type { DoctorEnv } from './context.js';
 import { cannotCheck, fixable, ok, type Check } from './types.js';
@@ -22,7 +22,8 @@ export async function checkMountRecord(env: DoctorEnv): Promise<Check> {
   } catch (e) {
     return cannotCheck(ID, `cannot look underneath the mount point: ${(e as Error).message}`);
   }
-  const step = { kind: 'write-mount-record' as const, path: env.paths.mountRecord, content: want };
+  // Underneath the mount: by the crypt's path (the repair step reaches it through a bind mount of the host fs).
+  const step = { kind: 'write-mount-record' as const, path: cryptLayout(env.root).mountRecord, content: want };
   if (have === null) return fixable(ID, `no mount record underneath ${env.root}: after an unmount, repair could not mount it again`, 'write the mount record from the configuration', [step]);
   if (have !== want) return fixable(ID, `the mount record underneath ${env.root} does not match the configuration`, 'rewrite the mount record from the configuration', [step]);
   return ok(ID, 'mount record matches the configuration');

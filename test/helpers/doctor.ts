@@ -64,14 +64,17 @@ export function fingerprint(dir: string): string {
 function treeState(dir: string, out: Record<string, string> = {}): Record<string, string> {
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
-    if (p.endsWith('/.lychd-crypt/lock')) continue; // taking the lock creates it; it holds nothing
+    if (p.endsWith('/lock')) continue; // taking the lock creates it; it holds nothing
     const st = lstatSync(p);
     const base = `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)} ino${st.ino}`;
     if (st.isDirectory()) {
       out[p] = `${base} dir`;
       treeState(p, out);
     } else if (!st.isFile()) out[p] = base;
-    else out[p] = st.size > 2 ** 24 ? `${base} ${st.size} mtime${st.mtimeMs}` : `${base} ${st.size} ${sha(readFileSync(p))}`;
+    // Big files are the loop images under the scratch filesystems: reading anything on them (an atime
+    // update, a Btrfs commit) writes to them, so their mtime says nothing; what is on them is fingerprinted
+    // through their mounts.
+    else out[p] = st.size > 2 ** 24 ? `${base} ${st.size}` : `${base} ${st.size} ${sha(readFileSync(p))}`;
   }
   return out;
 }

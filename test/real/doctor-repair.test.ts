@@ -201,13 +201,14 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(lstatSync(path.join(crypt, 'active')).uid).toBe(user.uid);
   });
 
-  it('a damaged config.json is named, and repair changes nothing', async () => {
+  it('a damaged registry entry is named, and repair changes nothing', async () => {
     const c = await setup();
-    writeFileSync(path.join(c.crypt, '.lychd-crypt/config.json'), '{"version": 1, "crypt": ');
+    const entry = path.join(scratch.path('registry'), `${c.user.name}.json`);
+    writeFileSync(entry, '{"version": 1, "crypt": ');
     const doctor = c.cli('doctor', '--json');
     expect(doctor.code).toBe(1);
-    expect(problems(doctor)).toEqual(['mount.path']);
-    expect(doctor.json.checks[0].finding).toMatch(/config\.json cannot be read: .*JSON/);
+    expect(doctor.json.error.message).toMatch(/registry entry .* is not valid JSON/);
+    expect(doctor.json.error.hint).toMatch(/init/);
     const before = fingerprint(scratch.dir);
     expect(c.cli('repair', '--yes').code).toBe(1);
     expect(fingerprint(scratch.dir)).toBe(before);
@@ -218,14 +219,15 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     const dir = scratch.path('handmade');
     mkdirSync(path.join(dir, 'postgres'), { recursive: true });
     writeFileSync(path.join(dir, 'file'), 'data');
+    // Not a registered crypt: doctor and repair say so (exit 2) and point to init, which migrates the data.
     const doctor = runCli(cli, ['--crypt', dir, 'doctor', '--json']);
-    expect(doctor.code).toBe(1);
-    expect(problems(doctor)).toEqual(['mount.path']);
-    expect(doctor.json.checks[0].fix.manual).toMatch(/lychd-crypt init .*crypt\.path: .*handmade/);
+    expect(doctor.code).toBe(2);
+    expect(doctor.json.error.message).toMatch(/no registered crypt at .*handmade/);
+    expect(doctor.json.error.hint).toMatch(/lychd-crypt init/);
     const before = fingerprint(scratch.dir);
     const repair = runCli(cli, ['--crypt', dir, 'repair', '--yes']);
-    expect(repair.code).toBe(1);
-    expect(repair.stdout).toMatch(/lychd-crypt init/);
+    expect(repair.code).toBe(2);
+    expect(repair.stderr).toMatch(/lychd-crypt init/);
     expect(fingerprint(scratch.dir)).toBe(before);
   });
 });
