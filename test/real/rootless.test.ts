@@ -4,10 +4,10 @@
 // (pg_ctl here; a real systemd user unit is covered by the systemd tests). Root running a runtime
 // command on this crypt acts as the owner.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { cliAs } from '../helpers/as-user.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
@@ -16,44 +16,12 @@ import { cryptWithServer, type CryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** Runs the bundled CLI as `user` (uid, gid and groups of that account, a user's plain environment). */
-function runAs(user: TestUser | null, bundle: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = { PATH: '/usr/local/bin:/usr/bin:/bin', LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY!, ...env };
-  const [file, argv, e] = user
-    ? ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, bundle, ...args], { ...base, HOME: user.home, USER: user.name }]
-    : [process.execPath, [bundle, ...args], { ...base, HOME: '/root' }];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file as string, argv as string[], { env: e, cwd: '/' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
-}
-
 describe.skipIf(skip)(`rootless crypt run by its owner ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let scratch: Scratch;
   let owner: TestUser;
   let bundle: string;
   let c: CryptWithServer;
-  const asOwner = (args: string[], env: Record<string, string> = {}) => runAs(owner, bundle, args, env);
+  const asOwner = (args: string[], env: Record<string, string> = {}) => cliAs(owner, bundle, args, env);
 
   beforeAll(async () => {
     scratch = await makeScratch();
@@ -144,7 +112,7 @@ describe.skipIf(skip)(`rootless crypt run by its owner ${skip ? `(skipped: ${ski
   });
 
   it('root running a runtime command on it acts as the owner', async () => {
-    const snap = await runAs(null, bundle, ['--json', 'snapshot', '--label', 'by-root']);
+    const snap = await cliAs(null, bundle, ['--json', 'snapshot', '--label', 'by-root']);
     expect(snap.code, snap.stderr).toBe(0);
     const st = await stat(path.join(c.fx.paths.snapshots, snap.json.snapshot.name));
     expect(st.uid).toBe(owner.uid);

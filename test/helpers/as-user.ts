@@ -1,0 +1,40 @@
+// Runs the bundled CLI (or any program) as another OS user, with that user's plain environment: how an
+// owner or an attacker would run it. Shared by the trust and rootless tests.
+import { spawn } from 'node:child_process';
+import type { TestUser } from './host.js';
+
+export interface UserRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** `user` null: as root, with root's plain environment. */
+export function runAs(user: TestUser | null, argv: string[], env: Record<string, string> = {}): Promise<UserRun> {
+  const base = { PATH: '/usr/local/bin:/usr/bin:/bin', LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY!, ...env };
+  const [file, args, e] = user
+    ? ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv], { ...base, HOME: user.home, USER: user.name }]
+    : [argv[0]!, argv.slice(1), { HOME: '/root', ...base }];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file as string, args as string[], { env: e, cwd: '/' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** The bundled CLI as `user`. */
+export const cliAs = (user: TestUser | null, bundle: string, args: string[], env: Record<string, string> = {}): Promise<UserRun> =>
+  runAs(user, [process.execPath, bundle, ...args], env);
