@@ -23,6 +23,7 @@ export async function ownDir(s: S<'own-dir'>): Promise<Outcome> {
 }
 
 export async function register(s: S<'register'>): Promise<Outcome> {
+  if (s.provisionalUuid) return registerProvisional(s, s.provisionalUuid);
   const identity = await readIdentity(s.config.crypt.path).catch((e: unknown) => {
     if (e instanceof FdError) throw new CryptError(`cannot read the identity of ${s.config.crypt.path}: ${e.message}`);
     throw e;
@@ -35,3 +36,13 @@ export async function register(s: S<'register'>): Promise<Outcome> {
   return changed(old ? 'updated' : undefined);
 }
 
+
+/** Right after mkfs: the filesystem UUID only (root inode 0 matches nothing, so no runtime command acts yet). */
+async function registerProvisional(s: S<'register'>, fsUuid: string): Promise<Outcome> {
+  const file = entryFile(s.dir, s.name);
+  const old = await readFile(file, 'utf8').then((t) => JSON.parse(t) as RegistryEntry, () => null);
+  if (old?.identity.fsUuid === fsUuid) return unchanged('registered');
+  const entry: RegistryEntry = { version: 1, name: s.name, config: s.config, identity: { fsUuid, rootIno: 0, activeUuid: '' }, stateDir: s.stateDir, registeredAt: new Date().toISOString() };
+  await writeEntry(s.dir, entry);
+  return changed('provisionally, until the layout is built');
+}

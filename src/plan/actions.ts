@@ -150,6 +150,11 @@ export function stepActions(step: Step): StepActions {
         op: `chown ${step.owner.uid}:${step.owner.gid} and chmod ${octal(step.mode)} ${step.path} (never through a symbolic link)`,
       });
     case 'register':
+      if (step.provisionalUuid) {
+        return seq(`record filesystem ${step.provisionalUuid} as the crypt "${step.name}"'s in ${step.dir}`, {
+          op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644) with the filesystem UUID; completed by the last step`,
+        });
+      }
       return seq(
         `register the crypt "${step.name}" in ${step.dir}`,
         { op: `read the identity of ${step.config.crypt.path} (filesystem UUID, root inode, active/ subvolume UUID)` },

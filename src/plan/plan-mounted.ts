@@ -1,7 +1,7 @@
 // Methods A and B: make (or reuse) the Btrfs filesystem, migrate existing data, mount, persist, lay out.
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { cryptLayout } from '../crypt/paths.js';
+import { cryptLayout, stateDirFor } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { mountRecordFor, renderMountRecord, type MountSpec } from '../render/index.js';
 import { checkCryptMount, checkDevice, checkImage } from './checks.js';
@@ -9,12 +9,25 @@ import { activeSteps, backupPath, createDirs, ROOT, userOwned } from './common.j
 import { persistSteps } from './persist.js';
 import type { Step } from './steps.js';
 
+/**
+ * The filesystem is this crypt's from the moment it is made: recorded at once (its UUID only), so a run
+ * interrupted before the end finds it registered and goes on, and nobody else's init can claim it.
+ */
+const provisional = (config: Config, uuid: string): Step => ({
+  kind: 'register',
+  dir: config.registry.dir,
+  name: config.crypt.name,
+  stateDir: stateDirFor(config),
+  config,
+  provisionalUuid: uuid,
+});
+
 /** The image (Method B) or device (Method A) and its filesystem. */
 function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Step[] {
   const label = config.filesystem.label;
   if (config.method === 'partition') {
     const part = config.partition!;
-    return checkDevice(facts, config).needsMkfs ? [{ kind: 'mkfs-btrfs', device: part.device, label, uuid: part.uuid!, wipe: part.wipe }] : [];
+    return checkDevice(facts, config).needsMkfs ? [{ kind: 'mkfs-btrfs', device: part.device, label, uuid: part.uuid!, wipe: part.wipe }, provisional(config, part.uuid!)] : [];
   }
   const img = config.loopback!;
   const { create, needsMkfs } = checkImage(facts, config);
@@ -24,7 +37,7 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
     // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
     steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs' });
   }
-  if (needsMkfs) steps.push({ kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false });
+  if (needsMkfs) steps.push({ kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false }, provisional(config, facts.newUuid));
   return steps;
 }
 

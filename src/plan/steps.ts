@@ -38,7 +38,7 @@ export type Step =
   /** chown/chmod an existing directory (never through a symbolic link). */
   | { kind: 'own-dir'; path: string; owner: Owner; mode: number }
   /** Record the crypt in the root-owned registry, with the identity read from what was built (fs UUID, root inode, active/ UUID). */
-  | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config }
+  | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config; provisionalUuid?: string }
   | { kind: 'install-runtime'; source: string; target: string; mode: number };
 
 export type StepKind = Step['kind'];

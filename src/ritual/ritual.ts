@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
-import { faultPoint } from '../core/fault.js';
+import { failPoint, faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath } from '../crypt/paths.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
@@ -127,6 +127,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
 
     // 5. Metadata, last and atomically.
     const meta = await phases.run('metadata', async () => {
+      failPoint('snapshot:metadata');
       const info = await subvolumeShow(ctx.runner, target);
       btrfs = { uuid: info.uuid, generation: info.generation };
       const m = buildMeta({ name, label: opts.label, createdAt, mode, hasDatabase: Boolean(pg), facts, cold, startLsn, stop, btrfs });

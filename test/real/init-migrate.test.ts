@@ -86,7 +86,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
     expect(r.code, r.stderr).toBe(0);
     expect(isSubvolume(path.join(crypt, 'active'))).toBe(true);
     expectData(path.join(crypt, 'active'), user.uid);
-    expect(readdirSync(crypt).sort()).toEqual(['.lychd-crypt', 'active', 'snapshots']);
+    expect(readdirSync(crypt).sort()).toEqual(['active', 'snapshots']);
     const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
     expect(backups).toHaveLength(1);
     expectData(path.join(host, backups[0]!), user.uid);
@@ -108,7 +108,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
     const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expectData(path.join(crypt, 'active'), user.uid);
-    expect(readdirSync(crypt).sort()).toEqual(['.lychd-crypt', 'active', 'snapshots']);
+    expect(readdirSync(crypt).sort()).toEqual(['active', 'snapshots']);
     const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
     expect(backups).toHaveLength(1);
     expectData(path.join(host, backups[0]!), user.uid);

@@ -48,7 +48,7 @@ describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : 
     expect(owner(path.join(crypt, 'active/postgres'))).toEqual({ ...ids('postgres'), mode: 0o700 });
     expect(attrs(path.join(crypt, 'active/postgres'))).toContain('C');
     expect(existsSync(path.join(crypt, 'snapshots'))).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).method).toBe('native');
+    expect(JSON.parse(readFileSync(scratch.path(`registry/${user.name}.json`), 'utf8')).config.method).toBe('native');
     expect(existsSync(scratch.path('etc/fstab'))).toBe(false);
     expect(existsSync(scratch.path('etc/systemd/system'))).toBe(false);
     expect(existsSync(path.join(crypt, '.lychd-crypt-mount.json'))).toBe(false);
@@ -84,7 +84,7 @@ describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : 
     expect(human.stdout).toContain(`$ mount -t btrfs -o loop,noatime,compress=zstd:1 ${host}/img/crypt.img ${crypt}`);
     expect(human.stdout).toContain(`$ truncate -s 268435456 ${host}/img/crypt.img`);
     expect(human.stdout).toMatch(/mkfs\.btrfs -L lychd -U [0-9a-f-]{36} /);
-    expect(human.stdout).toContain(`file ${crypt}/.lychd-crypt/config.json (mode 0644):`);
+    expect(human.stdout).toContain(`register the crypt`);
     expect(human.stdout).toContain('dry run: nothing was changed');
 
     const json = runCli(cli, ['init', '--answers', answers, '--dry-run', '--json']);

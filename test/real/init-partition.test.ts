@@ -22,6 +22,7 @@ function answersFor(scratch: Scratch, device: string, wipe: boolean) {
     `partition: { device: ${device}, wipe: ${wipe} }`,
     `persist: { via: fstab, fstab: ${JSON.stringify(scratch.path('etc/fstab'))}, unitDir: ${JSON.stringify(scratch.path('units'))} }`,
     `install: { binDir: ${JSON.stringify(scratch.path('bin'))} }`,
+    `registry: { dir: ${JSON.stringify(scratch.path('registry'))}, state: ${JSON.stringify(scratch.path('state'))} }`,
   ].join('\n');
   return parseAnswers(yaml, 'answers.yaml');
 }

@@ -64,7 +64,7 @@ describe.skipIf(skip)(`init refusals ${skip ? `(skipped: ${skip})` : ''}`, () =>
     const answers = writeAnswers(scratch, { crypt: { path: crypt } });
     expect(runCli(cli, ['init', '--answers', answers, '--yes']).code).toBe(0);
     // flock(1) passes the locked fd to its child: kill the whole process group to release it.
-    const holder = spawn('flock', [path.join(crypt, '.lychd-crypt/lock'), 'sleep', '30'], { stdio: 'ignore', detached: true });
+    const holder = spawn('flock', [scratch.path('state/root/lock'), 'sleep', '30'], { stdio: 'ignore', detached: true });
     const release = () => {
       try {
         process.kill(-holder.pid!, 'SIGKILL');

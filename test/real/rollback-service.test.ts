@@ -70,10 +70,10 @@ describe.skipIf(skip)(`rollback through a service command ${skip ? `(skipped: ${
     expect(snap.code, snap.stderr).toBe(0);
     const rb = await cliChild(bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
-    const logText = await readFile(path.join(fx.root, '.lychd-crypt-postgres', 'pg_ctl.log'), 'utf8');
+    const logText = await readFile(path.join(fx.paths.pgLog, 'pg_ctl.log'), 'utf8');
     expect(logText).toMatch(/database system is ready to accept connections/);
     const { stat } = await import('node:fs/promises');
-    expect((await stat(path.join(fx.root, '.lychd-crypt-postgres'))).uid).toBe(ids('postgres').uid);
+    expect((await stat(fx.paths.pgLog)).uid).toBe(ids('postgres').uid);
     expect(server.isRunning()).toBe(true);
   }, 180_000);
 });

@@ -89,12 +89,8 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   test('a failure after the snapshot, before its metadata: the snapshot is deleted, backup mode ended', async () => {
     scratch = await makeScratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
-    // A btrfs that fails only `subvolume show` (the metadata phase) — execa's fake-executable trick.
-    const fakeBin = scratch.path('fakebin');
-    await mkdir(fakeBin);
-    const real = sh(['sh', '-c', 'command -v btrfs']).trim();
-    await writeFile(path.join(fakeBin, 'btrfs'), `#!/bin/sh\nif [ "$1" = subvolume ] && [ "$2" = show ]; then echo "ERROR: injected failure" >&2; exit 1; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
-    const r = await cliChild(bundle, fx.root, ['--json', 'snapshot'], { PATH: `${fakeBin}:${process.env.PATH}` });
+    // The metadata phase fails (reading the new subvolume's facts) after the subvolume was made.
+    const r = await cliChild(bundle, fx.root, ['--json', 'snapshot'], { LYCHD_CRYPT_FAIL: 'snapshot:metadata' });
     expect(r.code).toBe(1);
     expect(r.json.error.message).toMatch(/injected failure[\s\S]*No snapshot was kept/);
     expect(await snapshotDirs(fx.paths.snapshots)).toEqual([]);

@@ -136,8 +136,11 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
         }
       });
     }
+    // Registered at each alias in turn (the same filesystem and root directory, as a re-run of init would record).
+    await reconfigure(fx, { ...fx.config, crypt: { ...fx.config.crypt, path: s.path('my crypt') } });
     const ok = await cli(s.path('my crypt'), ['--json', 'verify', name]);
     expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    await reconfigure(fx, { ...fx.config, crypt: { ...fx.config.crypt, path: s.path('cost$HOME') } });
     const bad = await cli(s.path('cost$HOME'), ['--json', 'verify', name]);
     expect(bad.code).toBe(1);
     expect(bad.json.checks.find((c: { name: string }) => c.name === 'start').detail).toMatch(/contains a quote, \$/);

@@ -67,6 +67,7 @@ describe('planInit: Method B (loopback)', () => {
       'create-dir', // image directory
       'create-image',
       'mkfs-btrfs',
+      'register', // the new filesystem is this crypt's from now on (provisional)
       'create-dir', // temporary mount point
       'mount',
       'create-subvolume',
