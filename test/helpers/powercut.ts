@@ -87,6 +87,7 @@ export class Recorder {
   private child: ChildProcess | undefined;
   private loop: string | undefined;
   private exited: Promise<void> | undefined;
+  private died: string | undefined;
   readonly log: string;
   readonly base: string;
   private readonly backing: string;
@@ -111,7 +112,12 @@ export class Recorder {
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += String(d)));
-    this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        this.died = `logfs exited (code ${code}, signal ${signal}): ${stderr}`;
+        resolve();
+      }),
+    );
     this.scratch.defer(() => this.teardown());
     for (let i = 0; !existsSync(path.join(this.fuseDir, 'ctl')); i++) {
       if (child.exitCode !== null || i > 200) throw new Error(`logfs did not come up: ${stderr}`);
@@ -129,6 +135,8 @@ export class Recorder {
 
   /** Unmounts the crypt, detaches the loop device, stops logfs; returns the log. */
   async stop(): Promise<Recording> {
+    // logfs must have lived through the whole recording, or the log is incomplete.
+    if (this.died) throw new Error(this.died);
     sh(['umount', this.spec.where]);
     await this.teardown();
     return { log: this.log, base: this.base, records: readLog(this.log) };
@@ -142,8 +150,9 @@ export class Recorder {
       sh(['losetup', '-d', this.loop]);
       this.loop = undefined;
     }
-    if (this.child && this.child.exitCode === null) {
-      spawnSync('fusermount3', ['-u', this.fuseDir], { stdio: 'ignore' });
+    if (this.child) {
+      // Also after logfs died: its mount stays behind (ENOTCONN) until unmounted.
+      spawnSync('fusermount3', ['-u', '-z', this.fuseDir], { stdio: 'ignore' });
       const t = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
       await this.exited;
       clearTimeout(t);

@@ -94,7 +94,7 @@ export async function replayAndCheck<B>(
     generations: string[];
     inspect?: () => Promise<B> | B;
     judge?: (v: StateView<B>) => string[] | Promise<string[]>;
-    /** Adds to the quick sample every state whose journal (read on a read-only mount) this accepts. */
+    /** Adds to the quick sample every state whose journal this accepts (read on a throwaway mount). */
     journalProbe?: (journal: { op: string; phase: string } | null) => boolean;
   },
 ): Promise<{ failures: string[]; visited: number }> {
@@ -123,10 +123,12 @@ export async function replayAndCheck<B>(
       });
       if (db) fail(db);
     } finally {
+      // A failed check may leave the server repair started; it must not hold the mount.
+      if (rig.server.isRunning()) rig.server.stop('immediate');
       unmount();
     }
   }, opts.journalProbe && (async () => {
-    const unmount = mountReplayed(rig.spec, ['ro']);
+    const unmount = mountReplayed(rig.spec); // read-write: a log tree may need replaying (the copy is thrown away)
     try {
       const file = path.join(rig.c.crypt, '.lychd-crypt/journal.json');
       return opts.journalProbe!(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null);
