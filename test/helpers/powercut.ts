@@ -137,7 +137,7 @@ export class Recorder {
   async stop(): Promise<Recording> {
     // logfs must have lived through the whole recording, or the log is incomplete.
     if (this.died) throw new Error(this.died);
-    sh(['umount', this.spec.where]);
+    await umountPatiently(this.spec.where);
     await this.teardown();
     return { log: this.log, base: this.base, records: readLog(this.log) };
   }
@@ -211,13 +211,13 @@ export async function replayStates(
 }
 
 /** Mounts a replayed image as boot would (the fstab line, loop device auto-detached at unmount). */
-export function mountReplayed(spec: MountSpecLine, extra: string[] = []): () => void {
+export function mountReplayed(spec: MountSpecLine, extra: string[] = []): () => Promise<void> {
   const options = [...spec.options.split(',').filter((o) => o !== 'defaults' && o !== 'nofail' && !o.startsWith('x-')), ...extra];
   if (!options.includes('loop')) options.push('loop');
   sh(['mount', '-t', spec.type, '-o', options.join(','), spec.what, spec.where]);
-  return () => {
+  return async () => {
     const dev = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', spec.where]).trim();
-    sh(['umount', spec.where]);
+    await umountPatiently(spec.where);
     spawnSync('btrfs', ['device', 'scan', '--forget', dev], { stdio: 'ignore' });
     spawnSync('losetup', ['-d', dev], { stdio: 'ignore' }); // usually gone already (autoclear)
   };
@@ -229,3 +229,16 @@ export async function restoreFinal(rec: Recording, image: string): Promise<void>
 }
 
 export { statesBetween };
+
+/**
+ * Unmounts, waiting out a server or command that is still exiting (a just-stopped postmaster's
+ * children can hold the mount for a moment); then says who holds it.
+ */
+export async function umountPatiently(where: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (spawnSync('umount', [where], { stdio: 'ignore' }).status === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const holders = spawnSync('fuser', ['-vm', where], { encoding: 'utf8' });
+  throw new Error(`cannot unmount ${where}: busy (${holders.stderr}${holders.stdout})`);
+}

@@ -9,7 +9,7 @@ import { PG_BIN } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
 import type { CliResult } from '../helpers/init.js';
 import { startTestServer, type TestServer } from '../helpers/pg.js';
-import { Recorder, fstabLine, mountReplayed, replayStates, statesBetween, type MountSpecLine, type Recording, type ReplayedState } from '../helpers/powercut.js';
+import { Recorder, umountPatiently, fstabLine, mountReplayed, replayStates, statesBetween, type MountSpecLine, type Recording, type ReplayedState } from '../helpers/powercut.js';
 import type { FlushPoint } from '../helpers/powercut-log.js';
 import type { Scratch } from '../helpers/scratch.js';
 import { checkDatabase, leftovers } from './checks.js';
@@ -59,7 +59,7 @@ export function expectOk(r: CliResult, what: string): CliResult {
  */
 export async function recordOperation(rig: Rig, op: () => Promise<void>): Promise<{ rec: Recording; states: FlushPoint[] }> {
   if (rig.server.isRunning()) rig.server.stop();
-  sh(['umount', rig.c.crypt]);
+  await umountPatiently(rig.c.crypt);
   const recorder = new Recorder(rig.scratch, rig.c.image, rig.spec);
   await recorder.start();
   rig.server.start();
@@ -125,7 +125,7 @@ export async function replayAndCheck<B>(
     } finally {
       // A failed check may leave the server repair started; it must not hold the mount.
       if (rig.server.isRunning()) rig.server.stop('immediate');
-      unmount();
+      await unmount();
     }
   }, opts.journalProbe && (async () => {
     const unmount = mountReplayed(rig.spec); // read-write: a log tree may need replaying (the copy is thrown away)
@@ -133,7 +133,7 @@ export async function replayAndCheck<B>(
       const file = path.join(rig.c.crypt, '.lychd-crypt/journal.json');
       return opts.journalProbe!(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null);
     } finally {
-      unmount();
+      await unmount();
     }
   }));
   return { failures, visited: visited.length };
