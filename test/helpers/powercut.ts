@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { appendFile, copyFile, open, readFile, rm } from 'node:fs/promises';
+import { appendFile, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO, skipReason, type Need } from './env.js';
 import { sh } from './host.js';
@@ -221,11 +221,6 @@ export function mountReplayed(spec: MountSpecLine, extra: string[] = []): () => 
     spawnSync('btrfs', ['device', 'scan', '--forget', dev], { stdio: 'ignore' });
     spawnSync('losetup', ['-d', dev], { stdio: 'ignore' }); // usually gone already (autoclear)
   };
-}
-
-/** Copies the image the recording ended with back in place, so the test can look at the final state. */
-export async function restoreFinal(rec: Recording, image: string): Promise<void> {
-  await copyFile(rec.base.replace(/base\.img$/, 'backing.img'), image);
 }
 
 export { statesBetween };

@@ -3,36 +3,20 @@
 // checks of every state (rig.ts): the next `repair` says truly whether it finished or undid the rewrite
 // (PGDATA was the +C copy, or the original, before it ran), and PGDATA has C afterwards.
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { problems } from '../helpers/doctor.js';
 import { sh } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
 import { powercutSkipReason } from '../helpers/powercut.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { expectOk, makeRig, recordOperation, replayAndCheck } from './rig.js';
+import { expectOk, powercutSuite, recordOperation, replayAndCheck } from './rig.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop', 'pg15');
 const hasC = (p: string) => /^\S*C/.test(sh(['lsattr', '-d', p]));
 
 describe.skipIf(skip)(`power cut inside repair's nocow rewrite ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
-  let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
+  const suite = powercutSuite();
 
   it('every durable state heals to a whole PGDATA with C, a true report and no leftovers', async () => {
-    scratch = await makeScratch();
-    const rig = await makeRig(scratch, cli);
+    const rig = await suite.rig();
     rig.server.stop();
     // PGDATA the way a hand copy leaves it: the same files in a directory without C.
     const { pgdata } = rig;

@@ -4,14 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { PG_BIN } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import type { CliResult } from '../helpers/init.js';
+import { buildCli, type CliResult } from '../helpers/init.js';
 import { startTestServer, type TestServer } from '../helpers/pg.js';
 import { Recorder, umountPatiently, fstabLine, mountReplayed, replayStates, statesBetween, type MountSpecLine, type Recording, type ReplayedState } from '../helpers/powercut.js';
 import type { FlushPoint } from '../helpers/powercut-log.js';
-import type { Scratch } from '../helpers/scratch.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { checkDatabase, leftovers } from './checks.js';
 
 export interface Rig {
@@ -22,6 +23,33 @@ export interface Rig {
   /** active/app/marker.txt: the generation of the live data, as the rows of table gen say too. */
   marker: string;
   spec: MountSpecLine;
+}
+
+/**
+ * Registers the suite's hooks (inside a describe): one private build of the CLI, and a scratch
+ * directory per test, cleaned up after it. `rig()` makes the test's crypt.
+ */
+export function powercutSuite(): { rig: () => Promise<Rig> } {
+  let buildScratch: Scratch | undefined;
+  let cli = '';
+  let scratch: Scratch | undefined;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    cli = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+  afterEach(async () => {
+    await scratch?.cleanup();
+    scratch = undefined;
+  });
+  return {
+    rig: async () => {
+      scratch = await makeScratch();
+      return makeRig(scratch, cli);
+    },
+  };
 }
 
 export async function makeRig(scratch: Scratch, cli: string): Promise<Rig> {

@@ -4,33 +4,17 @@
 // as a read-only pre-rollback snapshot holding B.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../helpers/init.js';
+import { describe, expect, it } from 'vitest';
 import { powercutSkipReason } from '../helpers/powercut.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { expectOk, makeRig, recordOperation, replayAndCheck, setGeneration } from './rig.js';
+import { expectOk, powercutSuite, recordOperation, replayAndCheck, setGeneration } from './rig.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`power cut inside rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
-  let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
+  const suite = powercutSuite();
 
   it('every durable state: active/ wholly old or wholly new, the replaced state kept, the database consistent', async () => {
-    scratch = await makeScratch();
-    const rig = await makeRig(scratch, cli);
+    const rig = await suite.rig();
     const snap = expectOk(rig.c.cli('snapshot', '--label', 'base', '--json'), 'snapshot');
     const target: string = snap.json.snapshot.name;
     await setGeneration(rig, 'B');

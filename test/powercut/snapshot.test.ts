@@ -1,33 +1,17 @@
 // Power cuts inside `snapshot` (the Ritual, PostgreSQL running). At each durable state, besides the
 // checks of every state (rig.ts): active/ is untouched (generation A), and the new snapshot is either
 // absent or listed whole (read-only, with the marker), never half there.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../helpers/init.js';
+import { describe, expect, it } from 'vitest';
 import { powercutSkipReason } from '../helpers/powercut.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { expectOk, makeRig, recordOperation, replayAndCheck } from './rig.js';
+import { expectOk, powercutSuite, recordOperation, replayAndCheck } from './rig.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`power cut inside snapshot ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
-  let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
+  const suite = powercutSuite();
 
   it('every durable state: active/ untouched, the snapshot absent or whole, the database consistent', async () => {
-    scratch = await makeScratch();
-    const rig = await makeRig(scratch, cli);
+    const rig = await suite.rig();
     const { rec, states } = await recordOperation(rig, async () => {
       expectOk(rig.c.cli('snapshot', '--label', 'powercut', '--json'), 'snapshot');
     });
