@@ -12,6 +12,12 @@ for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linu
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
 [[ -e /usr/lib/postgresql/15/lib/amcheck.so ]] || need+=(postgresql-contrib)
+# The power-cut harness: logfs (test/powercut/logfs.c) is a FUSE filesystem compiled by the tests.
+for pair in gcc:gcc pkg-config:pkg-config fusermount3:fuse3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[[ -e /usr/include/fuse3/fuse.h ]] || need+=(libfuse3-dev)
+[[ -e /usr/include/stdio.h ]] || need+=(libc6-dev)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing packages: ${need[*]} (run as root to install them)" >&2

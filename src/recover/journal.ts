@@ -1,6 +1,6 @@
 // The journal: one pending operation, written (fsynced) before it changes anything and cleared when it
 // is done, so that after a crash `recoverInterrupted` knows what to finish or undo.
-import { unlink } from 'node:fs/promises';
+import { unlink, appendFile } from 'node:fs/promises';
 import { fsyncDir, readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import path from 'node:path';
@@ -48,8 +48,20 @@ export function readJournal(paths: CryptPaths): Promise<JournalEntry | undefined
   return readJsonIfExists<JournalEntry>(paths.journal);
 }
 
-export function writeJournal(paths: CryptPaths, entry: JournalEntry): Promise<void> {
-  return writeJsonAtomic(paths.journal, entry, { mode: 0o600 });
+export async function writeJournal(paths: CryptPaths, entry: JournalEntry): Promise<void> {
+  await writeJsonAtomic(paths.journal, entry, { mode: 0o600 });
+  await traceJournal(entry);
+}
+
+/**
+ * For the power-cut tests: the journal lives outside the crypt (in the state directory), so a replayed
+ * image must be paired with the journal as it was at that instant. With LYCHD_CRYPT_JOURNAL_MARKS naming
+ * the logging filesystem's control file, each durable journal change is marked in its log, in order with
+ * the crypt's writes. Off unless the variable is set.
+ */
+async function traceJournal(entry: JournalEntry | null): Promise<void> {
+  const ctl = process.env.LYCHD_CRYPT_JOURNAL_MARKS;
+  if (ctl) await appendFile(ctl, `journal:${entry ? Buffer.from(JSON.stringify(entry)).toString('base64') : '-'}\n`);
 }
 
 export async function clearJournal(paths: CryptPaths): Promise<void> {
@@ -59,4 +71,5 @@ export async function clearJournal(paths: CryptPaths): Promise<void> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   await fsyncDir(path.dirname(paths.journal));
+  await traceJournal(null);
 }

@@ -2,7 +2,8 @@
 // are rewritten: real copies (cp -a --reflink=never: a reflink would share the old copy-on-write extents)
 // into a fresh +C directory inside active/, verified, made durable, then swapped with PGDATA in one
 // renameat2(RENAME_EXCHANGE). The journal (op nocow-rewrite) lets recovery finish or undo it after a crash:
-// until the swap the original is untouched; after it, only the old copy is left to remove. A running
+// until the swap the original is untouched; after it, only the old copy is left to remove. Each step
+// is committed (syncfs) before the journal records it, since the journal sits outside active/. A running
 // database is stopped through postgres.service first and started again afterwards.
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { walkTree } from '../doctor/walk.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
 import { exchangePaths } from '../sys/libc.js';
 import { startDatabase, stopDatabase, serviceOwner } from '../service/control.js';
-import { recoverNocowRewrite } from './nocow-recover.js';
+import { recoverNocowRewrite, syncFilesystem } from './nocow-recover.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';
 
@@ -65,9 +66,15 @@ export async function rewriteNocow(crypt: OpenCrypt, ctx: CommandContext, pgdata
     faultPoint('nocow-after-verify');
     await exchangePaths(staging, pgdata);
     faultPoint('nocow-after-swap');
+    // The journal lives in the top-level subvolume: its own fsync does not carry the exchange inside
+    // active/ to disk. Commit the filesystem first, or after a power cut the journal could say
+    // `swapped` for an exchange that never landed.
+    await syncFilesystem(ctx.runner, crypt.paths.active);
     await record({ phase: 'swapped' });
     await rm(staging, { recursive: true, force: true }); // now the old files
     faultPoint('nocow-after-remove');
+    // Likewise the removal must be on disk before the journal that would clean it up goes away.
+    await syncFilesystem(ctx.runner, crypt.paths.active);
     await clearJournal(crypt.paths);
   } catch (e) {
     // Undo (or, past the swap, finish) exactly as crash recovery would, which also restarts the database.
