@@ -93,10 +93,22 @@ export async function removeMountUnit(s: S<'remove-mount-unit'>, ctx: ApplyConte
 
 export async function enableMountUnit(s: S<'enable-mount-unit'>, ctx: ApplyContext): Promise<Outcome> {
   const r = await ctx.runner.run(['systemctl', 'is-enabled', s.unit], { allowFailure: true });
-  if (r.stdout.trim() === 'enabled') return unchanged('enabled');
+  const enabled = r.stdout.trim() === 'enabled';
+  const mounted = s.start ? await mountedAsSpec(ctx, s.start) : 'yes';
+  if (mounted === 'other') throw new CryptError(`something else is mounted at ${s.start!.where}`, { hint: 'Unmount it and run init again.' });
+  if (enabled && mounted === 'yes') return unchanged('enabled');
   await ctx.runner.run(['systemctl', 'daemon-reload']);
   // A unit outside systemd's search path is enabled by its full path (systemctl links it).
   const inSearchPath = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'].includes(path.dirname(s.path));
-  await ctx.runner.run(['systemctl', 'enable', inSearchPath ? s.unit : s.path]);
+  const name = inSearchPath || enabled ? s.unit : s.path;
+  if (!s.start) {
+    await ctx.runner.run(['systemctl', 'enable', name]);
+    return changed();
+  }
+  // enable --now: the unit mounts the crypt (a mount already there is adopted by systemd as the unit's own).
+  await ctx.runner.run(enabled ? ['systemctl', 'start', s.unit] : ['systemctl', 'enable', '--now', name]);
+  if ((await mountedAsSpec(ctx, s.start)) !== 'yes') {
+    throw new CryptError(`${s.unit} started but ${s.start.where} is not mounted from ${s.start.what}`, { hint: `See \`journalctl -u ${s.unit}\` and \`systemctl status ${s.unit}\`.` });
+  }
   return changed();
 }

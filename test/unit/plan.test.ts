@@ -146,6 +146,9 @@ describe('planInit: Method B (loopback)', () => {
     const k = kinds(p);
     expect(k.indexOf('remove-fstab-line')).toBeLessThan(k.indexOf('write-mount-unit'));
     expect(k).toContain('enable-mount-unit');
+    // The unit mounts the crypt (enable --now), init does not mount it directly.
+    expect(k).not.toContain('mount');
+    expect(p.steps.find((s) => s.kind === 'enable-mount-unit')).toMatchObject({ start: { where: p.config.crypt.path } });
   });
 
   it('switching to fstab removes our unit', () => {
