@@ -212,12 +212,15 @@ export async function bootSystemd(opts: BootOptions): Promise<Container> {
   async function poweroff(): Promise<void> {
     if (poweredOff || !launcher) return;
     const l = launcher;
-    try {
-      process.kill(pid, SIGRTMIN_4);
-    } catch {
-      /* already gone */
+    // pid 0 (systemd never came up) would signal our own process group: kill the cgroup instead.
+    if (pid > 0) {
+      try {
+        process.kill(pid, SIGRTMIN_4);
+      } catch {
+        /* already gone */
+      }
     }
-    const done = await Promise.race([exited(l).then(() => true), sleep(60_000).then(() => false)]);
+    const done = pid > 0 && (await Promise.race([exited(l).then(() => true), sleep(60_000).then(() => false)]));
     if (!done) {
       // A shutdown that hangs: kill everything in the container's cgroup (the namespace ends with PID 1).
       writeFileSync(path.join(cgroup, 'cgroup.kill'), '1');
