@@ -4,10 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the Btrfs and XFS tools, PostgreSQL 15 (+ pgbench, amcheck), tmux for the
-# pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs), e2fsprogs (chattr, mkfs.ext4).
+# pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs; unshare and nsenter for the systemd
+# test containers), e2fsprogs (chattr, mkfs.ext4), systemd (booted as PID 1 of a namespace by the tests).
 need=()
 for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
-            mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd; do
+            mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd unshare:util-linux nsenter:util-linux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)

@@ -31,6 +31,28 @@ export async function mount(s: S<'mount'>, ctx: ApplyContext): Promise<Outcome> 
   return changed();
 }
 
+/**
+ * Mounts the crypt by starting its unit (after reset-failed: a failed unit keeps its state, and its start
+ * limit, until then). A unit whose What=/Where= differ from the spec is not trusted to mount the crypt: the
+ * crypt is mounted directly, and the unit rewritten by a later step is then the mount's owner.
+ */
+export async function startMountUnit(unit: string, spec: MountSpec, ctx: ApplyContext): Promise<Outcome> {
+  const state = await mountedAsSpec(ctx, spec);
+  if (state === 'yes') return unchanged('already mounted');
+  if (state === 'other') throw new CryptError(`something else is mounted at ${spec.where}`, { hint: 'Unmount it and run repair again.' });
+  const show = await ctx.runner.run(['systemctl', 'show', unit, '-p', 'What', '-p', 'Where'], { allowFailure: true });
+  if (!show.stdout.includes(`What=${spec.what}\n`) || !show.stdout.includes(`Where=${spec.where}\n`)) {
+    await ctx.runner.run(mountArgv({ kind: 'mount', spec }));
+    return changed(`mounted directly: ${unit} does not describe this mount`);
+  }
+  await ctx.runner.run(['systemctl', 'reset-failed', unit], { allowFailure: true });
+  await ctx.runner.run(['systemctl', 'start', unit]);
+  if ((await mountedAsSpec(ctx, spec)) !== 'yes') {
+    throw new CryptError(`${unit} started but ${spec.where} is not mounted from ${spec.what}`, { hint: `See \`journalctl -u ${unit}\` and \`systemctl status ${unit}\`.` });
+  }
+  return changed(`started ${unit}`);
+}
+
 export async function unmount(s: S<'unmount'>, ctx: ApplyContext): Promise<Outcome> {
   if (!(await mountAt(ctx.runner, s.path))) return unchanged('not mounted');
   await ctx.runner.run(['umount', s.path]);
@@ -93,10 +115,22 @@ export async function removeMountUnit(s: S<'remove-mount-unit'>, ctx: ApplyConte
 
 export async function enableMountUnit(s: S<'enable-mount-unit'>, ctx: ApplyContext): Promise<Outcome> {
   const r = await ctx.runner.run(['systemctl', 'is-enabled', s.unit], { allowFailure: true });
-  if (r.stdout.trim() === 'enabled') return unchanged('enabled');
+  const enabled = r.stdout.trim() === 'enabled';
+  const mounted = s.start ? await mountedAsSpec(ctx, s.start) : 'yes';
+  if (mounted === 'other') throw new CryptError(`something else is mounted at ${s.start!.where}`, { hint: 'Unmount it and run init again.' });
+  if (enabled && mounted === 'yes') return unchanged('enabled');
   await ctx.runner.run(['systemctl', 'daemon-reload']);
   // A unit outside systemd's search path is enabled by its full path (systemctl links it).
   const inSearchPath = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'].includes(path.dirname(s.path));
-  await ctx.runner.run(['systemctl', 'enable', inSearchPath ? s.unit : s.path]);
+  const name = inSearchPath || enabled ? s.unit : s.path;
+  if (!s.start) {
+    await ctx.runner.run(['systemctl', 'enable', name]);
+    return changed();
+  }
+  // enable --now: the unit mounts the crypt (a mount already there is adopted by systemd as the unit's own).
+  await ctx.runner.run(enabled ? ['systemctl', 'start', s.unit] : ['systemctl', 'enable', '--now', name]);
+  if ((await mountedAsSpec(ctx, s.start)) !== 'yes') {
+    throw new CryptError(`${s.unit} started but ${s.start.where} is not mounted from ${s.start.what}`, { hint: `See \`journalctl -u ${s.unit}\` and \`systemctl status ${s.unit}\`.` });
+  }
   return changed();
 }

@@ -26,6 +26,15 @@ export async function checkSource(env: DoctorEnv, view: MountView): Promise<Chec
   return ok(id, `device ${view.spec.what} present (${dev})`);
 }
 
+/** e.g. `failed (exit-code)`, `inactive`, `not loaded`: what systemd says of the unit. */
+async function unitState(runner: Runner, unit: string): Promise<string> {
+  const r = await runner.run(['systemctl', 'show', unit, '-p', 'LoadState', '-p', 'ActiveState', '-p', 'Result'], { allowFailure: true });
+  const p = Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  if (p.LoadState && p.LoadState !== 'loaded') return `not loaded (${p.LoadState})`;
+  if (!p.ActiveState) return `unknown (systemctl show: exit ${r.exitCode})`;
+  return p.ActiveState === 'failed' ? `failed (${p.Result ?? 'unknown'}): see journalctl -u ${unit}` : p.ActiveState;
+}
+
 /** Is what is mounted at root the filesystem the view describes? null: yes; else why not. */
 async function mismatch(env: DoctorEnv, view: MountView): Promise<string | null> {
   const m = env.mounted!;
@@ -47,6 +56,12 @@ export async function checkMounted(env: DoctorEnv, view: MountView): Promise<Che
       return [manual(id, `the crypt is not mounted at ${spec.where}, and ${spec.what} is not there to mount (see mount.source)`, 'restore the image or attach the disk, then run repair')];
     }
     const from = view.source === 'record' ? 'the mount record' : 'the configuration';
+    if (env.systemd && view.persist.via === 'systemd') {
+      // systemd owns the mount: say what its unit is doing (a failed mount names its result), start it.
+      const unit = view.persist.unit;
+      const state = await unitState(env.runner, unit);
+      return [fixable(id, `the crypt is not mounted at ${spec.where}; ${unit} is ${state}`, `start ${unit} (mounts ${spec.what} at ${spec.where})`, [{ kind: 'mount', spec, unit }])];
+    }
     return [fixable(id, `the crypt is not mounted at ${spec.where}`, `mount ${spec.what} at ${spec.where} as described by ${from}`, [{ kind: 'mount', spec }])];
   }
   if (env.mounted.fstype !== 'btrfs') {

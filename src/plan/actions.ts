@@ -128,7 +128,9 @@ export function stepActions(step: Step): StepActions {
         reload(step.systemd),
       );
     case 'enable-mount-unit':
-      return seq(`enable ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] });
+      return step.start
+        ? seq(`enable ${step.unit} and mount ${step.start.where} through it`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', '--now', step.unit] })
+        : seq(`enable ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] });
     case 'create-subvolume':
       return seq(
         `create subvolume ${step.path}`,

@@ -78,12 +78,16 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
   if (!mounted || configChanged) {
     steps.push({ kind: 'write-mount-record', path: cryptLayout(root).mountRecord, content: renderMountRecord(mountRecordFor(config)!) });
   }
-  steps.push({ kind: 'mount', spec });
+  // With systemd running and a mount unit, the unit mounts the crypt (enable --now among the persist steps):
+  // a direct mount would leave systemd with a mount it did not start and a unit that never proved it works.
+  const byUnit = config.persist.via === 'systemd' && facts.systemdRunning;
+  if (!byUnit) steps.push({ kind: 'mount', spec });
+  else steps.push(...persistSteps(facts, config, spec, notes));
   const img = config.loopback;
   if (img && facts.image?.exists && img.sizeBytes > facts.image.sizeBytes && facts.image.signatures.some((s) => s.type === 'btrfs')) {
     steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root });
   }
-  steps.push(...persistSteps(facts, config, spec, notes));
+  if (!byUnit) steps.push(...persistSteps(facts, config, spec, notes));
   if (!migrate) steps.push(...activeSteps(root, config));
   return steps;
 }

@@ -29,8 +29,11 @@ export type Step =
   | { kind: 'remove-fstab-line'; file: string; where: string; reload: boolean }
   | { kind: 'write-mount-unit'; path: string; unit: string; content: string; reload: boolean }
   | { kind: 'remove-mount-unit'; path: string; unit: string; systemd: boolean }
-  /** systemctl daemon-reload + enable (only planned when systemd is running). */
-  | { kind: 'enable-mount-unit'; unit: string; path: string }
+  /**
+   * systemctl daemon-reload + enable (only planned when systemd is running). With `start`, the unit also
+   * mounts the crypt now (enable --now): while systemd runs it owns the mount, so init does not mount directly.
+   */
+  | { kind: 'enable-mount-unit'; unit: string; path: string; start?: MountSpec }
   | { kind: 'create-subvolume'; path: string; owner: Owner }
   /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
   | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }

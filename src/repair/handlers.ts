@@ -4,7 +4,7 @@ import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
 import { createPgdata } from '../apply/handlers-btrfs.js';
-import { enableMountUnit, mount, removeFstabLine, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
+import { enableMountUnit, mount, removeFstabLine, startMountUnit, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
 import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
@@ -36,7 +36,8 @@ async function reload(rc: RepairContext): Promise<void> {
 }
 
 export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
-  mount: async (s, rc) => detail(await mount({ kind: 'mount', spec: s.spec }, { runner: rc.ctx.runner })),
+  mount: async (s, rc) =>
+    detail(s.unit ? await startMountUnit(s.unit, s.spec, { runner: rc.ctx.runner }) : await mount({ kind: 'mount', spec: s.spec }, { runner: rc.ctx.runner })),
   'unmount-stacked': async (s, rc) => {
     const r = await rc.ctx.runner.run(['findmnt', '-J', '--mountpoint', s.where], { allowFailure: true });
     const n = r.exitCode === 0 ? ((JSON.parse(r.stdout) as { filesystems?: unknown[] }).filesystems?.length ?? 0) : 0;

@@ -4,8 +4,11 @@ import type { Owner } from '../config/config.js';
 import type { MountSpec } from '../render/index.js';
 
 export type RepairStep =
-  /** Mount the crypt from its persisted description (the mount record, or the config). */
-  | { kind: 'mount'; spec: MountSpec }
+  /**
+   * Mount the crypt from its persisted description (the mount record, or the config). unit: systemd runs
+   * and the mount is persisted by that unit, so the unit mounts it (systemd then knows the mount as its own).
+   */
+  | { kind: 'mount'; spec: MountSpec; unit?: string }
   /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
   | { kind: 'unmount-stacked'; where: string }
   | { kind: 'write-mount-record'; path: string; content: string }
@@ -72,6 +75,7 @@ const octal = (mode: number) => `0${mode.toString(8)}`;
 export function describeStep(s: RepairStep): string {
   switch (s.kind) {
     case 'mount':
+      if (s.unit) return `mount ${s.spec.where} through ${s.unit} (systemctl reset-failed; systemctl start)`;
       return `mount ${s.spec.what} at ${s.spec.where} (mount -t ${s.spec.type} -o ${s.spec.options.join(',')})`;
     case 'unmount-stacked':
       return `unmount the second copy of the crypt stacked on ${s.where} (umount ${s.where})`;

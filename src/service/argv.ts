@@ -1,5 +1,5 @@
 // The exact commands that stop and start PostgreSQL for each `postgres.service` kind. Pure, so the
-// systemd kinds (which cannot run here: systemd is not PID 1 in tests) are checked by their argv.
+// systemd kinds run for real under a systemd container in test/real/systemd-service.test.ts; here, their argv.
 import path from 'node:path';
 import type { PostgresConfig } from '../config/config.js';
 import { unanchor } from '../core/anchors.js';

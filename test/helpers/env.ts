@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench';
+export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench' | 'systemd';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const PG_BIN: Record<14 | 15 | 18, string> = {
@@ -33,6 +33,12 @@ function missing(need: Need): string | undefined {
       return existsSync('/dev/loop-control') ? undefined : 'needs loop devices';
     case 'tmux':
       return has('tmux') ? undefined : 'needs tmux';
+    case 'systemd':
+      // A real systemd as PID 1 of fresh namespaces (test/helpers/systemd.ts): its binary, unshare/nsenter,
+      // and a cgroup2 hierarchy to give each container its own cgroup.
+      return existsSync('/lib/systemd/systemd') && has('unshare') && has('nsenter') && existsSync('/sys/fs/cgroup/unified/cgroup.procs')
+        ? undefined
+        : 'needs systemd, unshare, nsenter and cgroup2 at /sys/fs/cgroup/unified';
     case 'pgbench':
       return existsSync(path.join(PG_BIN[15], 'pgbench')) ? undefined : 'needs pgbench (postgresql-contrib 15)';
     case 'pg15':

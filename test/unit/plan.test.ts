@@ -147,6 +147,9 @@ describe('planInit: Method B (loopback)', () => {
     const k = kinds(p);
     expect(k.indexOf('remove-fstab-line')).toBeLessThan(k.indexOf('write-mount-unit'));
     expect(k).toContain('enable-mount-unit');
+    // The unit mounts the crypt (enable --now), init does not mount it directly.
+    expect(p.steps.filter((s) => s.kind === 'mount' && s.spec.where === p.config.crypt.path)).toEqual([]);
+    expect(p.steps.find((s) => s.kind === 'enable-mount-unit')).toMatchObject({ start: { where: p.config.crypt.path } });
   });
 
   it('switching to fstab removes our unit', () => {
