@@ -71,7 +71,9 @@ export function serviceArgv(t: ServiceTarget, verb: Verb, mode: 'fast' | 'immedi
     case 'systemd':
       // -M user@ reaches the user's own service manager (systemd --user) from root, through
       // systemd-machined, without a login session or XDG_RUNTIME_DIR in our environment.
-      return s.user ? ['systemctl', '--user', '-M', `${t.cryptUser}@`, verb, s.unit] : ['systemctl', verb, s.unit];
+      if (!s.user) return ['systemctl', verb, s.unit];
+      // The owner itself (a rootless crypt) talks to its own manager; root reaches it through machined.
+      return process.getuid?.() === 0 ? ['systemctl', '--user', '-M', `${t.cryptUser}@`, verb, s.unit] : ['systemctl', '--user', verb, s.unit];
     case 'command':
       return verb === 'stop' ? s.stop : s.start;
     case 'none':

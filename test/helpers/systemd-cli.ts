@@ -7,7 +7,7 @@ export interface BoxCliResult extends ExecResult {
 }
 
 export async function cliIn(box: Container, bundle: string, args: string[], env: Record<string, string> = {}): Promise<BoxCliResult> {
-  const r = await box.exec([process.execPath, bundle, ...args], { env: { HOME: '/root', ...env } });
+  const r = await box.exec([process.execPath, bundle, ...args], { env: { HOME: '/root', LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY ?? '', ...env } });
   let json: unknown;
   try {
     json = JSON.parse(r.stdout);

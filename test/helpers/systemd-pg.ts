@@ -8,8 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config/config.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import { makeCryptFixture, type CryptFixture } from './crypt-fixture.js';
+import { makeCryptFixture, reconfigure, type CryptFixture } from './crypt-fixture.js';
 import { PG_BIN } from './env.js';
 import { ids, makeUser, type TestUser } from './host.js';
 import type { Scratch } from './scratch.js';
@@ -43,7 +42,8 @@ export async function prepareUnitCrypt(scratch: Scratch, kind: 'system' | 'user'
   const socketDir = scratch.path('sock');
   const port = 5432;
   const service = { kind: 'systemd' as const, unit: PG_UNIT, user: owner !== null };
-  const fx = await makeCryptFixture(scratch, { socketDir, port, service, sizeMiB: 1024 });
+  // A user unit makes the crypt rootless (LychD's own): the owner runs PostgreSQL and the runtime.
+  const fx = await makeCryptFixture(scratch, { socketDir, port, service, sizeMiB: 1024, ...(owner ? { owner, rootless: true } : {}) });
   mkdirSync(socketDir, { recursive: true });
   await chown(socketDir, runAs.uid, runAs.gid);
   await chown(fx.pgdata, runAs.uid, runAs.gid);
@@ -56,10 +56,9 @@ export async function prepareUnitCrypt(scratch: Scratch, kind: 'system' | 'user'
   await appendFile(path.join(fx.pgdata, 'postgresql.conf'), `\nlisten_addresses = ''\nunix_socket_directories = '${socketDir}'\nport = ${port}\nshared_buffers = 32MB\nmax_wal_size = 256MB\n`);
   const config: Config = {
     ...fx.config,
-    ...(owner ? { crypt: { ...fx.config.crypt, user: owner.name, uid: owner.uid, gid: owner.gid, home: owner.home } } : {}),
     postgres: { ...fx.config.postgres!, osUser: runAs.name, uid: runAs.uid, gid: runAs.gid, bin: PG_BIN[15] },
   };
-  await writeJsonAtomic(fx.paths.config, config);
+  await reconfigure(fx, config);
   const connect = async () => {
     const c = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
     await c.connect();
