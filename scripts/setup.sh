@@ -4,10 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the Btrfs and XFS tools, PostgreSQL 15 (+ pgbench, amcheck), tmux for the
-# pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs), e2fsprogs (chattr, mkfs.ext4).
+# pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs), e2fsprogs (chattr, mkfs.ext4);
+# for the packaging tests: lintian, cloud-init (schema), zsh (completion), man-db, dpkg-dev.
 need=()
 for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
-            mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd; do
+            mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd \
+            lintian:lintian cloud-init:cloud-init zsh:zsh man:man-db dpkg-parsechangelog:dpkg-dev; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
