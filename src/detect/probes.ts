@@ -45,10 +45,16 @@ export async function btrfsInKernel(): Promise<boolean> {
   return /\tbtrfs$/m.test(fss);
 }
 
-/** The runtime bundle to install: this file when running bundled, else dist/ next to src/. */
+/** Where the Debian package puts the runtime (/usr/bin/lychd-crypt links to it). */
+export const PACKAGED_RUNTIME = '/usr/lib/lychd-crypt/lychd-crypt.js';
+
+/**
+ * The runtime bundle to install: the packaged one when the package is installed (init links to it, so a
+ * package upgrade upgrades the crypt's command too), else this file when running bundled, else dist/ next to src/.
+ */
 export async function findRuntime(explicit?: string): Promise<string | null> {
   const self = fileURLToPath(import.meta.url);
-  const candidates = [explicit, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
+  const candidates = [explicit, PACKAGED_RUNTIME, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
   for (const c of candidates) if (c && (await exists(c))) return c;
   return null;
 }

@@ -146,6 +146,7 @@ export function stepActions(step: Step): StepActions {
     case 'write-file':
       return seq(`write ${step.path}`, { write: { path: step.path, content: step.content, mode: step.mode } });
     case 'install-runtime':
+      if (step.link) return seq(`use the packaged runtime as ${step.target}`, { op: `symlink ${step.target} -> ${step.source}` });
       return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
   }
 }

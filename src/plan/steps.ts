@@ -35,7 +35,8 @@ export type Step =
   /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
   | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
   | { kind: 'write-file'; path: string; content: string; mode: number }
-  | { kind: 'install-runtime'; source: string; target: string; mode: number };
+  /** link: the source is the Debian package's runtime; target becomes a symlink to it, not a copy. */
+  | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean };
 
 export type StepKind = Step['kind'];
 
