@@ -67,6 +67,21 @@ describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` :
     expect(config.runcmd[0]).toEqual(['apt-get', 'install', '-y', expect.stringMatching(/lychd-crypt_.*_all\.deb$/)]);
   });
 
+  it("the README's excerpt is valid cloud-config, and docs/packaging.md's Ansible tasks write valid answers", () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const excerpt = /```yaml\n(#cloud-config\n[\s\S]*?)```/.exec(readme)![1]!;
+    const file = scratch.path('readme.yaml');
+    writeFileSync(file, excerpt);
+    const r = schema(file);
+    expect(r.stdout + r.stderr).toContain('Valid cloud-config');
+    expect(parseAnswers((parse(excerpt) as CloudConfig).write_files[0]!.content, 'README.md')).toMatchObject({ version: 1 });
+
+    const docs = readFileSync(path.join(REPO, 'docs/packaging.md'), 'utf8');
+    const tasks = parse(/```yaml\n(- name: lychd-crypt package[\s\S]*?)```/.exec(docs)![1]!) as Record<string, { content?: string }>[];
+    const copy = tasks.find((t) => t['ansible.builtin.copy'])!['ansible.builtin.copy']!;
+    expect(parseAnswers(copy.content!, 'docs/packaging.md')).toMatchObject({ version: 1, method: 'loopback' });
+  });
+
   it('the bad case fails: cloud-init schema rejects a broken runcmd', () => {
     const file = scratch.path('broken.yaml');
     writeFileSync(file, '#cloud-config\nruncmd: 7\n');
