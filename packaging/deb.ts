@@ -10,7 +10,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readF
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { PACKAGED_RUNTIME } from '../src/detect/probes.js';
+import { PACKAGED_RUNTIME } from '../src/core/packaged.js';
 import { parseChangelog, renderDebianChangelog } from './changelog.js';
 
 export const PACKAGE = 'lychd-crypt';

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exists } from '../core/fs.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import type { Runner } from '../core/runner.js';
 import type { ImageFacts, UserFacts } from './facts.js';
 import { probeSignatures } from './signatures.js';
@@ -44,9 +45,6 @@ export async function btrfsInKernel(): Promise<boolean> {
   const fss = await readFile('/proc/filesystems', 'utf8').catch(() => '');
   return /\tbtrfs$/m.test(fss);
 }
-
-/** Where the Debian package puts the runtime (/usr/bin/lychd-crypt links to it). */
-export const PACKAGED_RUNTIME = '/usr/lib/lychd-crypt/lychd-crypt.js';
 
 /**
  * The runtime bundle to install: the packaged one when the package is installed (init links to it, so a

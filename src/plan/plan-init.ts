@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
-import { PACKAGED_RUNTIME } from '../detect/probes.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { mountSpecFor } from '../render/index.js';
 import { checkDataFits, checkForeignPersistence } from './checks.js';
 import { stateSteps } from './common.js';

@@ -8,7 +8,8 @@ import { enableMountUnit, mount, removeFstabLine, removeMountUnit, writeFstabLin
 import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
-import { findRuntime, PACKAGED_RUNTIME } from '../detect/probes.js';
+import { findRuntime } from '../detect/probes.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { walkTree } from '../doctor/walk.js';
 import { recoverInterrupted } from '../recover/recover.js';
 import { renderFstabLine } from '../render/index.js';

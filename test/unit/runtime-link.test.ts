@@ -10,7 +10,7 @@ import { answersSchema } from '../../src/config/answers.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { RecordingRunner } from '../../src/core/runner.js';
 import type { HostFacts } from '../../src/detect/facts.js';
-import { PACKAGED_RUNTIME } from '../../src/detect/probes.js';
+import { PACKAGED_RUNTIME } from '../../src/core/packaged.js';
 import { describePlan, planInit, type Plan, type Step } from '../../src/plan/index.js';
 
 const facts = (runtimeSource: string): HostFacts => ({
