@@ -107,6 +107,13 @@ const commands: CommandDef[] = [
     options: (c) => c.option('--dry-run', 'print the plan and change nothing').option('--yes', 'do not ask before destructive steps'),
     handler: async () => (await import('./commands/repair.js')).runRepair,
   },
+  {
+    name: 'completion',
+    summary: 'print the shell completion script (bash or zsh)',
+    args: '<shell>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/completion.js')).runCompletion,
+  },
 ];
 
 export interface Io {
@@ -123,7 +130,8 @@ const defaultIo = (): Io => ({
   env: process.env,
 });
 
-export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+/** `inspect` receives the command tree instead of a parse: the man page and completions are made from it. */
+export async function main(argv: string[], io: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
   const program = new Command('lychd-crypt')
@@ -168,6 +176,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     });
   }
 
+  if (inspect) {
+    inspect(program);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -194,6 +206,15 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 
 /** Text for a terminal: fd anchors shown as the crypt's path, control characters escaped. */
 const forPeople = (s: string): string => escapeControls(unanchor(s));
+
+/** The command tree exactly as `--help` shows it, with no actions run. */
+export async function programTree(): Promise<Command> {
+  let tree: Command | undefined;
+  await main([], defaultIo(), (p) => {
+    tree = p;
+  });
+  return tree!;
+}
 
 function reportError(err: unknown, json: boolean, io: Io): number {
   const code = exitCodeFor(err);

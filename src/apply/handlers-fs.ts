@@ -1,5 +1,7 @@
 // Handlers for directories, files, the image, the copy of existing data and the runtime command.
-import { chmod, chown, lstat, mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, lstat, mkdir, open, readFile, readlink, realpath, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
 import { exists, writeFileAtomic } from '../core/fs.js';
 import { copyArgv, migrationMarker } from '../plan/actions.js';
 import type { Step } from '../plan/steps.js';
@@ -73,8 +75,20 @@ export async function writeFile(s: S<'write-file'>): Promise<Outcome> {
 }
 
 export async function installRuntime(s: S<'install-runtime'>): Promise<Outcome> {
+  if (s.link) return linkRuntime(s.source, s.target);
   const content = await readFile(s.source);
   if (await sameFile(s.target, content, s.mode)) return unchanged('same version installed');
   await writeFileAtomic(s.target, content, { mode: s.mode });
+  return changed();
+}
+
+/** target → source as a symlink, swapped in atomically (rename over a copy installed earlier). */
+async function linkRuntime(source: string, target: string): Promise<Outcome> {
+  if ((await readlink(target).catch(() => null)) === source) return unchanged('links to the packaged runtime');
+  if ((await realpath(target).catch(() => null)) === (await realpath(source))) return unchanged('is the packaged runtime');
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
+  await symlink(source, tmp);
+  await rename(tmp, target);
   return changed();
 }

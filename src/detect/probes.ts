@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exists } from '../core/fs.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import type { Runner } from '../core/runner.js';
 import type { ImageFacts, UserFacts } from './facts.js';
 import { probeSignatures } from './signatures.js';
@@ -45,10 +46,13 @@ export async function btrfsInKernel(): Promise<boolean> {
   return /\tbtrfs$/m.test(fss);
 }
 
-/** The runtime bundle to install: this file when running bundled, else dist/ next to src/. */
+/**
+ * The runtime bundle to install: the packaged one when the package is installed (init links to it, so a
+ * package upgrade upgrades the crypt's command too), else this file when running bundled, else dist/ next to src/.
+ */
 export async function findRuntime(explicit?: string): Promise<string | null> {
   const self = fileURLToPath(import.meta.url);
-  const candidates = [explicit, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
+  const candidates = [explicit, PACKAGED_RUNTIME, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
   for (const c of candidates) if (c && (await exists(c))) return c;
   return null;
 }

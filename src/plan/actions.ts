@@ -163,6 +163,7 @@ export function stepActions(step: Step): StepActions {
         { op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644): its definition, identity and state directory ${step.stateDir}` },
       );
     case 'install-runtime':
+      if (step.link) return seq(`use the packaged runtime as ${step.target}`, { op: `symlink ${step.target} -> ${step.source}` });
       return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
   }
 }

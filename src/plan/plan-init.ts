@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { mountSpecFor } from '../render/index.js';
 import { checkDataFits, checkForeignPersistence } from './checks.js';
 import { stateSteps } from './common.js';
@@ -41,6 +42,7 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     source: runtime,
     target: path.join(config.install.binDir, 'lychd-crypt'),
     mode: 0o755,
+    ...(runtime === PACKAGED_RUNTIME ? { link: true } : {}),
   });
   return { version: 1, config, steps, notes };
 }

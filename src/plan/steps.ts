@@ -42,7 +42,8 @@ export type Step =
   | { kind: 'own-dir'; path: string; owner: Owner; mode: number }
   /** Record the crypt in the root-owned registry, with the identity read from what was built (fs UUID, root inode, active/ UUID). */
   | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config; provisionalUuid?: string }
-  | { kind: 'install-runtime'; source: string; target: string; mode: number };
+  /** link: the source is the Debian package's runtime; target becomes a symlink to it, not a copy. */
+  | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean };
 
 export type StepKind = Step['kind'];
 

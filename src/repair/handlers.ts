@@ -9,6 +9,7 @@ import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
 import { findRuntime } from '../detect/probes.js';
+import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { walkTree } from '../doctor/walk.js';
 import { recoverInterrupted } from '../recover/recover.js';
 import { renderFstabLine } from '../render/index.js';
@@ -97,6 +98,6 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   'install-runtime': async (s) => {
     const source = await findRuntime();
     if (!source) throw new CryptError('the runtime bundle is not available to install', { hint: 'Run `npm run build`, then repair with dist/lychd-crypt.js.' });
-    return detail(await installRuntime({ kind: 'install-runtime', source, target: s.target, mode: 0o755 }));
+    return detail(await installRuntime({ kind: 'install-runtime', source, target: s.target, mode: 0o755, link: source === PACKAGED_RUNTIME }));
   },
 };

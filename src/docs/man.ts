@@ -1,0 +1,96 @@
+// The man page lychd-crypt(1) in roff, rendered from the command tree (describeProgram) plus the prose
+// --help has no room for (exit status, environment, files). Deterministic: the date comes from the
+// caller (the changelog's newest entry), never from the clock.
+import type { OptionDoc, ProgramDoc } from './describe.js';
+
+export interface ManInput {
+  doc: ProgramDoc;
+  version: string;
+  /** YYYY-MM-DD of this release. */
+  date: string;
+}
+
+/** Escapes text for roff: backslashes, minus signs (so they stay ASCII hyphen-minus) and a leading control char. */
+export function roff(text: string): string {
+  const escaped = text.replace(/\\/g, '\\e').replace(/-/g, '\\-');
+  return /^[.']/.test(escaped) ? `\\&${escaped}` : escaped;
+}
+
+const bold = (t: string): string => `\\fB${roff(t)}\\fR`;
+
+/** `--answers <file>` → bold flags, italic placeholder. */
+function term(o: OptionDoc): string {
+  return o.term
+    .split(' ')
+    .map((part) => (/^[<[]/.test(part) ? `\\fI${roff(part.slice(1, -1))}\\fR` : `\\fB${roff(part)}\\fR`))
+    .join(' ');
+}
+
+function options(list: OptionDoc[]): string[] {
+  return list.flatMap((o) => ['.TP', term(o), roff(o.description + (o.choices ? `; one of: ${o.choices.join(', ')}` : '') + (o.env ? ` (environment: ${o.env})` : ''))]);
+}
+
+const EXIT_STATUS: [string, string][] = [
+  ['0', 'success (doctor: the crypt is healthy)'],
+  ['1', 'the operation failed; the message says what, and that nothing was lost or how to recover (doctor: problems found)'],
+  ['2', 'bad input: usage or answers file; nothing was changed'],
+  ['3', 'refused for safety (a device holds data, the database is still running, ...): rerun with explicit consent'],
+  ['4', 'busy: another operation holds the crypt\'s lock'],
+];
+
+const ENVIRONMENT: [string, string][] = [
+  ['LYCHD_CRYPT', 'the crypt, as --crypt'],
+  ['SUDO_USER', 'the target user when --user is not given'],
+  ['XDG_DATA_HOME', 'of the target user: the default crypt is $XDG_DATA_HOME/lychd, else ~/.local/share/lychd'],
+  ['PGPASSWORD', 'the PostgreSQL password, if one is needed (else ~/.pgpass); never written anywhere'],
+];
+
+const FILES: [string, string][] = [
+  ['/etc/lychd-crypt/', 'the root-owned registry of crypts'],
+  ['/var/lib/lychd-crypt/', 'root\'s journal and state'],
+  ['$CRYPT/active/', 'the live data, a Btrfs subvolume'],
+  ['$CRYPT/snapshots/', 'read-only snapshots and their metadata'],
+  ['/usr/lib/lychd-crypt/lychd-crypt.js', 'the runtime, when installed from the Debian package'],
+  ['/usr/share/lychd-crypt/', 'templates: an annotated answers file and a cloud-init user-data file'],
+];
+
+const table = (rows: [string, string][]): string[] => rows.flatMap(([k, v]) => ['.TP', bold(k), roff(v)]);
+
+export function renderMan({ doc, version, date }: ManInput): string {
+  const name = doc.name;
+  return [
+    `.\\" ${name}(1): generated from the command line definition (src/cli.ts) by packaging/docs.ts; do not edit.`,
+    `.TH ${name.toUpperCase()} 1 ${date} "${roff(name)} ${roff(version)}" "User Commands"`,
+    '.SH NAME',
+    `${roff(name)} \\- ${roff(doc.description.replace(/^./, (c) => c.toLowerCase()))}`,
+    '.SH SYNOPSIS',
+    `${bold(name)} [\\fIoptions\\fR] \\fIcommand\\fR [\\fIarguments\\fR]`,
+    '.SH DESCRIPTION',
+    `${bold(name)} puts the LychD data directory (the crypt) on Btrfs: it provisions the filesystem (in place on a`,
+    'Btrfs host, on a partition, or on a loopback image), takes application-consistent snapshots of the live data',
+    'and its PostgreSQL cluster, and rolls back to them atomically and reversibly.',
+    'Every command has \\fB\\-\\-help\\fR; \\fB\\-\\-json\\fR prints one JSON document on standard output.',
+    '.SH OPTIONS',
+    'These options are accepted before or after the command.',
+    ...options(doc.options),
+    '.SH COMMANDS',
+    ...doc.commands.flatMap((c) => [
+      `.SS ${[bold(c.name), ...c.args.map((a) => `\\fI${roff(a.name)}${a.variadic ? '\\fR...' : '\\fR'}`)].join(' ')}`,
+      `${roff(c.summary.replace(/^./, (ch) => ch.toUpperCase()))}.`,
+      ...(c.options.length ? ['.RS', ...options(c.options), '.RE'] : []),
+    ]),
+    '.SH EXIT STATUS',
+    ...table(EXIT_STATUS),
+    '.SH ENVIRONMENT',
+    ...table(ENVIRONMENT),
+    '.SH FILES',
+    ...table(FILES),
+    '.SH SEE ALSO',
+    '.BR btrfs (8),',
+    '.BR btrfs\\-subvolume (8),',
+    '.BR pg_ctl (1),',
+    '.BR systemd.mount (5),',
+    '.BR fstab (5)',
+    '',
+  ].join('\n');
+}

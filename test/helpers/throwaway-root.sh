@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run by throwaway-root.ts inside `unshare --mount --propagation private --fork`: builds a throw-away root
+# (the host's / bound non-recursively as the lower layer of an overlay whose upper layer is a tmpfs), with
+# the host's /dev (loop devices), /sys, a new /proc, empty tmpfs /run and /tmp, and the test's scratch
+# directory bound at its own path; chroots into it, prints the PID commands are entered through, and waits.
+# Everything written in it (dpkg's database, /usr, /etc) vanishes with the namespace; the host's files are
+# only read. No systemd runs in it (/run/systemd/system is absent).
+set -euo pipefail
+base=$1 scratch=$2
+mkdir -p "$base/lower" "$base/layers" "$base/root"
+mount --bind / "$base/lower"
+mount -t tmpfs -o mode=0755 tmpfs "$base/layers"
+mkdir "$base/layers/upper" "$base/layers/work"
+mount -t overlay overlay -o "lowerdir=$base/lower,upperdir=$base/layers/upper,workdir=$base/layers/work" "$base/root"
+root=$base/root
+mount --rbind /dev "$root/dev"
+mount --rbind /sys "$root/sys"
+mount -t proc proc "$root/proc"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+mkdir -p "$root$scratch"
+mount --bind "$scratch" "$root$scratch"
+exec chroot "$root" /bin/sh -c 'echo "$$"; exec sleep infinity'

@@ -1,0 +1,103 @@
+// The npm tarball for real: `npm pack` in a private copy of the repository, then `npm install -g` of the
+// tarball into a scratch prefix and `npx`-style use, run from a directory outside any repository.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { skipReason } from '../helpers/env.js';
+import { copyTree } from '../helpers/package-tree.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+
+const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+
+const skip = skipReason('btrfs');
+
+describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let scratch: Scratch;
+  let tarball: string;
+  let env: NodeJS.ProcessEnv;
+  let elsewhere: string;
+
+  const npm = (args: string[], cwd: string): string =>
+    execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  beforeAll(async () => {
+    scratch = await makeScratch();
+    // npm's cache and global config inside the scratch dir: nothing leaks into the host's ~/.npm.
+    env = { ...process.env, npm_config_cache: scratch.path('npm-cache'), npm_config_userconfig: scratch.path('npmrc'), npm_config_update_notifier: 'false' };
+    elsewhere = scratch.path('elsewhere');
+    mkdirSync(elsewhere);
+    const repo = copyTree(scratch);
+    const out = JSON.parse(npm(['pack', '--json', '--pack-destination', scratch.dir], repo)) as { filename: string; files: { path: string }[] }[];
+    tarball = scratch.path(out[0]!.filename);
+  });
+  afterAll(async () => {
+    await scratch?.cleanup();
+  });
+
+  it('holds only the runtime, its man page, completions, templates and the documents', () => {
+    expect(path.basename(tarball)).toBe(`lychd-crypt-${pkg.version}.tgz`);
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(files).toEqual([
+      'package/CHANGELOG.md',
+      'package/LICENSE',
+      'package/README.md',
+      'package/dist/completion/_lychd-crypt',
+      'package/dist/completion/lychd-crypt',
+      'package/dist/lychd-crypt.js',
+      'package/dist/man/lychd-crypt.1',
+      'package/package.json',
+      'package/templates/answers.example.yaml',
+      'package/templates/cloud-init.yaml',
+    ]);
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+    // Everything the runtime uses is bundled: installing the tarball fetches nothing.
+    expect(manifest.dependencies).toBeUndefined();
+  });
+
+  it('installs with npm install -g into a prefix and runs from outside the repository', () => {
+    const prefix = scratch.path('prefix');
+    npm(['install', '--global', '--offline', '--prefix', prefix, tarball], elsewhere);
+    const bin = path.join(prefix, 'bin/lychd-crypt');
+    expect(existsSync(path.join(prefix, 'share/man/man1/lychd-crypt.1'))).toBe(true);
+
+    const version = spawnSync(bin, ['--version'], { cwd: elsewhere, env, encoding: 'utf8' });
+    expect(version.stderr).toBe('');
+    expect(version.stdout.trim()).toBe(pkg.version);
+
+    // A dry run plans a loopback crypt (host paths in the scratch dir) and installs this very bundle.
+    const answers = scratch.path('answers.yaml');
+    writeFileSync(
+      answers,
+      stringify({
+        version: 1,
+        crypt: { path: scratch.path('crypt'), user: 'root' },
+        method: 'loopback',
+        loopback: { image: scratch.path('img/crypt.img'), size: '256M' },
+        persist: { via: 'fstab', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
+        install: { binDir: scratch.path('bin') },
+        postgres: { enabled: false },
+      }),
+    );
+    const plan = spawnSync(bin, ['--json', 'init', '--answers', answers, '--dry-run'], { cwd: elsewhere, env, encoding: 'utf8' });
+    expect(plan.status, plan.stderr).toBe(0);
+    const steps = JSON.parse(plan.stdout).plan.steps as { kind: string; source?: string }[];
+    expect(steps.map((s) => s.kind)).toContain('mkfs-btrfs');
+    const install = steps.find((s) => s.kind === 'install-runtime');
+    expect(realpathSync(install!.source!)).toBe(realpathSync(path.join(prefix, 'lib/node_modules/lychd-crypt/dist/lychd-crypt.js')));
+    expect(existsSync(scratch.path('crypt'))).toBe(false);
+
+    const completion = spawnSync(bin, ['completion', 'bash'], { cwd: elsewhere, env, encoding: 'utf8' });
+    expect(completion.stdout).toContain('complete -o default -F _lychd_crypt lychd-crypt');
+  });
+
+  it('runs npx-style straight from the tarball', () => {
+    const out = execFileSync('npm', ['exec', '--yes', '--offline', `--package=${tarball}`, '--', 'lychd-crypt', '--version'], {
+      cwd: elsewhere,
+      env,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe(pkg.version);
+  });
+});
