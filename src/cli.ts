@@ -1,6 +1,7 @@
 // Command-line parsing (commander) and the one place that maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
+import { classifyError } from './core/expected-errors.js';
 import { createRunner } from './core/runner.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './commands/context.js';
@@ -173,16 +174,21 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   return out.exitCode ?? ExitCode.ok;
 }
 
-function reportError(err: unknown, json: boolean, io: Io): number {
+function reportError(raw: unknown, json: boolean, io: Io): number {
+  // Expected failures (full or read-only filesystem, permissions, I/O, a recovering or crashed server)
+  // become typed errors with a hint; a stack trace only with LYCHD_DEBUG=1, never for the user.
+  const err = classifyError(raw);
   const code = exitCodeFor(err);
   const message = err instanceof Error ? err.message : String(err);
   const hint = err instanceof CryptError ? err.hint : undefined;
   io.stderr.write(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`);
-  if (!(err instanceof CryptError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  if (io.env.LYCHD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  else if (!(err instanceof CryptError)) io.stderr.write('(an unexpected error: run with LYCHD_DEBUG=1 to see where it came from, and report it)\n');
   if (json) {
-    const e = err as CryptError & { issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
+    const e = err as CryptError & { kind?: unknown; issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
+    const kind = typeof e?.kind === 'string' ? e.kind : undefined;
     io.stdout.write(
-      `${JSON.stringify({ ok: false, error: { kind: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
+      `${JSON.stringify({ ok: false, error: { kind: kind ?? e?.name ?? 'Error', class: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
     );
   }
   return code;
