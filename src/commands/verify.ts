@@ -5,6 +5,8 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { readMeta } from '../snapshots/meta.js';
 import { isPlausibleName } from '../snapshots/names.js';
+import { refuseWithoutRoom } from '../space/reserve.js';
+import { spaceTargetOf } from '../space/target.js';
 import { verifySnapshot, type VerifyReport } from '../verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
@@ -21,6 +23,8 @@ export async function runVerify(args: string[], _opts: Record<string, unknown>, 
   return mutateCrypt(ctx, async (crypt) => {
     const meta = isPlausibleName(name) ? await readMeta(crypt.paths, name) : undefined;
     if (!meta) throw new UsageError(`no such snapshot: ${name}`, { hint: 'See `lychd-crypt list` for the names.' });
+    // The clone's crash recovery writes WAL and pages on the crypt, next to the live database.
+    if (meta.postgres && crypt.config.postgres) await refuseWithoutRoom(spaceTargetOf(crypt), 'verify');
     const report = await verifySnapshot(crypt, ctx, meta);
     if (!report.ok) {
       // A finding, not a crash: the report (which checks failed, and why) is the output, with exit 1.

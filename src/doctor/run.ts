@@ -10,6 +10,7 @@ import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkRuntime } from './check-runtime.js';
+import { checkReserve } from './check-reserve.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
 import { fsReady, type DoctorEnv } from './context.js';
 import { cannotCheck, type Check } from './types.js';
@@ -41,6 +42,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
     ['owners.active', () => checkActiveOwner(env)],
     ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
+    ['space.reserve', () => checkReserve(env)],
   ];
 }
 
