@@ -71,7 +71,9 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
   return checks;
 }
 
+/** A check that could not run is a finding too: doctor never calls a crypt healthy it could not look at. */
 export function summarize(checks: Check[]): { healthy: boolean; problems: number; cannotCheck: number } {
   const problems = checks.filter((c) => c.status === 'problem').length;
-  return { healthy: problems === 0, problems, cannotCheck: checks.filter((c) => c.status === 'cannot-check').length };
+  const cannotCheck = checks.filter((c) => c.status === 'cannot-check').length;
+  return { healthy: problems === 0 && cannotCheck === 0, problems, cannotCheck };
 }
