@@ -11,6 +11,7 @@ import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkRuntime } from './check-runtime.js';
 import { checkReserve } from './check-reserve.js';
+import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
 import { fsReady, type DoctorEnv } from './context.js';
 import { cannotCheck, type Check } from './types.js';
@@ -31,6 +32,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
   const config = env.config!;
   const pending = journal !== undefined;
   return [
+    ['mount.errors', () => checkDeviceErrors(env)],
     ['journal.pending', async () => checkJournal(journal)],
     ['journal.migration', () => checkMigration(env.root)],
     ['layout.active', () => checkActive(env)],
@@ -56,10 +58,14 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
   if (view) {
     await add(['mount.source', () => checkSource(env, view)]);
     await add(['mount.mounted', () => checkMounted(env, view)]);
+    if (env.mounted && env.config) await add(['mount.writable', () => checkWritable(env, view)]);
     if (env.mounted || !env.config) await add(['mount.record', () => checkMountRecord(env)]);
     await add(['persist', () => checkPersist(env, view)]);
     if (view.image) await add(['space.host', () => checkImageHostSpace(view.image!)]);
-  } else await add(['mount.native', () => checkNative(env)]);
+  } else {
+    await add(['mount.native', () => checkNative(env)]);
+    if (env.config) await add(['mount.writable', () => checkWritable(env, null)]);
+  }
 
   if (fsReady(env)) {
     const journal = await readJournal(env.paths).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface FixtureOptions {
   pgBin?: string;
   service?: ServiceConfig;
   postgres?: boolean;
+  /** Where the image file goes (default: the scratch dir), e.g. on a small host filesystem. */
+  image?: string;
 }
 
 export interface CryptFixture {
@@ -27,7 +29,7 @@ export interface CryptFixture {
 
 export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = {}): Promise<CryptFixture> {
   const root = scratch.path('crypt');
-  const image = scratch.path('crypt.img');
+  const image = opts.image ?? scratch.path('crypt.img');
   sh(['truncate', '-s', `${opts.sizeMiB ?? 1024}M`, image]);
   sh(['mkfs.btrfs', '-q', '-f', '-L', 'lychd', image]);
   await mkdir(root, { recursive: true });
