@@ -1,5 +1,6 @@
 // Runs every check that applies, in a fixed order. A check that throws becomes `cannot-check` with the
 // reason; checks that need the crypt's filesystem say so while it is unmounted.
+import { lockHolder } from '../crypt/lock-holder.js';
 import { readJournal, type JournalEntry } from '../recover/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
 import { checkJournal, checkMigration } from './check-journal.js';
@@ -28,12 +29,14 @@ async function runProbe([id, run]: Probe): Promise<Check[]> {
 }
 
 /** The checks on the crypt's own filesystem (only when it is there to look at). */
-function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
+function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined, holder: number | null): Probe[] {
   const config = env.config!;
-  const pending = journal !== undefined;
+  // Leftovers and PGDATA belong to the pending or running operation: an operation in progress (its lock
+  // held) is not judged by its half-made state.
+  const pending = journal !== undefined || holder !== null;
   return [
     ['mount.errors', () => checkDeviceErrors(env)],
-    ['journal.pending', async () => checkJournal(journal)],
+    ['journal.pending', async () => checkJournal(journal, holder)],
     ['journal.migration', () => checkMigration(env.root)],
     ['layout.active', () => checkActive(env)],
     ['layout.snapshots', () => checkSnapshotsDir(env)],
@@ -69,7 +72,8 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
 
   if (fsReady(env)) {
     const journal = await readJournal(env.paths).catch(() => undefined);
-    for (const p of fsProbes(env, journal)) await add(p);
+    const holder = await lockHolder(env.runner, env.paths.lock).catch(() => null);
+    for (const p of fsProbes(env, journal, holder)) await add(p);
     await add(['runtime.installed', () => checkRuntime(env)]);
   } else {
     checks.push(cannotCheck('layout', 'the crypt is not mounted: layout, snapshots, attributes, owners, journal, space and runtime are checked once it is'));
