@@ -94,6 +94,13 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/doctor.js')).runDoctor,
   },
   {
+    name: 'db',
+    summary: "start, stop or show the crypt's PostgreSQL through its configured postgres.service",
+    args: '<start|stop|status>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/db.js')).runDb,
+  },
+  {
     name: 'repair',
     summary: 'fix what doctor found and finish or undo interrupted operations',
     options: (c) => c.option('--dry-run', 'print the plan and change nothing').option('--yes', 'do not ask before destructive steps'),
