@@ -66,3 +66,19 @@ describe('the CLI error report', () => {
     expect(JSON.parse(out.text()).ok).toBe(false);
   });
 });
+
+describe('verify: could not run here, or the snapshot is bad', async () => {
+  const { couldNotRun } = await import('../../src/verify/could-not-run.js');
+  it('a full crypt seen in the clone server\'s log: could not run here', () => {
+    expect(couldNotRun(new Error('the clone did not start (pg_ctl exit 1):\nPANIC: could not write to file "pg_wal/xlogtemp.1": No space left on device'))?.kind).toBe('no-space');
+  });
+  it('our own mkdtemp on a read-only or forbidden directory: could not run here', () => {
+    expect(couldNotRun(errno('EROFS', 'EROFS: read-only file system, mkdtemp'))?.kind).toBe('read-only');
+    expect(couldNotRun(errno('EACCES', 'EACCES: permission denied, mkdtemp'))?.kind).toBe('permission');
+  });
+  it('an I/O error reading the snapshot, or the server refusing its files: the snapshot\'s fault', () => {
+    expect(couldNotRun(new Error('could not read block 0 in file "base/5/1259": Input/output error'))).toBeNull();
+    expect(couldNotRun(new Error('FATAL: data directory "/x" has invalid permissions'))).toBeNull();
+    expect(couldNotRun(new Error('could not open file "global/pg_control": Permission denied'))).toBeNull();
+  });
+});
