@@ -3,7 +3,8 @@
 // command; doctor's space.reserve turns BAD at the same point; verify and rollback refuse there too.
 import { afterEach, describe, expect, test } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { sh } from '../helpers/host.js';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
@@ -107,4 +108,26 @@ describe.skipIf(skip)(`space reserve on a 256 MiB crypt ${skip ? `(skipped: ${sk
     expect(await serverLog(scratch.dir)).not.toMatch(/PANIC|was terminated by signal/);
     expect(await postmasterPid(server)).toBe(pid);
   });
+
+  test('loopback: a host with less room than the sparse image may still take caps the usable space', async () => {
+    scratch = await makeScratch();
+    const host = scratch.path('host');
+    await mkdir(host);
+    sh(['mount', '-t', 'tmpfs', '-o', 'size=220M', 'tmpfs', host]);
+    scratch.defer(() => void sh(['umount', '-l', host]));
+    const { fx, server } = await cryptWithServer(scratch, 15, { conf: CONF, fixture: { sizeMiB: 512, image: path.join(host, 'crypt.img') } });
+    const pid = await postmasterPid(server);
+    // Leave the host about 60 MiB: the crypt itself still has hundreds free.
+    const free = Number(sh(['df', '-B1', '--output=avail', host]).split('\n')[1]);
+    sh(['fallocate', '-l', String(free - 60 * 2 ** 20), path.join(host, 'ballast')]);
+    const r = await cli(fx.root, ['--json', 'snapshot']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/free on the image's host filesystem/);
+    expect(r.json.error.hint).toMatch(/filesystem holding the crypt image/);
+    const doctor = await cli(fx.root, ['--json', 'doctor']);
+    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'space.reserve').status).toBe('problem');
+    expect(await postmasterPid(server)).toBe(pid);
+    await server.query('select 1');
+  });
 });
+
