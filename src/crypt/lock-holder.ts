@@ -17,7 +17,10 @@ export function flockHolder(procLocks: string, key: string): number | null {
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
-/** The PID that holds the lock file's flock, or null (no holder, no lock file). */
+/**
+ * The PID of ANOTHER process holding the lock file's flock, or null (no holder, no lock file, or this
+ * process itself: repair runs doctor's checks while it holds the lock).
+ */
 export async function lockHolder(runner: Runner, lockFile: string): Promise<number | null> {
   const st = await stat(lockFile).catch(() => null);
   if (!st) return null;
@@ -25,5 +28,6 @@ export async function lockHolder(runner: Runner, lockFile: string): Promise<numb
   const m = /^(\d+):(\d+)/.exec(r.stdout.trim());
   if (!m) return null;
   const key = `${hex2(Number(m[1]))}:${hex2(Number(m[2]))}:${st.ino}`;
-  return flockHolder(await readFile('/proc/locks', 'utf8').catch(() => ''), key);
+  const pid = flockHolder(await readFile('/proc/locks', 'utf8').catch(() => ''), key);
+  return pid === process.pid ? null : pid;
 }
