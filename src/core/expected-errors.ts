@@ -137,7 +137,7 @@ const HINTS: Record<EnvironmentKind, string> = {
   'server-recovering':
     'PostgreSQL is in crash recovery or starting up. Wait until it accepts connections (`lychd-crypt db status`) and run the command again; if it keeps restarting, read its log (`lychd-crypt db status` shows the tail).',
   'server-crashed':
-    'PostgreSQL stopped while lychd-crypt talked to it. See `lychd-crypt db status` (its log tail says why), free space if the crypt is full, and start it with `lychd-crypt db start`.',
+    'If PostgreSQL is restarting, wait until `lychd-crypt db status` says it runs and run the command again. If it is down, its log tail (`lychd-crypt db status`) says why: free space if the crypt is full, then start it with `lychd-crypt db start`.',
 };
 
 const SUMMARY: Record<EnvironmentKind, string> = {

@@ -30,5 +30,6 @@ export async function explainFailure(crypt: OpenCrypt, ctx: CommandContext, err:
     // The server died under us: say so, unless the filesystem already explains it.
     if (state.kind === 'crashed' && kind !== 'no-space' && kind !== 'read-only') kind = 'server-crashed';
   }
-  return makeEnvironmentError(kind, lines.join('\n'), { cause: typed.cause ?? err, hint });
+  if (kind === 'server-crashed' && !/^PostgreSQL crashed/.test(lines[0]!)) lines[0] = `PostgreSQL crashed or was shut down during the command: ${lines[0]}`;
+  return makeEnvironmentError(kind, lines.join('\n'), { cause: typed.cause ?? err, hint: kind === 'server-crashed' ? hintFor(kind) : hint });
 }
