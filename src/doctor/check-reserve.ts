@@ -1,23 +1,15 @@
 // space.reserve: is there room for the next snapshot without going below the reserve that keeps
 // PostgreSQL alive? The same estimate and threshold `snapshot` refuses at (src/space/).
-import { pgdataPath } from '../crypt/paths.js';
 import { threshold } from '../space/estimate.js';
 import { assessSpace, describeFree, shortfallMessage } from '../space/reserve.js';
+import { spaceTarget } from '../space/target.js';
 import type { DoctorEnv } from './context.js';
 import { formatSize } from './check-space.js';
 import { manual, ok, type Check } from './types.js';
 
 export async function checkReserve(env: DoctorEnv): Promise<Check> {
   const id = 'space.reserve';
-  const config = env.config!;
-  const v = await assessSpace(
-    {
-      root: env.root,
-      image: config.method === 'loopback' ? (config.loopback?.image ?? null) : null,
-      pgdata: config.postgres ? pgdataPath(env.root, config.postgres.dir) : null,
-    },
-    'snapshot',
-  );
+  const v = await assessSpace(spaceTarget(env.root, env.config!), 'snapshot');
   if (!v.enough) {
     return manual(id, shortfallMessage(v).replace(/ Nothing was changed\.$/, ' snapshot, rollback and verify refuse until there is room'), 'delete old snapshots (`lychd-crypt prune` / `delete`), grow the filesystem, or free space on the host holding the image');
   }
