@@ -65,6 +65,12 @@ describe('the CLI error report', () => {
     expect(err.text()).not.toMatch(/\n\s+at /);
     expect(JSON.parse(out.text()).ok).toBe(false);
   });
+  it('LYCHD_DEBUG=1 shows the stack trace', async () => {
+    const out = sink();
+    const err = sink();
+    await main(['--crypt', '/proc/self/status/x', 'list'], { stdout: out.stream, stderr: err.stream, stdinIsTTY: false, env: { LYCHD_DEBUG: '1' } });
+    expect(err.text()).toMatch(/\n\s+at /);
+  });
 });
 
 describe('verify: could not run here, or the snapshot is bad', async () => {
