@@ -4,6 +4,7 @@ import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js'
 import { unanchor } from './core/anchors.js';
 import { escapeControls } from './core/text.js';
 import { RunAsOwner } from './crypt/access.js';
+import { classifyError } from './core/expected-errors.js';
 import { createRunner } from './core/runner.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './core/context.js';
@@ -100,6 +101,13 @@ const commands: CommandDef[] = [
     summary: 'check the crypt; exit 0 healthy, 1 problems found',
     options: (c) => c,
     handler: async () => (await import('./commands/doctor.js')).runDoctor,
+  },
+  {
+    name: 'db',
+    summary: "start, stop or show the crypt's PostgreSQL through its configured postgres.service",
+    args: '<start|stop|status>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/db.js')).runDb,
   },
   {
     name: 'repair',
@@ -216,18 +224,21 @@ export async function programTree(): Promise<Command> {
   return tree!;
 }
 
-function reportError(err: unknown, json: boolean, io: Io): number {
+function reportError(raw: unknown, json: boolean, io: Io): number {
+  // Expected failures (full or read-only filesystem, permissions, I/O, a recovering or crashed server)
+  // become typed errors with a hint; a stack trace only with LYCHD_DEBUG=1, never for the user.
+  const err = classifyError(raw);
   const code = exitCodeFor(err);
   const message = unanchor(err instanceof Error ? err.message : String(err));
   const hint = err instanceof CryptError && err.hint ? unanchor(err.hint) : undefined;
   io.stderr.write(forPeople(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`));
-  // A system error (EACCES, ENOENT, …) is a message, not a crash: its stack only with LYCHD_DEBUG.
-  const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
-  if (!(err instanceof CryptError) && err instanceof Error && err.stack && (!systemError || io.env.LYCHD_DEBUG)) io.stderr.write(`${err.stack}\n`);
+  if (io.env.LYCHD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  else if (!(err instanceof CryptError)) io.stderr.write('(an unexpected error: run with LYCHD_DEBUG=1 to see where it came from, and report it)\n');
   if (json) {
-    const e = err as CryptError & { issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
+    const e = err as CryptError & { kind?: unknown; issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
+    const kind = typeof e?.kind === 'string' ? e.kind : undefined;
     io.stdout.write(
-      `${JSON.stringify({ ok: false, error: { kind: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
+      `${JSON.stringify({ ok: false, error: { kind: kind ?? e?.name ?? 'Error', class: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
     );
   }
   return code;

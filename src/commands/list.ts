@@ -1,5 +1,6 @@
 // `lychd-crypt list`: snapshots, newest first. Read-only: takes no lock. The --json schema is documented
 // in docs/snapshots.md and only grows (new keys), never changes meaning.
+import { lockHolder } from '../crypt/lock-holder.js';
 import { withCrypt } from '../crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
@@ -59,7 +60,11 @@ function table(rows: string[][]): string {
 export async function runList(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   return withCrypt(ctx, async (crypt) => {
   const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true });
-  if (catalog.incomplete.length) {
+  // A snapshot being taken right now has no metadata yet: while the lock is held it is in progress, not incomplete.
+  const holder = catalog.incomplete.length ? await lockHolder(ctx.runner, crypt.paths.lock).catch(() => null) : null;
+  if (catalog.incomplete.length && holder !== null) {
+    ctx.log.info(`${catalog.incomplete.length} snapshot(s) in progress (pid ${holder} holds the crypt lock): ${catalog.incomplete.join(', ')}`);
+  } else if (catalog.incomplete.length) {
     ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
   }
   if (catalog.unreadable.length) {

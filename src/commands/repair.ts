@@ -6,7 +6,7 @@ import { exists } from '../core/fs.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { withCrypt } from '../crypt/open.js';
 import { loadDoctorEnv } from '../doctor/load.js';
-import { runChecks } from '../doctor/run.js';
+import { runChecks, summarize } from '../doctor/run.js';
 import { applyRepair, type RepairStepResult } from '../repair/apply.js';
 import { ensureConsent } from '../repair/consent.js';
 import { planRepair, type RepairPlan } from '../repair/plan.js';
@@ -20,7 +20,7 @@ export interface RepairOptions {
 }
 
 function output(r: RepairReport): CommandOutput {
-  const healthy = !r.checks.some((c) => c.status === 'problem');
+  const healthy = summarize(r.checks).healthy;
   return { json: reportJson(r), human: reportHuman(r), exitCode: r.dryRun || healthy ? 0 : 1 };
 }
 

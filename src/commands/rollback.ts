@@ -5,6 +5,8 @@ import { withCrypt, type OpenCrypt } from '../crypt/open.js';
 import { planRollback, performRollback, refuseNested } from '../rollback/run.js';
 import { compatibilityProblems, readLiveCluster, refuseIncompatible, resolveTarget } from '../rollback/target.js';
 import type { RollbackPlan } from '../rollback/steps.js';
+import { refuseWithoutRoom } from '../space/reserve.js';
+import { spaceTargetOf } from '../space/target.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
 
 async function checkTarget(crypt: OpenCrypt, ctx: CommandContext, name: string, force: boolean) {
@@ -43,6 +45,7 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
     const { meta, warnings } = await checkTarget(crypt, ctx, name, force);
     const plan = await planRollback(crypt, name);
     refuseUnstoppable(crypt, plan);
+    await refuseWithoutRoom(spaceTargetOf(crypt), 'rollback');
     if (opts.yes !== true) {
       if (!ctx.interactive) {
         throw new RefusedError(`rollback replaces active/ with ${name}; it needs consent`, { hint: 'Run it again with --yes (or in a terminal to be asked).' });

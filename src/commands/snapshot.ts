@@ -1,6 +1,8 @@
 // `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|cold|none]`: the Ritual, under the lock.
 import { mutateCrypt } from '../crypt/mutate.js';
 import { performRitual } from '../ritual/ritual.js';
+import { refuseWithoutRoom } from '../space/reserve.js';
+import { spaceTargetOf } from '../space/target.js';
 import { parseMode } from '../ritual/mode.js';
 import type { SnapshotMeta } from '../snapshots/meta.js';
 import { snapshotPath } from '../snapshots/meta.js';
@@ -26,6 +28,8 @@ export async function runSnapshot(_args: string[], opts: Record<string, unknown>
   const label = validateLabel(opts.label as string | undefined);
   const mode = parseMode(opts.mode);
   return mutateCrypt(ctx, async (crypt) => {
+    // A snapshot that fills the crypt makes PostgreSQL PANIC: refuse first (exit 3) with the numbers.
+    await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
     const meta = await performRitual(crypt, ctx, { label, mode });
     return {
       json: { ok: true, snapshot: meta, path: snapshotPath(crypt.paths, meta.name) },

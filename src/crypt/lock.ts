@@ -24,9 +24,12 @@ export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () =>
     const deadline = Date.now() + opts.waitSeconds * 1000;
     while (!(await tryFlock(fh.fd))) {
       if (Date.now() >= deadline) {
-        throw new BusyError(`another lychd-crypt operation holds the lock ${lockFile}`, {
-          hint: 'Wait for it to finish, or pass --wait SECONDS.',
-        });
+        throw new BusyError(
+          opts.waitSeconds > 0
+            ? `another lychd-crypt operation still holds the lock ${lockFile} after waiting ${opts.waitSeconds}s`
+            : `another lychd-crypt operation holds the lock ${lockFile}`,
+          { hint: opts.waitSeconds > 0 ? 'It is still running: try again when it is done, or wait longer with a larger --wait.' : 'Wait for it to finish, or pass --wait SECONDS.' },
+        );
       }
       await sleep(100);
     }

@@ -5,8 +5,12 @@ import { MIGRATION_MARKER } from '../crypt/paths.js';
 import type { JournalEntry } from '../recover/journal.js';
 import { fixable, manual, ok, type Check } from './types.js';
 
-export function checkJournal(entry: JournalEntry | undefined): Check {
+/** holder: the PID holding the crypt lock (the operation is running, not interrupted), or null. */
+export function checkJournal(entry: JournalEntry | undefined, holder: number | null = null): Check {
   const id = 'journal.pending';
+  if (holder !== null) {
+    return ok(id, entry ? `a ${entry.op} (${entry.id}, started ${entry.startedAt}, phase ${entry.phase}) is in progress (pid ${holder} holds the lock)` : `an operation is in progress (pid ${holder} holds the lock)`);
+  }
   if (!entry) return ok(id, 'no interrupted operation');
   return fixable(id, `an interrupted ${entry.op} (${entry.id}, started ${entry.startedAt}, phase ${entry.phase}) is pending`, `finish or undo the ${entry.op} (also done by the next mutating command)`, [
     { kind: 'recover-interrupted', op: entry.op, id: entry.id, phase: entry.phase },

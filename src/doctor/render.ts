@@ -39,6 +39,9 @@ export function doctorHuman(crypt: string, checks: Check[]): string {
     }
   }
   const s = summarize(checks);
-  lines.push('', s.healthy ? `healthy${s.cannotCheck ? ` (${s.cannotCheck} check(s) could not run)` : ''}` : `${s.problems} problem(s) found${checks.some((c) => c.fix && 'repair' in c.fix) ? ': run `lychd-crypt repair --dry-run` to see the plan' : ''}`);
+  const found = [s.problems ? `${s.problems} problem(s) found` : '', s.cannotCheck ? `${s.cannotCheck} check(s) could not run, so the crypt is not known to be healthy` : '']
+    .filter(Boolean)
+    .join('; ');
+  lines.push('', s.healthy ? 'healthy' : `${found}${checks.some((c) => c.fix && 'repair' in c.fix) ? ': run `lychd-crypt repair --dry-run` to see the plan' : ''}`);
   return lines.join('\n');
 }

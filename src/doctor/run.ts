@@ -1,5 +1,6 @@
 // Runs every check that applies, in a fixed order. A check that throws becomes `cannot-check` with the
 // reason; checks that need the crypt's filesystem say so while it is unmounted.
+import { lockHolder } from '../crypt/lock-holder.js';
 import { readJournal, type JournalEntry } from '../recover/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
 import { checkJournal, checkMigration } from './check-journal.js';
@@ -10,6 +11,8 @@ import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkRuntime } from './check-runtime.js';
+import { checkReserve } from './check-reserve.js';
+import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
 import { fsReady, type DoctorEnv } from './context.js';
 import { cannotCheck, type Check } from './types.js';
@@ -26,11 +29,14 @@ async function runProbe([id, run]: Probe): Promise<Check[]> {
 }
 
 /** The checks on the crypt's own filesystem (only when it is there to look at). */
-function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
+function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined, holder: number | null): Probe[] {
   const config = env.config!;
-  const pending = journal !== undefined;
+  // Leftovers and PGDATA belong to the pending or running operation: an operation in progress (its lock
+  // held) is not judged by its half-made state.
+  const pending = journal !== undefined || holder !== null;
   return [
-    ['journal.pending', async () => checkJournal(journal)],
+    ['mount.errors', () => checkDeviceErrors(env)],
+    ['journal.pending', async () => checkJournal(journal, holder)],
     ['journal.migration', () => checkMigration(env.root)],
     ['layout.active', () => checkActive(env)],
     ['layout.snapshots', () => checkSnapshotsDir(env)],
@@ -41,6 +47,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined): Probe[] {
     ['owners.active', () => checkActiveOwner(env)],
     ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
+    ['space.reserve', () => checkReserve(env)],
   ];
 }
 
@@ -54,14 +61,19 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
   if (view) {
     await add(['mount.source', () => checkSource(env, view)]);
     await add(['mount.mounted', () => checkMounted(env, view)]);
+    if (env.mounted && env.config) await add(['mount.writable', () => checkWritable(env, view)]);
     if (env.mounted || !env.config) await add(['mount.record', () => checkMountRecord(env)]);
     await add(['persist', () => checkPersist(env, view)]);
     if (view.image) await add(['space.host', () => checkImageHostSpace(view.image!)]);
-  } else await add(['mount.native', () => checkNative(env)]);
+  } else {
+    await add(['mount.native', () => checkNative(env)]);
+    if (env.config) await add(['mount.writable', () => checkWritable(env, null)]);
+  }
 
   if (fsReady(env)) {
     const journal = await readJournal(env.paths).catch(() => undefined);
-    for (const p of fsProbes(env, journal)) await add(p);
+    const holder = await lockHolder(env.runner, env.paths.lock).catch(() => null);
+    for (const p of fsProbes(env, journal, holder)) await add(p);
     await add(['runtime.installed', () => checkRuntime(env)]);
   } else {
     checks.push(cannotCheck('layout', 'the crypt is not mounted: layout, snapshots, attributes, owners, journal, space and runtime are checked once it is'));
@@ -69,7 +81,9 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
   return checks;
 }
 
+/** A check that could not run is a finding too: doctor never calls a crypt healthy it could not look at. */
 export function summarize(checks: Check[]): { healthy: boolean; problems: number; cannotCheck: number } {
   const problems = checks.filter((c) => c.status === 'problem').length;
-  return { healthy: problems === 0, problems, cannotCheck: checks.filter((c) => c.status === 'cannot-check').length };
+  const cannotCheck = checks.filter((c) => c.status === 'cannot-check').length;
+  return { healthy: problems === 0 && cannotCheck === 0, problems, cannotCheck };
 }

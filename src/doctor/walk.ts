@@ -10,14 +10,28 @@ export interface TreeEntry {
   st: Stats;
 }
 
+const vanished = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * A live tree changes while it is walked (PostgreSQL creates, recycles and removes WAL segments and
+ * temporary files): an entry that vanishes between readdir and lstat is simply not listed. The root
+ * itself must exist.
+ */
 export async function walkTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   const visit = async (rel: string): Promise<void> => {
     const p = path.join(root, rel);
-    const st = await lstat(p);
+    let st: Stats;
+    let names: string[] = [];
+    try {
+      st = await lstat(p);
+      if (st.isDirectory()) names = (await readdir(p)).sort();
+    } catch (e) {
+      if (rel !== '' && vanished(e)) return;
+      throw e;
+    }
     out.push({ rel, path: p, st });
-    if (!st.isDirectory()) return;
-    for (const name of (await readdir(p)).sort()) await visit(rel === '' ? name : path.join(rel, name));
+    for (const name of names) await visit(rel === '' ? name : path.join(rel, name));
   };
   await visit('');
   return out;

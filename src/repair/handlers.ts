@@ -15,6 +15,7 @@ import { recoverInterrupted } from '../recover/recover.js';
 import { renderFstabLine } from '../render/index.js';
 import type { RepairContext } from './context.js';
 import { rewriteNocow } from './nocow-rewrite.js';
+import { remountCrypt } from './remount.js';
 import type { RepairStep } from './steps.js';
 import { removeClone, VERIFY_PREFIX } from '../verify/leftovers.js';
 
@@ -46,6 +47,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     await rc.ctx.runner.run(['umount', s.where]);
     return 'done';
   },
+  'remount-crypt': async (s, rc) => remountCrypt(s, rc),
   'write-mount-record': async (s, rc) => detail(await writeMountRecord({ kind: 'write-mount-record', path: s.path, content: s.content }, { runner: rc.ctx.runner })),
   'write-fstab-line': async (s, rc) =>
     detail(await writeFstabLine({ kind: 'write-fstab-line', file: s.file, spec: s.spec, line: renderFstabLine(s.spec), reload: rc.systemd }, { runner: rc.ctx.runner })),

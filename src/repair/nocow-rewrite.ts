@@ -18,6 +18,7 @@ import { clearJournal, writeJournal, type JournalEntry } from '../recover/journa
 import { exchangePaths } from '../sys/libc.js';
 import { startDatabase, stopDatabase, serviceOwner } from '../service/control.js';
 import { recoverNocowRewrite, syncFilesystem } from './nocow-recover.js';
+import { countWithoutNocow, NOTHING_TO_REWRITE } from './nocow-confirm.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';
 
@@ -44,7 +45,13 @@ async function buildCopy(ctx: CommandContext, pgdata: string, staging: string): 
 
 export async function rewriteNocow(crypt: OpenCrypt, ctx: CommandContext, pgdata: string): Promise<string> {
   const pg = crypt.config.postgres;
+  // Confirm under the lock before stopping anything, and again once the server is stopped.
+  if ((await countWithoutNocow(ctx.runner, pgdata)) === 0) return NOTHING_TO_REWRITE;
   const wasRunning = await stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
+  if (wasRunning && (await countWithoutNocow(ctx.runner, pgdata)) === 0) {
+    if (pg) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
+    return `${NOTHING_TO_REWRITE}; the database was stopped to confirm it and runs again`;
+  }
   const root = crypt.paths.root;
   const id = newOperationId();
   const staging = nocowStagingPath(crypt.paths.active, id);

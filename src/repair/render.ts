@@ -52,6 +52,9 @@ export function reportHuman(r: RepairReport): string {
   }
   if (r.done.length) lines.push('done:', ...r.done.map((d) => `  ${d.title}: ${d.result}`));
   const left = r.checks.filter((c) => c.status === 'problem');
-  lines.push(left.length ? `${left.length} problem(s) remain (see lychd-crypt doctor): ${left.map((c) => c.id).join(', ')}` : 'the crypt is healthy');
+  const unknown = r.checks.filter((c) => c.status === 'cannot-check');
+  if (left.length) lines.push(`${left.length} problem(s) remain (see lychd-crypt doctor): ${left.map((c) => c.id).join(', ')}`);
+  if (unknown.length) lines.push(`${unknown.length} check(s) could not run (see lychd-crypt doctor): ${unknown.map((c) => c.id).join(', ')}`);
+  if (!left.length && !unknown.length) lines.push('the crypt is healthy');
   return lines.join('\n');
 }

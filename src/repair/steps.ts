@@ -1,6 +1,6 @@
 // The typed steps of a repair plan. Doctor's checks name the steps that would fix what they found; the
 // planner orders and dedupes them; src/repair/apply.ts runs each through its handler.
-import type { Owner } from '../config/config.js';
+import type { Owner, PostgresConfig } from '../config/config.js';
 import type { MountSpec } from '../render/index.js';
 
 export type RepairStep =
@@ -11,6 +11,18 @@ export type RepairStep =
   | { kind: 'mount'; spec: MountSpec; unit?: string }
   /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
   | { kind: 'unmount-stacked'; where: string }
+  /**
+   * The crypt is read-only (forced by Btrfs after a write error, or mounted so): stop the database, unmount,
+   * mount again from the spec, start the database again if it was running or had crashed.
+   */
+  | {
+      kind: 'remount-crypt';
+      spec: MountSpec;
+      forced: boolean;
+      postgres: PostgresConfig | null;
+      pgdata: string | null;
+      crypt: { user: string; logDir: string } | null;
+    }
   | { kind: 'write-mount-record'; path: string; content: string }
   /** Replace our tagged line(s) for the mount point by one rendered line (atomically, with a backup). */
   | { kind: 'write-fstab-line'; file: string; spec: MountSpec }
@@ -41,7 +53,7 @@ export type RepairKind = RepairStep['kind'];
  * Steps that run before the crypt lock is taken: the lock file lives on the crypt, so it cannot be
  * locked before the crypt is mounted, and a stacked copy cannot be unmounted while the lock holds it open.
  */
-export const BEFORE_LOCK: RepairKind[] = ['mount', 'unmount-stacked'];
+export const BEFORE_LOCK: RepairKind[] = ['mount', 'unmount-stacked', 'remount-crypt'];
 
 /** Steps that delete or rewrite something that holds data: they need --yes or a confirmation. */
 export function isDestructive(step: RepairStep): boolean {
@@ -52,6 +64,7 @@ export function isDestructive(step: RepairStep): boolean {
 export const STEP_ORDER: RepairKind[] = [
   'mount',
   'unmount-stacked',
+  'remount-crypt',
   'write-mount-record',
   'remove-fstab-line',
   'remove-mount-unit',
@@ -79,6 +92,8 @@ export function describeStep(s: RepairStep): string {
       return `mount ${s.spec.what} at ${s.spec.where} (mount -t ${s.spec.type} -o ${s.spec.options.join(',')})`;
     case 'unmount-stacked':
       return `unmount the second copy of the crypt stacked on ${s.where} (umount ${s.where})`;
+    case 'remount-crypt':
+      return `remount the ${s.forced ? 'forced read-only ' : 'read-only '}crypt: ${s.postgres ? 'stop the database if it still runs, ' : ''}umount ${s.spec.where}, mount ${s.spec.what} again (mount -t ${s.spec.type} -o ${s.spec.options.join(',')})${s.postgres && s.postgres.service.kind !== 'none' ? ', start the database if it was running or had crashed' : ''}`;
     case 'write-mount-record':
       return `write the mount record ${s.path} (underneath the mount)`;
     case 'write-fstab-line':

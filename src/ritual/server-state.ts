@@ -4,6 +4,7 @@
 // never a silent downgrade to a weaker mode.
 import type { PostgresConfig } from '../config/config.js';
 import { CryptError } from '../core/errors.js';
+import { environmentKind, hintFor, ServerRecoveringError } from '../core/expected-errors.js';
 import { readPostmaster, type PostmasterState } from '../pg/postmaster.js';
 import { RitualSession } from './session.js';
 
@@ -11,7 +12,7 @@ export type ServerState =
   | { kind: 'up'; session: RitualSession; postmaster: PostmasterState }
   | { kind: 'down'; postmaster: PostmasterState }
   /** Something is there but we cannot use it; `reason` says what. */
-  | { kind: 'unreachable'; reason: string; postmaster: PostmasterState };
+  | { kind: 'unreachable'; reason: string; postmaster: PostmasterState; cause?: unknown };
 
 /** Walks an error's cause chain for a socket-level "nobody listens" code. */
 export function nobodyListens(err: unknown): boolean {
@@ -39,13 +40,20 @@ export async function probeServer(pg: PostgresConfig, pgdata: string, env: NodeJ
     return { kind: 'up', session, postmaster };
   } catch (e) {
     if (!postmaster.running && nobodyListens(e)) return { kind: 'down', postmaster };
-    return { kind: 'unreachable', reason: rootMessage(e), postmaster };
+    return { kind: 'unreachable', reason: rootMessage(e), postmaster, cause: e };
   }
 }
 
 /** The exit-1 error for a server we must not snapshot around, with what to check. */
 export function unreachableError(pg: PostgresConfig, state: Extract<ServerState, { kind: 'unreachable' }>): CryptError {
   const where = pg.connection.host.startsWith('/') ? `socket ${pg.connection.host}/.s.PGSQL.${pg.connection.port}` : `${pg.connection.host}:${pg.connection.port}`;
+  if (environmentKind(state.cause) === 'server-recovering') {
+    // Starting up, in crash recovery or shutting down (SQLSTATE 57P03): nothing is misconfigured.
+    return new ServerRecoveringError(
+      `PostgreSQL${state.postmaster.pid ? ` (PID ${state.postmaster.pid})` : ''} does not accept connections yet: ${state.reason}. No snapshot was taken.`,
+      { hint: hintFor('server-recovering'), cause: state.cause },
+    );
+  }
   const running = state.postmaster.running
     ? `PostgreSQL is running (PID ${state.postmaster.pid}${state.postmaster.socketDir ? `, socket directory ${state.postmaster.socketDir}, port ${state.postmaster.port}` : ''})`
     : 'a PostgreSQL server answers';

@@ -9,6 +9,7 @@ import type { Runner } from '../core/runner.js';
 import { resolvePgBin } from '../pg/bin.js';
 import { isPostgresPid, readPostmaster } from '../pg/postmaster.js';
 import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from './argv.js';
+import { readLogTail } from './log-tail.js';
 
 const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
 
@@ -64,7 +65,8 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
     await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS });
   } catch (e) {
     if (pg.service.kind !== 'pg_ctl' || !(e instanceof CommandError)) throw e;
-    await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS });
+    // A server whose shutdown checkpoint cannot be written (full or read-only crypt) PANICs and is gone.
+    if (await isPostgresPid(pid)) await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS });
   }
   if (!(await waitUntil(async () => !(await isPostgresPid(pid)), 60_000))) {
     throw new CryptError(`PostgreSQL (pid ${pid}) still runs after its service stopped it; nothing was changed`, {
@@ -79,10 +81,17 @@ export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: 
   if ((await readPostmaster(pgdata)).running) return;
   const t = await serviceTarget(pg, pgdata, owner);
   if (pg.service.kind === 'pg_ctl') await prepareLog(t);
-  await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
+  // pg_ctl's own message only says "examine the log output": the log's tail says why.
+  const tail = async () => (pg.service.kind === 'pg_ctl' ? await readLogTail(t.logFile, 15) : '');
+  const hint = `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : "the service's log"}); fix the cause and run \`lychd-crypt db start\`; the files are complete.`;
+  try {
+    await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
+  } catch (e) {
+    const log = await tail();
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}: ${(e as Error).message}${log ? `\nlast lines of ${t.logFile}:\n${log}` : ''}`, { cause: e, hint });
+  }
   if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {
-    throw new CryptError(`PostgreSQL did not start on ${pgdata}`, {
-      hint: `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : 'the service\'s log'}) and start it by hand; the files are complete.`,
-    });
+    const log = await tail();
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}${log ? `\nlast lines of ${t.logFile}:\n${log}` : ''}`, { hint });
   }
 }

@@ -17,6 +17,7 @@ import { resolvePgBin, pgProgram } from '../pg/bin.js';
 import { snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
 import { startCloneServer, type CloneServer } from './clone-server.js';
 import { removeClone, removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.js';
+import { couldNotRun, couldNotRunError, type CouldNotRun } from './could-not-run.js';
 import { cleanupOnSignal } from './on-signal.js';
 import { faultPoint } from '../core/fault.js';
 import { closeDir, createFileAt, NotFollowedError, openDir, unlinkAt } from '../sys/fd.js';
@@ -33,6 +34,8 @@ export interface VerifyReport {
   ok: boolean;
   checks: VerifyCheck[];
   timings: Record<string, number>;
+  /** Set when the test could not run here (no space, read-only, a permission): the snapshot was not judged. */
+  couldNotRun?: CouldNotRun;
 }
 
 /** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
@@ -80,12 +83,14 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   let superuser = pgcfg.connection.user;
   // The check a thrown error is reported under: the report names the step that failed, not just "start".
   let stage = 'pgdata';
+  let couldNot: CouldNotRun | undefined;
   const guard = cleanupOnSignal([async () => server?.stop(), async () => removeClone(ctx.runner, clone, pgcfg.dir)]);
   try {
     await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
   } catch (e) {
     guard.remove();
-    throw e;
+    const c = couldNotRun(e);
+    throw c ? couldNotRunError(meta.name, c, e) : e;
   }
   try {
     // The clone's contents are its user's: check and prepare PGDATA through fds, without following links,
@@ -183,7 +188,10 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     }
   } catch (e) {
     const tail = server ? await server.logTail() : '';
-    checks.push({ name: stage, ok: false, detail: `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}` });
+    const detail = `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}`;
+    const c = couldNotRun(e) ?? couldNotRun(new Error(detail));
+    if (c) couldNot = c;
+    checks.push({ name: stage, ok: c ? null : false, detail: c ? `could not run here: ${detail}` : detail });
   } finally {
     await guard.settle(); // a signal's cleanup owns the clone now: do not race it
     await server?.stop();
@@ -192,5 +200,5 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     });
     guard.remove();
   }
-  return { name: meta.name, ok: checks.every((c) => c.ok !== false), checks, timings };
+  return { name: meta.name, ok: checks.every((c) => c.ok !== false) && !couldNot, checks, timings, ...(couldNot ? { couldNotRun: couldNot } : {}) };
 }

@@ -23,6 +23,8 @@ export interface FixtureOptions {
   rootless?: boolean;
   /** The mount point (default <scratch>/crypt), e.g. inside the owner's home. */
   root?: string;
+  /** Where the image file goes (default: the scratch dir), e.g. on a small host filesystem. */
+  image?: string;
 }
 
 export interface CryptFixture {
@@ -34,7 +36,7 @@ export interface CryptFixture {
 
 export async function makeCryptFixture(scratch: Scratch, opts: FixtureOptions = {}): Promise<CryptFixture> {
   const root = opts.root ?? scratch.path('crypt');
-  const image = opts.root ? scratch.path(`crypt-${randomBytes(3).toString('hex')}.img`) : scratch.path('crypt.img');
+  const image = opts.image ?? (opts.root ? scratch.path(`crypt-${randomBytes(3).toString('hex')}.img`) : scratch.path('crypt.img'));
   const owner = opts.owner ?? { name: 'root', uid: 0, gid: 0, home: '/root' };
   const profile = opts.rootless ? 'rootless' : 'system';
   sh(['truncate', '-s', `${opts.sizeMiB ?? 1024}M`, image]);

@@ -1,0 +1,54 @@
+// Is a Btrfs filesystem writable, and has it counted errors? findmnt's per-mount (VFS) and per-superblock
+// (FS) options tell a read-only mount from a filesystem Btrfs forced read-only after a write error (e.g. the
+// host under a loopback image filled up): then the mount still says rw, the superblock says ro. `btrfs
+// device stats` keeps the I/O and checksum (corruption) error counters of every device.
+import type { Runner } from '../core/runner.js';
+
+export type Writability = { kind: 'rw' } | { kind: 'ro' } | { kind: 'forced-ro' } | { kind: 'unknown'; why: string };
+
+interface FindmntOptions {
+  filesystems?: { 'vfs-options'?: string; 'fs-options'?: string }[];
+}
+
+/** Pure: from `findmnt -J -o VFS-OPTIONS,FS-OPTIONS` of one mount (the last entry is the top of a stack). */
+export function parseWritability(json: string): Writability {
+  const fs = (JSON.parse(json) as FindmntOptions).filesystems?.at(-1);
+  if (!fs) return { kind: 'unknown', why: 'findmnt listed nothing' };
+  const vfs = (fs['vfs-options'] ?? '').split(',');
+  const sb = (fs['fs-options'] ?? '').split(',');
+  if (vfs.includes('ro')) return { kind: 'ro' };
+  if (sb.includes('ro')) return { kind: 'forced-ro' };
+  return { kind: 'rw' };
+}
+
+/** `target` is a mount point (--mountpoint) or any path on the filesystem (--target). */
+export async function readWritability(runner: Runner, target: string, how: '--mountpoint' | '--target' = '--mountpoint'): Promise<Writability> {
+  const r = await runner.run(['findmnt', '-J', '-o', 'VFS-OPTIONS,FS-OPTIONS', how, target], { allowFailure: true });
+  if (r.exitCode !== 0 || !r.stdout.trim()) return { kind: 'unknown', why: `findmnt found no mount at ${target}` };
+  return parseWritability(r.stdout);
+}
+
+export interface DeviceErrors {
+  device: string;
+  /** Non-zero counters only, e.g. { write_io_errs: 3, corruption_errs: 1 }. */
+  counters: Record<string, number>;
+}
+
+/** Pure: `btrfs device stats` lines `[/dev/loop3].write_io_errs    0` → devices with non-zero counters. */
+export function parseDeviceStats(stdout: string): DeviceErrors[] {
+  const byDevice = new Map<string, Record<string, number>>();
+  for (const line of stdout.split('\n')) {
+    const m = /^\[(.+)\]\.(\w+)\s+(\d+)\s*$/.exec(line.trim());
+    if (!m) continue;
+    const counters = byDevice.get(m[1]!) ?? {};
+    byDevice.set(m[1]!, counters);
+    if (Number(m[3]) > 0) counters[m[2]!] = Number(m[3]);
+  }
+  return [...byDevice].filter(([, c]) => Object.keys(c).length > 0).map(([device, counters]) => ({ device, counters }));
+}
+
+export async function readDeviceErrors(runner: Runner, mountPoint: string): Promise<DeviceErrors[]> {
+  // Exit 64 with --check means "some counter is non-zero"; without it the exit is 0 and we parse.
+  const r = await runner.run(['btrfs', 'device', 'stats', mountPoint]);
+  return parseDeviceStats(r.stdout);
+}
