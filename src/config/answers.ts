@@ -1,6 +1,7 @@
 // The answers file (version 1): the schema every key is checked against, before any side effect.
 import { z } from 'zod';
 import { parseSize } from './size.js';
+import { retentionAnswers, scheduleAnswers, spaceAnswers } from '../retention/answers.js';
 
 const absPath = z
   .string({ error: 'expected an absolute path' })
@@ -79,6 +80,10 @@ export const answersSchema = z.strictObject({
       service: service.optional(),
     })
     .optional(),
+  // Set and forget (src/retention/answers.ts): retention policy, free-space floor, scheduled runs.
+  retention: retentionAnswers.optional(),
+  space: spaceAnswers.optional(),
+  schedule: scheduleAnswers.optional(),
 });
 
 export type Answers = z.output<typeof answersSchema>;

@@ -6,6 +6,7 @@ import type { MountRecord } from '../render/mount-record.js';
 import type { Answers } from './answers.js';
 import { DEFAULT_IMAGE_DIR, DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig } from './config.js';
 import { formatSize, parseSize } from './size.js';
+import { resolveSetAndForget } from '../retention/answers.js';
 
 export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
 
@@ -127,6 +128,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     },
     install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
     postgres: resolvePostgres(answers, facts),
+    ...resolveSetAndForget(answers),
   };
 }
 
