@@ -42,6 +42,7 @@ const commands: CommandDef[] = [
     options: (c) =>
       c
         .option('--label <text>', 'a label, also slugged into the snapshot name')
+        .option('--pin', 'pin the new snapshot (never pruned)')
         .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'cold', 'none'])),
     handler: async () => (await import('./commands/snapshot.js')).runSnapshot,
   },
@@ -71,13 +72,41 @@ const commands: CommandDef[] = [
   },
   {
     name: 'prune',
-    summary: 'delete snapshots outside a retention policy (count and age)',
+    summary: 'delete snapshots no retention rule keeps (flags, else the configured retention:)',
     options: (c) =>
       c
-        .option('--keep <n>', 'keep at least the newest N snapshots')
-        .option('--max-age <age>', 'delete snapshots older than this (e.g. 30d, 12h), beyond --keep')
-        .option('--dry-run', 'print what would be deleted'),
+        .option('--keep-last <n>', 'keep the newest N snapshots')
+        .option('--keep <n>', 'the same as --keep-last (the original flag)')
+        .option('--within <age>', 'keep every snapshot younger than AGE (e.g. 30d, 12h)')
+        .option('--max-age <age>', 'the same as --within (the original flag): older ones go unless another rule keeps them')
+        .option('--hourly <n>', 'keep the first snapshot of each of the newest N hours that have one')
+        .option('--daily <n>', '… of each of the newest N days (UTC)')
+        .option('--weekly <n>', '… of each of the newest N ISO weeks')
+        .option('--monthly <n>', '… of each of the newest N months')
+        .option('--yearly <n>', '… of each of the newest N years')
+        .option('--dry-run', 'print each snapshot with the rule that keeps it, or remove; change nothing'),
     handler: async () => (await import('./commands/prune.js')).runPrune,
+  },
+  {
+    name: 'pin',
+    summary: 'pin a snapshot: never pruned',
+    args: '<name>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runPin,
+  },
+  {
+    name: 'unpin',
+    summary: 'unpin a snapshot',
+    args: '<name>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runUnpin,
+  },
+  {
+    name: 'label',
+    summary: 'set (or with "" remove) the label of a snapshot; its name stays',
+    args: '<name> <text...>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runLabel,
   },
   {
     name: 'verify',

@@ -28,6 +28,7 @@ export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
       : null,
     btrfs: m.btrfs,
     toolVersion: m.toolVersion,
+    pinned: m.pinned === true,
   };
 }
 
@@ -71,7 +72,8 @@ export async function runList(_args: string[], _opts: Record<string, unknown>, c
   const rows = catalog.entries.map((e) => {
     const pg = e.meta.postgres;
     const version = pg ? (formatVersion(pg.versionNum) ?? (pg.major ? String(pg.major) : '-')) : '-';
-    const label = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
+    const base = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
+    const label = e.meta.pinned ? `[pinned] ${base}`.trim() : base;
     return [e.meta.name, localTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
   });
   const human = rows.length ? table([header, ...rows]) : `no snapshots in ${crypt.paths.snapshots}`;

@@ -26,7 +26,7 @@ export async function runSnapshot(_args: string[], opts: Record<string, unknown>
   const label = validateLabel(opts.label as string | undefined);
   const mode = parseMode(opts.mode);
   return mutateCrypt(ctx, async (crypt) => {
-    const meta = await performRitual(crypt, ctx, { label, mode });
+    const meta = await performRitual(crypt, ctx, { label, mode, pinned: Boolean(opts.pin) });
     return {
       json: { ok: true, snapshot: meta, path: snapshotPath(crypt.paths, meta.name) },
       human: summarizeSnapshot(meta),
