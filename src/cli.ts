@@ -111,9 +111,20 @@ const commands: CommandDef[] = [
   {
     name: 'verify',
     summary: 'restore-test a snapshot in a throwaway clone',
-    args: '<name>',
-    options: (c) => c,
+    args: '[name]',
+    options: (c) => c.option('--newest', 'verify the newest snapshot (what the verify timer runs)'),
     handler: async () => (await import('./commands/verify.js')).runVerify,
+  },
+  {
+    name: 'status',
+    summary: 'one screen: mount, space, snapshots, last runs, PostgreSQL, timer (--check: Nagios exit codes)',
+    options: (c) =>
+      c
+        .option('--check', 'monitoring: one line and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+        .option('--max-age <age>', 'with --check: WARNING when the newest snapshot is older (CRITICAL at twice that); default 25h')
+        .option('--min-free <floor>', 'with --check: WARNING below this free space, e.g. 10% or 2G (CRITICAL below half); default space.minFree, else 10%')
+        .option('--prometheus <file>', 'also write a node_exporter textfile (atomically)'),
+    handler: async () => (await import('./commands/status.js')).runStatus,
   },
   {
     name: 'doctor',

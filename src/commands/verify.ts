@@ -3,7 +3,8 @@
 // full report on stdout, JSON or text) when a check fails; the snapshot and active/ are never changed.
 import { ExitCode, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
-import { readMeta } from '../snapshots/meta.js';
+import { readMeta, readSnapshotDir } from '../snapshots/meta.js';
+import { recordRun } from '../status/record.js';
 import { isPlausibleName } from '../snapshots/names.js';
 import { verifySnapshot, type VerifyReport } from '../verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -16,12 +17,25 @@ export function renderVerify(r: VerifyReport): string {
 }
 
 export async function runVerify(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const newest = Boolean(_opts.newest);
   const name = args[0];
-  if (!name) throw new UsageError('verify needs a snapshot name');
+  if (!name && !newest) throw new UsageError('verify needs a snapshot name (or --newest)');
+  if (name && newest) throw new UsageError('give a snapshot name or --newest, not both');
   return mutateCrypt(ctx, async (crypt) => {
-    const meta = isPlausibleName(name) ? await readMeta(crypt.paths, name) : undefined;
-    if (!meta) throw new UsageError(`no such snapshot: ${name}`, { hint: 'See `lychd-crypt list` for the names.' });
+    const chosen = newest ? (await readSnapshotDir(crypt.paths)).complete[0]?.name : name!;
+    if (!chosen) throw new UsageError(`no snapshot to verify in ${crypt.paths.snapshots}`);
+    const meta = isPlausibleName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
+    if (!meta) throw new UsageError(`no such snapshot: ${chosen}`, { hint: 'See `lychd-crypt list` for the names.' });
+    const started = Date.now();
     const report = await verifySnapshot(crypt, ctx, meta);
+    // For status and the Prometheus file: the last verify's outcome.
+    await recordRun(crypt.paths, 'verify', {
+      at: new Date().toISOString(),
+      ok: report.ok,
+      durationMs: Date.now() - started,
+      summary: `${report.name}: ${report.ok ? 'restorable' : `FAILED (${report.checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')})`}`,
+      detail: { snapshot: report.name },
+    });
     if (!report.ok) {
       // A finding, not a crash: the report (which checks failed, and why) is the output, with exit 1.
       return {
