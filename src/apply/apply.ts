@@ -9,6 +9,7 @@ import { createImage, copyData, createDir, installRuntime, moveAside, removeDir,
 import { createPgdata, createSubvolume, growImage, mkfsBtrfs } from './handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, removeMountUnit, unmount, writeFstabLine, writeMountRecord, writeMountUnit } from './handlers-mount.js';
 import type { ProgressReporter, StepStatus } from './reporter.js';
+import { enableTimer, removeUnit, writeUnit } from './handlers-schedule.js';
 
 type Handlers = { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, ctx: ApplyContext) => Promise<Outcome> };
 
@@ -32,6 +33,9 @@ const handlers: Handlers = {
   'create-pgdata': createPgdata,
   'write-file': writeFile,
   'install-runtime': installRuntime,
+  'write-unit': writeUnit,
+  'enable-timer': enableTimer,
+  'remove-unit': removeUnit,
 };
 
 export interface StepResult {

@@ -145,6 +145,17 @@ export function stepActions(step: Step): StepActions {
       );
     case 'write-file':
       return seq(`write ${step.path}`, { write: { path: step.path, content: step.content, mode: step.mode } });
+    case 'write-unit':
+      return seq(`write systemd unit ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } });
+    case 'enable-timer':
+      return seq(`enable and start ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] }, { run: ['systemctl', 'restart', step.unit] });
+    case 'remove-unit':
+      return seq(
+        `remove systemd unit ${step.unit}`,
+        step.systemd && { run: ['systemctl', 'disable', '--now', step.unit] },
+        { op: `rm ${step.path}` },
+        step.systemd && { run: ['systemctl', 'daemon-reload'] },
+      );
     case 'install-runtime':
       return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
   }

@@ -35,7 +35,13 @@ export type Step =
   /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
   | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number }
   | { kind: 'write-file'; path: string; content: string; mode: number }
-  | { kind: 'install-runtime'; source: string; target: string; mode: number };
+  | { kind: 'install-runtime'; source: string; target: string; mode: number }
+  /** A scheduled service or timer (src/schedule/): written when its content differs. */
+  | { kind: 'write-unit'; path: string; unit: string; content: string }
+  /** daemon-reload when systemd says a unit changed on disk, then enable --now (restart: a new calendar applies). */
+  | { kind: 'enable-timer'; unit: string }
+  /** A scheduled unit the answers no longer ask for: disable --now (when systemd runs), rm, daemon-reload. */
+  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean };
 
 export type StepKind = Step['kind'];
 

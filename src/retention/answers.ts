@@ -57,11 +57,17 @@ export const scheduleAnswers = z.strictObject({
   calendar: calendar.default('hourly'),
   /** When to verify the newest snapshot; false: never. */
   verify: z.union([calendar, z.literal(false)]).default(false),
+  /** A node_exporter textfile each scheduled run refreshes (status --prometheus). */
+  prometheus: z
+    .string({ error: 'expected an absolute path' })
+    .refine((p) => p.startsWith('/') && !/[\n\r]/.test(p), { error: 'expected an absolute path (starting with /)' })
+    .optional(),
 });
 
 export interface ScheduleConfig {
   calendar: string;
   verify: string | false;
+  prometheus?: string;
 }
 
 export interface SpaceConfig {
@@ -103,7 +109,7 @@ export function resolveSetAndForget(a: {
   return {
     retention,
     space: a.space ? { minFree: a.space.minFree !== undefined ? parseFloor(a.space.minFree)! : null } : null,
-    schedule: a.schedule ? { calendar: a.schedule.calendar, verify: a.schedule.verify } : null,
+    schedule: a.schedule ? { calendar: a.schedule.calendar, verify: a.schedule.verify, ...(a.schedule.prometheus ? { prometheus: a.schedule.prometheus } : {}) } : null,
   };
 }
 
