@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { applyRetention, formatAge, isEmptyPolicy, type RetentionItem, type RetentionPolicy } from '../../src/retention/policy.js';
 import { isoWeek, periodKey } from '../../src/retention/periods.js';
+import { floorCandidates } from '../../src/retention/floor.js';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -168,5 +169,22 @@ describe('retention policy', () => {
     expect(formatAge(14 * D)).toBe('2w');
     expect(formatAge(90 * 60_000)).toBe('90m');
     expect(formatAge(45_000)).toBe('45s');
+  });
+});
+
+describe('free-space floor order', () => {
+  test('policy rejects first, then the oldest kept; protected never', () => {
+    const items = [
+      at('2026-01-01T00:00:00.000Z', { pinned: true }),
+      at('2026-02-01T00:00:00.000Z'),
+      at('2026-03-01T00:00:00.000Z', { preRollback: true }),
+      at('2026-04-01T00:00:00.000Z'),
+      at('2026-05-01T00:00:00.000Z'),
+      at('2026-06-01T00:00:00.000Z'),
+    ];
+    const d = applyRetention(items, { last: 3 }, new Date('2026-07-01T00:00:00Z'));
+    // last 3 keeps 06, 05, 04; 02 is rejected; 01 pinned, 03 newest pre-rollback, 06 newest.
+    expect(floorCandidates(d).map((n) => n.slice(0, 6))).toEqual(['202602', '202604', '202605']);
+    expect(floorCandidates(applyRetention([items[5]!], {}, new Date()))).toEqual([]);
   });
 });
