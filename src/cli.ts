@@ -50,7 +50,7 @@ const commands: CommandDef[] = [
   {
     name: 'list',
     summary: 'list snapshots, newest first',
-    options: (c) => c,
+    options: (c) => c.option('--sizes', 'exclusive size of each snapshot: from quota groups when on, else `btrfs filesystem du` (slow on big trees)'),
     handler: async () => (await import('./commands/list.js')).runList,
   },
   {

@@ -57,9 +57,9 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
-export async function runList(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+export async function runList(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const crypt = await openCrypt(ctx);
-  const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true });
+  const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true, du: Boolean(opts.sizes) });
   if (catalog.incomplete.length) {
     ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
   }

@@ -1,7 +1,10 @@
 // Retention on a real crypt (no database, mode none): the configured policy, flags over it, pins and
 // labels in the metadata, --dry-run's per-snapshot rules, and a real prune.
 import { afterEach, describe, expect, test } from 'vitest';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
@@ -90,6 +93,18 @@ describe.skipIf(skip)(`retention on a real crypt ${skip ? `(skipped: ${skip})` :
     expect(real.code, real.stderr).toBe(0);
     expect(real.json.deleted).toEqual([names[3], names[0]]);
     expect((await readdir(fx.paths.snapshots)).filter((n) => !n.endsWith('.json')).sort()).toEqual([names[1], names[2], names[4], names[5]].sort());
+    // list --sizes: without quotas, btrfs filesystem du on demand; the older snapshot holds data active/ no longer has.
+    await writeFile(path.join(fx.paths.active, 'data'), randomBytes(2 * 2 ** 20));
+    const s1 = await cli(fx.root, ['--json', 'snapshot']);
+    await writeFile(path.join(fx.paths.active, 'data'), randomBytes(2 * 2 ** 20));
+    sh(['sync']);
+    const sized = await cli(fx.root, ['--json', 'list', '--sizes']);
+    expect(sized.code, sized.stderr).toBe(0);
+    const ex = sized.json.snapshots.find((x: { name: string }) => x.name === s1.json.snapshot.name).exclusiveBytes;
+    expect(ex).toBeGreaterThanOrEqual(2 * 2 ** 20);
+    expect((await cli(fx.root, ['list', '--sizes'])).stdout.split('\n')[0]).toMatch(/EXCLUSIVE/);
+    expect((await cli(fx.root, ['--json', 'list'])).json.snapshots[0].exclusiveBytes).toBeNull();
+
     const runs = JSON.parse(await readFile(`${fx.paths.state}/runs.json`, 'utf8'));
     expect(runs.prune).toMatchObject({ ok: true, summary: 'removed 2 of 6 snapshot(s)', detail: { deleted: [names[3], names[0]] } });
   });
