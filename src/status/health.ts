@@ -44,7 +44,8 @@ export function evaluateCheck(f: StatusFacts, t: CheckThresholds, now: Date): Ch
       else if (age > t.maxAgeMs) raise(1, `newest snapshot older than ${formatAge(t.maxAgeMs)}`);
       perf.push(`age=${Math.round(age / 1000)}s;${t.maxAgeMs / 1000};${(2 * t.maxAgeMs) / 1000};0`);
     }
-    facts.push(`${f.snapshots?.count ?? 0} snapshots`);
+    const count = f.snapshots?.count ?? 0;
+    facts.push(`${count} snapshot${count === 1 ? '' : 's'}`);
     perf.push(`snapshots=${f.snapshots?.count ?? 0}`);
     const warn = floorBytes(t.minFree, f.space.sizeBytes);
     const free = f.space.freeBytes;
