@@ -39,7 +39,7 @@ export function evaluateCheck(f: StatusFacts, t: CheckThresholds, now: Date): Ch
     if (!newest) raise(2, 'no snapshot');
     else {
       const age = now.getTime() - Date.parse(newest.createdAt);
-      facts.push(`newest snapshot ${formatAge(Math.max(60_000, Math.floor(age / 60_000) * 60_000))} old`);
+      facts.push(`newest snapshot ${formatAge(age < 60_000 ? Math.max(0, Math.floor(age / 1000)) * 1000 : Math.floor(age / 60_000) * 60_000)} old`);
       if (age > 2 * t.maxAgeMs) raise(2, `newest snapshot older than ${formatAge(2 * t.maxAgeMs)}`);
       else if (age > t.maxAgeMs) raise(1, `newest snapshot older than ${formatAge(t.maxAgeMs)}`);
       perf.push(`age=${Math.round(age / 1000)}s;${t.maxAgeMs / 1000};${(2 * t.maxAgeMs) / 1000};0`);

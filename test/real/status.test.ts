@@ -33,7 +33,7 @@ describe.skipIf(skip)(`status ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const name: string = snap.json.snapshot.name;
     const ok = await cli(fx.root, ['status', '--check', '--max-age', '2h', '--min-free', '10%']);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).toMatch(/^LYCHD-CRYPT OK - newest snapshot \d+m old, 1 snapshot, [\d.]+M free \| age=/);
+    expect(ok.stdout).toMatch(/^LYCHD-CRYPT OK - newest snapshot \d+[sm] old, 1 snapshot, [\d.]+M free \| age=/);
 
     // The screen and its JSON.
     const screen = await cli(fx.root, ['status']);
