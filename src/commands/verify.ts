@@ -16,8 +16,8 @@ export function renderVerify(r: VerifyReport): string {
   return `verify ${r.name}: ${r.ok ? 'restorable' : 'FAILED'}${t ? ` (${t})` : ''}\n${lines.join('\n')}`;
 }
 
-export async function runVerify(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
-  const newest = Boolean(_opts.newest);
+export async function runVerify(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const newest = Boolean(opts.newest);
   const name = args[0];
   if (!name && !newest) throw new UsageError('verify needs a snapshot name (or --newest)');
   if (name && newest) throw new UsageError('give a snapshot name or --newest, not both');
@@ -27,7 +27,11 @@ export async function runVerify(args: string[], _opts: Record<string, unknown>, 
     const meta = isPlausibleName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
     if (!meta) throw new UsageError(`no such snapshot: ${chosen}`, { hint: 'See `lychd-crypt list` for the names.' });
     const started = Date.now();
-    const report = await verifySnapshot(crypt, ctx, meta);
+    const report = await verifySnapshot(crypt, ctx, meta).catch(async (e: unknown) => {
+      // A verify that could not even run is a failed verify for status and monitoring too.
+      await recordRun(crypt.paths, 'verify', { at: new Date().toISOString(), ok: false, durationMs: Date.now() - started, summary: `${chosen}: ${(e as Error).message.split('\n')[0]}`, detail: { snapshot: chosen } }).catch(() => {});
+      throw e;
+    });
     // For status and the Prometheus file: the last verify's outcome.
     await recordRun(crypt.paths, 'verify', {
       at: new Date().toISOString(),
