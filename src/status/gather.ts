@@ -25,6 +25,8 @@ export interface StatusFacts {
   postgres: { running: boolean } | null;
   /** null: no schedule configured. nextRun null: systemd cannot say (not running, or the timer is not loaded). */
   timer: { unit: string; calendar: string; nextRun: string | null } | null;
+  /** The verify timer, when schedule.verify is set. */
+  verifyTimer?: { unit: string; calendar: string; nextRun: string | null } | null;
 }
 
 async function nextElapse(runner: Runner, unit: string): Promise<string | null> {
@@ -53,5 +55,9 @@ export async function gatherStatus(root: string, config: Config | null, runner: 
     runs: await readRuns(paths),
     postgres: config.postgres ? { running: (await readPostmaster(pgdataPath(root, config.postgres.dir)).catch(() => ({ running: false }))).running } : null,
     timer: config.schedule ? { unit: timerName('snapshot', root), calendar: config.schedule.calendar, nextRun: await nextElapse(runner, timerName('snapshot', root)) } : null,
+    verifyTimer:
+      config.schedule && config.schedule.verify !== false
+        ? { unit: timerName('verify', root), calendar: config.schedule.verify, nextRun: await nextElapse(runner, timerName('verify', root)) }
+        : null,
   };
 }

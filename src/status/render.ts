@@ -34,7 +34,9 @@ export function renderStatus(f: StatusFacts, now: Date): string {
     rows.push(['last verify', run(f.runs.verify, now)], ['last prune', run(f.runs.prune, now)]);
     if (f.runs.scheduled || f.timer) rows.push(['last scheduled', run(f.runs.scheduled, now)]);
     rows.push(['postgresql', f.postgres ? (f.postgres.running ? 'running' : 'not running') : 'none configured']);
-    rows.push(['timer', f.timer ? `${f.timer.unit} (${f.timer.calendar}), next ${f.timer.nextRun ?? 'unknown (systemd not running or timer not loaded)'}` : 'no schedule configured']);
+    const next = (t: NonNullable<StatusFacts['timer']>): string => `${t.unit} (${t.calendar}), next ${t.nextRun ?? 'unknown (systemd not running or timer not loaded)'}`;
+    rows.push(['timer', f.timer ? next(f.timer) : 'no schedule configured']);
+    if (f.verifyTimer) rows.push(['verify timer', next(f.verifyTimer)]);
   }
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

@@ -90,3 +90,31 @@ describe('prometheus text', () => {
     expect(v('lychd_crypt_mounted')).toBe(1);
   });
 });
+
+describe('status screen', () => {
+  test('one fact a line', async () => {
+    const { renderStatus } = await import('../../src/status/render.js');
+    const text = renderStatus(
+      facts({
+        floor: { minFree: { percent: 15 }, bytes: 3 * G },
+        runs: { prune: { at: '2026-11-30T10:00:00.000Z', ok: true, summary: 'removed 2 of 9 snapshot(s)' } },
+        timer: { unit: 'lychd-crypt-snapshot-srv-lychd.timer', calendar: 'hourly', nextRun: '2026-11-30T13:00:00.000Z' },
+        verifyTimer: { unit: 'lychd-crypt-verify-srv-lychd.timer', calendar: 'daily', nextRun: null },
+      }),
+      now,
+    );
+    expect(text.split('\n')).toEqual([
+      'crypt           /srv/lychd',
+      'mounted         yes',
+      'space           10G free of 20G (50%), floor 15%',
+      'snapshots       5 (1 pinned)',
+      'newest          n (30m ago)',
+      'last verify     never',
+      'last prune      ok 2h ago: removed 2 of 9 snapshot(s)',
+      'last scheduled  never',
+      'postgresql      running',
+      'timer           lychd-crypt-snapshot-srv-lychd.timer (hourly), next 2026-11-30T13:00:00.000Z',
+      'verify timer    lychd-crypt-verify-srv-lychd.timer (daily), next unknown (systemd not running or timer not loaded)',
+    ]);
+  });
+});
