@@ -28,7 +28,8 @@ export async function runPrune(_args: string[], opts: Record<string, unknown>, c
     json: {
       ok: true,
       dryRun,
-      policy: chosen.policy,
+      // `keep` and `maxAgeSeconds` are the original keys (scripts may read them); the rest is the policy as applied.
+      policy: { ...chosen.policy, keep: chosen.policy.last ?? null, maxAgeSeconds: chosen.policy.within === undefined ? null : chosen.policy.within / 1000 },
       policySource: chosen.source,
       decisions,
       deleted: decisions.filter((d) => d.action === 'delete').map((d) => d.name),

@@ -85,6 +85,7 @@ describe.skipIf(skip)(`retention on a real crypt ${skip ? `(skipped: ${skip})` :
     // Flags replace the configured policy.
     const flags = await cli(fx.root, ['--json', 'prune', '--dry-run', '--keep-last', '6']);
     expect(flags.json.policySource).toBe('command line');
+    expect(flags.json.policy).toEqual({ last: 6, keep: 6, maxAgeSeconds: null });
     expect(flags.json.deleted).toEqual([]);
     expect((await cli(fx.root, ['prune', '--keep', '1', '--keep-last', '2'])).code).toBe(2);
 
