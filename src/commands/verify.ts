@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { readMeta, readSnapshotDir } from '../snapshots/meta.js';
 import { recordRun } from '../status/record.js';
+import { newestFirst } from '../snapshots/prune-policy.js';
 import { isPlausibleName } from '../snapshots/names.js';
 import { verifySnapshot, type VerifyReport } from '../verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -22,7 +23,8 @@ export async function runVerify(args: string[], opts: Record<string, unknown>, c
   if (!name && !newest) throw new UsageError('verify needs a snapshot name (or --newest)');
   if (name && newest) throw new UsageError('give a snapshot name or --newest, not both');
   return mutateCrypt(ctx, async (crypt) => {
-    const chosen = newest ? (await readSnapshotDir(crypt.paths)).complete[0]?.name : name!;
+    // By time, not by name: `…Z-older` sorts after `…Z` of the same second.
+    const chosen = newest ? newestFirst((await readSnapshotDir(crypt.paths)).complete)[0]?.name : name!;
     if (!chosen) throw new UsageError(`no snapshot to verify in ${crypt.paths.snapshots}`);
     const meta = isPlausibleName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
     if (!meta) throw new UsageError(`no such snapshot: ${chosen}`, { hint: 'See `lychd-crypt list` for the names.' });

@@ -9,6 +9,7 @@ import { readPostmaster } from '../pg/postmaster.js';
 import type { FreeFloor } from '../retention/answers.js';
 import { timerName } from '../schedule/names.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
+import { newestFirst } from '../snapshots/prune-policy.js';
 import { readRuns, type RunRecords } from './record.js';
 import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
 
@@ -45,7 +46,7 @@ export async function gatherStatus(root: string, config: Config | null, runner: 
   if (!config || !mounted) return base;
   const space = await measureSpace(root, config);
   const dir = await readSnapshotDir(paths).catch(() => null);
-  const newest = dir?.complete[0];
+  const newest = dir ? newestFirst(dir.complete)[0] : undefined; // by time: names of one second sort by label
   const minFree = config.space?.minFree ?? null;
   return {
     ...base,

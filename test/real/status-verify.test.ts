@@ -26,7 +26,7 @@ describe.skipIf(skip)(`verify --newest and status ${skip ? `(skipped: ${skip})` 
 
     const v = await cli(fx.root, ['--json', 'verify', '--newest']);
     expect(v.code, v.stderr).toBe(0);
-    expect(v.json).toMatchObject({ name: newest.json.snapshot.name, ok: true });
+    expect(v.json, JSON.stringify(v.json.checks)).toMatchObject({ name: newest.json.snapshot.name, ok: true });
 
     const status = await cli(fx.root, ['status']);
     expect(status.stdout).toMatch(new RegExp(`last verify +ok (?:just now|\\d+m ago): ${newest.json.snapshot.name}: restorable`));
