@@ -1,6 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The systemd unit templates are imported as text (scripts/build.mjs bundles them the same way).
+  plugins: [
+    {
+      name: 'unit-templates-as-text',
+      enforce: 'pre',
+      load(id) {
+        return /\/templates\/[^/]+\.(service|timer)$/.test(id) ? `export default ${JSON.stringify(readFileSync(id, 'utf8'))};` : null;
+      },
+    },
+  ],
   test: {
     include: ['test/**/*.test.ts'],
     // Real tests mount filesystems and start servers: give them room, and run files in separate

@@ -57,6 +57,8 @@ await build({
   legalComments: 'none',
   external: ['pg-native'],
   plugins: [embedNative],
+  // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
+  loader: { '.service': 'text', '.timer': 'text' },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

@@ -52,13 +52,15 @@ const commands: CommandDef[] = [
     options: (c) =>
       c
         .option('--label <text>', 'a label, also slugged into the snapshot name')
+        .option('--pin', 'pin the new snapshot (never pruned)')
+        .option('--scheduled', 'what the timer runs: keep the free-space floor, snapshot (label "scheduled"), prune by the configured policy')
         .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'cold', 'none'])),
     handler: async () => (await import('./commands/snapshot.js')).runSnapshot,
   },
   {
     name: 'list',
     summary: 'list snapshots, newest first',
-    options: (c) => c,
+    options: (c) => c.option('--sizes', 'exclusive size of each snapshot: from quota groups when on, else `btrfs filesystem du` (slow on big trees)'),
     handler: async () => (await import('./commands/list.js')).runList,
   },
   {
@@ -81,20 +83,59 @@ const commands: CommandDef[] = [
   },
   {
     name: 'prune',
-    summary: 'delete snapshots outside a retention policy (count and age)',
+    summary: 'delete snapshots no retention rule keeps (flags, else the configured retention:)',
     options: (c) =>
       c
-        .option('--keep <n>', 'keep at least the newest N snapshots')
-        .option('--max-age <age>', 'delete snapshots older than this (e.g. 30d, 12h), beyond --keep')
-        .option('--dry-run', 'print what would be deleted'),
+        .option('--keep-last <n>', 'keep the newest N snapshots')
+        .option('--keep <n>', 'the same as --keep-last (the original flag)')
+        .option('--within <age>', 'keep every snapshot younger than AGE (e.g. 30d, 12h)')
+        .option('--max-age <age>', 'the same as --within (the original flag): older ones go unless another rule keeps them')
+        .option('--hourly <n>', 'keep the first snapshot of each of the newest N hours that have one')
+        .option('--daily <n>', '… of each of the newest N days (UTC)')
+        .option('--weekly <n>', '… of each of the newest N ISO weeks')
+        .option('--monthly <n>', '… of each of the newest N months')
+        .option('--yearly <n>', '… of each of the newest N years')
+        .option('--dry-run', 'print each snapshot with the rule that keeps it, or remove; change nothing'),
     handler: async () => (await import('./commands/prune.js')).runPrune,
+  },
+  {
+    name: 'pin',
+    summary: 'pin a snapshot: never pruned',
+    args: '<name>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runPin,
+  },
+  {
+    name: 'unpin',
+    summary: 'unpin a snapshot',
+    args: '<name>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runUnpin,
+  },
+  {
+    name: 'label',
+    summary: 'set (or with "" remove) the label of a snapshot; its name stays',
+    args: '<name> <text...>',
+    options: (c) => c,
+    handler: async () => (await import('./commands/annotate.js')).runLabel,
   },
   {
     name: 'verify',
     summary: 'restore-test a snapshot in a throwaway clone',
-    args: '<name>',
-    options: (c) => c,
+    args: '[name]',
+    options: (c) => c.option('--newest', 'verify the newest snapshot (what the verify timer runs)'),
     handler: async () => (await import('./commands/verify.js')).runVerify,
+  },
+  {
+    name: 'status',
+    summary: 'one screen: mount, space, snapshots, last runs, PostgreSQL, timer (--check: Nagios exit codes)',
+    options: (c) =>
+      c
+        .option('--check', 'monitoring: one line and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+        .option('--max-age <age>', 'with --check: WARNING when the newest snapshot is older (CRITICAL at twice that); default 25h')
+        .option('--min-free <floor>', 'with --check: WARNING below this free space, e.g. 10% or 2G (CRITICAL below half); default space.minFree, else 10%')
+        .option('--prometheus <file>', 'also write a node_exporter textfile (atomically)'),
+    handler: async () => (await import('./commands/status.js')).runStatus,
   },
   {
     name: 'doctor',

@@ -10,6 +10,7 @@ import { createPgdata, createSubvolume, growImage, mkfsBtrfs } from './handlers-
 import { enableMountUnit, mount, removeFstabLine, removeMountUnit, unmount, writeFstabLine, writeMountRecord, writeMountUnit } from './handlers-mount.js';
 import { ownDir, register } from './handlers-registry.js';
 import type { ProgressReporter, StepStatus } from './reporter.js';
+import { enableTimer, removeUnit, writeUnit } from './handlers-schedule.js';
 
 type Handlers = { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, ctx: ApplyContext) => Promise<Outcome> };
 
@@ -35,6 +36,9 @@ const handlers: Handlers = {
   'own-dir': ownDir,
   register,
   'install-runtime': installRuntime,
+  'write-unit': writeUnit,
+  'enable-timer': enableTimer,
+  'remove-unit': removeUnit,
 };
 
 export interface StepResult {

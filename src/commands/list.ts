@@ -29,6 +29,7 @@ export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
       : null,
     btrfs: m.btrfs,
     toolVersion: m.toolVersion,
+    pinned: m.pinned === true,
   };
 }
 
@@ -57,9 +58,9 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
-export async function runList(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+export async function runList(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   return withCrypt(ctx, async (crypt) => {
-  const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true });
+  const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true, du: Boolean(opts.sizes) });
   // A snapshot being taken right now has no metadata yet: while the lock is held it is in progress, not incomplete.
   const holder = catalog.incomplete.length ? await lockHolder(ctx.runner, crypt.paths.lock).catch(() => null) : null;
   if (catalog.incomplete.length && holder !== null) {
@@ -76,7 +77,8 @@ export async function runList(_args: string[], _opts: Record<string, unknown>, c
   const rows = catalog.entries.map((e) => {
     const pg = e.meta.postgres;
     const version = pg ? (formatVersion(pg.versionNum) ?? (pg.major ? String(pg.major) : '-')) : '-';
-    const label = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
+    const base = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
+    const label = e.meta.pinned ? `[pinned] ${base}`.trim() : base;
     return [e.meta.name, localTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
   });
   const human = rows.length ? table([header, ...rows]) : `no snapshots in ${crypt.paths.snapshots}`;

@@ -9,6 +9,8 @@ import { snapshotPath } from '../snapshots/meta.js';
 import { validateLabel } from '../snapshots/names.js';
 import { formatVersion } from '../snapshots/format.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { floorWarning, runScheduledSnapshot } from '../schedule/scheduled-run.js';
 
 export { formatVersion };
 
@@ -27,10 +29,24 @@ export async function runSnapshot(_args: string[], opts: Record<string, unknown>
   // Bad input fails before the lock is taken or anything is touched.
   const label = validateLabel(opts.label as string | undefined);
   const mode = parseMode(opts.mode);
+  if (opts.scheduled) {
+    if (label !== null || mode !== undefined || opts.pin) throw new UsageError('--scheduled takes its label, mode and policy from the configuration: no --label, --mode or --pin');
+    return mutateCrypt(ctx, async (crypt) => {
+      const r = await runScheduledSnapshot(crypt, ctx);
+      const removed = [...r.floorPruned, ...r.pruned];
+      return {
+        json: { ok: true, snapshot: r.snapshot, path: snapshotPath(crypt.paths, r.snapshot.name), floorPruned: r.floorPruned, pruned: r.pruned },
+        human: `${summarizeSnapshot(r.snapshot)}${removed.length ? `
+removed ${removed.join(', ')}` : ''}`,
+      };
+    });
+  }
   return mutateCrypt(ctx, async (crypt) => {
     // A snapshot that fills the crypt makes PostgreSQL PANIC: refuse first (exit 3) with the numbers.
     await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
-    const meta = await performRitual(crypt, ctx, { label, mode });
+    const warning = await floorWarning(crypt).catch(() => null);
+    if (warning) ctx.log.warn(warning);
+    const meta = await performRitual(crypt, ctx, { label, mode, pinned: Boolean(opts.pin) });
     return {
       json: { ok: true, snapshot: meta, path: snapshotPath(crypt.paths, meta.name) },
       human: summarizeSnapshot(meta),

@@ -4,7 +4,9 @@
 import { ExitCode, UsageError } from '../core/errors.js';
 import { hintFor } from '../core/expected-errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
-import { readMeta } from '../snapshots/meta.js';
+import { readMeta, readSnapshotDir } from '../snapshots/meta.js';
+import { recordRun } from '../status/record.js';
+import { newestFirst } from '../snapshots/prune-policy.js';
 import { isPlausibleName } from '../snapshots/names.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
@@ -18,15 +20,33 @@ export function renderVerify(r: VerifyReport): string {
   return `verify ${r.name}: ${r.ok ? 'restorable' : r.couldNotRun ? 'COULD NOT RUN HERE' : 'FAILED'}${t ? ` (${t})` : ''}\n${lines.join('\n')}`;
 }
 
-export async function runVerify(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+export async function runVerify(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const newest = Boolean(opts.newest);
   const name = args[0];
-  if (!name) throw new UsageError('verify needs a snapshot name');
+  if (!name && !newest) throw new UsageError('verify needs a snapshot name (or --newest)');
+  if (name && newest) throw new UsageError('give a snapshot name or --newest, not both');
   return mutateCrypt(ctx, async (crypt) => {
-    const meta = isPlausibleName(name) ? await readMeta(crypt.paths, name) : undefined;
-    if (!meta) throw new UsageError(`no such snapshot: ${name}`, { hint: 'See `lychd-crypt list` for the names.' });
+    // By time, not by name: `…Z-older` sorts after `…Z` of the same second.
+    const chosen = newest ? newestFirst((await readSnapshotDir(crypt.paths)).complete)[0]?.name : name!;
+    if (!chosen) throw new UsageError(`no snapshot to verify in ${crypt.paths.snapshots}`);
+    const meta = isPlausibleName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
+    if (!meta) throw new UsageError(`no such snapshot: ${chosen}`, { hint: 'See `lychd-crypt list` for the names.' });
     // The clone's crash recovery writes WAL and pages on the crypt, next to the live database.
     if (meta.postgres && crypt.config.postgres) await refuseWithoutRoom(spaceTargetOf(crypt), 'verify');
-    const report = await verifySnapshot(crypt, ctx, meta);
+    const started = Date.now();
+    const report = await verifySnapshot(crypt, ctx, meta).catch(async (e: unknown) => {
+      // A verify that could not even run is a failed verify for status and monitoring too.
+      await recordRun(crypt.paths, 'verify', { at: new Date().toISOString(), ok: false, durationMs: Date.now() - started, summary: `${chosen}: ${(e as Error).message.split('\n')[0]}`, detail: { snapshot: chosen } }).catch(() => {});
+      throw e;
+    });
+    // For status and the Prometheus file: the last verify's outcome.
+    await recordRun(crypt.paths, 'verify', {
+      at: new Date().toISOString(),
+      ok: report.ok,
+      durationMs: Date.now() - started,
+      summary: `${report.name}: ${report.ok ? 'restorable' : `FAILED (${report.checks.filter((c) => c.ok === false).map((c) => c.name).join(', ')})`}`,
+      detail: { snapshot: report.name },
+    });
     if (report.couldNotRun) {
       // Not a verdict on the snapshot: an error (exit 1) that says so, with the report for --json.
       return {

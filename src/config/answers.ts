@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { hasControlChars } from '../core/text.js';
 import { parseSize } from './size.js';
+import { retentionAnswers, scheduleAnswers, spaceAnswers } from '../retention/answers.js';
 
 /** Every string an answers file gives us: a control character (a newline in a unit file!) is refused. */
 const text = (error: string) =>
@@ -99,6 +100,10 @@ export const answersSchema = z.strictObject({
       service: service.optional(),
     })
     .optional(),
+  // Set and forget (src/retention/answers.ts): retention policy, free-space floor, scheduled runs.
+  retention: retentionAnswers.optional(),
+  space: spaceAnswers.optional(),
+  schedule: scheduleAnswers.optional(),
 });
 
 export type Answers = z.output<typeof answersSchema>;

@@ -1,5 +1,6 @@
 // The resolved configuration of one crypt: answers with every default filled in and every id
 // resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
+import type { RetentionConfig, ScheduleConfig, SpaceConfig } from '../retention/answers.js';
 
 export interface Owner {
   uid: number;
@@ -48,6 +49,10 @@ export interface Config {
   install: { binDir: string };
   /** null: no database configured (snapshots use mode `none`). */
   postgres: PostgresConfig | null;
+  /** Set and forget; optional: absent in configurations written before them (read as null). */
+  retention?: RetentionConfig | null;
+  space?: SpaceConfig | null;
+  schedule?: ScheduleConfig | null;
 }
 
 export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];

@@ -99,6 +99,8 @@ export interface HostFacts {
   /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist. */
   postgresUser: UserFacts | null;
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
+  /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
+  scheduleUnits?: string[];
   persisted: {
     fstabLines: { line: number; what: string; tagged: boolean }[];
     unitFile: string;

@@ -18,6 +18,7 @@ import type { HostFacts, ImageFacts } from './facts.js';
 import { mountAt, mountHolding } from './findmnt.js';
 import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
 import { detectTargetUser } from './user.js';
+import { existingScheduleUnits } from '../schedule/detect.js';
 
 export interface DetectContext {
   runner: Runner;
@@ -156,6 +157,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
       unitFile,
       unitExists: await exists(unitFile),
     },
+    scheduleUnits: await existingScheduleUnits(path.dirname(unitFile), cryptPath),
     pendingMigration,
     mountRecord,
     cryptDataBytes: !cryptMount && cryptEntries.length && !cryptEntries.includes('.lychd-crypt') ? await diskUsage(runner, cryptPath) : 0,

@@ -5,6 +5,7 @@ import type { AnswersInput } from '../config/answers.js';
 import type { Config } from '../config/config.js';
 import { formatSize } from '../config/size.js';
 import { writeFileAtomic } from '../core/fs.js';
+import { setAndForgetAnswers } from '../retention/answers.js';
 
 export function answersFromConfig(config: Config): AnswersInput {
   const pg = config.postgres;
@@ -26,6 +27,7 @@ export function answersFromConfig(config: Config): AnswersInput {
           service: pg.service,
         }
       : { enabled: false },
+    ...setAndForgetAnswers(config),
   };
 }
 

@@ -162,6 +162,17 @@ export function stepActions(step: Step): StepActions {
         { op: `read the identity of ${step.config.crypt.path} (filesystem UUID, root inode, active/ subvolume UUID)` },
         { op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644): its definition, identity and state directory ${step.stateDir}` },
       );
+    case 'write-unit':
+      return seq(`write systemd unit ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } });
+    case 'enable-timer':
+      return seq(`enable and start ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] }, { run: ['systemctl', 'restart', step.unit] });
+    case 'remove-unit':
+      return seq(
+        `remove systemd unit ${step.unit}`,
+        step.systemd && { run: ['systemctl', 'disable', '--now', step.unit] },
+        { op: `rm ${step.path}` },
+        step.systemd && { run: ['systemctl', 'daemon-reload'] },
+      );
     case 'install-runtime':
       if (step.link) return seq(`use the packaged runtime as ${step.target}`, { op: `symlink ${step.target} -> ${step.source}` });
       return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });

@@ -11,6 +11,7 @@ import { stateSteps } from './common.js';
 import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
 import type { Plan } from './steps.js';
+import { scheduleSteps } from '../schedule/plan.js';
 
 /** What must hold before anything can be planned: root, Btrfs in the kernel, the tools, the runtime bundle. */
 function checkPrerequisites(facts: HostFacts, config: Config): string {
@@ -44,5 +45,6 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     mode: 0o755,
     ...(runtime === PACKAGED_RUNTIME ? { link: true } : {}),
   });
+  steps.push(...scheduleSteps(facts, config, notes)); // after the runtime: the units run it
   return { version: 1, config, steps, notes };
 }

@@ -43,7 +43,13 @@ export type Step =
   /** Record the crypt in the root-owned registry, with the identity read from what was built (fs UUID, root inode, active/ UUID). */
   | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config; provisionalUuid?: string }
   /** link: the source is the Debian package's runtime; target becomes a symlink to it, not a copy. */
-  | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean };
+  | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean }
+  /** A scheduled service or timer (src/schedule/): written when its content differs. */
+  | { kind: 'write-unit'; path: string; unit: string; content: string }
+  /** daemon-reload when systemd says a unit changed on disk, then enable --now (restart: a new calendar applies). */
+  | { kind: 'enable-timer'; unit: string }
+  /** A scheduled unit the answers no longer ask for: disable --now (when systemd runs), rm, daemon-reload. */
+  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean };
 
 export type StepKind = Step['kind'];
 

@@ -4,7 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { MountSpec } from './mount-spec.js';
 
 /** Unit files expand %-specifiers in What=/Where=/Options=: a literal % is written %%. */
-function escapeSpecifiers(value: string): string {
+export function escapeSpecifiers(value: string): string {
   return value.replace(/%/g, '%%');
 }
 
@@ -12,12 +12,12 @@ function escapeSpecifiers(value: string): string {
  * RequiresMountsFor= is a list split on whitespace (extract_first_word with EXTRACT_UNQUOTE): a path
  * with blanks, quotes or backslashes is double-quoted, with \ and " escaped.
  */
-function quoteListWord(value: string): string {
+export function quoteListWord(value: string): string {
   const v = escapeSpecifiers(value);
   return /[\s"'\\]/.test(v) ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : v;
 }
 
-function assertUnitValue(name: string, value: string): void {
+export function assertUnitValue(name: string, value: string): void {
   // A newline would end the assignment and blanks at either end are trimmed: a unit file has no
   // quoting for these settings, so such a path cannot be described at all.
   if (/[\n\r]/.test(value) || value !== value.trim()) {

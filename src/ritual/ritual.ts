@@ -23,6 +23,8 @@ import { preflight, type Preflight } from './preflight.js';
 export interface RitualOptions {
   label: string | null;
   mode?: SnapshotMode;
+  /** Pinned from the start (`snapshot --pin`), in the one metadata write. */
+  pinned?: boolean;
   /** Injectable clock for names (tests); defaults to now. */
   now?: () => Date;
 }
@@ -135,6 +137,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
       return m;
     });
     meta.timings = { ...phases.timings, total: phases.total() };
+    if (opts.pinned) meta.pinned = true;
     await writeMeta(paths, meta);
     faultPoint('snapshot:after-metadata');
     await clearJournal(paths);

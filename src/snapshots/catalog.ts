@@ -5,6 +5,7 @@ import type { Runner } from '../core/runner.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import { exclusiveSizes } from '../btrfs/qgroup.js';
 import { subvolumeShow } from '../btrfs/subvolume.js';
+import { exclusiveByDu } from '../btrfs/du.js';
 import { readSnapshotDir, snapshotPath, type SnapshotMeta } from './meta.js';
 import { newestFirst } from './prune-policy.js';
 
@@ -22,7 +23,8 @@ export interface Catalog {
   unreadable: string[];
 }
 
-export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { sizes: boolean }): Promise<Catalog> {
+/** sizes: from quota groups when they are on; du: else walk each snapshot (`list --sizes`, slow on big trees). */
+export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { sizes: boolean; du?: boolean }): Promise<Catalog> {
   const dir = await readSnapshotDir(paths).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') {
       throw new CryptError(`${paths.snapshots} is missing`, { hint: 'Run `lychd-crypt doctor` and `lychd-crypt repair` to restore the layout.' });
@@ -39,6 +41,7 @@ export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { siz
       const id = ids.get(meta.name) ?? (await subvolumeShow(runner, snapshotPath(paths, meta.name)).catch(() => null))?.id;
       exclusiveBytes = id !== undefined ? (sizes.get(id) ?? null) : null;
     }
+    if (!sizes && opts.du) exclusiveBytes = await exclusiveByDu(runner, snapshotPath(paths, meta.name));
     entries.push({ meta, exclusiveBytes });
   }
   return { entries, incomplete: dir.incomplete, unreadable: dir.unreadableMeta ?? [] };

@@ -35,6 +35,8 @@ export interface SnapshotMeta {
   /** Phase name -> milliseconds. */
   timings: Record<string, number>;
   toolVersion: string;
+  /** Pinned: never pruned, not even to keep the free-space floor (`pin`/`unpin`, `snapshot --pin`). */
+  pinned?: boolean;
 }
 
 export function snapshotPath(paths: CryptPaths, name: string): string {

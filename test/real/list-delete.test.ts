@@ -42,7 +42,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     expect(list.json.format).toBe(1);
     expect(list.json.snapshots.map((s: { name: string }) => s.name)).toEqual([c, b, a]);
     expect(Object.keys(list.json.snapshots[0]).sort()).toEqual(
-      ['btrfs', 'createdAt', 'exclusiveBytes', 'label', 'mode', 'name', 'origin', 'postgres', 'rollbackTo', 'toolVersion'].sort(),
+      ['btrfs', 'createdAt', 'exclusiveBytes', 'label', 'mode', 'name', 'origin', 'pinned', 'postgres', 'rollbackTo', 'toolVersion'].sort(),
     );
     expect(list.json.snapshots[2]).toMatchObject({ name: a, label: 'first', mode: 'none', origin: 'snapshot', postgres: null, exclusiveBytes: null });
     expect(list.json.snapshots[2].createdAt).toMatch(/Z$/);
@@ -71,7 +71,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual([c, `${c}.json`]);
   });
 
-  test('prune: --dry-run changes nothing; the policy keeps the newest and pre-rollback ones count', async () => {
+  test('prune: --dry-run changes nothing; the policy keeps the newest and the newest pre-rollback', async () => {
     scratch = await makeScratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const names = [await take(fx.root, 'one'), await take(fx.root, 'two'), await take(fx.root, 'three'), await take(fx.root, 'four')];
@@ -87,15 +87,15 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
 
     const dry = await cli(fx.root, ['--json', 'prune', '--max-age', '30d', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json.deleted.sort()).toEqual([names[0], names[1]].sort());
+    expect(dry.json.deleted).toEqual([names[0]]); // names[1] is older too, but the newest pre-rollback
     expect((await readdir(fx.paths.snapshots)).length).toBe(8);
 
     const real = await cli(fx.root, ['--json', 'prune', '--keep', '3', '--max-age', '30d']);
     expect(real.code, real.stderr).toBe(0);
     expect(real.json.deleted).toEqual([names[0]]);
     const keep1 = await cli(fx.root, ['--json', 'prune', '--keep', '0']);
-    expect(keep1.json.deleted.sort()).toEqual([names[1], names[2]].sort());
-    expect((await readdir(fx.paths.snapshots)).sort()).toEqual([names[3], `${names[3]}.json`]);
+    expect(keep1.json.deleted).toEqual([names[2]]); // names[1] is the newest pre-rollback: the undo point stays
+    expect((await readdir(fx.paths.snapshots)).sort()).toEqual([names[1], `${names[1]}.json`, names[3], `${names[3]}.json`].sort());
   });
 
   test('delete killed between subvolume and metadata: list ignores the orphan, delete finishes it', async () => {

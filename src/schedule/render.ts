@@ -1,0 +1,66 @@
+// Renders a crypt's scheduled units from templates/ (pure): the snapshot service + timer, and the verify
+// service + timer when schedule.verify is set. Every value is escaped for the place it lands in: %
+// specifiers everywhere, quoting in lists, and $ in command lines (systemd expands $VAR there).
+import snapshotService from '../../templates/lychd-crypt-snapshot.service';
+import snapshotTimer from '../../templates/lychd-crypt-snapshot.timer';
+import verifyService from '../../templates/lychd-crypt-verify.service';
+import verifyTimer from '../../templates/lychd-crypt-verify.timer';
+import type { ScheduleConfig } from '../retention/answers.js';
+import { assertUnitValue, escapeSpecifiers, quoteListWord } from '../render/mount-unit.js';
+import { serviceName, timerName, type ScheduledJob } from './names.js';
+
+export interface ScheduleSpec {
+  cryptPath: string;
+  schedule: ScheduleConfig;
+  /** The installed runtime command. */
+  bin: string;
+  /** Writable beyond the crypt (tool state); a missing one is tolerated (`-` prefix). */
+  stateDirs: string[];
+  /** node_exporter textfile refreshed after each run, or null. */
+  prometheus: string | null;
+}
+
+export interface RenderedUnit {
+  name: string;
+  content: string;
+}
+
+/** One word of ExecStart=: quoted, with \ and " escaped, % and $ doubled. */
+export function execWord(v: string): string {
+  assertUnitValue('ExecStart', v);
+  return `"${escapeSpecifiers(v).replace(/\$/g, '$$$$').replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  // A placeholder alone on its line with no value (an optional setting) takes its line with it.
+  return template
+    .replace(/^@([A-Z_]+)@\n/gm, (m, key: string) => (values[key] === '' ? '' : m))
+    .replace(/@([A-Z_]+)@/g, (m, key: string) => {
+      if (!(key in values)) throw new Error(`template placeholder ${m} has no value`);
+      return values[key]!;
+    });
+}
+
+export function renderScheduleUnits(spec: ScheduleSpec): RenderedUnit[] {
+  for (const p of [spec.cryptPath, spec.bin, ...spec.stateDirs, ...(spec.prometheus ? [spec.prometheus] : [])]) assertUnitValue('path', p);
+  const crypt = spec.cryptPath;
+  const writable = [quoteListWord(crypt), ...spec.stateDirs.map((d) => quoteListWord(`-${d}`))];
+  if (spec.prometheus) writable.push(quoteListWord(`-${spec.prometheus.replace(/\/[^/]*$/, '') || '/'}`));
+  const common = {
+    CRYPT: escapeSpecifiers(crypt),
+    CRYPT_LIST: quoteListWord(crypt),
+    CRYPT_ARG: execWord(crypt),
+    BIN: execWord(spec.bin),
+    WRITABLE: writable.join(' '),
+    // ExecStopPost runs after success and failure alike, so the textfile also reports a failed run.
+    PROMETHEUS: spec.prometheus ? `ExecStopPost=${execWord(spec.bin)} --crypt ${execWord(crypt)} status --prometheus ${execWord(spec.prometheus)}` : '',
+  };
+  const units: RenderedUnit[] = [];
+  const pair = (job: ScheduledJob, service: string, timer: string, calendar: string, delay: string): void => {
+    units.push({ name: serviceName(job, crypt), content: fill(service, common) });
+    units.push({ name: timerName(job, crypt), content: fill(timer, { ...common, CALENDAR: calendar, DELAY: delay }) });
+  };
+  pair('snapshot', snapshotService, snapshotTimer, spec.schedule.calendar, '5min');
+  if (spec.schedule.verify !== false) pair('verify', verifyService, verifyTimer, spec.schedule.verify, '15min');
+  return units;
+}
