@@ -18,6 +18,8 @@ import { checkDatabase, leftovers } from './checks.js';
 /** Where the crypt's journal is: its state directory (root's, in the scratch registry's state dir). */
 export const journalFile = (rig: Rig): string => rig.scratch.path(`state/${rig.c.user.name}/journal.json`);
 
+const registryFile = (rig: Rig): string => rig.scratch.path(`registry/${rig.c.user.name}.json`);
+
 async function placeJournal(rig: Rig, journal: unknown): Promise<void> {
   const file = journalFile(rig);
   if (journal === null) await rm(file, { force: true });
@@ -26,6 +28,8 @@ async function placeJournal(rig: Rig, journal: unknown): Promise<void> {
 
 export interface Rig {
   scratch: Scratch;
+  /** The crypt's registry entry before the recorded operation. */
+  registryBefore?: string;
   c: InitCrypt;
   server: TestServer;
   pgdata: string;
@@ -100,6 +104,9 @@ export async function recordOperation(rig: Rig, op: () => Promise<void>): Promis
   const recorder = new Recorder(rig.scratch, rig.c.image, rig.spec);
   await recorder.start();
   rig.server.start();
+  // The registry (outside the image) as it was before: each replayed state is paired with it (root records
+  // a rollback's new active/ only after the swap is durable, so "registry before, crypt after" is a real state).
+  rig.registryBefore = readFileSync(registryFile(rig), 'utf8');
   await recorder.mark('op-start');
   // The journal lives outside the crypt: its changes are marked in the log, to pair with each state.
   process.env.LYCHD_CRYPT_JOURNAL_MARKS = recorder.ctl;
@@ -147,6 +154,7 @@ export async function replayAndCheck<B>(
     const fail = (m: string) => failures.push(`${where}: ${m}`);
     // The state directory (on the host, outside the image) holds the journal as it was at this flush.
     await placeJournal(rig, journalAt(rec.records, state.point.index));
+    if (rig.registryBefore) await writeFile(registryFile(rig), rig.registryBefore);
     const unmount = mountReplayed(rig.spec);
     try {
       const before = (await opts.inspect?.()) as B;
