@@ -19,6 +19,8 @@ export async function mkfsBtrfs(s: S<'mkfs-btrfs'>, ctx: ApplyContext): Promise<
     });
   }
   await ctx.runner.run(mkfsArgv(s));
+  // Without udev, mount finds UUID= through blkid's cache, which still holds what the device was before.
+  await ctx.runner.run(['blkid', s.device], { allowFailure: true });
   return changed();
 }
 

@@ -82,6 +82,7 @@ export function stepActions(step: Step): StepActions {
         { run: ['wipefs', '--no-act', '--json', step.device] },
         { op: step.wipe ? 'format even if it holds a signature (wipe: true)' : 'stop if it holds any signature' },
         { run: mkfsArgv(step) },
+        { run: ['blkid', step.device] },
       );
     case 'write-mount-record':
       return seq(`write mount record ${step.path} (underneath the mount)`, { write: { path: step.path, content: step.content, mode: 0o644 } });

@@ -29,14 +29,16 @@ export function pgLogFile(logDir: string): string {
   return path.join(logDir, 'pg_ctl.log');
 }
 
-// pg_ctl hands -D, -l and -o to /bin/sh as part of one command line: only plain values go there.
+// pg_ctl hands -o to /bin/sh as part of one command line: only plain values go there.
 export const SHELL_SAFE = /^[A-Za-z0-9_./@%+=:,-]+$/;
+/** Characters that change meaning inside sh's double quotes, where pg_ctl puts -D and -l (and newlines). */
+export const SHELL_UNSAFE = /['"$`\\\n]/;
 
 /** Refuses a value pg_ctl would pass through a shell: a crypt path with `$(…)` must never run anything. */
 export function assertShellSafe(what: string, value: string): void {
-  if (!SHELL_SAFE.test(value)) {
+  if (SHELL_UNSAFE.test(value)) {
     throw new RefusedError(`${what} ${JSON.stringify(value)} holds characters pg_ctl would hand to a shell; nothing was run`, {
-      hint: 'Use a path of letters, digits and ._-/@%+=:, only (or run PostgreSQL through a systemd unit: postgres.service kind systemd).',
+      hint: 'Use a path without quotes, $, backquotes or backslashes (or run PostgreSQL through a systemd unit: postgres.service kind systemd).',
     });
   }
 }

@@ -3,12 +3,13 @@
 // with pg_ctl as the cluster's OS user.
 import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { unanchor } from '../core/anchors.js';
+import { SHELL_UNSAFE } from '../service/argv.js';
 import path from 'node:path';
 import { asUser, type Runner } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
 
-/** Characters that change meaning inside sh's single or double quotes. */
-export const SHELL_UNSAFE = /['"$`\\]/;
+export { SHELL_UNSAFE } from '../service/argv.js';
 
 export interface CloneServer {
   socketDir: string;
@@ -56,7 +57,8 @@ export async function startCloneServer(
 ): Promise<CloneServer> {
   // pg_ctl runs the postmaster through /bin/sh: -D and the log file inside double quotes, our -o values
   // inside single quotes. A path with a quote, `$`, a backquote or a backslash cannot be passed safely.
-  for (const [what, p] of [['the clone', pgdata], ['$TMPDIR (set TMPDIR elsewhere)', os.tmpdir()]] as const) {
+  // The path pg_ctl sees (as postgres, root's fd anchors become the registered path again).
+  for (const [what, p] of [['the clone', unanchor(pgdata)], ['$TMPDIR (set TMPDIR elsewhere)', os.tmpdir()]] as const) {
     if (SHELL_UNSAFE.test(p)) throw new Error(`cannot start the clone server: ${what} ${p} contains a quote, $, \` or backslash`);
   }
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'lychd-verify-'));

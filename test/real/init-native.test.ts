@@ -91,7 +91,7 @@ describe.skipIf(skip)(`init, native and dry-run ${skip ? `(skipped: ${skip})` : 
     expect(json.code, json.stderr).toBe(0);
     expect(json.json.dryRun).toBe(true);
     const kinds = json.json.plan.steps.map((s: { kind: string }) => s.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['create-image', 'mkfs-btrfs', 'write-mount-record', 'mount', 'write-fstab-line', 'create-subvolume', 'write-file', 'install-runtime']));
+    expect(kinds).toEqual(expect.arrayContaining(['create-image', 'mkfs-btrfs', 'write-mount-record', 'mount', 'write-fstab-line', 'create-subvolume', 'register', 'install-runtime']));
     const mountStep = json.json.plan.steps.find((s: { kind: string }) => s.kind === 'mount');
     expect(mountStep.actions.commands).toEqual([['mount', '-t', 'btrfs', '-o', 'loop,noatime,compress=zstd:1', `${host}/img/crypt.img`, crypt]]);
 

@@ -84,9 +84,9 @@ describe.skipIf(skip)(`init, Method A (partition) ${skip ? `(skipped: ${skip})` 
     sh(['umount', crypt]);
     const remount = await prepareInit(answersFor(scratch, dev, false), ctx);
     const r = await applyPlan(remount.plan, { runner: ctx.runner }, silentReporter);
-    // (config.json is rewritten too: the answers now say wipe: false.)
-    expect(r.steps.filter((s) => s.status === 'done').map((s) => s.kind)).toEqual(['mount', 'write-file']);
-    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).partition).toEqual({ device: dev, wipe: false, uuid });
+    // (the registry entry is rewritten too: the answers now say wipe: false.)
+    expect(r.steps.filter((s) => s.status === 'done').map((s) => s.kind)).toEqual(['mount', 'register']);
+    expect(JSON.parse(readFileSync(scratch.path('registry/root.json'), 'utf8')).config.partition).toEqual({ device: dev, wipe: false, uuid });
     expect(fstypeAt(crypt)).toBe('btrfs');
   });
 });

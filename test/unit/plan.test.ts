@@ -320,10 +320,11 @@ describe('applyPlan with a recording runner', () => {
   });
   it('mkfs runs the planned argv on an empty device', async () => {
     const p: Plan = { version: 1, config: plan().config, notes: [], steps: [{ kind: 'mkfs-btrfs', device: '/dev/loop9', label: 'lychd', uuid: 'u', wipe: true }] };
-    const runner = new RecordingRunner((argv) => (argv[0] === 'wipefs' ? { stdout: '{"signatures":[]}' } : argv[0] === 'mkfs.btrfs' ? {} : undefined));
+    const runner = new RecordingRunner((argv) => (argv[0] === 'wipefs' ? { stdout: '{"signatures":[]}' } : argv[0] === 'mkfs.btrfs' || argv[0] === 'blkid' ? {} : undefined));
     const r = await applyPlan(p, { runner }, silentReporter);
     expect(r.changed).toBe(1);
     expect(runner.calls[1]).toEqual(['mkfs.btrfs', '-f', '-L', 'lychd', '-U', 'u', '/dev/loop9']);
+    expect(runner.calls[2]).toEqual(['blkid', '/dev/loop9']); // refreshes blkid's cache for mount UUID=
   });
 });
 
