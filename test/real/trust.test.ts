@@ -254,8 +254,10 @@ print(n)
     const disk = makeLoopDevice(scratch, 200);
     sh(['sfdisk', '-q', disk], { input: 'label: gpt\n,50M\n,\n' });
     sh(['partx', '-a', disk]);
-    await sleep(200);
     const part = `${disk}p1`;
+    // devtmpfs makes the node when the kernel has read the table; give it a moment on a loaded machine.
+    for (let i = 0; i < 100 && !existsSync(part); i++) await sleep(50);
+    scratch.defer(() => void sh(['partx', '-d', disk]));
     sh(['mkfs.ext4', '-q', part]);
     const mnt = scratch.path('busy');
     await mkdir(mnt);
