@@ -30,7 +30,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Starts argv in a terminal; the tmux server is killed by the scratch cleanup (even when a test fails). */
 export function openTerminal(scratch: Scratch, argv: string[], env: Record<string, string | undefined> = process.env): Terminal {
   const socket = `lychd-${randomBytes(6).toString('hex')}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...env } as NodeJS.ProcessEnv });
+  // An interactive init has no answers file to name a registry: keep it (and root's state) in the scratch dir.
+  const withScratch = { LYCHD_CRYPT_REGISTRY: scratch.path('registry'), LYCHD_CRYPT_STATE: scratch.path('state'), ...env };
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: withScratch as NodeJS.ProcessEnv });
   // tmux runs the command through sh: every word is quoted. The trailing sleep keeps the screen readable
   // after the command ended; the exit status is printed last.
   tmux('new-session', '-d', '-s', 'main', '-x', '200', '-y', '50', `${argv.map(q).join(' ')}; echo "${EXIT}$?"; sleep 3600`);

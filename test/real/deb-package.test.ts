@@ -102,7 +102,7 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     // What a crypt is made of, before and after the package goes.
     const state = () => ({
       tree: ok(['find', crypt, '-xdev', '-printf', '%P %y %m %s\n']).split('\n').sort().join('\n'),
-      config: ok(['cat', path.join(crypt, '.lychd-crypt/config.json')]),
+      registry: ok(['find', '/etc/lychd-crypt', '-name', '*.json', '-exec', 'cat', '{}', '+']), // the throwaway root's own
       fstab: ok(['grep', crypt, '/etc/fstab']),
       mounted: ok(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '--mountpoint', crypt]),
       subvolumes: ok(['btrfs', 'subvolume', 'list', crypt]),

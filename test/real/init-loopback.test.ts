@@ -57,8 +57,9 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
         expect(owner(path.join(crypt, 'active/postgres'))).toEqual({ ...pg, mode: 0o700 });
         expect(attrs(path.join(crypt, 'active/postgres'))).toContain('C');
         expect(existsSync(path.join(crypt, 'snapshots'))).toBe(true);
-        expect(owner(path.join(crypt, '.lychd-crypt')).mode).toBe(0o700);
-        const config = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8'));
+        // State outside the crypt (root's, 0711), the definition in the root-owned registry.
+        expect(owner(scratch.path(`state/${user.name}`))).toEqual({ uid: 0, gid: 0, mode: 0o711 });
+        const config = JSON.parse(readFileSync(scratch.path(`registry/${user.name}.json`), 'utf8')).config;
         expect(config).toMatchObject({ crypt: { path: crypt, user: user.name, uid: user.uid }, method: 'loopback', persist: { via } });
         // The runtime command is installed and runs.
         const bin = scratch.path('bin/lychd-crypt');
@@ -125,10 +126,10 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     const switched = runCli(cli, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'systemd' } }), '--yes', '--json']);
     expect(switched.code, switched.stderr).toBe(0);
     const done = switched.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind);
-    expect(done).toEqual(['write-mount-record', 'remove-fstab-line', 'write-mount-unit', 'write-file']);
+    expect(done).toEqual(['write-mount-record', 'remove-fstab-line', 'write-mount-unit', 'register']);
     expect(readFileSync(fstab, 'utf8')).toBe('');
     expect(readFileSync(`${fstab}.lychd-crypt.bak`, 'utf8')).toContain('x-lychd-crypt');
-    expect(JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8')).persist.via).toBe('systemd');
+    expect(JSON.parse(readFileSync(scratch.path('registry/root.json'), 'utf8')).config.persist.via).toBe('systemd');
     // No bind mount of this test's host filesystem is left behind (other tests may hold their own meanwhile).
     const hostSource = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', host]).trim();
     const leftovers = sh(['findmnt', '-rn', '-o', 'TARGET,SOURCE'])
@@ -168,7 +169,7 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     const before = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
     const grown = runCli(cli, ['init', '--answers', answersAt('400M'), '--yes', '--json']);
     expect(grown.code, grown.stderr).toBe(0);
-    expect(grown.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['grow-image', 'write-file']);
+    expect(grown.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['grow-image', 'register']);
     expect(statSync(image).size).toBe(400 * 2 ** 20);
     const after = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
     expect(after - before).toBeGreaterThan(100 * 2 ** 20);
