@@ -1,4 +1,5 @@
 // The steps of a rollback, in order, as people read them: what --dry-run prints and the confirmation shows.
+import { stateDirFor } from '../crypt/paths.js';
 import type { Config } from '../config/config.js';
 
 export interface RollbackPlan {
@@ -13,7 +14,7 @@ export interface RollbackPlan {
 export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'steps'>): string[] {
   const pg = config.postgres;
   const service = pg?.service.kind ?? 'none';
-  const steps = [`write the journal entry (${config.crypt.path}/.lychd-crypt/journal.json)`];
+  const steps = [`write the journal entry (${stateDirFor(config)}/journal.json)`];
   if (p.dbRunning) steps.push(`stop PostgreSQL through postgres.service (${service}) and confirm the postmaster is gone`);
   steps.push(
     `btrfs subvolume snapshot ${config.crypt.path}/snapshots/${p.target} ${p.staging}  (writable staging copy)`,

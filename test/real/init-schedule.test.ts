@@ -56,7 +56,8 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
     expect(text).toContain(`0 * * * * root ${bin} --crypt ${crypt} --wait 600 snapshot --scheduled`);
     expect(text).toContain(`30 3 * * * root ${bin} --crypt ${crypt} --wait 600 verify --newest`);
     expect(existsSync(unitDir) ? readdirSync(unitDir) : []).toEqual([]);
-    const stored = JSON.parse(readFileSync(path.join(crypt, '.lychd-crypt/config.json'), 'utf8'));
+    const registry = scratch.path('registry');
+    const stored = JSON.parse(readFileSync(path.join(registry, readdirSync(registry).find((f) => f.endsWith('.json'))!), 'utf8')).config;
     expect(stored.schedule).toEqual({ calendar: 'hourly', verify: '*-*-* 03:30' });
 
     const again = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
