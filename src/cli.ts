@@ -161,7 +161,11 @@ const commands: CommandDef[] = [
     summary: 'print the shell completion script (bash or zsh)',
     args: '<shell>',
     options: (c) => c,
-    handler: async () => (await import('./commands/completion.js')).runCompletion,
+    // The script is made from this very command tree (kept by main), so completion never imports the CLI.
+    handler: async () => {
+      const { runCompletion } = await import('./commands/completion.js');
+      return (args) => runCompletion(args, currentProgram!);
+    },
   },
 ];
 
@@ -180,6 +184,9 @@ const defaultIo = (): Io => ({
 });
 
 /** `inspect` receives the command tree instead of a parse: the man page and completions are made from it. */
+/** The command tree of the running main(): what `completion` describes. */
+let currentProgram: Command | undefined;
+
 export async function main(argv: string[], io: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
@@ -197,10 +204,11 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
+  currentProgram = program;
 
   for (const def of commands) {
     const cmd = def.options(program.command(def.name).description(def.summary));
-    if (def.args) cmd.argument(def.args);
+    if (def.args) cmd.arguments(def.args); // several positionals, e.g. '<name> <text>'
     cmd.exitOverride().action(async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const opts = command.opts<Record<string, unknown>>();

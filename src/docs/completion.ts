@@ -76,7 +76,8 @@ export function renderBash(doc: ProgramDoc): string {
 
 /** Quotes text for a zsh _arguments spec inside single quotes: brackets and colons are special there. */
 function zq(text: string): string {
-  return text.replace(/'/g, "'\\''").replace(/([[\]:\\])/g, '\\$1');
+  // Specials first, then close-quote/escaped-quote/reopen for apostrophes (whose backslash must stay single).
+  return text.replace(/([[\]:\\])/g, '\\$1').replace(/'/g, "'\\''");
 }
 
 function zshOption(o: OptionDoc): string {
@@ -95,7 +96,8 @@ function zshOption(o: OptionDoc): string {
 
 function zshArgs(c: CommandDoc): string[] {
   if (c.name === 'completion') return ["'1:shell:(bash zsh)'"];
-  return c.args.map((a, i) => `'${a.variadic ? '*' : String(i + 1)}:${a.name}: '`);
+  // A placeholder such as start|stop|status is a message in zsh's spec: keep it to plain characters.
+  return c.args.map((a, i) => `'${a.variadic ? '*' : String(i + 1)}:${a.name.replace(/[^A-Za-z0-9_-]+/g, '-')}: '`);
 }
 
 export function renderZsh(doc: ProgramDoc): string {
