@@ -2,6 +2,7 @@
 // (FS) options tell a read-only mount from a filesystem Btrfs forced read-only after a write error (e.g. the
 // host under a loopback image filled up): then the mount still says rw, the superblock says ro. `btrfs
 // device stats` keeps the I/O and checksum (corruption) error counters of every device.
+import { readdir, readFile } from 'node:fs/promises';
 import type { Runner } from '../core/runner.js';
 
 export type Writability = { kind: 'rw' } | { kind: 'ro' } | { kind: 'forced-ro' } | { kind: 'unknown'; why: string };
@@ -51,4 +52,22 @@ export async function readDeviceErrors(runner: Runner, mountPoint: string): Prom
   // Exit 64 with --check means "some counter is non-zero"; without it the exit is 0 and we parse.
   const r = await runner.run(['btrfs', 'device', 'stats', mountPoint]);
   return parseDeviceStats(r.stdout);
+}
+
+/**
+ * The same counters without privilege: /sys/fs/btrfs/<fsid>/devinfo/<devid>/error_stats (world-readable,
+ * Linux 5.14+), for the owner of a rootless crypt, who may not run `btrfs device stats`.
+ */
+export async function readDeviceErrorsSysfs(fsUuid: string): Promise<DeviceErrors[]> {
+  const base = `/sys/fs/btrfs/${fsUuid}/devinfo`;
+  const out: DeviceErrors[] = [];
+  for (const devid of await readdir(base)) {
+    const counters: Record<string, number> = {};
+    for (const line of (await readFile(`${base}/${devid}/error_stats`, 'utf8')).split('\n')) {
+      const [k, v] = line.trim().split(/\s+/);
+      if (k && Number(v) > 0) counters[k] = Number(v);
+    }
+    if (Object.keys(counters).length) out.push({ device: `devid ${devid}`, counters });
+  }
+  return out;
 }

@@ -30,6 +30,10 @@ export function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.Process
   return new Promise((resolve, reject) => {
     const child = spawn('setpriv', args, { stdio: 'inherit', env: childEnv, cwd: '/' });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+    child.on('close', (code, signal) => {
+      // Die the way the owner's process died, so callers (and tests that crash it on purpose) see the same.
+      if (signal) process.kill(process.pid, signal);
+      resolve(code ?? 1);
+    });
   });
 }

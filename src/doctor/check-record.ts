@@ -12,6 +12,8 @@ import { cannotCheck, fixable, ok, type Check } from './types.js';
 const ID = 'mount.record';
 
 export async function checkMountRecord(env: DoctorEnv): Promise<Check> {
+  // Looking underneath the mount needs a bind mount (root); the record is informative only anyway.
+  if (process.getuid?.() !== 0) return ok(ID, 'not looked at as a user (the mount record is informative only; root mounts from the registry)');
   if (!env.config) return env.record ? ok(ID, `mount record ${env.paths.mountRecord} present`) : cannotCheck(ID, 'no configuration to compare the mount record with');
   const record = mountRecordFor(env.config);
   if (!record) return ok(ID, 'native: no mount record needed');

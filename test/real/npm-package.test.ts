@@ -50,6 +50,10 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
       'package/package.json',
       'package/templates/answers.example.yaml',
       'package/templates/cloud-init.yaml',
+      'package/templates/lychd-crypt-snapshot.service',
+      'package/templates/lychd-crypt-snapshot.timer',
+      'package/templates/lychd-crypt-verify.service',
+      'package/templates/lychd-crypt-verify.timer',
     ]);
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;
     // Everything the runtime uses is bundled: installing the tarball fetches nothing.

@@ -76,7 +76,8 @@ describe.skipIf(skip)(`mount persistence under a real systemd ${skip ? `(skipped
     const image = scratch.path('fstab/img/crypt.img');
     const unit = sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim();
     // /etc/fstab inside the container lives in its overlay's upper layer: the host's file is never touched.
-    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'fstab', fstab: '/etc/fstab' } }, 'fstab.yaml');
+    // A second crypt of the same user needs its own registry name.
+    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name, name: `${user.name}-fstab` }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'fstab', fstab: '/etc/fstab' } }, 'fstab.yaml');
     const first = await cliIn(box, bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect((await box.exec(['cat', '/etc/fstab'])).stdout).toContain(`${image} ${crypt} btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`);

@@ -2,7 +2,7 @@
 // and symlink swaps. Root must never act on what a less privileged user can write, and every other user
 // gets a clear refusal with nothing changed. Each case is one of the findings of the trust issue.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -253,7 +253,9 @@ print(n)
     scratch = await makeScratch();
     const disk = makeLoopDevice(scratch, 200);
     sh(['sfdisk', '-q', disk], { input: 'label: gpt\n,50M\n,\n' });
-    sh(['partx', '-a', disk]);
+    // The kernel may already have read the new table (then partx -a says "error adding"): update instead.
+    spawnSync('partx', ['-u', disk]);
+    spawnSync('partx', ['-a', disk]);
     const part = `${disk}p1`;
     // devtmpfs makes the node when the kernel has read the table; give it a moment on a loaded machine.
     for (let i = 0; i < 100 && !existsSync(part); i++) await sleep(50);
