@@ -5,11 +5,10 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import type { HostFacts } from '../detect/facts.js';
 import type { Step } from '../plan/steps.js';
+import { stateDirFor } from '../crypt/paths.js';
 import { cronLine } from './cron.js';
 import { renderScheduleUnits, type RenderedUnit } from './render.js';
 
-/** Root's registry state (SPEC section 8); writable to the units even before it exists ("-" prefix). */
-export const STATE_DIRS = ['/var/lib/lychd-crypt'];
 
 export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'scheduleUnits'>, config: Config, notes: string[]): Step[] {
   const unitDir = config.persist.unitDir;
@@ -17,7 +16,7 @@ export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'schedul
   const schedule = config.schedule ?? null;
   const wanted: RenderedUnit[] =
     schedule && facts.systemdRunning
-      ? renderScheduleUnits({ cryptPath: config.crypt.path, schedule, bin, stateDirs: STATE_DIRS, prometheus: schedule.prometheus ?? null })
+      ? renderScheduleUnits({ cryptPath: config.crypt.path, schedule, bin, stateDirs: [stateDirFor(config)], prometheus: schedule.prometheus ?? null })
       : [];
   const steps: Step[] = [];
   const keep = new Set(wanted.map((u) => u.name));

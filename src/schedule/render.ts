@@ -41,8 +41,15 @@ function fill(template: string, values: Record<string, string>): string {
     });
 }
 
+/** PrivateTmp= gives the service an empty /tmp and /var/tmp: a path the run needs there would vanish (226/NAMESPACE). */
+const TMP_DIRS = ['/tmp', '/var/tmp'];
+export function underTmp(p: string): boolean {
+  return TMP_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
+}
+
 export function renderScheduleUnits(spec: ScheduleSpec): RenderedUnit[] {
-  for (const p of [spec.cryptPath, spec.bin, ...spec.stateDirs, ...(spec.prometheus ? [spec.prometheus] : [])]) assertUnitValue('path', p);
+  const used = [spec.cryptPath, spec.bin, ...spec.stateDirs, ...(spec.prometheus ? [spec.prometheus] : [])];
+  for (const p of used) assertUnitValue('path', p);
   const crypt = spec.cryptPath;
   const writable = [quoteListWord(crypt), ...spec.stateDirs.map((d) => quoteListWord(`-${d}`))];
   if (spec.prometheus) writable.push(quoteListWord(`-${spec.prometheus.replace(/\/[^/]*$/, '') || '/'}`));
@@ -52,6 +59,7 @@ export function renderScheduleUnits(spec: ScheduleSpec): RenderedUnit[] {
     CRYPT_ARG: execWord(crypt),
     BIN: execWord(spec.bin),
     WRITABLE: writable.join(' '),
+    PRIVATE_TMP: used.some(underTmp) ? '' : 'PrivateTmp=yes',
     // ExecStopPost runs after success and failure alike, so the textfile also reports a failed run.
     PROMETHEUS: spec.prometheus ? `ExecStopPost=${execWord(spec.bin)} --crypt ${execWord(crypt)} status --prometheus ${execWord(spec.prometheus)}` : '',
   };

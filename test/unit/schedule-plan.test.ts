@@ -22,7 +22,8 @@ afterEach(() => {
 
 const config = (schedule: ScheduleConfig | null): Config =>
   ({
-    crypt: { path: '/srv/lychd' },
+    crypt: { path: '/srv/lychd', name: 'lychd' },
+    registry: { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' },
     persist: { unitDir: dir },
     install: { binDir: '/usr/local/bin' },
     schedule,
