@@ -18,6 +18,37 @@ export interface ScheduleSpec {
   stateDirs: string[];
   /** node_exporter textfile refreshed after each run, or null. */
   prometheus: string | null;
+  /** user: units of a rootless crypt's owner, run by its user manager (default system). */
+  scope?: 'system' | 'user';
+}
+
+/**
+ * Settings a user manager cannot apply: they need a mount or UTS namespace, or drop capabilities from the
+ * bounding set — without PrivateUsers= (user namespaces, not available on every host) the service fails
+ * at start (218/CAPABILITIES, 226/NAMESPACE). A user unit runs as the owner, with no capabilities: the
+ * kernel's permission checks already confine it to what the owner may write. The seccomp-based settings
+ * (NoNewPrivileges and the Restrict*, LockPersonality, SystemCallArchitectures) stay.
+ */
+const SYSTEM_ONLY = new Set([
+  'ProtectSystem',
+  'ReadWritePaths',
+  'PrivateTmp',
+  'ProtectKernelTunables',
+  'ProtectKernelModules',
+  'ProtectKernelLogs',
+  'ProtectControlGroups',
+  'ProtectClock',
+  'ProtectHostname',
+]);
+const SYSTEM_COMMENT = /^# Hardening: .*\n/m;
+const USER_COMMENT = '# Hardening a user manager can apply (it runs as the owner, without capabilities; see src/schedule/render.ts).\n';
+
+function forUserManager(content: string): string {
+  return content
+    .split('\n')
+    .filter((l) => !SYSTEM_ONLY.has(l.slice(0, l.indexOf('='))))
+    .join('\n')
+    .replace(SYSTEM_COMMENT, USER_COMMENT);
 }
 
 export interface RenderedUnit {
@@ -65,7 +96,8 @@ export function renderScheduleUnits(spec: ScheduleSpec): RenderedUnit[] {
   };
   const units: RenderedUnit[] = [];
   const pair = (job: ScheduledJob, service: string, timer: string, calendar: string, delay: string): void => {
-    units.push({ name: serviceName(job, crypt), content: fill(service, common) });
+    const content = fill(service, common);
+    units.push({ name: serviceName(job, crypt), content: spec.scope === 'user' ? forUserManager(content) : content });
     units.push({ name: timerName(job, crypt), content: fill(timer, { ...common, CALENDAR: calendar, DELAY: delay }) });
   };
   pair('snapshot', snapshotService, snapshotTimer, spec.schedule.calendar, '5min');

@@ -96,4 +96,67 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
     const state = path.join(REGISTRY.state, name);
     expect((await box.exec(['stat', '-c', '%u %a', state, path.join(state, 'runs.json')])).stdout).toMatch(/^0 711\n0 6[04]{2}\n$/);
   }, 240_000);
+
+  it('rootless crypt: a user timer of its owner (lingering); starting its service snapshots as the owner', async () => {
+    const crypt = path.join(owner.home, '.local/share/lychd');
+    const name = `t-own-${owner.name}`;
+    const answers = answersFor('own.yaml', {
+      crypt: { path: crypt, user: owner.name, name, profile: 'rootless' },
+      method: 'loopback',
+      loopback: { image: scratch.path('own/img/crypt.img'), size: '256M' },
+      persist: { via: 'systemd', unitDir: '/etc/systemd/system' },
+      postgres: { enabled: false },
+      retention: { keepLast: 2 },
+      schedule: { calendar: 'daily', verify: false },
+    });
+    const init = await cli(['init', '--answers', answers, '--yes', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const timer = timerName('snapshot', crypt);
+    const service = serviceName('snapshot', crypt);
+    const userDir = path.join(owner.home, '.config/systemd/user');
+    const scope = ['--user', '-M', `${owner.name}@`];
+
+    // The owner's units, not root's: in its unit directory, owned by it; none in the system's.
+    const files = await box.exec(['stat', '-c', '%U %a %n', path.join(userDir, timer), path.join(userDir, service)]);
+    expect(files.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${owner.name} 644`, `${owner.name} 644`]);
+    expect((await box.exec(['test', '-e', path.join('/etc/systemd/system', timer)])).code).not.toBe(0);
+    expect((await box.systemctl('list-timers', '--all', '--no-legend', '--plain')).stdout).not.toContain(timer);
+    expect((await box.exec(['loginctl', 'show-user', owner.name, '--property=Linger', '--value'])).stdout.trim()).toBe('yes');
+    const timers = await box.exec(['systemctl', ...scope, 'list-timers', '--all', '--no-legend', '--plain']);
+    expect(timers.stdout, timers.stderr).toContain(timer);
+    expect(await unitProps(box, timer, ['ActiveState', 'UnitFileState'], owner.name)).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
+
+    for (let i = 0; i < 3; i++) {
+      const run = await box.exec(['systemctl', ...scope, 'start', service]);
+      const journal = await box.exec(['journalctl', '--no-pager', '-o', 'cat', '-n', '40', `_UID=${owner.uid}`]);
+      expect(run.code, `${run.stderr}\n${journal.stdout}`).toBe(0);
+      expect(await unitProps(box, service, ['Result'], owner.name)).toEqual({ Result: 'success' });
+    }
+    const list = await cli(['--crypt', crypt, '--json', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    const snaps = list.json.snapshots as { name: string; label: string | null }[];
+    expect(snaps.map((s) => s.label)).toEqual(['scheduled', 'scheduled']);
+    // Taken by the owner (its runtime ran as the owner), recorded in the owner's state directory.
+    const made = await box.exec(['stat', '-c', '%U', path.join(crypt, 'snapshots', snaps[1]!.name)]);
+    expect(made.stdout.trim()).toBe(owner.name);
+    const runs = path.join(owner.home, '.local/state/lychd-crypt', name, 'runs.json');
+    expect((await box.exec(['stat', '-c', '%U', runs])).stdout.trim()).toBe(owner.name);
+
+    // A second run converges; dropping the schedule removes the owner's units.
+    const again = await cli(['init', '--answers', answers, '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.changed).toBe(0);
+    const dropped = answersFor('own-none.yaml', {
+      crypt: { path: crypt, user: owner.name, name, profile: 'rootless' },
+      method: 'loopback',
+      loopback: { image: scratch.path('own/img/crypt.img'), size: '256M' },
+      persist: { via: 'systemd', unitDir: '/etc/systemd/system' },
+      postgres: { enabled: false },
+      retention: { keepLast: 2 },
+    });
+    const none = await cli(['init', '--answers', dropped, '--yes', '--json']);
+    expect(none.code, none.stderr).toBe(0);
+    expect((await box.exec(['ls', '-A', userDir])).stdout.trim()).toBe('');
+    expect((await box.exec(['systemctl', ...scope, 'list-timers', '--all', '--no-legend', '--plain'])).stdout).not.toContain(timer);
+  }, 240_000);
 });
