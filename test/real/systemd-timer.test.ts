@@ -141,6 +141,9 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
     expect(made.stdout.trim()).toBe(owner.name);
     const runs = path.join(owner.home, '.local/state/lychd-crypt', name, 'runs.json');
     expect((await box.exec(['stat', '-c', '%U', runs])).stdout.trim()).toBe(owner.name);
+    // status (root's command, run as the owner) asks the owner's manager for the next run.
+    const status = await cli(['--crypt', crypt, '--json', 'status']);
+    expect(status.json?.timer, status.stderr).toMatchObject({ unit: timer, calendar: 'daily', nextRun: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
 
     // A second run converges; dropping the schedule removes the owner's units.
     const again = await cli(['init', '--answers', answers, '--yes', '--json']);
