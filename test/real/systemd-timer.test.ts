@@ -93,6 +93,10 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
     expect(status.json.runs.scheduled, status.stderr).toMatchObject({ ok: true });
     expect(status.json.timer).toMatchObject({ unit: timer, calendar: 'hourly', nextRun: expect.any(String) });
     // The run recorded itself in the registry entry's state directory, outside the crypt.
+    // A re-run converges: the loaded timer is this version, nothing is rewritten or restarted.
+    const again = await cli(['init', '--answers', answers, '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.changed).toBe(0);
     const state = path.join(REGISTRY.state, name);
     expect((await box.exec(['stat', '-c', '%u %a', state, path.join(state, 'runs.json')])).stdout).toMatch(/^0 711\n0 6[04]{2}\n$/);
   }, 240_000);
