@@ -101,6 +101,8 @@ export interface HostFacts {
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
   /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
   scheduleUnits?: string[];
+  /** The same in the crypt user's own unit directory (~/.config/systemd/user): a rootless crypt's user timer. */
+  userScheduleUnits?: string[];
   persisted: {
     fstabLines: { line: number; what: string; tagged: boolean }[];
     unitFile: string;

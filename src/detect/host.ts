@@ -19,6 +19,7 @@ import { mountAt, mountHolding } from './findmnt.js';
 import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
 import { detectTargetUser } from './user.js';
 import { existingScheduleUnits } from '../schedule/detect.js';
+import { userUnitDir } from '../schedule/scope.js';
 
 export interface DetectContext {
   runner: Runner;
@@ -158,6 +159,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
       unitExists: await exists(unitFile),
     },
     scheduleUnits: await existingScheduleUnits(path.dirname(unitFile), cryptPath),
+    userScheduleUnits: await existingScheduleUnits(userUnitDir(user.home), cryptPath),
     pendingMigration,
     mountRecord,
     cryptDataBytes: !cryptMount && cryptEntries.length && !cryptEntries.includes('.lychd-crypt') ? await diskUsage(runner, cryptPath) : 0,

@@ -2,6 +2,7 @@
 // prints this; the handlers run the same argv, so the preview cannot drift from what happens.
 import { formatSize } from '../config/size.js';
 import type { Step } from './steps.js';
+import { systemctlArgv } from '../schedule/scope.js';
 
 export interface FileWrite {
   path: string;
@@ -164,15 +165,22 @@ export function stepActions(step: Step): StepActions {
         { op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644): its definition, identity and state directory ${step.stateDir}` },
       );
     case 'write-unit':
-      return seq(`write systemd unit ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } });
+      return seq(`write systemd ${step.user ? `user unit of ${step.user.name}` : 'unit'} ${step.unit}`, { write: { path: step.path, content: step.content, mode: 0o644 } });
     case 'enable-timer':
-      return seq(`enable and start ${step.unit}`, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', step.unit] }, { run: ['systemctl', 'restart', step.unit] });
+      return seq(
+        `enable and start ${step.unit}${step.user ? ` (user timer of ${step.user.name})` : ''}`,
+        !!step.user && { run: ['loginctl', 'enable-linger', step.user.name] },
+        !!step.user && { run: ['systemctl', 'start', `user@${step.user.uid}.service`] },
+        { run: systemctlArgv(step.user, 'daemon-reload') },
+        { run: systemctlArgv(step.user, 'enable', step.unit) },
+        { run: systemctlArgv(step.user, 'restart', step.unit) },
+      );
     case 'remove-unit':
       return seq(
-        `remove systemd unit ${step.unit}`,
-        step.systemd && { run: ['systemctl', 'disable', '--now', step.unit] },
+        `remove systemd ${step.user ? `user unit of ${step.user.name}` : 'unit'} ${step.unit}`,
+        step.systemd && { run: systemctlArgv(step.user, 'disable', '--now', step.unit) },
         { op: `rm ${step.path}` },
-        step.systemd && { run: ['systemctl', 'daemon-reload'] },
+        step.systemd && { run: systemctlArgv(step.user, 'daemon-reload') },
       );
     case 'install-runtime':
       if (step.link) return seq(`use the packaged runtime as ${step.target}`, { op: `symlink ${step.target} -> ${step.source}` });

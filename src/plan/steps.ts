@@ -2,6 +2,7 @@
 // prints them, and src/apply/ runs each through its handler.
 import type { Config, Owner } from '../config/config.js';
 import type { MountSpec } from '../render/index.js';
+import type { UnitOwner } from '../schedule/scope.js';
 
 export type Step =
   /** mkdir when missing; an existing directory is left as it is. */
@@ -45,11 +46,11 @@ export type Step =
   /** link: the source is the Debian package's runtime; target becomes a symlink to it, not a copy. */
   | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean }
   /** A scheduled service or timer (src/schedule/): written when its content differs. */
-  | { kind: 'write-unit'; path: string; unit: string; content: string }
+  | { kind: 'write-unit'; path: string; unit: string; content: string; user?: UnitOwner }
   /** daemon-reload when systemd says a unit changed on disk, then enable --now (restart: a new calendar applies). */
-  | { kind: 'enable-timer'; unit: string }
+  | { kind: 'enable-timer'; unit: string; user?: UnitOwner }
   /** A scheduled unit the answers no longer ask for: disable --now (when systemd runs), rm, daemon-reload. */
-  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean };
+  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean; user?: UnitOwner };
 
 export type StepKind = Step['kind'];
 

@@ -27,8 +27,8 @@ function shellWord(v: string): string {
   return q.replace(/%/g, '\\%');
 }
 
-/** One /etc/cron.d line running `argv` as root at `calendar`, or null when cron cannot say it. */
-export function cronLine(calendar: string, argv: readonly string[]): string | null {
+/** One /etc/cron.d line running `argv` as `user` (root, or a rootless crypt's owner) at `calendar`, or null when cron cannot say it. */
+export function cronLine(calendar: string, argv: readonly string[], user = 'root'): string | null {
   const fields = cronFields(calendar);
-  return fields ? `${fields} root ${argv.map(shellWord).join(' ')}` : null;
+  return fields ? `${fields} ${user} ${argv.map(shellWord).join(' ')}` : null;
 }

@@ -8,6 +8,7 @@ import { mountAt } from '../detect/findmnt.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import type { FreeFloor } from '../retention/answers.js';
 import { timerName } from '../schedule/names.js';
+import { systemctlArgv, type UnitOwner } from '../schedule/scope.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/prune-policy.js';
 import { readRuns, type RunRecords } from './record.js';
@@ -30,9 +31,10 @@ export interface StatusFacts {
   verifyTimer?: { unit: string; calendar: string; nextRun: string | null } | null;
 }
 
-async function nextElapse(runner: Runner, unit: string): Promise<string | null> {
+/** A rootless crypt's timers are its owner's user units (src/schedule/scope.ts). */
+async function nextElapse(runner: Runner, unit: string, user: UnitOwner | undefined): Promise<string | null> {
   if (!(await exists('/run/systemd/system'))) return null;
-  const r = await runner.run(['systemctl', 'show', '--property=NextElapseUSecRealtime', '--value', unit], { allowFailure: true });
+  const r = await runner.run(systemctlArgv(user, 'show', '--property=NextElapseUSecRealtime', '--value', unit), { allowFailure: true });
   const v = r.exitCode === 0 ? r.stdout.trim() : '';
   const t = v && v !== 'n/a' ? Date.parse(v) : NaN;
   return Number.isNaN(t) ? (v || null) : new Date(t).toISOString();
@@ -49,6 +51,7 @@ export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; co
   const dir = await readSnapshotDir(paths).catch(() => null);
   const newest = dir ? newestFirst(dir.complete)[0] : undefined; // by time: names of one second sort by label
   const minFree = config.space?.minFree ?? null;
+  const owner = config.profile === 'rootless' ? { name: config.crypt.user, uid: config.crypt.uid, gid: config.crypt.gid } : undefined;
   return {
     ...base,
     space,
@@ -56,10 +59,10 @@ export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; co
     snapshots: dir ? { count: dir.complete.length, pinned: dir.complete.filter((m) => m.pinned).length, newest: newest ? { name: newest.name, createdAt: newest.createdAt } : null } : null,
     runs: await readRuns(paths),
     postgres: config.postgres ? { running: (await readPostmaster(pgdataPath(paths.root, config.postgres.dir)).catch(() => ({ running: false }))).running } : null,
-    timer: config.schedule ? { unit: timerName('snapshot', root), calendar: config.schedule.calendar, nextRun: await nextElapse(runner, timerName('snapshot', root)) } : null,
+    timer: config.schedule ? { unit: timerName('snapshot', root), calendar: config.schedule.calendar, nextRun: await nextElapse(runner, timerName('snapshot', root), owner) } : null,
     verifyTimer:
       config.schedule && config.schedule.verify !== false
-        ? { unit: timerName('verify', root), calendar: config.schedule.verify, nextRun: await nextElapse(runner, timerName('verify', root)) }
+        ? { unit: timerName('verify', root), calendar: config.schedule.verify, nextRun: await nextElapse(runner, timerName('verify', root), owner) }
         : null,
   };
 }

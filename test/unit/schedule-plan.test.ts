@@ -22,7 +22,8 @@ afterEach(() => {
 
 const config = (schedule: ScheduleConfig | null): Config =>
   ({
-    crypt: { path: '/srv/lychd' },
+    crypt: { path: '/srv/lychd', name: 'lychd', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+    registry: { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' },
     persist: { unitDir: dir },
     install: { binDir: '/usr/local/bin' },
     schedule,
@@ -72,7 +73,7 @@ function fakeSystemd() {
 
 async function initRun(runner: RecordingRunner, schedule: ScheduleConfig | null, systemdRunning = true) {
   const notes: string[] = [];
-  const steps = scheduleSteps({ systemdRunning, scheduleUnits: await existingScheduleUnits(dir, '/srv/lychd') }, config(schedule), notes);
+  const steps = scheduleSteps({ systemdRunning, scheduleUnits: await existingScheduleUnits(dir, '/srv/lychd'), userScheduleUnits: [] }, config(schedule), notes);
   const plan: Plan = { version: 1, config: config(schedule), steps, notes };
   runner.calls.length = 0;
   const result = await applyPlan(plan, { runner }, silentReporter);
