@@ -37,6 +37,17 @@ export async function processStart(pid: number): Promise<string | null> {
   }
 }
 
+/** Whether the process `pid` that started at `start` still runs (a zombie, dead but not yet reaped, does not). */
+export async function stillRunning(pid: number, start: string): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] === start && fields[0] !== 'Z' && fields[0] !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 export function runChild(argv: string[], opts: ChildOptions): Promise<ChildOutcome> {
   const [file, ...args] = argv;
   const stdio: StdioOptions = ['inherit', opts.stdoutToStderr ? 2 : 'inherit', 'inherit'];

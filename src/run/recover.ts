@@ -8,13 +8,13 @@ import type { OpenCrypt } from '../crypt/open.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { clearJournal } from '../recover/journal.js';
 import { snapshotPath } from '../snapshots/meta.js';
-import { processStart } from './child.js';
+import { stillRunning } from './child.js';
 import type { RunEntry } from './guarded.js';
 import { rollBackRun } from './rollback-to.js';
 
 export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
   const shown = entry.command.join(' ');
-  if (entry.pid && entry.pidStart && (await processStart(entry.pid)) === entry.pidStart) {
+  if (entry.pid && entry.pidStart && (await stillRunning(entry.pid, entry.pidStart))) {
     throw new BusyError(`the command of an interrupted guarded run, \`${shown}\` (pid ${entry.pid}), is still running`, {
       hint: `Wait for it to end, or stop it (kill ${entry.pid}); the next command then rolls the crypt back to ${entry.snapshot}.`,
     });
