@@ -10,7 +10,7 @@ import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath } from '../crypt/paths.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../recover/journal.js';
-import { performRitual } from '../ritual/ritual.js';
+import { snapshotWithHooks } from '../hooks/wrap.js';
 import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
@@ -75,7 +75,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, o
   const dbWasRunning = pgdata ? (await readPostmaster(pgdata)).running : false;
   await refuseBeforeStart(crypt, ctx, opts, dbWasRunning);
 
-  const before = await performRitual(crypt, ctx, { label: opts.label });
+  const before = await snapshotWithHooks(crypt, ctx, { label: opts.label });
   ctx.log.info(`snapshot ${before.name} taken; running ${opts.command.join(' ')}`);
   const entry: RunEntry = {
     op: 'run',

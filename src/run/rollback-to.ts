@@ -5,7 +5,8 @@ import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath } from '../crypt/paths.js';
 import { readPostmaster } from '../pg/postmaster.js';
-import { performRollback, planRollback } from '../rollback/run.js';
+import { planRollback } from '../rollback/run.js';
+import { rollbackWithHooks } from '../hooks/wrap.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 
@@ -17,7 +18,7 @@ export interface RunRollback {
 
 export async function rollBackRun(crypt: OpenCrypt, ctx: CommandContext, snapshot: string, dbWasRunning: boolean): Promise<RunRollback> {
   const plan = await planRollback(crypt, snapshot);
-  const r = await performRollback(crypt, ctx, plan);
+  const r = await rollbackWithHooks(crypt, ctx, plan);
   const pg = crypt.config.postgres;
   if (!pg || !dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
