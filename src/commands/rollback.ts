@@ -2,7 +2,8 @@
 import { RefusedError, UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { withCrypt, type OpenCrypt } from '../crypt/open.js';
-import { planRollback, performRollback, refuseNested } from '../rollback/run.js';
+import { planRollback, refuseNested } from '../rollback/run.js';
+import { rollbackWithHooks } from '../hooks/wrap.js';
 import { compatibilityProblems, readLiveCluster, refuseIncompatible, resolveTarget } from '../rollback/target.js';
 import type { RollbackPlan } from '../rollback/steps.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
@@ -57,7 +58,7 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
       }
     }
     for (const w of warnings) ctx.log.warn(`--force: ${w}`);
-    const r = await performRollback(crypt, ctx, plan);
+    const r = await rollbackWithHooks(crypt, ctx, plan);
     const db = r.databaseRestarted
       ? `; PostgreSQL is running again (start + recovery took ${r.recoveryMs} ms)`
       : crypt.config.postgres

@@ -1,6 +1,6 @@
 // `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|cold|none]`: the Ritual, under the lock.
 import { mutateCrypt } from '../crypt/mutate.js';
-import { performRitual } from '../ritual/ritual.js';
+import { snapshotWithHooks } from '../hooks/wrap.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
 import { parseMode } from '../ritual/mode.js';
@@ -46,7 +46,7 @@ removed ${removed.join(', ')}` : ''}`,
     await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
     const warning = await floorWarning(crypt).catch(() => null);
     if (warning) ctx.log.warn(warning);
-    const meta = await performRitual(crypt, ctx, { label, mode, pinned: Boolean(opts.pin) });
+    const meta = await snapshotWithHooks(crypt, ctx, { label, mode, pinned: Boolean(opts.pin) });
     return {
       json: { ok: true, snapshot: meta, path: snapshotPath(crypt.paths, meta.name) },
       human: summarizeSnapshot(meta),

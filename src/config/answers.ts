@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hasControlChars } from '../core/text.js';
 import { parseSize } from './size.js';
 import { retentionAnswers, scheduleAnswers, spaceAnswers } from '../retention/answers.js';
+import { hooksAnswers } from '../hooks/config.js';
 
 /** Every string an answers file gives us: a control character (a newline in a unit file!) is refused. */
 const text = (error: string) =>
@@ -104,6 +105,7 @@ export const answersSchema = z.strictObject({
   retention: retentionAnswers.optional(),
   space: spaceAnswers.optional(),
   schedule: scheduleAnswers.optional(),
+  hooks: hooksAnswers.optional(),
 });
 
 export type Answers = z.output<typeof answersSchema>;

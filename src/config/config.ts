@@ -1,6 +1,7 @@
 // The resolved configuration of one crypt: answers with every default filled in and every id
 // resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
 import type { RetentionConfig, ScheduleConfig, SpaceConfig } from '../retention/answers.js';
+import type { HooksConfig } from '../hooks/config.js';
 
 export interface Owner {
   uid: number;
@@ -53,6 +54,8 @@ export interface Config {
   retention?: RetentionConfig | null;
   space?: SpaceConfig | null;
   schedule?: ScheduleConfig | null;
+  /** Commands around each snapshot and rollback (src/hooks/); absent: none. */
+  hooks?: HooksConfig | null;
 }
 
 export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];

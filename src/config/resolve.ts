@@ -7,6 +7,7 @@ import type { Answers } from './answers.js';
 import { DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig, type Profile } from './config.js';
 import { formatSize, parseSize } from './size.js';
 import { resolveSetAndForget } from '../retention/answers.js';
+import { resolveHooks } from '../hooks/config.js';
 
 export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
 
@@ -197,6 +198,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
     postgres,
     ...resolveSetAndForget(answers),
+    ...resolveHooks(answers.hooks),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { formatSize } from '../config/size.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { setAndForgetAnswers } from '../retention/answers.js';
+import { hooksAnswersOf } from '../hooks/config.js';
 
 export function answersFromConfig(config: Config): AnswersInput {
   const pg = config.postgres;
@@ -28,6 +29,7 @@ export function answersFromConfig(config: Config): AnswersInput {
         }
       : { enabled: false },
     ...setAndForgetAnswers(config),
+    ...hooksAnswersOf(config),
   };
 }
 

@@ -30,6 +30,23 @@ export type JournalEntry =
       phase: string;
     }
   | {
+      /** A guarded change (`lychd-crypt run`): interrupted, it is rolled back to `snapshot` (policy `onFailure`). */
+      op: 'run';
+      id: string;
+      startedAt: string;
+      /** The "before" snapshot the Ritual took. */
+      snapshot: string;
+      command: string[];
+      onFailure: 'rollback' | 'keep';
+      /** started: COMMAND not yet (or just) started; running; checking: health checks pending. */
+      phase: string;
+      /** COMMAND's pid and start time (/proc/PID/stat field 22): still running means the change is not over. */
+      pid?: number;
+      pidStart?: string | null;
+      /** PostgreSQL was running before the change: a rollback leaves it running. */
+      dbWasRunning: boolean;
+    }
+  | {
       op: 'nocow-rewrite';
       id: string;
       startedAt: string;

@@ -6,6 +6,7 @@ import { readJournal, type JournalEntry } from './journal.js';
 import { recoverRollback } from '../rollback/recover.js';
 import { recoverSnapshot } from '../ritual/recover.js';
 import { recoverNocowRewrite } from '../repair/nocow-recover.js';
+import { recoverRun } from '../run/recover.js';
 
 export interface RecoveryReport {
   /** What was found and done, one line each; empty when the journal was clean. */
@@ -22,6 +23,7 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   rollback: recoverRollback,
   snapshot: recoverSnapshot,
   'nocow-rewrite': recoverNocowRewrite,
+  run: recoverRun,
 };
 
 export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext): Promise<RecoveryReport> {

@@ -14,7 +14,7 @@ import { formatFloor, toPolicy } from '../retention/answers.js';
 import { floorCandidates } from '../retention/floor.js';
 import { applyRetention, type RetentionPolicy } from '../retention/policy.js';
 import { decideRetention, deleteSnapshots, retentionItem } from '../retention/prune.js';
-import { performRitual } from '../ritual/ritual.js';
+import { snapshotWithHooks } from '../hooks/wrap.js';
 import { readSnapshotDir, type SnapshotMeta } from '../snapshots/meta.js';
 import { recordRun } from '../status/record.js';
 import { floorBytes, measureSpace } from '../status/space.js';
@@ -73,7 +73,7 @@ export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: CommandContext
         }
       }
     }
-    const snapshot = await performRitual(crypt, ctx, { label: 'scheduled' });
+    const snapshot = await snapshotWithHooks(crypt, ctx, { label: 'scheduled' });
     const pruned = await prunePolicy(crypt, ctx, policy);
     const summary = `snapshot ${snapshot.name}; removed ${floorPruned.length + pruned.length} snapshot(s)${floorPruned.length ? ` (${floorPruned.length} for the free-space floor)` : ''}`;
     await recordRun(paths, 'scheduled', { at: new Date().toISOString(), ok: true, durationMs: Date.now() - started, summary, detail: { snapshot: snapshot.name, floorPruned, pruned } });

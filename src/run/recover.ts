@@ -1,0 +1,34 @@
+// Recovery of an interrupted guarded run (see src/recover/recover.ts): lychd-crypt or the machine died
+// while COMMAND ran or its checks were pending. By the journaled policy (default: rollback) the crypt
+// goes back to the "before" snapshot — unless COMMAND itself is still running: then the change is not
+// over, and every command waits (exit 4) until it ends or is stopped.
+import type { CommandContext } from '../core/context.js';
+import { BusyError } from '../core/errors.js';
+import type { OpenCrypt } from '../crypt/open.js';
+import { isSubvolume } from '../btrfs/probe.js';
+import { clearJournal } from '../recover/journal.js';
+import { snapshotPath } from '../snapshots/meta.js';
+import { stillRunning } from './child.js';
+import type { RunEntry } from './guarded.js';
+import { rollBackRun } from './rollback-to.js';
+
+export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+  const shown = entry.command.join(' ');
+  if (entry.pid && entry.pidStart && (await stillRunning(entry.pid, entry.pidStart))) {
+    throw new BusyError(`the command of an interrupted guarded run, \`${shown}\` (pid ${entry.pid}), is still running`, {
+      hint: `Wait for it to end, or stop it (kill ${entry.pid}); the next command then rolls the crypt back to ${entry.snapshot}.`,
+    });
+  }
+  if (entry.onFailure === 'keep') {
+    await clearJournal(crypt.paths);
+    return [`the guarded run of \`${shown}\` was interrupted; its changes are kept (--on-failure keep); go back with: lychd-crypt rollback ${entry.snapshot} --yes`];
+  }
+  if (!(await isSubvolume(snapshotPath(crypt.paths, entry.snapshot)))) {
+    await clearJournal(crypt.paths);
+    return [`the guarded run of \`${shown}\` was interrupted, but its snapshot ${entry.snapshot} is gone: nothing was rolled back`];
+  }
+  const r = await rollBackRun(crypt, ctx, entry.snapshot, entry.dbWasRunning);
+  return [
+    `the guarded run of \`${shown}\` was interrupted (phase ${entry.phase}): rolled back to ${entry.snapshot}; the interrupted state is snapshot ${r.preRollback} (undo with: lychd-crypt rollback ${r.preRollback})`,
+  ];
+}

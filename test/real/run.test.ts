@@ -1,0 +1,151 @@
+// `run`, the guarded change, on a real crypt with a real PostgreSQL 15 through the bundled runtime: success
+// (the before snapshot stays), COMMAND failing, a check failing and a time limit — each rolled back with
+// the marker file and the marker row back and the failed state kept — then a nested run (exit 4) and a
+// SIGKILL of lychd-crypt while COMMAND runs, rolled back by the next command.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
+import { skipReason, PG_BIN } from '../helpers/env.js';
+import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { buildCli } from '../helpers/init.js';
+import { cliChild, cryptWithServer } from '../helpers/snap.js';
+
+const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+let scratch: Scratch | undefined;
+afterEach(async () => {
+  await scratch?.cleanup();
+  scratch = undefined;
+});
+
+describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  let buildScratch: Scratch;
+  let bundle: string;
+  beforeAll(async () => {
+    buildScratch = await makeScratch();
+    bundle = buildCli(buildScratch);
+  });
+  afterAll(async () => {
+    await buildScratch?.cleanup();
+  });
+
+  async function setup() {
+    scratch = await makeScratch();
+    const { fx, server } = await cryptWithServer(scratch, 15);
+    const conn = fx.config.postgres!.connection;
+    const marker = path.join(fx.paths.active, 'app', 'marker.txt');
+    await mkdir(path.dirname(marker));
+    await server.query('create table t (v text)');
+    await server.query("insert into t values ('A')");
+    await writeFile(marker, 'v1');
+    const psql = `${path.join(PG_BIN[15], 'psql')} -X -q -h ${conn.host} -p ${conn.port} -U postgres -d postgres`;
+    /** A change as a shell script (the user's COMMAND may be anything): the marker file, then a row. */
+    const change = (v: string, tail = '') => ['sh', '-c', `echo ${v} > ${marker} && ${psql} -c "insert into t values ('${v}')"${tail}`];
+    const rows = async () => (await server.query('select v from t order by v')).map((r) => r.v as string);
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    return { fx, server, marker, change, rows, run, psql };
+  }
+
+  test('success keeps the change and the before snapshot; a failing COMMAND, check or time limit is rolled back', async () => {
+    const { fx, server, marker, change, rows, run } = await setup();
+
+    const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ ok: true, failure: null, rolledBack: false, exitCode: 0 });
+    expect(ok.json.snapshot).toMatch(/-add-b$/);
+    expect(ok.json.undo).toBe(`lychd-crypt rollback ${ok.json.snapshot}`);
+    expect(await rows()).toEqual(['A', 'B']);
+    expect(await readFile(marker, 'utf8')).toBe('B\n');
+    const list = await run(['--json', 'list']);
+    expect(list.json.snapshots.map((s: { name: string }) => s.name)).toContain(ok.json.snapshot);
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+
+    // COMMAND fails: its own exit status, everything back, the failed state kept.
+    const failed = await run(['--json', 'run', '--', ...change('C', ' && exit 7')]);
+    expect(failed.code, failed.stderr).toBe(7);
+    expect(failed.json).toMatchObject({ ok: false, rolledBack: true, exitCode: 7, failure: { kind: 'command', exitCode: 7 } });
+    expect(await rows()).toEqual(['A', 'B']);
+    expect(await readFile(marker, 'utf8')).toBe('B\n');
+    const pre: string = failed.json.preRollback;
+    expect(pre).toMatch(/-pre-rollback$/);
+    expect(failed.json.undo).toBe(`lychd-crypt rollback ${pre}`);
+    expect(await readFile(path.join(fx.paths.snapshots, pre, 'app', 'marker.txt'), 'utf8')).toBe('C\n');
+    expect(server.isRunning()).toBe(true);
+    expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
+
+    // COMMAND succeeds but a check fails (after its retries): exit 5, rolled back. People get a summary.
+    const check = await run(['run', '--health-timeout', '2s', '--check-sql', 'select count(*) = 99 from t', '--', ...change('D')]);
+    expect(check.code, check.stderr).toBe(5);
+    expect(check.stdout).toMatch(/the change FAILED: --check-sql select count\(\*\) = 99 from t failed/);
+    expect(check.stdout).toMatch(/rolled back to .*the failed state is kept as snapshot \S+-pre-rollback/s);
+    expect(await rows()).toEqual(['A', 'B']);
+    expect(await readFile(marker, 'utf8')).toBe('B\n');
+
+    // A --check argv failing: the same.
+    const argvCheck = await run(['--json', 'run', '--health-timeout', '1', '--check', 'false', '--', ...change('E')]);
+    expect(argvCheck.code, argvCheck.stderr).toBe(5);
+    expect(argvCheck.json.failure).toMatchObject({ kind: 'check', check: '--check false' });
+    expect(await rows()).toEqual(['A', 'B']);
+
+    // The time limit: TERM (then KILL), exit 124, rolled back.
+    const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ' && exec sleep 600')]);
+    expect(slow.code, slow.stderr).toBe(124);
+    expect(slow.json).toMatchObject({ rolledBack: true, failure: { kind: 'timeout' } });
+    expect(await rows()).toEqual(['A', 'B']);
+    expect(await readFile(marker, 'utf8')).toBe('B\n');
+
+    // --on-failure keep: the failed state stays, with the way back.
+    const kept = await run(['--json', 'run', '--on-failure', 'keep', '--', ...change('G', ' && exit 3')]);
+    expect(kept.code, kept.stderr).toBe(3);
+    expect(kept.json).toMatchObject({ rolledBack: false, preRollback: null, undo: `lychd-crypt rollback ${kept.json.snapshot}` });
+    expect(await rows()).toEqual(['A', 'B', 'G']);
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+  }, 300_000);
+
+  test('a nested run exits 4; SIGKILL of lychd-crypt while COMMAND runs: busy while it lives, then the next command rolls back', async () => {
+    const { fx, marker, change, rows, run } = await setup();
+
+    const status = scratch!.path('nested-status');
+    const nested = await run(['--json', 'run', '--', 'sh', '-c', `node ${bundle} --crypt ${fx.root} run -- true; echo $? > ${status}`]);
+    expect(nested.code, nested.stderr).toBe(0);
+    expect((await readFile(status, 'utf8')).trim()).toBe('4');
+
+    const child = spawn('node', [bundle, '--crypt', fx.root, 'run', '--', ...change('Z', ' && exec sleep 600')], { cwd: '/', stdio: 'ignore' });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, s) => resolve(s)));
+    let journal: { op: string; pid?: number; phase: string; snapshot: string } | undefined;
+    let sleeper: number | undefined;
+    scratch!.defer(() => {
+      child.kill('SIGKILL');
+      try {
+        if (sleeper) process.kill(sleeper, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    });
+    for (let i = 0; i < 600; i++) {
+      journal = await readFile(fx.paths.journal, 'utf8').then((t) => JSON.parse(t), () => undefined);
+      if (journal?.op === 'run' && journal.pid && (await rows()).includes('Z')) break;
+      await sleep(100);
+    }
+    expect(journal).toMatchObject({ op: 'run', phase: 'running', onFailure: 'rollback' });
+    sleeper = journal!.pid!;
+    child.kill('SIGKILL');
+    expect(await closed).toBe('SIGKILL');
+
+    // COMMAND (now `sleep`, exec'd by sh) still runs: the change is not over.
+    const busy = await run(['snapshot']);
+    expect(busy.code, busy.stderr).toBe(4);
+    expect(busy.stderr).toMatch(/interrupted guarded run.*still running/);
+    expect(await rows()).toContain('Z');
+
+    process.kill(sleeper, 'SIGKILL');
+    await sleep(200);
+    const next = await run(['--json', 'snapshot', '--label', 'after']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/recovered: the guarded run of .* was interrupted \(phase running\): rolled back to \S+; the interrupted state is snapshot \S+-pre-rollback/);
+    expect(await rows()).toEqual(['A']);
+    expect(await readFile(marker, 'utf8')).toBe('v1');
+    await expect(readFile(fx.paths.journal)).rejects.toThrow();
+  }, 300_000);
+});
