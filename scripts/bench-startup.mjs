@@ -17,17 +17,27 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
     ['lychd-crypt --help', [cli, '--help']],
   ];
   const times = candidates.map(() => []);
+  const cpu = candidates.map(() => []);
+  // CPU time (user + sys, from GNU time) is steadier than wall time on a busy machine; 10 ms resolution.
+  const gnuTime = existsSync('/usr/bin/time');
   const run = (argv) => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
+    const r = gnuTime
+      ? spawnSync('/usr/bin/time', ['-f', '%U %S', '--', process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+      : spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
     const ms = performance.now() - t;
     if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status}`);
-    return ms;
+    const [user, sys] = gnuTime ? r.stderr.trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN];
+    return { ms, cpuMs: (user + sys) * 1000 };
   };
   for (const [, argv] of candidates) run(argv); // warm-up: page cache, and the compile cache where Node has one
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 ? [...candidates.keys()].reverse() : [...candidates.keys()];
-    for (const k of order) times[k].push(run(candidates[k][1]));
+    for (const k of order) {
+      const { ms, cpuMs } = run(candidates[k][1]);
+      times[k].push(ms);
+      cpu[k].push(cpuMs);
+    }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times[0]);
@@ -40,6 +50,8 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
       minMs: Math.min(...times[k]),
       maxMs: Math.max(...times[k]),
       ratio: median(times[k]) / base,
+      cpuMs: median(cpu[k]),
+      cpuRatio: median(cpu[k]) / median(cpu[0]),
     })),
   };
 }
@@ -47,7 +59,7 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
 export function printStartup(fig, out = (s) => console.log(s)) {
   out(`start-up, ${fig.rounds} interleaved rounds, bundle ${(fig.bundleBytes / 1e6).toFixed(2)} MB (node ${process.version})`);
   for (const r of fig.rows)
-    out(`  ${r.what.padEnd(24)} median ${r.medianMs.toFixed(1).padStart(6)} ms  [${r.minMs.toFixed(1)}–${r.maxMs.toFixed(1)}]  ${r.ratio.toFixed(2)}× node -e 0`);
+    out(`  ${r.what.padEnd(24)} median ${r.medianMs.toFixed(1).padStart(6)} ms  [${r.minMs.toFixed(1)}–${r.maxMs.toFixed(1)}]  ${r.ratio.toFixed(2)}× node -e 0${Number.isNaN(r.cpuMs) ? '' : `; cpu ${r.cpuMs.toFixed(0)} ms, ${r.cpuRatio.toFixed(2)}×`}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printStartup(startupFigures({ cli: process.argv[2] ? path.resolve(process.argv[2]) : undefined }));

@@ -64,10 +64,13 @@ if (lastError) throw lastError;
 
 // `node scripts/build.mjs [entry outfile]`: the default builds the runtime; tests may bundle helpers.
 const [entry = 'src/main.ts', outfile = 'dist/lychd-crypt.js'] = process.argv.slice(2);
+// Opt-in, not yet installed by init or the .deb: SPLIT=1 writes the commands' code as chunks in
+// lychd-crypt.lib/ beside the entry, so a start parses only what its command imports (issue 16).
+const split = process.env.SPLIT === '1';
 
 const result = await build({
   entryPoints: [entry],
-  outfile,
+  ...(split ? { outdir: path.dirname(outfile), entryNames: path.basename(outfile, '.js'), splitting: true, chunkNames: 'lychd-crypt.lib/[name]-[hash]' } : { outfile }),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -93,7 +96,7 @@ if (addonSource) await copyFile(addonSource, path.join(path.dirname(outfile), AD
 // Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging (the .deb's copyright
 // file) lists the bundled packages from them, so they are appended as plain comments, one a package.
 const packages = new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean));
-if (packages.size) {
+if (packages.size && !split) {
   const { appendFile } = await import('node:fs/promises');
   await appendFile(outfile, `\n// bundled packages:\n${[...packages].sort().map((p) => `// node_modules/${p}/\n`).join('')}`);
 }
