@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, chownSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { startupFigures } from './bench-startup.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'dist/lychd-crypt.js');
@@ -25,6 +26,7 @@ chmodSync(S, 0o755);
 const CRYPT = path.join(S, 'crypt');
 const PGDATA = path.join(CRYPT, 'active/postgres');
 const SOCK = path.join(S, 'sock');
+process.env.LYCHD_CRYPT_REGISTRY = path.join(S, 'registry'); // a private registry: the host's may hold a crypt of the same name
 const pgIds = { uid: Number(sh(['id', '-u', 'postgres'])), gid: Number(sh(['id', '-g', 'postgres'])) };
 
 function sh(argv, opts = {}) {
@@ -46,6 +48,11 @@ const report = (what, value, note = '') => {
   rows.push([what, value, note]);
   console.error(`  ${what}: ${value}${note ? `  (${note})` : ''}`);
 };
+
+// Start-up (issue 16): `--version` and `--help` against `node -e 0`, interleaved (scripts/bench-startup.mjs).
+const startup = startupFigures({ cli: CLI });
+for (const r of startup.rows.slice(1))
+  report(`start-up: ${r.what}, median of ${startup.rounds}`, fmt(r.medianMs), `${r.ratio.toFixed(2)}× node -e 0 (${fmt(startup.rows[0].medianMs)}), spread ${fmt(r.minMs)}–${fmt(r.maxMs)}${Number.isNaN(r.cpuMs) ? '' : `, cpu ${r.cpuRatio.toFixed(2)}×`}`);
 
 function cleanup() {
   try {
@@ -77,6 +84,7 @@ try {
       `loopback: { image: ${S}/crypt.img, size: 6G }`,
       `persist: { via: fstab, fstab: ${S}/fstab, unitDir: ${S}/units }`,
       `install: { binDir: ${S}/bin }`,
+      `registry: { dir: ${S}/registry, state: ${S}/state }`,
       `postgres: { bin: ${PG}, connection: { host: ${SOCK}, port: 5432 } }`,
       '',
     ].join('\n'),
@@ -85,6 +93,25 @@ try {
   report('init (Method B, 6G image, fstab)', fmt(init.ms), 'truncate + mkfs.btrfs + mount + layout + install');
   const again = timed(() => sh(['node', CLI, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
   report('init again (nothing to do)', fmt(again.ms));
+
+  // `snapshot --mode none` against the raw `btrfs subvolume snapshot -r` it wraps, interleaved (no database yet).
+  const none = [], raw = [], made = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const ours = () => {
+      const r = timed(() => cli('snapshot', '--mode', 'none', '--label', `bench-none-${i}`));
+      none.push(r.ms);
+      made.push(r.out.snapshot.name);
+    };
+    const theirs = () => {
+      const dst = path.join(CRYPT, `.bench-raw-${i}`);
+      raw.push(timed(() => sh(['btrfs', 'subvolume', 'snapshot', '-r', path.join(CRYPT, 'active'), dst])).ms);
+      sh(['btrfs', 'subvolume', 'delete', dst]);
+    };
+    if (i % 2) (theirs(), ours());
+    else (ours(), theirs());
+  }
+  report(`snapshot --mode none, median of ${ROUNDS}`, fmt(median(none)), `raw btrfs snapshot -r ${fmt(median(raw))}: +${fmt(median(none) - median(raw))}, ${(median(none) / median(raw)).toFixed(1)}×`);
+  cli('delete', ...made);
 
   mkdirSync(SOCK);
   chownSync(SOCK, pgIds.uid, pgIds.gid);

@@ -5,7 +5,6 @@ import { unanchor } from './core/anchors.js';
 import { escapeControls } from './core/text.js';
 import { RunAsOwner } from './crypt/access.js';
 import { classifyError } from './core/expected-errors.js';
-import { createRunner } from './core/runner.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './core/context.js';
 
@@ -232,7 +231,8 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
       const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait, registry: g.registry };
       const ctx: CommandContext = {
         globals,
-        runner: createRunner(),
+        // execa is loaded by the commands, not by `--version` or `--help`.
+        runner: (await import('./core/runner.js')).createRunner(),
         env: io.env,
         interactive: io.stdinIsTTY && Boolean(io.stdout.isTTY) && !json,
         command: def.name,

@@ -4,7 +4,7 @@
 import { UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { withCrypt, type OpenCrypt } from '../crypt/open.js';
-import { toPolicy } from '../retention/answers.js';
+import { toPolicy } from '../retention/settings.js';
 import { policyFromOptions } from '../retention/options.js';
 import { isEmptyPolicy, type RetentionDecision, type RetentionPolicy } from '../retention/policy.js';
 import { decideRetention, deleteSnapshots, renderDecisions } from '../retention/prune.js';

@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { exists, readJsonIfExists, writeFileAtomic } from '../core/fs.js';
 import { withCrypt } from '../crypt/open.js';
 import { cryptPaths } from '../crypt/paths.js';
-import { parseFloor, type FreeFloor } from '../retention/answers.js';
+import { parseFloor, type FreeFloor } from '../retention/settings.js';
 import { parseAge } from '../snapshots/prune-policy.js';
 import { gatherStatus, type StatusFacts } from '../status/gather.js';
 import { evaluateCheck, unknownLine, type CheckThresholds } from '../status/health.js';

@@ -2,7 +2,7 @@
 // either the repair is refused (exit 3) and nothing is changed. The prompt is the UI module's.
 import type { CommandContext } from '../core/context.js';
 import { RefusedError } from '../core/errors.js';
-import { askConfirm } from '../ui/index.js';
+import { askConfirm } from '../ui/prompts.js';
 import type { RepairPlan } from './plan.js';
 import { describeStep, isDestructive } from './steps.js';
 

@@ -1,9 +1,10 @@
 // The answers-file sections of "set and forget": `retention:`, `space:` and `schedule:` (zod, unknown keys
 // rejected), and how each resolves into the stored configuration. Pure.
 import { z } from 'zod';
-import { formatSize, parseSize } from '../config/size.js';
 import { parseAge } from '../snapshots/prune-policy.js';
-import type { RetentionPolicy } from './policy.js';
+import { formatFloor, parseFloor, type RetentionConfig, type ScheduleConfig, type SpaceConfig } from './settings.js';
+// The stored forms live in ./settings.js (no zod): runtime commands load that, not this schema.
+export { formatFloor, parseFloor, toPolicy, type FreeFloor, type RetentionConfig, type ScheduleConfig, type SpaceConfig } from './settings.js';
 
 const count = z
   .number({ error: 'expected a whole number (0 or more)' })
@@ -24,20 +25,6 @@ export const retentionAnswers = z.strictObject({
 });
 
 /** `15%` (of the filesystem) or a size (`2G`). */
-export type FreeFloor = { percent: number } | { bytes: number };
-
-export function parseFloor(text: string | number): FreeFloor | undefined {
-  if (typeof text === 'string') {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (m) {
-      const percent = Number(m[1]);
-      return percent > 0 && percent < 100 ? { percent } : undefined;
-    }
-  }
-  const bytes = parseSize(text);
-  return bytes === undefined ? undefined : { bytes };
-}
-
 const floor = z
   .union([z.string(), z.number()], { error: 'expected a percentage like 15% or a size like 2G' })
   .refine((s) => parseFloor(s) !== undefined, { error: 'expected a percentage like 15% (above 0, below 100) or a size like 2G' });
@@ -64,32 +51,6 @@ export const scheduleAnswers = z.strictObject({
     .optional(),
 });
 
-export interface ScheduleConfig {
-  calendar: string;
-  verify: string | false;
-  prometheus?: string;
-}
-
-export interface SpaceConfig {
-  minFree: FreeFloor | null;
-}
-
-/** The stored form of a retention policy: JSON-friendly, `within` kept as the text the administrator wrote. */
-export interface RetentionConfig {
-  keepLast?: number;
-  within?: string;
-  hourly?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-  yearly?: number;
-}
-
-export function toPolicy(r: RetentionConfig): RetentionPolicy {
-  const { keepLast, within, ...levels } = r;
-  return { ...levels, ...(keepLast !== undefined ? { last: keepLast } : {}), ...(within !== undefined ? { within: parseAge(within)! } : {}) };
-}
-
 export interface SetAndForget {
   retention: RetentionConfig | null;
   space: SpaceConfig | null;
@@ -111,10 +72,6 @@ export function resolveSetAndForget(a: {
     space: a.space ? { minFree: a.space.minFree !== undefined ? parseFloor(a.space.minFree)! : null } : null,
     schedule: a.schedule ? { calendar: a.schedule.calendar, verify: a.schedule.verify, ...(a.schedule.prometheus ? { prometheus: a.schedule.prometheus } : {}) } : null,
   };
-}
-
-export function formatFloor(f: FreeFloor): string {
-  return 'percent' in f ? `${f.percent}%` : formatSize(f.bytes);
 }
 
 /** Config -> answers (for --write-answers), so a replay yields the same sections. */

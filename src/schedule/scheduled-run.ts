@@ -10,7 +10,7 @@ import { CryptError } from '../core/errors.js';
 import type { Runner } from '../core/runner.js';
 import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { formatFloor, toPolicy } from '../retention/answers.js';
+import { formatFloor, toPolicy } from '../retention/settings.js';
 import { floorCandidates } from '../retention/floor.js';
 import { applyRetention, type RetentionPolicy } from '../retention/policy.js';
 import { decideRetention, deleteSnapshots, retentionItem } from '../retention/prune.js';

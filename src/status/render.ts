@@ -1,7 +1,7 @@
 // `status` for people: one screen, one fact a line.
 import { approxSize } from '../config/size.js';
 import { formatAge } from '../retention/policy.js';
-import { formatFloor } from '../retention/answers.js';
+import { formatFloor } from '../retention/settings.js';
 import type { StatusFacts } from './gather.js';
 import type { RunRecord } from './record.js';
 
