@@ -6,7 +6,9 @@ import { compatibilityProblems } from '../../src/rollback/target.js';
 import type { SnapshotMeta } from '../../src/snapshots/meta.js';
 
 const config = {
-  crypt: { path: '/c', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  crypt: { name: 'alice', path: '/c', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+  profile: 'system',
+  registry: { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' },
   postgres: { service: { kind: 'pg_ctl' } },
 } as unknown as Config;
 
