@@ -59,7 +59,12 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
       hint: 'Choose another loopback.image, or move that file away yourself.',
     });
   }
-  if (img?.exists && img.allocatedBytes > 0) {
+  // A power cut inside mkfs leaves written blocks without a superblock; the crypt's own provisional entry
+  // (written before mkfs, naming this image) says they are that mkfs's, so the next run formats it again.
+  const ownPartial = facts.registry.entries.some(
+    (e) => e.name === facts.registry.name && e.identity.rootIno === 0 && e.config.crypt.path === facts.cryptPath && e.config.loopback?.image === lb.image,
+  );
+  if (img?.exists && img.allocatedBytes > 0 && !ownPartial) {
     throw new RefusedError(`the file ${lb.image} exists and holds ${formatSize(img.allocatedBytes)} of data; nothing was changed`, {
       hint: 'Choose another loopback.image, or remove that file yourself.',
     });

@@ -10,8 +10,10 @@ import { persistSteps } from './persist.js';
 import type { Step } from './steps.js';
 
 /**
- * The filesystem is this crypt's from the moment it is made: recorded at once (its UUID only), so a run
- * interrupted before the end finds it registered and goes on, and nobody else's init can claim it.
+ * The filesystem is this crypt's from the moment it is made: its UUID (chosen at planning time) is recorded
+ * before mkfs, so a run interrupted (a power cut) anywhere after finds it registered and goes on, and nobody
+ * else's init can claim it. Recorded after mkfs, a cut between the two left a filesystem no crypt owned,
+ * which the next run refused (found by the power-cut harness, test/powercut/init.test.ts).
  */
 const provisional = (config: Config, uuid: string): Step => ({
   kind: 'register',
@@ -27,7 +29,7 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
   const label = config.filesystem.label;
   if (config.method === 'partition') {
     const part = config.partition!;
-    return checkDevice(facts, config).needsMkfs ? [{ kind: 'mkfs-btrfs', device: part.device, label, uuid: part.uuid!, wipe: part.wipe }, provisional(config, part.uuid!)] : [];
+    return checkDevice(facts, config).needsMkfs ? [provisional(config, part.uuid!), { kind: 'mkfs-btrfs', device: part.device, label, uuid: part.uuid!, wipe: part.wipe }] : [];
   }
   const img = config.loopback!;
   const { create, needsMkfs } = checkImage(facts, config);
@@ -37,7 +39,7 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
     // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
     steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs' });
   }
-  if (needsMkfs) steps.push({ kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false }, provisional(config, facts.newUuid));
+  if (needsMkfs) steps.push(provisional(config, facts.newUuid), { kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false });
   return steps;
 }
 

@@ -66,8 +66,8 @@ describe('planInit: Method B (loopback)', () => {
     expect(kinds(p)).toEqual([
       'create-dir', // image directory
       'create-image',
+      'register', // the new filesystem is this crypt's from now on (provisional, before mkfs: a power cut between them)
       'mkfs-btrfs',
-      'register', // the new filesystem is this crypt's from now on (provisional)
       'create-dir', // temporary mount point
       'mount',
       'create-subvolume',
@@ -299,7 +299,7 @@ describe('describePlan / planToJson', () => {
     expect(text).toContain(`$ cp -a --reflink=never -- ${T}/host/data/crypt/notes.txt ${T}/host/data/.crypt.lychd-crypt-migrate/active/`);
     expect(text).toContain(`register the crypt "alice" in /srv/t/registry`);
     const json = JSON.parse(JSON.stringify(planToJson(p)));
-    expect(json.steps[2].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);
+    expect(json.steps[3].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);
   });
   it('quotes metacharacters for display', () => {
     const f = baseFacts();
