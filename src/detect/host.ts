@@ -21,6 +21,12 @@ import { detectTargetUser } from './user.js';
 import { existingScheduleUnits } from '../schedule/detect.js';
 import { userUnitDir } from '../schedule/scope.js';
 
+/**
+ * A temp file of our own atomic write of the mount record or the migration marker, left by a power cut in
+ * the middle of it (writeFileAtomic names it `.<file>.<hex>.tmp`): not data to migrate.
+ */
+export const TOOL_TEMP = /^\.\.lychd-crypt-(mount|migrating)\.json\.[0-9a-f]+\.tmp$/;
+
 export interface DetectContext {
   runner: Runner;
   env: NodeJS.ProcessEnv;
@@ -99,7 +105,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   }
   const cryptEntries =
     existingAncestor === cryptPath
-      ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD && n !== MIGRATION_MARKER).sort()
+      ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD && n !== MIGRATION_MARKER && !TOOL_TEMP.test(n)).sort()
       : [];
   const marker = existingAncestor === cryptPath ? await trustedMarker(cryptPath) : undefined;
   const pendingMigration =
