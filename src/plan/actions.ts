@@ -155,8 +155,8 @@ export function stepActions(step: Step): StepActions {
       });
     case 'register':
       if (step.provisionalUuid) {
-        return seq(`record filesystem ${step.provisionalUuid} as the crypt "${step.name}"'s in ${step.dir}`, {
-          op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644) with the filesystem UUID; completed by the last step`,
+        return seq(`record the new filesystem as the crypt "${step.name}"'s in ${step.dir}`, {
+          op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644) with the filesystem UUID ${step.provisionalUuid}; completed by the last step`,
         });
       }
       return seq(

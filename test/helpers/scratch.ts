@@ -35,6 +35,9 @@ export class Scratch {
 export async function makeScratch(): Promise<Scratch> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lychd-t-'));
   await chmod(dir, 0o755); // other OS users (postgres, the target user) must traverse it
+  // Each test's crypts are registered in its own scratch dir (and the CLI children it starts see the same).
+  process.env.LYCHD_CRYPT_REGISTRY = path.join(dir, 'registry');
+  process.env.LYCHD_CRYPT_STATE = path.join(dir, 'state');
   return new Scratch(dir);
 }
 
