@@ -2,21 +2,31 @@
 // the file and every directory above it belong to root and are not writable by group or others (a
 // sticky directory such as /tmp is allowed above, since there others cannot rename or replace what
 // root owns).
-import { lstat } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from '../core/errors.js';
 
 function problem(p: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, isLeafOrNonSticky: boolean): string | null {
-  if (st.isSymbolicLink()) return `${p} is a symbolic link`;
-  if (st.uid !== 0) return `${p} belongs to uid ${st.uid}, not root`;
+  if (st.uid !== 0) return `${p} belongs to uid ${st.uid}, not root${st.isSymbolicLink() ? ' (a symbolic link)' : ''}`;
+  // A root-owned link in a directory only root writes cannot be replaced; where it points is checked too.
+  if (st.isSymbolicLink()) return null;
   const sticky = (st.mode & 0o1000) !== 0;
   if (st.mode & 0o022 && (isLeafOrNonSticky || !sticky)) return `${p} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)})`;
   return null;
 }
 
-/** Why `p` is not root's alone, or null when it is. A missing path is judged by its nearest existing ancestor. */
+/**
+ * Why `p` is not root's alone, or null when it is. A missing path is judged by its nearest existing
+ * ancestor. Symbolic links count only when root owns them, and then what they point to is judged as well.
+ */
 export async function untrustedReason(p: string): Promise<string | null> {
-  const abs = path.resolve(p);
+  const why = await chainReason(path.resolve(p));
+  if (why) return why;
+  const real = await realpath(p).catch(() => null);
+  return real && real !== path.resolve(p) ? chainReason(real) : null;
+}
+
+async function chainReason(abs: string): Promise<string | null> {
   const chain: string[] = [];
   for (let d = abs; ; d = path.dirname(d)) {
     chain.unshift(d);
