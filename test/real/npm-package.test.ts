@@ -49,6 +49,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
       'package/dist/man/lychd-crypt.1',
       'package/package.json',
       'package/templates/answers.example.yaml',
+      'package/templates/apt-snapshot.conf',
       'package/templates/cloud-init.yaml',
       'package/templates/lychd-crypt-snapshot.service',
       'package/templates/lychd-crypt-snapshot.timer',
