@@ -77,8 +77,13 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
     throw e;
   });
   try {
-    const info = await subvolInfo(active).catch(() => null);
-    if (!info) throw notTheCrypt(entry.config, 'active/ is not a Btrfs subvolume');
+    const info = await subvolInfo(active).catch((e: unknown) => e as Error);
+    if (info instanceof Error) {
+      // A filesystem Btrfs forced read-only (or with I/O errors) may fail even this ioctl: the verified
+      // root's own active/, a subvolume root by its inode, is accepted then (doctor and repair must look).
+      if (info instanceof FdError && info.errno !== ENOTTY && (await isSubvolumeRoot(active))) return entry.identity.activeUuid;
+      throw notTheCrypt(entry.config, 'active/ is not a Btrfs subvolume');
+    }
     if (info.uuid === entry.identity.activeUuid) return info.uuid;
     const journal = await readJsonIfExists<{ stagedUuid?: string | null }>(paths.journal).catch(() => undefined);
     if (journal?.stagedUuid === info.uuid) return info.uuid;
@@ -89,9 +94,12 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
   }
 }
 
+/** Every Btrfs subvolume's root directory has inode 256. */
+const isSubvolumeRoot = async (d: Dir): Promise<boolean> => (await stat(d.anchor).catch(() => null))?.ino === 256;
+
 async function checkIsSubvolume(root: Dir, config: Config): Promise<void> {
   const active = await openDir('active', root).catch(() => null);
-  const ok = active && (await subvolInfo(active).catch(() => null));
+  const ok = active && ((await subvolInfo(active).catch(() => null)) || (await isSubvolumeRoot(active)));
   await closeDir(active);
   if (!ok) throw notTheCrypt(config, 'active/ is missing or not a Btrfs subvolume');
 }
