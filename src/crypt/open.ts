@@ -4,7 +4,6 @@
 // through that fd (paths under /proc/<pid>/fd/<n>), so renaming or replacing anything on the way to the
 // crypt after the check cannot redirect it.
 import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config/config.js';
 import type { CommandContext } from '../core/context.js';
 import { CryptError, RefusedError } from '../core/errors.js';

@@ -9,8 +9,6 @@ import path from 'node:path';
 import { asUser, type Runner } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
 
-export { SHELL_UNSAFE } from '../service/argv.js';
-
 export interface CloneServer {
   socketDir: string;
   port: number;

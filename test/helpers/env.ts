@@ -61,3 +61,14 @@ export function skipReason(...needs: Need[]): string | undefined {
   if (process.env.CI === 'true') throw new Error(`CI: prerequisite missing: ${reason} (scripts/setup.sh installs it)`);
   return reason;
 }
+
+/**
+ * Like skipReason, for a single command on PATH (e.g. zsh, man, systemd-analyze): undefined when it is
+ * there; a reason on a laptop; in CI a missing tool fails the run instead of skipping.
+ */
+export function toolSkipReason(cmd: string): string | undefined {
+  if (has(cmd)) return undefined;
+  const reason = `needs ${cmd}`;
+  if (process.env.CI === 'true') throw new Error(`CI: prerequisite missing: ${reason} (scripts/setup.sh installs it)`);
+  return reason;
+}

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianDate, parseChangelog, renderDebianChangelog } from '../../packaging/changelog.js';
-import { REPO } from '../helpers/env.js';
+import { REPO, toolSkipReason } from '../helpers/env.js';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; author: string };
 const text = readFileSync(path.join(REPO, 'CHANGELOG.md'), 'utf8');
@@ -31,7 +31,7 @@ describe('CHANGELOG.md', () => {
     expect(debianDate('2026-11-29')).toBe('Sun, 29 Nov 2026 12:00:00 +0000');
   });
 
-  it.skipIf(spawnSync('sh', ['-c', 'command -v dpkg-parsechangelog']).status !== 0)('renders a changelog dpkg-parsechangelog reads', () => {
+  it.skipIf(toolSkipReason('dpkg-parsechangelog'))('renders a changelog dpkg-parsechangelog reads', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-chl-'));
     try {
       const file = path.join(dir, 'changelog');

@@ -10,7 +10,7 @@ import { renderBash, renderZsh } from '../../src/docs/completion.js';
 import { describeProgram, type ProgramDoc } from '../../src/docs/describe.js';
 import { renderMan } from '../../src/docs/man.js';
 import { VERSION } from '../../src/version.js';
-import { REPO } from '../helpers/env.js';
+import { REPO, toolSkipReason } from '../helpers/env.js';
 import { renderDocs } from '../../packaging/docs.js';
 
 async function help(argv: string[]): Promise<string> {
@@ -18,10 +18,6 @@ async function help(argv: string[]): Promise<string> {
   const io = { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: () => true } as never, stdinIsTTY: false, env: {} };
   await main(argv, io);
   return out;
-}
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd]).status === 0;
 }
 
 describe('docs from the command tree', () => {
@@ -56,7 +52,7 @@ describe('docs from the command tree', () => {
     for (const code of ['0', '1', '2', '3', '4']) expect(a).toContain(`.TP\n\\fB${code}\\fR`);
   });
 
-  it.skipIf(!has('man'))('formats without groff warnings', () => {
+  it.skipIf(toolSkipReason('man'))('formats without groff warnings', () => {
     const file = path.join(dir, 'lychd-crypt.1');
     writeFileSync(file, renderMan({ doc, version: VERSION, date: '2026-11-29' }));
     const r = spawnSync('man', ['--warnings', '-E', 'UTF-8', '-l', '-Tutf8', '-Z', file], {
@@ -75,7 +71,7 @@ describe('docs from the command tree', () => {
     await expect(renderDocs('## 9.9.9 - 2026-01-01\n- x\n')).rejects.toThrow(/9\.9\.9.*package\.json/);
   });
 
-  describe.skipIf(!has('bash'))('bash completion', () => {
+  describe.skipIf(toolSkipReason('bash'))('bash completion', () => {
     const complete = (line: string): string[] => {
       const file = path.join(dir, 'lychd-crypt.bash');
       writeFileSync(file, renderBash(doc));
@@ -97,7 +93,7 @@ describe('docs from the command tree', () => {
     });
   });
 
-  it.skipIf(!has('zsh'))('the zsh completion parses', () => {
+  it.skipIf(toolSkipReason('zsh'))('the zsh completion parses', () => {
     const file = path.join(dir, '_lychd-crypt');
     writeFileSync(file, renderZsh(doc));
     const r = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });

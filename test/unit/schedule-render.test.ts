@@ -8,8 +8,8 @@ import path from 'node:path';
 import { renderScheduleUnits, type ScheduleSpec } from '../../src/schedule/render.js';
 import { cronFields, cronLine } from '../../src/schedule/cron.js';
 import { timerName } from '../../src/schedule/names.js';
+import { toolSkipReason } from '../helpers/env.js';
 
-const hasAnalyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { stdio: 'ignore' }).status === 0;
 let tmp: string | undefined;
 afterEach(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -63,7 +63,7 @@ describe('schedule units', () => {
     expect(() => renderScheduleUnits(spec({ cryptPath: '/srv/a\nExecStartPre=/bin/sh' }))).toThrow(/newline/);
   });
 
-  test.skipIf(!hasAnalyze)('systemd-analyze verify is silent on every unit', async () => {
+  test.skipIf(toolSkipReason('systemd-analyze'))('systemd-analyze verify is silent on every unit', async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'lychd-units-'));
     const bin = path.join(tmp, 'bin', 'lychd-crypt');
     await mkdir(path.dirname(bin));

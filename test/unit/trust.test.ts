@@ -4,8 +4,9 @@ import { chmodSync, chownSync, lchownSync, mkdtempSync, rmSync, symlinkSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { untrustedReason } from '../../src/registry/trust.js';
+import { skipReason } from '../helpers/env.js';
 
-describe.skipIf(process.getuid?.() !== 0)('untrustedReason', () => {
+describe.skipIf(skipReason('root'))('untrustedReason', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-trust-'));
