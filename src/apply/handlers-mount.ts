@@ -3,8 +3,10 @@ import { copyFile, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
+import { registerAnchor } from '../core/anchors.js';
 import { mountAt } from '../detect/findmnt.js';
 import { mountArgv } from '../plan/actions.js';
+import { closeDir, openDir } from '../sys/fd.js';
 import type { Step } from '../plan/steps.js';
 import { FSTAB_TAG, parseFstab, upsertFstabLine, type MountSpec } from '../render/index.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
@@ -23,11 +25,39 @@ async function mountedAsSpec(ctx: ApplyContext, spec: MountSpec): Promise<'yes' 
   return m.backingFile === spec.what || m.source === spec.what ? 'yes' : 'other';
 }
 
+/**
+ * mount(8) on the directory a no-follow walk of spec.where finds, named through our fd to it and not
+ * canonicalised: the mount point may sit in a user's home, and that user could otherwise swap a symbolic
+ * link into the path (before or during the mount) and have root mount the crypt over a directory of their
+ * choosing. The kernel records the real path, so findmnt and systemd see spec.where as usual.
+ */
+export async function mountNoFollow(ctx: ApplyContext, spec: MountSpec): Promise<void> {
+  // Without canonicalisation mount(8) does not look tags up either: UUID= is resolved here.
+  const what = spec.what.startsWith('UUID=') ? await deviceOf(ctx, spec.what.slice(5)) : spec.what;
+  const dir = await openDir(spec.where);
+  registerAnchor(dir.anchor, spec.where);
+  try {
+    const argv = mountArgv({ kind: 'mount', spec: { ...spec, what } });
+    await ctx.runner.run(['mount', '--no-canonicalize', ...argv.slice(1, -1), dir.anchor]);
+  } finally {
+    await closeDir(dir);
+  }
+}
+
+async function deviceOf(ctx: ApplyContext, uuid: string): Promise<string> {
+  const r = await ctx.runner.run(['blkid', '-U', uuid], { allowFailure: true });
+  const dev = r.stdout.trim();
+  if (r.exitCode !== 0 || !dev.startsWith('/dev/')) {
+    throw new CryptError(`no device holds the filesystem UUID=${uuid}`, { hint: 'Attach the crypt\'s disk (see `blkid`) and run the command again.' });
+  }
+  return dev;
+}
+
 export async function mount(s: S<'mount'>, ctx: ApplyContext): Promise<Outcome> {
   const state = await mountedAsSpec(ctx, s.spec);
   if (state === 'yes') return unchanged('already mounted');
   if (state === 'other') throw new CryptError(`something else is mounted at ${s.spec.where}`, { hint: 'Unmount it and run init again.' });
-  await ctx.runner.run(mountArgv(s));
+  await mountNoFollow(ctx, s.spec);
   return changed();
 }
 
@@ -42,10 +72,12 @@ export async function startMountUnit(unit: string, spec: MountSpec, ctx: ApplyCo
   if (state === 'other') throw new CryptError(`something else is mounted at ${spec.where}`, { hint: 'Unmount it and run repair again.' });
   const show = await ctx.runner.run(['systemctl', 'show', unit, '-p', 'What', '-p', 'Where'], { allowFailure: true });
   if (!show.stdout.includes(`What=${spec.what}\n`) || !show.stdout.includes(`Where=${spec.where}\n`)) {
-    await ctx.runner.run(mountArgv({ kind: 'mount', spec }));
+    await mountNoFollow(ctx, spec);
     return changed(`mounted directly: ${unit} does not describe this mount`);
   }
   await ctx.runner.run(['systemctl', 'reset-failed', unit], { allowFailure: true });
+  // Mounted by us (no-follow, see mountNoFollow), then started: systemd adopts a mount already at Where=.
+  await mountNoFollow(ctx, spec);
   await ctx.runner.run(['systemctl', 'start', unit]);
   if ((await mountedAsSpec(ctx, spec)) !== 'yes') {
     throw new CryptError(`${unit} started but ${spec.where} is not mounted from ${spec.what}`, { hint: `See \`journalctl -u ${unit}\` and \`systemctl status ${unit}\`.` });
@@ -127,7 +159,8 @@ export async function enableMountUnit(s: S<'enable-mount-unit'>, ctx: ApplyConte
     await ctx.runner.run(['systemctl', 'enable', name]);
     return changed();
   }
-  // enable --now: the unit mounts the crypt (a mount already there is adopted by systemd as the unit's own).
+  // Mounted by us (no-follow, see mountNoFollow); enable --now then adopts it as the unit's own mount.
+  if (mounted === 'no') await mountNoFollow(ctx, s.start);
   await ctx.runner.run(enabled ? ['systemctl', 'start', s.unit] : ['systemctl', 'enable', '--now', name]);
   if ((await mountedAsSpec(ctx, s.start)) !== 'yes') {
     throw new CryptError(`${s.unit} started but ${s.start.where} is not mounted from ${s.start.what}`, { hint: `See \`journalctl -u ${s.unit}\` and \`systemctl status ${s.unit}\`.` });

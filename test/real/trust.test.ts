@@ -3,7 +3,7 @@
 // gets a clear refusal with nothing changed. Each case is one of the findings of the trust issue.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -294,6 +294,84 @@ print(n)
       expect(existsSync(scratch.path('i.img'))).toBe(false);
       expect(existsSync(scratch.path('etc/systemd/system'))).toBe(false);
     }
+  });
+
+  it('13: repair mounting an unmounted crypt never follows a link its owner put above the mount point', { timeout: 300_000 }, async () => {
+    scratch = await makeScratch();
+    const alice = makeUser(scratch);
+    const a = await cryptOf(alice);
+    const loopOf = () => sh(['losetup', '-j', a.config.loopback!.image, '-O', 'NAME', '-n']).trim();
+    const mountsOfImage = () => {
+      const dev = loopOf();
+      return dev ? sh(['findmnt', '-rn', '-o', 'TARGET', '--source', dev]).trim().split('\n').filter(Boolean) : [];
+    };
+    sh(['umount', a.root]);
+    // A root-only directory alice would like the crypt mounted over.
+    const target = scratch.path('root-only');
+    await mkdir(path.join(target, 'lychd'), { recursive: true });
+    await writeFile(path.join(target, 'lychd/secret'), 'root');
+    const share = path.join(alice.home, '.local/share');
+    const real = `${share}.real`;
+    expect((await asUser(alice, ['sh', '-c', `mv ${share} ${real} && ln -s ${target} ${share}`])).code).toBe(0);
+
+    // A link planted before: refused, nothing mounted anywhere.
+    const r = await cliAs(null, bundle, ['--crypt', alice.name, 'repair', '--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/symbolic link .* not followed/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(mountsOfImage()).toEqual([]);
+
+    // A link swapped in and out while root mounts: the mount lands on the real directory or not at all.
+    expect((await asUser(alice, ['sh', '-c', `rm ${share} && mv ${real} ${share}`])).code).toBe(0);
+    // The swapper pauses (in the real state, and says so) while the test looks at and undoes each mount.
+    const pause = scratch.path('pause');
+    const paused = path.join(alice.home, 'paused'); // written by alice
+    const flip = `
+import os, time
+s, r, t = ${JSON.stringify(share)}, ${JSON.stringify(real)}, ${JSON.stringify(target)}
+pause, paused, stop = ${JSON.stringify(pause)}, ${JSON.stringify(paused)}, ${JSON.stringify(scratch.path('stop'))}
+end, n = time.time() + 200, 0
+while time.time() < end and not os.path.exists(stop):
+    if os.path.exists(pause):
+        open(paused, 'w').close(); time.sleep(0.01); continue
+    os.rename(s, r); os.symlink(t, s); time.sleep(0.001); os.unlink(s); os.rename(r, s); time.sleep(0.001)
+    n += 1
+print(n)
+`;
+    const swapper = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', flip], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let flips = '';
+    let swapErr = '';
+    swapper.stdout.on('data', (d) => (flips += String(d)));
+    swapper.stderr.on('data', (d) => (swapErr += String(d)));
+    const swapperDone = new Promise((res) => swapper.once('close', res));
+    const codes: number[] = [];
+    try {
+      for (let i = 0; i < 8; i++) {
+        await rm(pause, { force: true });
+        await sleep(20);
+        await rm(paused, { force: true });
+        const run = await cliAs(null, bundle, ['--crypt', alice.name, 'repair', '--yes']);
+        codes.push(run.code);
+        expect(run.stderr).not.toMatch(NO_STACK);
+        await writeFile(pause, '');
+        for (let w = 0; !existsSync(paused); w++) {
+          expect(w, `the swapper stopped: ${swapErr}`).toBeLessThan(3000);
+          await sleep(10);
+        }
+        // Wherever the path pointed at that instant, the mount is on the directory root opened: the real one.
+        const where = mountsOfImage();
+        expect(where.filter((w) => w !== a.root)).toEqual([]);
+        if (where.length) sh(['umount', a.root]);
+      }
+    } finally {
+      await writeFile(scratch.path('stop'), '');
+      await swapperDone;
+    }
+    expect(swapErr).toBe('');
+    expect(Number(flips)).toBeGreaterThan(0);
+    expect(sh(['findmnt', '-rn', '-o', 'TARGET']).split('\n')).not.toContain(path.join(target, 'lychd'));
+    expect(await readFile(path.join(target, 'lychd/secret'), 'utf8')).toBe('root');
+    for (const c of codes) expect([0, 1, 3], `repair exited ${c}`).toContain(c);
   });
 
   it('12: every command by an unrelated user, or by a user on a system crypt: a clear message, exit 3, nothing changed', async () => {

@@ -1,12 +1,18 @@
 // The systemd side of mounting, by argv (the real behaviour is in test/real/systemd-*.test.ts): with a
-// start, enable-mount-unit mounts through the unit (enable --now) and checks the result; repair's mount
-// through a unit resets a failed unit and starts it, and mounts directly when the unit describes another mount.
+// start, enable-mount-unit mounts the crypt itself (no-follow, through an fd), lets the unit adopt it
+// (enable --now) and checks the result; repair's mount through a unit resets a failed unit, mounts and
+// starts it, and mounts directly when the unit describes another mount.
 import { describe, expect, it } from 'vitest';
 import { enableMountUnit, startMountUnit } from '../../src/apply/handlers-mount.js';
 import { RecordingRunner } from '../../src/core/runner.js';
 import type { MountSpec } from '../../src/render/index.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-const spec: MountSpec = { what: '/dev/vdz', where: '/srv/crypt', type: 'btrfs', options: ['noatime'] };
+// The mount point must exist: mounts go through a no-follow walk of it (mountNoFollow).
+const spec: MountSpec = { what: '/dev/vdz', where: mkdtempSync(path.join(os.tmpdir(), 'lychd-unit-mnt-')), type: 'btrfs', options: ['noatime'] };
+const ANCHOR = expect.stringMatching(/^\/proc\/\d+\/fd\/\d+$/);
 const mountedJson = JSON.stringify({ filesystems: [{ target: spec.where, source: spec.what, fstype: 'btrfs', options: 'rw' }] });
 
 /** A runner where the crypt becomes mounted once `systemctl <verb>` ran. */
@@ -31,7 +37,9 @@ describe('mounting through systemd', () => {
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', '/t/units/srv-crypt.mount'],
     ]);
-    expect(runner.calls.some((a) => a[0] === 'mount')).toBe(false);
+    // The crypt is mounted first, no-follow through an fd; enable --now then adopts that mount.
+    expect(runner.calls.findIndex((a) => a[0] === 'mount')).toBeLessThan(runner.calls.findIndex((a) => a[1] === 'enable'));
+    expect(runner.calls.find((a) => a[0] === 'mount')).toEqual(['mount', '--no-canonicalize', '-t', 'btrfs', '-o', 'noatime', spec.what, ANCHOR]);
   });
 
   it('init: an enabled unit whose mount is gone is started again', async () => {
@@ -43,7 +51,7 @@ describe('mounting through systemd', () => {
   it('init: a unit that starts without mounting the crypt is an error naming the unit', async () => {
     const runner = new RecordingRunner((argv) => (argv[0] === 'findmnt' || argv[1] === 'is-enabled' ? { exitCode: 1 } : {}));
     await expect(enableMountUnit({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/t/srv-crypt.mount', start: spec }, { runner })).rejects.toThrow(
-      /srv-crypt.mount started but \/srv\/crypt is not mounted/,
+      /srv-crypt.mount started but \/tmp\/lychd-unit-mnt-\w+ is not mounted/,
     );
   });
 
@@ -59,7 +67,7 @@ describe('mounting through systemd', () => {
   it('repair: a unit describing another mount is not started; the crypt is mounted directly', async () => {
     const runner = systemdRunner('start', `What=/dev/other\nWhere=${spec.where}\n`);
     expect((await startMountUnit('srv-crypt.mount', spec, { runner })).detail).toMatch(/mounted directly/);
-    expect(runner.calls.find((a) => a[0] === 'mount')).toEqual(['mount', '-t', 'btrfs', '-o', 'noatime', spec.what, spec.where]);
+    expect(runner.calls.find((a) => a[0] === 'mount')).toEqual(['mount', '--no-canonicalize', '-t', 'btrfs', '-o', 'noatime', spec.what, ANCHOR]);
     expect(runner.calls.some((a) => a[1] === 'start')).toBe(false);
   });
 });
