@@ -19,6 +19,16 @@ import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 const NO_STACK = /^\s+at /m;
 
+/** A python script run as `user` (a rename/symlink swapper): its output, once stopped. */
+function startAs(user: TestUser, script: string): { err: () => string; done: Promise<string> } {
+  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (err += String(d)));
+  return { err: () => err, done: new Promise((res) => child.once('close', () => res(out))) };
+}
+
 describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let scratch: Scratch;
   let bundle: string;
@@ -98,12 +108,8 @@ while time.time() < end and not os.path.exists(${JSON.stringify(scratch.path('st
     n += 1
 print(n)
 `;
-    const swapper = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', flip], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const swapper = startAs(alice, flip);
     let flips = '';
-    let swapErr = '';
-    swapper.stdout.on('data', (d) => (flips += String(d)));
-    swapper.stderr.on('data', (d) => (swapErr += String(d)));
-    const swapperDone = new Promise((r) => swapper.once('close', r));
     const codes: number[] = [];
     try {
       for (let i = 0; i < 6; i++) {
@@ -113,9 +119,9 @@ print(n)
       }
     } finally {
       await writeFile(scratch.path('stop'), '');
-      await swapperDone;
+      flips = await swapper.done;
     }
-    expect(swapErr).toBe('');
+    expect(swapper.err()).toBe('');
     expect(Number(flips)).toBeGreaterThan(0);
     // Whatever root did, it did to alice's crypt: bob's snapshots are all there.
     expect(await snapshots(b)).toEqual(bobBefore);
@@ -338,12 +344,8 @@ while time.time() < end and not os.path.exists(stop):
     n += 1
 print(n)
 `;
-    const swapper = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', flip], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const swapper = startAs(alice, flip);
     let flips = '';
-    let swapErr = '';
-    swapper.stdout.on('data', (d) => (flips += String(d)));
-    swapper.stderr.on('data', (d) => (swapErr += String(d)));
-    const swapperDone = new Promise((res) => swapper.once('close', res));
     const codes: number[] = [];
     try {
       for (let i = 0; i < 8; i++) {
@@ -355,7 +357,7 @@ print(n)
         expect(run.stderr).not.toMatch(NO_STACK);
         await writeFile(pause, '');
         for (let w = 0; !existsSync(paused); w++) {
-          expect(w, `the swapper stopped: ${swapErr}`).toBeLessThan(3000);
+          expect(w, `the swapper stopped: ${swapper.err()}`).toBeLessThan(3000);
           await sleep(10);
         }
         // Wherever the path pointed at that instant, the mount is on the directory root opened: the real one.
@@ -365,9 +367,9 @@ print(n)
       }
     } finally {
       await writeFile(scratch.path('stop'), '');
-      await swapperDone;
+      flips = await swapper.done;
     }
-    expect(swapErr).toBe('');
+    expect(swapper.err()).toBe('');
     expect(Number(flips)).toBeGreaterThan(0);
     expect(sh(['findmnt', '-rn', '-o', 'TARGET']).split('\n')).not.toContain(path.join(target, 'lychd'));
     expect(await readFile(path.join(target, 'lychd/secret'), 'utf8')).toBe('root');
