@@ -62,16 +62,34 @@ describe('answers validation: accepted files', () => {
 describe('answers validation: the bad-answers matrix', () => {
   it('unknown top-level key', () => {
     expect(lines('version: 1\nmethd: loopback\n')).toEqual([
-      'answers.yaml:2:1: methd: unknown key "methd": remove it or check its spelling',
+      'answers.yaml:2:1: methd: unknown key "methd": did you mean "method"?',
     ]);
+    // Nothing close: no guess.
+    expect(lines('version: 1\nfoo: 1\n')).toEqual(['answers.yaml:2:1: foo: unknown key "foo": remove it or check its spelling']);
+  });
+
+  it('did you mean: the nearest key of that very mapping, at any depth', () => {
+    expect(lines('version: 1\npersist: { via: fstab, fstb: /etc/fstab }\n')).toEqual([
+      'answers.yaml:2:24: persist.fstb: unknown key "fstb": did you mean "fstab"?',
+    ]);
+    expect(lines('version: 1\nretention: { keepLastt: 3 }\n')).toEqual([
+      'answers.yaml:2:14: retention.keepLastt: unknown key "keepLastt": did you mean "keepLast"?',
+    ]);
+    // Of a discriminated union: the keys of the chosen kind (unit belongs to systemd).
+    expect(lines('version: 1\npostgres:\n  service: { kind: systemd, unti: x }\n')).toContain(
+      'answers.yaml:3:29: postgres.service.unti: unknown key "unti": did you mean "unit"?',
+    );
+    // Case and a swap of two letters count as near.
+    expect(lines('version: 1\nfilesystem: { mountoptions: [noatime] }\n')[0]).toMatch(/did you mean "mountOptions"\?$/);
+    expect(lines('version: 1\ncrypt: { paht: /srv/x }\n')[0]).toMatch(/did you mean "path"\?$/);
   });
 
   it('unknown nested keys, at any depth', () => {
     expect(lines('version: 1\nloopback:\n  image: /x.img\n  sise: 20G\n')).toEqual([
-      'answers.yaml:4:3: loopback.sise: unknown key "sise": remove it or check its spelling',
+      'answers.yaml:4:3: loopback.sise: unknown key "sise": did you mean "size"?',
     ]);
     expect(lines('version: 1\npostgres:\n  connection:\n    hots: /run/postgresql\n')).toEqual([
-      'answers.yaml:4:5: postgres.connection.hots: unknown key "hots": remove it or check its spelling',
+      'answers.yaml:4:5: postgres.connection.hots: unknown key "hots": did you mean "host"?',
     ]);
     expect(lines('version: 1\npostgres:\n  service: { kind: pg_ctl, unit: x }\n')).toEqual([
       'answers.yaml:3:28: postgres.service.unit: unknown key "unit": remove it or check its spelling',
@@ -144,16 +162,33 @@ describe('answers validation: the bad-answers matrix', () => {
     ]);
   });
 
-  it('YAML syntax errors, located once each', () => {
+  it('YAML syntax errors: in plain words, on the line of the mistake, once each', () => {
+    // The parser says "Nested mappings are not allowed in compact mappings" at line 3; the mistake is line 4.
     expect(lines('version: 1\ncrypt:\n  path: /a\n   user: bob\n')).toEqual([
-      'answers.yaml:3:9: crypt.path: YAML syntax error: Nested mappings are not allowed in compact mappings',
+      'answers.yaml:4:4: crypt.path: "user" is indented more than "path" on line 3 (3 spaces, not 2): keys of one mapping must start in the same column',
+    ]);
+    expect(lines('version: 1\ncrypt:\n  path: /a\n user: bob\n')).toEqual([
+      'answers.yaml:4:2: "user" does not line up with the keys of its mapping (1 space; the line above has 2): keys of one mapping must start in the same column',
     ]);
     expect(lines('version: 1\ncrypt: { path: /a\n')).toEqual([
-      'answers.yaml:3:1: crypt.path: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+      'answers.yaml:2:8: crypt: this { is not closed: end it with } on the same line (or indent its continuation lines)',
     ]);
-    expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: YAML syntax error: Tabs are not allowed as indentation']);
+    expect(lines('version: 1\nfilesystem: { mountOptions: [noatime }\n')[0]).toMatch(/^answers.yaml:2:\d+: .*this \[ is not closed: end it with \]/);
+    expect(lines('version: 1\ncrypt: { path: "/a }\n')).toEqual(['answers.yaml:2:16: crypt.path: this quoted text is not closed: add the closing quote']);
+    expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: a tab indents this line: YAML indents with spaces only']);
+    expect(lines('version: 1\nmethod:loopback\n')).toEqual(['answers.yaml:2:8: a space must follow the colon: write "method: loopback"']);
+    expect(lines('version: 1\ncrypt:\n  path: /a: b\n')).toEqual(['answers.yaml:3:9: crypt.path: a value that contains ": " must be quoted: write path: "/a: b"']);
+    expect(lines('version: 1\nfoo\nmethod: auto\n')).toEqual(['answers.yaml:2:1: "foo" is neither "key: value" nor a list item: add ": value", or remove the line']);
     expect(lines('version: 1\n---\nversion: 1\n')).toEqual([
       'answers.yaml:2:1: expected one YAML document: remove this "---" and what follows, or merge it into the first',
+    ]);
+  });
+
+  it('a syntax error does not hide the other mistakes of the file', () => {
+    expect(lines('version: 1\ncrypt:\n  path: /a\n   user: bob\nloopback:\n  size: 20G\n   image: /x\nmethd: native\n')).toEqual([
+      'answers.yaml:4:4: crypt.path: "user" is indented more than "path" on line 3 (3 spaces, not 2): keys of one mapping must start in the same column',
+      'answers.yaml:7:4: loopback.size: "image" is indented more than "size" on line 6 (3 spaces, not 2): keys of one mapping must start in the same column',
+      'answers.yaml:8:1: methd: unknown key "methd": did you mean "method"?',
     ]);
   });
 
@@ -197,8 +232,16 @@ describe('answers validation: the bad-answers matrix', () => {
       parseAnswers('version: 1\nfoo: 1\nbar: 2\n', 'x.yaml');
       expect.unreachable();
     } catch (e) {
+      // Each issue with a code frame: the line and a caret under the column.
       expect((e as AnswersError).message).toBe(
-        'x.yaml:2:1: foo: unknown key "foo": remove it or check its spelling\nx.yaml:3:1: bar: unknown key "bar": remove it or check its spelling',
+        [
+          'x.yaml:2:1: foo: unknown key "foo": remove it or check its spelling',
+          '  2 | foo: 1',
+          '    | ^',
+          'x.yaml:3:1: bar: unknown key "bar": remove it or check its spelling',
+          '  3 | bar: 2',
+          '    | ^',
+        ].join('\n'),
       );
       expect((e as AnswersError).hint).toMatch(/nothing was changed/);
     }
@@ -208,10 +251,15 @@ describe('answers validation: the bad-answers matrix', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-answers-'));
     try {
       await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(UsageError);
-      await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(/cannot read answers file .*nope.yaml/);
+      // One line, no raw ENOENT.
+      const message = (p: string) => loadAnswersFile(p).then(() => '', (e: Error) => e.message);
+      expect(await message(path.join(dir, 'nope.yaml'))).toBe(`answers file ${path.join(dir, 'nope.yaml')} does not exist; nothing was changed`);
+      expect(await message(dir)).toBe(`answers file ${dir} is a directory, not a file; nothing was changed`);
       const file = path.join(dir, 'bad.yaml');
       writeFileSync(file, 'version: 1\nloopback: { size: twenty }\n');
-      await expect(loadAnswersFile(file)).rejects.toThrow(`${file}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+      await expect(loadAnswersFile(file)).rejects.toThrow(
+        `${file}:2:19: loopback.size: expected a size like 20G, got "twenty"\n  2 | loopback: { size: twenty }\n    |                   ^`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
