@@ -55,7 +55,9 @@ export function locateAnswerError(err: unknown, answers: Answers): unknown {
   if (!m) return err;
   const keys = m[1]!.split('.');
   if (!knownKeys(answersSchema, keys.slice(0, -1), src.doc.toJS()).includes(keys.at(-1)!)) return err;
-  const node = (src.doc.getIn(keys, true) as Node | undefined) ?? nearestNode(src.doc, keys);
+  // The value when the file sets the key; else the deepest key of its path that the file has.
+  let node = src.doc.getIn(keys, true) as Node | undefined;
+  for (let n = keys.length - 1; !node && n > 0; n--) node = findKeyNode(src.doc, keys.slice(0, n - 1), keys[n - 1]!);
   const pos = src.lc.linePos(node?.range?.[0] ?? 0);
   const issue = { file: src.file, ...pos, path: m[1]!, message: m[2]! };
   return new AnswersError([issue], { source: src.text, hint: err.hint ?? 'Fix the answers file and run again; nothing was changed.' });

@@ -97,6 +97,8 @@ export function explainYamlErrors(errors: readonly YAMLError[], text: string, lc
         if (flow) {
           const [open, close] = flow[1] === 'map' ? ['{', '}'] : ['[', ']'];
           const opener = unclosed(text, e.pos[0], open!, close!);
+          // All its brackets matched: an unclosed one of the other kind swallowed its end (reported already).
+          if (opener === undefined && out.some((p) => Math.abs(p.firstLine - start.line) <= 1)) continue;
           add(opener ?? e.pos[0], `this ${open} is not closed: end it with ${close} on the same line (or indent its continuation lines)`);
           continue;
         }

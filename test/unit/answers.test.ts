@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnswersFile, parseAnswers } from '../../src/config/load-answers.js';
+import { loadAnswersFile, locateAnswerError, parseAnswers } from '../../src/config/load-answers.js';
+import { pgBinProblem } from '../../src/pg/bin.js';
 import { AnswersError, ExitCode, UsageError, type AnswersIssue } from '../../src/core/errors.js';
 
 /** The issues parseAnswers reports for `text` (it must throw an AnswersError). */
@@ -263,5 +264,68 @@ describe('answers validation: the bad-answers matrix', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('answers checked against the host keep their file:line:col', () => {
+  const text = ['version: 1', 'postgres:', '  osUser: nobody-here', '  bin: /nowhere/bin', ''].join('\n');
+
+  it('a refusal naming a key becomes an issue at that key, with its code frame and its own hint', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const located = locateAnswerError(new UsageError('postgres.osUser: no such user: nobody-here', { hint: 'Install PostgreSQL.' }), answers);
+    expect(located).toBeInstanceOf(AnswersError);
+    expect((located as AnswersError).issues).toEqual([{ file: 'a.yaml', line: 3, col: 11, path: 'postgres.osUser', message: 'no such user: nobody-here' }]);
+    expect((located as AnswersError).message).toBe('a.yaml:3:11: postgres.osUser: no such user: nobody-here\n  3 |   osUser: nobody-here\n    |           ^');
+    expect((located as AnswersError).hint).toBe('Install PostgreSQL.');
+    expect((located as AnswersError).exitCode).toBe(ExitCode.usage);
+  });
+
+  it('a key the file leaves to its default points at the nearest key that is there', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const located = locateAnswerError(new UsageError('postgres.dir: x'), answers) as AnswersError;
+    expect(located.issues[0]).toMatchObject({ line: 2, col: 1, path: 'postgres.dir' });
+  });
+
+  it('anything else is left as it is', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const other = new UsageError('method native needs the crypt path on Btrfs');
+    expect(locateAnswerError(other, answers)).toBe(other);
+    const notAKey = new UsageError('nosuch.key: x');
+    expect(locateAnswerError(notAKey, answers)).toBe(notAKey);
+    // Answers not read from a file (the interactive installer's) have no lines to point at.
+    const mine = new UsageError('postgres.osUser: no such user: x');
+    expect(locateAnswerError(mine, { ...answers })).toBe(mine);
+  });
+
+  it('connection.host: a socket directory must be absolute; a host name is fine', () => {
+    expect(lines('version: 1\npostgres: { connection: { host: run/postgresql } }\n')).toEqual([
+      'answers.yaml:2:33: postgres.connection.host: expected an absolute socket directory (starting with /) or a host name, got "run/postgresql"',
+    ]);
+    expect(lines('version: 1\npostgres: { connection: { host: ./sock } }\n')[0]).toMatch(/expected an absolute socket directory/);
+    for (const host of ['/run/postgresql', 'localhost', 'db.example.org', '10.0.0.5']) {
+      expect(parseAnswers(`version: 1\npostgres: { connection: { host: ${host} } }\n`, 'a.yaml').postgres?.connection?.host).toBe(host);
+    }
+  });
+
+  it('postgres.bin: missing, not a directory, or without pg_ctl', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-pgbin-'));
+    try {
+      expect(await pgBinProblem(path.join(dir, 'nope'))).toBe(`${path.join(dir, 'nope')} does not exist`);
+      writeFileSync(path.join(dir, 'file'), '');
+      expect(await pgBinProblem(path.join(dir, 'file'))).toBe(`${path.join(dir, 'file')} is not a directory`);
+      expect(await pgBinProblem(dir)).toBe(`${dir} has no pg_ctl (expected the directory of the PostgreSQL programs)`);
+      writeFileSync(path.join(dir, 'pg_ctl'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(await pgBinProblem(dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('YAML syntax: one report per mistake', () => {
+  it('an unclosed [ inside { … }: the [ only, not the { whose } it swallowed', () => {
+    expect(lines('version: 1\nloopback: { size: [20G }\n')).toEqual([
+      'answers.yaml:2:19: loopback.size: this [ is not closed: end it with ] on the same line (or indent its continuation lines)',
+    ]);
   });
 });
