@@ -111,7 +111,7 @@ try {
     else (ours(), theirs());
   }
   report(`snapshot --mode none, median of ${ROUNDS}`, fmt(median(none)), `raw btrfs snapshot -r ${fmt(median(raw))}: +${fmt(median(none) - median(raw))}, ${(median(none) / median(raw)).toFixed(1)}×`);
-  cli('delete', ...made);
+  cli('delete', ...made, '--yes');
 
   mkdirSync(SOCK);
   chownSync(SOCK, pgIds.uid, pgIds.gid);

@@ -59,7 +59,11 @@ const commands: CommandDef[] = [
   {
     name: 'list',
     summary: 'list snapshots, newest first',
-    options: (c) => c.option('--sizes', 'exclusive size of each snapshot: from quota groups when on, else `btrfs filesystem du` (slow on big trees)'),
+    options: (c) =>
+      c
+        .option('--sizes', 'exclusive size of each snapshot: from quota groups when on, else `btrfs filesystem du` (slow on big trees)')
+        // For shell completion: the names only, one a line, fast (no sizes, no lock).
+        .addOption(new Option('--names', 'print only the snapshot names').hideHelp()),
     handler: async () => (await import('./commands/list.js')).runList,
   },
   {
@@ -90,9 +94,9 @@ const commands: CommandDef[] = [
   },
   {
     name: 'delete',
-    summary: 'delete snapshots',
+    summary: 'delete snapshots (asks at a terminal; --yes otherwise)',
     args: '<name...>',
-    options: (c) => c,
+    options: (c) => c.option('--yes', 'do not ask for confirmation').option('--dry-run', 'print what would be deleted and change nothing'),
     handler: async () => (await import('./commands/delete.js')).runDelete,
   },
   {
@@ -172,7 +176,7 @@ const commands: CommandDef[] = [
   },
   {
     name: 'completion',
-    summary: 'print the shell completion script (bash or zsh)',
+    summary: 'print the shell completion script (bash, zsh or fish)',
     args: '<shell>',
     options: (c) => c,
     // The script is made from this very command tree (kept by main), so completion never imports the CLI.

@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { setLabel, setPinned } from '../snapshots/annotate.js';
 import { validateLabel } from '../snapshots/names.js';
+import { resolveSnapshotArg } from '../snapshots/lookup.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
 
 function pinCommand(pinned: boolean) {
@@ -10,7 +11,7 @@ function pinCommand(pinned: boolean) {
     const name = args[0];
     if (!name) throw new UsageError(`${pinned ? 'pin' : 'unpin'} needs a snapshot name`);
     return mutateCrypt(ctx, async (crypt) => {
-      const meta = await setPinned(crypt.paths, name, pinned);
+      const meta = await setPinned(crypt.paths, await resolveSnapshotArg(crypt.paths, name), pinned);
       return {
         json: { ok: true, name: meta.name, pinned },
         human: pinned ? `pinned ${meta.name}: prune and the free-space floor leave it alone` : `unpinned ${meta.name}`,
@@ -27,7 +28,7 @@ export async function runLabel(args: string[], _opts: Record<string, unknown>, c
   if (!name || !words.length) throw new UsageError('label needs a snapshot name and the text (an empty text "" removes the label)');
   const label = validateLabel(words.join(' '));
   return mutateCrypt(ctx, async (crypt) => {
-    const meta = await setLabel(crypt.paths, name, label);
+    const meta = await setLabel(crypt.paths, await resolveSnapshotArg(crypt.paths, name), label);
     return { json: { ok: true, name: meta.name, label }, human: label ? `labelled ${meta.name}: ${label}` : `removed the label of ${meta.name}` };
   });
 }

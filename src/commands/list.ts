@@ -5,6 +5,8 @@ import { withCrypt } from '../crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
 import { formatVersion } from '../snapshots/format.js';
+import { readSnapshotDir } from '../snapshots/meta.js';
+import { newestFirst } from '../snapshots/prune-policy.js';
 
 export const LIST_FORMAT = 1;
 
@@ -59,6 +61,13 @@ function table(rows: string[][]): string {
 }
 
 export async function runList(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  if (opts.names) {
+    // What shell completion asks for: names only, newest first, without sizes or warnings.
+    return withCrypt(ctx, async (crypt) => {
+      const names = newestFirst((await readSnapshotDir(crypt.paths)).complete).map((m) => m.name);
+      return { json: { names }, human: names.join('\n') };
+    });
+  }
   return withCrypt(ctx, async (crypt) => {
   const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true, du: Boolean(opts.sizes) });
   // A snapshot being taken right now has no metadata yet: while the lock is held it is in progress, not incomplete.

@@ -7,6 +7,7 @@ import { rollbackWithHooks } from '../hooks/wrap.js';
 import { compatibilityProblems, readLiveCluster, refuseIncompatible, resolveTarget } from '../rollback/target.js';
 import type { RollbackPlan } from '../rollback/steps.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
+import { resolveSnapshotArg } from '../snapshots/lookup.js';
 import { spaceTargetOf } from '../space/target.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
 
@@ -28,12 +29,13 @@ function refuseUnstoppable(crypt: OpenCrypt, plan: RollbackPlan): void {
 }
 
 export async function runRollback(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
-  const name = args[0];
-  if (!name) throw new UsageError('rollback needs the name of a snapshot', { hint: 'Run `lychd-crypt list` to see them.' });
+  const input = args[0];
+  if (!input) throw new UsageError('rollback needs the name of a snapshot', { hint: 'Run `lychd-crypt list` to see them.' });
   const force = opts.force === true;
 
   if (opts.dryRun) {
     return withCrypt(ctx, async (crypt) => {
+      const name = await resolveSnapshotArg(crypt.paths, input);
       const { warnings } = await checkTarget(crypt, ctx, name, force);
       const plan = await planRollback(crypt, name);
       refuseUnstoppable(crypt, plan);
@@ -43,6 +45,8 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
   }
 
   return mutateCrypt(ctx, async (crypt) => {
+    // A prefix, a label, latest or previous: resolved under the lock, so it names what is rolled back to.
+    const name = await resolveSnapshotArg(crypt.paths, input);
     const { meta, warnings } = await checkTarget(crypt, ctx, name, force);
     const plan = await planRollback(crypt, name);
     refuseUnstoppable(crypt, plan);

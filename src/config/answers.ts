@@ -86,7 +86,12 @@ export const answersSchema = z.strictObject({
       osUser: userRef.optional(),
       connection: z
         .strictObject({
-          host: nonEmpty.optional(),
+          // A socket directory (absolute: the server and root must agree on it) or a host name.
+          host: nonEmpty
+            .refine((h) => h.startsWith('/') || !/[/~]|^\./.test(h), {
+              error: 'expected an absolute socket directory (starting with /) or a host name',
+            })
+            .optional(),
           port: z
             .number({ error: 'expected a port number from 1 to 65535' })
             .int({ error: 'expected a port number from 1 to 65535' })

@@ -1,4 +1,5 @@
 // Typed errors: each class carries the SPEC's exit code; the CLI entry maps them in one place.
+import { codeFrame } from './code-frame.js';
 
 /** cancelled: 128 + SIGINT, what a shell reports for Ctrl-C; only interactive prompts raise it (docs/interactive.md). */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, busy: 4, cancelled: 130 } as const;
@@ -39,12 +40,22 @@ export interface AnswersIssue {
   message: string;
 }
 
+/** `file:line:col: key.path: message`, and under it the line with a caret when the file's text is known. */
+export function formatIssue(i: AnswersIssue, source?: string): string {
+  const head = `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+  const frame = source === undefined ? '' : codeFrame(source, i.line, i.col);
+  return frame ? `${head}\n${frame}` : head;
+}
+
 export class AnswersError extends UsageError {
-  constructor(readonly issues: AnswersIssue[]) {
-    super(
-      issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'),
-      { hint: 'Fix the answers file and run again; nothing was changed.' },
-    );
+  /** source: the file's text, for a code frame under each issue; hint: what to do (default: fix the file). */
+  constructor(
+    readonly issues: AnswersIssue[],
+    details: { source?: string; hint?: string } = {},
+  ) {
+    super(issues.map((i) => formatIssue(i, details.source)).join('\n'), {
+      hint: details.hint ?? 'Fix the answers file and run again; nothing was changed.',
+    });
   }
 }
 

@@ -1,6 +1,20 @@
-// Bash and zsh completion scripts rendered from the command tree (describeProgram), so they offer
-// exactly the commands and options --help lists. Deterministic: same tree, same bytes.
+// Bash, zsh and fish completion scripts rendered from the command tree (describeProgram), so they offer
+// exactly the commands and options --help lists. Deterministic: same tree, same bytes. Snapshot names
+// come from `lychd-crypt list --names` at completion time (quiet on error: nothing is offered then).
 import type { CommandDoc, OptionDoc, ProgramDoc } from './describe.js';
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+
+/** A command whose first argument is a snapshot (`<name>`); `all`: every argument is one (delete NAME...). */
+function snapshotArgs(c: CommandDoc): 'first' | 'all' | undefined {
+  const first = c.args[0];
+  if (first?.name !== 'name') return undefined;
+  return first.variadic ? 'all' : 'first';
+}
+
+/** What completion runs for the names: the crypt the command line names, else the default one. */
+const NAMES_WORDS = 'list --names';
+const KEYWORD_NAMES = 'latest previous';
 
 /** What a value placeholder completes to: files for `<file>`, directories for `<path>`, users for `<name>`. */
 type ValueKind = 'file' | 'dir' | 'user' | 'choices' | 'none';
@@ -47,20 +61,33 @@ export function renderBash(doc: ProgramDoc): string {
   });
   const cmdCases = doc.commands.map((c) => {
     const words = [...c.options.flatMap(flags), ...doc.options.flatMap(flags)].join(' ');
-    const args = c.name === 'completion' ? ' bash zsh' : '';
+    const args = c.name === 'completion' ? ` ${SHELLS.join(' ')}` : '';
+    const snap = snapshotArgs(c);
+    if (snap) {
+      const when = snap === 'first' ? '$cur != -* && n -eq 0' : '$cur != -*';
+      return `    ${c.name}) if [[ ${when} ]]; then COMPREPLY=($(compgen -W "$(${fn}_snapshots)" -- "$cur")); else COMPREPLY=($(compgen -W "${words}" -- "$cur")); fi ;;`;
+    }
     return `    ${c.name}) COMPREPLY=($(compgen -W "${words}${args}" -- "$cur")) ;;`;
   });
   return [
     `# bash completion for ${doc.name}: generated from its command line definition, do not edit.`,
+    `# Snapshot names: the program's own \`${NAMES_WORDS}\` for the crypt named on the line (errors: nothing offered).`,
+    `${fn}_snapshots() {`,
+    `  "\${COMP_WORDS[0]}" "\${crypt[@]}" ${NAMES_WORDS} 2>/dev/null`,
+    `  echo ${KEYWORD_NAMES}`,
+    '}',
     `${fn}() {`,
-    '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i',
+    '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i j n=0',
+    '  local -a crypt=()',
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
     '    case ${COMP_WORDS[i]} in',
+    '      --crypt|--registry) crypt+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}"); ((i++)) ;;',
     `      ${globalValues}) ((i++)) ;;`,
     '      -*) ;;',
     '      *) cmd=${COMP_WORDS[i]}; break ;;',
     '    esac',
     '  done',
+    '  for ((j = i + 1; j < COMP_CWORD; j++)); do [[ ${COMP_WORDS[j]} == -* ]] || ((n++)); done',
     '  case $prev in',
     ...prevCases,
     '  esac',
@@ -94,8 +121,10 @@ function zshOption(o: OptionDoc): string {
   return flags(o).map(spec).join(' ');
 }
 
-function zshArgs(c: CommandDoc): string[] {
-  if (c.name === 'completion') return ["'1:shell:(bash zsh)'"];
+function zshArgs(c: CommandDoc, fn: string): string[] {
+  if (c.name === 'completion') return [`'1:shell:(${SHELLS.join(' ')})'`];
+  const snap = snapshotArgs(c);
+  if (snap) return [`'${snap === 'all' ? '*' : '1'}:snapshot:${fn}_snapshots'`, ...c.args.slice(1).map((a, i) => `'${a.variadic ? '*' : String(i + 2)}:${a.name}: '`)];
   // A placeholder such as start|stop|status is a message in zsh's spec: keep it to plain characters.
   return c.args.map((a, i) => `'${a.variadic ? '*' : String(i + 1)}:${a.name.replace(/[^A-Za-z0-9_-]+/g, '-')}: '`);
 }
@@ -107,8 +136,14 @@ export function renderZsh(doc: ProgramDoc): string {
   return [
     `#compdef ${doc.name}`,
     `# zsh completion for ${doc.name}: generated from its command line definition, do not edit.`,
+    `# Snapshot names: the program's own \`${NAMES_WORDS}\` for the crypt named on the line (errors: nothing offered).`,
+    `${fn}_snapshots() {`,
+    '  local -a names',
+    `  names=(\${(f)"$(_call_program snapshots ${doc.name} \${crypt:+--crypt} \${crypt:+\$crypt} ${NAMES_WORDS} 2>/dev/null)"} ${KEYWORD_NAMES})`,
+    "  compadd -a names",
+    '}',
     `${fn}() {`,
-    '  local curcontext=$curcontext state line ret=1',
+    '  local curcontext=$curcontext state line ret=1 crypt',
     '  typeset -A opt_args',
     '  local -a globals',
     `  globals=(${globals.join(' ')})`,
@@ -120,15 +155,71 @@ export function renderZsh(doc: ProgramDoc): string {
     "      _describe -t commands 'command' commands && ret=0",
     '      ;;',
     '    args)',
+    '      crypt=${opt_args[--crypt]}',
     `      curcontext=\${curcontext%:*:*}:${doc.name}-$words[1]:`,
     '      case $words[1] in',
-    ...doc.commands.map((c) => `        ${c.name}) _arguments $globals ${[...c.options.map(zshOption), ...zshArgs(c)].join(' ')} && ret=0 ;;`),
+    ...doc.commands.map((c) => `        ${c.name}) _arguments $globals ${[...c.options.map(zshOption), ...zshArgs(c, fn)].join(' ')} && ret=0 ;;`),
     '      esac',
     '      ;;',
     '  esac',
     '  return ret',
     '}',
     `${fn} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/** Quotes text for fish inside single quotes. */
+const fq = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function fishOption(doc: ProgramDoc, o: OptionDoc, condition?: string): string {
+  const parts = [`complete -c ${doc.name}`];
+  if (condition) parts.push(`-n ${fq(condition)}`);
+  if (o.short) parts.push(`-s ${o.short.replace(/^-/, '')}`);
+  parts.push(`-l ${o.long.replace(/^--/, '')}`);
+  if (o.value) {
+    parts.push(
+      {
+        file: '-r -F',
+        dir: "-x -a '(__fish_complete_directories)'",
+        user: "-x -a '(__fish_complete_users)'",
+        choices: `-x -a ${fq((o.choices ?? []).join(' '))}`,
+        none: '-x',
+      }[valueKind(o)],
+    );
+  }
+  parts.push(`-d ${fq(o.description)}`);
+  return parts.join(' ');
+}
+
+export function renderFish(doc: ProgramDoc): string {
+  const fn = `__${doc.name.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const seen = (names: string[]): string => `__fish_seen_subcommand_from ${names.join(' ')}`;
+  const snap = doc.commands.filter((c) => snapshotArgs(c));
+  return [
+    `# fish completion for ${doc.name}: generated from its command line definition, do not edit.`,
+    `# Snapshot names: the program's own \`${NAMES_WORDS}\` for the crypt named on the line (errors: nothing offered).`,
+    `function ${fn}_snapshots`,
+    '    set -l words (commandline -opc)',
+    '    set -l crypt',
+    '    for i in (seq (count $words))',
+    '        switch $words[$i]',
+    '            case --crypt --registry',
+    '                set -l next (math $i + 1)',
+    '                set -q words[$next]; and set -a crypt $words[$i] $words[$next]',
+    "            case '--crypt=*' '--registry=*'",
+    '                set -a crypt $words[$i]',
+    '        end',
+    '    end',
+    `    command $words[1] $crypt ${NAMES_WORDS} 2>/dev/null`,
+    `    printf '%s\\n' ${KEYWORD_NAMES}`,
+    'end',
+    `complete -c ${doc.name} -f`,
+    ...doc.commands.map((c) => `complete -c ${doc.name} -n __fish_use_subcommand -a ${c.name} -d ${fq(c.summary)}`),
+    ...doc.options.map((o) => fishOption(doc, o)),
+    ...doc.commands.flatMap((c) => c.options.filter((o) => o.long !== '--help').map((o) => fishOption(doc, o, seen([c.name])))),
+    `complete -c ${doc.name} -n ${fq(seen(snap.map((c) => c.name)))} -a '(${fn}_snapshots)'`,
+    `complete -c ${doc.name} -n ${fq(seen(['completion']))} -a ${fq(SHELLS.join(' '))}`,
     '',
   ].join('\n');
 }

@@ -6,6 +6,9 @@ import { resolveConfig } from '../config/resolve.js';
 import type { HostFacts } from '../detect/facts.js';
 import { detectHost, type DetectContext } from '../detect/host.js';
 import { planInit, type Plan } from '../plan/index.js';
+import { locateAnswerError } from '../config/load-answers.js';
+import { UsageError } from '../core/errors.js';
+import { pgBinProblem } from '../pg/bin.js';
 
 export { detectHost, type DetectContext } from '../detect/host.js';
 export { resolveConfig, chooseMethod } from '../config/resolve.js';
@@ -27,7 +30,19 @@ export interface Prepared {
 
 /** detect → resolve → plan, without changing anything. Throws UsageError/RefusedError on refusals. */
 export async function prepareInit(answers: Answers, ctx: DetectContext): Promise<Prepared> {
-  const facts = await detectHost(answers, ctx);
-  const config = resolveConfig(answers, facts);
-  return { facts, config, plan: planInit(facts, config) };
+  try {
+    const facts = await detectHost(answers, ctx);
+    const config = resolveConfig(answers, facts);
+    const bin = config.postgres?.bin;
+    const problem = bin ? await pgBinProblem(bin) : undefined;
+    if (problem) {
+      throw new UsageError(`postgres.bin: ${problem}`, {
+        hint: 'Name the directory that holds pg_ctl (e.g. /usr/lib/postgresql/15/bin), or remove postgres.bin to use PATH.',
+      });
+    }
+    return { facts, config, plan: planInit(facts, config) };
+  } catch (e) {
+    // A refusal about one key (no such user, a system directory…) still points at its line in the file.
+    throw locateAnswerError(e, answers);
+  }
 }

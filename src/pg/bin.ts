@@ -1,6 +1,6 @@
 // Where the PostgreSQL programs (pg_ctl, pg_controldata, …) live: the configured bin, else PATH, else the
 // newest Debian-style /usr/lib/postgresql/<major>/bin.
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { CryptError } from '../core/errors.js';
@@ -28,6 +28,15 @@ export async function resolvePgBin(bin: string | null, env: NodeJS.ProcessEnv = 
   throw new CryptError('cannot find the PostgreSQL programs (pg_ctl)', {
     hint: 'Set postgres.bin in the answers file (e.g. /usr/lib/postgresql/15/bin) and re-run init.',
   });
+}
+
+/** What is wrong with a configured postgres.bin (checked at init, not at the first snapshot), or undefined. */
+export async function pgBinProblem(dir: string): Promise<string | undefined> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) return `${dir} does not exist`;
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (!(await isExecutable(path.join(dir, 'pg_ctl')))) return `${dir} has no pg_ctl (expected the directory of the PostgreSQL programs)`;
+  return undefined;
 }
 
 export function pgProgram(binDir: string, name: string): string {

@@ -11,13 +11,14 @@ import { readMeta, snapshotPath, type SnapshotMeta } from '../snapshots/meta.js'
 import { isPlausibleName } from '../snapshots/names.js';
 import { exists } from '../core/fs.js';
 import path from 'node:path';
+import { NAMING_HINT } from '../snapshots/resolve.js';
 
 export async function resolveTarget(crypt: OpenCrypt, name: string): Promise<SnapshotMeta> {
-  const hint = 'Run `lychd-crypt list` to see the snapshots.';
-  if (!isPlausibleName(name)) throw new UsageError(`"${name}" is not a snapshot name`, { hint });
+  const hint = `Nothing was changed. ${NAMING_HINT}`;
+  if (!isPlausibleName(name)) throw new UsageError(`no such snapshot: ${name}`, { hint });
   const meta = await readMeta(crypt.paths, name).catch(() => undefined);
   const dir = snapshotPath(crypt.paths, name);
-  if (!(await isSubvolume(dir))) throw new UsageError(`no snapshot named ${name} in ${crypt.paths.snapshots}`, { hint });
+  if (!(await isSubvolume(dir))) throw new UsageError(`no such snapshot: ${name} (not a snapshot subvolume)`, { hint });
   if (!meta) {
     throw new UsageError(`snapshot ${name} is incomplete (it has no metadata) and cannot be rolled back to`, {
       hint: 'Run `lychd-crypt repair` to remove it.',

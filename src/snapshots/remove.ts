@@ -12,6 +12,8 @@ import { isSubvolume } from '../btrfs/probe.js';
 import { subvolumeDelete } from '../btrfs/subvolume.js';
 import { metaPath, readSnapshotDir, snapshotPath } from './meta.js';
 import { isPlausibleName } from './names.js';
+import { resolveSnapshotArgs } from './lookup.js';
+import { NAMING_HINT } from './resolve.js';
 
 export interface Resolved {
   name: string;
@@ -21,32 +23,28 @@ export interface Resolved {
 }
 
 /**
- * Checks every name before anything is deleted: unknown names (or anything that is not a snapshot of
- * this crypt, such as `active` or a path) are a usage error and nothing is touched.
+ * Checks every name before anything is deleted: a name that is unknown or ambiguous (a prefix, a label,
+ * latest or previous resolve as in every command: src/snapshots/resolve.ts), or anything that is not a
+ * snapshot subvolume of this crypt (such as `active` or a path), is a usage error and nothing is touched.
  */
 export async function resolveSnapshots(paths: CryptPaths, names: string[]): Promise<Resolved[]> {
+  const resolved = await resolveSnapshotArgs(paths, names, { anyState: true });
   const dir = await readSnapshotDir(paths);
-  const complete = new Set(dir.complete.map((m) => m.name));
   const incomplete = new Set(dir.incomplete);
   const orphan = new Set(dir.orphanMeta);
-  for (const n of dir.unreadableMeta ?? []) complete.add(n); // damaged metadata: still deletable by name
-  const unknown: string[] = [];
+  const notSubvolume: string[] = [];
   const out: Resolved[] = [];
-  for (const name of [...new Set(names)]) {
-    if (!isPlausibleName(name) || !(complete.has(name) || incomplete.has(name) || orphan.has(name))) {
-      unknown.push(name);
-      continue;
-    }
+  for (const name of resolved) {
     const sub = !orphan.has(name);
-    if (sub && !(await isSubvolume(snapshotPath(paths, name)))) {
-      unknown.push(`${name} (a plain directory, not a snapshot subvolume)`);
+    if (!isPlausibleName(name) || (sub && !(await isSubvolume(snapshotPath(paths, name))))) {
+      notSubvolume.push(name);
       continue;
     }
     out.push({ name, subvolume: sub, meta: !incomplete.has(name) });
   }
-  if (unknown.length) {
-    throw new UsageError(`no such snapshot: ${unknown.join(', ')}. Nothing was deleted.`, {
-      hint: 'See `lychd-crypt list` for the names.',
+  if (notSubvolume.length) {
+    throw new UsageError(notSubvolume.map((n) => `no such snapshot: ${n} (a plain directory, not a snapshot subvolume)`).join('\n'), {
+      hint: `Nothing was changed. ${NAMING_HINT}`,
     });
   }
   return out;

@@ -65,7 +65,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     expect(damaged.json.snapshots.map((s: { name: string }) => s.name)).toEqual([c, a]);
     expect(damaged.stderr).toMatch(new RegExp(`metadata cannot be read: ${b}`));
 
-    const del = await cli(fx.root, ['--json', 'delete', a, b, '20200101T000000Z-half']);
+    const del = await cli(fx.root, ['--json', 'delete', a, b, '20200101T000000Z-half', '--yes']);
     expect(del.code, del.stderr).toBe(0);
     expect(del.json.deleted).toEqual([a, b, '20200101T000000Z-half']);
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual([c, `${c}.json`]);
@@ -104,11 +104,11 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
     const keep = await take(fx.root, 'keep');
     const gone = await take(fx.root, 'gone');
     const bundle = buildCli(scratch);
-    const killed = await cliChild(bundle, fx.root, ['delete', gone], { LYCHD_CRYPT_FAULT: 'delete:after-subvolume' });
+    const killed = await cliChild(bundle, fx.root, ['delete', gone, '--yes'], { LYCHD_CRYPT_FAULT: 'delete:after-subvolume' });
     expect(killed.signal).toBe('SIGKILL');
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual([keep, `${keep}.json`, `${gone}.json`].sort());
     expect((await cli(fx.root, ['--json', 'list'])).json.snapshots.map((s: { name: string }) => s.name)).toEqual([keep]);
-    const again = await cli(fx.root, ['delete', gone]);
+    const again = await cli(fx.root, ['delete', gone, '--yes']);
     expect(again.code, again.stderr).toBe(0);
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual([keep, `${keep}.json`]);
   });

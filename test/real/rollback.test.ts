@@ -92,7 +92,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
 
     const unknown = await run(['rollback', '20200101T000000Z-nope', '--yes']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no snapshot named/);
+    expect(unknown.stderr).toMatch(/no such snapshot: 20200101T000000Z-nope/);
 
     const noYes = await run(['rollback', name]);
     expect(noYes.code).toBe(3);

@@ -49,7 +49,7 @@ describe.skipIf(skip)(`snapshot on an init-made crypt ${skip ? `(skipped: ${skip
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
     const doctor = c.cli('--json', 'doctor');
     expect(doctor.code, doctor.stdout).toBe(0);
-    const del = c.cli('--json', 'delete', name);
+    const del = c.cli('--json', 'delete', name, '--yes');
     expect(del.code, del.stderr).toBe(0);
     expect(c.cli('--json', 'list').json.snapshots).toEqual([]);
   });

@@ -75,7 +75,7 @@ describe.skipIf(skip)(`space reserve on a 256 MiB crypt ${skip ? `(skipped: ${sk
 
     // Deleting snapshots makes room again, and doctor says so.
     const names = (await cli(fx.root, ['--json', 'list'])).json.snapshots.map((s: { name: string }) => s.name) as string[];
-    expect((await cli(fx.root, ['delete', ...names])).code).toBe(0);
+    expect((await cli(fx.root, ['delete', ...names, '--yes'])).code).toBe(0);
     execFileSync('btrfs', ['filesystem', 'sync', fx.root]);
     const healed = await cli(fx.root, ['--json', 'doctor']);
     expect(healed.json.checks.find((c: { id: string }) => c.id === 'space.reserve').status).toBe('ok');

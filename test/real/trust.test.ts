@@ -70,7 +70,7 @@ describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? 
     ].join(' && ');
     expect((await asUser(alice, ['sh', '-c', plant])).code).toBe(0);
 
-    for (const args of [['prune', '--keep', '1'], ['snapshot'], ['rollback', 'p', '--yes'], ['delete', bobBefore[0]!]]) {
+    for (const args of [['prune', '--keep', '1'], ['snapshot'], ['rollback', 'p', '--yes'], ['delete', bobBefore[0]!, '--yes']]) {
       for (const target of [a.root, alice.name]) {
         const r = await cliAs(null, bundle, ['--crypt', target, ...args]);
         // Its Btrfs is no longer at the registered path: "not mounted" (1), or a refusal (3) — never an action.
@@ -383,7 +383,7 @@ print(n)
     const sys = await cryptOf(alice);
     expect((await cli(sys.root, ['snapshot', '--label', 'keep'])).code).toBe(0);
     const name = (await snapshots(sys)).find((n) => !n.endsWith('.json'))!;
-    const commands = [['snapshot'], ['list'], ['rollback', name, '--yes'], ['delete', name], ['prune', '--keep', '0'], ['verify', name], ['doctor'], ['repair', '--yes']];
+    const commands = [['snapshot'], ['list'], ['rollback', name, '--yes'], ['delete', name, '--yes'], ['prune', '--keep', '0'], ['verify', name], ['doctor'], ['repair', '--yes']];
     const before = await snapshots(sys);
     for (const who of [alice, mallory]) {
       for (const args of commands) {

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnswersFile, parseAnswers } from '../../src/config/load-answers.js';
+import { loadAnswersFile, locateAnswerError, parseAnswers } from '../../src/config/load-answers.js';
+import { pgBinProblem } from '../../src/pg/bin.js';
 import { AnswersError, ExitCode, UsageError, type AnswersIssue } from '../../src/core/errors.js';
 
 /** The issues parseAnswers reports for `text` (it must throw an AnswersError). */
@@ -62,16 +63,34 @@ describe('answers validation: accepted files', () => {
 describe('answers validation: the bad-answers matrix', () => {
   it('unknown top-level key', () => {
     expect(lines('version: 1\nmethd: loopback\n')).toEqual([
-      'answers.yaml:2:1: methd: unknown key "methd": remove it or check its spelling',
+      'answers.yaml:2:1: methd: unknown key "methd": did you mean "method"?',
     ]);
+    // Nothing close: no guess.
+    expect(lines('version: 1\nfoo: 1\n')).toEqual(['answers.yaml:2:1: foo: unknown key "foo": remove it or check its spelling']);
+  });
+
+  it('did you mean: the nearest key of that very mapping, at any depth', () => {
+    expect(lines('version: 1\npersist: { via: fstab, fstb: /etc/fstab }\n')).toEqual([
+      'answers.yaml:2:24: persist.fstb: unknown key "fstb": did you mean "fstab"?',
+    ]);
+    expect(lines('version: 1\nretention: { keepLastt: 3 }\n')).toEqual([
+      'answers.yaml:2:14: retention.keepLastt: unknown key "keepLastt": did you mean "keepLast"?',
+    ]);
+    // Of a discriminated union: the keys of the chosen kind (unit belongs to systemd).
+    expect(lines('version: 1\npostgres:\n  service: { kind: systemd, unti: x }\n')).toContain(
+      'answers.yaml:3:29: postgres.service.unti: unknown key "unti": did you mean "unit"?',
+    );
+    // Case and a swap of two letters count as near.
+    expect(lines('version: 1\nfilesystem: { mountoptions: [noatime] }\n')[0]).toMatch(/did you mean "mountOptions"\?$/);
+    expect(lines('version: 1\ncrypt: { paht: /srv/x }\n')[0]).toMatch(/did you mean "path"\?$/);
   });
 
   it('unknown nested keys, at any depth', () => {
     expect(lines('version: 1\nloopback:\n  image: /x.img\n  sise: 20G\n')).toEqual([
-      'answers.yaml:4:3: loopback.sise: unknown key "sise": remove it or check its spelling',
+      'answers.yaml:4:3: loopback.sise: unknown key "sise": did you mean "size"?',
     ]);
     expect(lines('version: 1\npostgres:\n  connection:\n    hots: /run/postgresql\n')).toEqual([
-      'answers.yaml:4:5: postgres.connection.hots: unknown key "hots": remove it or check its spelling',
+      'answers.yaml:4:5: postgres.connection.hots: unknown key "hots": did you mean "host"?',
     ]);
     expect(lines('version: 1\npostgres:\n  service: { kind: pg_ctl, unit: x }\n')).toEqual([
       'answers.yaml:3:28: postgres.service.unit: unknown key "unit": remove it or check its spelling',
@@ -144,16 +163,33 @@ describe('answers validation: the bad-answers matrix', () => {
     ]);
   });
 
-  it('YAML syntax errors, located once each', () => {
+  it('YAML syntax errors: in plain words, on the line of the mistake, once each', () => {
+    // The parser says "Nested mappings are not allowed in compact mappings" at line 3; the mistake is line 4.
     expect(lines('version: 1\ncrypt:\n  path: /a\n   user: bob\n')).toEqual([
-      'answers.yaml:3:9: crypt.path: YAML syntax error: Nested mappings are not allowed in compact mappings',
+      'answers.yaml:4:4: crypt.path: "user" is indented more than "path" on line 3 (3 spaces, not 2): keys of one mapping must start in the same column',
+    ]);
+    expect(lines('version: 1\ncrypt:\n  path: /a\n user: bob\n')).toEqual([
+      'answers.yaml:4:2: "user" does not line up with the keys of its mapping (1 space; the line above has 2): keys of one mapping must start in the same column',
     ]);
     expect(lines('version: 1\ncrypt: { path: /a\n')).toEqual([
-      'answers.yaml:3:1: crypt.path: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+      'answers.yaml:2:8: crypt: this { is not closed: end it with } on the same line (or indent its continuation lines)',
     ]);
-    expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: YAML syntax error: Tabs are not allowed as indentation']);
+    expect(lines('version: 1\nfilesystem: { mountOptions: [noatime }\n')[0]).toMatch(/^answers.yaml:2:\d+: .*this \[ is not closed: end it with \]/);
+    expect(lines('version: 1\ncrypt: { path: "/a }\n')).toEqual(['answers.yaml:2:16: crypt.path: this quoted text is not closed: add the closing quote']);
+    expect(lines('version: 1\ncrypt:\n\tpath: /a\n')).toEqual(['answers.yaml:3:1: a tab indents this line: YAML indents with spaces only']);
+    expect(lines('version: 1\nmethod:loopback\n')).toEqual(['answers.yaml:2:8: a space must follow the colon: write "method: loopback"']);
+    expect(lines('version: 1\ncrypt:\n  path: /a: b\n')).toEqual(['answers.yaml:3:9: crypt.path: a value that contains ": " must be quoted: write path: "/a: b"']);
+    expect(lines('version: 1\nfoo\nmethod: auto\n')).toEqual(['answers.yaml:2:1: "foo" is neither "key: value" nor a list item: add ": value", or remove the line']);
     expect(lines('version: 1\n---\nversion: 1\n')).toEqual([
       'answers.yaml:2:1: expected one YAML document: remove this "---" and what follows, or merge it into the first',
+    ]);
+  });
+
+  it('a syntax error does not hide the other mistakes of the file', () => {
+    expect(lines('version: 1\ncrypt:\n  path: /a\n   user: bob\nloopback:\n  size: 20G\n   image: /x\nmethd: native\n')).toEqual([
+      'answers.yaml:4:4: crypt.path: "user" is indented more than "path" on line 3 (3 spaces, not 2): keys of one mapping must start in the same column',
+      'answers.yaml:7:4: loopback.size: "image" is indented more than "size" on line 6 (3 spaces, not 2): keys of one mapping must start in the same column',
+      'answers.yaml:8:1: methd: unknown key "methd": did you mean "method"?',
     ]);
   });
 
@@ -197,8 +233,16 @@ describe('answers validation: the bad-answers matrix', () => {
       parseAnswers('version: 1\nfoo: 1\nbar: 2\n', 'x.yaml');
       expect.unreachable();
     } catch (e) {
+      // Each issue with a code frame: the line and a caret under the column.
       expect((e as AnswersError).message).toBe(
-        'x.yaml:2:1: foo: unknown key "foo": remove it or check its spelling\nx.yaml:3:1: bar: unknown key "bar": remove it or check its spelling',
+        [
+          'x.yaml:2:1: foo: unknown key "foo": remove it or check its spelling',
+          '  2 | foo: 1',
+          '    | ^',
+          'x.yaml:3:1: bar: unknown key "bar": remove it or check its spelling',
+          '  3 | bar: 2',
+          '    | ^',
+        ].join('\n'),
       );
       expect((e as AnswersError).hint).toMatch(/nothing was changed/);
     }
@@ -208,12 +252,80 @@ describe('answers validation: the bad-answers matrix', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-answers-'));
     try {
       await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(UsageError);
-      await expect(loadAnswersFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(/cannot read answers file .*nope.yaml/);
+      // One line, no raw ENOENT.
+      const message = (p: string) => loadAnswersFile(p).then(() => '', (e: Error) => e.message);
+      expect(await message(path.join(dir, 'nope.yaml'))).toBe(`answers file ${path.join(dir, 'nope.yaml')} does not exist; nothing was changed`);
+      expect(await message(dir)).toBe(`answers file ${dir} is a directory, not a file; nothing was changed`);
       const file = path.join(dir, 'bad.yaml');
       writeFileSync(file, 'version: 1\nloopback: { size: twenty }\n');
-      await expect(loadAnswersFile(file)).rejects.toThrow(`${file}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
+      await expect(loadAnswersFile(file)).rejects.toThrow(
+        `${file}:2:19: loopback.size: expected a size like 20G, got "twenty"\n  2 | loopback: { size: twenty }\n    |                   ^`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('answers checked against the host keep their file:line:col', () => {
+  const text = ['version: 1', 'postgres:', '  osUser: nobody-here', '  bin: /nowhere/bin', ''].join('\n');
+
+  it('a refusal naming a key becomes an issue at that key, with its code frame and its own hint', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const located = locateAnswerError(new UsageError('postgres.osUser: no such user: nobody-here', { hint: 'Install PostgreSQL.' }), answers);
+    expect(located).toBeInstanceOf(AnswersError);
+    expect((located as AnswersError).issues).toEqual([{ file: 'a.yaml', line: 3, col: 11, path: 'postgres.osUser', message: 'no such user: nobody-here' }]);
+    expect((located as AnswersError).message).toBe('a.yaml:3:11: postgres.osUser: no such user: nobody-here\n  3 |   osUser: nobody-here\n    |           ^');
+    expect((located as AnswersError).hint).toBe('Install PostgreSQL.');
+    expect((located as AnswersError).exitCode).toBe(ExitCode.usage);
+  });
+
+  it('a key the file leaves to its default points at the nearest key that is there', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const located = locateAnswerError(new UsageError('postgres.dir: x'), answers) as AnswersError;
+    expect(located.issues[0]).toMatchObject({ line: 2, col: 1, path: 'postgres.dir' });
+  });
+
+  it('anything else is left as it is', () => {
+    const answers = parseAnswers(text, 'a.yaml');
+    const other = new UsageError('method native needs the crypt path on Btrfs');
+    expect(locateAnswerError(other, answers)).toBe(other);
+    const notAKey = new UsageError('nosuch.key: x');
+    expect(locateAnswerError(notAKey, answers)).toBe(notAKey);
+    // Answers not read from a file (the interactive installer's) have no lines to point at.
+    const mine = new UsageError('postgres.osUser: no such user: x');
+    expect(locateAnswerError(mine, { ...answers })).toBe(mine);
+  });
+
+  it('connection.host: a socket directory must be absolute; a host name is fine', () => {
+    expect(lines('version: 1\npostgres: { connection: { host: run/postgresql } }\n')).toEqual([
+      'answers.yaml:2:33: postgres.connection.host: expected an absolute socket directory (starting with /) or a host name, got "run/postgresql"',
+    ]);
+    expect(lines('version: 1\npostgres: { connection: { host: ./sock } }\n')[0]).toMatch(/expected an absolute socket directory/);
+    for (const host of ['/run/postgresql', 'localhost', 'db.example.org', '10.0.0.5']) {
+      expect(parseAnswers(`version: 1\npostgres: { connection: { host: ${host} } }\n`, 'a.yaml').postgres?.connection?.host).toBe(host);
+    }
+  });
+
+  it('postgres.bin: missing, not a directory, or without pg_ctl', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-pgbin-'));
+    try {
+      expect(await pgBinProblem(path.join(dir, 'nope'))).toBe(`${path.join(dir, 'nope')} does not exist`);
+      writeFileSync(path.join(dir, 'file'), '');
+      expect(await pgBinProblem(path.join(dir, 'file'))).toBe(`${path.join(dir, 'file')} is not a directory`);
+      expect(await pgBinProblem(dir)).toBe(`${dir} has no pg_ctl (expected the directory of the PostgreSQL programs)`);
+      writeFileSync(path.join(dir, 'pg_ctl'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(await pgBinProblem(dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('YAML syntax: one report per mistake', () => {
+  it('an unclosed [ inside { … }: the [ only, not the { whose } it swallowed', () => {
+    expect(lines('version: 1\nloopback: { size: [20G }\n')).toEqual([
+      'answers.yaml:2:19: loopback.size: this [ is not closed: end it with ] on the same line (or indent its continuation lines)',
+    ]);
   });
 });

@@ -1,12 +1,13 @@
 // The man page and the completion scripts are made from the same command tree as --help: every command
-// and option appears, the output is deterministic, and the scripts work in real bash (and parse in zsh).
+// and option appears, the output is deterministic, and the scripts work in real bash and fish (and parse in
+// zsh); snapshot names come from the program's own `list --names` (a stub on PATH here).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, programTree } from '../../src/cli.js';
-import { renderBash, renderZsh } from '../../src/docs/completion.js';
+import { renderBash, renderFish, renderZsh } from '../../src/docs/completion.js';
 import { describeProgram, type ProgramDoc } from '../../src/docs/describe.js';
 import { renderMan } from '../../src/docs/man.js';
 import { VERSION } from '../../src/version.js';
@@ -23,9 +24,26 @@ async function help(argv: string[]): Promise<string> {
 describe('docs from the command tree', () => {
   let doc: ProgramDoc;
   let dir: string;
+  let stubDir: string;
   beforeAll(async () => {
     doc = describeProgram(await programTree());
     dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-docs-'));
+    // A stand-in for the program: `list --names` of the default crypt, of "other", or an error.
+    stubDir = path.join(dir, 'bin');
+    mkdirSync(stubDir);
+    writeFileSync(
+      path.join(stubDir, 'lychd-crypt'),
+      [
+        '#!/bin/sh',
+        'case "$*" in',
+        '  "list --names") printf "%s\\n" 20261123T101500Z 20261122T093000Z-pre-upgrade ;;',
+        '  "--crypt other list --names") echo --crypt-other ;;',
+        '  *) echo "lychd-crypt: no crypt" >&2; exit 2 ;;',
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,8 +95,24 @@ describe('docs from the command tree', () => {
       writeFileSync(file, renderBash(doc));
       const words = line.split(' ');
       const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lychd_crypt; printf '%s\\n' "\${COMPREPLY[@]}"`;
-      return execFileSync('bash', ['--norc', '-c', script, 'bash', file, ...words], { encoding: 'utf8', cwd: dir }).split('\n').filter(Boolean).sort();
+      const env = { ...process.env, PATH: `${stubDir}:${process.env.PATH}` };
+      return execFileSync('bash', ['--norc', '-c', script, 'bash', file, ...words], { encoding: 'utf8', cwd: dir, env }).split('\n').filter(Boolean).sort();
     };
+
+    it('completes snapshot names (and latest/previous) for the commands that take one, for the crypt on the line', () => {
+      const names = ['20261123T101500Z', '20261122T093000Z-pre-upgrade'];
+      expect(complete('lychd-crypt rollback ')).toEqual(['20261122T093000Z-pre-upgrade', '20261123T101500Z', 'latest', 'previous']);
+      expect(complete('lychd-crypt rollback 2026112')).toEqual([...names].sort());
+      expect(complete('lychd-crypt delete 20261122T093000Z-pre-upgrade 20261123')).toEqual(['20261123T101500Z']);
+      expect(complete('lychd-crypt verify la')).toEqual(['latest']);
+      // Only the first argument of label is a snapshot; options still complete as options.
+      expect(complete('lychd-crypt label latest ')).not.toContain('previous');
+      expect(complete('lychd-crypt delete --d')).toEqual(['--dry-run']);
+      // The stub prints the arguments it got when asked for another crypt: --crypt is passed on.
+      expect(complete('lychd-crypt --crypt other pin ')).toEqual(['--crypt-other', 'latest', 'previous']);
+      // A failing program (no crypt, no permission) offers only the keywords, silently.
+      expect(complete('lychd-crypt --crypt broken unpin ')).toEqual(['latest', 'previous']);
+    });
 
     it('completes commands, options, choices and files', () => {
       expect(complete('lychd-crypt sn')).toEqual(['snapshot']);
@@ -102,9 +136,40 @@ describe('docs from the command tree', () => {
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#compdef lychd-crypt');
   });
 
+  it('the zsh completion asks the program for snapshot names where a command takes one', () => {
+    const z = renderZsh(doc);
+    expect(z).toContain("rollback) _arguments $globals");
+    expect(z).toMatch(/rollback\) _arguments .*'1:snapshot:_lychd_crypt_snapshots'/);
+    expect(z).toMatch(/delete\) _arguments .*'\*:snapshot:_lychd_crypt_snapshots'/);
+    expect(z).toContain('_call_program snapshots lychd-crypt ${crypt:+--crypt} ${crypt:+$crypt} list --names 2>/dev/null');
+  });
+
+  describe.skipIf(toolSkipReason('fish'))('fish completion', () => {
+    const complete = (line: string): string[] => {
+      const file = path.join(dir, 'lychd-crypt.fish');
+      writeFileSync(file, renderFish(doc));
+      const env = { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir };
+      const out = execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8', cwd: dir, env });
+      return out.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+    };
+
+    it('loads in real fish and completes commands, options, choices and snapshot names', () => {
+      const r = spawnSync('fish', ['--no-config', '-n', '-c', renderFish(doc)], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(complete('lychd-crypt sn')).toEqual(['snapshot']);
+      expect(complete('lychd-crypt snapshot --mode c')).toEqual(['checkpoint', 'cold']);
+      expect(complete('lychd-crypt delete --dr')).toEqual(['--dry-run']);
+      expect(complete('lychd-crypt completion f')).toEqual(['fish']);
+      expect(complete('lychd-crypt rollback ')).toEqual(['20261122T093000Z-pre-upgrade', '20261123T101500Z', 'latest', 'previous']);
+      expect(complete('lychd-crypt --crypt other verify ')).toEqual(['--crypt-other', 'latest', 'previous']);
+      expect(complete('lychd-crypt --crypt broken delete ')).toEqual(['latest', 'previous']);
+    });
+  });
+
   it('`completion` prints the same scripts and refuses other shells', async () => {
     expect(await help(['completion', 'bash'])).toBe(renderBash(doc));
     expect(await help(['completion', 'zsh'])).toBe(renderZsh(doc));
-    expect(await main(['completion', 'fish'], { stdout: { write: () => true } as never, stderr: { write: () => true } as never, stdinIsTTY: false, env: {} })).toBe(2);
+    expect(await help(['completion', 'fish'])).toBe(renderFish(doc));
+    expect(await main(['completion', 'tcsh'], { stdout: { write: () => true } as never, stderr: { write: () => true } as never, stdinIsTTY: false, env: {} })).toBe(2);
   });
 });
