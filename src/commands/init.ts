@@ -75,7 +75,13 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const head =
     result.changed === 0
       ? `nothing to do: the crypt at ${root} is already set up as asked`
-      : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
+      : facts.existingConfig
+        ? // A converging run (answers changed, or something was edited by hand): say what it changed.
+          `crypt at ${root} brought back in line: changed ${result.changed} of ${result.steps.length} steps: ${result.steps
+            .filter((s) => s.status === 'done')
+            .map((s) => s.title)
+            .join('; ')}`
+        : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
   const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
   if (ui) {
     const steps: [string, string][] = [

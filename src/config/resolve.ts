@@ -1,4 +1,5 @@
 // Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
+import { SYSTEM_DIRS } from './system-dirs.js';
 import path from 'node:path';
 import { RefusedError, UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
@@ -53,8 +54,6 @@ export function persistPaths(answers: Answers, prev: Config | null, rec: MountRe
   };
 }
 
-/** Directories no crypt may take over: migrating them aside (or mounting over them) would break the host. */
-const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/mnt', '/media']);
 
 const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 

@@ -1,6 +1,7 @@
 // The plan on one screen (the interactive preview): what is formatted, what is mounted where, which host
 // files change, what is installed. The full plan (every command, every file) stays behind --dry-run or
 // "Show the full plan". Pure: built from the steps alone.
+import path from 'node:path';
 import { formatSize } from '../config/size.js';
 import type { Plan, Step } from './steps.js';
 
@@ -35,12 +36,13 @@ export function summarizePlan(plan: Plan): string[] {
   const aside = of(plan, 'move-aside');
   section(
     'Moves data',
-    copies.map((s) => `copies ${s.entries.length} existing entries into active/${aside[0] ? `; the original is kept as ${aside[0].to}` : ''}`),
+    copies.map((s) => `copies ${s.entries.length} existing ${s.entries.length === 1 ? 'entry' : 'entries'} into active/${aside[0] ? `; the original is kept as ${aside[0].to}` : ''}`),
   );
 
   section('Creates', [
-    ...of(plan, 'create-subvolume').filter((s) => s.path.startsWith(`${where}/`)).map((s) => `subvolume ${s.path}`),
-    ...of(plan, 'create-pgdata').filter((s) => s.path.startsWith(`${where}/`)).map((s) => `PGDATA ${s.path} (nodatacow, mode 0${s.mode.toString(8)})`),
+    // Named as in the crypt, also when made on a migration's temporary mount.
+    ...of(plan, 'create-subvolume').map((s) => `subvolume ${where}/${path.basename(s.path)}`),
+    ...of(plan, 'create-pgdata').map((s) => `PGDATA ${where}/active/${path.basename(s.path)} (nodatacow, mode 0${s.mode.toString(8)})`),
   ]);
 
   section(
