@@ -85,4 +85,9 @@ describe('proposeImageSize', () => {
     expect(proposeImageSize(264345600)).toBe('192M');
     expect(proposeImageSize(50 * 2 ** 20)).toBe('128M');
   });
+
+  it('an answers file without a size gets the proposed one (252M free on the fixture host: 192M)', () => {
+    const plan = planFor({ method: 'loopback', loopback: { image: `${T}/host/img/crypt.img` } });
+    expect(plan.config.loopback!.sizeBytes).toBe(192 * 2 ** 20);
+  });
 });
