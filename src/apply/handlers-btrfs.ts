@@ -38,7 +38,7 @@ export async function growImage(s: S<'grow-image'>, ctx: ApplyContext): Promise<
 }
 
 /** Btrfs subvolumes have inode number 256. */
-async function isSubvolume(p: string): Promise<boolean | null> {
+export async function isSubvolume(p: string): Promise<boolean | null> {
   const st = await lstat(p).catch(() => null);
   if (!st) return null;
   return st.isDirectory() && st.ino === 256;

@@ -9,7 +9,7 @@ import { changed, unchanged, type ApplyContext, type Outcome } from './context.j
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
 
-async function isDir(p: string): Promise<boolean> {
+export async function isDir(p: string): Promise<boolean> {
   return (await lstat(p).catch(() => null))?.isDirectory() ?? false;
 }
 
@@ -59,7 +59,7 @@ export async function copyData(s: S<'copy-data'>, ctx: ApplyContext): Promise<Ou
   return changed(`${s.entries.length} entries`);
 }
 
-async function sameFile(p: string, content: string | Buffer, mode: number): Promise<boolean> {
+export async function sameFile(p: string, content: string | Buffer, mode: number): Promise<boolean> {
   try {
     const [cur, st] = await Promise.all([readFile(p), stat(p)]);
     return cur.equals(Buffer.isBuffer(content) ? content : Buffer.from(content)) && (st.mode & 0o7777) === mode;

@@ -15,7 +15,7 @@ import { withUnderlying } from './underlying.js';
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
 
 /** Is what is mounted at spec.where the filesystem the spec describes? */
-async function mountedAsSpec(ctx: ApplyContext, spec: MountSpec): Promise<'yes' | 'no' | 'other'> {
+export async function mountedAsSpec(ctx: ApplyContext, spec: MountSpec): Promise<'yes' | 'no' | 'other'> {
   const m = await mountAt(ctx.runner, spec.where);
   if (!m) return 'no';
   if (spec.what.startsWith('UUID=')) {

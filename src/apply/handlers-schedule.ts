@@ -13,7 +13,7 @@ import { changed, unchanged, type ApplyContext, type Outcome } from './context.j
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
 
-async function readAs(ctx: ApplyContext, user: UnitOwner | undefined, file: string): Promise<string | null> {
+export async function readAs(ctx: ApplyContext, user: UnitOwner | undefined, file: string): Promise<string | null> {
   if (!user) return readFile(file, 'utf8').catch(() => null);
   const r = await ctx.runner.run(asUser(user, ['cat', '--', file]), { allowFailure: true });
   return r.exitCode === 0 ? r.stdout : null;
@@ -34,13 +34,13 @@ export async function writeUnit(s: S<'write-unit'>, ctx: ApplyContext): Promise<
   return changed();
 }
 
-async function show(ctx: ApplyContext, user: UnitOwner | undefined, unit: string, prop: string): Promise<string> {
+export async function show(ctx: ApplyContext, user: UnitOwner | undefined, unit: string, prop: string): Promise<string> {
   const r = await ctx.runner.run(systemctlArgv(user, 'show', `--property=${prop}`, '--value', unit), { allowFailure: true });
   return r.stdout.trim();
 }
 
 /** A user timer fires only while its owner's manager runs: lingering keeps it running without a login. */
-async function lingering(ctx: ApplyContext, user: UnitOwner): Promise<boolean> {
+export async function lingering(ctx: ApplyContext, user: UnitOwner): Promise<boolean> {
   const r = await ctx.runner.run(['loginctl', 'show-user', user.name, '--property=Linger', '--value'], { allowFailure: true });
   return r.stdout.trim() === 'yes';
 }

@@ -2,3 +2,4 @@
 export { applyPlan, type ApplyResult, type StepResult } from './apply.js';
 export type { ApplyContext } from './context.js';
 export { lineReporter, silentReporter, type ProgressReporter, type StepEvent, type StepStatus } from './reporter.js';
+export { probePlan, probeStep, type Probe, type ProbeStatus } from './probe.js';

@@ -3,7 +3,7 @@ import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
 import path from 'node:path';
 import { exists } from '../core/fs.js';
-import { applyPlan, defaultAnswers, describePlan, lineReporter, planToJson, prepareInit, requireRoot, writeAnswersFile } from '../init/index.js';
+import { applyPlan, defaultAnswers, describeDryRun, lineReporter, planToJson, prepareInit, probePlan, requireRoot, writeAnswersFile } from '../init/index.js';
 import { withLock } from '../crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../crypt/paths.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
@@ -52,7 +52,12 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   // only once the plan has consent, so a refused or cancelled run leaves nothing behind.
   if (opts.dryRun) {
     if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
-    return { json: { ok: true, dryRun: true, plan: planToJson(plan) }, human: `${describePlan(plan)}\n(dry run: nothing was changed)` };
+    // Each step's own check, made without acting: a dry run on an existing crypt says what is already so.
+    const probes = await probePlan(plan, { runner: ctx.runner });
+    const json = planToJson(plan);
+    const steps = json.steps.map((s, i) => ({ ...s, probe: probes[i] }));
+    const wouldChange = probes.filter((p) => p.status === 'would-change').length;
+    return { json: { ok: true, dryRun: true, wouldChange, plan: { ...json, steps } }, human: `${describeDryRun(plan, probes)}\n(dry run: nothing was changed)` };
   }
   requireRoot(facts);
   if (!opts.yes) {
@@ -70,7 +75,13 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const head =
     result.changed === 0
       ? `nothing to do: the crypt at ${root} is already set up as asked`
-      : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
+      : facts.existingConfig
+        ? // A converging run (answers changed, or something was edited by hand): say what it changed.
+          `crypt at ${root} brought back in line: changed ${result.changed} of ${result.steps.length} steps: ${result.steps
+            .filter((s) => s.status === 'done')
+            .map((s) => s.title)
+            .join('; ')}`
+        : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
   const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
   if (ui) {
     const steps: [string, string][] = [

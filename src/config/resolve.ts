@@ -1,4 +1,5 @@
 // Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
+import { SYSTEM_DIRS } from './system-dirs.js';
 import path from 'node:path';
 import { RefusedError, UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
@@ -6,6 +7,7 @@ import type { MountRecord } from '../render/mount-record.js';
 import type { Answers } from './answers.js';
 import { DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig, type Profile } from './config.js';
 import { formatSize, parseSize } from './size.js';
+import { proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from '../retention/answers.js';
 import { resolveHooks } from '../hooks/config.js';
 
@@ -53,8 +55,6 @@ export function persistPaths(answers: Answers, prev: Config | null, rec: MountRe
   };
 }
 
-/** Directories no crypt may take over: migrating them aside (or mounting over them) would break the host. */
-const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/tmp', '/mnt', '/media']);
 
 const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
@@ -131,9 +131,9 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   let loopback: Config['loopback'] = null;
   let partition: Config['partition'] = null;
   if (method === 'loopback') {
-    // Without a size in the answers: the stored one, else that of an existing image, else the default.
+    // Without a size in the answers: the stored one, else that of an existing image, else 20G or what fits.
     const existingSize = facts.image?.exists && facts.image.sizeBytes > 0 ? facts.image.sizeBytes : undefined;
-    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? DEFAULT_IMAGE_SIZE);
+    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? (facts.imageHost ? parseSize(proposeImageSize(facts.imageHost.freeBytes))! : DEFAULT_IMAGE_SIZE));
     // A Btrfs image in use can grow (init does that), but shrinking it is not init's job.
     if (existingSize !== undefined && size < existingSize && facts.image?.signatures.some((s) => s.type === 'btrfs')) {
       throw new UsageError(`loopback.size: ${formatSize(size)} is smaller than the existing image (${formatSize(existingSize)}); nothing was changed`, {

@@ -89,3 +89,9 @@ export async function diskUsage(runner: Runner, dir: string): Promise<number> {
   const r = await runner.run(['du', '-s', '-B1', '-x', '--', dir], { allowFailure: true });
   return Number(r.stdout.split('\t')[0]) || 0;
 }
+
+/** Free space where a file would be created (its nearest existing directory), for a question asked now. */
+export async function freeSpaceFor(file: string): Promise<{ path: string; freeBytes: number }> {
+  const dir = await nearestExisting(path.dirname(file));
+  return { path: dir, freeBytes: await freeBytes(dir) };
+}

@@ -12,10 +12,10 @@ import { pgBinProblem } from '../pg/bin.js';
 
 export { detectHost, type DetectContext } from '../detect/host.js';
 export { resolveConfig, chooseMethod } from '../config/resolve.js';
-export { planInit, requireRoot, describePlan, planToJson, type Plan, type Step } from '../plan/index.js';
+export { planInit, requireRoot, describePlan, describeDryRun, summarizePlan, planToJson, type Plan, type Step } from '../plan/index.js';
 export { proposeMethod, describeFacts, type Proposal } from './propose.js';
 export { answersFromConfig, renderAnswersYaml, writeAnswersFile } from './answers-out.js';
-export { applyPlan, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult } from '../apply/index.js';
+export { applyPlan, probePlan, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult } from '../apply/index.js';
 
 /** Answers with nothing set: every value takes its default. */
 export function defaultAnswers(): Answers {

@@ -44,3 +44,5 @@ export function describeFacts(facts: HostFacts): string[] {
   if (facts.existingConfig) lines.push(`existing crypt: method ${facts.existingConfig.method}`);
   return lines;
 }
+
+export { proposeImageSize } from '../config/image-size.js';

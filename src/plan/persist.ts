@@ -20,9 +20,9 @@ export function persistSteps(facts: HostFacts, config: Config, spec: MountSpec, 
   } else if (via === 'systemd') {
     steps.push({ kind: 'write-mount-unit', path: unitPath, unit, content: renderMountUnit(spec), reload });
     if (facts.systemdRunning) steps.push({ kind: 'enable-mount-unit', unit, path: unitPath, start: spec });
-    else notes.push(`systemd is not running: ${unit} was written but not enabled; the crypt was mounted directly. Run \`systemctl enable ${unit}\` once systemd runs.`);
+    else notes.push(`systemd is not running: ${unit} will be written but not enabled, and the crypt mounted directly. Run \`systemctl enable ${unit}\` once systemd runs.`);
   } else {
-    notes.push(`persist.via is none: the crypt is mounted now but not at boot; the mount record ${cryptLayout(spec.where).mountRecord} says how to mount it.`);
+    notes.push(`persist.via is none: the crypt will be mounted now but not at boot; the mount record ${cryptLayout(spec.where).mountRecord} says how to mount it.`);
   }
   return steps;
 }

@@ -52,7 +52,7 @@ function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entri
   const root = config.crypt.path;
   const tmp = path.join(path.dirname(root), `.${path.basename(root)}.lychd-crypt-migrate`);
   const backup = backupPath(root, facts.now);
-  notes.push(`existing data in ${root} was copied into ${cryptLayout(root).active}; the original is kept in ${backup}`);
+  notes.push(`existing data in ${root} will be copied into ${cryptLayout(root).active}; the original will be kept in ${backup}`);
   return [
     { kind: 'create-dir', path: tmp, mode: 0o700, owner: ROOT },
     { kind: 'mount', spec: { ...spec, where: tmp } },

@@ -27,17 +27,17 @@ export function planNative(facts: HostFacts, config: Config, notes: string[]): S
   // Registered, or made by a version before the registry (its state directory is there).
   const isCrypt = facts.existingConfig !== null || facts.cryptEntries.includes(LEGACY_STATE_DIR);
   if (pending) {
-    notes.push(`finished copying the data moved aside to ${pending.from} into ${active}; the original is kept there`);
+    notes.push(`the copy of the data moved aside to ${pending.from} into ${active} will be finished; the original stays there`);
     return [...steps, ...activeSteps(root, config), { kind: 'copy-data', from: pending.from, entries: pending.entries, to: active, marker }];
   }
   if (isCrypt) {
     const extra = facts.cryptEntries.filter((e) => !LAYOUT.has(e));
-    if (extra.length) notes.push(`${root} holds entries outside the layout (${extra.join(', ')}); they were left alone`);
+    if (extra.length) notes.push(`${root} holds entries outside the layout (${extra.join(', ')}); they will be left alone`);
     return [...steps, ...activeSteps(root, config)];
   }
   if (facts.cryptEntries.length === 0) return [...steps, ...activeSteps(root, config)];
   const backup = backupPath(root, facts.now);
-  notes.push(`existing data in ${root} was copied into ${active}; the original is kept in ${backup}`);
+  notes.push(`existing data in ${root} will be copied into ${active}; the original will be kept in ${backup}`);
   return [
     ...steps,
     { kind: 'move-aside', from: root, to: backup, marker },

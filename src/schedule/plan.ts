@@ -46,7 +46,7 @@ export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'schedul
       cronLine(schedule.calendar, [bin, '--crypt', crypt, '--wait', '600', 'snapshot', '--scheduled'], as) ?? `# no cron form for "${schedule.calendar}": pick an equivalent time`,
       ...(schedule.verify !== false ? [cronLine(schedule.verify, [bin, '--crypt', crypt, '--wait', '600', 'verify', '--newest'], as) ?? `# no cron form for "${schedule.verify}"`] : []),
     ];
-    notes.push(`systemd is not running, so no timer was installed. The equivalent /etc/cron.d/lychd-crypt lines:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    notes.push(`systemd is not running, so no timer will be installed. The equivalent /etc/cron.d/lychd-crypt lines:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
   return steps;
 }

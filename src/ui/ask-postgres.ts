@@ -23,7 +23,13 @@ export async function askPostgres(facts: HostFacts, base: Postgres | undefined, 
   const conn = { host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'postgres', ...base?.connection };
   const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
   if (!keep) {
-    conn.host = await askText('Socket directory or host', { ...io, defaultValue: conn.host });
+    conn.host = await askText('Socket directory or host', {
+      ...io,
+      defaultValue: conn.host,
+      // A relative socket directory would depend on the directory each command happens to run in.
+      validate: (v) =>
+        !v.trim() ? 'A socket directory or a host name is needed' : !v.startsWith('/') && (v.includes('/') || v.startsWith('.')) ? 'A socket directory must be an absolute path (starting with /); or give a host name' : undefined,
+    });
     const port = await askText('Port', {
       ...io,
       defaultValue: String(conn.port),

@@ -8,8 +8,8 @@ import type { HostFacts } from '../detect/facts.js';
 import { detectHost, type DetectContext } from '../detect/host.js';
 import { describeSignatures } from '../detect/signatures.js';
 import { describeFacts } from '../init/propose.js';
-import { describePlan, planInit, requireRoot, type Plan } from '../plan/index.js';
-import { askConfirm, askTypedConfirm, type PromptIo } from './prompts.js';
+import { describePlan, planInit, requireRoot, summarizePlan, type Plan } from '../plan/index.js';
+import { askSelect, askTypedConfirm, type Choice, type PromptIo } from './prompts.js';
 import { askCryptPath, askInitAnswers } from './wizard.js';
 
 export interface WizardOptions {
@@ -81,14 +81,29 @@ export function erasesData(plan: Plan, facts: HostFacts): boolean {
   return plan.steps.some((s) => s.kind === 'mkfs-btrfs' && s.wipe) && (facts.device?.signatures.length ?? 0) > 0;
 }
 
-/** Shows the plan and asks to apply it: default Yes, but No when it erases data. Declining is a cancel. */
+/**
+ * Shows the plan in short (one screen) and asks: apply, show the full plan (every command and file), or
+ * cancel. Default Apply, but Cancel when it erases data. Cancelling is a cancel (exit 130, nothing changed).
+ */
 export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {}): Promise<void> {
-  p.note(describePlan(plan), 'Plan', io);
+  p.note(summarizePlan(plan).join('\n'), 'Plan', io);
   const erases = erasesData(plan, facts);
   const message = erases
     ? `Apply this plan? It FORMATS ${plan.config.partition!.device}, erasing ${describeSignatures(facts.device!.signatures)}`
     : 'Apply this plan?';
-  if (!(await askConfirm(message, { ...io, initialValue: !erases }))) throw new CancelledError();
+  type Answer = 'apply' | 'full' | 'cancel';
+  const choices: Choice<Answer>[] = [
+    { value: 'apply', label: 'Apply', hint: `${plan.steps.length} steps` },
+    { value: 'full', label: 'Show the full plan', hint: 'every command and file, then ask again' },
+    { value: 'cancel', label: 'Cancel', hint: 'nothing is changed' },
+  ];
+  for (;;) {
+    const answer = await askSelect(message, choices, { ...io, initialValue: erases ? 'cancel' : 'apply' });
+    if (answer === 'apply') return;
+    if (answer === 'cancel') throw new CancelledError();
+    // Plain lines, not a box: the full plan is long, and a box around it breaks as the terminal scrolls.
+    p.log.message(describePlan(plan), io);
+  }
 }
 
 /** The closing summary: what was done, notes, next steps. */

@@ -3,6 +3,7 @@
 import * as p from '@clack/prompts';
 import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../core/errors.js';
+import { yesNo } from './yes-no.js';
 
 /** Streams for the prompts (tests inject their own; default: the process's terminal). */
 export interface PromptIo {
@@ -16,7 +17,8 @@ function answered<T>(value: T): Exclude<T, symbol> {
 }
 
 export async function askConfirm(message: string, opts: PromptIo & { initialValue?: boolean } = {}): Promise<boolean> {
-  return answered(await p.confirm({ message, initialValue: opts.initialValue ?? true, input: opts.input, output: opts.output }));
+  // Not p.confirm: it answers on `y`/`n` alone and lets the following Enter answer the next question.
+  return answered(await yesNo({ message, initialValue: opts.initialValue ?? true, input: opts.input, output: opts.output }));
 }
 
 export interface Choice<T> {

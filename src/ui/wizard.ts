@@ -7,7 +7,9 @@ import { DEFAULT_IMAGE_DIR } from '../config/config.js';
 import { approxSize, parseSize } from '../config/size.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
-import { proposeMethod } from '../init/propose.js';
+import { proposeImageSize, proposeMethod } from '../init/propose.js';
+import { systemDirRefusal } from '../config/system-dirs.js';
+import { freeSpaceFor } from '../detect/probes.js';
 import { askPostgres } from './ask-postgres.js';
 import { askSelect, askText, type Choice, type PromptIo } from './prompts.js';
 
@@ -21,7 +23,14 @@ export async function askCryptPath(facts: HostFacts, io: PromptIo = {}): Promise
   const answer = await askText(`Where should the crypt live? (for ${facts.user.name})`, {
     ...io,
     defaultValue: facts.cryptPath,
-    validate: (v) => absolute('The crypt path')(expand(v)),
+    // Refused here, at the question, rather than after every other answer.
+    validate: (v) => {
+      const p = expand(v);
+      const relative = absolute('The crypt path')(p);
+      if (relative) return relative;
+      const system = systemDirRefusal(path.resolve(p), facts.user.home);
+      return system && `${system}: choose a dedicated directory, e.g. ${path.join(facts.user.home, '.local/share/lychd')}`;
+    },
   });
   return path.resolve(expand(answer));
 }
@@ -78,17 +87,24 @@ async function askLoopback(facts: HostFacts, base: AnswersInput, io: PromptIo): 
     defaultValue: base.loopback?.image ?? facts.image?.path ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'),
     validate: (v) => absolute('The image')(v) ?? (path.resolve(v).startsWith(`${facts.cryptPath}/`) ? 'The image cannot live inside the crypt it holds' : undefined),
   });
-  const free = facts.imageHost ? `, ${approxSize(facts.imageHost.freeBytes)} free on ${facts.imageHost.path}` : '';
+  // Free space where this image goes (measured again when the user named another place for it).
+  const resolved = path.resolve(image);
+  const host = resolved === facts.image?.path && facts.imageHost ? facts.imageHost : await freeSpaceFor(resolved).catch(() => null);
+  const existing = resolved === facts.image?.path && facts.image.exists ? facts.image.sizeBytes : 0;
+  const room = host ? host.freeBytes + existing : undefined;
+  const free = host ? `, ${approxSize(host.freeBytes)} free on ${host.path}` : '';
   const size = await askText(`Image size (sparse: it takes space as the crypt fills${free})`, {
     ...io,
-    defaultValue: base.loopback?.size !== undefined ? String(base.loopback.size) : '20G',
+    defaultValue: base.loopback?.size !== undefined ? String(base.loopback.size) : proposeImageSize(room),
     validate: (v) => {
       const bytes = parseSize(v);
       if (bytes === undefined) return 'Expected a size like 20G or 512M';
-      return bytes < MIN_IMAGE_BYTES ? 'At least 128M: mkfs.btrfs needs about 114M' : undefined;
+      if (bytes < MIN_IMAGE_BYTES) return 'At least 128M: mkfs.btrfs needs about 114M';
+      if (host && room !== undefined && bytes > room) return `${v} does not fit: ${host.path} has ${approxSize(host.freeBytes)} free; try ${proposeImageSize(room)}`;
+      return undefined;
     },
   });
-  return { image: path.resolve(image), size };
+  return { image: resolved, size };
 }
 
 const OTHER = '\u0000other';

@@ -210,7 +210,7 @@ function judgeState(
     if (doctor.code !== 0) out.push(`init again said nothing to do, but doctor found: ${problems(doctor).join(', ') || doctor.stderr}`);
   }
   for (const note of (rerun.json?.notes ?? []) as string[]) {
-    const m = /^existing data in (.+) was copied into (.+); the original is kept in (.+)$/.exec(note);
+    const m = /^existing data in (.+) will be copied into (.+); the original will be kept in (.+)$/.exec(note);
     if (!m) continue;
     if (!withData) out.push(`init again claims a migration with no data: ${note}`);
     else {

@@ -2,7 +2,7 @@
 // the same plan as the equivalent answers file, --write-answers replays to the same result, and Ctrl-C at
 // any prompt changes nothing. Host paths the wizard does not ask about (fstab, unit dir, bin dir) come
 // from a partial answers file given with --defaults, pointing into the scratch dir.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { makeUser, mountScratchFs } from '../helpers/host.js';
 import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { openTerminal, type Terminal } from '../helpers/tmux.js';
+import { proposeImageSize } from '../../src/init/propose.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 
@@ -55,6 +56,9 @@ interface Prompt {
 }
 
 const enter = (t: Terminal) => t.keys('Enter');
+/** A yes/no question: the letter chooses, Enter answers. */
+const yes = (t: Terminal) => (t.type('y'), t.keys('Enter'));
+const no = (t: Terminal) => (t.type('n'), t.keys('Enter'));
 
 /** The questions of a loopback install, answered; the last one ("Apply?") only without --dry-run. */
 function loopbackPrompts(s: Setup, opts: { size: string; via: 'systemd mount unit' | 'line in fstab' }): Prompt[] {
@@ -64,13 +68,13 @@ function loopbackPrompts(s: Setup, opts: { size: string; via: 'systemd mount uni
     { question: /◆ {2}Image file/, answer: enter },
     { question: /◆ {2}Image size/, answer: (t) => (t.type(opts.size), t.keys('Enter')) },
     { question: /◆ {2}How should the mount be made permanent\?/, answer: (t) => t.choose(opts.via) },
-    { question: /◆ {2}Will the crypt hold a PostgreSQL data directory/, answer: (t) => t.type('y') },
+    { question: /◆ {2}Will the crypt hold a PostgreSQL data directory/, answer: yes },
     { question: /◆ {2}PostgreSQL OS user/, answer: enter },
     { question: /◆ {2}How should a rollback stop and start PostgreSQL\?/, answer: (t) => t.choose('pg_ctl') },
-    { question: /◆ {2}Connect through \/var\/run\/postgresql, port 5432/, answer: (t) => t.type('y') },
+    { question: /◆ {2}Connect through \/var\/run\/postgresql, port 5432/, answer: yes },
   ];
 }
-const APPLY: Prompt = { question: /◆ {2}Apply this plan\?/, answer: (t) => t.type('y') };
+const APPLY: Prompt = { question: /◆ {2}Apply this plan\?/, answer: (t) => t.choose('Apply') };
 
 async function answerAll(t: Terminal, prompts: Prompt[]): Promise<void> {
   for (const p of prompts) {
@@ -147,7 +151,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     await answerAll(t, [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY]);
     expect(await t.exitCode()).toBe(0);
     const shown = t.history();
-    expect(shown).toMatch(/Plan: crypt at .* method loopback/);
+    expect(shown).toMatch(/crypt .* for root, method loopback, \d+ steps/);
     expect(shown).toMatch(/\[1\/\d+\] /);
     expect(shown).toContain(`crypt ready at ${s.crypt}`);
     expect(shown).toMatch(/Next steps/);
@@ -183,7 +187,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], termEnv());
     await answerAll(t, loopbackPrompts(s, { size: '256M', via: 'line in fstab' }));
     await t.waitFor(APPLY.question);
-    t.type('n');
+    await t.choose('Cancel');
     expect(await t.exitCode()).toBe(130);
     expect(s.created()).toEqual([]);
   });
@@ -199,8 +203,8 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     let t = openTerminal(scratch, ['node', cli, 'init', '--answers', answers], termEnv());
     const preview = await t.waitFor(/◆ {2}Apply this plan\?/);
     expect(preview).not.toMatch(/Where should the crypt live/);
-    expect(t.history()).toMatch(new RegExp(`Plan: crypt at ${s.crypt} for root, method loopback`));
-    t.type('y');
+    expect(t.history()).toMatch(new RegExp(`crypt ${s.crypt} for root, method loopback`));
+    await t.choose('Apply');
     expect(await t.exitCode()).toBe(0);
     expect(fstypeAt(s.crypt)).toBe('btrfs');
 
@@ -211,7 +215,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     await t.waitFor(/◆ {2}Apply this plan\?/);
     expect(t.history()).toMatch(/already a crypt \(method loopback\): init will check it/);
     expect(t.history()).not.toMatch(/How should the crypt get its Btrfs filesystem/);
-    t.type('y');
+    await t.choose('Apply');
     expect(await t.exitCode()).toBe(0);
     expect(t.history()).toContain(`nothing to do: the crypt at ${s.crypt} is already set up as asked`);
   });
@@ -232,21 +236,73 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(existsSync(`${user.home}/.local`)).toBe(false);
   });
 
-  it('a refusal is shown and the questions come back, pre-filled with the previous answers', async () => {
+  it('checks at the question: /etc refused, a size that does not fit asks the size again, n+Enter never answers the next question, the preview fits on a screen', async () => {
     scratch = await makeScratch();
     const s = await setup(scratch);
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run'], termEnv());
-    // 2G does not fit on the 512M host filesystem.
-    await answerAll(t, loopbackPrompts(s, { size: '2G', via: 'line in fstab' }));
-    await t.waitFor(/loopback\.size: 2G does not fit/);
-    // Second round: Enter keeps each previous answer; the size shows 2G as its default and is replaced.
-    const again = loopbackPrompts(s, { size: '256M', via: 'line in fstab' });
-    again[0] = { question: /◆ {2}Where should the crypt live\?[^\n]*\n[^\n]*\/host\/crypt/, answer: enter };
-    again[1] = { question: /◆ {2}How should the crypt get its Btrfs filesystem\?[^◆]*● loopback image/, answer: enter };
-    again[3] = { question: /◆ {2}Image size[^\n]*\n[^\n]*2G/, answer: (t) => (t.type('256M'), t.keys('Enter')) };
-    await answerAll(t, again);
-    expect(await t.exitCode()).toBe(0);
-    expect(t.history()).toMatch(/Plan: crypt at .* on the image .* \(256M\)/);
+    // No size in the defaults: the proposed one must fit the free space of the 512M host.
+    const defaults = scratch.path('no-size.yaml');
+    writeFileSync(defaults, readFileSync(s.defaults, 'utf8').replace(/\n\s*size: 256M/, ''));
+    const proposed = proposeImageSize(statfsSync(s.host).bavail * statfsSync(s.host).bsize);
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults], termEnv());
+    await t.waitFor(/◆ {2}Where should the crypt live\?/);
+    t.type('/etc');
+    t.keys('Enter');
+    await t.waitFor(/\/etc is a system directory/);
+    t.keys('C-u');
+    t.type(s.crypt);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}How should the crypt get its Btrfs filesystem\?/);
+    await t.choose('loopback image');
+    await t.waitFor(/◆ {2}Image file/);
+    t.keys('Enter');
+    const sizeQ = await t.waitFor(/◆ {2}Image size/);
+    expect(sizeQ).toMatch(new RegExp(`◆ {2}Image size[^◆]*free on ${s.host}\\)\\n[^\\n]*${proposed}`));
+    expect(proposed).toMatch(/^\d+M$/);
+    t.type('2G');
+    t.keys('Enter');
+    const refused = await t.waitFor(/2G does not fit/);
+    // Still the size question: the crypt path and the method were not asked again.
+    expect(refused).toMatch(/▲ {2}Image size/);
+    t.keys('C-u');
+    t.type('256M');
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}How should the mount be made permanent\?/);
+    await t.choose('line in fstab');
+    await t.waitFor(/◆ {2}Will the crypt hold a PostgreSQL data directory/);
+    yes(t);
+    await t.waitFor(/◆ {2}PostgreSQL OS user/);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}How should a rollback stop and start PostgreSQL\?/);
+    await t.choose('pg_ctl');
+    await t.waitFor(/◆ {2}Connect through/);
+    // `n` then Enter: the Enter answers this question, not the next one (which would take its default).
+    no(t);
+    await t.waitFor(/◆ {2}Socket directory or host/);
+    t.type('run/pg');
+    t.keys('Enter');
+    await t.waitFor(/A socket directory must be an absolute path/);
+    t.keys('C-u');
+    t.type('/run/postgresql');
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Port/);
+    t.keys('Enter');
+    const preview = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
+    const lines = preview.split('\n');
+    const from = lines.findIndex((l) => /◇ {2}Plan/.test(l));
+    const to = lines.length - 1 - [...lines].reverse().findIndex((l) => /Cancel/.test(l));
+    expect(from).toBeGreaterThanOrEqual(0);
+    expect(to - from + 1).toBeLessThanOrEqual(40);
+    expect(preview).toMatch(/Formats:/);
+    expect(preview).not.toMatch(/\$ mkfs\.btrfs/);
+    const history = t.history();
+    expect(history.match(/◇ {2}Where should the crypt live\?/g)).toHaveLength(1);
+    expect(history.match(/◇ {2}How should the crypt get its Btrfs filesystem\?/g)).toHaveLength(1);
+    // The full plan on request, then the question again; Cancel changes nothing.
+    await t.choose('Show the full plan');
+    await t.waitFor(/\d+\. install the runtime command[\s\S]*◆ {2}Apply this plan\?/);
+    expect(t.history()).toMatch(/\$ mkfs\.btrfs/);
+    await t.choose('Cancel');
+    expect(await t.exitCode()).toBe(130);
     expect(s.created()).toEqual([]);
   });
 
@@ -275,9 +331,9 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(s).toMatch(/● native/);
     t.keys('Enter');
     await t.waitFor(/◆ {2}Will the crypt hold a PostgreSQL data directory/);
-    t.type('n');
+    no(t);
     await t.waitFor(/◆ {2}Apply this plan\?/);
-    t.type('y');
+    await t.choose('Apply');
     expect(await t.exitCode()).toBe(0);
     const shown = t.history();
     expect(shown).not.toMatch(/Image file|made permanent/);

@@ -89,7 +89,7 @@ describe('planInit: Method B (loopback)', () => {
     expect(fstab && 'line' in fstab && fstab.line).toBe(
       `${T}/host/img/crypt.img ${T}/host/data/crypt btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`,
     );
-    expect(p.notes.join('\n')).toMatch(/copied into .*active; the original is kept in .*crypt\.pre-lychd-crypt-20261124T004057Z/);
+    expect(p.notes.join('\n')).toMatch(/copied into .*active; the original will be kept in .*crypt\.pre-lychd-crypt-20261124T004057Z/);
     const pg = p.steps.find((s) => s.kind === 'create-pgdata');
     expect(pg).toEqual({ kind: 'create-pgdata', path: `${T}/host/data/.crypt.lychd-crypt-migrate/active/postgres`, owner: { uid: 101, gid: 104 }, mode: 0o700 });
   });

@@ -40,7 +40,7 @@ const DOWN = '\x1b[B';
 
 describe('prompt wrappers', () => {
   it('answers come back typed; Ctrl-C is CancelledError (exit 130, nothing was changed)', async () => {
-    expect(await askConfirm('Go?', scripted([[/◆ {2}Go\?/, 'y']]))).toBe(true);
+    expect(await askConfirm('Go?', scripted([[/◆ {2}Go\?/, `y${ENTER}`]]))).toBe(true);
     expect(await askConfirm('Go?', { ...scripted([[/◆ {2}Go\?/, ENTER]]), initialValue: false })).toBe(false);
     expect(await askSelect('Pick', [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }], scripted([[/◆ {2}Pick/, DOWN + ENTER]]))).toBe('b');
     expect(await askText('Name', { ...scripted([[/◆ {2}Name/, ENTER]]), defaultValue: 'dflt' })).toBe('dflt');
@@ -55,6 +55,17 @@ describe('prompt wrappers', () => {
       expect((err as CancelledError).exitCode).toBe(ExitCode.cancelled);
       expect((err as CancelledError).message).toBe('cancelled, nothing was changed');
     }
+  });
+
+  it('a yes/no question waits for Enter: `n` chooses No, and the Enter after it does not answer the next question', async () => {
+    const io = scripted([
+      [/◆ {2}Go\?/, 'n'],
+      [/● No/, ENTER],
+      [/◆ {2}Name/, `mine${ENTER}`],
+    ]);
+    expect(await askConfirm('Go?', io)).toBe(false);
+    expect(await askText('Name', { ...io, defaultValue: 'dflt' })).toBe('mine');
+    expect(io.asked()).toHaveLength(3);
   });
 
   it('the typed confirmation accepts only the device path; Enter or anything else declines', async () => {
@@ -87,7 +98,15 @@ describe('askCryptPath', () => {
       [q, `data${ENTER}`],
       [/The crypt path must be an absolute path/, `\x15/srv/lychd/${ENTER}`],
     ]);
-    expect(await askCryptPath(facts, io)).toBe('/srv/lychd');
+    expect(await askCryptPath(facts, io)).toBe('/srv/lychd');    // System directories and the home itself are refused at the question.
+    const sys = scripted([
+      [q, `/etc${ENTER}`],
+      [/\/etc is a system directory: choose a dedicated directory/, `\x15/usr/${ENTER}`],
+      [/\/usr is a system directory/, `\x15~${ENTER}`],
+      [/\/home\/alice is the home directory itself/, `\x15/srv/lychd${ENTER}`],
+    ]);
+    expect(await askCryptPath(facts, sys)).toBe('/srv/lychd');
+    expect(sys.asked()).toHaveLength(4);
   });
 });
 
@@ -97,25 +116,31 @@ describe('askInitAnswers', () => {
     const io = scripted([
       [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
       [/◆ {2}Image file/, ENTER],
-      [/◆ {2}Image size/, `300M${ENTER}`],
+      // 252M free on the host: 300M is refused at the question, which asks again (and nothing before it).
+      [/◆ {2}Image size[^◆]*252\.1M free on\s+\/srv\/t\/host/, `300M${ENTER}`],
+      [/300M does not fit: \/srv\/t\/host has 252\.1M free; try 192M/, `\x15200M${ENTER}`],
       [/◆ {2}How should the mount be made permanent\?/, ENTER],
-      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'y'],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, `y${ENTER}`],
       [/◆ {2}PostgreSQL OS user/, ENTER],
       [/◆ {2}How should a rollback stop and start PostgreSQL\?/, DOWN + ENTER],
       [/◆ {2}The PostgreSQL systemd unit/, `postgresql@15-main.service${ENTER}`],
-      [/◆ {2}Is it a unit of the crypt user’s own systemd/, 'n'],
-      [/◆ {2}Connect through \/var\/run\/postgresql, port 5432/, 'n'],
-      [/◆ {2}Socket directory or host/, `/run/pg${ENTER}`],
+      [/◆ {2}Is it a unit of the crypt user’s own systemd/, `n${ENTER}`],
+      [/◆ {2}Connect through \/var\/run\/postgresql, port 5432/, `n${ENTER}`],
+      [/◆ {2}Socket directory or host/, `run/pg${ENTER}`],
+      [/A socket directory must be an absolute path/, `\x15/run/pg${ENTER}`],
       [/◆ {2}Port/, `5433${ENTER}`],
     ]);
     const answers = await askInitAnswers(facts, { version: 1, persist: { fstab: '/srv/t/fstab' } }, io);
     expect(io.screen()).toMatch(/Proposed: loopback, because \/srv\/t\/host\/data\/crypt is on ext4/);
     expect(io.screen()).not.toMatch(/native/);
+    expect(io.asked().filter((q) => q.includes('Image file'))).toHaveLength(1);
+    // The proposed size fits: 80% of the free space, rounded down.
+    expect(io.screen()).toMatch(/Image size[^◆]*192M/);
     expect(answers).toEqual({
       version: 1,
       crypt: { path: '/srv/t/host/data/crypt' },
       method: 'loopback',
-      loopback: { image: '/srv/t/host/img/crypt.img', size: '300M' },
+      loopback: { image: '/srv/t/host/img/crypt.img', size: '200M' },
       persist: { fstab: '/srv/t/fstab', via: 'fstab' },
       postgres: {
         enabled: true,
@@ -130,7 +155,7 @@ describe('askInitAnswers', () => {
     const facts: HostFacts = { ...ext4Facts(), hostFs: { ...ext4Facts().hostFs, fstype: 'btrfs' } };
     const io = scripted([
       [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
-      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'n'],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, `n${ENTER}`],
     ]);
     const answers = await askInitAnswers(facts, { version: 1, loopback: { size: '1G' } }, io);
     expect(io.screen()).toMatch(/Proposed: native/);
@@ -157,7 +182,7 @@ describe('askInitAnswers', () => {
       [/◆ {2}How should the crypt get its Btrfs filesystem\?/, DOWN + ENTER],
       [/◆ {2}Which partition should hold the crypt\?/, DOWN + ENTER],
       [/◆ {2}How should the mount be made permanent\?/, ENTER],
-      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, 'n'],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, `n${ENTER}`],
     ]);
     const answers = await askInitAnswers(facts, { version: 1 }, io);
     // An empty partition is named, but loopback stays preselected; sdc1 is shown with what it holds.
@@ -178,21 +203,30 @@ describe('confirmPlan and progress', () => {
     return { facts, plan: planInit(facts, resolveConfig(answers(over), facts)) };
   };
 
-  it('a plain plan: previewed, default Yes; No is a cancel', async () => {
+  it('a plain plan: a one-screen summary, default Apply; Cancel is a cancel; the full plan on request', async () => {
     const { plan, facts } = planFor({ method: 'loopback', loopback: { image: `${T}/host/img/crypt.img`, size: '200M' } });
     expect(erasesData(plan, facts)).toBe(false);
-    const io = scripted([[/◆ {2}Apply this plan\?\n[^\n]*● Yes \/ ○ No/, ENTER]]);
+    const io = scripted([[/◆ {2}Apply this plan\?\n[^\n]*● Apply/, ENTER]]);
     await confirmPlan(plan, facts, io);
-    expect(io.screen()).toMatch(/Plan: crypt at \/srv\/t\/host\/data\/crypt for root, method loopback/);
-    await expect(confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\?/, 'n']]))).rejects.toBeInstanceOf(CancelledError);
+    expect(io.screen()).toMatch(/crypt \/srv\/t\/host\/data\/crypt for root, method loopback/);
+    expect(io.screen()).not.toMatch(/\$ mkfs\.btrfs/);
+    await expect(confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\?/, `${DOWN}${DOWN}${ENTER}`]]))).rejects.toBeInstanceOf(CancelledError);
+    const full = scripted([
+      [/◆ {2}Apply this plan\?/, `${DOWN}${ENTER}`],
+      [/◆ {2}Apply this plan\?/, ENTER],
+    ]);
+    await confirmPlan(plan, facts, full);
+    expect(full.screen()).toMatch(/\$ mkfs\.btrfs/);
+    expect(full.screen()).toMatch(/Plan: crypt at \/srv\/t\/host\/data\/crypt for root, method loopback/);
   });
 
-  it('a plan that formats a device holding data: named in the question, default No', async () => {
+  it('a plan that formats a device holding data: named in the question, default Cancel', async () => {
     const { plan, facts } = planFor({ method: 'partition', partition: { device: '/dev/loop1', wipe: true } });
     expect(erasesData(plan, facts)).toBe(true);
-    const io = scripted([[/◆ {2}Apply this plan\? It FORMATS \/dev\/loop1, erasing ext4, label precious\n[^\n]*○ Yes \/ ● No/, ENTER]]);
+    const io = scripted([[/◆ {2}Apply this plan\? It FORMATS \/dev\/loop1, erasing ext4, label precious\n[^◆]*● Cancel/, ENTER]]);
     await expect(confirmPlan(plan, facts, io)).rejects.toBeInstanceOf(CancelledError);
-    await confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\? It FORMATS/, 'y']]));
+    expect(io.screen()).toMatch(/\/dev\/loop1 as Btrfs \(label [^)]*\): ERASES what it holds/);
+    await confirmPlan(plan, facts, scripted([[/◆ {2}Apply this plan\? It FORMATS[^◆]*● Cancel/, `${'\x1b[A'}${'\x1b[A'}${ENTER}`]]));
   });
 
   it('the spinner reporter prints one line per step: done, unchanged, failed', () => {
