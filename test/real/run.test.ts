@@ -4,6 +4,7 @@
 // SIGKILL of lychd-crypt while COMMAND runs, rolled back by the next command.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -43,7 +44,7 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     /** A change as a shell script (the user's COMMAND may be anything): the marker file, then a row. */
     const change = (v: string, tail = '') => ['sh', '-c', `echo ${v} > ${marker} && ${psql} -c "insert into t values ('${v}')"${tail}`];
     const rows = async () => (await server.query('select v from t order by v')).map((r) => r.v as string);
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
     return { fx, server, marker, change, rows, run, psql };
   }
 
@@ -88,10 +89,14 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(argvCheck.json.failure).toMatchObject({ kind: 'check', check: '--check false' });
     expect(await rows()).toEqual(['A', 'B']);
 
-    // The time limit: TERM (then KILL), exit 124, rolled back.
-    const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ' && exec sleep 600')]);
+    // The time limit: TERM (then KILL) to COMMAND's whole process group — its child too — exit 124, rolled back.
+    const grandchild = scratch!.path('grandchild.pid');
+    const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ` && { sleep 1000 & echo $! > ${grandchild}; wait; }`)]);
+    const sleeper = Number(await readFile(grandchild, 'utf8'));
+    scratch!.defer(() => void kill(sleeper));
     expect(slow.code, slow.stderr).toBe(124);
     expect(slow.json).toMatchObject({ rolledBack: true, failure: { kind: 'timeout' } });
+    expect(alive(sleeper)).toBe(false);
     expect(await rows()).toEqual(['A', 'B']);
     expect(await readFile(marker, 'utf8')).toBe('B\n');
 
@@ -147,5 +152,47 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(await rows()).toEqual(['A']);
     expect(await readFile(marker, 'utf8')).toBe('v1');
     await expect(readFile(fx.paths.journal)).rejects.toThrow();
+
+    // A crash between COMMAND's start and its pid reaching the journal: the run's id in COMMAND's
+    // environment finds it (busy while it lives), then the next command rolls back.
+    const pidFile = scratch!.path('command.pid');
+    const crashed = await run(['run', '--', 'sh', '-c', `echo $$ > ${pidFile}; ${change('Y')[2]} && exec sleep 600`], { LYCHD_CRYPT_FAULT: 'run:spawned' });
+    expect(crashed.signal).toBe('SIGKILL');
+    let command = 0;
+    for (let i = 0; i < 600 && !((await rows()).includes('Y') && command); i++) {
+      command = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+      await sleep(100);
+    }
+    scratch!.defer(() => void kill(command));
+    const journaled = JSON.parse(await readFile(fx.paths.journal, 'utf8'));
+    expect(journaled).toMatchObject({ op: 'run', phase: 'started' });
+    expect(journaled.pid).toBeUndefined();
+    const waiting = await run(['snapshot']);
+    expect(waiting.code, waiting.stderr).toBe(4);
+    expect(waiting.stderr).toContain(`(pid ${command}), is still running`);
+    kill(command);
+    for (let i = 0; i < 50 && alive(command); i++) await sleep(100);
+    const recovered = await run(['snapshot', '--label', 'after-crash']);
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stderr).toMatch(/recovered: the guarded run of .* was interrupted \(phase started\): rolled back/);
+    expect(await rows()).toEqual(['A']);
   }, 300_000);
 });
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Runs, not a zombie (this container's PID 1 may not reap orphans). */
+function alive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()![0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
