@@ -4,7 +4,6 @@
 // new "apt" snapshot, taken before dpkg (the snapshot does not hold what the preinst wrote). A failing
 // snapshot — a failing preSnapshot hook, then the crypt unreachable — makes apt abort before dpkg changes
 // anything.
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -53,9 +52,11 @@ function buildDeb(s: Scratch, crypt: string, version: string): string {
   return deb;
 }
 
+// Other processes may use the host's apt meanwhile: what is compared is everything of this test's.
 const hostState = () => ({
-  status: createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).digest('hex'),
-  probe: spawnSync('dpkg-query', ['-W', PKG]).status,
+  statusNamesProbe: readFileSync('/var/lib/dpkg/status', 'utf8').includes(`Package: ${PKG}\n`),
+  known: spawnSync('dpkg-query', ['-W', PKG]).status === 0,
+  info: existsSync(`/var/lib/dpkg/info/${PKG}.list`) || existsSync(`/var/lib/dpkg/info/${PKG}.preinst`),
   conf: existsSync(CONF),
   files: existsSync(`/usr/share/${PKG}`),
 });
@@ -63,7 +64,7 @@ const hostState = () => ({
 describe.skipIf(skip)(`apt template ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('apt-get install takes one "apt" snapshot before dpkg runs; a failing snapshot aborts it with nothing installed', async () => {
     const host = hostState();
-    expect(host).toMatchObject({ probe: 1, conf: false, files: false });
+    expect(host).toEqual({ statusNamesProbe: false, known: false, info: false, conf: false, files: false });
     scratch = await makeScratch();
     const s = scratch;
     const bundle = buildCli(s);
@@ -93,7 +94,7 @@ describe.skipIf(skip)(`apt template ${skip ? `(skipped: ${skip})` : ''}`, () => 
     const refused = inRoot(['apt-get', 'install', '-y', v1]);
     expect(refused.code, refused.stdout + refused.stderr).not.toBe(0);
     expect(refused.stderr).toMatch(/preSnapshot hook `false` failed/);
-    expect(refused.stderr).toMatch(/E: Sub-process \/bin\/sh returned an error code|E: Failure running script/);
+    expect(refused.stderr).toMatch(/E: Problem executing scripts DPkg::Pre-Invoke/);
     expect(await snapshots()).toEqual([]);
     expect(status()).toBe(dpkgBefore);
     expect(installed()).toBe('');
@@ -117,7 +118,7 @@ describe.skipIf(skip)(`apt template ${skip ? `(skipped: ${skip})` : ''}`, () => 
     const dpkgInstalled = status();
     const unreachable = inRoot(['apt-get', 'install', '-y', v2]);
     expect(unreachable.code, unreachable.stdout + unreachable.stderr).not.toBe(0);
-    expect(unreachable.stderr).toMatch(/E: Sub-process \/bin\/sh returned an error code|E: Failure running script/);
+    expect(unreachable.stderr).toMatch(/E: Problem executing scripts DPkg::Pre-Invoke/);
     expect(status()).toBe(dpkgInstalled);
     expect(installed()).toBe('1.0');
     expect(readFileSync(root.host(`/usr/share/${PKG}/hello`), 'utf8')).toBe('1.0\n');
