@@ -120,7 +120,10 @@ export async function spawnInGroup(path: string, argv: string[], opts: GroupSpaw
     c.attrPgroup(attr, 0);
     c.attrSigdefault(attr, all);
     c.attrSigmask(attr, none);
-    if (opts.stdoutToStderr) c.faDup2(fa, 2, 1);
+    // libuv re-opens a terminal on fds 0-2 close-on-exec: dup2 onto itself clears that (glibc >= 2.29).
+    c.faDup2(fa, 0, 0);
+    c.faDup2(fa, 2, 2);
+    c.faDup2(fa, opts.stdoutToStderr ? 2 : 1, 1);
     if (opts.terminal !== null && c.faTcsetpgrp) c.faTcsetpgrp(fa, opts.terminal);
     const env = Object.entries(opts.env)
       .filter(([, v]) => v !== undefined)
