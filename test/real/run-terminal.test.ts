@@ -46,4 +46,27 @@ describe.skipIf(skip)(`run on a terminal ${skip ? `(skipped: ${skip})` : ''}`, (
     await t.waitFor(/after back/);
     expect(await t.exitCode()).toBe(0);
   }, 180_000);
+
+  test('Ctrl-Z in an interactive shell stops COMMAND and lychd-crypt as one job; fg continues both', async () => {
+    scratch = await makeScratch();
+    const bundle = buildCli(scratch);
+    const fx = await makeCryptFixture(scratch, { postgres: false });
+    const t = openTerminal(scratch, ['bash', '--norc', '--noprofile', '-i']);
+    await t.waitFor(/bash-[\d.]+#/); // bash's own prompt
+    t.type(`node ${bundle} --crypt ${fx.root} run -- sh -c 'echo started; sleep 1000; echo never'`);
+    t.keys('Enter');
+    await t.waitFor(/^started/m);
+    t.keys('C-z');
+    await t.waitFor(/Stopped/);
+    t.type('jobs -l');
+    t.keys('Enter');
+    await t.waitFor(/Stopped\s+node/);
+    t.type('fg; echo "status=$?"');
+    t.keys('Enter');
+    await t.waitFor(/node .* run -- sh -c/);
+    t.keys('C-c');
+    const screen = await t.waitFor(/status=\d+/, 60_000);
+    expect(screen).toMatch(/status=130/);
+    expect(screen).toMatch(/killed by SIGINT/);
+  }, 180_000);
 });
