@@ -155,8 +155,9 @@ export async function runChild(argv: string[], opts: ChildOptions): Promise<Chil
           await giveTerminal(terminal, await ownGroup());
           process.kill(-(await ownGroup()), 'SIGSTOP');
           await giveTerminal(terminal, pid);
+          signalGroup(pid, 'SIGCONT');
         }
-        signalGroup(pid, 'SIGCONT');
+        // Without a terminal a stop is someone's deliberate SIGSTOP: COMMAND stays stopped until continued.
         continue;
       }
       if (timedOut) {

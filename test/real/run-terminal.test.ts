@@ -4,24 +4,19 @@
 import { writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
-import { buildCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { openTerminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`run on a terminal ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const suite = cliSuite();
   test('COMMAND owns the terminal while it runs; Ctrl-C stops it and the change is rolled back; the caller gets the terminal back', async () => {
-    scratch = await makeScratch();
-    const bundle = buildCli(scratch);
+    const scratch = await suite.scratch();
+    const bundle = suite.bundle;
     const fx = await makeCryptFixture(scratch, { postgres: false });
     const typed = path.join(fx.paths.active, 'typed');
     const change = scratch.path('change.sh');
@@ -48,8 +43,8 @@ describe.skipIf(skip)(`run on a terminal ${skip ? `(skipped: ${skip})` : ''}`, (
   }, 180_000);
 
   test('Ctrl-Z in an interactive shell stops COMMAND and lychd-crypt as one job; fg continues both', async () => {
-    scratch = await makeScratch();
-    const bundle = buildCli(scratch);
+    const scratch = await suite.scratch();
+    const bundle = suite.bundle;
     const fx = await makeCryptFixture(scratch, { postgres: false });
     const t = openTerminal(scratch, ['bash', '--norc', '--noprofile', '-i']);
     await t.waitFor(/bash-[\d.]+#/); // bash's own prompt

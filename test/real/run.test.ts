@@ -2,37 +2,24 @@
 // (the before snapshot stays), COMMAND failing, a check failing and a time limit — each rolled back with
 // the marker file and the marker row back and the failed state kept — then a nested run (exit 4) and a
 // SIGKILL of lychd-crypt while COMMAND runs, rolled back by the next command.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { skipReason, PG_BIN } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   async function setup() {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
+    const bundle = suite.bundle;
     const { fx, server } = await cryptWithServer(scratch, 15);
     const conn = fx.config.postgres!.connection;
     const marker = path.join(fx.paths.active, 'app', 'marker.txt');
@@ -44,12 +31,12 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     /** A change as a shell script (the user's COMMAND may be anything): the marker file, then a row. */
     const change = (v: string, tail = '') => ['sh', '-c', `echo ${v} > ${marker} && ${psql} -c "insert into t values ('${v}')"${tail}`];
     const rows = async () => (await server.query('select v from t order by v')).map((r) => r.v as string);
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
-    return { fx, server, marker, change, rows, run, psql };
+    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    return { scratch, fx, server, marker, change, rows, run, psql, bundle };
   }
 
   test('success keeps the change and the before snapshot; a failing COMMAND, check or time limit is rolled back', async () => {
-    const { fx, server, marker, change, rows, run } = await setup();
+    const { scratch, fx, server, marker, change, rows, run } = await setup();
 
     const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B')]);
     expect(ok.code, ok.stderr).toBe(0);
@@ -90,10 +77,10 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(await rows()).toEqual(['A', 'B']);
 
     // The time limit: TERM (then KILL) to COMMAND's whole process group — its child too — exit 124, rolled back.
-    const grandchild = scratch!.path('grandchild.pid');
+    const grandchild = scratch.path('grandchild.pid');
     const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ` && { sleep 1000 & echo $! > ${grandchild}; wait; }`)]);
     const sleeper = Number(await readFile(grandchild, 'utf8'));
-    scratch!.defer(() => void kill(sleeper));
+    scratch.defer(() => void kill(sleeper));
     expect(slow.code, slow.stderr).toBe(124);
     expect(slow.json).toMatchObject({ rolledBack: true, failure: { kind: 'timeout' } });
     expect(alive(sleeper)).toBe(false);
@@ -109,9 +96,9 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 300_000);
 
   test('a nested run exits 4; SIGKILL of lychd-crypt while COMMAND runs: busy while it lives, then the next command rolls back', async () => {
-    const { fx, marker, change, rows, run } = await setup();
+    const { scratch, fx, marker, change, rows, run, bundle } = await setup();
 
-    const status = scratch!.path('nested-status');
+    const status = scratch.path('nested-status');
     const nested = await run(['--json', 'run', '--', 'sh', '-c', `node ${bundle} --crypt ${fx.root} run -- true; echo $? > ${status}`]);
     expect(nested.code, nested.stderr).toBe(0);
     expect((await readFile(status, 'utf8')).trim()).toBe('4');
@@ -120,7 +107,7 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, s) => resolve(s)));
     let journal: { op: string; pid?: number; phase: string; snapshot: string } | undefined;
     let sleeper: number | undefined;
-    scratch!.defer(() => {
+    scratch.defer(() => {
       child.kill('SIGKILL');
       try {
         if (sleeper) process.kill(sleeper, 'SIGKILL');
@@ -155,15 +142,20 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
 
     // A crash between COMMAND's start and its pid reaching the journal: the run's id in COMMAND's
     // environment finds it (busy while it lives), then the next command rolls back.
-    const pidFile = scratch!.path('command.pid');
-    const crashed = await run(['run', '--', 'sh', '-c', `echo $$ > ${pidFile}; ${change('Y')[2]} && exec sleep 600`], { LYCHD_CRYPT_FAULT: 'run:spawned' });
-    expect(crashed.signal).toBe('SIGKILL');
+    const pidFile = scratch.path('command.pid');
+    // stdio ignored: COMMAND outlives lychd-crypt and would hold its output pipes open.
+    const crashing = spawn('node', [bundle, '--crypt', fx.root, 'run', '--', 'sh', '-c', `echo $$ > ${pidFile}; ${change('Y')[2]} && exec sleep 600`], {
+      cwd: '/',
+      stdio: 'ignore',
+      env: { ...process.env, LYCHD_CRYPT_FAULT: 'run:spawned' },
+    });
+    expect(await new Promise((resolve) => crashing.on('exit', (_c, sig) => resolve(sig)))).toBe('SIGKILL');
     let command = 0;
     for (let i = 0; i < 600 && !((await rows()).includes('Y') && command); i++) {
       command = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
       await sleep(100);
     }
-    scratch!.defer(() => void kill(command));
+    scratch.defer(() => void kill(command));
     const journaled = JSON.parse(await readFile(fx.paths.journal, 'utf8'));
     expect(journaled).toMatchObject({ op: 'run', phase: 'started' });
     expect(journaled.pid).toBeUndefined();
