@@ -38,8 +38,9 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('success keeps the change and the before snapshot; a failing COMMAND, check or time limit is rolled back', async () => {
     const { scratch, fx, server, marker, change, rows, run } = await setup();
 
-    const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B')]);
+    const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B', ' && echo said-B')]);
     expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('said-B'); // with --json, COMMAND's stdout goes to stderr
     expect(ok.json).toMatchObject({ ok: true, failure: null, rolledBack: false, exitCode: 0 });
     expect(ok.json.snapshot).toMatch(/-add-b$/);
     expect(ok.json.undo).toBe(`lychd-crypt rollback ${ok.json.snapshot}`);
@@ -63,8 +64,9 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
 
     // COMMAND succeeds but a check fails (after its retries): exit 5, rolled back. People get a summary.
-    const check = await run(['run', '--health-timeout', '2s', '--check-sql', 'select count(*) = 99 from t', '--', ...change('D')]);
+    const check = await run(['run', '--health-timeout', '2s', '--check-sql', 'select count(*) = 99 from t', '--', ...change('D', ' && echo said-D')]);
     expect(check.code, check.stderr).toBe(5);
+    expect(check.stdout).toContain('said-D'); // COMMAND's stdout is the caller's
     expect(check.stdout).toMatch(/the change FAILED: --check-sql select count\(\*\) = 99 from t failed/);
     expect(check.stdout).toMatch(/rolled back to .*the failed state is kept as snapshot \S+-pre-rollback/s);
     expect(await rows()).toEqual(['A', 'B']);
