@@ -5,9 +5,10 @@
 // snapshot — a failing preSnapshot hook, then the crypt unreachable — makes apt abort before dpkg changes
 // anything.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
@@ -72,6 +73,9 @@ describe.skipIf(skip)(`apt template ${skip ? `(skipped: ${skip})` : ''}`, () => 
     const fx = await makeCryptFixture(s, { postgres: false });
     const v1 = buildDeb(s, fx.root, '1.0');
     const v2 = buildDeb(s, fx.root, '2.0');
+    // The root's lower layer is the live host: a package operation running on the host right now would show
+    // in it as "dpkg was interrupted". Wait for the host's dpkg to be between operations.
+    for (let i = 0; i < 300 && readdirSync('/var/lib/dpkg/updates').length > 0; i++) await sleep(1000);
     const root = await makeThrowawayRoot(s);
     const env = { LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY!, LYCHD_CRYPT_STATE: process.env.LYCHD_CRYPT_STATE!, DEBIAN_FRONTEND: 'noninteractive' };
     const inRoot = (argv: string[]) => root.run(argv, env);
