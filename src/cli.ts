@@ -87,7 +87,7 @@ const commands: CommandDef[] = [
         .option('--label <text>', 'the label of the before snapshot (default: the name of the command)')
         .option('--check <cmd>', 'a health probe (argv, no shell) that must exit 0; repeatable', (v: string, prev: string[] = []) => [...prev, v])
         .option('--check-sql <sql>', 'a query that must return true, through the connection of the crypt')
-        .option('--timeout <duration>', 'a time limit for COMMAND (90s, 5m, 1h): then TERM, KILL, and a failure')
+        .option('--timeout <duration>', 'a time limit for COMMAND and all it started (90s, 5m, 1h): then TERM, KILL, and a failure')
         .option('--health-timeout <duration>', 'how long the checks are retried before they fail (default 30s)')
         .addOption(new Option('--on-failure <what>', 'roll back (the failed state kept as a snapshot), or keep the failed state').choices(['rollback', 'keep']).default('rollback')),
     handler: async () => (await import('./commands/run.js')).runRun,

@@ -14,7 +14,7 @@ import { snapshotWithHooks } from '../hooks/wrap.js';
 import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
-import { processStart, runChild, type ChildOutcome } from './child.js';
+import { processStart, RUN_ID_ENV, runChild, type ChildOutcome } from './child.js';
 import { checkHealth } from './health.js';
 import type { RunOptions } from './options.js';
 import { rollBackRun } from './rollback-to.js';
@@ -90,12 +90,13 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, o
   await writeJournal(crypt.paths, entry);
   faultPoint('run:journal');
 
-  const env: NodeJS.ProcessEnv = { ...ctx.env, LYCHD_CRYPT_PATH: crypt.shown, LYCHD_SNAPSHOT: before.name, LYCHD_PHASE: 'run' };
+  const env: NodeJS.ProcessEnv = { ...ctx.env, LYCHD_CRYPT_PATH: crypt.shown, LYCHD_SNAPSHOT: before.name, LYCHD_PHASE: 'run', [RUN_ID_ENV]: entry.id };
   const outcome = await runChild(opts.command, {
     env,
     timeoutMs: opts.timeoutMs,
     stdoutToStderr: ctx.globals.json,
     onStart: async (pid) => {
+      faultPoint('run:spawned'); // a crash before the pid is journaled: recovery finds COMMAND by LYCHD_RUN_ID
       entry.pid = pid;
       entry.pidStart = await processStart(pid);
       entry.phase = 'running';

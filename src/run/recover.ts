@@ -1,22 +1,26 @@
 // Recovery of an interrupted guarded run (see src/recover/recover.ts): lychd-crypt or the machine died
 // while COMMAND ran or its checks were pending. By the journaled policy (default: rollback) the crypt
-// goes back to the "before" snapshot — unless COMMAND itself is still running: then the change is not
-// over, and every command waits (exit 4) until it ends or is stopped.
+// goes back to the "before" snapshot — unless COMMAND (or a process it started) is still running: then
+// the change is not over, and every command waits (exit 4) until it ends or is stopped.
 import type { CommandContext } from '../core/context.js';
 import { BusyError } from '../core/errors.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { clearJournal } from '../recover/journal.js';
 import { snapshotPath } from '../snapshots/meta.js';
-import { stillRunning } from './child.js';
+import { processesOfRun, stillRunning } from './child.js';
 import type { RunEntry } from './guarded.js';
 import { rollBackRun } from './rollback-to.js';
 
 export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
   const shown = entry.command.join(' ');
-  if (entry.pid && entry.pidStart && (await stillRunning(entry.pid, entry.pidStart))) {
-    throw new BusyError(`the command of an interrupted guarded run, \`${shown}\` (pid ${entry.pid}), is still running`, {
-      hint: `Wait for it to end, or stop it (kill ${entry.pid}); the next command then rolls the crypt back to ${entry.snapshot}.`,
+  // COMMAND itself (its journaled pid), or — also when lychd-crypt died before that pid was journaled —
+  // anything carrying the run's id in its environment: COMMAND or what it started.
+  const alive = entry.pid && entry.pidStart && (await stillRunning(entry.pid, entry.pidStart)) ? [entry.pid] : await processesOfRun(entry.id);
+  if (alive.length) {
+    const pids = alive.join(' ');
+    throw new BusyError(`the command of an interrupted guarded run, \`${shown}\` (pid ${pids}), is still running`, {
+      hint: `Wait for it to end, or stop it (kill ${pids}); the next command then rolls the crypt back to ${entry.snapshot}.`,
     });
   }
   if (entry.onFailure === 'keep') {

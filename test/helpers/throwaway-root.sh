@@ -7,7 +7,10 @@
 # only read. No systemd runs in it (/run/systemd/system is absent).
 set -euo pipefail
 base=$1 scratch=$2
-mkdir -p "$base/lower" "$base/layers" "$base/root"
+mkdir -p "$base/lower" "$base/layers" "$base/root" "$base/scratch"
+# The scratch dir with its mounts, taken before this script mounts anything of its own under it (a
+# recursive bind later would copy the overlay into itself); moved into the root below.
+mount --rbind "$scratch" "$base/scratch"
 mount --bind / "$base/lower"
 mount -t tmpfs -o mode=0755 tmpfs "$base/layers"
 mkdir "$base/layers/upper" "$base/layers/work"
@@ -19,5 +22,5 @@ mount -t proc proc "$root/proc"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mkdir -p "$root$scratch"
-mount --bind "$scratch" "$root$scratch"
+mount --move "$base/scratch" "$root$scratch"
 exec chroot "$root" /bin/sh -c 'echo "$$"; exec sleep infinity'

@@ -1,33 +1,19 @@
 // hooks: around snapshot and rollback (and so around run) on a real crypt: order, environment, a failing
 // pre-hook changing nothing (post-hooks still run), the time limit.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { cliChild } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`hooks ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('order, environment, failing and slow pre-hooks, around snapshot, rollback and run', async () => {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false });
     const log = scratch.path('hooks.log');
     const note = (tag: string) => ['sh', '-c', `echo "${tag} $LYCHD_PHASE $LYCHD_SNAPSHOT \${LYCHD_RESULT:--} \${LYCHD_PRE_ROLLBACK:--} $LYCHD_CRYPT_PATH" >> ${log}`];
@@ -38,7 +24,7 @@ describe.skipIf(skip)(`hooks ${skip ? `(skipped: ${skip})` : ''}`, () => {
     };
     const hooks = { preSnapshot: [note('a'), note('b')], postSnapshot: [note('c')], preRollback: [note('d')], postRollback: [note('e')], timeout: 60 };
     await reconfigure(fx, { ...fx.config, hooks });
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    const run = (args: string[]) => cliChild(suite.bundle, fx.root, args);
 
     const snap = await run(['--json', 'snapshot', '--label', 'hooked']);
     expect(snap.code, snap.stderr).toBe(0);

@@ -2,36 +2,24 @@
 // (the before snapshot stays), COMMAND failing, a check failing and a time limit — each rolled back with
 // the marker file and the marker row back and the failed state kept — then a nested run (exit 4) and a
 // SIGKILL of lychd-crypt while COMMAND runs, rolled back by the next command.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { skipReason, PG_BIN } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   async function setup() {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
+    const bundle = suite.bundle;
     const { fx, server } = await cryptWithServer(scratch, 15);
     const conn = fx.config.postgres!.connection;
     const marker = path.join(fx.paths.active, 'app', 'marker.txt');
@@ -44,14 +32,15 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const change = (v: string, tail = '') => ['sh', '-c', `echo ${v} > ${marker} && ${psql} -c "insert into t values ('${v}')"${tail}`];
     const rows = async () => (await server.query('select v from t order by v')).map((r) => r.v as string);
     const run = (args: string[]) => cliChild(bundle, fx.root, args);
-    return { fx, server, marker, change, rows, run, psql };
+    return { scratch, fx, server, marker, change, rows, run, psql, bundle };
   }
 
   test('success keeps the change and the before snapshot; a failing COMMAND, check or time limit is rolled back', async () => {
-    const { fx, server, marker, change, rows, run } = await setup();
+    const { scratch, fx, server, marker, change, rows, run } = await setup();
 
-    const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B')]);
+    const ok = await run(['--json', 'run', '--label', 'add B', '--check', `test -f ${marker}`, '--check-sql', "select count(*) = 2 from t", '--', ...change('B', ' && echo said-B')]);
     expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('said-B'); // with --json, COMMAND's stdout goes to stderr
     expect(ok.json).toMatchObject({ ok: true, failure: null, rolledBack: false, exitCode: 0 });
     expect(ok.json.snapshot).toMatch(/-add-b$/);
     expect(ok.json.undo).toBe(`lychd-crypt rollback ${ok.json.snapshot}`);
@@ -75,8 +64,9 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);
 
     // COMMAND succeeds but a check fails (after its retries): exit 5, rolled back. People get a summary.
-    const check = await run(['run', '--health-timeout', '2s', '--check-sql', 'select count(*) = 99 from t', '--', ...change('D')]);
+    const check = await run(['run', '--health-timeout', '2s', '--check-sql', 'select count(*) = 99 from t', '--', ...change('D', ' && echo said-D')]);
     expect(check.code, check.stderr).toBe(5);
+    expect(check.stdout).toContain('said-D'); // COMMAND's stdout is the caller's
     expect(check.stdout).toMatch(/the change FAILED: --check-sql select count\(\*\) = 99 from t failed/);
     expect(check.stdout).toMatch(/rolled back to .*the failed state is kept as snapshot \S+-pre-rollback/s);
     expect(await rows()).toEqual(['A', 'B']);
@@ -88,10 +78,14 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(argvCheck.json.failure).toMatchObject({ kind: 'check', check: '--check false' });
     expect(await rows()).toEqual(['A', 'B']);
 
-    // The time limit: TERM (then KILL), exit 124, rolled back.
-    const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ' && exec sleep 600')]);
+    // The time limit: TERM (then KILL) to COMMAND's whole process group — its child too — exit 124, rolled back.
+    const grandchild = scratch.path('grandchild.pid');
+    const slow = await run(['--json', 'run', '--timeout', '2s', '--', ...change('F', ` && { sleep 1000 & echo $! > ${grandchild}; wait; }`)]);
+    const sleeper = Number(await readFile(grandchild, 'utf8'));
+    scratch.defer(() => void kill(sleeper));
     expect(slow.code, slow.stderr).toBe(124);
     expect(slow.json).toMatchObject({ rolledBack: true, failure: { kind: 'timeout' } });
+    expect(alive(sleeper)).toBe(false);
     expect(await rows()).toEqual(['A', 'B']);
     expect(await readFile(marker, 'utf8')).toBe('B\n');
 
@@ -104,9 +98,9 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 300_000);
 
   test('a nested run exits 4; SIGKILL of lychd-crypt while COMMAND runs: busy while it lives, then the next command rolls back', async () => {
-    const { fx, marker, change, rows, run } = await setup();
+    const { scratch, fx, marker, change, rows, run, bundle } = await setup();
 
-    const status = scratch!.path('nested-status');
+    const status = scratch.path('nested-status');
     const nested = await run(['--json', 'run', '--', 'sh', '-c', `node ${bundle} --crypt ${fx.root} run -- true; echo $? > ${status}`]);
     expect(nested.code, nested.stderr).toBe(0);
     expect((await readFile(status, 'utf8')).trim()).toBe('4');
@@ -115,7 +109,7 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, s) => resolve(s)));
     let journal: { op: string; pid?: number; phase: string; snapshot: string } | undefined;
     let sleeper: number | undefined;
-    scratch!.defer(() => {
+    scratch.defer(() => {
       child.kill('SIGKILL');
       try {
         if (sleeper) process.kill(sleeper, 'SIGKILL');
@@ -147,5 +141,52 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(await rows()).toEqual(['A']);
     expect(await readFile(marker, 'utf8')).toBe('v1');
     await expect(readFile(fx.paths.journal)).rejects.toThrow();
+
+    // A crash between COMMAND's start and its pid reaching the journal: the run's id in COMMAND's
+    // environment finds it (busy while it lives), then the next command rolls back.
+    const pidFile = scratch.path('command.pid');
+    // stdio ignored: COMMAND outlives lychd-crypt and would hold its output pipes open.
+    const crashing = spawn('node', [bundle, '--crypt', fx.root, 'run', '--', 'sh', '-c', `echo $$ > ${pidFile}; ${change('Y')[2]} && exec sleep 600`], {
+      cwd: '/',
+      stdio: 'ignore',
+      env: { ...process.env, LYCHD_CRYPT_FAULT: 'run:spawned' },
+    });
+    expect(await new Promise((resolve) => crashing.on('exit', (_c, sig) => resolve(sig)))).toBe('SIGKILL');
+    let command = 0;
+    for (let i = 0; i < 600 && !((await rows()).includes('Y') && command); i++) {
+      command = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+      await sleep(100);
+    }
+    scratch.defer(() => void kill(command));
+    const journaled = JSON.parse(await readFile(fx.paths.journal, 'utf8'));
+    expect(journaled).toMatchObject({ op: 'run', phase: 'started' });
+    expect(journaled.pid).toBeUndefined();
+    const waiting = await run(['snapshot']);
+    expect(waiting.code, waiting.stderr).toBe(4);
+    expect(waiting.stderr).toContain(`(pid ${command}), is still running`);
+    kill(command);
+    for (let i = 0; i < 50 && alive(command); i++) await sleep(100);
+    const recovered = await run(['snapshot', '--label', 'after-crash']);
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stderr).toMatch(/recovered: the guarded run of .* was interrupted \(phase started\): rolled back/);
+    expect(await rows()).toEqual(['A']);
   }, 300_000);
 });
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Runs, not a zombie (this container's PID 1 may not reap orphans). */
+function alive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()![0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
