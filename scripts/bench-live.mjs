@@ -133,7 +133,10 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
       sh(asPg([`${PG}/pg_ctl`, '-D', pgdata, '-l', path.join(sock, 'log'), '-w', 'start']));
       servers.push(pgdata);
       const loopInfo = c.id === 'host' ? null : sh(['findmnt', '-n', '-o', 'SOURCE', root]);
-      result.candidates.push({ ...c, sock, pgdata, device: loopInfo, rw: [], ro: [] });
+      // A file for the flush probe, beside the WAL (same no-CoW directory), written once so later writes overwrite.
+      const probe = path.join(pgdata, 'bench-flush-probe');
+      sh(['dd', 'if=/dev/zero', `of=${probe}`, 'bs=1M', 'count=8', 'conv=fsync', 'status=none']);
+      result.candidates.push({ ...c, sock, pgdata, probe, device: loopInfo, rw: [], ro: [], flushUs: [] });
     }
     sh(['sync']);
 
@@ -143,12 +146,21 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
       if (!tps) throw new Error(`pgbench printed no tps: ${out.split('\n').slice(-3).join(' | ')}`);
       return Number(tps);
     };
+    // The flush path alone, which decides read-write TPS here: 8 kB O_DSYNC overwrites, microseconds each.
+    // Mostly waiting on the disk, so CPU load from other work distorts it less than pgbench.
+    const FLUSHES = 400;
+    const flush = (file) => {
+      const t = process.hrtime.bigint();
+      sh(['dd', 'if=/dev/zero', `of=${file}`, 'bs=8k', `count=${FLUSHES}`, 'oflag=dsync', 'conv=notrunc', 'status=none']);
+      return Number(process.hrtime.bigint() - t) / 1000 / FLUSHES;
+    };
     const checkpoint = (sock) => sh(asPg([`${PG}/psql`, '-h', sock, '-d', 'postgres', '-Atqc', 'checkpoint']));
 
     log(`  live database: ${result.candidates.length} candidates, scale ${scale}, ${rounds} rounds, rw ${rwSecs} s / ro ${roSecs} s, load ${result.loadBefore}`);
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...result.candidates].reverse() : result.candidates;
       for (const c of order) {
+        c.flushUs.push(flush(c.probe));
         c.rw.push(pgbench(c.sock, rwSecs, false));
         checkpoint(c.sock);
         c.ro.push(pgbench(c.sock, roSecs, true));
@@ -158,6 +170,10 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
     result.loadAfter = load();
     const base = result.candidates.find((c) => c.id === 'host');
     for (const c of result.candidates) {
+      c.flushMedianUs = Math.round(median(c.flushUs));
+      c.flushMinUs = Math.round(Math.min(...c.flushUs));
+      c.flushMaxUs = Math.round(Math.max(...c.flushUs));
+      c.flushRatio = base ? Math.round((median(c.flushUs) / median(base.flushUs)) * 100) / 100 : null;
       for (const k of ['rw', 'ro']) {
         c[`${k}Median`] = Math.round(median(c[k]));
         c[`${k}Min`] = Math.round(Math.min(...c[k]));
@@ -166,6 +182,7 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
       }
       delete c.sock;
       delete c.pgdata;
+      delete c.probe;
     }
     return result;
   } finally {
@@ -178,7 +195,7 @@ export function liveRows(res) {
   return res.candidates.map((c) => [
     `pgbench ${c.id}: ${c.what}`,
     `rw ${c.rwMedian} tps [${c.rwMin}–${c.rwMax}] ${c.rwRatio?.toFixed(2)}×`,
-    `ro ${c.roMedian} tps [${c.roMin}–${c.roMax}] ${c.roRatio?.toFixed(2)}×`,
+    `ro ${c.roMedian} tps [${c.roMin}–${c.roMax}] ${c.roRatio?.toFixed(2)}×; 8 kB O_DSYNC write ${c.flushMedianUs} µs [${c.flushMinUs}–${c.flushMaxUs}] ${c.flushRatio?.toFixed(2)}×`,
   ]);
 }
 
