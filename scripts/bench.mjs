@@ -18,7 +18,7 @@ const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'dist/lychd-crypt.js');
 const PG = '/usr/lib/postgresql/15/bin';
 const QUICK = process.argv.includes('--quick');
-const SCALES = (process.env.BENCH_SCALES ?? (QUICK ? '1' : '1,40')).split(',').map(Number);
+const SCALES = (process.env.BENCH_SCALES ?? (QUICK ? '1,10' : '1,40')).split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const results = {
@@ -210,7 +210,8 @@ try {
   // 1-second bucket against the median bucket of the same run, and what that snapshot costs at rollback
   // (start + recovery: a snapshot without a fresh checkpoint replays more WAL).
   const DIP_SECS = QUICK ? 8 : 16;
-  const dipModes = ['bracket', 'checkpoint', 'instant'];
+  // `control`: the same pgbench run without a snapshot, so the machine's own noise floor shows beside the dips.
+  const dipModes = ['control', 'bracket', 'checkpoint', 'instant'];
   results.dip = {};
   for (const mode of QUICK ? dipModes : [...dipModes, ...[...dipModes].reverse()]) {
     const bench = spawn(asPg([`${PG}/pgbench`])[0], [...asPg([`${PG}/pgbench`]).slice(1), '-h', SOCK, '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(DIP_SECS), '-P', '1', 'postgres'], {
@@ -220,20 +221,21 @@ try {
     bench.stdout.on('data', (d) => (out += d));
     bench.stderr.on('data', (d) => (out += d));
     await new Promise((r) => setTimeout(r, (DIP_SECS / 2) * 1000));
-    const snap = timed(() => cli('snapshot', '--mode', mode, '--label', `bench-dip-${mode}`));
+    const snap = mode === 'control' ? null : timed(() => cli('snapshot', '--mode', mode, '--label', `bench-dip-${mode}`));
     const code = await new Promise((r) => bench.on('exit', r));
     const buckets = [...out.matchAll(/progress: [\d.]+ s, ([\d.]+) tps/g)].map((m) => Number(m[1])).slice(1, -1);
     const failed = /number of failed transactions: (\d+)/.exec(out)?.[1] ?? '?';
-    const rb = cli('rollback', snap.out.snapshot.name, '--yes');
+    const rb = snap ? cli('rollback', snap.out.snapshot.name, '--yes') : { recoveryMs: null };
     const e = (results.dip[mode] ??= { worstOverMedian: [], recoveryMs: [], snapshotMs: [], failed: [], exit: [] });
     e.worstOverMedian.push(buckets.length ? Math.round((Math.min(...buckets) / median(buckets)) * 100) / 100 : null);
-    e.recoveryMs.push(rb.recoveryMs ?? Math.round((rb.timings?.start ?? 0) + (rb.timings?.recovery ?? 0)));
-    e.snapshotMs.push(Math.round(snap.ms));
+    e.recoveryMs.push(rb.recoveryMs);
+    e.snapshotMs.push(snap ? Math.round(snap.ms) : null);
     e.failed.push(failed);
     e.exit.push(code);
   }
   for (const [mode, e] of Object.entries(results.dip)) {
-    report(`dip: snapshot --mode ${mode} under pgbench (8 clients)`, `worst 1-s bucket ${e.worstOverMedian.join(', ')} × median`, `rollback start+recovery ${e.recoveryMs.map((x) => fmt(x)).join(', ')}; snapshot ${e.snapshotMs.map((x) => fmt(x)).join(', ')}; failed transactions ${e.failed.join(', ')}`);
+    if (mode === 'control') report('dip: pgbench alone (no snapshot: the noise floor)', `worst 1-s bucket ${e.worstOverMedian.join(', ')} × median`);
+    else report(`dip: snapshot --mode ${mode} under pgbench (8 clients)`, `worst 1-s bucket ${e.worstOverMedian.join(', ')} × median`, `rollback start+recovery ${e.recoveryMs.map((x) => fmt(x)).join(', ')}; snapshot ${e.snapshotMs.map((x) => fmt(x)).join(', ')}; failed transactions ${e.failed.join(', ')}`);
   }
 
   const list = timed(() => cli('list'));
