@@ -2,7 +2,9 @@
 // wal_init_zero (zero-fill new WAL segments) and wal_recycle (rename old segments for reuse) exist from
 // PostgreSQL 12 on; the PostgreSQL documentation offers turning them off for copy-on-write filesystems.
 // The crypt's PGDATA is no-CoW, but every snapshot shares its WAL segments' extents, so the first rewrite
-// of a recycled segment after a snapshot copies on write anyway (see README "Live database").
+// of a recycled segment after a snapshot copies on write anyway. Against it: without zero-filling, the first
+// writes into a new segment allocate blocks. The bench could not tell the two apart on a loaded machine
+// (README "Live database"), so this is advice to measure, never a default.
 import path from 'node:path';
 import { connectPostgres } from '../pg/connect.js';
 import { readPostmaster } from '../pg/postmaster.js';
@@ -17,7 +19,7 @@ export function proposeSettings(current: Record<string, string>): { finding: str
   if (!differ.length) return null;
   const names = differ.map(([n]) => `${n} = ${current[n]}`).join(', ');
   return {
-    finding: `PostgreSQL runs with ${names}; on Btrfs (whose snapshots share the WAL segments) turning ${differ.length > 1 ? 'them' : 'it'} off is proposed, not required`,
+    finding: `PostgreSQL runs with ${names}; on Btrfs (whose snapshots share the WAL segments) turning ${differ.length > 1 ? 'them' : 'it'} off is proposed, not required — measure with your load before keeping it`,
     lines: [...differ.map(([n, v]) => `ALTER SYSTEM SET ${n} = ${v};`), 'SELECT pg_reload_conf();'],
   };
 }
