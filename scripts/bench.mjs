@@ -209,7 +209,7 @@ try {
   // The dip under load: pgbench (8 clients, --progress=1) while one snapshot is taken in each mode; the worst
   // 1-second bucket against the median bucket of the same run, and what that snapshot costs at rollback
   // (start + recovery: a snapshot without a fresh checkpoint replays more WAL).
-  const DIP_SECS = QUICK ? 8 : 16;
+  const DIP_SECS = QUICK ? 6 : 16;
   // `control`: the same pgbench run without a snapshot, so the machine's own noise floor shows beside the dips.
   const dipModes = ['control', 'bracket', 'checkpoint', 'instant'];
   results.dip = {};
