@@ -1,19 +1,32 @@
 #!/usr/bin/env node
-// `npm run bench`: measures the main job on a scratch loopback crypt with a real PostgreSQL 15 and prints
-// the figures — init, snapshot phases at two database sizes (the snapshot should not grow with the data),
-// snapshot under pgbench load, list, rollback with PostgreSQL's recovery, verify. Nothing is asserted.
-// Everything lives under one scratch directory and is removed at the end, even on failure or Ctrl-C.
+// `npm run bench [-- --quick]`: measures the main job on a scratch loopback crypt with a real PostgreSQL 15 and
+// prints the figures — init, snapshot phases at two database sizes (the snapshot should not grow with the
+// data), snapshot under pgbench load, list, rollback with PostgreSQL's recovery, verify — side by side with
+// what users would pick instead (raw btrfs, the hand psql bracket, pg_basebackup, btrbk), each snapshot
+// mode's dip under pgbench, and the live database's TPS on the crypt against the host (scripts/bench-live.mjs).
+// Writes bench/results.json. Nothing is asserted. Everything lives under one scratch directory and is
+// removed at the end, even on failure or Ctrl-C. --quick: about 2 minutes; the full run within 15.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, chownSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, chownSync, existsSync, rmSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startupFigures } from './bench-startup.mjs';
+import { liveFigures, liveRows } from './bench-live.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'dist/lychd-crypt.js');
 const PG = '/usr/lib/postgresql/15/bin';
-const SCALES = (process.env.BENCH_SCALES ?? '1,40').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const QUICK = process.argv.includes('--quick');
+const SCALES = (process.env.BENCH_SCALES ?? (QUICK ? '1,10' : '1,40')).split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const results = {
+  date: new Date().toISOString(),
+  quick: QUICK,
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version },
+  loadBefore: loadavg(),
+};
 
 if (process.getuid() !== 0) {
   console.error('bench: run as root (it creates a loop device and mounts it)');
@@ -41,7 +54,12 @@ function timed(fn) {
   const out = fn();
   return { ms: performance.now() - t, out };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const stats = (xs) => ({ n: xs.length, median: Math.round(median(xs) * 10) / 10, min: Math.round(Math.min(...xs) * 10) / 10, max: Math.round(Math.max(...xs) * 10) / 10 });
+const have = (cmd) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const rows = [];
 const report = (what, value, note = '') => {
@@ -50,7 +68,8 @@ const report = (what, value, note = '') => {
 };
 
 // Start-up (issue 16): `--version` and `--help` against `node -e 0`, interleaved (scripts/bench-startup.mjs).
-const startup = startupFigures({ cli: CLI });
+const startup = startupFigures({ cli: CLI, ...(QUICK ? { rounds: 7 } : {}) });
+results.startup = startup.rows;
 for (const r of startup.rows.slice(1))
   report(`start-up: ${r.what}, median of ${startup.rounds}`, fmt(r.medianMs), `${r.ratio.toFixed(2)}× node -e 0 (${fmt(startup.rows[0].medianMs)}), spread ${fmt(r.minMs)}–${fmt(r.maxMs)}${Number.isNaN(r.cpuMs) ? '' : `, cpu ${r.cpuRatio.toFixed(2)}×`}`);
 
@@ -94,9 +113,20 @@ try {
   const again = timed(() => sh(['node', CLI, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
   report('init again (nothing to do)', fmt(again.ms));
 
-  // `snapshot --mode none` against the raw `btrfs subvolume snapshot -r` it wraps, interleaved (no database yet).
-  const none = [], raw = [], made = [];
+  // `snapshot --mode none` against the raw `btrfs subvolume snapshot -r` it wraps, and btrbk/snapper where
+  // installed (Debian packages; scripts/setup.sh installs btrbk), interleaved (no database yet).
+  const none = [], raw = [], made = [], btrbk = [];
+  const hasBtrbk = have('btrbk');
+  const btrbkConf = path.join(S, 'btrbk.conf');
+  if (hasBtrbk) {
+    mkdirSync(path.join(CRYPT, '.btrbk'));
+    writeFileSync(btrbkConf, `timestamp_format long-iso\nsnapshot_preserve_min all\nsnapshot_dir .btrbk\nvolume ${CRYPT}\n  subvolume active\n`);
+  }
   for (let i = 0; i < ROUNDS; i++) {
+    if (hasBtrbk) {
+      btrbk.push(timed(() => sh(['btrbk', '-q', '-c', btrbkConf, 'snapshot'])).ms);
+      for (const d of sh(['ls', path.join(CRYPT, '.btrbk')]).split('\n').filter(Boolean)) sh(['btrfs', 'subvolume', 'delete', path.join(CRYPT, '.btrbk', d)]);
+    }
     const ours = () => {
       const r = timed(() => cli('snapshot', '--mode', 'none', '--label', `bench-none-${i}`));
       none.push(r.ms);
@@ -111,6 +141,9 @@ try {
     else (ours(), theirs());
   }
   report(`snapshot --mode none, median of ${ROUNDS}`, fmt(median(none)), `raw btrfs snapshot -r ${fmt(median(raw))}: +${fmt(median(none) - median(raw))}, ${(median(none) / median(raw)).toFixed(1)}×`);
+  report('  btrbk snapshot (same subvolume)', hasBtrbk ? fmt(median(btrbk)) : 'not installed', hasBtrbk ? `lychd-crypt ${(median(none) / median(btrbk)).toFixed(2)}× btrbk` : '');
+  report('  snapper', have('snapper') ? 'installed but not measured (needs a D-Bus daemon and a config)' : 'not installed', 'its Debian package pulls in boost and timers; setup does not install it');
+  results.snapshotNone = { lychd: stats(none), raw: stats(raw), btrbk: hasBtrbk ? stats(btrbk) : null };
   cli('delete', ...made, '--yes');
 
   mkdirSync(SOCK);
@@ -128,22 +161,82 @@ try {
     for (const k of keys.filter((k) => k !== 'wall')) report(`  phase ${k}`, fmt(median(runs.map((r) => r[k]))));
   }
 
-  // Under load: pgbench keeps 8 clients writing while snapshots are taken.
-  const load = spawn(asPg([`${PG}/pgbench`])[0], [...asPg([`${PG}/pgbench`]).slice(1), '-h', SOCK, '-c', '8', '-j', '4', '-T', '20', 'postgres'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let loadOut = '';
-  load.stdout.on('data', (d) => (loadOut += d));
-  load.stderr.on('data', (d) => (loadOut += d));
-  await new Promise((r) => setTimeout(r, 3000));
-  const loaded = [];
-  for (let i = 0; i < 3; i++) loaded.push(snapshotPhases(`bench-load-${i}`));
-  const code = await new Promise((r) => load.on('exit', r));
-  report('snapshot under pgbench load (8 clients), median of 3', fmt(median(loaded.map((r) => r.wall))));
-  report('  phases (median)', Object.keys(loaded[0]).filter((k) => k !== 'wall').map((k) => `${k} ${fmt(median(loaded.map((r) => r[k])))}`).join(', '));
-  const tps = /tps = ([\d.]+)/.exec(loadOut)?.[1];
-  const failed = /number of failed transactions: (\d+)/.exec(loadOut)?.[1] ?? '?';
-  report('  pgbench during those snapshots', `${tps ?? '?'} tps, ${failed} failed transactions`, `exit ${code}`);
+  // The Ritual against the same bracket typed by hand: four lines of psql on one session, idle server,
+  // interleaved. The Ritual's in-process time (its own phases, without node's start) is reported too.
+  const PSQL = `${PG}/psql`;
+  const ours = [], inproc = [], hand = [], handMade = [], oursMade = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const a = () => {
+      const r = timed(() => cli('snapshot', '--label', `bench-bracket-${i}`));
+      ours.push(r.ms);
+      inproc.push(r.out.snapshot.timings.total);
+      oursMade.push(r.out.snapshot.name);
+    };
+    const b = () => {
+      const dst = path.join(CRYPT, `.bench-hand-${i}`);
+      const script = `CHECKPOINT;\nSELECT pg_backup_start('hand', true);\n\\! btrfs subvolume snapshot -r ${path.join(CRYPT, 'active')} ${dst} >/dev/null\nSELECT * FROM pg_backup_stop(false);\n`;
+      hand.push(timed(() => sh([PSQL, '-h', SOCK, '-U', 'postgres', '-d', 'postgres', '-X', '-q', '-v', 'ON_ERROR_STOP=1'], { input: script, stdio: ['pipe', 'pipe', 'pipe'] })).ms);
+      handMade.push(dst);
+    };
+    if (i % 2) (b(), a());
+    else (a(), b());
+  }
+  report(`snapshot (bracket), idle server, median of ${ROUNDS}`, fmt(median(ours)), `hand psql bracket ${fmt(median(hand))}: ${(median(ours) / median(hand)).toFixed(2)}×; the Ritual in-process ${fmt(median(inproc))} (${(median(inproc) / median(hand)).toFixed(2)}×)`);
+  results.bracket = { lychd: stats(ours), inProcess: stats(inproc), hand: stats(hand) };
+  for (const d of handMade) sh(['btrfs', 'subvolume', 'delete', d]);
+  cli('delete', ...oursMade);
+
+  // pg_basebackup (the usual alternative): a plain-format backup with streamed WAL, and its restore (stop,
+  // swap the directory in, start, recovery) against lychd-crypt's snapshot and rollback.
+  {
+    const bb = path.join(SOCK, 'basebackup'); // postgres writes it: inside its own directory
+    const back = timed(() => sh(asPg([`${PG}/pg_basebackup`, '-h', SOCK, '-D', bb, '-Fp', '-X', 'stream', '-c', 'fast'])));
+    const snap = timed(() => cli('snapshot', '--label', 'bench-vs-basebackup'));
+    const size = sql("SELECT pg_size_pretty(pg_database_size('postgres'))");
+    report(`pg_basebackup (database ${size})`, fmt(back.ms), `lychd-crypt snapshot ${fmt(snap.ms)}: ${(snap.ms / back.ms).toFixed(2)}×`);
+    const restore = timed(() => {
+      sh(asPg([`${PG}/pg_ctl`, '-D', PGDATA, '-m', 'fast', '-w', 'stop']));
+      rmSync(PGDATA, { recursive: true, force: true });
+      sh(['cp', '-a', '--reflink=never', bb, PGDATA]);
+      sh(asPg([`${PG}/pg_ctl`, '-D', PGDATA, '-l', path.join(SOCK, 'postgres.log'), '-w', 'start']));
+    });
+    rmSync(bb, { recursive: true, force: true });
+    const rb = timed(() => cli('rollback', snap.out.snapshot.name, '--yes'));
+    report('restore of that pg_basebackup (stop, copy back, start, recovery)', fmt(restore.ms), `lychd-crypt rollback ${fmt(rb.ms)}: ${(rb.ms / restore.ms).toFixed(2)}×`);
+    results.basebackup = { backupMs: back.ms, snapshotMs: snap.ms, restoreMs: restore.ms, rollbackMs: rb.ms, size };
+  }
+
+  // The dip under load: pgbench (8 clients, --progress=1) while one snapshot is taken in each mode; the worst
+  // 1-second bucket against the median bucket of the same run, and what that snapshot costs at rollback
+  // (start + recovery: a snapshot without a fresh checkpoint replays more WAL).
+  const DIP_SECS = QUICK ? 6 : 16;
+  // `control`: the same pgbench run without a snapshot, so the machine's own noise floor shows beside the dips.
+  const dipModes = ['control', 'bracket', 'checkpoint', 'instant'];
+  results.dip = {};
+  for (const mode of QUICK ? dipModes : [...dipModes, ...[...dipModes].reverse()]) {
+    const bench = spawn(asPg([`${PG}/pgbench`])[0], [...asPg([`${PG}/pgbench`]).slice(1), '-h', SOCK, '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(DIP_SECS), '-P', '1', 'postgres'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    bench.stdout.on('data', (d) => (out += d));
+    bench.stderr.on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, (DIP_SECS / 2) * 1000));
+    const snap = mode === 'control' ? null : timed(() => cli('snapshot', '--mode', mode, '--label', `bench-dip-${mode}`));
+    const code = await new Promise((r) => bench.on('exit', r));
+    const buckets = [...out.matchAll(/progress: [\d.]+ s, ([\d.]+) tps/g)].map((m) => Number(m[1])).slice(1, -1);
+    const failed = /number of failed transactions: (\d+)/.exec(out)?.[1] ?? '?';
+    const rb = snap ? cli('rollback', snap.out.snapshot.name, '--yes') : { recoveryMs: null };
+    const e = (results.dip[mode] ??= { worstOverMedian: [], recoveryMs: [], snapshotMs: [], failed: [], exit: [] });
+    e.worstOverMedian.push(buckets.length ? Math.round((Math.min(...buckets) / median(buckets)) * 100) / 100 : null);
+    e.recoveryMs.push(rb.recoveryMs);
+    e.snapshotMs.push(snap ? Math.round(snap.ms) : null);
+    e.failed.push(failed);
+    e.exit.push(code);
+  }
+  for (const [mode, e] of Object.entries(results.dip)) {
+    if (mode === 'control') report('dip: pgbench alone (no snapshot: the noise floor)', `worst 1-s bucket ${e.worstOverMedian.join(', ')} × median`);
+    else report(`dip: snapshot --mode ${mode} under pgbench (8 clients)`, `worst 1-s bucket ${e.worstOverMedian.join(', ')} × median`, `rollback start+recovery ${e.recoveryMs.map((x) => fmt(x)).join(', ')}; snapshot ${e.snapshotMs.map((x) => fmt(x)).join(', ')}; failed transactions ${e.failed.join(', ')}`);
+  }
 
   const list = timed(() => cli('list'));
   report(`list (${list.out.snapshots.length} snapshots)`, fmt(list.ms));
@@ -165,6 +258,22 @@ try {
   cleanup();
 }
 
-console.log('\nlychd-crypt bench  (' + new Date().toISOString() + ', ' + sh(['uname', '-r']) + ')');
+// The live database on the crypt against the host's own filesystem (its own scratch, after the crypt above is gone).
+if (process.env.BENCH_LIVE !== '0') {
+  try {
+    results.live = liveFigures({ quick: QUICK, log: (m) => console.error(m) });
+    for (const [what, rw, ro] of liveRows(results.live)) report(what, rw, ro);
+  } catch (e) {
+    process.exitCode = 1;
+    report('live database: stopped by an error', String(e.stderr || e.message).trim().split('\n').at(-1));
+  }
+}
+results.loadAfter = loadavg();
+results.rows = rows;
+mkdirSync(path.join(REPO, 'bench'), { recursive: true });
+writeFileSync(path.join(REPO, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.error(`bench: wrote bench/results.json (load ${results.loadBefore} before, ${results.loadAfter} after)`);
+
+console.log(`\nlychd-crypt bench${QUICK ? ' --quick' : ''}  (${results.date}, ${sh(['uname', '-r'])}, ${results.machine.cpus} × ${results.machine.model}, load ${results.loadBefore} → ${results.loadAfter})`);
 const w = Math.max(...rows.map((r) => r[0].length));
 for (const [what, value, note] of rows) console.log(`${what.padEnd(w)}  ${value}${note ? `   ${note}` : ''}`);

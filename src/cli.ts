@@ -53,7 +53,7 @@ const commands: CommandDef[] = [
         .option('--label <text>', 'a label, also slugged into the snapshot name')
         .option('--pin', 'pin the new snapshot (never pruned)')
         .option('--scheduled', 'what the timer runs: keep the free-space floor, snapshot (label "scheduled"), prune by the configured policy')
-        .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'cold', 'none'])),
+        .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'instant', 'cold', 'none'])),
     handler: async () => (await import('./commands/snapshot.js')).runSnapshot,
   },
   {

@@ -1,4 +1,4 @@
-// `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|cold|none]`: the Ritual, under the lock.
+// `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|instant|cold|none]`: the Ritual, under the lock.
 import { mutateCrypt } from '../crypt/mutate.js';
 import { snapshotWithHooks } from '../hooks/wrap.js';
 import { refuseWithoutRoom } from '../space/reserve.js';

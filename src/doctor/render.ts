@@ -14,7 +14,7 @@ const GROUP_TITLES: Record<string, string> = {
   runtime: 'Runtime command',
 };
 
-const MARK = { ok: 'ok ', problem: 'BAD', 'cannot-check': ' ? ' } as const;
+const MARK = { ok: 'ok ', problem: 'BAD', 'cannot-check': ' ? ', advice: ' i ' } as const;
 
 export function checkToJson(c: Check): object {
   return { id: c.id, group: c.group, status: c.status, finding: c.finding, fix: c.fix };
@@ -35,7 +35,7 @@ export function doctorHuman(crypt: string, checks: Check[]): string {
     for (const c of checks.filter((x) => x.group === g)) {
       lines.push(`  [${MARK[c.status]}] ${c.finding}  (${c.id})`);
       if (c.fix && 'repair' in c.fix) lines.push(`        fix: lychd-crypt repair will ${c.fix.repair}`);
-      if (c.fix && 'manual' in c.fix) lines.push(`        fix (manual): ${c.fix.manual}`);
+      if (c.fix && 'manual' in c.fix) lines.push(`        ${c.status === 'advice' ? 'proposal' : 'fix (manual)'}: ${c.fix.manual}`);
     }
   }
   const s = summarize(checks);

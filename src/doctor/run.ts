@@ -8,6 +8,7 @@ import { checkMounted, checkNative, checkSource } from './check-mount.js';
 import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
+import { checkPgSettings } from './check-pgsettings.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkRuntime } from './check-runtime.js';
@@ -45,7 +46,9 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined, holder: num
     ...(!pending ? ([['layout.staging', () => checkStaging(env)], ['snapshots.incomplete', () => checkSnapshots(env)]] as Probe[]) : []),
     ['layout.nested', () => checkNested(env)],
     ['owners.active', () => checkActiveOwner(env)],
-    ...(config.postgres && !pending ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)]] as Probe[]) : []),
+    ...(config.postgres && !pending
+      ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
+      : []),
     ['space.crypt', () => checkCryptSpace(env)],
     ['space.reserve', () => checkReserve(env)],
   ];

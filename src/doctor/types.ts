@@ -1,7 +1,8 @@
 // What doctor reports: one entry per check, each with what it found and how it would be fixed.
 import type { RepairStep } from '../repair/steps.js';
 
-export type CheckStatus = 'ok' | 'problem' | 'cannot-check';
+/** advice: an informational proposal; it does not make the crypt unhealthy. */
+export type CheckStatus = 'ok' | 'problem' | 'cannot-check' | 'advice';
 
 /** repair: what `lychd-crypt repair` would do; manual: what a person must do (no safe automatic fix). */
 export type Fix = { repair: string } | { manual: string };
@@ -33,6 +34,11 @@ export function cannotCheck(id: string, finding: string): Check {
 /** A problem repair can fix with `steps`, described by `repair`. */
 export function fixable(id: string, finding: string, repair: string, steps: RepairStep[]): Check {
   return { id, group: groupOf(id), status: 'problem', finding, fix: { repair }, steps };
+}
+
+/** A proposal the user may take or leave (doctor and repair never apply it). */
+export function advice(id: string, finding: string, what: string): Check {
+  return { id, group: groupOf(id), status: 'advice', finding, fix: { manual: what }, steps: [] };
 }
 
 export function manual(id: string, finding: string, what: string): Check {

@@ -5,7 +5,7 @@ import { CryptError, RefusedError, UsageError } from '../core/errors.js';
 import type { SnapshotMode } from '../snapshots/meta.js';
 import type { ServerState } from './server-state.js';
 
-export const MODES: readonly SnapshotMode[] = ['bracket', 'checkpoint', 'cold', 'none'];
+export const MODES: readonly SnapshotMode[] = ['bracket', 'checkpoint', 'instant', 'cold', 'none'];
 
 export function parseMode(value: unknown): SnapshotMode | undefined {
   if (value === undefined) return undefined;
@@ -33,7 +33,7 @@ export function decideMode(requested: SnapshotMode | undefined, state: Exclude<S
     }
     return requested ?? 'bracket';
   }
-  if (requested === 'bracket' || requested === 'checkpoint') {
+  if (requested === 'bracket' || requested === 'checkpoint' || requested === 'instant') {
     const where = pg.connection.host.startsWith('/') ? `${pg.connection.host} port ${pg.connection.port}` : `${pg.connection.host}:${pg.connection.port}`;
     throw new CryptError(`--mode ${requested} needs the running server, but PostgreSQL is not running (nothing listens at ${where}). No snapshot was taken.`, {
       hint: 'Start PostgreSQL, or omit --mode to take a cold snapshot of the stopped database.',

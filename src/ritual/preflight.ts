@@ -46,19 +46,32 @@ export async function preflight(
       hint: 'Run `lychd-crypt doctor` to see how to fix the layout.',
     });
   }
-  const problems = await checkNoNested(paths.active, ctx.runner);
+  // The nested-subvolume scan (a btrfs subprocess) runs while the server is probed: neither waits for the other.
+  const nested = checkNoNested(paths.active, ctx.runner);
+  nested.catch(() => {}); // awaited below; a failure must not surface as an unhandled rejection meanwhile
+  const problems: PreflightProblem[] = [];
   const done = (p: Preflight): Preflight => {
     if (problems.length) throw preflightError(problems);
     return p;
   };
-  if (!pg) return done({ mode: modeWithoutDatabase(requested) });
+  if (!pg) {
+    problems.push(...(await nested));
+    return done({ mode: modeWithoutDatabase(requested) });
+  }
   if (requested === 'none') {
+    problems.push(...(await nested));
     ctx.log.warn('--mode none: PostgreSQL is not quiesced; the snapshot is only crash-consistent');
     return done({ mode: 'none' });
   }
 
   const pgdata = pgdataPath(paths.root, pg.dir);
   const state = await probeServer(pg, pgdata, ctx.env, onNotice);
+  try {
+    problems.push(...(await nested));
+  } catch (e) {
+    if (state.kind === 'up') await state.session.close();
+    throw e;
+  }
   if (state.kind === 'unreachable') throw unreachableError(pg, state);
   const session = state.kind === 'up' ? state.session : undefined;
   try {

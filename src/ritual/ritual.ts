@@ -77,14 +77,18 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
   // The journal names the snapshot before it exists, so a crash leaves a trail to the half snapshot.
   await writeJournal(paths, { op: 'snapshot', id, startedAt: startedAt.toISOString(), name, phase: 'started' });
   try {
-    if (session && facts && (mode === 'bracket' || mode === 'checkpoint')) {
+    if (session && facts && (mode === 'bracket' || mode === 'checkpoint' || mode === 'instant')) {
       const s = session;
       const v = facts.versionNum;
       // 2. CHECKPOINT first, so the backup-mode checkpoint (and recovery of the snapshot) has little to do.
       // Without the right to CHECKPOINT (PostgreSQL <= 14 non-superusers) bracket mode still works: the
       // backup start's own fast checkpoint does the same job, only inside backup mode.
-      if (facts.canCheckpoint) await phases.run('checkpoint', () => s.checkpoint());
-      else ctx.log.info('skipping the separate CHECKPOINT (the connection user may not run it); the backup start checkpoints');
+      // `instant` skips it and backup mode: the atomic snapshot alone is crash-consistent (data and WAL of
+      // one instant), live clients see no checkpoint dip, and a rollback replays more WAL instead.
+      if (mode !== 'instant') {
+        if (facts.canCheckpoint) await phases.run('checkpoint', () => s.checkpoint());
+        else ctx.log.info('skipping the separate CHECKPOINT (the connection user may not run it); the backup start checkpoints');
+      }
       if (mode === 'bracket') {
         startLsn = await phases.run('backup-start', () => s.backupStart(v, `lychd-crypt ${name}`));
         faultPoint('snapshot:after-backup-start');

@@ -32,6 +32,47 @@ export interface BackupStop {
   labelfile: string;
 }
 
+interface FactsRow {
+  v: string;
+  sysid: string;
+  fpw: string;
+  wal: string;
+  rec: boolean;
+  su: string;
+  dd: string | null;
+  ckpt: boolean;
+  backup: boolean;
+  ts: { name: string; location: string }[];
+}
+
+/**
+ * Every fact preflight needs, in ONE statement (one round trip instead of six). It also switches
+ * idle_session_timeout (PostgreSQL 14+) off, so a slow snapshot never loses the session. Each
+ * version- or privilege-dependent part sits in a CASE branch that runs only where it cannot fail:
+ * data_directory is readable only by superusers and pg_read_all_settings (null otherwise; the cluster is
+ * then identified by its system identifier, see preflight-server.ts); pg_checkpoint exists from 15 on;
+ * the backup functions were renamed in 15.
+ */
+export const FACTS_SQL = `select current_setting('server_version_num') as v,
+       case when current_setting('server_version_num')::int >= 140000
+            then set_config('idle_session_timeout', '0', false) end as ist,
+       (select system_identifier::text from pg_control_system()) as sysid,
+       current_setting('full_page_writes') as fpw,
+       current_setting('wal_level') as wal,
+       pg_is_in_recovery() as rec,
+       current_setting('is_superuser') as su,
+       case when current_setting('is_superuser') = 'on' or pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')
+            then current_setting('data_directory') end as dd,
+       case when to_regrole('pg_checkpoint') is not null
+            then pg_has_role(current_user, 'pg_checkpoint', 'MEMBER') else false end as ckpt,
+       case when to_regprocedure('pg_backup_start(text, boolean)') is not null
+            then has_function_privilege('pg_backup_start(text, boolean)', 'execute')
+                 and has_function_privilege('pg_backup_stop(boolean)', 'execute')
+            else has_function_privilege('pg_start_backup(text, boolean, boolean)', 'execute')
+                 and has_function_privilege('pg_stop_backup(boolean, boolean)', 'execute') end as backup,
+       (select coalesce(json_agg(json_build_object('name', spcname, 'location', pg_tablespace_location(oid)) order by spcname), '[]'::json)
+          from pg_tablespace where spcname not in ('pg_default', 'pg_global')) as ts`;
+
 export class RitualSession {
   private lostError: Error | undefined;
   readonly notices: string[] = [];
@@ -57,17 +98,11 @@ export class RitualSession {
       env,
       settings: { statement_timeout: STATEMENT_TIMEOUT, idle_in_transaction_session_timeout: '0', lock_timeout: '0' },
     });
-    const session = new RitualSession(client, onNotice);
-    try {
-      const v = Number((await session.query<{ v: string }>("select current_setting('server_version_num') as v"))[0]!.v);
-      // idle_session_timeout exists from PostgreSQL 14 on; off, so a slow snapshot never loses the session.
-      if (v >= 140000) await session.query('set idle_session_timeout = 0');
-    } catch (e) {
-      await session.close();
-      throw e;
-    }
-    return session;
+    // No query here: preflight's one facts() statement also switches idle_session_timeout off.
+    return new RitualSession(client, onNotice);
   }
+
+  private cachedFacts: ServerFacts | undefined;
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
@@ -78,47 +113,27 @@ export class RitualSession {
     }
   }
 
+  /** The facts preflight needs, in one round trip; read once per session. */
   async facts(): Promise<ServerFacts> {
-    const [row] = await this.query<{ v: string; sysid: string; fpw: string; wal: string; rec: boolean; su: string }>(
-      `select current_setting('server_version_num') as v,
-              (select system_identifier::text from pg_control_system()) as sysid,
-              current_setting('full_page_writes') as fpw,
-              current_setting('wal_level') as wal,
-              pg_is_in_recovery() as rec,
-              current_setting('is_superuser') as su`,
-    );
-    const versionNum = Number(row!.v);
-    const superuser = row!.su === 'on';
-    // data_directory is readable only by superusers and pg_read_all_settings; without it the cluster is
-    // identified by its system identifier instead (see preflight-server.ts).
-    const dd = await this.client
-      .query<{ dd: string }>("select current_setting('data_directory') as dd")
-      .then((r) => r.rows[0]!.dd)
-      .catch(() => null);
-    const [priv] = await this.query<{ ckpt: boolean; backup: boolean }>(
-      versionNum >= 150000
-        ? `select pg_has_role(current_user, 'pg_checkpoint', 'MEMBER') as ckpt,
-                  has_function_privilege('pg_backup_start(text, boolean)', 'execute')
-                  and has_function_privilege('pg_backup_stop(boolean)', 'execute') as backup`
-        : `select false as ckpt,
-                  has_function_privilege('pg_start_backup(text, boolean, boolean)', 'execute')
-                  and has_function_privilege('pg_stop_backup(boolean, boolean)', 'execute') as backup`,
-    );
-    const tablespaces = await this.query<{ name: string; location: string }>(
-      `select spcname as name, pg_tablespace_location(oid) as location
-         from pg_tablespace where spcname not in ('pg_default', 'pg_global') order by spcname`,
-    );
+    return this.cachedFacts ?? (this.cachedFacts = await this.readFacts());
+  }
+
+  private async readFacts(): Promise<ServerFacts> {
+    const [row] = await this.query<FactsRow>(FACTS_SQL);
+    const r = row!;
+    const versionNum = Number(r.v);
+    const superuser = r.su === 'on';
     return {
       versionNum,
-      systemIdentifier: row!.sysid,
-      dataDirectory: dd,
-      fullPageWrites: row!.fpw === 'on',
-      walLevel: row!.wal,
-      inRecovery: row!.rec,
+      systemIdentifier: r.sysid,
+      dataDirectory: r.dd,
+      fullPageWrites: r.fpw === 'on',
+      walLevel: r.wal,
+      inRecovery: r.rec,
       superuser,
-      canCheckpoint: superuser || priv!.ckpt,
-      canBackup: superuser || priv!.backup,
-      tablespaces,
+      canCheckpoint: superuser || r.ckpt,
+      canBackup: superuser || r.backup,
+      tablespaces: r.ts,
     };
   }
 

@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
 import type { CryptPaths } from '../crypt/paths.js';
 
-export type SnapshotMode = 'bracket' | 'checkpoint' | 'cold' | 'none';
+export type SnapshotMode = 'bracket' | 'checkpoint' | 'instant' | 'cold' | 'none';
 
 export interface SnapshotMeta {
   /** Schema version of this file. */

@@ -23,11 +23,12 @@ describe('snapshot mode', () => {
     expect(decideMode(undefined, 'up', pg)).toBe('bracket');
     expect(decideMode(undefined, 'down', pg)).toBe('cold');
     expect(decideMode('checkpoint', 'up', pg)).toBe('checkpoint');
+    expect(decideMode('instant', 'up', pg)).toBe('instant');
     expect(decideMode('none', 'down', pg)).toBe('none');
   });
   test('cold while running is refused (exit 3); online modes while down fail (exit 1)', () => {
     expect(() => decideMode('cold', 'up', pg)).toThrow(RefusedError);
-    for (const m of ['bracket', 'checkpoint'] as const) {
+    for (const m of ['bracket', 'checkpoint', 'instant'] as const) {
       let err: unknown;
       try {
         decideMode(m, 'down', pg);
@@ -46,6 +47,7 @@ describe('snapshot mode', () => {
   test('--mode values', () => {
     expect(parseMode(undefined)).toBeUndefined();
     expect(parseMode('cold')).toBe('cold');
+    expect(parseMode('instant')).toBe('instant');
     expect(() => parseMode('hot')).toThrow(UsageError);
   });
 });
