@@ -184,7 +184,7 @@ try {
   report(`snapshot (bracket), idle server, median of ${ROUNDS}`, fmt(median(ours)), `hand psql bracket ${fmt(median(hand))}: ${(median(ours) / median(hand)).toFixed(2)}×; the Ritual in-process ${fmt(median(inproc))} (${(median(inproc) / median(hand)).toFixed(2)}×)`);
   results.bracket = { lychd: stats(ours), inProcess: stats(inproc), hand: stats(hand) };
   for (const d of handMade) sh(['btrfs', 'subvolume', 'delete', d]);
-  cli('delete', ...oursMade);
+  cli('delete', ...oursMade, '--yes');
 
   // pg_basebackup (the usual alternative): a plain-format backup with streamed WAL, and its restore (stop,
   // swap the directory in, start, recovery) against lychd-crypt's snapshot and rollback.
