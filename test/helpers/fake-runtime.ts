@@ -1,0 +1,14 @@
+// A runtime directory in the shape scripts/build.mjs writes (entry, a chunk, manifest.json), without a build.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { computeManifest, MANIFEST } from '../../src/core/runtime-manifest.js';
+
+/** Writes the runtime into `dir` (its chunk says `tag`); returns the entry. */
+export async function fakeRuntime(dir: string, tag = 'one'): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const entry = path.join(dir, 'lychd-crypt.js');
+  writeFileSync(entry, "#!/usr/bin/env node\nawait import('./chunk-a.js');\n", { mode: 0o755 });
+  writeFileSync(path.join(dir, 'chunk-a.js'), `process.stdout.write(${JSON.stringify(`${tag}\n`)});\n`);
+  writeFileSync(path.join(dir, MANIFEST), JSON.stringify(await computeManifest(dir, '0.1.0', [])));
+  return entry;
+}
