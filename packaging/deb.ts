@@ -1,4 +1,4 @@
-// Builds lychd-crypt_<version>_all.deb with dpkg-deb from the built runtime and docs (npm run build,
+// Builds lychd-crypt_<version>_<arch>.deb (per architecture: it carries koffi's native addon) with dpkg-deb from the built runtime and docs (npm run build,
 // npm run build:docs), offline. The staging tree, in Debian's places:
 //   /usr/lib/lychd-crypt/                 the runtime directory: the entry lychd-crypt.js (shebang /usr/bin/node),
 //                                         its chunks, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
@@ -16,6 +16,12 @@ import { computeManifest, MANIFEST, type RuntimeManifest } from '../src/core/run
 import { parseChangelog, renderDebianChangelog } from './changelog.js';
 
 export const PACKAGE = 'lychd-crypt';
+const ADDON = 'koffi.node';
+// What koffi.node links (ldd): the C and C++ runtimes, at the versions its symbols need.
+const SHLIBS = 'libc6 (>= 2.17), libgcc-s1 (>= 3.0), libstdc++6 (>= 6)'; // GLIBC_2.17, GLIBCXX_3.4.22 (objdump -T)
+
+/** Debian's name for the architecture koffi's addon was built for. */
+export const debArch = (): string => ({ x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' })[process.arch as string] ?? process.arch;
 
 interface Manifest {
   version: string;
@@ -53,7 +59,8 @@ function walk(dir: string): string[] {
 }
 
 /** Lays out the package tree under `stage` from the repository's built files. */
-export async function stageDeb(repo: string, stage: string): Promise<{ version: string }> {
+export async function stageDeb(repo: string, stage: string): Promise<{ version: string; arch: string }> {
+  const arch = debArch();
   const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as Manifest;
   const built = path.join(repo, 'dist/lychd-crypt');
   const manifest = JSON.parse(readFileSync(path.join(built, MANIFEST), 'utf8')) as RuntimeManifest;
@@ -70,7 +77,11 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   const runtimeDir = path.join(stage, path.dirname(PACKAGED_RUNTIME));
   for (const name of Object.keys(manifest.files)) {
     const data = readFileSync(path.join(built, name));
-    if (name === RUNTIME_ENTRY) put(runtimeDir, name, data.toString('utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'), 0o755);
+    if (name === ADDON) {
+      // koffi's addon is native code: stripped as dh_strip would, and the package is therefore per architecture.
+      put(runtimeDir, name, data);
+      await execa('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', path.join(runtimeDir, name)]);
+    } else if (name === RUNTIME_ENTRY) put(runtimeDir, name, data.toString('utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'), 0o755);
     else put(runtimeDir, name, data);
   }
   put(runtimeDir, MANIFEST, `${JSON.stringify(await computeManifest(runtimeDir, manifest.version, manifest.packages), null, 1)}\n`);
@@ -102,6 +113,8 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   }, 0);
   const control = readFileSync(path.join(repo, 'packaging/debian/control.in'), 'utf8')
     .replace('@VERSION@', pkg.version)
+    .replace('@ARCH@', arch)
+    .replace('@SHLIBS@', SHLIBS)
     .replace('@MAINTAINER@', pkg.author)
     .replace('@INSTALLED_SIZE@', String(installedSize));
   put(stage, 'DEBIAN/control', control);
@@ -110,14 +123,14 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   for (const script of ['postinst', 'postrm']) chmodSync(path.join(stage, 'DEBIAN', script), 0o755);
   for (const dir of walk(stage).filter((p) => lstatSync(p).isDirectory())) chmodSync(dir, 0o755);
   chmodSync(stage, 0o755);
-  return { version: pkg.version };
+  return { version: pkg.version, arch };
 }
 
 /** Stages and builds the .deb into outDir; returns its path. */
 export async function buildDeb(repo: string, outDir: string): Promise<string> {
   const stage = path.join(outDir, 'deb-root');
-  const { version } = await stageDeb(repo, stage);
-  const deb = path.join(outDir, `${PACKAGE}_${version}_all.deb`);
+  const { version, arch } = await stageDeb(repo, stage);
+  const deb = path.join(outDir, `${PACKAGE}_${version}_${arch}.deb`);
   const epoch = String(Math.floor(Date.parse(`${parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'))[0]!.date}T12:00:00Z`) / 1000));
   try {
     // --root-owner-group: every file root:root without fakeroot; SOURCE_DATE_EPOCH: reproducible mtimes.

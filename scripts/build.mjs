@@ -2,6 +2,7 @@
 //   lychd-crypt.js   the entry: parses the command line (commander) and nothing else
 //   <name>-<hash>.js the chunks: each command's code, loaded by `import()` only when that command runs
 //   koffi.node       koffi's FFI addon, loaded only when a command first needs a syscall
+//   package.json     { "type": "module" }: the chunks are ES modules wherever the directory is
 //   manifest.json    the version, the sha256 of every other file (doctor checks the installed copy against
 //                    it) and the npm packages bundled (the .deb's copyright file lists them)
 // esbuild splits the code (ESM) so `--version` and `--help` parse a few hundred kB, not the whole program;
@@ -11,7 +12,7 @@
 // `node scripts/build.mjs [entry outdir]`: the default builds the runtime; tests may bundle helpers.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const ENTRY = 'lychd-crypt.js';
@@ -71,12 +72,19 @@ const result = await build({
   // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
   loader: { '.service': 'text', '.timer': 'text' },
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdUrl = import.meta.url;",
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdUrl = import.meta.url;",
   },
   logLevel: 'warning',
 });
 
 if (addonSource) await copyFile(addonSource, path.join(outdir, ADDON));
+// The chunks are ES modules wherever the directory is installed (Node before 20.19 does not guess it,
+// and a guess costs a second parse).
+await writeFile(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
+// Only the entry is a program: the shebang and the mode are its alone (the chunks are modules it imports).
+const entryFile = path.join(outdir, ENTRY);
+await writeFile(entryFile, `#!/usr/bin/env node\n${await readFile(entryFile, 'utf8')}`, { mode: 0o755 });
+await chmod(entryFile, 0o755);
 
 // Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging lists them from here.
 const packages = [...new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean))].sort();
