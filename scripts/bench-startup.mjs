@@ -93,24 +93,31 @@ export function snapshotNoneFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js
     sh([process.execPath, cli, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']);
     const installed = path.join(S, 'bin/lychd-crypt'); // a link into <S>/lib/lychd-crypt/<build>/, as init makes it
     const ours = [], raw = [], node0 = [];
-    const time = (argv) => {
+    const cpu = { ours: [], raw: [], node0: [] };
+    // Wall time, and CPU time (user + sys of the process and its children, from GNU time) when there is
+    // /usr/bin/time: steadier than wall time on a busy machine.
+    const gnuTime = existsSync('/usr/bin/time');
+    const time = (argv, into) => {
       const t = performance.now();
-      sh(argv);
-      return performance.now() - t;
+      const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '%U %S', '--', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] }) : spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
+      const ms = performance.now() - t;
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr ?? ''}`);
+      if (gnuTime) into.push(r.stderr.trim().split('\n').at(-1).split(' ').map(Number).reduce((a, b) => a + b, 0) * 1000);
+      return ms;
     };
     const steps = [
-      () => node0.push(time([process.execPath, '-e', '0'])),
-      () => raw.push(time(['btrfs', 'subvolume', 'snapshot', '-r', path.join(crypt, 'active'), path.join(crypt, '.bench-raw')])) && sh(['btrfs', 'subvolume', 'delete', path.join(crypt, '.bench-raw')]),
+      () => node0.push(time([process.execPath, '-e', '0'], cpu.node0)),
+      () => raw.push(time(['btrfs', 'subvolume', 'snapshot', '-r', path.join(crypt, 'active'), path.join(crypt, '.bench-raw')], cpu.raw)) && sh(['btrfs', 'subvolume', 'delete', path.join(crypt, '.bench-raw')]),
       () => {
-        ours.push(time([installed, '--crypt', crypt, 'snapshot', '--mode', 'none', '--label', 'bench']));
+        ours.push(time([installed, '--crypt', crypt, 'snapshot', '--mode', 'none', '--label', 'bench'], cpu.ours));
         const name = JSON.parse(sh([installed, '--crypt', crypt, '--json', 'list'])).snapshots?.[0]?.name;
         if (name) sh([installed, '--crypt', crypt, 'delete', name]);
       },
     ];
     steps.forEach((f) => f()); // warm-up
-    [ours, raw, node0].forEach((xs) => (xs.length = 0));
+    [ours, raw, node0, cpu.ours, cpu.raw, cpu.node0].forEach((xs) => (xs.length = 0));
     for (let i = 0; i < rounds; i++) (i % 2 ? [...steps].reverse() : steps).forEach((f) => f());
-    return { rounds, ours, raw, node0 };
+    return { rounds, ours, raw, node0, cpu };
   } finally {
     spawnSync('umount', [crypt]);
     const loops = spawnSync('losetup', ['-n', '-O', 'NAME', '-j', path.join(S, 'crypt.img')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
@@ -125,6 +132,8 @@ export function printSnapshotNone(f, out = (s) => console.log(s)) {
   out(`  lychd-crypt snapshot --mode none  median ${o.toFixed(1).padStart(6)} ms  [${spread(f.ours)}]  +${(o - r).toFixed(1)} ms over raw, ${(o / r).toFixed(1)}×`);
   out(`  btrfs subvolume snapshot -r       median ${r.toFixed(1).padStart(6)} ms  [${spread(f.raw)}]`);
   out(`  node -e 0                         median ${n.toFixed(1).padStart(6)} ms  [${spread(f.node0)}]`);
+  if (f.cpu.ours.length)
+    out(`  cpu (user + sys, 10 ms steps): lychd-crypt ${median(f.cpu.ours).toFixed(0)} ms, raw btrfs ${median(f.cpu.raw).toFixed(0)} ms, node -e 0 ${median(f.cpu.node0).toFixed(0)} ms: +${(median(f.cpu.ours) - median(f.cpu.raw)).toFixed(0)} ms over raw`);
 }
 
 export function printStartup(fig, out = (s) => console.log(s)) {
