@@ -71,6 +71,10 @@ describe('what a start evaluates', () => {
   it('list, snapshot and rollback do not load zod', () => {
     for (const c of ['list', 'snapshot', 'rollback']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/zod\//)).toEqual([]);
   });
+
+  it('execa and pg load on first use: list and snapshot (--mode none runs one btrfs, connects nowhere) parse neither at start', () => {
+    for (const c of ['list', 'snapshot']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/(execa|pg|pgpass)\//)).toEqual([]);
+  });
 });
 
 describe('the runtime directory', () => {
