@@ -45,6 +45,9 @@ export async function installRuntimeDir(source: string, target: string, linkTo: 
         await chmod(path.join(tmp, name), name === RUNTIME_ENTRY ? 0o755 : 0o644);
       }
       await chmod(tmp, 0o755); // whatever the umask
+      // What was copied is checked again: a source changed while it was read is not installed.
+      const copiedBad = await manifestProblems(tmp);
+      if (copiedBad.length) throw new CryptError(`the runtime at ${srcDir} changed while it was copied: ${copiedBad.join('; ')}`, { hint: 'Run this again.' });
       await fsyncDir(tmp);
       await rm(dest, { recursive: true, force: true }); // a damaged copy of the same build
       await rename(tmp, dest);
