@@ -1,6 +1,7 @@
-// Builds lychd-crypt_<version>_all.deb with dpkg-deb from the built runtime and docs (npm run build,
+// Builds lychd-crypt_<version>_<arch>.deb (per architecture: it carries koffi's native addon) with dpkg-deb from the built runtime and docs (npm run build,
 // npm run build:docs), offline. The staging tree, in Debian's places:
-//   /usr/lib/lychd-crypt/lychd-crypt.js   the runtime (shebang /usr/bin/node), /usr/bin/lychd-crypt → it
+//   /usr/lib/lychd-crypt/                 the runtime directory: the entry lychd-crypt.js (shebang /usr/bin/node),
+//                                         its chunks, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
 //   /usr/share/man/man1/lychd-crypt.1.gz, bash and zsh completions, /usr/share/lychd-crypt/ templates,
 //   /usr/share/doc/lychd-crypt/{copyright,changelog.gz}: a native package (no Debian revision), whose
 //   changelog is made from CHANGELOG.md and named changelog.gz as Debian policy 12.7 asks of native ones.
@@ -10,10 +11,17 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readF
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { PACKAGED_RUNTIME } from '../src/core/packaged.js';
+import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../src/core/packaged.js';
+import { computeManifest, MANIFEST, type RuntimeManifest } from '../src/core/runtime-manifest.js';
 import { parseChangelog, renderDebianChangelog } from './changelog.js';
 
 export const PACKAGE = 'lychd-crypt';
+const ADDON = 'koffi.node';
+// What koffi.node links (ldd): the C and C++ runtimes, at the versions its symbols need.
+const SHLIBS = 'libc6 (>= 2.17), libgcc-s1 (>= 3.0), libstdc++6 (>= 6)'; // GLIBC_2.17, GLIBCXX_3.4.22 (objdump -T)
+
+/** Debian's name for the architecture koffi's addon was built for. */
+export const debArch = (): string => ({ x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' })[process.arch as string] ?? process.arch;
 
 interface Manifest {
   version: string;
@@ -35,9 +43,8 @@ function put(root: string, rel: string, data: Buffer | string, mode = 0o644): vo
   chmodSync(file, mode);
 }
 
-/** The npm packages esbuild bundled, from its `// node_modules/<pkg>/…` path comments, with license. */
-export function bundledPackages(bundle: string, nodeModules: string): string[] {
-  const names = new Set([...bundle.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!));
+/** The npm packages esbuild bundled (the runtime's manifest lists them), with license. */
+export function bundledPackages(names: string[], nodeModules: string): string[] {
   return [...names].sort().map((name) => {
     const pkg = JSON.parse(readFileSync(path.join(nodeModules, name, 'package.json'), 'utf8')) as { version: string; license?: string };
     return `${name} ${pkg.version} (${pkg.license ?? 'see its package'})`;
@@ -52,9 +59,11 @@ function walk(dir: string): string[] {
 }
 
 /** Lays out the package tree under `stage` from the repository's built files. */
-export function stageDeb(repo: string, stage: string): { version: string } {
+export async function stageDeb(repo: string, stage: string): Promise<{ version: string; arch: string }> {
+  const arch = debArch();
   const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as Manifest;
-  const runtime = readFileSync(path.join(repo, 'dist/lychd-crypt.js'), 'utf8');
+  const built = path.join(repo, 'dist/lychd-crypt');
+  const manifest = JSON.parse(readFileSync(path.join(built, MANIFEST), 'utf8')) as RuntimeManifest;
   const releases = parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'));
   if (releases[0]!.version !== pkg.version) throw new Error(`CHANGELOG.md's newest entry is ${releases[0]!.version}, package.json says ${pkg.version}`);
   for (const f of ['dist/man/lychd-crypt.1', 'dist/completion/lychd-crypt', 'dist/completion/_lychd-crypt']) {
@@ -64,7 +73,18 @@ export function stageDeb(repo: string, stage: string): { version: string } {
   mkdirSync(stage, { recursive: true, mode: 0o755 });
 
   // Debian's nodejs (and NodeSource's) install /usr/bin/node; policy 10.4 wants no `env` lookup.
-  put(stage, `.${PACKAGED_RUNTIME}`, runtime.replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'), 0o755);
+  // The entry's first line changes, so the manifest is made again for what is installed.
+  const runtimeDir = path.join(stage, path.dirname(PACKAGED_RUNTIME));
+  for (const name of Object.keys(manifest.files)) {
+    const data = readFileSync(path.join(built, name));
+    if (name === ADDON) {
+      // koffi's addon is native code: stripped as dh_strip would, and the package is therefore per architecture.
+      put(runtimeDir, name, data);
+      await execa('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', path.join(runtimeDir, name)]);
+    } else if (name === RUNTIME_ENTRY) put(runtimeDir, name, data.toString('utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'), 0o755);
+    else put(runtimeDir, name, data);
+  }
+  put(runtimeDir, MANIFEST, `${JSON.stringify(await computeManifest(runtimeDir, manifest.version, manifest.packages), null, 1)}\n`);
   mkdirSync(path.join(stage, 'usr/bin'), { recursive: true });
   symlinkSync(path.relative('/usr/bin', PACKAGED_RUNTIME), path.join(stage, 'usr/bin', PACKAGE));
   put(stage, 'usr/share/man/man1/lychd-crypt.1.gz', gzip(readFileSync(path.join(repo, 'dist/man/lychd-crypt.1'))));
@@ -74,7 +94,7 @@ export function stageDeb(repo: string, stage: string): { version: string } {
     put(stage, `usr/share/${PACKAGE}/${t}`, readFileSync(path.join(repo, 'templates', t)));
   }
   const doc = `usr/share/doc/${PACKAGE}`;
-  const bundled = bundledPackages(runtime, path.join(repo, 'node_modules'));
+  const bundled = bundledPackages(manifest.packages, path.join(repo, 'node_modules'));
   put(stage, `${doc}/copyright`, readFileSync(path.join(repo, 'packaging/debian/copyright.in'), 'utf8').replace('@BUNDLED@', bundled.map((b) => ` ${b}`).join('\n')));
   put(stage, `${doc}/changelog.gz`, gzip(renderDebianChangelog(releases, PACKAGE, pkg.author)));
   put(stage, `${doc}/README.md`, readFileSync(path.join(repo, 'README.md')));
@@ -93,6 +113,8 @@ export function stageDeb(repo: string, stage: string): { version: string } {
   }, 0);
   const control = readFileSync(path.join(repo, 'packaging/debian/control.in'), 'utf8')
     .replace('@VERSION@', pkg.version)
+    .replace('@ARCH@', arch)
+    .replace('@SHLIBS@', SHLIBS)
     .replace('@MAINTAINER@', pkg.author)
     .replace('@INSTALLED_SIZE@', String(installedSize));
   put(stage, 'DEBIAN/control', control);
@@ -101,14 +123,14 @@ export function stageDeb(repo: string, stage: string): { version: string } {
   for (const script of ['postinst', 'postrm']) chmodSync(path.join(stage, 'DEBIAN', script), 0o755);
   for (const dir of walk(stage).filter((p) => lstatSync(p).isDirectory())) chmodSync(dir, 0o755);
   chmodSync(stage, 0o755);
-  return { version: pkg.version };
+  return { version: pkg.version, arch };
 }
 
 /** Stages and builds the .deb into outDir; returns its path. */
 export async function buildDeb(repo: string, outDir: string): Promise<string> {
   const stage = path.join(outDir, 'deb-root');
-  const { version } = stageDeb(repo, stage);
-  const deb = path.join(outDir, `${PACKAGE}_${version}_all.deb`);
+  const { version, arch } = await stageDeb(repo, stage);
+  const deb = path.join(outDir, `${PACKAGE}_${version}_${arch}.deb`);
   const epoch = String(Math.floor(Date.parse(`${parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'))[0]!.date}T12:00:00Z`) / 1000));
   try {
     // --root-owner-group: every file root:root without fakeroot; SOURCE_DATE_EPOCH: reproducible mtimes.

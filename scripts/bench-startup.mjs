@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Start-up figures: `lychd-crypt --version` (and `--help`) against `node -e 0`, in interleaved rounds
 // (a b c, a b c, …) so a busy machine slows every candidate alike; medians and the spread (min–max).
-// Nothing is asserted. Run alone (`node scripts/bench-startup.mjs [cli]`) or from `npm run bench`.
+// As root, also `snapshot --mode none` (the installed command, on a scratch loopback crypt made by init)
+// against the raw `btrfs subvolume snapshot -r` it wraps. Nothing is asserted. Run alone
+// (`node scripts/bench-startup.mjs [cli]`; BENCH_STARTUP_ROUNDS, default 21) or from `npm run bench`.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -39,11 +42,12 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
       cpu[k].push(cpuMs);
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times[0]);
+  const dir = path.dirname(realpathOf(cli));
   return {
     rounds,
-    bundleBytes: statSync(cli).size,
+    bundleBytes: readdirSync(dir).filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0),
+    entryBytes: statSync(cli).size,
     rows: candidates.map(([what], k) => ({
       what,
       medianMs: median(times[k]),
@@ -56,10 +60,93 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
   };
 }
 
+const realpathOf = (p) => execFileSync('realpath', [p], { encoding: 'utf8' }).trim();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+
+/**
+ * `snapshot --mode none` through the installed command against `btrfs subvolume snapshot -r`, interleaved,
+ * on a 256 MiB loopback crypt that init makes in a scratch directory (its fstab, units, bin and registry
+ * there too) and that is unmounted, detached and removed at the end, even on failure.
+ */
+export function snapshotNoneFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), rounds = Number(process.env.BENCH_STARTUP_ROUNDS ?? 21) } = {}) {
+  const S = mkdtempSync(path.join(os.tmpdir(), 'lychd-bench-startup-'));
+  chmodSync(S, 0o755);
+  const crypt = path.join(S, 'crypt');
+  const env = { ...process.env, LYCHD_CRYPT_REGISTRY: path.join(S, 'registry') };
+  const sh = (argv) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  try {
+    writeFileSync(
+      path.join(S, 'answers.yaml'),
+      [
+        'version: 1',
+        `crypt: { path: ${crypt}, user: root }`,
+        'method: loopback',
+        `loopback: { image: ${S}/crypt.img, size: 256M }`,
+        `persist: { via: fstab, fstab: ${S}/fstab, unitDir: ${S}/units }`,
+        `install: { binDir: ${S}/bin }`,
+        `registry: { dir: ${S}/registry, state: ${S}/state }`,
+        'postgres: { enabled: false }',
+        '',
+      ].join('\n'),
+    );
+    sh([process.execPath, cli, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']);
+    const installed = path.join(S, 'bin/lychd-crypt'); // a link into <S>/lib/lychd-crypt/<build>/, as init makes it
+    const ours = [], raw = [], node0 = [];
+    const cpu = { ours: [], raw: [], node0: [] };
+    // Wall time, and CPU time (user + sys of the process and its children, from GNU time) when there is
+    // /usr/bin/time: steadier than wall time on a busy machine.
+    const gnuTime = existsSync('/usr/bin/time');
+    const time = (argv, into) => {
+      const t = performance.now();
+      const r = gnuTime ? spawnSync('/usr/bin/time', ['-f', '%U %S', '--', ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] }) : spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
+      const ms = performance.now() - t;
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr ?? ''}`);
+      if (gnuTime) into.push(r.stderr.trim().split('\n').at(-1).split(' ').map(Number).reduce((a, b) => a + b, 0) * 1000);
+      return ms;
+    };
+    const steps = [
+      () => node0.push(time([process.execPath, '-e', '0'], cpu.node0)),
+      () => raw.push(time(['btrfs', 'subvolume', 'snapshot', '-r', path.join(crypt, 'active'), path.join(crypt, '.bench-raw')], cpu.raw)) && sh(['btrfs', 'subvolume', 'delete', path.join(crypt, '.bench-raw')]),
+      () => {
+        ours.push(time([installed, '--crypt', crypt, 'snapshot', '--mode', 'none', '--label', 'bench'], cpu.ours));
+        const name = JSON.parse(sh([installed, '--crypt', crypt, '--json', 'list'])).snapshots?.[0]?.name;
+        if (name) sh([installed, '--crypt', crypt, 'delete', name]);
+      },
+    ];
+    steps.forEach((f) => f()); // warm-up
+    [ours, raw, node0, cpu.ours, cpu.raw, cpu.node0].forEach((xs) => (xs.length = 0));
+    for (let i = 0; i < rounds; i++) (i % 2 ? [...steps].reverse() : steps).forEach((f) => f());
+    return { rounds, ours, raw, node0, cpu };
+  } finally {
+    spawnSync('umount', [crypt]);
+    const loops = spawnSync('losetup', ['-n', '-O', 'NAME', '-j', path.join(S, 'crypt.img')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    for (const dev of loops) spawnSync('losetup', ['-d', dev]);
+    rmSync(S, { recursive: true, force: true });
+  }
+}
+
+export function printSnapshotNone(f, out = (s) => console.log(s)) {
+  const [o, r, n] = [median(f.ours), median(f.raw), median(f.node0)];
+  out(`snapshot --mode none, ${f.rounds} interleaved rounds (installed command, 256 MiB loopback crypt):`);
+  out(`  lychd-crypt snapshot --mode none  median ${o.toFixed(1).padStart(6)} ms  [${spread(f.ours)}]  +${(o - r).toFixed(1)} ms over raw, ${(o / r).toFixed(1)}×`);
+  out(`  btrfs subvolume snapshot -r       median ${r.toFixed(1).padStart(6)} ms  [${spread(f.raw)}]`);
+  out(`  node -e 0                         median ${n.toFixed(1).padStart(6)} ms  [${spread(f.node0)}]`);
+  if (f.cpu.ours.length)
+    out(`  cpu (user + sys, 10 ms steps): lychd-crypt ${median(f.cpu.ours).toFixed(0)} ms, raw btrfs ${median(f.cpu.raw).toFixed(0)} ms, node -e 0 ${median(f.cpu.node0).toFixed(0)} ms: +${(median(f.cpu.ours) - median(f.cpu.raw)).toFixed(0)} ms over raw`);
+}
+
 export function printStartup(fig, out = (s) => console.log(s)) {
-  out(`start-up, ${fig.rounds} interleaved rounds, bundle ${(fig.bundleBytes / 1e6).toFixed(2)} MB (node ${process.version})`);
+  out(`start-up, ${fig.rounds} interleaved rounds, runtime ${(fig.bundleBytes / 1e6).toFixed(2)} MB of JavaScript in its directory, entry ${(fig.entryBytes / 1e3).toFixed(1)} kB (node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
   for (const r of fig.rows)
     out(`  ${r.what.padEnd(24)} median ${r.medianMs.toFixed(1).padStart(6)} ms  [${r.minMs.toFixed(1)}–${r.maxMs.toFixed(1)}]  ${r.ratio.toFixed(2)}× node -e 0${Number.isNaN(r.cpuMs) ? '' : `; cpu ${r.cpuMs.toFixed(0)} ms, ${r.cpuRatio.toFixed(2)}×`}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) printStartup(startupFigures({ cli: process.argv[2] ? path.resolve(process.argv[2]) : undefined }));
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cli = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+  printStartup(startupFigures({ cli }));
+  if (process.getuid?.() === 0) {
+    printSnapshotNone(snapshotNoneFigures({ cli }));
+    console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  } else console.log('snapshot --mode none: skipped (needs root for the scratch loopback crypt)');
+}

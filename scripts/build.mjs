@@ -1,76 +1,63 @@
-// Bundles the CLI into one file, dist/lychd-crypt.js, that runs with plain `node`.
-// koffi ships its FFI engine as a .node addon. The build writes it beside the bundle as
-// `lychd-crypt.koffi.node` (init and the .deb install it beside the runtime), and the bundle loads it
-// from there, only when a command first needs a syscall. Unless EMBED_KOFFI=0, the bundle also carries
-// the addon (base64) as a fallback for a runtime copied alone: decoded into a private temp file only then.
-// The bundle is minified; its start evaluates only what the command needs (test/unit/startup.test.ts).
+// Builds the runtime as a directory, dist/lychd-crypt/, that runs with plain `node`:
+//   lychd-crypt.js   the entry: parses the command line (commander) and nothing else
+//   <name>-<hash>.js the chunks: each command's code, loaded by `import()` only when that command runs
+//   koffi.node       koffi's FFI addon, loaded only when a command first needs a syscall
+//   package.json     { "type": "module" }: the chunks are ES modules wherever the directory is
+//   manifest.json    the version, the sha256 of every other file (doctor checks the installed copy against
+//                    it) and the npm packages bundled (the .deb's copyright file lists them)
+// esbuild splits the code (ESM) so `--version` and `--help` parse a few hundred kB, not the whole program;
+// the chunks are minified. The directory is the unit init, the npm package and the .deb install.
+// dist/lychd-crypt.js is kept as a symbolic link to the entry, for `node dist/lychd-crypt.js` in a checkout
+// (Node resolves the link, so the chunks are found beside the real file).
+// `node scripts/build.mjs [entry outdir]`: the default builds the runtime; tests may bundle helpers.
 import { build } from 'esbuild';
-import { copyFile, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export const ADDON = 'lychd-crypt.koffi.node';
-const embed = process.env.EMBED_KOFFI !== '0';
+const ENTRY = 'lychd-crypt.js';
+const ADDON = 'koffi.node';
+const MANIFEST = 'manifest.json';
+
+const REPO = path.resolve(import.meta.dirname, '..');
 let addonSource;
 
-const embedNative = {
-  name: 'embed-native',
+const nativeBeside = {
+  name: 'native-beside',
   setup(b) {
     b.onResolve({ filter: /\.node$/ }, (args) => ({
       path: path.resolve(args.resolveDir, args.path),
-      namespace: 'embed-native',
+      namespace: 'native-beside',
     }));
-    b.onLoad({ filter: /.*/, namespace: 'embed-native' }, async (args) => {
+    b.onLoad({ filter: /.*/, namespace: 'native-beside' }, (args) => {
       const supported = args.path.endsWith(`/linux_${process.arch}/koffi.node`);
       if (!supported) return { contents: 'throw new Error("unsupported platform");', loader: 'js' };
       addonSource = args.path;
-      const b64 = embed ? (await readFile(args.path)).toString('base64') : '';
       return {
         loader: 'js',
+        // Every chunk sits beside the entry, so the addon is beside whichever chunk loads it.
         contents: `
-const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
-const url = require('node:url');
-// Beside the runtime (symlinks resolved, as Node resolves the main module's).
-const beside = path.join(path.dirname(url.fileURLToPath(__lychdUrl)), ${JSON.stringify(ADDON)});
-let loaded = false;
-if (fs.existsSync(beside)) {
-  const mod = { exports: {} };
-  process.dlopen(mod, beside);
-  module.exports = mod.exports;
-  loaded = true;
+const path = require('node:path'), url = require('node:url');
+const file = path.join(path.dirname(url.fileURLToPath(__lychdUrl)), ${JSON.stringify(ADDON)});
+const mod = { exports: {} };
+try { process.dlopen(mod, file); } catch (e) {
+  throw new Error('the runtime is incomplete: its native addon ' + file + ' cannot be loaded (' + e.message + '); reinstall it (lychd-crypt repair, or npm run build)');
 }
-const b64 = ${JSON.stringify(b64)};
-if (!loaded && !b64) throw new Error('the native addon ' + beside + ' is missing: reinstall the runtime (lychd-crypt repair)');
-const bytes = loaded ? null : Buffer.from(b64, 'base64');
-let lastError;
-for (const base of loaded ? [] : [os.tmpdir(), '/run', '/dev/shm']) {
-  let dir;
-  try {
-    dir = fs.mkdtempSync(path.join(base, 'lychd-crypt-'));
-    const file = path.join(dir, 'koffi.node');
-    fs.writeFileSync(file, bytes, { mode: 0o500 });
-    const mod = { exports: {} };
-    process.dlopen(mod, file);
-    module.exports = mod.exports;
-    lastError = undefined;
-    break;
-  } catch (e) { lastError = e; } finally { if (dir) fs.rmSync(dir, { recursive: true, force: true }); }
-}
-if (lastError) throw lastError;
+module.exports = mod.exports;
 `,
       };
     });
   },
 };
 
-// `node scripts/build.mjs [entry outfile]`: the default builds the runtime; tests may bundle helpers.
-const [entry = 'src/main.ts', outfile = 'dist/lychd-crypt.js'] = process.argv.slice(2);
-// Opt-in, not yet installed by init or the .deb: SPLIT=1 writes the commands' code as chunks in
-// lychd-crypt.lib/ beside the entry, so a start parses only what its command imports (issue 16).
-const split = process.env.SPLIT === '1';
+const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/lychd-crypt')] = process.argv.slice(2);
+await rm(outdir, { recursive: true, force: true }); // stale chunks of an earlier build would be listed too
 
 const result = await build({
-  entryPoints: [entry],
-  ...(split ? { outdir: path.dirname(outfile), entryNames: path.basename(outfile, '.js'), splitting: true, chunkNames: 'lychd-crypt.lib/[name]-[hash]' } : { outfile }),
+  entryPoints: { [path.basename(ENTRY, '.js')]: entry },
+  outdir,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -81,22 +68,43 @@ const result = await build({
   sourcemap: false,
   legalComments: 'none',
   external: ['pg-native'],
-  plugins: [embedNative],
+  plugins: [nativeBeside],
   // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
   loader: { '.service': 'text', '.timer': 'text' },
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdUrl = import.meta.url;",
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdUrl = import.meta.url;",
   },
   logLevel: 'warning',
 });
 
-// The addon beside the bundle, where the bundle looks first.
-if (addonSource) await copyFile(addonSource, path.join(path.dirname(outfile), ADDON));
+if (addonSource) await copyFile(addonSource, path.join(outdir, ADDON));
+// The chunks are ES modules wherever the directory is installed (Node before 20.19 does not guess it,
+// and a guess costs a second parse).
+await writeFile(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
+// Only the entry is a program: the shebang and the mode are its alone (the chunks are modules it imports).
+const entryFile = path.join(outdir, ENTRY);
+await writeFile(entryFile, `#!/usr/bin/env node\n${await readFile(entryFile, 'utf8')}`, { mode: 0o755 });
+await chmod(entryFile, 0o755);
 
-// Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging (the .deb's copyright
-// file) lists the bundled packages from them, so they are appended as plain comments, one a package.
-const packages = new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean));
-if (packages.size && !split) {
-  const { appendFile } = await import('node:fs/promises');
-  await appendFile(outfile, `\n// bundled packages:\n${[...packages].sort().map((p) => `// node_modules/${p}/\n`).join('')}`);
+// Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging lists them from here.
+const packages = [...new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean))].sort();
+const { version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8'));
+await writeFile(path.join(outdir, MANIFEST), `${JSON.stringify(await manifestOf(outdir, { version, packages }), null, 1)}\n`);
+
+// The checkout's familiar path, when the default runtime was built.
+if (path.resolve(outdir) === path.join(REPO, 'dist/lychd-crypt')) {
+  const link = path.join(REPO, 'dist/lychd-crypt.js');
+  await rm(link, { force: true });
+  await symlink(`lychd-crypt/${ENTRY}`, link);
+  await rm(path.join(REPO, 'dist/lychd-crypt.koffi.node'), { force: true }); // the single-file layout's
+}
+
+/** { version, packages, files: { name: sha256 } } for every file in `dir` but the manifest. */
+async function manifestOf(dir, extra) {
+  const files = {};
+  for (const name of (await readdir(dir)).sort()) {
+    if (name === MANIFEST) continue;
+    files[name] = createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex');
+  }
+  return { ...extra, files };
 }

@@ -6,6 +6,7 @@ import { exists, writeFileAtomic } from '../core/fs.js';
 import { copyArgv, migrationMarker } from '../plan/actions.js';
 import type { Step } from '../plan/steps.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
+import { installRuntimeDir } from './install-runtime.js';
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
 
@@ -76,10 +77,7 @@ export async function writeFile(s: S<'write-file'>): Promise<Outcome> {
 
 export async function installRuntime(s: S<'install-runtime'>): Promise<Outcome> {
   if (s.link) return linkRuntime(s.source, s.target);
-  const content = await readFile(s.source);
-  if (await sameFile(s.target, content, s.mode)) return unchanged('same version installed');
-  await writeFileAtomic(s.target, content, { mode: s.mode });
-  return changed();
+  return installRuntimeDir(s.source, s.target, linkRuntime);
 }
 
 /** target → source as a symlink, swapped in atomically (rename over a copy installed earlier). */

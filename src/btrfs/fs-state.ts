@@ -2,7 +2,8 @@
 // (FS) options tell a read-only mount from a filesystem Btrfs forced read-only after a write error (e.g. the
 // host under a loopback image filled up): then the mount still says rw, the superblock says ro. `btrfs
 // device stats` keeps the I/O and checksum (corruption) error counters of every device.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import type { Runner } from '../core/runner.js';
 
 export type Writability = { kind: 'rw' } | { kind: 'ro' } | { kind: 'forced-ro' } | { kind: 'unknown'; why: string };
@@ -22,11 +23,33 @@ export function parseWritability(json: string): Writability {
   return { kind: 'rw' };
 }
 
-/** `target` is a mount point (--mountpoint) or any path on the filesystem (--target). */
-export async function readWritability(runner: Runner, target: string, how: '--mountpoint' | '--target' = '--mountpoint'): Promise<Writability> {
-  const r = await runner.run(['findmnt', '-J', '-o', 'VFS-OPTIONS,FS-OPTIONS', how, target], { allowFailure: true });
-  if (r.exitCode !== 0 || !r.stdout.trim()) return { kind: 'unknown', why: `findmnt found no mount at ${target}` };
-  return parseWritability(r.stdout);
+/**
+ * Pure: the same from /proc/self/mountinfo, which is where findmnt reads them (field 6 the mount's options,
+ * the last field the superblock's). The mount at `mountPoint` exactly, or (`--target`) the one holding the
+ * path, found as findmnt finds it: the nearest enclosing mount point, the last one mounted there.
+ */
+export function writabilityFromMountinfo(text: string, realTarget: string, how: '--mountpoint' | '--target'): Writability {
+  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  const mounts = text.split('\n').filter(Boolean).map((line) => {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    return { point: decode(f[4] ?? ''), vfs: f[5] ?? '', sb: sep > 0 ? (f[sep + 3] ?? '') : '' };
+  });
+  for (let p = realTarget; ; p = path.dirname(p)) {
+    const m = [...mounts].reverse().find((x) => x.point === p);
+    if (m) return parseWritability(JSON.stringify({ filesystems: [{ 'vfs-options': m.vfs, 'fs-options': m.sb }] }));
+    if (how === '--mountpoint' || p === '/') return { kind: 'unknown', why: `no mount at ${realTarget}` };
+  }
+}
+
+/**
+ * `target` is a mount point (--mountpoint) or any path on the filesystem (--target). Read from mountinfo
+ * in this process (what `findmnt -o VFS-OPTIONS,FS-OPTIONS` shows, without starting it: every snapshot asks).
+ */
+export async function readWritability(_runner: Runner, target: string, how: '--mountpoint' | '--target' = '--mountpoint'): Promise<Writability> {
+  const real = await realpath(target).catch(() => null);
+  if (!real) return { kind: 'unknown', why: `${target} does not exist` };
+  return writabilityFromMountinfo(await readFile('/proc/self/mountinfo', 'utf8'), real, how);
 }
 
 export interface DeviceErrors {

@@ -65,6 +65,8 @@ export async function mountsBelow(root: string): Promise<string[]> {
  */
 export async function listNestedFast(root: string, runner: Runner): Promise<NestedBoundary[] | null> {
   if (!(await isSubvolume(root))) return null;
+  // Usually there is no nested subvolume: one ioctl says so, and no `btrfs` process is started.
+  if ((await countChildren(root).catch(() => null)) === 0) return (await mountsBelow(root)).map((p): NestedBoundary => ({ path: p, kind: 'mount' })).sort((a, b) => a.path.localeCompare(b.path));
   const show = await runner.run(['btrfs', 'subvolume', 'show', root]);
   const self = show.stdout.split('\n')[0]!.trim().replace(/^<FS_TREE>\//, '');
   if (!self || self === '/') return null;
@@ -80,6 +82,16 @@ export async function listNestedFast(root: string, runner: Runner): Promise<Nest
     if (!found.some((f) => f.path === mp)) found.push({ path: mp, kind: 'mount' });
   }
   return found.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+async function countChildren(root: string): Promise<number> {
+  const { openDir, closeDir, childSubvolumeCount } = await import('../sys/fd.js');
+  const dir = await openDir(root);
+  try {
+    return await childSubvolumeCount(dir);
+  } finally {
+    await closeDir(dir);
+  }
 }
 
 /**

@@ -1,5 +1,4 @@
 // The one way to run external commands: argv arrays through execa, never a shell string.
-import { execa } from 'execa';
 import { unanchor } from './anchors.js';
 import { CommandError } from './errors.js';
 
@@ -55,6 +54,8 @@ export function createRunner(log?: RunLogger): Runner {
       const [file, ...args] = argv;
       if (!file) throw new Error('empty argv');
       log?.(argv);
+      // Loaded on the first command run, not at start: a command that runs none does not parse it.
+      const { execa } = await import('execa');
       const r = await execa(file, args, {
         input: opts.input,
         stdin: opts.input === undefined ? 'ignore' : 'pipe',

@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exists } from '../core/fs.js';
-import { PACKAGED_RUNTIME } from '../core/packaged.js';
+import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../core/packaged.js';
 import type { Runner } from '../core/runner.js';
 import type { ImageFacts, UserFacts } from './facts.js';
 import { probeSignatures } from './signatures.js';
@@ -47,12 +47,14 @@ export async function btrfsInKernel(): Promise<boolean> {
 }
 
 /**
- * The runtime bundle to install: the packaged one when the package is installed (init links to it, so a
+ * The runtime to install (its entry; the directory around it is what is installed): the packaged one when the package is installed (init links to it, so a
  * package upgrade upgrades the crypt's command too), else this file when running bundled, else dist/ next to src/.
  */
 export async function findRuntime(explicit?: string): Promise<string | null> {
   const self = fileURLToPath(import.meta.url);
-  const candidates = [explicit, PACKAGED_RUNTIME, self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt.js') : self];
+  // Bundled, this module is one of the runtime directory's chunks: the entry is beside it.
+  const own = self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt', RUNTIME_ENTRY) : path.join(path.dirname(self), RUNTIME_ENTRY);
+  const candidates = [explicit, PACKAGED_RUNTIME, own];
   for (const c of candidates) if (c && (await exists(c))) return c;
   return null;
 }

@@ -1,9 +1,11 @@
-// runtime.installed: `<install.binDir>/lychd-crypt` exists, runs, and is this version.
-import { access } from 'node:fs/promises';
+// runtime.installed: `<install.binDir>/lychd-crypt` exists, every file of its runtime directory is there
+// and unaltered (the build's manifest.json), and it runs and is this version.
+import { access, realpath } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { DoctorEnv } from './context.js';
-import { untrustedReason } from '../registry/trust.js';
+import { manifestProblems } from '../core/runtime-manifest.js';
+import { untrustedRuntimeReason } from '../registry/trust.js';
 import { fixable, manual, ok, type Check } from './types.js';
 
 export async function checkRuntime(env: DoctorEnv): Promise<Check> {
@@ -15,9 +17,12 @@ export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   } catch {
     return fixable(id, `the runtime command ${target} is not installed`, `install this version as ${target}`, step);
   }
-  // Root never runs a program another user could have replaced.
-  const why = process.getuid?.() === 0 ? await untrustedReason(target) : null;
+  // Root never runs a program another user could have replaced: not the entry, not one of its chunks.
+  const why = process.getuid?.() === 0 ? await untrustedRuntimeReason(target) : null;
   if (why) return manual(id, `${target} is not run: ${why}`, `install it where only root can write (install.binDir such as /usr/local/bin), then \`lychd-crypt repair\``);
+  const dir = path.dirname(await realpath(target));
+  const damaged = await manifestProblems(dir);
+  if (damaged.length) return fixable(id, `the runtime ${dir}/ of ${target} is not whole: ${damaged.join('; ')}`, `reinstall this version as ${target}`, step);
   const r = await env.runner.run([target, '--version'], { allowFailure: true, timeoutMs: 30_000 });
   const got = r.stdout.trim();
   if (r.exitCode !== 0) return fixable(id, `${target} --version fails (exit ${r.exitCode})`, `reinstall this version as ${target}`, step);

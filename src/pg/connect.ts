@@ -1,7 +1,6 @@
 // Opens one dedicated pg.Client from the crypt's connection settings. The password comes only from
 // PGPASSWORD or ~/.pgpass (never from a file the tool writes, argv or logs).
-import pg from 'pg';
-import pgpass from 'pgpass';
+import type pg from 'pg';
 import type { PostgresConfig } from '../config/config.js';
 import { CryptError } from '../core/errors.js';
 
@@ -10,6 +9,7 @@ function passwordFrom(env: NodeJS.ProcessEnv, conn: PostgresConfig['connection']
     if (env.PGPASSWORD !== undefined) return env.PGPASSWORD;
     // pgpass is pg's own dependency; asking it directly avoids pg's deprecated implicit lookup.
     // pg accepts undefined here (no password), although its types say string.
+    const { default: pgpass } = await import('pgpass');
     const lookup = (host: string) => new Promise<string>((resolve) => pgpass({ ...conn, host }, (pass) => resolve(pass as string)));
     const pass = await lookup(conn.host);
     // libpq matches a Unix-socket connection against a `localhost` line too; the npm module does not.
@@ -29,7 +29,9 @@ export async function connectPostgres(conn: PostgresConfig['connection'], opts: 
   const options = Object.entries(opts.settings ?? {})
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
-  const client = new pg.Client({
+  // Loaded when a command first connects, not at start (snapshot --mode none never does).
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({
     host: conn.host,
     port: conn.port,
     user: conn.user,

@@ -1,7 +1,9 @@
 // What each step does, as data: its title, the exact commands (argv) and the files it writes. --dry-run
 // prints this; the handlers run the same argv, so the preview cannot drift from what happens.
+import path from 'node:path';
 import { formatSize } from '../config/size.js';
 import type { Step } from './steps.js';
+import { RUNTIME_ENTRY, runtimeInstallDir } from '../core/packaged.js';
 import { systemctlArgv } from '../schedule/scope.js';
 
 export interface FileWrite {
@@ -184,6 +186,10 @@ export function stepActions(step: Step): StepActions {
       );
     case 'install-runtime':
       if (step.link) return seq(`use the packaged runtime as ${step.target}`, { op: `symlink ${step.target} -> ${step.source}` });
-      return seq(`install the runtime command ${step.target}`, { op: `copy ${step.source} -> ${step.target} (mode ${octal(step.mode)})` });
+      return seq(
+        `install the runtime command ${step.target}`,
+        { op: `copy the runtime directory ${path.dirname(step.source)}/ -> ${runtimeInstallDir(step.target)}/<version>-<digest>/ (root's; entry mode ${octal(step.mode)})` },
+        { op: `symlink ${step.target} -> ${runtimeInstallDir(step.target)}/<version>-<digest>/${RUNTIME_ENTRY}` },
+      );
   }
 }

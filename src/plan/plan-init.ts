@@ -22,7 +22,7 @@ function checkPrerequisites(facts: HostFacts, config: Config): string {
   for (const tool of tools) {
     if (!facts.tools[tool]) throw new UsageError(`${tool} is missing`, { hint: 'Install btrfs-progs and e2fsprogs (apt-get install btrfs-progs e2fsprogs).' });
   }
-  if (!facts.runtimeSource) throw new UsageError('the runtime bundle dist/lychd-crypt.js is not built', { hint: 'Run `npm run build` first.' });
+  if (!facts.runtimeSource) throw new UsageError('the runtime dist/lychd-crypt/ is not built', { hint: 'Run `npm run build` first.' });
   return facts.runtimeSource;
 }
 

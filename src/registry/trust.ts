@@ -2,9 +2,10 @@
 // the file and every directory above it belong to root and are not writable by group or others (a
 // sticky directory such as /tmp is allowed above, since there others cannot rename or replace what
 // root owns).
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from '../core/errors.js';
+import { MANIFEST } from '../core/runtime-manifest.js';
 
 function problem(p: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, isLeafOrNonSticky: boolean): string | null {
   if (st.uid !== 0) return `${p} belongs to uid ${st.uid}, not root${st.isSymbolicLink() ? ' (a symbolic link)' : ''}`;
@@ -39,6 +40,26 @@ async function chainReason(abs: string): Promise<string | null> {
     const why = problem(d, st, leaf);
     if (why) return why;
     leaf = false;
+  }
+  return null;
+}
+
+/**
+ * Why root must not run the runtime command `entry`, or null: the entry (through its link) as above, and
+ * — the runtime being a directory whose chunks the entry loads — every file in that directory too.
+ */
+export async function untrustedRuntimeReason(entry: string): Promise<string | null> {
+  const why = await untrustedReason(entry);
+  if (why) return why;
+  const dir = path.dirname(await realpath(entry));
+  // A runtime of the single-file layout sits in a shared bin directory: only the file itself is its own.
+  if (!(await lstat(path.join(dir, MANIFEST)).catch(() => null))) return null;
+  for (const name of (await readdir(dir)).sort()) {
+    const p = path.join(dir, name);
+    const st = await lstat(p);
+    if (st.isSymbolicLink()) return `${p} is a symbolic link inside the runtime directory`;
+    const bad = problem(p, st, true);
+    if (bad) return bad;
   }
   return null;
 }

@@ -99,7 +99,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   },
   'install-runtime': async (s) => {
     const source = await findRuntime();
-    if (!source) throw new CryptError('the runtime bundle is not available to install', { hint: 'Run `npm run build`, then repair with dist/lychd-crypt.js.' });
+    if (!source) throw new CryptError('the runtime bundle is not available to install', { hint: 'Run `npm run build`, then repair with dist/lychd-crypt/lychd-crypt.js.' });
     return detail(await installRuntime({ kind: 'install-runtime', source, target: s.target, mode: 0o755, link: source === PACKAGED_RUNTIME }));
   },
 };

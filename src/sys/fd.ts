@@ -25,6 +25,11 @@ const FS_INFO_FSID = 16;
 const BTRFS_IOC_GET_SUBVOL_INFO = 2180551740;
 const SUBVOL_INFO_SIZE = 504;
 const SUBVOL_INFO = { treeid: 0, generation: 280, flags: 288, uuid: 296, parentUuid: 312, otransid: 352, otime: 392 } as const;
+// _IOWR(0x94, 61, struct btrfs_ioctl_get_subvol_rootref_args): min_treeid, 255 × {treeid, dirid}, num_items.
+const BTRFS_IOC_GET_SUBVOL_ROOTREF = 0xd000943d;
+const ROOTREF_SIZE = 4096;
+const ROOTREF_NUM_ITEMS = 8 + 255 * 16;
+const EOVERFLOW = 75;
 // root item flags (BTRFS_ROOT_SUBVOL_RDONLY), not the SUBVOL_GETFLAGS bit.
 const BTRFS_SUBVOL_RDONLY = 1n;
 const FS_IOC_GETFLAGS = 2148034049;
@@ -233,6 +238,20 @@ export async function subvolInfo(dir: Dir): Promise<SubvolInfo> {
     readonly: (b.readBigUInt64LE(SUBVOL_INFO.flags) & BTRFS_SUBVOL_RDONLY) !== 0n,
     otime: Number(b.readBigUInt64LE(SUBVOL_INFO.otime)),
   };
+}
+
+/**
+ * How many subvolumes sit directly inside the subvolume whose root `dir` is (BTRFS_IOC_GET_SUBVOL_ROOTREF,
+ * Linux 4.18+, no privilege needed): one ioctl instead of two `btrfs` processes when, as usual, it is 0.
+ * More than one buffer's worth (255) is reported as 256.
+ */
+export async function childSubvolumeCount(dir: Dir): Promise<number> {
+  try {
+    return (await ioctl(dir.fd, BTRFS_IOC_GET_SUBVOL_ROOTREF, ROOTREF_SIZE, dir.path)).readUInt8(ROOTREF_NUM_ITEMS);
+  } catch (e) {
+    if (e instanceof FdError && e.errno === EOVERFLOW) return 256;
+    throw e;
+  }
 }
 
 /** The inode flags of `dir` (FS_IOC_GETFLAGS), e.g. FS_NOCOW_FL. */

@@ -23,11 +23,11 @@ export function writeAnswers(scratch: Scratch, answers: Record<string, unknown>,
   return file;
 }
 
-/** Bundles the CLI into the scratch dir (like `npm run build`, private to this test). */
+/** Builds the runtime directory into the scratch dir (like `npm run build`, private to this test); its entry. */
 export function buildCli(scratch: Scratch): string {
-  const out = scratch.path('dist/lychd-crypt.js');
+  const out = scratch.path('dist/lychd-crypt');
   sh(['node', `${REPO}/scripts/build.mjs`, `${REPO}/src/main.ts`, out]);
-  return out;
+  return `${out}/lychd-crypt.js`;
 }
 
 export interface CliResult {

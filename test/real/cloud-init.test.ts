@@ -62,7 +62,7 @@ describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` :
     const r = schema(file);
     expect(r.stdout + r.stderr).toContain('Valid cloud-config');
     expect(r.status).toBe(0);
-    expect(config.runcmd[0]).toEqual(['apt-get', 'install', '-y', expect.stringMatching(/lychd-crypt_.*_all\.deb$/)]);
+    expect(config.runcmd[0]).toEqual(['apt-get', 'install', '-y', expect.stringMatching(/lychd-crypt_.*_amd64\.deb$/)]);
   });
 
   it("the README's excerpt is valid cloud-config, and docs/packaging.md's Ansible tasks write valid answers", () => {

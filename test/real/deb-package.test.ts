@@ -11,6 +11,7 @@ import { skipReason } from '../helpers/env.js';
 import { copyTree } from '../helpers/package-tree.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeThrowawayRoot, type ThrowawayRoot } from '../helpers/throwaway-root.js';
+import { debArch } from '../../packaging/deb.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd]).status === 0;
 const tools = ['dpkg-deb', 'lintian', 'unshare', 'nsenter'].filter((t) => !has(t));
@@ -20,6 +21,9 @@ if (skip && tools.length && process.env.CI === 'true') throw new Error(`CI: prer
 const PACKAGED = '/usr/lib/lychd-crypt/lychd-crypt.js';
 const SHIPPED = [
   PACKAGED,
+  '/usr/lib/lychd-crypt/koffi.node',
+  '/usr/lib/lychd-crypt/package.json',
+  '/usr/lib/lychd-crypt/manifest.json',
   '/usr/bin/lychd-crypt',
   '/usr/share/man/man1/lychd-crypt.1.gz',
   '/usr/share/bash-completion/completions/lychd-crypt',
@@ -41,7 +45,7 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     const repo = copyTree(scratch);
     execFileSync('npm', ['run', '--silent', 'package:deb', '--', scratch.dir], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
     version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
-    deb = scratch.path(`lychd-crypt_${version}_all.deb`);
+    deb = scratch.path(`lychd-crypt_${version}_${debArch()}.deb`);
     root = await makeThrowawayRoot(scratch);
   }, 300_000);
   afterAll(async () => {
@@ -58,8 +62,9 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     const field = (f: string) => execFileSync('dpkg-deb', ['--field', deb, f], { encoding: 'utf8' }).trim();
     expect(field('Package')).toBe('lychd-crypt');
     expect(field('Version')).toBe(version);
-    expect(field('Architecture')).toBe('all');
-    expect(field('Depends')).toBe('nodejs (>= 20), btrfs-progs, util-linux (>= 2.38), mount, e2fsprogs');
+    // Per architecture: the runtime directory carries koffi's native addon.
+    expect(field('Architecture')).toBe(debArch());
+    expect(field('Depends')).toBe('nodejs (>= 20), libc6 (>= 2.17), libgcc-s1 (>= 3.0), libstdc++6 (>= 6), btrfs-progs, util-linux (>= 2.38), mount, e2fsprogs');
     const listing = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
     for (const f of SHIPPED) expect(listing).toContain(`.${f}`);
     expect(listing).toMatch(/\.\/usr\/bin\/lychd-crypt -> \.\.\/lib\/lychd-crypt\/lychd-crypt\.js/);
@@ -81,6 +86,10 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     expect(ok(['man', '-w', 'lychd-crypt']).trim()).toBe('/usr/share/man/man1/lychd-crypt.1.gz');
     expect(ok(['bash', '-c', 'source /usr/share/bash-completion/completions/lychd-crypt && complete -p lychd-crypt'])).toContain('-F _lychd_crypt');
     expect(ok(['lychd-crypt', '--version']).trim()).toBe(version);
+    // The installed runtime directory is whole: every file its manifest lists (the entry's changed shebang included).
+    const manifest = JSON.parse(readFileSync(root.host('/usr/lib/lychd-crypt/manifest.json'), 'utf8')) as { files: Record<string, string> };
+    for (const [name, sha] of Object.entries(manifest.files)) expect(execFileSync('sha256sum', [root.host(`/usr/lib/lychd-crypt/${name}`)], { encoding: 'utf8' }).split(' ')[0], name).toBe(sha);
+    expect(readFileSync(root.host(PACKAGED), 'utf8')).toMatch(/^#!\/usr\/bin\/node\n/);
     expect(ok(['lychd-crypt', 'completion', 'bash'])).toBe(readFileSync(root.host('/usr/share/bash-completion/completions/lychd-crypt'), 'utf8'));
 
     // init of a loopback crypt (in the scratch dir), fstab and bin dir at their defaults inside the root.

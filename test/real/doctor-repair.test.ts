@@ -1,7 +1,7 @@
 // doctor and repair on real crypts made by init: break them one way and two ways at once; each time
 // doctor exits 1 naming the problem, `repair --dry-run` changes nothing, `repair --yes` heals it, doctor
 // exits 0 and the user's files are intact.
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
@@ -131,10 +131,18 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
   it('the crypt mounted twice on its mount point, and the runtime command of another version', async () => {
     const c = await setup();
     sh(['mount', '--bind', c.crypt, c.crypt]); // the same filesystem stacked on itself
+    rmSync(c.bin); // the link init made, replaced by a program of the single-file kind
     writeFileSync(c.bin, '#!/bin/sh\necho 0.0.1\n', { mode: 0o755 });
     expectHealed(c, scratch.dir, ['mount.twice', 'runtime.installed'], { dataDir: data(c) });
     expect(sh(['findmnt', '-rn', '--mountpoint', c.crypt]).trim().split('\n')).toHaveLength(1);
     expect(sh([c.bin, '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+
+    // One chunk of the installed runtime directory altered: found against its manifest, the build reinstalled.
+    const dir = path.dirname(realpathSync(c.bin));
+    const chunk = readdirSync(dir).find((f) => f.startsWith('chunk-'))!;
+    appendFileSync(path.join(dir, chunk), '\n// altered\n');
+    expectHealed(c, scratch.dir, ['runtime.installed'], { dataDir: data(c) });
+    expect(readFileSync(path.join(dir, chunk), 'utf8')).not.toContain('// altered');
   });
 
   it('a snapshot killed after the subvolume was made, before its metadata: repair finishes the recovery', async () => {

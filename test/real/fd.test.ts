@@ -1,7 +1,7 @@
 // The fd layer against the real kernel: the ioctls agree with btrfs-progs, and walks refuse symlinks.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, symlink, writeFile, readFile } from 'node:fs/promises';
-import { btrfsFsUuid, closeDir, createFileAt, inodeFlags, FS_NOCOW_FL, NotFollowedError, openDir, subvolInfo, unlinkAt } from '../../src/sys/fd.js';
+import { btrfsFsUuid, childSubvolumeCount, closeDir, createFileAt, inodeFlags, FS_NOCOW_FL, NotFollowedError, openDir, subvolInfo, unlinkAt } from '../../src/sys/fd.js';
 import { skipReason } from '../helpers/env.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
@@ -38,6 +38,12 @@ describe.skipIf(skip)('fd-relative access and Btrfs ioctls', () => {
       const c = await openDir('c', a);
       expect((await inodeFlags(c)) & FS_NOCOW_FL).toBeTruthy();
       await closeDir(c);
+      // Child subvolumes, as `btrfs subvolume list -o` counts them (a snapshot elsewhere is not a child).
+      expect(await childSubvolumeCount(a)).toBe(0);
+      sh(['btrfs', 'subvolume', 'create', `${mnt}/a/c/nested`]);
+      expect(await childSubvolumeCount(a)).toBe(1);
+      expect(await childSubvolumeCount(top)).toBe(2); // a and snaps/s1
+
     } finally {
       await closeDir(a);
       await closeDir(s1);

@@ -1,7 +1,7 @@
 // Method B for real: a loopback image on an ext4 host and on an xfs host (scratch filesystems), persisted
 // by an fstab line and by a systemd unit, through the real CLI. A second run changes nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
@@ -61,9 +61,12 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
         expect(owner(scratch.path(`state/${user.name}`))).toEqual({ uid: 0, gid: 0, mode: 0o711 });
         const config = JSON.parse(readFileSync(scratch.path(`registry/${user.name}.json`), 'utf8')).config;
         expect(config).toMatchObject({ crypt: { path: crypt, user: user.name, uid: user.uid }, method: 'loopback', persist: { via } });
-        // The runtime command is installed and runs.
+        // The runtime command is installed and runs: a link to the entry of a root-owned runtime directory.
         const bin = scratch.path('bin/lychd-crypt');
-        expect(owner(bin).mode).toBe(0o755);
+        const entry = realpathSync(bin);
+        expect(path.dirname(path.dirname(entry))).toBe(scratch.path('lib/lychd-crypt'));
+        expect(owner(entry)).toEqual({ uid: 0, gid: 0, mode: 0o755 });
+        expect(owner(path.dirname(entry))).toEqual({ uid: 0, gid: 0, mode: 0o755 });
         expect(sh([bin, '--version']).trim()).toMatch(/\d+\.\d+\.\d+/);
 
         const fstab = scratch.path('etc/fstab');

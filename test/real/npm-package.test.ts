@@ -38,14 +38,19 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
 
   it('holds only the runtime, its man page, completions, templates and the documents', () => {
     expect(path.basename(tarball)).toBe(`lychd-crypt-${pkg.version}.tgz`);
-    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    const all = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+    // The runtime directory: exactly what its manifest lists, and the manifest.
+    const runtime = all.filter((f) => f.startsWith('package/dist/lychd-crypt/')).map((f) => path.basename(f));
+    const listed = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/dist/lychd-crypt/manifest.json'], { encoding: 'utf8' })) as { files: Record<string, string> };
+    expect(runtime.sort()).toEqual([...Object.keys(listed.files), 'manifest.json'].sort());
+    expect(runtime).toEqual(expect.arrayContaining(['lychd-crypt.js', 'koffi.node']));
+    const files = all.filter((f) => !f.startsWith('package/dist/lychd-crypt/'));
     expect(files).toEqual([
       'package/CHANGELOG.md',
       'package/LICENSE',
       'package/README.md',
       'package/dist/completion/_lychd-crypt',
       'package/dist/completion/lychd-crypt',
-      'package/dist/lychd-crypt.js',
       'package/dist/man/lychd-crypt.1',
       'package/package.json',
       'package/templates/answers.example.yaml',
@@ -71,7 +76,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     expect(version.stderr).toBe('');
     expect(version.stdout.trim()).toBe(pkg.version);
 
-    // A dry run plans a loopback crypt (host paths in the scratch dir) and installs this very bundle.
+    // A dry run plans a loopback crypt (host paths in the scratch dir) and installs this very runtime.
     const answers = scratch.path('answers.yaml');
     writeFileSync(
       answers,
@@ -90,7 +95,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     const steps = JSON.parse(plan.stdout).plan.steps as { kind: string; source?: string }[];
     expect(steps.map((s) => s.kind)).toContain('mkfs-btrfs');
     const install = steps.find((s) => s.kind === 'install-runtime');
-    expect(realpathSync(install!.source!)).toBe(realpathSync(path.join(prefix, 'lib/node_modules/lychd-crypt/dist/lychd-crypt.js')));
+    expect(realpathSync(install!.source!)).toBe(realpathSync(path.join(prefix, 'lib/node_modules/lychd-crypt/dist/lychd-crypt/lychd-crypt.js')));
     expect(existsSync(scratch.path('crypt'))).toBe(false);
 
     const completion = spawnSync(bin, ['completion', 'bash'], { cwd: elsewhere, env, encoding: 'utf8' });

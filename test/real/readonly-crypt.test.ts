@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
+import { stubRuntime as stubRuntimeOf } from '../helpers/fake-runtime.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import { VERSION } from '../../src/version.js';
@@ -19,10 +20,7 @@ afterEach(async () => {
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 /** A stand-in runtime command of this version, so repair has nothing to install in this fixture. */
-async function stubRuntime(binDir: string): Promise<void> {
-  await mkdir(binDir, { recursive: true });
-  await writeFile(path.join(binDir, 'lychd-crypt'), `#!/bin/sh\necho ${VERSION}\n`, { mode: 0o755 });
-}
+const stubRuntime = (binDir: string) => stubRuntimeOf(binDir, VERSION);
 
 const check = (r: { json: any }, id: string) => r.json.checks.find((c: { id: string }) => c.id === id);
 

@@ -4,10 +4,11 @@
 // (pg_ctl here; a real systemd user unit is covered by the systemd tests). Root running a runtime
 // command on this crypt acts as the owner.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { cliAs } from '../helpers/as-user.js';
+import { installRuntime } from '../../src/apply/handlers-fs.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
@@ -31,10 +32,8 @@ describe.skipIf(skip)(`rootless crypt run by its owner ${skip ? `(skipped: ${ski
     });
     bundle = buildCli(scratch);
     await chmod(path.dirname(bundle), 0o755);
-    // doctor checks the installed runtime command: install this build where the config says.
-    await mkdir(c.fx.config.install.binDir, { recursive: true });
-    await copyFile(bundle, path.join(c.fx.config.install.binDir, 'lychd-crypt'));
-    await chmod(path.join(c.fx.config.install.binDir, 'lychd-crypt'), 0o755);
+    // doctor checks the installed runtime command: install this build where the config says, as init does.
+    await installRuntime({ kind: 'install-runtime', source: bundle, target: path.join(c.fx.config.install.binDir, 'lychd-crypt'), mode: 0o755 });
     await c.server.query('create table marker (v text)');
     await c.server.query("insert into marker values ('A')");
   });

@@ -9,6 +9,7 @@ import type { Config } from '../../src/config/config.js';
 import { RecordingRunner } from '../../src/core/runner.js';
 import type { Plan, Step } from '../../src/plan/index.js';
 import { renderFstabLine, type MountSpec } from '../../src/render/index.js';
+import { fakeRuntime } from '../helpers/fake-runtime.js';
 
 let dir: string;
 beforeEach(() => {
@@ -60,8 +61,7 @@ describe('applyPlan handlers', () => {
   });
 
   it('write-file, create-dir and install-runtime are unchanged on a second run', async () => {
-    const src = path.join(dir, 'bundle.js');
-    writeFileSync(src, '#!/usr/bin/env node\n');
+    const src = await fakeRuntime(path.join(dir, 'dist'));
     const own = { uid: process.getuid!(), gid: process.getgid!() };
     const plan = planOf(
       { kind: 'create-dir', path: path.join(dir, 'state'), mode: 0o700, owner: own },

@@ -1,15 +1,16 @@
 // Start-up stays cheap (issue 16): what a command's start evaluates is read from esbuild's metafile of the
 // runtime bundle — the modules reachable from the entry, or from a runtime command, by static imports
-// alone (dynamic `import()` is what loads the rest, when a command needs it). And the bundle's native
-// addon: loaded from beside the bundle, or from the embedded copy when the file is missing.
+// alone (dynamic `import()` is what loads the rest, when a command needs it). And the runtime directory the
+// build writes: the addon loaded from beside the entry, the manifest, and how little `--version` parses.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/env.js';
 import { VERSION } from '../../src/version.js';
+import { manifestProblems } from '../../src/core/runtime-manifest.js';
 
 let meta: Metafile;
 
@@ -54,8 +55,9 @@ const PROMPTS = /node_modules\/@clack\//;
 const INIT_ONLY = /node_modules\/systeminformation\/|src\/config\/(answers|load-answers)\.ts|src\/detect\/device-details\.ts|src\/retention\/answers\.ts|src\/ui\/(init-flow|index)\.ts/;
 
 describe('what a start evaluates', () => {
-  it('the entry (`--version`, `--help`, parsing) loads commander and the CLI itself, no command dependencies', () => {
-    expect(offenders('src/main.ts', /node_modules\/(?!commander\/)|src\/commands\//)).toEqual([]);
+  it('the entry (`--version`) loads nothing but itself; the CLI (`--help`, parsing) commander and no command dependencies', () => {
+    expect(offenders('src/main.ts', /node_modules\/|src\/commands\/|src\/cli\.ts/)).toEqual([]);
+    expect(offenders('src/cli.ts', /node_modules\/(?!commander\/)|src\/commands\//)).toEqual([]);
   });
 
   it.each(['list', 'snapshot', 'rollback', 'delete', 'annotate', 'prune', 'status', 'crypts', 'db', 'verify', 'completion', 'repair'])(
@@ -69,36 +71,63 @@ describe('what a start evaluates', () => {
   it('list, snapshot and rollback do not load zod', () => {
     for (const c of ['list', 'snapshot', 'rollback']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/zod\//)).toEqual([]);
   });
+
+  it('execa and pg load on first use: list and snapshot (--mode none runs one btrfs, connects nowhere) parse neither at start', () => {
+    for (const c of ['list', 'snapshot']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/(execa|pg|pgpass)\//)).toEqual([]);
+  });
 });
 
-describe('the bundle', () => {
+describe('the runtime directory', () => {
   let dir: string;
-  let cli: string;
+  let probe: string;
+  let rt: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-startup-'));
-    // A helper entry that makes one syscall through koffi, bundled like the runtime.
-    const entry = path.join(REPO, 'test/fixtures/startup-koffi-entry.ts');
-    cli = path.join(dir, 'probe.js');
-    const r = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), entry, cli], { encoding: 'utf8' });
+    // A helper entry that makes one syscall through koffi, built like the runtime.
+    const r = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'test/fixtures/startup-koffi-entry.ts'), path.join(dir, 'probe')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-  }, 120_000);
+    probe = path.join(dir, 'probe/lychd-crypt.js');
+    const b = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'src/main.ts'), path.join(dir, 'rt')], { encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+    rt = path.join(dir, 'rt');
+  }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = (file: string, args: string[] = []) => spawnSync('node', [file, ...args], { encoding: 'utf8' });
 
-  it('has the addon beside it and loads it from there, or from the embedded copy when it is missing', () => {
-    expect(existsSync(path.join(dir, 'lychd-crypt.koffi.node'))).toBe(true);
-    const beside = run(cli);
-    expect(beside.stdout.trim()).toBe('beside');
-    rmSync(path.join(dir, 'lychd-crypt.koffi.node'));
-    const embedded = run(cli);
-    expect(embedded.stdout.trim()).toBe('embedded');
+  it('loads the addon from beside the entry; without it, a command needing a syscall says to reinstall', () => {
+    expect(run(probe).stdout.trim()).toBe('beside');
+    rmSync(path.join(dir, 'probe/koffi.node'));
+    const missing = run(probe);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('the runtime is incomplete: its native addon');
   });
 
-  it('the runtime answers --version', () => {
-    const out = path.join(dir, 'rt/lychd-crypt.js');
-    expect(spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'src/main.ts'), out]).status).toBe(0);
-    const r = run(out, ['--version']);
-    expect(r.stdout.trim()).toBe(VERSION);
-  }, 120_000);
+  it('answers --version and --help, and its manifest lists every file with its digest', async () => {
+    expect(run(path.join(rt, 'lychd-crypt.js'), ['--version']).stdout.trim()).toBe(VERSION);
+    expect(run(path.join(rt, 'lychd-crypt.js'), ['--help']).stdout).toContain('snapshot');
+    expect(await manifestProblems(rt)).toEqual([]);
+    const manifest = JSON.parse(readFileSync(path.join(rt, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.files).sort()).toEqual(readdirSync(rt).filter((f) => f !== 'manifest.json').sort());
+    expect(manifest.version).toBe(VERSION);
+    expect(manifest.packages).toContain('commander');
+  });
+
+  it('the entry alone (what `--version` parses) is small, and `--help` reaches no command code', () => {
+    const closure = (file: string, seen = new Set<string>()): Set<string> => {
+      if (seen.has(file)) return seen;
+      seen.add(file);
+      for (const m of readFileSync(path.join(rt, file), 'utf8').matchAll(/(?:import|from)\s*"\.\/([^"]+)"/g)) closure(m[1]!, seen);
+      return seen;
+    };
+    const size = (files: Set<string>) => [...files].reduce((n, f) => n + statSync(path.join(rt, f)).size, 0);
+    const entry = closure('lychd-crypt.js');
+    expect(size(entry)).toBeLessThan(16_000);
+    // What the entry imports dynamically is the CLI; its static closure is what `--help` parses.
+    const cli = /import\("\.\/(cli-[^"]+)"\)/.exec(readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8'))?.[1];
+    expect(cli).toBeDefined();
+    const help = closure(cli!, new Set(entry));
+    expect([...help].filter((f) => /^(init|snapshot|rollback|list|koffi|repair|verify)-/.test(f))).toEqual([]);
+    expect(size(help)).toBeLessThan(250_000);
+  });
 });
