@@ -19,6 +19,18 @@ export interface Logger {
   warn(msg: string): void;
 }
 
+/** Something that may take more than a second, shown while it runs (src/ui/activity.ts). */
+export interface Activity {
+  /** A new text for the running line (e.g. who holds the lock now). */
+  update(text: string): void;
+  done(detail?: string): void;
+  fail(detail?: string): void;
+}
+export type StartActivity = (title: string, opts?: { line?: 'start' | 'end' }) => Activity;
+
+/** No progress shown (tests that build a context, library use). */
+export const noActivity: StartActivity = () => ({ update: () => {}, done: () => {}, fail: () => {} });
+
 export interface CommandContext {
   globals: Globals;
   runner: Runner;
@@ -29,6 +41,11 @@ export interface CommandContext {
   /** The command's name and the whole command line as given (to tell a user exactly what to run instead). */
   command: string;
   argv: string[];
+  /** Progress on stderr for slow things; absent: none shown. */
+  activity?: StartActivity;
+  /** stdout is a terminal that takes colour (NO_COLOR, FORCE_COLOR respected), and its width in columns. */
+  colour?: boolean;
+  columns?: number;
 }
 
 /** A command's result: one JSON document for --json, text for people. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { main } from '../../src/cli.js';
 import { makeCryptFixture, type CryptFixture, type FixtureOptions } from './crypt-fixture.js';
 import { PG_BIN } from './env.js';
+import { parseJsonOutput } from './init.js';
 import { startTestServer, type PgVersion, type TestServer } from './pg.js';
 import type { Scratch } from './scratch.js';
 
@@ -27,12 +28,9 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
+/** --json output: the envelope's data, or the whole envelope of a failure (see parseJsonOutput). */
 function parse(stdout: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    return undefined;
-  }
+  return parseJsonOutput(stdout).json;
 }
 
 /** Runs `lychd-crypt --crypt <root> …args` in this process. */

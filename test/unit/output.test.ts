@@ -1,0 +1,175 @@
+// Output that can be trusted: one --json envelope for every outcome (usage errors included), follow-up
+// commands that paste as they are, progress that never touches stdout, colour only where it belongs, and
+// the metadata rebuilt for a snapshot that lost its file.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { failureEnvelope, successEnvelope } from '../../src/core/envelope.js';
+import { RefusedError, UsageError } from '../../src/core/errors.js';
+import { ReadOnlyFsError } from '../../src/core/expected-errors.js';
+import { commandWord, hint, pasteable, shellQuote } from '../../src/core/hint.js';
+import { escapeControls } from '../../src/core/text.js';
+import { labelFromName, parseControl, rebuiltMeta } from '../../src/snapshots/rebuild.js';
+import { activityReporter } from '../../src/ui/activity.js';
+import { colourOn, paint } from '../../src/ui/style.js';
+
+const sink = () => {
+  const chunks: string[] = [];
+  return { stream: new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) }), text: () => chunks.join('') };
+};
+async function run(argv: string[]) {
+  const out = sink();
+  const err = sink();
+  const code = await main(argv, { stdout: out.stream, stderr: err.stream, stdinIsTTY: false, env: { LYCHD_CRYPT_REGISTRY: '/nonexistent-registry', PATH: '/nowhere' } });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('the --json envelope', () => {
+  it('a result: version, command, ok (exit 0), data, error null', () => {
+    expect(successEnvelope('list', { snapshots: [] }, 0)).toEqual({ version: 1, command: 'list', ok: true, exit: 0, data: { snapshots: [] }, error: null });
+    // A finding (doctor's problems) is data with its exit code, not an error.
+    expect(successEnvelope('doctor', { checks: [] }, 1)).toMatchObject({ ok: false, exit: 1, data: { checks: [] }, error: null });
+  });
+
+  it('a failure: data null, error with a stable code, the exit code, message and hint', () => {
+    expect(failureEnvelope('snapshot', new ReadOnlyFsError('the crypt is read-only', { hint: 'Run repair.' }))).toEqual({
+      version: 1,
+      command: 'snapshot',
+      ok: false,
+      exit: 1,
+      data: null,
+      error: { code: 'read-only', class: 'ReadOnlyFsError', exit: 1, message: 'the crypt is read-only', hint: 'Run repair.' },
+    });
+    expect(failureEnvelope('delete', new UsageError('no such snapshot')).error).toMatchObject({ code: 'usage', exit: 2, hint: null });
+    expect(failureEnvelope('repair', new RefusedError('no')).error).toMatchObject({ code: 'refused', exit: 3 });
+    expect(failureEnvelope(null, new Error('boom')).error).toMatchObject({ code: 'failed', class: 'Error', exit: 1 });
+  });
+
+  it('commander usage errors go through the envelope: `--json delete` without a name', async () => {
+    const r = await run(['--json', 'delete']);
+    expect(r.code).toBe(2);
+    const env = JSON.parse(r.stdout);
+    expect(env).toMatchObject({ version: 1, command: 'delete', ok: false, exit: 2, data: null, error: { code: 'usage', exit: 2 } });
+    expect(env.error.message).toMatch(/missing required argument/);
+    expect(env.error.hint).toMatch(/lychd-crypt delete --help/);
+    expect(r.stderr).not.toMatch(/Usage:/); // one line, not a screen of help
+    const unknown = await run(['--json', 'list', '--bogus']);
+    expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: 'usage', message: expect.stringMatching(/unknown option '--bogus'/) });
+    const nocommand = await run(['--json', 'nosuch']);
+    expect(nocommand.code).toBe(2);
+    expect(JSON.parse(nocommand.stdout)).toMatchObject({ command: null, ok: false, error: { code: 'usage' } });
+    // Without --json the help still follows the message.
+    expect((await run(['delete'])).stderr).toMatch(/Usage:/);
+  });
+
+  it('a runtime failure of a command is the same envelope', async () => {
+    const r = await run(['--json', 'list']);
+    expect(r.code).not.toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ version: 1, command: 'list', ok: false, data: null, error: { message: expect.any(String) } });
+  });
+});
+
+describe('pasteable follow-up commands', () => {
+  const never = () => false;
+  it('the bare name when PATH finds it, else the installed full path', () => {
+    const exe = (f: string) => f === '/usr/local/bin/lychd-crypt';
+    expect(commandWord({ pathEnv: '/usr/bin:/usr/local/bin', installed: '/usr/local/bin/lychd-crypt' }, exe)).toBe('lychd-crypt');
+    expect(commandWord({ pathEnv: '/usr/bin:/bin', installed: '/usr/local/bin/lychd-crypt' }, exe)).toBe('/usr/local/bin/lychd-crypt');
+    expect(commandWord({ pathEnv: '/usr/bin', installed: '/opt/x/lychd-crypt' }, never)).toBe('lychd-crypt');
+  });
+
+  it('carries --crypt (and --registry, --user) as given, quoted for a shell; the name when several are registered', () => {
+    expect(hint({ crypt: '/srv/my crypt', pathEnv: '' }, 'rollback', 'X')).toBe("lychd-crypt --crypt '/srv/my crypt' rollback X");
+    expect(hint({ cryptName: 'lychd', several: true, pathEnv: '' }, 'list')).toBe('lychd-crypt --crypt lychd list');
+    expect(hint({ cryptName: 'lychd', several: false, pathEnv: '' }, 'list')).toBe('lychd-crypt list');
+    expect(hint({ registry: '/tmp/reg', crypt: 'a', pathEnv: '' }, 'doctor')).toBe('lychd-crypt --registry /tmp/reg --crypt a doctor');
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it('rewrites every `lychd-crypt SUBCOMMAND` in a message, and only those', () => {
+    const f = { crypt: 'db1', pathEnv: '' };
+    expect(pasteable('undo with: lychd-crypt rollback 20261130T010203Z-pre-rollback', f)).toBe('undo with: lychd-crypt --crypt db1 rollback 20261130T010203Z-pre-rollback');
+    expect(pasteable('Run `lychd-crypt repair`, then `lychd-crypt doctor`.', f)).toBe('Run `lychd-crypt --crypt db1 repair`, then `lychd-crypt --crypt db1 doctor`.');
+    // Already there: not doubled. Not a command: untouched.
+    expect(pasteable('next: lychd-crypt doctor --crypt /srv/c', f)).toBe('next: lychd-crypt doctor --crypt /srv/c');
+    expect(pasteable('lychd-crypt: no crypt at /x; see lychd-crypt.service', f)).toBe('lychd-crypt: no crypt at /x; see lychd-crypt.service');
+    expect(pasteable('run lychd-crypt repair', { pathEnv: '/usr/bin', installed: '/opt/bin/lychd-crypt' })).toBe('run lychd-crypt repair');
+  });
+});
+
+describe('progress and colour', () => {
+  it('off a terminal: one plain line per activity, at its start (waits) or with its outcome (steps); nothing when quiet', () => {
+    const out = sink();
+    const start = activityReporter(out.stream, { tty: false, quiet: false });
+    const a = start('waiting for the lock');
+    a.update('still waiting');
+    a.done();
+    start('[1/2] create snapshots/', { line: 'end' }).done('done');
+    start('[2/2] chown', { line: 'end' }).fail('EPERM');
+    expect(out.text()).toBe('waiting for the lock …\n[1/2] create snapshots/: done\nFAILED: [2/2] chown: EPERM\n');
+    const q = sink();
+    activityReporter(q.stream, { tty: false, quiet: true })('x').done('y');
+    expect(q.text()).toBe('');
+  });
+
+  it('on a terminal: a spinner line replaced by the outcome', () => {
+    const out = sink();
+    const a = activityReporter(out.stream, { tty: true, quiet: false, env: { NO_COLOR: '1' } })('CHECKPOINT');
+    a.done('1.2 s');
+    expect(out.text()).toMatch(/^\r\x1b\[2K⠋ CHECKPOINT\r\x1b\[2K✓ CHECKPOINT: 1\.2 s\n$/);
+  });
+
+  it('colour: a terminal only, never with NO_COLOR, always with FORCE_COLOR', () => {
+    expect(colourOn(true, {})).toBe(true);
+    expect(colourOn(false, {})).toBe(false);
+    expect(colourOn(true, { NO_COLOR: '1' })).toBe(false);
+    expect(colourOn(false, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colourOn(true, { FORCE_COLOR: '0' })).toBe(false);
+    expect(colourOn(true, { TERM: 'dumb' })).toBe(false);
+    expect(paint('red', 'x', {}, false)).toBe('x');
+    expect(paint('red', 'x', {}, true)).toBe('\x1b[31mx\x1b[39m');
+  });
+
+  it('our colour survives the terminal escaping; any other escape sequence does not', () => {
+    expect(escapeControls('\x1b[31mBAD\x1b[39m', { keepColour: true })).toBe('\x1b[31mBAD\x1b[39m');
+    expect(escapeControls('\x1b[8mhidden\x1b[2J', { keepColour: true })).toBe('\\x1b[8mhidden\\x1b[2J');
+    expect(escapeControls('\x1b[31m')).toBe('\\x1b[31m');
+  });
+});
+
+describe('rebuilt snapshot metadata', () => {
+  const control = `pg_control version number:            1300
+Database system identifier:           7441234567890123456
+Database cluster state:               in production
+Latest checkpoint location:           0/3000060
+Latest checkpoint's REDO location:    0/3000028
+Latest checkpoint's TimeLineID:       1
+`;
+  it('parses pg_controldata: identifier, state, checkpoint, timeline', () => {
+    expect(parseControl(control, 15)).toEqual({ systemIdentifier: '7441234567890123456', clusterState: 'in production', checkpointLsn: '0/3000060', timeline: 1, major: 15 });
+    expect(parseControl('', null)).toEqual({ systemIdentifier: null, clusterState: null, checkpointLsn: null, timeline: null, major: null });
+  });
+
+  it('the label from the name; the mode from the cluster state; the time from the subvolume', () => {
+    expect(labelFromName('20261130T010203Z-pre-upgrade')).toBe('pre-upgrade');
+    expect(labelFromName('20261130T010203Z')).toBeNull();
+    expect(labelFromName('20261130T010203Z-2')).toBeNull();
+    expect(labelFromName('handmade')).toBe('handmade');
+    const sub = { uuid: 'u-1', generation: 42, otime: Date.UTC(2026, 10, 30, 1, 2, 3) / 1000 };
+    const now = new Date('2026-11-30T02:00:00Z');
+    const m = rebuiltMeta('20261130T010203Z-x', sub, parseControl(control, 15), now);
+    expect(m).toMatchObject({
+      format: 1,
+      name: '20261130T010203Z-x',
+      label: 'x',
+      createdAt: '2026-11-30T01:02:03.000Z',
+      mode: 'checkpoint',
+      origin: { kind: 'snapshot' },
+      postgres: { systemIdentifier: '7441234567890123456', major: 15, clusterState: 'in production', startLsn: null, labelfile: null },
+      btrfs: { uuid: 'u-1', generation: 42 },
+      rebuilt: { at: '2026-11-30T02:00:00.000Z', checkpointLsn: '0/3000060', timeline: 1 },
+    });
+    expect(rebuiltMeta('n', sub, parseControl(control.replace('in production', 'shut down'), 15), now).mode).toBe('cold');
+    expect(rebuiltMeta('n', sub, null, now)).toMatchObject({ mode: 'none', postgres: null });
+  });
+});
