@@ -55,3 +55,16 @@ export interface CommandOutput {
   /** Exit code when the command succeeded but reports a finding (doctor: 1 = problems). */
   exitCode?: number;
 }
+
+/** Runs fn while showing title (a spinner on a terminal, a line otherwise); the outcome ends the line. */
+export async function showing<T>(ctx: Pick<CommandContext, 'activity'>, title: string, fn: () => Promise<T>, done?: (r: T) => string): Promise<T> {
+  const a = (ctx.activity ?? noActivity)(title);
+  try {
+    const r = await fn();
+    a.done(done?.(r));
+    return r;
+  } catch (e) {
+    a.fail(e instanceof Error ? e.message.split('\n')[0] : String(e));
+    throw e;
+  }
+}

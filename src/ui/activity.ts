@@ -11,42 +11,66 @@ export interface ActivityStream {
   isTTY?: boolean;
 }
 
+/** A wait (`line: 'start'`) shows only once it has lasted this long: a fast checkpoint leaves no trace. */
+export const SHOW_AFTER_MS = 1000;
+
 /**
  * tty: a spinner, replaced by one final line. Otherwise one line per activity: at the start (`line: 'start'`,
  * for waits, so a log shows what it waits for) or at the end with the outcome (`line: 'end'`, for steps).
- * quiet (--json without a terminal): nothing at all.
+ * Waits show only when they last longer than SHOW_AFTER_MS; steps always. quiet (--json without a
+ * terminal): nothing at all.
  */
-export function activityReporter(stream: ActivityStream, opts: { tty: boolean; quiet: boolean; env?: NodeJS.ProcessEnv }): StartActivity {
+export function activityReporter(stream: ActivityStream, opts: { tty: boolean; quiet: boolean; env?: NodeJS.ProcessEnv; delayMs?: number }): StartActivity {
   return (title, o = {}) => {
     const line = o.line ?? 'start';
     if (opts.quiet) return { update: () => {}, done: () => {}, fail: () => {} };
+    const delay = line === 'start' ? (opts.delayMs ?? SHOW_AFTER_MS) : 0;
+    let text = title;
     if (!opts.tty) {
-      if (line === 'start') stream.write(`${title} …\n`);
+      let shown = false;
+      const show = () => {
+        shown = true;
+        stream.write(`${text} …\n`);
+      };
+      const timer = line === 'start' ? (delay ? setTimeout(show, delay) : (show(), undefined)) : undefined;
+      timer?.unref();
       let finished = false;
       const end = (mark: string, detail?: string) => {
         if (finished) return;
         finished = true;
+        clearTimeout(timer);
         if (line === 'end') stream.write(`${mark}${title}${detail ? `: ${detail}` : ''}\n`);
-        else if (detail) stream.write(`  ${detail}\n`);
+        else if (shown && detail) stream.write(`  ${mark}${detail}\n`);
       };
-      return { update: () => {}, done: (d) => end('', d), fail: (d) => end('FAILED: ', d) };
+      return {
+        update: (t) => {
+          text = t;
+        },
+        done: (d) => end('', d),
+        fail: (d) => end('FAILED: ', d),
+      };
     }
     const t0 = Date.now();
-    let text = title;
     let i = 0;
+    let shown = false;
     const draw = () => {
+      shown = true;
       const secs = Math.floor((Date.now() - t0) / 1000);
       stream.write(`\r\x1b[2K${paint('cyan', FRAMES[i++ % FRAMES.length]!, opts.env)} ${text}${secs ? ` (${secs} s)` : ''}`);
     };
-    draw();
-    const timer = setInterval(draw, 100);
+    if (!delay) draw();
+    const first = delay ? setTimeout(draw, delay) : undefined;
+    first?.unref();
+    const timer = setInterval(() => (shown ? draw() : undefined), 100);
     timer.unref();
     let finished = false;
     const end = (mark: string, detail?: string) => {
       if (finished) return;
       finished = true;
+      clearTimeout(first);
       clearInterval(timer);
-      stream.write(`\r\x1b[2K${mark} ${title}${detail ? `: ${detail}` : ''}\n`);
+      // A wait that ended before it was shown leaves nothing; anything shown ends in one final line.
+      if (shown) stream.write(`\r\x1b[2K${mark} ${text}${detail ? `: ${detail}` : ''}\n`);
     };
     return {
       update: (t) => {

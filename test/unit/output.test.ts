@@ -100,10 +100,12 @@ describe('pasteable follow-up commands', () => {
 describe('progress and colour', () => {
   it('off a terminal: one plain line per activity, at its start (waits) or with its outcome (steps); nothing when quiet', () => {
     const out = sink();
-    const start = activityReporter(out.stream, { tty: false, quiet: false });
+    const start = activityReporter(out.stream, { tty: false, quiet: false, delayMs: 0 });
     const a = start('waiting for the lock');
     a.update('still waiting');
     a.done();
+    // A wait shorter than the delay leaves no trace.
+    activityReporter(out.stream, { tty: false, quiet: false })('CHECKPOINT').done('12 ms');
     start('[1/2] create snapshots/', { line: 'end' }).done('done');
     start('[2/2] chown', { line: 'end' }).fail('EPERM');
     expect(out.text()).toBe('waiting for the lock …\n[1/2] create snapshots/: done\nFAILED: [2/2] chown: EPERM\n');
@@ -114,9 +116,9 @@ describe('progress and colour', () => {
 
   it('on a terminal: a spinner line replaced by the outcome', () => {
     const out = sink();
-    const a = activityReporter(out.stream, { tty: true, quiet: false, env: { NO_COLOR: '1' } })('CHECKPOINT');
-    a.done('1.2 s');
-    expect(out.text()).toMatch(/^\r\x1b\[2K⠋ CHECKPOINT\r\x1b\[2K✓ CHECKPOINT: 1\.2 s\n$/);
+    const a = activityReporter(out.stream, { tty: true, quiet: false, env: { NO_COLOR: '1' } })('[1/1] create snapshots/', { line: 'end' });
+    a.done('done');
+    expect(out.text()).toMatch(/^\r\x1b\[2K⠋ \[1\/1\] create snapshots\/\r\x1b\[2K✓ \[1\/1\] create snapshots\/: done\n$/);
   });
 
   it('colour: a terminal only, never with NO_COLOR, always with FORCE_COLOR', () => {
@@ -171,5 +173,21 @@ Latest checkpoint's TimeLineID:       1
     });
     expect(rebuiltMeta('n', sub, parseControl(control.replace('in production', 'shut down'), 15), now).mode).toBe('cold');
     expect(rebuiltMeta('n', sub, null, now)).toMatchObject({ mode: 'none', postgres: null });
+  });
+});
+
+describe('verify finds pg_amcheck', async () => {
+  const { amcheckDirs, findAmcheck, noAmcheckDetail } = await import('../../src/verify/amcheck-path.js');
+  it('beside the configured bin, beside the real pg_ctl, then Debian\'s directory of the major', () => {
+    expect(amcheckDirs('/usr/bin', '/usr/lib/postgresql/15/bin', 15)).toEqual(['/usr/bin', '/usr/lib/postgresql/15/bin']);
+    expect(amcheckDirs('/opt/pg/bin', '/opt/pg/bin', 16)).toEqual(['/opt/pg/bin', '/usr/lib/postgresql/16/bin']);
+  });
+  it('none: says where it looked and exactly which setting to change', async () => {
+    const r = await findAmcheck('/nonexistent/bin', 17, async () => false);
+    expect(r.path).toBeNull();
+    const detail = noAmcheckDetail(r.looked, 17);
+    expect(detail).toMatch(/no pg_amcheck in \/nonexistent\/bin, \/usr\/lib\/postgresql\/17\/bin/);
+    expect(detail).toMatch(/set postgres\.bin in the answers file/);
+    expect((await findAmcheck('/nonexistent/bin', 17, async (p) => p === '/usr/lib/postgresql/17/bin/pg_amcheck')).path).toBe('/usr/lib/postgresql/17/bin/pg_amcheck');
   });
 });
