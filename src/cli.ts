@@ -2,13 +2,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
 import { unanchor } from './core/anchors.js';
-import { escapeControls } from './core/text.js';
+import { escapeControls, escapeValue } from './core/text.js';
 import { RunAsOwner } from './crypt/access.js';
 import { classifyError } from './core/expected-errors.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './core/context.js';
 import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.js';
-import { learntCrypt, pasteable, type HintFacts } from './core/hint.js';
+import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from './ui/style.js';
 
@@ -208,14 +208,17 @@ let currentProgram: Command | undefined;
 export async function main(argv: string[], io: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
+  forgetCrypt();
   // The first word that names a command: what the --json envelope reports, also for a usage error.
   let commandName: string | null = argv.find((a) => commands.some((c) => c.name === a)) ?? null;
   // commander's own message for a usage error (unknown option, missing argument), for the envelope.
   let usageMessage: string | undefined;
   // What a follow-up command needs to be pasted as is (src/core/hint.ts): known once the options are parsed.
   const hintFacts = (): HintFacts => {
-    const g = currentProgram?.opts<{ crypt?: string; user?: string; registry?: string }>() ?? {};
-    return { crypt: g.crypt, user: g.user, registry: g.registry, pathEnv: io.env.PATH, ...learntCrypt() };
+    const g = program.opts<{ crypt?: string; user?: string; registry?: string }>();
+    // Only what was typed: a value from the environment (LYCHD_CRYPT, LYCHD_CRYPT_REGISTRY) is there for the pasted command too.
+    const typed = (k: string, v: string | undefined) => (program.getOptionValueSource(k) === 'cli' ? v : undefined);
+    return { crypt: typed('crypt', g.crypt), user: g.user, registry: typed('registry', g.registry), pathEnv: io.env.PATH, ...learntCrypt() };
   };
   const program = new Command('lychd-crypt')
     .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
@@ -261,7 +264,13 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
           warn: (m) => io.stderr.write(`warning: ${pasteable(m, hintFacts())}\n`),
         },
         // Progress on stderr: a spinner on a terminal, a plain line otherwise, nothing for --json off a terminal.
-        activity: activityReporter(io.stderr, { tty: Boolean(io.stderr.isTTY), quiet: json && !io.stderr.isTTY, env: io.env }),
+        activity: activityReporter(io.stderr, {
+          tty: Boolean(io.stderr.isTTY),
+          quiet: json && !io.stderr.isTTY,
+          env: io.env,
+          // One line each: fd anchors shown as paths, every control character escaped.
+          clean: (s) => escapeValue(unanchor(pasteable(s, hintFacts()))),
+        }),
         colour: !json && colourOn(io.stdout.isTTY, io.env),
         columns: io.stdout.isTTY ? io.stdout.columns : undefined,
       };

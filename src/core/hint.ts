@@ -80,6 +80,9 @@ let learnt: Pick<HintFacts, 'cryptName' | 'several' | 'installed'> = {};
 export function learnCrypt(facts: Pick<HintFacts, 'cryptName' | 'several' | 'installed'>): void {
   learnt = { ...learnt, ...facts };
 }
+export function forgetCrypt(): void {
+  learnt = {};
+}
 export function learntCrypt(): Pick<HintFacts, 'cryptName' | 'several' | 'installed'> {
   return learnt;
 }

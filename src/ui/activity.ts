@@ -20,8 +20,13 @@ export const SHOW_AFTER_MS = 1000;
  * Waits show only when they last longer than SHOW_AFTER_MS; steps always. quiet (--json without a
  * terminal): nothing at all.
  */
-export function activityReporter(stream: ActivityStream, opts: { tty: boolean; quiet: boolean; env?: NodeJS.ProcessEnv; delayMs?: number }): StartActivity {
-  return (title, o = {}) => {
+export function activityReporter(
+  stream: ActivityStream,
+  opts: { tty: boolean; quiet: boolean; env?: NodeJS.ProcessEnv; delayMs?: number; clean?: (s: string) => string },
+): StartActivity {
+  const clean = opts.clean ?? ((s: string) => s);
+  return (rawTitle, o = {}) => {
+    const title = clean(rawTitle);
     const line = o.line ?? 'start';
     if (opts.quiet) return { update: () => {}, done: () => {}, fail: () => {} };
     const delay = line === 'start' ? (opts.delayMs ?? SHOW_AFTER_MS) : 0;
@@ -44,10 +49,10 @@ export function activityReporter(stream: ActivityStream, opts: { tty: boolean; q
       };
       return {
         update: (t) => {
-          text = t;
+          text = clean(t);
         },
-        done: (d) => end('', d),
-        fail: (d) => end('FAILED: ', d),
+        done: (d) => end('', d && clean(d)),
+        fail: (d) => end('FAILED: ', d && clean(d)),
       };
     }
     const t0 = Date.now();
@@ -74,10 +79,10 @@ export function activityReporter(stream: ActivityStream, opts: { tty: boolean; q
     };
     return {
       update: (t) => {
-        text = t;
+        text = clean(t);
       },
-      done: (d) => end(paint('green', '✓', opts.env), d),
-      fail: (d) => end(paint('red', '✗', opts.env), d),
+      done: (d) => end(paint('green', '✓', opts.env), d && clean(d)),
+      fail: (d) => end(paint('red', '✗', opts.env), d && clean(d)),
     };
   };
 }

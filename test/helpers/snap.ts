@@ -15,6 +15,8 @@ export interface CliRun {
   stdout: string;
   stderr: string;
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** --json: the whole envelope (docs/json.md). */
+  envelope?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 function sink(): { stream: Writable; text: () => string } {
@@ -29,9 +31,7 @@ function sink(): { stream: Writable; text: () => string } {
 }
 
 /** --json output: the envelope's data, or the whole envelope of a failure (see parseJsonOutput). */
-function parse(stdout: string): unknown {
-  return parseJsonOutput(stdout).json;
-}
+const parse = (stdout: string) => parseJsonOutput(stdout);
 
 /** Runs `lychd-crypt --crypt <root> …args` in this process. */
 export async function cli(root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
@@ -43,7 +43,7 @@ export async function cli(root: string, args: string[], env: NodeJS.ProcessEnv =
     stdinIsTTY: false,
     env: { ...process.env, ...env },
   });
-  return { code, stdout: out.text(), stderr: err.text(), json: parse(out.text()) };
+  return { code, stdout: out.text(), stderr: err.text(), ...parse(out.text()) };
 }
 
 /**
@@ -58,7 +58,7 @@ export function cliChild(bundle: string, root: string, args: string[], env: Node
     child.stdout.on('data', (d) => (stdout += String(d)));
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, json: parse(stdout) }));
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, ...parse(stdout) }));
   });
 }
 
