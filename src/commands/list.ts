@@ -66,7 +66,7 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
   if (catalog.incomplete.length && holder !== null) {
     ctx.log.info(`${catalog.incomplete.length} snapshot(s) in progress (pid ${holder} holds the crypt lock): ${catalog.incomplete.join(', ')}`);
   } else if (catalog.incomplete.length) {
-    ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
+    ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt doctor\` tells a half-made one (repair removes it) from one that lost its file (repair rebuilds it)`);
   }
   if (catalog.unreadable.length) {
     ctx.log.warn(`ignoring ${catalog.unreadable.length} snapshot(s) whose metadata cannot be read: ${catalog.unreadable.join(', ')}`);
