@@ -10,7 +10,7 @@ import type { CommandContext, CommandOutput, Globals } from './core/context.js';
 import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.js';
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
 import { activityReporter } from './ui/activity.js';
-import { colourOn } from './ui/style.js';
+import { colourOn } from './core/style.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
 type Lazy = () => Promise<Handler>;

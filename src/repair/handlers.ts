@@ -20,6 +20,7 @@ import type { RepairStep } from './steps.js';
 import { removeClone, VERIFY_PREFIX } from '../verify/leftovers.js';
 import { readMeta, writeMeta } from '../snapshots/meta.js';
 import { rebuildMeta } from '../snapshots/rebuild.js';
+import { formatTime } from '../core/time.js';
 
 type S<K extends RepairStep['kind']> = Extract<RepairStep, { kind: K }>;
 export type Handler<K extends RepairStep['kind']> = (s: S<K>, rc: RepairContext) => Promise<string>;
@@ -109,7 +110,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     if (await readMeta(crypt.paths, s.name).catch(() => undefined)) return 'already has metadata';
     const meta = await rebuildMeta(rc.ctx.runner, crypt.paths, s.name, crypt.config.postgres);
     await writeMeta(crypt.paths, meta);
-    return `rebuilt (${meta.mode}, created ${meta.createdAt}${meta.rebuilt?.checkpointLsn ? `, checkpoint ${meta.rebuilt.checkpointLsn} on timeline ${meta.rebuilt.timeline}` : ''})`;
+    return `rebuilt (${meta.mode}, created ${formatTime(meta.createdAt)}${meta.rebuilt?.checkpointLsn ? `, checkpoint ${meta.rebuilt.checkpointLsn} on timeline ${meta.rebuilt.timeline}` : ''})`;
   },
   'move-snapshots-back': async (s) => {
     if (await lstat(s.to).then(() => true, () => false)) return `already there (${s.to} exists)`;

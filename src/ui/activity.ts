@@ -2,7 +2,7 @@
 // step), on stderr: a spinner with the elapsed seconds on a terminal, else one plain line. Never on stdout,
 // so `--json` output stays one document.
 import type { Activity, StartActivity } from '../core/context.js';
-import { paint } from './style.js';
+import { paint } from '../core/style.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -11,7 +11,7 @@ import { commandWord, hint, pasteable, shellQuote } from '../../src/core/hint.js
 import { escapeControls } from '../../src/core/text.js';
 import { labelFromName, parseControl, rebuiltMeta } from '../../src/snapshots/rebuild.js';
 import { activityReporter } from '../../src/ui/activity.js';
-import { colourOn, paint } from '../../src/ui/style.js';
+import { colourOn, paint } from '../../src/core/style.js';
 
 const sink = () => {
   const chunks: string[] = [];
@@ -189,5 +189,25 @@ describe('verify finds pg_amcheck', async () => {
     expect(detail).toMatch(/no pg_amcheck in \/nonexistent\/bin, \/usr\/lib\/postgresql\/17\/bin/);
     expect(detail).toMatch(/set postgres\.bin in the answers file/);
     expect((await findAmcheck('/nonexistent/bin', 17, async (p) => p === '/usr/lib/postgresql/17/bin/pg_amcheck')).path).toBe('/usr/lib/postgresql/17/bin/pg_amcheck');
+  });
+});
+
+describe('list and dates', async () => {
+  const { table } = await import('../../src/commands/list.js');
+  const { formatTime } = await import('../../src/core/time.js');
+  it('one date format: UTC to the second, the zone stated', () => {
+    expect(formatTime('2026-11-30T01:02:03.456Z')).toBe('2026-11-30 01:02:03Z');
+    expect(formatTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('2026-01-02 03:04:05Z');
+    expect(formatTime('not a time')).toBe('not a time');
+  });
+  it('fits the terminal: only the label is cut, with …; a pipe cuts nothing', () => {
+    const rows = [
+      ['NAME', 'MODE', 'LABEL'],
+      ['20261130T010203Z-a', 'bracket', 'a rather long label that will not fit'],
+    ];
+    const fitted = table(rows, 40).split('\n');
+    expect(fitted.every((l) => l.length <= 39)).toBe(true);
+    expect(fitted[1]).toMatch(/^20261130T010203Z-a {2}bracket {2}a rath.*…$/);
+    expect(table(rows).split('\n')[1]).toMatch(/will not fit$/);
   });
 });

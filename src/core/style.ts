@@ -11,6 +11,10 @@ export function colourOn(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = pr
   return Boolean(isTTY) && env.TERM !== 'dumb';
 }
 
+/** A painter for one output: colours when on, the text unchanged when off. */
+export type Painter = (colour: Colour, text: string) => string;
+export const painter = (on: boolean | undefined): Painter => (colour, text) => (on ? styleText(colour, text, { validateStream: false } as never) : text);
+
 /** The text in that colour when `on` (default: stderr's rule), else as is. */
 export function paint(colour: Colour, text: string, env: NodeJS.ProcessEnv = process.env, on = colourOn(process.stderr.isTTY, env)): string {
   // styleText checks the stream itself in newer Node; validateStream: false leaves the decision to us.
