@@ -59,15 +59,23 @@ export function hint(f: HintFacts, ...args: string[]): string {
 
 const SUBCOMMANDS =
   'init|crypts|snapshot|list|rollback|run|delete|prune|pin|unpin|label|verify|status|doctor|db|repair|completion';
-const COMMAND_RE = new RegExp(`(^|[\\s\`'"(])lychd-crypt (?=(?:${SUBCOMMANDS})\\b)((?:(?!\\n|\`).)*)`, 'g');
+/** Commands that do not act on one existing crypt: they get the full path, never --crypt. */
+const NO_CRYPT = new Set(['init', 'crypts', 'completion']);
+// A command is one in backticks, or one that follows words that introduce a command ("undo with: …",
+// "e.g. …", "next: …", "see …", "sudo …") and runs to the end of the line or a closing parenthesis.
+// Prose such as doctor's "fix: lychd-crypt repair will …" or a heading "lychd-crypt doctor: /srv" is left alone.
+const COMMAND_RE = new RegExp(
+  `(\`|(?:with: |e\\.g\\. |next: |see |sudo ))lychd-crypt (?=(?:${SUBCOMMANDS})\\b)((${SUBCOMMANDS})(?:(?!\\n|\`|\\)).)*)`,
+  'g',
+);
 
-/** Every `lychd-crypt SUBCOMMAND …` in text, made pasteable (already given global options are kept, not doubled). */
+/** Every follow-up `lychd-crypt SUBCOMMAND …` in text, made pasteable (given global options are kept, not doubled). */
 export function pasteable(text: string, f: HintFacts): string {
   const word = commandWord(f);
   const globals = globalArgs(f);
-  return text.replace(COMMAND_RE, (_m, lead: string, rest: string) => {
+  return text.replace(COMMAND_RE, (_m, lead: string, rest: string, sub: string) => {
     const add: string[] = [];
-    for (let i = 0; i < globals.length; i += 2) {
+    for (let i = 0; i < globals.length && !NO_CRYPT.has(sub); i += 2) {
       const opt = globals[i]!;
       if (!new RegExp(`(^|\\s)${opt}(\\s|=|$)`).test(rest)) add.push(opt, globals[i + 1]!);
     }

@@ -211,3 +211,14 @@ describe('list and dates', async () => {
     expect(table(rows).split('\n')[1]).toMatch(/will not fit$/);
   });
 });
+
+describe('pasteable: only commands, not prose', () => {
+  const f = { crypt: '/srv/c', pathEnv: '', installed: '/opt/bin/lychd-crypt' };
+  it('leaves headings and prose alone; init and crypts get no --crypt', () => {
+    expect(pasteable('lychd-crypt doctor: /srv/c', f)).toBe('lychd-crypt doctor: /srv/c');
+    expect(pasteable('fix: lychd-crypt repair will mount it', f)).toBe('fix: lychd-crypt repair will mount it');
+    expect(pasteable('Run `lychd-crypt init`, or `lychd-crypt crypts`', f)).toBe('Run `lychd-crypt init`, or `lychd-crypt crypts`');
+    expect(pasteable('1 problem(s) remain (see lychd-crypt doctor): x', f)).toBe('1 problem(s) remain (see lychd-crypt --crypt /srv/c doctor): x');
+    expect(pasteable('(undo with: lychd-crypt rollback A)', f)).toBe('(undo with: lychd-crypt --crypt /srv/c rollback A)');
+  });
+});
