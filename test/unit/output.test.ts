@@ -222,3 +222,15 @@ describe('pasteable: only commands, not prose', () => {
     expect(pasteable('(undo with: lychd-crypt rollback A)', f)).toBe('(undo with: lychd-crypt --crypt /srv/c rollback A)');
   });
 });
+
+describe('the lock holder note', async () => {
+  const { describeHolder, parseLockNote } = await import('../../src/crypt/lock.js');
+  it('names the operation, PID and since when; anything else is "another lychd-crypt operation"', () => {
+    const n = parseLockNote('{"pid":12,"operation":"rollback","since":"2026-11-30T01:02:03.000Z"}');
+    expect(describeHolder(n)).toBe('rollback (PID 12, since 2026-11-30 01:02:03Z)');
+    expect(describeHolder(parseLockNote(''))).toBe('another lychd-crypt operation');
+    expect(describeHolder(parseLockNote('{"pid":"x"}'))).toBe('another lychd-crypt operation');
+    // Only shown, never trusted: an odd operation name is not echoed.
+    expect(describeHolder(parseLockNote('{"pid":1,"operation":"\\u001b[2J","since":"x"}'))).toBe('an operation (PID 1, since x)');
+  });
+});
