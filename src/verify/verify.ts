@@ -2,7 +2,7 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { exists } from '../core/fs.js';
 import { constants } from 'node:fs';
 import path from 'node:path';
@@ -41,13 +41,6 @@ export interface VerifyReport {
 
 /** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
 const RECOVERY_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
-
-async function executable(p: string): Promise<boolean> {
-  return access(p, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function serverMajor(runner: CommandContext['runner'], binDir: string): Promise<number | null> {
   const r = await runner.run([pgProgram(binDir, 'postgres'), '--version'], { allowFailure: true });
