@@ -20,9 +20,10 @@ describe.skipIf(skip)(`the lock wait names the holder ${skip ? `(skipped: ${skip
   it('a held lock: "waiting … snapshot (PID n, since …) holds it", then exit 4 naming it; --json keeps stdout one envelope', async () => {
     scratch = await makeScratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
-    // Another holder, as a running `snapshot` would be: flock(1) holds the same flock(2) lock.
+    // Another holder, as a running `snapshot` would be: one process (sleep, after exec) keeps the flock(2)
+    // lock on its fd 9, so killing it releases the lock and leaves nothing behind.
     writeFileSync(fx.paths.lock, JSON.stringify({ pid: 4242, operation: 'snapshot', since: '2026-11-30T01:02:03.000Z' }));
-    const holder = spawn('flock', ['-x', fx.paths.lock, 'sleep', '30'], { stdio: 'ignore' });
+    const holder = spawn('sh', ['-c', 'exec 9<>"$1"; flock -x 9; exec sleep 30', 'sh', fx.paths.lock], { stdio: 'ignore' });
     scratch.defer(() => {
       holder.kill('SIGKILL');
     });
