@@ -47,7 +47,8 @@ function sh(argv, opts = {}) {
 }
 const asPg = (argv) => ['setpriv', `--reuid=${pgIds.uid}`, `--regid=${pgIds.gid}`, '--clear-groups', ...argv];
 const sql = (q) => sh(asPg([`${PG}/psql`, '-h', SOCK, '-d', 'postgres', '-Atqc', q]));
-const cli = (...args) => JSON.parse(sh(['node', CLI, '--crypt', CRYPT, '--json', ...args]));
+// --json prints one envelope (docs/json.md); the command's document is its data.
+const cli = (...args) => JSON.parse(sh(['node', CLI, '--crypt', CRYPT, '--json', ...args])).data;
 
 function timed(fn) {
   const t = performance.now();

@@ -60,7 +60,7 @@ echo "rows: $(sql "SELECT string_agg(note, ' + ' ORDER BY note) FROM marker")   
 
 step "5. snapshot: the Ritual (CHECKPOINT, backup mode, read-only Btrfs snapshot, backup stop)"
 run "$L" --crypt "$CRYPT" snapshot --label pre-upgrade
-NAME=$("$L" --crypt "$CRYPT" --json list | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).snapshots[0].name)')
+NAME=$("$L" --crypt "$CRYPT" --json list | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).data.snapshots[0].name)')
 
 step "6. A bad upgrade: new rows, new code"
 sql "INSERT INTO marker VALUES ('B: written by the bad upgrade')"
@@ -74,7 +74,7 @@ echo "rows: $(sql "SELECT string_agg(note, ' + ' ORDER BY note) FROM marker")   
 
 step "8. The rollback is itself undoable: roll back to the pre-rollback snapshot"
 run "$L" --crypt "$CRYPT" list
-UNDO=$("$L" --crypt "$CRYPT" --json list | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).snapshots.find((s) => s.name.endsWith("-pre-rollback")).name)')
+UNDO=$("$L" --crypt "$CRYPT" --json list | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).data.snapshots.find((s) => s.name.endsWith("-pre-rollback")).name)')
 run "$L" --crypt "$CRYPT" rollback "$UNDO" --yes
 echo "rows: $(sql "SELECT string_agg(note, ' + ' ORDER BY note) FROM marker")   app: $(cat "$CRYPT/active/app/VERSION")"
 

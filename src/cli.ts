@@ -2,11 +2,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
 import { unanchor } from './core/anchors.js';
-import { escapeControls } from './core/text.js';
+import { escapeControls, escapeValue } from './core/text.js';
 import { RunAsOwner } from './crypt/access.js';
 import { classifyError } from './core/expected-errors.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './core/context.js';
+import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.js';
+import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
+import { activityReporter } from './ui/activity.js';
+import { colourOn } from './core/style.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
 type Lazy = () => Promise<Handler>;
@@ -188,8 +192,8 @@ const commands: CommandDef[] = [
 ];
 
 export interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
 }
@@ -208,20 +212,37 @@ let currentProgram: Command | undefined;
 export async function main(argv: string[], io: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
+  forgetCrypt();
+  // The first word that names a command: what the --json envelope reports, also for a usage error.
+  let commandName: string | null = argv.find((a) => commands.some((c) => c.name === a)) ?? null;
+  // commander's own message for a usage error (unknown option, missing argument), for the envelope.
+  let usageMessage: string | undefined;
+  // What a follow-up command needs to be pasted as is (src/core/hint.ts): known once the options are parsed.
+  const hintFacts = (): HintFacts => {
+    const g = program.opts<{ crypt?: string; user?: string; registry?: string }>();
+    // Only what was typed: a value from the environment (LYCHD_CRYPT, LYCHD_CRYPT_REGISTRY) is there for the pasted command too.
+    const typed = (k: string, v: string | undefined) => (program.getOptionValueSource(k) === 'cli' ? v : undefined);
+    return { crypt: typed('crypt', g.crypt), user: g.user, registry: typed('registry', g.registry), pathEnv: io.env.PATH, ...learntCrypt() };
+  };
   const program = new Command('lychd-crypt')
     .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
     .version(VERSION, '--version')
-    .addOption(new Option('--json', 'machine output: one JSON document on stdout'))
+    .addOption(new Option('--json', 'machine output: one JSON envelope on stdout, for every outcome (docs/json.md)'))
     .addOption(new Option('--crypt <name|path>', 'the crypt: its registered name or its path').env('LYCHD_CRYPT'))
     .addOption(new Option('--registry <dir>', 'the registry of crypts (default /etc/lychd-crypt)').env('LYCHD_CRYPT_REGISTRY'))
     .option('--user <name>', 'the target user (default: SUDO_USER, else the caller)')
     .option('--wait <seconds>', 'wait this long for the crypt lock before exiting 4', intArg, 0)
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => {
+        usageMessage = s.trim().replace(/^error: /, '');
+        write(s);
+      },
     });
+  // With --json a usage error is one line on stderr and the envelope on stdout, not a screen of help.
+  if (!json) program.showHelpAfterError();
   currentProgram = program;
 
   for (const def of commands) {
@@ -232,6 +253,7 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
       const opts = command.opts<Record<string, unknown>>();
       const g = program.opts<{ json?: boolean; crypt?: string; user?: string; wait: number; registry?: string }>();
       json = Boolean(g.json);
+      commandName = def.name;
       const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait, registry: g.registry };
       const ctx: CommandContext = {
         globals,
@@ -242,9 +264,19 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
         command: def.name,
         argv,
         log: {
-          info: (m) => io.stderr.write(`${m}\n`),
-          warn: (m) => io.stderr.write(`warning: ${m}\n`),
+          info: (m) => io.stderr.write(`${pasteable(m, hintFacts())}\n`),
+          warn: (m) => io.stderr.write(`warning: ${pasteable(m, hintFacts())}\n`),
         },
+        // Progress on stderr: a spinner on a terminal, a plain line otherwise, nothing for --json off a terminal.
+        activity: activityReporter(io.stderr, {
+          tty: Boolean(io.stderr.isTTY),
+          quiet: json && !io.stderr.isTTY,
+          env: io.env,
+          // One line each: fd anchors shown as paths, every control character escaped.
+          clean: (s) => escapeValue(unanchor(pasteable(s, hintFacts()))),
+        }),
+        colour: !json && colourOn(io.stdout.isTTY, io.env),
+        columns: io.stdout.isTTY ? io.stdout.columns : undefined,
       };
       const handler = await def.handler();
       const positional = command.args.map(String);
@@ -262,26 +294,31 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; everything else is a usage error.
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      if (json) {
+        const message = usageMessage ?? err.message.replace(/^error: /, '');
+        io.stdout.write(`${JSON.stringify(usageFailure(commandName, message, `See \`lychd-crypt ${commandName ? `${commandName} ` : ''}--help\`.`), null, 2)}\n`);
+      }
       return ExitCode.usage;
     }
     if (err instanceof RunAsOwner) {
       try {
         return await (await import('./core/privilege.js')).runAsOwner(err, argv, io.env);
       } catch (e) {
-        return reportError(e, json, io);
+        return reportError(e, json, io, commandName, hintFacts());
       }
     }
-    return reportError(err, json, io);
+    return reportError(err, json, io, commandName, hintFacts());
   }
   if (!result) return ExitCode.ok;
   const { out } = result;
-  if (json) io.stdout.write(`${unanchor(JSON.stringify(out.json, null, 2))}\n`);
-  else if (out.human) io.stdout.write(forPeople(out.human.endsWith('\n') ? out.human : `${out.human}\n`));
-  return out.exitCode ?? ExitCode.ok;
+  const exit = out.exitCode ?? ExitCode.ok;
+  if (json) io.stdout.write(`${unanchor(JSON.stringify(successEnvelope(commandName ?? '', out.json, exit), null, 2))}\n`);
+  else if (out.human) io.stdout.write(forPeople(pasteable(out.human.endsWith('\n') ? out.human : `${out.human}\n`, hintFacts())));
+  return exit;
 }
 
-/** Text for a terminal: fd anchors shown as the crypt's path, control characters escaped. */
-const forPeople = (s: string): string => escapeControls(unanchor(s));
+/** Text for a terminal: fd anchors shown as the crypt's path, control characters escaped (colour kept). */
+const forPeople = (s: string): string => escapeControls(unanchor(s), { keepColour: true });
 
 /** The command tree exactly as `--help` shows it, with no actions run. */
 export async function programTree(): Promise<Command> {
@@ -292,22 +329,16 @@ export async function programTree(): Promise<Command> {
   return tree!;
 }
 
-function reportError(raw: unknown, json: boolean, io: Io): number {
+function reportError(raw: unknown, json: boolean, io: Io, command: string | null, facts: HintFacts): number {
   // Expected failures (full or read-only filesystem, permissions, I/O, a recovering or crashed server)
   // become typed errors with a hint; a stack trace only with LYCHD_DEBUG=1, never for the user.
   const err = classifyError(raw);
   const code = exitCodeFor(err);
-  const message = unanchor(err instanceof Error ? err.message : String(err));
-  const hint = err instanceof CryptError && err.hint ? unanchor(err.hint) : undefined;
+  const message = pasteable(unanchor(err instanceof Error ? err.message : String(err)), facts);
+  const hint = err instanceof CryptError && err.hint ? pasteable(unanchor(err.hint), facts) : undefined;
   io.stderr.write(forPeople(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`));
   if (io.env.LYCHD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof CryptError)) io.stderr.write('(an unexpected error: run with LYCHD_DEBUG=1 to see where it came from, and report it)\n');
-  if (json) {
-    const e = err as CryptError & { kind?: unknown; issues?: unknown; argv?: unknown; status?: unknown; stderr?: unknown };
-    const kind = typeof e?.kind === 'string' ? e.kind : undefined;
-    io.stdout.write(
-      `${JSON.stringify({ ok: false, error: { kind: kind ?? e?.name ?? 'Error', class: e?.name ?? 'Error', message, hint, exitCode: code, issues: e.issues, argv: e.argv, status: e.status } }, null, 2)}\n`,
-    );
-  }
+  if (json) io.stdout.write(`${unanchor(JSON.stringify(failureEnvelope(command, err, code, message, hint), null, 2))}\n`);
   return code;
 }

@@ -10,7 +10,7 @@ export async function runDoctor(_args: string[], _opts: Record<string, unknown>,
     ctx,
     async (crypt) => {
       const checks = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
-      return { json: doctorJson(crypt.shown, checks), human: doctorHuman(crypt.shown, checks), exitCode: summarize(checks).healthy ? 0 : 1 };
+      return { json: doctorJson(crypt.shown, checks), human: doctorHuman(crypt.shown, checks, ctx.colour), exitCode: summarize(checks).healthy ? 0 : 1 };
     },
     { allowUnmounted: true },
   );

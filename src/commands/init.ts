@@ -70,7 +70,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
   // The lock is in the state directory (a crypt made before the registry has none yet: nothing can hold it).
   const lock = cryptPaths(plan.config.crypt.path, stateDirFor(plan.config)).lock;
-  const result = facts.existingConfig && (await exists(path.dirname(lock))) ? await withLock(lock, { waitSeconds: ctx.globals.wait }, apply) : await apply();
+  const result = facts.existingConfig && (await exists(path.dirname(lock))) ? await withLock(lock, { waitSeconds: ctx.globals.wait, operation: 'init', activity: ctx.activity }, apply) : await apply();
   const root = plan.config.crypt.path;
   const head =
     result.changed === 0

@@ -7,6 +7,8 @@ import type { CommandContext, CommandOutput } from '../core/context.js';
 import { formatVersion } from '../snapshots/format.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/prune-policy.js';
+import { formatTime } from '../core/time.js';
+import { painter, type Painter } from '../core/style.js';
 
 export const LIST_FORMAT = 1;
 
@@ -35,14 +37,6 @@ export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
   };
 }
 
-/** Local time, e.g. `2026-11-23 21:55:12 +01:00`. */
-export function localTime(iso: string): string {
-  const d = new Date(iso);
-  const pad = (n: number): string => String(Math.abs(n)).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off < 0 ? '-' : '+'}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
-}
-
 export function humanSize(bytes: number | null): string {
   if (bytes === null) return '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -55,9 +49,21 @@ export function humanSize(bytes: number | null): string {
   return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-function table(rows: string[][]): string {
+/**
+ * Columns padded to their widest cell; the last column (the label) is cut with … so every line fits
+ * `columns` (a terminal's width; undefined: a pipe, nothing is cut). The header is painted after padding.
+ */
+export function table(rows: string[][], columns?: number, paint: Painter = (_c, t) => t): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  const lead = widths.slice(0, -1).reduce((a, w) => a + w + 2, 0);
+  const room = columns === undefined ? Infinity : Math.max(columns - 1 - lead, 8);
+  const cut = (s: string) => (s.length > room ? `${s.slice(0, room - 1)}…` : s);
+  return rows
+    .map((r, i) => {
+      const line = r.map((cell, c) => (c === r.length - 1 ? cut(cell) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+      return i === 0 ? paint('bold', line) : line;
+    })
+    .join('\n');
 }
 
 export async function runList(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
@@ -75,7 +81,7 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
   if (catalog.incomplete.length && holder !== null) {
     ctx.log.info(`${catalog.incomplete.length} snapshot(s) in progress (pid ${holder} holds the crypt lock): ${catalog.incomplete.join(', ')}`);
   } else if (catalog.incomplete.length) {
-    ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt repair\` removes them`);
+    ctx.log.warn(`ignoring ${catalog.incomplete.length} incomplete snapshot(s) without metadata (${catalog.incomplete.join(', ')}); \`lychd-crypt doctor\` tells a half-made one (repair removes it) from one that lost its file (repair rebuilds it)`);
   }
   if (catalog.unreadable.length) {
     ctx.log.warn(`ignoring ${catalog.unreadable.length} snapshot(s) whose metadata cannot be read: ${catalog.unreadable.join(', ')}`);
@@ -85,12 +91,14 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
   const header = ['NAME', 'TIME', 'MODE', ...(sizes ? ['EXCLUSIVE'] : []), 'POSTGRES', 'LABEL'];
   const rows = catalog.entries.map((e) => {
     const pg = e.meta.postgres;
-    const version = pg ? (formatVersion(pg.versionNum) ?? (pg.major ? String(pg.major) : '-')) : '-';
+    // The major version for every mode: cold and rebuilt snapshots know no more (the JSON has versionNum).
+    const major = pg ? (pg.major ?? (pg.versionNum ? Math.floor(pg.versionNum / 10000) : null)) : null;
+    const version = major ? String(major) : '-';
     const base = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
     const label = e.meta.pinned ? `[pinned] ${base}`.trim() : base;
-    return [e.meta.name, localTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
+    return [e.meta.name, formatTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
   });
-  const human = rows.length ? table([header, ...rows]) : `no snapshots in ${crypt.paths.snapshots}`;
+  const human = rows.length ? table([header, ...rows], ctx.columns, painter(ctx.colour)) : `no snapshots in ${crypt.paths.snapshots}`;
   return { json, human };
   });
 }

@@ -32,7 +32,8 @@ export async function runPrune(_args: string[], opts: Record<string, unknown>, c
       policy: { ...chosen.policy, keep: chosen.policy.last ?? null, maxAgeSeconds: chosen.policy.within === undefined ? null : chosen.policy.within / 1000 },
       policySource: chosen.source,
       decisions,
-      deleted: decisions.filter((d) => d.action === 'delete').map((d) => d.name),
+      // A dry run deletes nothing: what it would delete is `wouldDelete`, never `deleted`.
+      [dryRun ? 'wouldDelete' : 'deleted']: decisions.filter((d) => d.action === 'delete').map((d) => d.name),
     },
     human: renderDecisions(decisions, dryRun),
   });

@@ -8,11 +8,12 @@ import { withCrypt } from '../crypt/open.js';
 import { loadDoctorEnv } from '../doctor/load.js';
 import { runChecks, summarize } from '../doctor/run.js';
 import { applyRepair, type RepairStepResult } from '../repair/apply.js';
-import { ensureConsent } from '../repair/consent.js';
+import { askConsent } from '../repair/consent.js';
 import { planRepair, type RepairPlan } from '../repair/plan.js';
 import { reportHuman, reportJson, type RepairReport } from '../repair/render.js';
-import { BEFORE_LOCK, type RepairStep } from '../repair/steps.js';
-import type { CommandContext, CommandOutput } from '../core/context.js';
+import { BEFORE_LOCK, describeStep, type RepairStep } from '../repair/steps.js';
+import { ExitCode } from '../core/errors.js';
+import { noActivity, type CommandContext, type CommandOutput } from '../core/context.js';
 
 export interface RepairOptions {
   dryRun?: boolean;
@@ -21,12 +22,16 @@ export interface RepairOptions {
 
 function output(r: RepairReport): CommandOutput {
   const healthy = summarize(r.checks).healthy;
-  return { json: reportJson(r), human: reportHuman(r), exitCode: r.dryRun || healthy ? 0 : 1 };
+  // Steps left out for want of consent: refused (exit 3), as a refusal is everywhere, though the rest was done.
+  const exitCode = r.dryRun ? 0 : r.withheld?.steps.length ? ExitCode.refused : healthy ? 0 : 1;
+  return { json: reportJson(r), human: reportHuman({ ...r, yesHint: '`lychd-crypt repair --yes`' }), exitCode };
 }
 
 export async function runRepair(_args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const dryRun = !!opts.dryRun;
-  const log = (line: string) => ctx.log.info(line);
+  // Each step is shown once, as it runs: a spinner replaced by its outcome on a terminal, one line otherwise.
+  const progress = (ctx.activity ?? noActivity);
+  const onStep = (i: number, n: number, step: RepairStep) => progress(`[${i + 1}/${n}] ${describeStep(step)}`, { line: 'end' });
   const systemd = await exists('/run/systemd/system');
   const notes: string[] = [];
   const done: RepairStepResult[] = [];
@@ -46,7 +51,7 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   // the checks need the crypt's filesystem.
   const early: RepairStep[] = first.steps.filter((s) => BEFORE_LOCK.includes(s.kind));
   if (early.length) {
-    done.push(...(await applyRepair(early, { ctx, crypt: null, systemd }, log)));
+    done.push(...(await applyRepair(early, { ctx, crypt: null, systemd }, onStep)));
     ({ root, mounted, checks } = await look());
   }
   const withEarly = (plan: RepairPlan): RepairPlan => ({ ...plan, steps: [...early, ...plan.steps] });
@@ -66,9 +71,11 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     done.push(...recovered.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
-    await ensureConsent({ ...plan, steps }, !!opts.yes, ctx);
-    done.push(...(await applyRepair(steps, { ctx: lockedCtx, crypt, systemd }, log)));
+    // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
+    const consent = await askConsent(steps, !!opts.yes, ctx);
+    done.push(...(await applyRepair(consent.apply, { ctx: lockedCtx, crypt, systemd }, onStep)));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
-    return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after });
+    const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;
+    return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld });
   });
 }

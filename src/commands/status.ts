@@ -47,5 +47,5 @@ export async function runStatus(_args: string[], opts: Record<string, unknown>, 
   }
   const { facts } = await readStatus(ctx);
   if (opts.prometheus) await writeFileAtomic(String(opts.prometheus), renderPrometheus(facts), { mode: 0o644 });
-  return { json: facts, human: renderStatus(facts, now) };
+  return { json: facts, human: renderStatus(facts, now, ctx.colour) };
 }

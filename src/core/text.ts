@@ -16,9 +16,16 @@ const hex = (c: string): string => {
   return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
 };
 
-/** Makes text safe for a terminal: every control character but newline and tab becomes \xNN / \uNNNN. */
-export function escapeControls(s: string): string {
-  return s.replace(UNSAFE, hex);
+/** The only escape sequences kept with keepColour: the SGR colours src/ui/style.ts emits (no hiding, no cursor moves). */
+const OUR_SGR = /^\x1b\[(?:0|1|2|22|31|32|33|36|39)m/;
+
+/**
+ * Makes text safe for a terminal: every control character but newline and tab becomes \xNN / \uNNNN.
+ * keepColour: our own colour sequences stay (anything else, e.g. hidden text or a cursor move, is escaped).
+ */
+export function escapeControls(s: string, opts: { keepColour?: boolean } = {}): string {
+  if (!opts.keepColour) return s.replace(UNSAFE, hex);
+  return s.replace(UNSAFE, (c, at: number) => (c === '\x1b' && OUR_SGR.test(s.slice(at)) ? c : hex(c)));
 }
 
 /** Escapes everything, newline and tab too: for one value inside a line (a file name, a label). */

@@ -27,7 +27,7 @@ export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt)
     async (crypt) => {
       try {
         await refuseReadOnly(crypt, ctx);
-        return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait }, async () => {
+        return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
           const report = await recoverInterrupted(crypt, ctx);
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {

@@ -3,6 +3,8 @@
 // through an fd opened without following symbolic links. A root-run command then reaches the crypt only
 // through that fd (paths under /proc/<pid>/fd/<n>), so renaming or replacing anything on the way to the
 // crypt after the check cannot redirect it.
+import { learnCrypt } from '../core/hint.js';
+import path from 'node:path';
 import { readdir, stat } from 'node:fs/promises';
 import type { Config } from '../config/config.js';
 import type { CommandContext } from '../core/context.js';
@@ -125,6 +127,8 @@ export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
 export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Promise<OpenCrypt> {
   const entry = await selectEntry(ctx);
   const config = entry.config;
+  // For the follow-up commands printed later (src/core/hint.ts): its name, and where its command is installed.
+  learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });
   const uid = process.getuid?.() ?? 0;
   checkAccess(config, uid, ctx.command, ctx.argv);
   const shown = config.crypt.path;

@@ -5,6 +5,7 @@ import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import { detectTargetUser } from '../detect/user.js';
+import { learnCrypt } from '../core/hint.js';
 import { readRegistry, registryDir, type RegistryEntry } from '../registry/store.js';
 import { defaultCryptPath } from './locate.js';
 import { LEGACY_STATE_DIR } from './paths.js';
@@ -26,6 +27,7 @@ async function notRegistered(where: string, dir: string): Promise<never> {
 export async function selectEntry(ctx: CommandContext): Promise<RegistryEntry> {
   const dir = registryDir(ctx.globals.registry, ctx.env);
   const entries = await readRegistry(dir);
+  learnCrypt({ several: entries.length > 1 });
   const want = ctx.globals.crypt;
   if (want) {
     const byName = entries.find((e) => e.name === want);

@@ -4,12 +4,13 @@
 // operation that recovery will finish or undo.
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { isSubvolume } from '../btrfs/index.js';
+import { isSubvolume, subvolumeShow } from '../btrfs/index.js';
 import { STAGING_PREFIX } from '../crypt/paths.js';
 import { layoutOwner } from '../plan/common.js';
 import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
 import type { RepairStep } from '../repair/steps.js';
 import { metaPath, readSnapshotDir, snapshotPath } from '../snapshots/meta.js';
+import { isPlausibleName } from '../snapshots/names.js';
 import type { DoctorEnv } from './context.js';
 import { fixable, manual, ok, type Check } from './types.js';
 
@@ -29,9 +30,40 @@ export async function checkActive(env: DoctorEnv): Promise<Check> {
 export async function checkSnapshotsDir(env: DoctorEnv): Promise<Check> {
   const id = 'layout.snapshots';
   const st = await lstat(env.paths.snapshots).catch(() => null);
-  if (!st) return fixable(id, `${env.paths.snapshots} is missing`, 'create snapshots/', [{ kind: 'create-dir', path: env.paths.snapshots, mode: 0o755, owner: layoutOwner(env.config!) }]);
+  if (!st) {
+    const moved = await findMovedSnapshots(env);
+    if (moved) {
+      return fixable(
+        id,
+        `${env.paths.snapshots} is missing, and ${moved.dir} beside active/ holds ${moved.count} snapshot(s): moved by hand?`,
+        `move ${path.basename(moved.dir)}/ back to snapshots/ (asks first; or move it yourself: mv ${moved.dir} ${env.paths.snapshots})`,
+        [{ kind: 'move-snapshots-back', from: moved.dir, to: env.paths.snapshots, count: moved.count }],
+      );
+    }
+    return fixable(id, `${env.paths.snapshots} is missing`, 'create snapshots/', [{ kind: 'create-dir', path: env.paths.snapshots, mode: 0o755, owner: layoutOwner(env.config!) }]);
+  }
   if (!st.isDirectory()) return manual(id, `${env.paths.snapshots} is not a directory`, 'move it away; repair then creates snapshots/');
   return ok(id, 'snapshots/ exists');
+}
+
+/**
+ * A directory beside active/ that holds snapshots (subvolumes with their `<name>.json`): where snapshots/
+ * went when it was renamed by hand. The one holding the most wins; null when there is none.
+ */
+async function findMovedSnapshots(env: DoctorEnv): Promise<{ dir: string; count: number } | null> {
+  let best: { dir: string; count: number } | null = null;
+  for (const e of await readdir(env.paths.root, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'active') continue;
+    const dir = path.join(env.paths.root, e.name);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let count = 0;
+    for (const n of names) {
+      if (n.endsWith('.json') || !names.includes(`${n}.json`) || !isPlausibleName(n)) continue;
+      if (await isSubvolume(path.join(dir, n)).catch(() => false)) count++;
+    }
+    if (count && (!best || count > best.count)) best = { dir, count };
+  }
+  return best;
 }
 
 /** The state directory (journal, lock, pg_ctl's log): root's 0711 for a system crypt, the owner's 0700 for a rootless one. */
@@ -68,20 +100,40 @@ export async function checkStaging(env: DoctorEnv): Promise<Check> {
 }
 
 export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
+  // A missing snapshots/ is layout.snapshots' finding; there is nothing in it to judge.
+  if (!(await lstat(env.paths.snapshots).then((s) => s.isDirectory(), () => false))) return [ok('snapshots.incomplete', 'snapshots/ is missing (see layout.snapshots)')];
   const dir = await readSnapshotDir(env.paths);
   const checks: Check[] = [];
   const incompleteSteps: RepairStep[] = [];
+  const lost: RepairStep[] = [];
   for (const name of dir.incomplete) {
     const p = snapshotPath(env.paths, name);
-    if (await isSubvolume(p)) incompleteSteps.push({ kind: 'delete-subvolume', path: p, why: `incomplete snapshot ${name} (no metadata)` });
+    if (!(await isSubvolume(p))) continue;
+    // The Ritual only ever makes read-only snapshots, and with a clean journal none is half made: a
+    // read-only one without metadata lost its file (deleted by hand, a restore of snapshots/ without the
+    // .json files). It is complete, so its metadata is rebuilt rather than the snapshot deleted.
+    const ro = isPlausibleName(name) && (await subvolumeShow(env.runner, p).then((i) => i.readonly, () => false));
+    if (ro) lost.push({ kind: 'rebuild-metadata', path: p, name });
+    else incompleteSteps.push({ kind: 'delete-subvolume', path: p, why: `incomplete snapshot ${name} (writable, no metadata)` });
   }
-  const plainDirs = dir.incomplete.filter((n) => !incompleteSteps.some((s) => s.kind === 'delete-subvolume' && s.path === snapshotPath(env.paths, n)));
+  if (lost.length) {
+    checks.push(
+      fixable(
+        'snapshots.metadata-lost',
+        `${lost.length} complete read-only snapshot(s) lost their metadata file: ${lost.map((s) => (s as { name: string }).name).join(', ')}`,
+        'rebuild the metadata from the subvolume and the snapshot cluster\'s control data (pg_controldata)',
+        lost,
+      ),
+    );
+  } else checks.push(ok('snapshots.metadata-lost', 'every read-only snapshot has its metadata'));
+  const isSub = (n: string) => [...incompleteSteps, ...lost].some((s) => 'path' in s && s.path === snapshotPath(env.paths, n));
+  const plainDirs = dir.incomplete.filter((n) => !isSub(n));
   if (plainDirs.length) {
     checks.push(manual('snapshots.foreign', `snapshots/ holds directories that are not subvolumes: ${plainDirs.join(', ')}`, 'move them out of snapshots/ (they are not snapshots and repair does not delete them)'));
   }
   checks.push(
     incompleteSteps.length
-      ? fixable('snapshots.incomplete', `${incompleteSteps.length} snapshot(s) without metadata (interrupted): ${dir.incomplete.filter((n) => !plainDirs.includes(n)).join(', ')}`, 'delete the incomplete snapshot subvolumes', incompleteSteps)
+      ? fixable('snapshots.incomplete', `${incompleteSteps.length} writable snapshot subvolume(s) without metadata (not a finished snapshot): ${incompleteSteps.map((s) => path.basename((s as { path: string }).path)).join(', ')}`, 'delete the incomplete snapshot subvolumes', incompleteSteps)
       : ok('snapshots.incomplete', `${dir.complete.length} snapshot(s), none without metadata`),
   );
   checks.push(

@@ -1,4 +1,5 @@
 // Doctor's output: the stable JSON document and the grouped text for people.
+import { painter, type Colour } from '../core/style.js';
 import type { Check } from './types.js';
 import { summarize } from './run.js';
 
@@ -15,6 +16,7 @@ const GROUP_TITLES: Record<string, string> = {
 };
 
 const MARK = { ok: 'ok ', problem: 'BAD', 'cannot-check': ' ? ', advice: ' i ' } as const;
+const MARK_COLOUR: Record<keyof typeof MARK, Colour> = { ok: 'green', problem: 'red', 'cannot-check': 'yellow', advice: 'cyan' };
 
 export function checkToJson(c: Check): object {
   return { id: c.id, group: c.group, status: c.status, finding: c.finding, fix: c.fix };
@@ -25,15 +27,17 @@ export function doctorJson(crypt: string, checks: Check[]): object {
   return { version: 1, crypt, healthy: s.healthy, problems: s.problems, cannotCheck: s.cannotCheck, checks: checks.map(checkToJson) };
 }
 
-export function doctorHuman(crypt: string, checks: Check[]): string {
+/** colour: only for a terminal (cli decides: NO_COLOR, FORCE_COLOR, pipes). */
+export function doctorHuman(crypt: string, checks: Check[], colour = false): string {
+  const paint = painter(colour);
   const lines = [`lychd-crypt doctor: ${crypt}`];
   const order = Object.keys(GROUP_TITLES);
   const rank = (g: string) => (order.includes(g) ? order.indexOf(g) : order.length);
   const groups = [...new Set(checks.map((c) => c.group))].sort((a, b) => rank(a) - rank(b));
   for (const g of groups) {
-    lines.push('', GROUP_TITLES[g] ?? g);
+    lines.push('', paint('bold', GROUP_TITLES[g] ?? g));
     for (const c of checks.filter((x) => x.group === g)) {
-      lines.push(`  [${MARK[c.status]}] ${c.finding}  (${c.id})`);
+      lines.push(`  [${paint(MARK_COLOUR[c.status], MARK[c.status])}] ${c.finding}  ${paint('dim', `(${c.id})`)}`);
       if (c.fix && 'repair' in c.fix) lines.push(`        fix: lychd-crypt repair will ${c.fix.repair}`);
       if (c.fix && 'manual' in c.fix) lines.push(`        ${c.status === 'advice' ? 'proposal' : 'fix (manual)'}: ${c.fix.manual}`);
     }
@@ -42,6 +46,6 @@ export function doctorHuman(crypt: string, checks: Check[]): string {
   const found = [s.problems ? `${s.problems} problem(s) found` : '', s.cannotCheck ? `${s.cannotCheck} check(s) could not run, so the crypt is not known to be healthy` : '']
     .filter(Boolean)
     .join('; ');
-  lines.push('', s.healthy ? 'healthy' : `${found}${checks.some((c) => c.fix && 'repair' in c.fix) ? ': run `lychd-crypt repair --dry-run` to see the plan' : ''}`);
+  lines.push('', s.healthy ? paint('green', 'healthy') : `${paint(s.problems ? 'red' : 'yellow', found)}${checks.some((c) => c.fix && 'repair' in c.fix) ? ': run `lychd-crypt repair --dry-run` to see the plan' : ''}`);
   return lines.join('\n');
 }

@@ -1,20 +1,26 @@
-// Consent for destructive repair steps: --yes, or a confirmation at a terminal (default No); without
-// either the repair is refused (exit 3) and nothing is changed. The prompt is the UI module's.
+// Consent for the repair steps that need it (destructive ones, and moving back what a person moved): --yes,
+// or a confirmation at a terminal (default No). Without it those steps are left out, listed in the report,
+// and repair exits 3; every other step is applied all the same. The prompt is the UI module's.
 import type { CommandContext } from '../core/context.js';
-import { RefusedError } from '../core/errors.js';
 import { askConfirm } from '../ui/prompts.js';
-import type { RepairPlan } from './plan.js';
-import { describeStep, isDestructive } from './steps.js';
+import { describeStep, needsConsent, type RepairStep } from './steps.js';
 
-export async function ensureConsent(plan: RepairPlan, yes: boolean, ctx: CommandContext): Promise<void> {
-  if (!plan.destructive || yes) return;
-  const what = plan.steps.filter(isDestructive).map(describeStep);
-  const refuse = (why: string) =>
-    new RefusedError(`repair would ${what.length === 1 ? what[0] : `${what.length} destructive steps:\n  - ${what.join('\n  - ')}`}\n${why}; nothing was changed`, {
-      hint: 'Review the plan with `lychd-crypt repair --dry-run`, then run `lychd-crypt repair --yes`.',
-    });
-  if (!ctx.interactive) throw refuse('and there is no terminal to ask and no --yes');
-  // Ctrl-C / Escape: CancelledError (exit 130), as everywhere else; No (the default): refused, exit 3.
-  const yesPlease = await askConfirm(`Repair will:\n${what.map((w) => `  - ${w}`).join('\n')}\nGo ahead?`, { initialValue: false });
-  if (!yesPlease) throw refuse('and you declined');
+export interface Consent {
+  /** The steps to apply, in plan order. */
+  apply: RepairStep[];
+  /** Steps left out for want of consent, and why. */
+  withheld: RepairStep[];
+  why: 'no terminal and no --yes' | 'declined' | null;
+}
+
+export async function askConsent(steps: RepairStep[], yes: boolean, ctx: CommandContext): Promise<Consent> {
+  const asking = steps.filter(needsConsent);
+  if (!asking.length || yes) return { apply: steps, withheld: [], why: null };
+  const without = steps.filter((s) => !needsConsent(s));
+  if (!ctx.interactive) return { apply: without, withheld: asking, why: 'no terminal and no --yes' };
+  const what = asking.map(describeStep);
+  // Ctrl-C / Escape: CancelledError (exit 130), as everywhere else; No (the default): those steps are left out.
+  const others = without.length ? `\n(the other ${without.length} step(s) are safe and are applied either way)` : '';
+  const ok = await askConfirm(`Repair wants to:\n${what.map((w) => `  - ${w}`).join('\n')}${others}\nGo ahead with ${asking.length === 1 ? 'this step' : `these ${asking.length} steps`}?`, { initialValue: false });
+  return ok ? { apply: steps, withheld: [], why: null } : { apply: without, withheld: asking, why: 'declined' };
 }

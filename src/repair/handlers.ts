@@ -1,6 +1,6 @@
 // One handler per repair step kind. Mount and persistence reuse init's handlers (same check-before-act
 // and the same atomic writes with a .lychd-crypt.bak backup).
-import { chmod, copyFile, lchown, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
 import { createPgdata } from '../apply/handlers-btrfs.js';
@@ -18,6 +18,9 @@ import { rewriteNocow } from './nocow-rewrite.js';
 import { remountCrypt } from './remount.js';
 import type { RepairStep } from './steps.js';
 import { removeClone, VERIFY_PREFIX } from '../verify/leftovers.js';
+import { readMeta, writeMeta } from '../snapshots/meta.js';
+import { rebuildMeta } from '../snapshots/rebuild.js';
+import { formatTime } from '../core/time.js';
 
 type S<K extends RepairStep['kind']> = Extract<RepairStep, { kind: K }>;
 export type Handler<K extends RepairStep['kind']> = (s: S<K>, rc: RepairContext) => Promise<string>;
@@ -101,5 +104,18 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     const source = await findRuntime();
     if (!source) throw new CryptError('the runtime bundle is not available to install', { hint: 'Run `npm run build`, then repair with dist/lychd-crypt/lychd-crypt.js.' });
     return detail(await installRuntime({ kind: 'install-runtime', source, target: s.target, mode: 0o755, link: source === PACKAGED_RUNTIME }));
+  },
+  'rebuild-metadata': async (s, rc) => {
+    const crypt = needCrypt(rc);
+    if (await readMeta(crypt.paths, s.name).catch(() => undefined)) return 'already has metadata';
+    const meta = await rebuildMeta(rc.ctx.runner, crypt.paths, s.name, crypt.config.postgres);
+    await writeMeta(crypt.paths, meta);
+    return `rebuilt (${meta.mode}, created ${formatTime(meta.createdAt)}${meta.rebuilt?.checkpointLsn ? `, checkpoint ${meta.rebuilt.checkpointLsn} on timeline ${meta.rebuilt.timeline}` : ''})`;
+  },
+  'move-snapshots-back': async (s) => {
+    if (await lstat(s.to).then(() => true, () => false)) return `already there (${s.to} exists)`;
+    // rename(2) within one filesystem: atomic, no data copied.
+    await rename(s.from, s.to);
+    return 'done';
   },
 };

@@ -45,7 +45,11 @@ export type RepairStep =
   | { kind: 'nocow-rewrite'; pgdata: string; files: number }
   /** Finish or undo the operation in the journal (the shared recoverInterrupted). */
   | { kind: 'recover-interrupted'; op: string; id: string; phase: string }
-  | { kind: 'install-runtime'; target: string };
+  | { kind: 'install-runtime'; target: string }
+  /** A complete read-only snapshot lost its metadata file: rebuild it from the subvolume and pg_controldata. */
+  | { kind: 'rebuild-metadata'; path: string; name: string }
+  /** snapshots/ is missing and a directory beside active/ holds the snapshots (moved by hand): move it back. */
+  | { kind: 'move-snapshots-back'; from: string; to: string; count: number };
 
 export type RepairKind = RepairStep['kind'];
 
@@ -60,6 +64,15 @@ export function isDestructive(step: RepairStep): boolean {
   return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite'].includes(step.kind);
 }
 
+/**
+ * Steps that need --yes or a confirmation: the destructive ones, and moving a directory the administrator
+ * moved by hand (maybe on purpose). Everything else (owners, modes, missing directories, mount, records,
+ * rebuilt metadata) is applied without asking.
+ */
+export function needsConsent(step: RepairStep): boolean {
+  return isDestructive(step) || step.kind === 'move-snapshots-back';
+}
+
 /** The order steps run in: mount first (everything else lives on the crypt), recovery before layout. */
 export const STEP_ORDER: RepairKind[] = [
   'mount',
@@ -72,11 +85,13 @@ export const STEP_ORDER: RepairKind[] = [
   'write-mount-unit',
   'enable-mount-unit',
   'recover-interrupted',
+  'move-snapshots-back',
   'create-dir',
   'create-pgdata',
   'delete-subvolume',
   'remove-tree',
   'remove-file',
+  'rebuild-metadata',
   'set-owner',
   'nocow-rewrite',
   'install-runtime',
@@ -124,5 +139,9 @@ export function describeStep(s: RepairStep): string {
       return `finish or undo the interrupted ${s.op} ${s.id} (phase ${s.phase})`;
     case 'install-runtime':
       return `install this version of the runtime command as ${s.target}`;
+    case 'rebuild-metadata':
+      return `rebuild the lost metadata of snapshot ${s.name} from its subvolume and pg_controldata (writes ${s.path}.json)`;
+    case 'move-snapshots-back':
+      return `move ${s.from} (${s.count} snapshot(s)) back to ${s.to} (mv)`;
   }
 }

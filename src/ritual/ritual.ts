@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { CommandContext } from '../core/context.js';
+import { showing, type CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { failPoint, faultPoint } from '../core/fault.js';
 import type { OpenCrypt } from '../crypt/open.js';
@@ -86,11 +86,11 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
       // `instant` skips it and backup mode: the atomic snapshot alone is crash-consistent (data and WAL of
       // one instant), live clients see no checkpoint dip, and a rollback replays more WAL instead.
       if (mode !== 'instant') {
-        if (facts.canCheckpoint) await phases.run('checkpoint', () => s.checkpoint());
+        if (facts.canCheckpoint) await showing(ctx, 'CHECKPOINT: writing the changed pages to disk', () => phases.run('checkpoint', () => s.checkpoint()));
         else ctx.log.info('skipping the separate CHECKPOINT (the connection user may not run it); the backup start checkpoints');
       }
       if (mode === 'bracket') {
-        startLsn = await phases.run('backup-start', () => s.backupStart(v, `lychd-crypt ${name}`));
+        startLsn = await showing(ctx, 'starting backup mode (PostgreSQL checkpoints first)', () => phases.run('backup-start', () => s.backupStart(v, `lychd-crypt ${name}`)));
         faultPoint('snapshot:after-backup-start');
       } else if (!facts.inRecovery) {
         startLsn = (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;

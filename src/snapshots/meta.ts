@@ -37,6 +37,11 @@ export interface SnapshotMeta {
   toolVersion: string;
   /** Pinned: never pruned, not even to keep the free-space floor (`pin`/`unpin`, `snapshot --pin`). */
   pinned?: boolean;
+  /**
+   * Set when `repair` rebuilt a lost metadata file from the subvolume and pg_controldata: the time of that,
+   * and the snapshot cluster's latest checkpoint and timeline (the bracket's LSNs could not be recovered).
+   */
+  rebuilt?: { at: string; checkpointLsn: string | null; timeline: number | null };
 }
 
 export function snapshotPath(paths: CryptPaths, name: string): string {

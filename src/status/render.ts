@@ -2,6 +2,8 @@
 import { approxSize } from '../config/size.js';
 import { formatAge } from '../retention/policy.js';
 import { formatFloor } from '../retention/settings.js';
+import { formatTime } from '../core/time.js';
+import { painter, type Painter } from '../core/style.js';
 import type { StatusFacts } from './gather.js';
 import type { RunRecord } from './record.js';
 
@@ -10,16 +12,18 @@ function ago(iso: string, now: Date): string {
   return ms < 60_000 ? 'just now' : `${formatAge(Math.floor(ms / 60_000) * 60_000)} ago`;
 }
 
-function run(r: RunRecord | undefined, now: Date): string {
-  return r ? `${r.ok ? 'ok' : 'FAILED'} ${ago(r.at, now)}: ${r.summary}` : 'never';
+function run(r: RunRecord | undefined, now: Date, paint: Painter): string {
+  return r ? `${r.ok ? paint('green', 'ok') : paint('red', 'FAILED')} ${ago(r.at, now)} (${formatTime(r.at)}): ${r.summary}` : paint('yellow', 'never');
 }
 
-export function renderStatus(f: StatusFacts, now: Date): string {
-  const rows: [string, string][] = [['crypt', f.crypt], ['mounted', f.mounted ? 'yes' : 'NO']];
+/** colour: only for a terminal (cli decides: NO_COLOR, FORCE_COLOR, pipes). */
+export function renderStatus(f: StatusFacts, now: Date, colour = false): string {
+  const paint = painter(colour);
+  const rows: [string, string][] = [['crypt', f.crypt], ['mounted', f.mounted ? paint('green', 'yes') : paint('red', 'NO')]];
   if (f.space) {
     const pct = f.space.sizeBytes ? Math.round((100 * f.space.freeBytes) / f.space.sizeBytes) : 0;
     let free = `${approxSize(f.space.freeBytes)} free of ${approxSize(f.space.sizeBytes)} (${pct}%)`;
-    if (f.floor) free += `, floor ${formatFloor(f.floor.minFree)}${f.space.freeBytes < f.floor.bytes ? ' — BELOW' : ''}`;
+    if (f.floor) free += `, floor ${formatFloor(f.floor.minFree)}${f.space.freeBytes < f.floor.bytes ? paint('red', ' — BELOW') : ''}`;
     rows.push(['space', free]);
     if (f.space.host && f.space.host.imageGrowthBytes > f.space.host.freeBytes) {
       rows.push(['host', `only ${approxSize(f.space.host.freeBytes)} free for ${approxSize(f.space.host.imageGrowthBytes)} the image may still grow`]);
@@ -28,13 +32,13 @@ export function renderStatus(f: StatusFacts, now: Date): string {
   if (f.snapshots) {
     rows.push(['snapshots', `${f.snapshots.count}${f.snapshots.pinned ? ` (${f.snapshots.pinned} pinned)` : ''}`]);
     const n = f.snapshots.newest;
-    rows.push(['newest', n ? `${n.name} (${ago(n.createdAt, now)})` : 'none']);
+    rows.push(['newest', n ? `${n.name} (${ago(n.createdAt, now)}, ${formatTime(n.createdAt)})` : paint('yellow', 'none')]);
   }
   if (f.mounted) {
-    rows.push(['last verify', run(f.runs.verify, now)], ['last prune', run(f.runs.prune, now)]);
-    if (f.runs.scheduled || f.timer) rows.push(['last scheduled', run(f.runs.scheduled, now)]);
-    rows.push(['postgresql', f.postgres ? (f.postgres.running ? 'running' : 'not running') : 'none configured']);
-    const next = (t: NonNullable<StatusFacts['timer']>): string => `${t.unit} (${t.calendar}), next ${t.nextRun ?? 'unknown (systemd not running or timer not loaded)'}`;
+    rows.push(['last verify', run(f.runs.verify, now, paint)], ['last prune', run(f.runs.prune, now, paint)]);
+    if (f.runs.scheduled || f.timer) rows.push(['last scheduled', run(f.runs.scheduled, now, paint)]);
+    rows.push(['postgresql', f.postgres ? (f.postgres.running ? paint('green', 'running') : paint('yellow', 'not running')) : 'none configured']);
+    const next = (t: NonNullable<StatusFacts['timer']>): string => `${t.unit} (${t.calendar}), next ${t.nextRun ? formatTime(t.nextRun) : 'unknown (systemd not running or timer not loaded)'}`;
     rows.push(['timer', f.timer ? next(f.timer) : 'no schedule configured']);
     if (f.verifyTimer) rows.push(['verify timer', next(f.verifyTimer)]);
   }

@@ -2,12 +2,13 @@
 import * as p from '@clack/prompts';
 import type { RollbackPlan } from '../rollback/steps.js';
 import { askConfirm } from './prompts.js';
+import { formatTime } from '../core/time.js';
 
 export async function confirmRollback(plan: RollbackPlan, createdAt: string): Promise<boolean> {
   p.note(
     [
       `active/ (the live data${plan.dbRunning ? ', PostgreSQL running' : ''}) will be replaced by`,
-      `snapshot ${plan.target} (taken ${new Date(createdAt).toLocaleString()}).`,
+      `snapshot ${plan.target} (taken ${formatTime(createdAt)}).`,
       `The current state is kept as snapshots/${plan.preRollbackName}; roll back to it to undo.`,
       '',
       ...plan.steps.map((s, i) => `${i + 1}. ${s}`),

@@ -2,13 +2,14 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { exists } from '../core/fs.js';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import type { CommandContext } from '../core/context.js';
+import { showing, type CommandContext } from '../core/context.js';
+import { findAmcheck, noAmcheckDetail } from './amcheck-path.js';
 import { CryptError } from '../core/errors.js';
 import { asUser } from '../core/runner.js';
 import type { OpenCrypt } from '../crypt/open.js';
@@ -40,13 +41,6 @@ export interface VerifyReport {
 
 /** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
 const RECOVERY_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
-
-async function executable(p: string): Promise<boolean> {
-  return access(p, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function serverMajor(runner: CommandContext['runner'], binDir: string): Promise<number | null> {
   const r = await runner.run([pgProgram(binDir, 'postgres'), '--version'], { allowFailure: true });
@@ -170,21 +164,24 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
     }
 
     stage = 'amcheck';
-    const amcheck = pgProgram(bin, 'pg_amcheck');
-    if (await executable(amcheck)) {
+    const found = await findAmcheck(bin, major);
+    const amcheck = found.path;
+    if (amcheck) {
       // --install-missing only changes the throwaway clone.
       const r = await timed('amcheck', () =>
-        ctx.runner.run(
-          asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', superuser, '--all', '--install-missing', '--heapallindexed']),
-          { allowFailure: true, cwd: '/' },
+        showing(ctx, `pg_amcheck: checking every table and index of the clone (${amcheck})`, () =>
+          ctx.runner.run(
+            asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', superuser, '--all', '--install-missing', '--heapallindexed']),
+            { allowFailure: true, cwd: '/' },
+          ),
         ),
       );
       const out = `${r.stdout}${r.stderr}`.trim();
-      if (r.exitCode === 0) checks.push({ name: 'amcheck', ok: true, detail: 'pg_amcheck --all --heapallindexed found no corruption' });
+      if (r.exitCode === 0) checks.push({ name: 'amcheck', ok: true, detail: `pg_amcheck --all --heapallindexed found no corruption (${amcheck})` });
       else if (/extension control file|could not open extension/i.test(out)) checks.push({ name: 'amcheck', ok: null, detail: 'skipped: the amcheck extension is not installed for this PostgreSQL (postgresql-contrib)' });
       else checks.push({ name: 'amcheck', ok: false, detail: `pg_amcheck reported problems:\n${out.split('\n').slice(0, 20).join('\n')}` });
     } else {
-      checks.push({ name: 'amcheck', ok: null, detail: `skipped: no pg_amcheck in ${bin}` });
+      checks.push({ name: 'amcheck', ok: null, detail: noAmcheckDetail(found.looked, major) });
     }
   } catch (e) {
     const tail = server ? await server.logTail() : '';

@@ -2,6 +2,7 @@
 // owner or an attacker would run it. Shared by the trust and rootless tests.
 import { spawn } from 'node:child_process';
 import type { TestUser } from './host.js';
+import { parseJsonOutput } from './init.js';
 
 export interface UserRun {
   code: number;
@@ -24,13 +25,7 @@ export function runAs(user: TestUser | null, argv: string[], env: Record<string,
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('error', reject);
     child.on('close', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
+      resolve({ code: code ?? -1, stdout, stderr, ...parseJsonOutput(stdout) });
     });
   });
 }

@@ -34,18 +34,28 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** --json: the envelope's data, or for a failure (data null) the whole envelope (so json.error is there). */
   json: any;
+  /** --json: the whole envelope (docs/json.md). */
+  envelope?: any;
+}
+
+/** Parses --json output: one envelope { version, command, ok, exit, data, error } (docs/json.md). */
+export function parseJsonOutput(stdout: string): { json: any; envelope: any } {
+  let envelope: any;
+  try {
+    envelope = JSON.parse(stdout);
+  } catch {
+    return { json: undefined, envelope: undefined };
+  }
+  const isEnvelope = envelope && typeof envelope === 'object' && envelope.version === 1 && 'ok' in envelope && 'data' in envelope && 'error' in envelope;
+  if (!isEnvelope) return { json: envelope, envelope: undefined };
+  return { json: envelope.data ?? envelope, envelope };
 }
 
 export function runCli(cli: string, args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync('node', [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: '/' });
-  let json: unknown;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ...parseJsonOutput(r.stdout) };
 }
 
 export function fstypeAt(mountPoint: string): string | null {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { main } from '../../src/cli.js';
 import { makeCryptFixture, type CryptFixture, type FixtureOptions } from './crypt-fixture.js';
 import { PG_BIN } from './env.js';
+import { parseJsonOutput } from './init.js';
 import { startTestServer, type PgVersion, type TestServer } from './pg.js';
 import type { Scratch } from './scratch.js';
 
@@ -14,6 +15,8 @@ export interface CliRun {
   stdout: string;
   stderr: string;
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** --json: the whole envelope (docs/json.md). */
+  envelope?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 function sink(): { stream: Writable; text: () => string } {
@@ -27,13 +30,8 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
-function parse(stdout: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    return undefined;
-  }
-}
+/** --json output: the envelope's data, or the whole envelope of a failure (see parseJsonOutput). */
+const parse = (stdout: string) => parseJsonOutput(stdout);
 
 /** Runs `lychd-crypt --crypt <root> …args` in this process. */
 export async function cli(root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
@@ -45,7 +43,7 @@ export async function cli(root: string, args: string[], env: NodeJS.ProcessEnv =
     stdinIsTTY: false,
     env: { ...process.env, ...env },
   });
-  return { code, stdout: out.text(), stderr: err.text(), json: parse(out.text()) };
+  return { code, stdout: out.text(), stderr: err.text(), ...parse(out.text()) };
 }
 
 /**
@@ -60,7 +58,7 @@ export function cliChild(bundle: string, root: string, args: string[], env: Node
     child.stdout.on('data', (d) => (stdout += String(d)));
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, json: parse(stdout) }));
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, ...parse(stdout) }));
   });
 }
 

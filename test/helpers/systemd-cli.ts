@@ -1,6 +1,7 @@
 // Runs the bundled CLI (see buildCli in ./init.js) inside a systemd container, as root there, and parses
 // its --json output; plus small probes of what systemd says about a unit.
 import type { Container, ExecResult } from './systemd.js';
+import { parseJsonOutput } from './init.js';
 
 export interface BoxCliResult extends ExecResult {
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -8,13 +9,7 @@ export interface BoxCliResult extends ExecResult {
 
 export async function cliIn(box: Container, bundle: string, args: string[], env: Record<string, string> = {}): Promise<BoxCliResult> {
   const r = await box.exec([process.execPath, bundle, ...args], { env: { HOME: '/root', LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY ?? '', ...env } });
-  let json: unknown;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { ...r, json };
+  return { ...r, ...parseJsonOutput(r.stdout) };
 }
 
 /** `systemctl show -p NAME --value UNIT` for each name, as an object. */

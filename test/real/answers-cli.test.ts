@@ -84,7 +84,7 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
     const r = runCli(cli, ['--json', 'init', '--answers', file, '--yes']);
     expect(r.code).toBe(2);
     expect(r.json.ok).toBe(false);
-    expect(r.json.error.exitCode).toBe(2);
+    expect(r.json.error.exit).toBe(2);
     expect(r.json.error.issues).toEqual([
       { file, line: 6, col: 20, path: 'loopback.image', message: 'expected an absolute path (starting with /), got "crypt.img"' },
       { file, line: 7, col: 1, path: 'methd', message: 'unknown key "methd": did you mean "method"?' },

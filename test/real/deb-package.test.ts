@@ -99,7 +99,7 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
       answers,
       stringify({ version: 1, crypt: { path: crypt, user: 'root' }, method: 'loopback', loopback: { image: scratch.path('img/crypt.img'), size: '256M' }, postgres: { enabled: false } }),
     );
-    const plan = JSON.parse(ok(['lychd-crypt', '--json', 'init', '--answers', answers, '--dry-run'])) as { plan: { steps: { kind: string; link?: boolean; source?: string }[] } };
+    const plan = JSON.parse(ok(['lychd-crypt', '--json', 'init', '--answers', answers, '--dry-run'])).data as { plan: { steps: { kind: string; link?: boolean; source?: string }[] } };
     expect(plan.plan.steps.find((s) => s.kind === 'install-runtime')).toMatchObject({ source: PACKAGED, link: true });
     ok(['lychd-crypt', 'init', '--answers', answers, '--yes']);
     expect(readlinkSync(root.host('/usr/local/bin/lychd-crypt'))).toBe(PACKAGED);

@@ -68,14 +68,14 @@ describe.skipIf(skip)(`repair consent and manual findings ${skip ? `(skipped: ${
     const before = fingerprint(scratch.dir);
 
     const no = inTerminal(scratch, 'no', ['node', cli, '--crypt', c.crypt, 'repair']);
-    await no.waitFor(/Go ahead\?/);
+    await no.waitFor(/Go ahead with this step\?/);
     expect(no.screen()).toMatch(/delete stray staging subvolume \.staging-stray/);
     no.keys('Enter'); // the default is No
     expect(await no.exitCode()).toBe(3);
     expect(fingerprint(scratch.dir)).toBe(before);
 
     const yes = inTerminal(scratch, 'yes', ['node', cli, '--crypt', c.crypt, 'repair']);
-    await yes.waitFor(/Go ahead\?/);
+    await yes.waitFor(/Go ahead with this step\?/);
     yes.keys('y');
     yes.keys('Enter');
     expect(await yes.exitCode()).toBe(0);

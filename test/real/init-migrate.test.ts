@@ -170,7 +170,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
         expect(v.stdout + v.stderr).toBe('');
       }
       const again = spawnSync('node', [cli, 'init', '--answers', answers, '--yes', '--json'], { encoding: 'utf8', cwd: work });
-      expect(JSON.parse(again.stdout).changed, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout).data.changed, again.stderr).toBe(0);
     });
   }
 });

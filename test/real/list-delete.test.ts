@@ -87,7 +87,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
 
     const dry = await cli(fx.root, ['--json', 'prune', '--max-age', '30d', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json.deleted).toEqual([names[0]]); // names[1] is older too, but the newest pre-rollback
+    expect(dry.json.wouldDelete).toEqual([names[0]]); // names[1] is older too, but the newest pre-rollback
     expect((await readdir(fx.paths.snapshots)).length).toBe(8);
 
     const real = await cli(fx.root, ['--json', 'prune', '--keep', '3', '--max-age', '30d']);

@@ -92,7 +92,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     );
     const plan = spawnSync(bin, ['--json', 'init', '--answers', answers, '--dry-run'], { cwd: elsewhere, env, encoding: 'utf8' });
     expect(plan.status, plan.stderr).toBe(0);
-    const steps = JSON.parse(plan.stdout).plan.steps as { kind: string; source?: string }[];
+    const steps = JSON.parse(plan.stdout).data.plan.steps as { kind: string; source?: string }[];
     expect(steps.map((s) => s.kind)).toContain('mkfs-btrfs');
     const install = steps.find((s) => s.kind === 'install-runtime');
     expect(realpathSync(install!.source!)).toBe(realpathSync(path.join(prefix, 'lib/node_modules/lychd-crypt/dist/lychd-crypt/lychd-crypt.js')));

@@ -67,7 +67,7 @@ describe.skipIf(skip)(`a read-only crypt ${skip ? `(skipped: ${skip})` : ''}`, (
     const snap = await cli(fx.root, ['--json', 'snapshot']);
     expect(snap.code).toBe(1);
     expect(snap.stderr).not.toMatch(/\n\s+at /);
-    expect(snap.json.error.kind).toBe('read-only');
+    expect(snap.json.error.code).toBe('read-only');
     expect(snap.stderr).toMatch(/forced the crypt read-only/);
     expect(snap.stderr).toMatch(/PostgreSQL (is|runs|is down|is restarting)/);
     expect(snap.json.error.hint).toMatch(/repair/);
@@ -99,7 +99,7 @@ describe.skipIf(skip)(`a read-only crypt ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(check(doctor, 'mount.writable').finding).toMatch(/mounted read-only/);
     const snap = await cli(fx.root, ['--json', 'snapshot']);
     expect(snap.code).toBe(1);
-    expect(snap.json.error.kind).toBe('read-only');
+    expect(snap.json.error.code).toBe('read-only');
     expect(snap.stderr).not.toMatch(/\n\s+at /);
     expect(snap.stderr).toMatch(/PostgreSQL is stopped/);
 

@@ -86,7 +86,8 @@ describe.skipIf(skip)(`retention on a real crypt ${skip ? `(skipped: ${skip})` :
     const flags = await cli(fx.root, ['--json', 'prune', '--dry-run', '--keep-last', '6']);
     expect(flags.json.policySource).toBe('command line');
     expect(flags.json.policy).toEqual({ last: 6, keep: 6, maxAgeSeconds: null });
-    expect(flags.json.deleted).toEqual([]);
+    expect(flags.json.wouldDelete).toEqual([]);
+    expect(flags.json.deleted).toBeUndefined();
     expect((await cli(fx.root, ['prune', '--keep', '1', '--keep-last', '2'])).code).toBe(2);
 
     // The real prune deletes exactly what the dry run said, and records it for status.

@@ -45,7 +45,7 @@ describe.skipIf(skip)(`a server crash during the Ritual ${skip ? `(skipped: ${sk
     const r = await snap;
     if (process.env.CRASH_DEBUG) console.info(r.stderr);
     expect(r.code).toBe(1);
-    expect(r.json.error.kind, r.stderr).toBe('server-crashed');
+    expect(r.json.error.code, r.stderr).toBe('server-crashed');
     expect(r.stderr).toMatch(/PostgreSQL (is running|is restarting|runs)/);
     expect(r.stderr).not.toMatch(/pg_hba|Fix postgres\.connection/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -32,7 +32,7 @@ describe.skipIf(skip)(`snapshot against a recovering server ${skip ? `(skipped: 
 
     const r = await cli(fx.root, ['--json', 'snapshot']);
     expect(r.code).toBe(1);
-    expect(r.json.error.kind).toBe('server-recovering');
+    expect(r.json.error.code).toBe('server-recovering');
     expect(r.stderr).toMatch(/does not accept connections yet/);
     expect(r.stderr).toMatch(/No snapshot was taken/);
     expect(r.json.error.hint).toMatch(/db status/);

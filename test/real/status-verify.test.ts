@@ -29,7 +29,7 @@ describe.skipIf(skip)(`verify --newest and status ${skip ? `(skipped: ${skip})` 
     expect(v.json, JSON.stringify(v.json.checks)).toMatchObject({ name: newest.json.snapshot.name, ok: true });
 
     const status = await cli(fx.root, ['status']);
-    expect(status.stdout).toMatch(new RegExp(`last verify +ok (?:just now|\\d+m ago): ${newest.json.snapshot.name}: restorable`));
+    expect(status.stdout).toMatch(new RegExp(`last verify +ok (?:just now|\\d+m ago) \\([^)]+Z\\): ${newest.json.snapshot.name}: restorable`));
     expect(status.stdout).toMatch(/postgresql +running/);
     const prom = scratch.path('lychd.prom');
     const check = await cli(fx.root, ['status', '--check', '--prometheus', prom]);

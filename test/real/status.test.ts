@@ -39,7 +39,7 @@ describe.skipIf(skip)(`status ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const screen = await cli(fx.root, ['status']);
     expect(screen.code, screen.stderr).toBe(0);
     expect(screen.stdout).toMatch(/^crypt +\S+\nmounted +yes\nspace +[\d.]+M free of [\d.]+M/);
-    expect(screen.stdout).toMatch(new RegExp(`newest +${name} \\((?:just now|\\d+m ago)\\)`));
+    expect(screen.stdout).toMatch(new RegExp(`newest +${name} \\((?:just now|\\d+m ago), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\)`));
     expect(screen.stdout).toMatch(/timer +no schedule configured/);
     const json = await cli(fx.root, ['--json', 'status']);
     expect(json.json).toMatchObject({ crypt: fx.root, mounted: true, snapshots: { count: 1, newest: { name } }, postgres: null });

@@ -108,12 +108,12 @@ describe('status screen', () => {
       'mounted         yes',
       'space           10G free of 20G (50%), floor 15%',
       'snapshots       5 (1 pinned)',
-      'newest          n (30m ago)',
+      'newest          n (30m ago, 2026-11-30 11:30:00Z)',
       'last verify     never',
-      'last prune      ok 2h ago: removed 2 of 9 snapshot(s)',
+      'last prune      ok 2h ago (2026-11-30 10:00:00Z): removed 2 of 9 snapshot(s)',
       'last scheduled  never',
       'postgresql      running',
-      'timer           lychd-crypt-snapshot-srv-lychd.timer (hourly), next 2026-11-30T13:00:00.000Z',
+      'timer           lychd-crypt-snapshot-srv-lychd.timer (hourly), next 2026-11-30 13:00:00Z',
       'verify timer    lychd-crypt-verify-srv-lychd.timer (daily), next unknown (systemd not running or timer not loaded)',
     ]);
   });
