@@ -4,7 +4,6 @@ import { lockHolder } from '../crypt/lock-holder.js';
 import { withCrypt } from '../crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
-import { formatVersion } from '../snapshots/format.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/prune-policy.js';
 import { formatTime } from '../core/time.js';
