@@ -110,8 +110,8 @@ export function snapshotNoneFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js
       () => raw.push(time(['btrfs', 'subvolume', 'snapshot', '-r', path.join(crypt, 'active'), path.join(crypt, '.bench-raw')], cpu.raw)) && sh(['btrfs', 'subvolume', 'delete', path.join(crypt, '.bench-raw')]),
       () => {
         ours.push(time([installed, '--crypt', crypt, 'snapshot', '--mode', 'none', '--label', 'bench'], cpu.ours));
-        const name = JSON.parse(sh([installed, '--crypt', crypt, '--json', 'list'])).snapshots?.[0]?.name;
-        if (name) sh([installed, '--crypt', crypt, 'delete', name]);
+        const name = JSON.parse(sh([installed, '--crypt', crypt, '--json', 'list'])).data?.snapshots?.[0]?.name; // the envelope (docs/json.md)
+        if (name) sh([installed, '--crypt', crypt, 'delete', name, '--yes']);
       },
     ];
     steps.forEach((f) => f()); // warm-up

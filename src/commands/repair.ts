@@ -9,6 +9,7 @@ import { loadDoctorEnv } from '../doctor/load.js';
 import { runChecks, summarize } from '../doctor/run.js';
 import { applyRepair, type RepairStepResult } from '../repair/apply.js';
 import { askConsent } from '../repair/consent.js';
+import { askConfirm } from '../ui/prompts.js';
 import { planRepair, type RepairPlan } from '../repair/plan.js';
 import { reportHuman, reportJson, type RepairReport } from '../repair/render.js';
 import { BEFORE_LOCK, describeStep, type RepairStep } from '../repair/steps.js';
@@ -72,7 +73,7 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
-    const consent = await askConsent(steps, !!opts.yes, ctx);
+    const consent = await askConsent(steps, !!opts.yes, ctx, askConfirm);
     done.push(...(await applyRepair(consent.apply, { ctx: lockedCtx, crypt, systemd }, onStep)));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;

@@ -13,7 +13,9 @@ export interface Consent {
   why: 'no terminal and no --yes' | 'declined' | null;
 }
 
-export async function askConsent(steps: RepairStep[], yes: boolean, ctx: CommandContext): Promise<Consent> {
+export type Confirm = (message: string, opts: { initialValue: boolean }) => Promise<boolean>;
+
+export async function askConsent(steps: RepairStep[], yes: boolean, ctx: CommandContext, askConfirm: Confirm): Promise<Consent> {
   const asking = steps.filter(needsConsent);
   if (!asking.length || yes) return { apply: steps, withheld: [], why: null };
   const without = steps.filter((s) => !needsConsent(s));
