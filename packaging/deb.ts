@@ -2,7 +2,7 @@
 // npm run build:docs), offline. The staging tree, in Debian's places:
 //   /usr/lib/lychd-crypt/                 the runtime directory: the entry lychd-crypt.js (shebang /usr/bin/node),
 //                                         its chunks, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
-//   /usr/share/man/man1/lychd-crypt.1.gz, bash and zsh completions, /usr/share/lychd-crypt/ templates,
+//   /usr/share/man/man1/lychd-crypt.1.gz, bash, zsh and fish completions, /usr/share/lychd-crypt/ templates,
 //   /usr/share/doc/lychd-crypt/{copyright,changelog.gz}: a native package (no Debian revision), whose
 //   changelog is made from CHANGELOG.md and named changelog.gz as Debian policy 12.7 asks of native ones.
 // Run: node scripts/run-ts.mjs packaging/deb.ts [OUTDIR]   (default dist/)
@@ -66,7 +66,7 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   const manifest = JSON.parse(readFileSync(path.join(built, MANIFEST), 'utf8')) as RuntimeManifest;
   const releases = parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'));
   if (releases[0]!.version !== pkg.version) throw new Error(`CHANGELOG.md's newest entry is ${releases[0]!.version}, package.json says ${pkg.version}`);
-  for (const f of ['dist/man/lychd-crypt.1', 'dist/completion/lychd-crypt', 'dist/completion/_lychd-crypt']) {
+  for (const f of ['dist/man/lychd-crypt.1', 'dist/completion/lychd-crypt', 'dist/completion/_lychd-crypt', 'dist/completion/lychd-crypt.fish']) {
     if (!existsSync(path.join(repo, f))) throw new Error(`${f} is missing: run npm run build:docs first`);
   }
   rmSync(stage, { recursive: true, force: true });
@@ -90,6 +90,7 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   put(stage, 'usr/share/man/man1/lychd-crypt.1.gz', gzip(readFileSync(path.join(repo, 'dist/man/lychd-crypt.1'))));
   put(stage, 'usr/share/bash-completion/completions/lychd-crypt', readFileSync(path.join(repo, 'dist/completion/lychd-crypt')));
   put(stage, 'usr/share/zsh/vendor-completions/_lychd-crypt', readFileSync(path.join(repo, 'dist/completion/_lychd-crypt')));
+  put(stage, 'usr/share/fish/vendor_completions.d/lychd-crypt.fish', readFileSync(path.join(repo, 'dist/completion/lychd-crypt.fish')));
   for (const t of readdirSync(path.join(repo, 'templates')).sort()) {
     put(stage, `usr/share/${PACKAGE}/${t}`, readFileSync(path.join(repo, 'templates', t)));
   }

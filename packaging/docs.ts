@@ -1,10 +1,11 @@
 // Writes the man page and the completion files, made from the command tree, into OUTDIR (default dist/):
-//   OUTDIR/man/lychd-crypt.1, OUTDIR/completion/lychd-crypt (bash), OUTDIR/completion/_lychd-crypt (zsh).
+//   OUTDIR/man/lychd-crypt.1, OUTDIR/completion/lychd-crypt (bash), OUTDIR/completion/_lychd-crypt (zsh),
+//   OUTDIR/completion/lychd-crypt.fish (fish).
 // Run: node scripts/run-ts.mjs packaging/docs.ts [OUTDIR]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { programTree } from '../src/cli.js';
-import { renderBash, renderZsh } from '../src/docs/completion.js';
+import { renderBash, renderFish, renderZsh } from '../src/docs/completion.js';
 import { describeProgram } from '../src/docs/describe.js';
 import { renderMan } from '../src/docs/man.js';
 import { VERSION } from '../src/version.js';
@@ -14,13 +15,14 @@ export interface DocFiles {
   man: string;
   bash: string;
   zsh: string;
+  fish: string;
 }
 
 export async function renderDocs(changelogText: string): Promise<DocFiles> {
   const latest = parseChangelog(changelogText)[0]!;
   if (latest.version !== VERSION) throw new Error(`CHANGELOG.md's newest entry is ${latest.version}, package.json says ${VERSION}`);
   const doc = describeProgram(await programTree());
-  return { man: renderMan({ doc, version: VERSION, date: latest.date }), bash: renderBash(doc), zsh: renderZsh(doc) };
+  return { man: renderMan({ doc, version: VERSION, date: latest.date }), bash: renderBash(doc), zsh: renderZsh(doc), fish: renderFish(doc) };
 }
 
 export function writeDocs(outDir: string, files: DocFiles): string[] {
@@ -28,6 +30,7 @@ export function writeDocs(outDir: string, files: DocFiles): string[] {
     [path.join(outDir, 'man', 'lychd-crypt.1')]: files.man,
     [path.join(outDir, 'completion', 'lychd-crypt')]: files.bash,
     [path.join(outDir, 'completion', '_lychd-crypt')]: files.zsh,
+    [path.join(outDir, 'completion', 'lychd-crypt.fish')]: files.fish,
   };
   for (const [file, text] of Object.entries(out)) {
     mkdirSync(path.dirname(file), { recursive: true });

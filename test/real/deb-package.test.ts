@@ -28,6 +28,7 @@ const SHIPPED = [
   '/usr/share/man/man1/lychd-crypt.1.gz',
   '/usr/share/bash-completion/completions/lychd-crypt',
   '/usr/share/zsh/vendor-completions/_lychd-crypt',
+  '/usr/share/fish/vendor_completions.d/lychd-crypt.fish',
   '/usr/share/lychd-crypt/answers.example.yaml',
   '/usr/share/lychd-crypt/cloud-init.yaml',
   '/usr/share/doc/lychd-crypt/copyright',
@@ -91,6 +92,8 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     for (const [name, sha] of Object.entries(manifest.files)) expect(execFileSync('sha256sum', [root.host(`/usr/lib/lychd-crypt/${name}`)], { encoding: 'utf8' }).split(' ')[0], name).toBe(sha);
     expect(readFileSync(root.host(PACKAGED), 'utf8')).toMatch(/^#!\/usr\/bin\/node\n/);
     expect(ok(['lychd-crypt', 'completion', 'bash'])).toBe(readFileSync(root.host('/usr/share/bash-completion/completions/lychd-crypt'), 'utf8'));
+    // fish loads the file from its vendor directory by itself (for a command on PATH) and completes the commands.
+    expect(ok(['fish', '-c', 'complete -C "lychd-crypt "'])).toMatch(/^snapshot\b/m);
 
     // init of a loopback crypt (in the scratch dir), fstab and bin dir at their defaults inside the root.
     const crypt = scratch.path('crypt');

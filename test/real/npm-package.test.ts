@@ -51,6 +51,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
       'package/README.md',
       'package/dist/completion/_lychd-crypt',
       'package/dist/completion/lychd-crypt',
+      'package/dist/completion/lychd-crypt.fish',
       'package/dist/man/lychd-crypt.1',
       'package/package.json',
       'package/templates/answers.example.yaml',
