@@ -2,7 +2,7 @@
 // koffi. Root reaches everything under a directory a user can write this way (SPEC section 8): a path is
 // walked one component at a time with O_NOFOLLOW from an fd it already holds, so a rename or symlink swap
 // between a check and a use cannot send it anywhere else.
-import type { IKoffiLib } from 'koffi';
+import { libcHandle } from './libc.js';
 import { CryptError, RefusedError } from '../core/errors.js';
 
 const O_RDONLY = 0;
@@ -51,8 +51,7 @@ interface Fns {
 let fns: Promise<Fns> | undefined;
 
 async function load(): Promise<Fns> {
-  const koffi = (await import('koffi')).default;
-  const lib: IKoffiLib = koffi.load('libc.so.6');
+  const { lib, errno } = await libcHandle();
   return {
     openat: lib.func('int openat(int, const char *, int, unsigned int)'),
     close: lib.func('int close(int)'),
@@ -62,7 +61,7 @@ async function load(): Promise<Fns> {
     fchmod: lib.func('int fchmod(int, unsigned int)'),
     write: lib.func('long write(int, const uint8_t *, unsigned long)'),
     fsync: lib.func('int fsync(int)'),
-    errno: () => koffi.errno(),
+    errno,
   };
 }
 

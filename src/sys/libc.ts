@@ -17,14 +17,31 @@ interface Libc {
 
 let libc: Promise<Libc> | undefined;
 
+export interface LibcHandle {
+  lib: IKoffiLib;
+  errno: () => number;
+}
+
+let handle: Promise<LibcHandle> | undefined;
+
+/**
+ * libc through koffi, loaded once for every module that declares functions from it (fd.ts,
+ * process-group.ts, this file), and lazily: the runtime loads the native addon only when a command first
+ * needs a syscall.
+ */
+export function libcHandle(): Promise<LibcHandle> {
+  return (handle ??= (async () => {
+    const koffi = (await import('koffi')).default;
+    return { lib: koffi.load('libc.so.6'), errno: () => koffi.errno() };
+  })());
+}
+
 async function load(): Promise<Libc> {
-  // Imported lazily: the bundled runtime extracts the native engine only when a syscall is needed.
-  const koffi = (await import('koffi')).default;
-  const lib: IKoffiLib = koffi.load('libc.so.6');
+  const { lib, errno } = await libcHandle();
   return {
     renameat2: lib.func('int renameat2(int, const char *, int, const char *, unsigned int)'),
     flock: lib.func('int flock(int, int)'),
-    errno: () => koffi.errno(),
+    errno,
   };
 }
 

@@ -3,7 +3,7 @@
 // then stops COMMAND's whole tree with one kill(-pgid), and when the caller sits in the foreground of a
 // terminal, COMMAND's group becomes the foreground (Ctrl-C, Ctrl-Z and reads from the terminal reach it,
 // /dev/tty works) and the terminal is given back when it ends.
-import type { IKoffiLib } from 'koffi';
+import { libcHandle } from './libc.js';
 
 const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -44,8 +44,7 @@ interface Libc {
 let libc: Promise<Libc> | undefined;
 
 async function load(): Promise<Libc> {
-  const koffi = (await import('koffi')).default;
-  const lib: IKoffiLib = koffi.load('libc.so.6');
+  const { lib, errno } = await libcHandle();
   let faTcsetpgrp: Libc['faTcsetpgrp'] = null;
   try {
     faTcsetpgrp = lib.func('int posix_spawn_file_actions_addtcsetpgrp_np(void *, int)');
@@ -73,7 +72,7 @@ async function load(): Promise<Libc> {
     tcgetpgrp: lib.func('int tcgetpgrp(int)'),
     tcsetpgrp: lib.func('int tcsetpgrp(int, int)'),
     getpgrp: lib.func('int getpgrp()'),
-    errno: () => koffi.errno(),
+    errno,
   };
 }
 
