@@ -3,11 +3,11 @@
 // converging run says what it changed, and the dry run after it is all satisfied again.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { mountScratchFs } from '../helpers/host.js';
-import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { runCli, writeAnswers } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -17,22 +17,11 @@ interface ProbedStep {
 }
 
 describe.skipIf(skip)(`init --dry-run on an existing crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
-  let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   it('all satisfied; a hand-edited fstab line is the one step that would change, with a diff', async () => {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
+    const cli = suite.bundle;
     const host = scratch.path('host');
     await mountScratchFs(scratch, 'ext4', host, 512);
     const crypt = path.join(host, 'crypt');
