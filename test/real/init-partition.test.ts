@@ -10,6 +10,7 @@ import { applyPlan, prepareInit, silentReporter } from '../../src/init/index.js'
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
 import { fstypeAt, isSubvolume } from '../helpers/init.js';
+import { fakeRuntime } from '../helpers/fake-runtime.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
@@ -43,8 +44,7 @@ describe.skipIf(skip)(`init, Method A (partition) ${skip ? `(skipped: ${skip})` 
     writeFileSync(path.join(probe, 'keep.txt'), 'precious data\n');
     sh(['umount', probe]);
     const before = sh(['sha256sum', dev]);
-    const runtime = scratch.path('runtime.js');
-    writeFileSync(runtime, '#!/usr/bin/env node\n');
+    const runtime = await fakeRuntime(scratch.path('runtime'));
     const ctx = { runner: createRunner(), env: process.env, runtimeSource: runtime };
 
     const refused = await prepareInit(answersFor(scratch, dev, false), ctx).catch((e: unknown) => e);
