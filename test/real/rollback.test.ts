@@ -172,7 +172,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const rb = await run(['rollback', snap.json.snapshot.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(1);
     expect(rb.stderr).toMatch(/PostgreSQL did not come up/);
-    const pre = /lychd-crypt rollback (\S+-pre-rollback)/.exec(rb.stderr)?.[1];
+    const pre = /lychd-crypt (?:--\S+ \S+ )*rollback (\S+-pre-rollback)/.exec(rb.stderr)?.[1];
     expect(pre, rb.stderr).toBeTruthy();
     await expect(readFile(fx.paths.journal)).rejects.toThrow();
     expect(server.isRunning()).toBe(false);
