@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { showing, type CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { failPoint, faultPoint } from '../core/fault.js';
+import { preloadRunner } from '../core/runner.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath } from '../crypt/paths.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
@@ -48,6 +49,9 @@ class Phases {
 
 export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
   const phases = new Phases();
+  // The snapshot itself runs `btrfs` inside backup mode: load the runner's library while preflight waits
+  // on the server, not there.
+  preloadRunner();
   const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
   const pre = await phases.run('preflight', () => preflight(crypt, ctx, opts.mode, onNotice));
   const { session } = pre;
