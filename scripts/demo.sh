@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a scratch loopback crypt: init (Method B) -> PostgreSQL 15 inside it -> snapshot ->
 # a change -> rollback -> undo -> doctor. Everything lives under one scratch directory and is removed at
-# the end, whatever happens; the host's fstab, units and /usr/local/bin are never touched.
+# the end, whatever happens; the host's fstab, units, /usr/local/bin and registry (/etc/lychd-crypt,
+# /var/lib/lychd-crypt) are never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it creates a loop device and mounts it)" >&2; exit 1; }
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 S=$(mktemp -d /tmp/lychd-demo-XXXXXX)
 chmod 755 "$S"                              # the postgres user must reach its socket directory
 CRYPT=$S/crypt PG=/usr/lib/postgresql/15/bin
+export LYCHD_CRYPT_REGISTRY=$S/registry      # the runtime commands find the demo's crypt in its own registry
 cleanup() {
   set +e
   [[ -f $CRYPT/active/postgres/postmaster.pid ]] && setpriv --reuid=postgres --regid=postgres --clear-groups \
@@ -32,6 +34,7 @@ method: loopback
 loopback: { image: $S/crypt.img, size: 1G }
 persist: { via: fstab, fstab: $S/etc/fstab, unitDir: $S/etc/systemd/system }
 install: { binDir: $S/bin }
+registry: { dir: $S/registry, state: $S/state }
 postgres:
   bin: $PG
   connection: { host: $S/sock, port: 5432, user: postgres, database: postgres }
