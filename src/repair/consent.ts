@@ -1,8 +1,8 @@
 // Consent for the repair steps that need it (destructive ones, and moving back what a person moved): --yes,
 // or a confirmation at a terminal (default No). Without it those steps are left out, listed in the report,
-// and repair exits 3; every other step is applied all the same. The prompt is the UI module's.
+// and repair exits 3; every other step is applied all the same. The prompt is the UI module's, passed in by
+// the command, so the repair domain never imports the UI.
 import type { CommandContext } from '../core/context.js';
-import { askConfirm } from '../ui/prompts.js';
 import { describeStep, needsConsent, type RepairStep } from './steps.js';
 
 export interface Consent {

@@ -3,7 +3,7 @@
 import { mkdir, chown, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { PG_BIN } from './env.js';
 import { ids } from './host.js';
 import type { Scratch } from './scratch.js';
@@ -109,4 +109,16 @@ export async function startTestServer(
     }
   });
   return server;
+}
+
+/** pgbench 15 with `args`, its output collected (load generator for the snapshot/rollback-under-load tests). */
+export function runPgbench(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, LC_ALL: 'C' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (out += String(d)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
 }

@@ -1,9 +1,10 @@
 // rollback to a snapshot taken under pgbench load: the server comes back through crash recovery to
 // the snapshot instant, out of recovery, with intact tables and indexes (pg_amcheck clean).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
+import { runPgbench } from '../helpers/pg.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
@@ -15,16 +16,6 @@ afterEach(async () => {
   scratch = undefined;
 });
 
-function runPgbench(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 describe.skipIf(skip)(`rollback to a snapshot taken under load ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let buildScratch: Scratch;

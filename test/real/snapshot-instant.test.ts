@@ -2,9 +2,10 @@
 // crash-consistent. Rolled back, the server recovers out of recovery and pgbench's books balance
 // (sum of pgbench_accounts.abalance = sum of pgbench_history.delta, likewise tellers and branches).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
+import { runPgbench } from '../helpers/pg.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
@@ -16,16 +17,6 @@ afterEach(async () => {
   scratch = undefined;
 });
 
-function runPgbench(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 describe.skipIf(skip)(`snapshot --mode instant under load, rolled back ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let buildScratch: Scratch;

@@ -2,9 +2,10 @@
 // a throwaway server on a writable clone recovers to exactly the rows committed before the snapshot
 // (a marker committed after it is absent), and pg_amcheck finds nothing.
 import { afterEach, describe, expect, test } from 'vitest';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
+import { runPgbench } from '../helpers/pg.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cryptWithServer, startClone } from '../helpers/snap.js';
 
@@ -14,16 +15,6 @@ afterEach(async () => {
   scratch = undefined;
 });
 
-function runPgbench(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 // PG15's pgbench and pg_amcheck drive every server version (the embedded 14/18 builds ship amcheck).
 for (const version of [15, 14, 18] as const) {

@@ -16,15 +16,7 @@ import {
   upsertFstabLine,
   type MountSpec,
 } from '../../src/render/index.js';
-
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { toolSkipReason } from '../helpers/env.js';
 
 const tricky = [
   '/',
@@ -55,7 +47,7 @@ describe('unitNameForPath', () => {
     expect(() => unitNameForPath('srv/x')).toThrow();
     expect(() => unitNameForPath('/srv/../x')).toThrow();
   });
-  it.skipIf(!has('systemd-escape'))('matches systemd-escape --path --suffix=mount', () => {
+  it.skipIf(toolSkipReason('systemd-escape'))('matches systemd-escape --path --suffix=mount', () => {
     for (const p of tricky) {
       const ref = execFileSync('systemd-escape', ['--path', '--suffix=mount', '--', p], { encoding: 'utf8' }).trim();
       expect(unitNameForPath(p), p).toBe(ref);
@@ -136,7 +128,7 @@ describe('renderMountUnit', () => {
     expect(renderMountUnit({ ...image, what: '/srv/my img/x.img' })).toContain('RequiresMountsFor="/srv/my img"\n');
     expect(renderMountUnit({ ...image, what: '/srv/a"b\\c/x.img' })).toContain('RequiresMountsFor="/srv/a\\"b\\\\c"\n');
   });
-  it.skipIf(!has('systemd-analyze'))('passes systemd-analyze verify with no output, for tricky paths', () => {
+  it.skipIf(toolSkipReason('systemd-analyze'))('passes systemd-analyze verify with no output, for tricky paths', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-unit-'));
     try {
       for (const rel of ['crypt', 'my crypt', "$(touch x);'\"", 'a%b-ä', '.dot', 'back\\slash']) {
@@ -158,7 +150,7 @@ describe('renderMountUnit', () => {
 });
 
 describe('findmnt --verify', () => {
-  it.skipIf(!has('findmnt'))('accepts the fstab line', () => {
+  it.skipIf(toolSkipReason('findmnt'))('accepts the fstab line', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-fstab-'));
     try {
       const where = path.join(dir, 'my crypt');
