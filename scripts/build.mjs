@@ -50,6 +50,47 @@ module.exports = mod.exports;
   },
 };
 
+// koffi's own index.js picks the addon for the platform, but first loads its installer's helpers, which
+// require https, zlib and crypto: Node compiles a dozen internal modules for that on every start. The
+// runtime imports the addon itself (koffi.node, beside the chunks): the same functions (load, errno, …)
+// without the deprecated aliases koffi's wrapper adds, which nothing here uses.
+const koffiDirect = {
+  name: 'koffi-direct',
+  setup(b) {
+    b.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'koffi-direct' }));
+    b.onLoad({ filter: /.*/, namespace: 'koffi-direct' }, async () => {
+      const dir = path.join(REPO, 'node_modules/koffi');
+      const { version } = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
+      const addon = path.join(dir, `build/koffi/linux_${process.arch}/koffi.node`);
+      return {
+        loader: 'js',
+        resolveDir: dir,
+        contents: `
+const native = require(${JSON.stringify(addon)});
+if (native.version !== ${JSON.stringify(version)}) throw new Error('the runtime is incomplete: its native addon is koffi ' + native.version + ', not ${version}; reinstall it');
+module.exports = native;
+`,
+      };
+    });
+  },
+};
+
+// commander requires node:child_process when it loads, for subcommands that are separate executables —
+// which lychd-crypt has none of — and with it net, dgram and the stream machinery: ~9 ms of every start.
+// Its copy resolves to a proxy that loads the module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /node_modules\/commander\//.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      loader: 'js',
+      contents: "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+    }));
+  },
+};
+
 const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/lychd-crypt')] = process.argv.slice(2);
 await rm(outdir, { recursive: true, force: true }); // stale chunks of an earlier build would be listed too
 
@@ -68,7 +109,7 @@ const result = await build({
   sourcemap: false,
   legalComments: 'none',
   external: ['pg-native'],
-  plugins: [nativeBeside],
+  plugins: [koffiDirect, lazyChildProcess, nativeBeside],
   // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
   loader: { '.service': 'text', '.timer': 'text' },
   banner: {
@@ -78,6 +119,8 @@ const result = await build({
 });
 
 if (addonSource) await copyFile(addonSource, path.join(outdir, ADDON));
+// For looking into what a chunk holds and who imports what (esbuild's analyzer reads it too).
+if (process.env.LYCHD_BUILD_METAFILE) await writeFile(process.env.LYCHD_BUILD_METAFILE, JSON.stringify(result.metafile));
 // The chunks are ES modules wherever the directory is installed (Node before 20.19 does not guess it,
 // and a guess costs a second parse).
 await writeFile(path.join(outdir, 'package.json'), '{ "type": "module" }\n');

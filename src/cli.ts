@@ -47,7 +47,7 @@ const commands: CommandDef[] = [
     name: 'crypts',
     summary: 'list the registered crypts',
     options: (c) => c,
-    handler: async () => (await import('./commands/crypts.js')).runCrypts,
+    handler: async () => (await import('./commands/runtime.js')).runCrypts,
   },
   {
     name: 'snapshot',
@@ -58,7 +58,7 @@ const commands: CommandDef[] = [
         .option('--pin', 'pin the new snapshot (never pruned)')
         .option('--scheduled', 'what the timer runs: keep the free-space floor, snapshot (label "scheduled"), prune by the configured policy')
         .addOption(new Option('--mode <mode>', 'how to quiesce PostgreSQL').choices(['bracket', 'checkpoint', 'instant', 'cold', 'none'])),
-    handler: async () => (await import('./commands/snapshot.js')).runSnapshot,
+    handler: async () => (await import('./commands/runtime.js')).runSnapshot,
   },
   {
     name: 'list',
@@ -68,7 +68,7 @@ const commands: CommandDef[] = [
         .option('--sizes', 'exclusive size of each snapshot: from quota groups when on, else `btrfs filesystem du` (slow on big trees)')
         // For shell completion: the names only, one a line, fast (no sizes, no lock).
         .addOption(new Option('--names', 'print only the snapshot names').hideHelp()),
-    handler: async () => (await import('./commands/list.js')).runList,
+    handler: async () => (await import('./commands/runtime.js')).runList,
   },
   {
     name: 'rollback',
@@ -79,7 +79,7 @@ const commands: CommandDef[] = [
         .option('--yes', 'do not ask for confirmation')
         .option('--dry-run', 'print the steps and change nothing')
         .option('--force', 'roll back even across a PostgreSQL major version or system identifier change'),
-    handler: async () => (await import('./commands/rollback.js')).runRollback,
+    handler: async () => (await import('./commands/runtime.js')).runRollback,
   },
   {
     name: 'run',
@@ -94,14 +94,14 @@ const commands: CommandDef[] = [
         .option('--timeout <duration>', 'a time limit for COMMAND and all it started (90s, 5m, 1h): then TERM, KILL, and a failure')
         .option('--health-timeout <duration>', 'how long the checks are retried before they fail (default 30s)')
         .addOption(new Option('--on-failure <what>', 'roll back (the failed state kept as a snapshot), or keep the failed state').choices(['rollback', 'keep']).default('rollback')),
-    handler: async () => (await import('./commands/run.js')).runRun,
+    handler: async () => (await import('./commands/runtime.js')).runRun,
   },
   {
     name: 'delete',
     summary: 'delete snapshots (asks at a terminal; --yes otherwise)',
     args: '<name...>',
     options: (c) => c.option('--yes', 'do not ask for confirmation').option('--dry-run', 'print what would be deleted and change nothing'),
-    handler: async () => (await import('./commands/delete.js')).runDelete,
+    handler: async () => (await import('./commands/runtime.js')).runDelete,
   },
   {
     name: 'prune',
@@ -118,28 +118,28 @@ const commands: CommandDef[] = [
         .option('--monthly <n>', '… of each of the newest N months')
         .option('--yearly <n>', '… of each of the newest N years')
         .option('--dry-run', 'print each snapshot with the rule that keeps it, or remove; change nothing'),
-    handler: async () => (await import('./commands/prune.js')).runPrune,
+    handler: async () => (await import('./commands/runtime.js')).runPrune,
   },
   {
     name: 'pin',
     summary: 'pin a snapshot: never pruned',
     args: '<name>',
     options: (c) => c,
-    handler: async () => (await import('./commands/annotate.js')).runPin,
+    handler: async () => (await import('./commands/runtime.js')).runPin,
   },
   {
     name: 'unpin',
     summary: 'unpin a snapshot',
     args: '<name>',
     options: (c) => c,
-    handler: async () => (await import('./commands/annotate.js')).runUnpin,
+    handler: async () => (await import('./commands/runtime.js')).runUnpin,
   },
   {
     name: 'label',
     summary: 'set (or with "" remove) the label of a snapshot; its name stays',
     args: '<name> <text...>',
     options: (c) => c,
-    handler: async () => (await import('./commands/annotate.js')).runLabel,
+    handler: async () => (await import('./commands/runtime.js')).runLabel,
   },
   {
     name: 'verify',
@@ -157,7 +157,7 @@ const commands: CommandDef[] = [
         .option('--max-age <age>', 'with --check: WARNING when the newest snapshot is older (CRITICAL at twice that); default 25h')
         .option('--min-free <floor>', 'with --check: WARNING below this free space, e.g. 10% or 2G (CRITICAL below half); default space.minFree, else 10%')
         .option('--prometheus <file>', 'also write a node_exporter textfile (atomically)'),
-    handler: async () => (await import('./commands/status.js')).runStatus,
+    handler: async () => (await import('./commands/runtime.js')).runStatus,
   },
   {
     name: 'doctor',
@@ -170,7 +170,7 @@ const commands: CommandDef[] = [
     summary: "start, stop or show the crypt's PostgreSQL through its configured postgres.service",
     args: '<start|stop|status>',
     options: (c) => c,
-    handler: async () => (await import('./commands/db.js')).runDb,
+    handler: async () => (await import('./commands/runtime.js')).runDb,
   },
   {
     name: 'repair',

@@ -3,6 +3,7 @@
 import { lstat, readFile, readdir, realpath, statfs } from 'node:fs/promises';
 import type { Runner } from '../core/runner.js';
 import path from 'node:path';
+import { childSubvolumeCount, closeDir, openDir } from '../sys/fd.js';
 
 /** statfs f_type of Btrfs. */
 export const BTRFS_SUPER_MAGIC = 0x9123683e;
@@ -85,7 +86,6 @@ export async function listNestedFast(root: string, runner: Runner): Promise<Nest
 }
 
 async function countChildren(root: string): Promise<number> {
-  const { openDir, closeDir, childSubvolumeCount } = await import('../sys/fd.js');
   const dir = await openDir(root);
   try {
     return await childSubvolumeCount(dir);

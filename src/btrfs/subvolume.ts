@@ -1,14 +1,27 @@
-// Thin wrappers over `btrfs subvolume …`: snapshot, delete and show. Everything goes through the runner.
+// Snapshot, delete and show one subvolume: snapshot and show through ioctls on fds opened without following
+// links (no process to start), delete through `btrfs subvolume delete` and the runner.
+import path from 'node:path';
 import type { Runner } from '../core/runner.js';
-import { closeDir, openDir, subvolInfo } from '../sys/fd.js';
+import { closeDir, openDir, snapshotAt, subvolInfo } from '../sys/fd.js';
 
 export interface SnapshotOptions {
   /** A read-only snapshot (`-r`): what snapshots/ holds. Rollback staging needs a writable one. */
   readonly: boolean;
 }
 
-export async function subvolumeSnapshot(runner: Runner, src: string, dst: string, opts: SnapshotOptions): Promise<void> {
-  await runner.run(['btrfs', 'subvolume', 'snapshot', ...(opts.readonly ? ['-r'] : []), src, dst]);
+/** `btrfs subvolume snapshot [-r] src dst`, as one ioctl: `dst` names the new subvolume, its parent must exist. */
+export async function subvolumeSnapshot(src: string, dst: string, opts: SnapshotOptions): Promise<void> {
+  const from = await openDir(src);
+  try {
+    const parent = await openDir(path.dirname(dst));
+    try {
+      await snapshotAt(from, parent, path.basename(dst), opts);
+    } finally {
+      await closeDir(parent);
+    }
+  } finally {
+    await closeDir(from);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // File helpers with crash-safety: write to a temp file, fsync, rename, fsync the directory.
 import { open, rename, readFile, unlink, mkdir, chown, lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './ids.js';
 
 export interface WriteOptions {
   mode?: number;
@@ -21,7 +21,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(file: string, content: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomHex(4)}.tmp`);
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
   try {
     await fh.writeFile(content);

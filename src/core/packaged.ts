@@ -5,6 +5,8 @@
 import path from 'node:path';
 
 export const RUNTIME_ENTRY = 'lychd-crypt.js';
+/** The runtime directory's list of its files and their digests (src/core/runtime-manifest.ts). */
+export const MANIFEST = 'manifest.json';
 export const PACKAGED_RUNTIME = `/usr/lib/lychd-crypt/${RUNTIME_ENTRY}`;
 
 /**

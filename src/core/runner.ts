@@ -47,14 +47,6 @@ export function childEnv(extra: Record<string, string | undefined> = {}): Record
   return Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/**
- * Starts loading execa now, without waiting: a caller that will run a command at a moment that must be
- * short (the Ritual's snapshot, inside backup mode) pays for parsing it earlier, while it waits on I/O.
- */
-export function preloadRunner(): void {
-  import('execa').catch(() => {});
-}
-
 /** The real runner. */
 export function createRunner(log?: RunLogger): Runner {
   return {

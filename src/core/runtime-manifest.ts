@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
-export const MANIFEST = 'manifest.json';
+import { MANIFEST } from './packaged.js';
+
+export { MANIFEST };
 
 export interface RuntimeManifest {
   version: string;

@@ -2,7 +2,6 @@
 // holder dies, so a kill -9 never leaves a stale lock behind.
 import { open, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:fs';
 import type { Activity, StartActivity } from '../core/context.js';
 import { BusyError, RefusedError } from '../core/errors.js';
@@ -74,7 +73,7 @@ export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () =>
       if (!waiting) waiting = opts.activity?.(text);
       else if (text !== shown) waiting.update(text);
       shown = text;
-      await sleep(100);
+      await new Promise((r) => setTimeout(r, 100));
     }
     waiting?.done('got it');
     // Who holds it now, for anyone who waits (the kernel's flock is the lock; this text is only shown).

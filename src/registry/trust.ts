@@ -5,7 +5,8 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from '../core/errors.js';
-import { MANIFEST } from '../core/runtime-manifest.js';
+// Not from runtime-manifest.ts: that module loads node:crypto, which a runtime start need not parse.
+import { MANIFEST } from '../core/packaged.js';
 
 function problem(p: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, isLeafOrNonSticky: boolean): string | null {
   if (st.uid !== 0) return `${p} belongs to uid ${st.uid}, not root${st.isSymbolicLink() ? ' (a symbolic link)' : ''}`;

@@ -3,13 +3,11 @@
 // session, then the metadata — last and atomically. A snapshot that has no metadata is incomplete: if
 // anything fails in between, it is deleted here; if the process dies, the journal lets the next mutating
 // command (or repair) delete it, and the server aborts backup mode itself when our session drops.
-import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import { showing, type CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { failPoint, faultPoint } from '../core/fault.js';
-import { preloadRunner } from '../core/runner.js';
+import { randomUuid } from '../core/ids.js';
 import type { OpenCrypt } from '../crypt/open.js';
 import { pgdataPath } from '../crypt/paths.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../btrfs/subvolume.js';
@@ -30,28 +28,28 @@ export interface RitualOptions {
   now?: () => Date;
 }
 
+// hrtime rather than performance.now(): the global loads perf_hooks' modules on first use.
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /** Phase timer: milliseconds with one decimal, in the order the phases ran. */
 class Phases {
   readonly timings: Record<string, number> = {};
-  private readonly t0 = performance.now();
+  private readonly t0 = now();
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const start = performance.now();
+    const start = now();
     try {
       return await fn();
     } finally {
-      this.timings[name] = Math.round((performance.now() - start) * 10) / 10;
+      this.timings[name] = Math.round((now() - start) * 10) / 10;
     }
   }
   total(): number {
-    return Math.round((performance.now() - this.t0) * 10) / 10;
+    return Math.round((now() - this.t0) * 10) / 10;
   }
 }
 
 export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
   const phases = new Phases();
-  // The snapshot itself runs `btrfs` inside backup mode: load the runner's library while preflight waits
-  // on the server, not there.
-  preloadRunner();
   const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
   const pre = await phases.run('preflight', () => preflight(crypt, ctx, opts.mode, onNotice));
   const { session } = pre;
@@ -71,7 +69,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
   const taken = await takenNames(paths.snapshots);
   const name = uniqueName(baseName(startedAt, opts.label), (n) => taken.has(n));
   const target = snapshotPath(paths, name);
-  const id = randomUUID();
+  const id = randomUuid();
   let snapshotMade = false;
   let createdAt = startedAt;
   let startLsn: string | null = null;
@@ -103,7 +101,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
       try {
         // 3. The snapshot: data and WAL of one instant.
         createdAt = new Date();
-        await phases.run('snapshot', () => subvolumeSnapshot(ctx.runner, paths.active, target, { readonly: true }));
+        await phases.run('snapshot', () => subvolumeSnapshot(paths.active, target, { readonly: true }));
         snapshotMade = true;
         faultPoint('snapshot:after-snap');
       } catch (e) {
@@ -124,7 +122,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: Ritual
       }
     } else {
       createdAt = new Date();
-      await phases.run('snapshot', () => subvolumeSnapshot(ctx.runner, paths.active, target, { readonly: true }));
+      await phases.run('snapshot', () => subvolumeSnapshot(paths.active, target, { readonly: true }));
       snapshotMade = true;
       faultPoint('snapshot:after-snap');
       if (mode === 'cold' && pg) {

@@ -1,7 +1,6 @@
 // The rollback itself: journal first, stop the database, stage a writable clone of the target, swap it
 // with active/ in one renameat2(RENAME_EXCHANGE), keep the replaced state as a snapshot, start the
 // database. Every step after the journal is followed by a fault point for the crash tests.
-import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../core/context.js';
 import { CryptError } from '../core/errors.js';
 import { faultPoint } from '../core/fault.js';
@@ -23,6 +22,7 @@ import { lockClone, prepareStagingPgdata } from './staging.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
+import { randomHex } from '../core/ids.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -37,7 +37,7 @@ export interface RollbackResult {
 
 export async function planRollback(crypt: OpenCrypt, target: string, now = new Date()): Promise<RollbackPlan> {
   const { paths, config } = crypt;
-  const id = now.toISOString().replace(/[-:.]/g, '').slice(0, 15) + 'Z-' + randomUUID().slice(0, 8);
+  const id = now.toISOString().replace(/[-:.]/g, '').slice(0, 15) + 'Z-' + randomHex(4);
   const taken = await takenNames(paths.snapshots);
   const preRollbackName = uniqueName(baseName(now, 'pre-rollback'), (n) => taken.has(n));
   const pgdata = config.postgres ? pgdataPath(paths.root, config.postgres.dir) : null;
@@ -102,7 +102,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   };
   try {
     await timed('stage', async () => {
-      await subvolumeSnapshot(ctx.runner, snapshotPath(paths, plan.target), plan.staging, { readonly: false });
+      await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
       if (pg) {
         const clone = await lockClone(plan.staging);

@@ -2,7 +2,6 @@
 // failure a rollback to the snapshot (the failed state kept as the pre-rollback snapshot). Journaled
 // before COMMAND starts, so a crash while it runs or while checks are pending is rolled back by the next
 // command (src/run/recover.ts). Runs under the crypt lock: a guarded run never nests on the same crypt.
-import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../core/context.js';
 import { CryptError, RefusedError } from '../core/errors.js';
 import { faultPoint } from '../core/fault.js';
@@ -18,6 +17,7 @@ import { processStart, RUN_ID_ENV, runChild, type ChildOutcome } from './child.j
 import { checkHealth } from './health.js';
 import type { RunOptions } from './options.js';
 import { rollBackRun } from './rollback-to.js';
+import { randomUuid } from '../core/ids.js';
 
 export type RunEntry = Extract<JournalEntry, { op: 'run' }>;
 
@@ -79,7 +79,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, o
   ctx.log.info(`snapshot ${before.name} taken; running ${opts.command.join(' ')}`);
   const entry: RunEntry = {
     op: 'run',
-    id: randomUUID(),
+    id: randomUuid(),
     startedAt: new Date().toISOString(),
     snapshot: before.name,
     command: opts.command,

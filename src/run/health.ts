@@ -1,7 +1,6 @@
 // The health of the changed crypt after COMMAND succeeded: PostgreSQL up again (when it was up before),
 // each --check argv exiting 0, --check-sql returning true through the crypt's connection. A change often
 // restarts things, so the whole round is retried until it passes or the health time limit is spent.
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresConfig } from '../config/config.js';
 import { connectPostgres } from '../pg/connect.js';
@@ -28,7 +27,9 @@ export interface HealthResult {
 const OUTPUT_TAIL = 2_000;
 
 /** One --check: exit 0 within what is left of the time limit (killed after it). */
-function runCheck(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
+async function runCheck(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
+  // Loaded here, not at start: `snapshot` shares this chunk and starts no process.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: Math.max(timeoutMs, 1000), killSignal: 'SIGKILL' });

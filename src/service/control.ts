@@ -2,7 +2,6 @@
 // the postmaster itself: after a stop the old PID must be gone, after a start a postmaster must run.
 import { chown, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresConfig } from '../config/config.js';
 import { CommandError, CryptError, RefusedError } from '../core/errors.js';
 import type { Runner } from '../core/runner.js';
@@ -43,7 +42,7 @@ async function prepareLog(t: ServiceTarget): Promise<void> {
 }
 
 async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await cond()) return true;
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await cond()) return true;
   return cond();
 }
 

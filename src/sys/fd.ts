@@ -2,6 +2,7 @@
 // koffi. Root reaches everything under a directory a user can write this way (SPEC section 8): a path is
 // walked one component at a time with O_NOFOLLOW from an fd it already holds, so a rename or symlink swap
 // between a check and a use cannot send it anywhere else.
+import { getSystemErrorMap } from 'node:util';
 import { libcHandle } from './libc.js';
 import { CryptError, RefusedError } from '../core/errors.js';
 
@@ -33,6 +34,11 @@ const EOVERFLOW = 75;
 // root item flags (BTRFS_ROOT_SUBVOL_RDONLY), not the SUBVOL_GETFLAGS bit.
 const BTRFS_SUBVOL_RDONLY = 1n;
 const FS_IOC_GETFLAGS = 2148034049;
+// _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2): fd, transid, flags, a 32-byte union, name[4040] = 4096 bytes.
+const BTRFS_IOC_SNAP_CREATE_V2 = 0x50009417;
+const VOL_ARGS_V2 = { size: 4096, fd: 0, flags: 16, name: 56, nameMax: 4039 } as const;
+/** BTRFS_SUBVOL_RDONLY of the vol_args_v2 flags: create the snapshot read-only. */
+const SNAP_RDONLY = 1n << 1n;
 /** FS_NOCOW_FL: the `C` attribute of lsattr/chattr. */
 export const FS_NOCOW_FL = 0x00800000;
 
@@ -68,12 +74,16 @@ async function load(): Promise<Fns> {
 const libc = (): Promise<Fns> => (fns ??= load());
 
 export class FdError extends CryptError {
+  /** The errno's name (`ENOSPC`), as Node's own errors carry it: expected-errors classifies by it. */
+  readonly code: string | undefined;
   constructor(
     readonly op: string,
     readonly target: string,
     readonly errno: number,
   ) {
-    super(`${op} ${target} failed: errno ${errno}`);
+    const [code, text] = getSystemErrorMap().get(-errno) ?? [];
+    super(`${op} ${target} failed: ${text ? `${text} (${code})` : `errno ${errno}`}`);
+    this.code = code;
   }
 }
 
@@ -190,11 +200,10 @@ export async function chownDir(dir: Dir, uid: number, gid: number, mode?: number
   if (mode !== undefined && c.fchmod(dir.fd, mode) !== 0) throw new FdError('chmod', dir.path, c.errno());
 }
 
-async function ioctl(fd: number, req: number, size: number, what: string): Promise<Buffer> {
+async function ioctl(fd: number, req: number, size: number, what: string, buf = Buffer.alloc(size), op = 'ioctl'): Promise<Buffer> {
   const c = await libc();
-  const buf = Buffer.alloc(size);
   // GET_SUBVOL_INFO returns 1 on success on some kernels (a search result leaks out): only < 0 is an error.
-  if (c.ioctl(fd, req, buf) < 0) throw new FdError('ioctl', what, c.errno());
+  if (c.ioctl(fd, req, buf) < 0) throw new FdError(op, what, c.errno());
   return buf;
 }
 
@@ -256,4 +265,22 @@ export async function childSubvolumeCount(dir: Dir): Promise<number> {
 /** The inode flags of `dir` (FS_IOC_GETFLAGS), e.g. FS_NOCOW_FL. */
 export async function inodeFlags(dir: Dir): Promise<number> {
   return (await ioctl(dir.fd, FS_IOC_GETFLAGS, 8, dir.path)).readInt32LE(0);
+}
+
+/**
+ * Snapshots the subvolume whose root `src` is as `name` inside `parent` (BTRFS_IOC_SNAP_CREATE_V2, what
+ * `btrfs subvolume snapshot [-r]` calls): no process to start, and both ends are fds opened without
+ * following links. The kernel commits the transaction before it returns, so the snapshot is durable.
+ * Its owner may snapshot a subvolume without privilege, as with btrfs-progs.
+ */
+export async function snapshotAt(src: Dir, parent: Dir, name: string, opts: { readonly: boolean }): Promise<void> {
+  const bytes = Buffer.from(name);
+  if (!name || name === '.' || name === '..' || name.includes('/') || bytes.includes(0) || bytes.length > VOL_ARGS_V2.nameMax) {
+    throw new Error(`not a subvolume name: ${JSON.stringify(name)}`);
+  }
+  const args = Buffer.alloc(VOL_ARGS_V2.size);
+  args.writeBigInt64LE(BigInt(src.fd), VOL_ARGS_V2.fd);
+  args.writeBigUInt64LE(opts.readonly ? SNAP_RDONLY : 0n, VOL_ARGS_V2.flags);
+  bytes.copy(args, VOL_ARGS_V2.name);
+  await ioctl(parent.fd, BTRFS_IOC_SNAP_CREATE_V2, VOL_ARGS_V2.size, `${src.path} -> ${parent.path}/${name}`, args, 'snapshot');
 }

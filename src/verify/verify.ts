@@ -80,7 +80,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
   let couldNot: CouldNotRun | undefined;
   const guard = cleanupOnSignal([async () => server?.stop(), async () => removeClone(ctx.runner, clone, pgcfg.dir)]);
   try {
-    await timed('clone', () => subvolumeSnapshot(ctx.runner, source, clone, { readonly: false }));
+    await timed('clone', () => subvolumeSnapshot(source, clone, { readonly: false }));
   } catch (e) {
     guard.remove();
     const c = couldNotRun(e);

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,10 +40,11 @@ function staticallyReached(entry: string): Map<string, string> {
   while (todo.length) {
     const from = todo.pop()!;
     for (const i of meta.inputs[from]?.imports ?? []) {
-      if (i.external || (i.kind !== 'import-statement' && i.kind !== 'require-call')) continue;
+      if (i.kind !== 'import-statement' && i.kind !== 'require-call') continue;
       if (chains.has(i.path)) continue;
       chains.set(i.path, `${chains.get(from)} -> ${i.path}`);
-      todo.push(i.path);
+      if (!i.external) todo.push(i.path); // a Node built-in (node:crypto) is listed, not followed
+
     }
   }
   return chains;
@@ -60,13 +62,19 @@ describe('what a start evaluates', () => {
     expect(offenders('src/cli.ts', /node_modules\/(?!commander\/)|src\/commands\//)).toEqual([]);
   });
 
-  it.each(['list', 'snapshot', 'rollback', 'delete', 'annotate', 'prune', 'status', 'crypts', 'db', 'verify', 'completion', 'repair'])(
+  it.each(['runtime', 'list', 'snapshot', 'rollback', 'delete', 'annotate', 'prune', 'status', 'crypts', 'db', 'verify', 'completion', 'repair'])(
     'runtime command %s does not load init-only modules (device details, answers schema, prompts)',
     (command) => {
       expect(offenders(`src/commands/${command}.ts`, INIT_ONLY)).toEqual([]);
       if (command !== 'repair') expect(offenders(`src/commands/${command}.ts`, PROMPTS)).toEqual([]);
     },
   );
+
+  // Each of these makes Node compile a dozen internal modules (crypto ~7 ms, child_process with net and
+  // dgram ~9 ms on the machine the README's figures come from): what needs them imports them when it runs.
+  it('the runtime commands (one chunk group: snapshot, list, rollback, …) import no costly Node built-in at start', () => {
+    expect(offenders('src/commands/runtime.ts', /^node:(crypto|child_process|perf_hooks|https?|net|zlib)$/)).toEqual([]);
+  });
 
   it('list, snapshot and rollback do not load zod', () => {
     for (const c of ['list', 'snapshot', 'rollback']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/zod\//)).toEqual([]);
@@ -111,6 +119,21 @@ describe('the runtime directory', () => {
     expect(Object.keys(manifest.files).sort()).toEqual(readdirSync(rt).filter((f) => f !== 'manifest.json').sort());
     expect(manifest.version).toBe(VERSION);
     expect(manifest.packages).toContain('commander');
+  });
+
+  it('loading the CLI, the runtime commands and koffi compiles none of crypto, child_process, https or zlib', () => {
+    // commander requires child_process and koffi's own loader https, zlib and crypto when they load; the
+    // build gives commander a lazy proxy and imports koffi's addon directly (scripts/build.mjs).
+    const chunks = readdirSync(rt).filter((f) => /^(cli|runtime|koffi)-.*\.js$/.test(f));
+    expect(chunks.map((f) => f.split('-')[0]).sort()).toEqual(['cli', 'koffi', 'runtime']);
+    // The list goes to a file: touching process.stdout (a pipe here) would load net itself.
+    const out = path.join(dir, 'loaded.json');
+    const probe = `${chunks.map((f) => `await import(${JSON.stringify(pathToFileURL(path.join(rt, f)).href)});`).join('')} (await import('node:fs')).writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList));`;
+    const r = spawnSync('node', ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    expect(loaded).toContain('NativeModule fs/promises'); // the probe did load the chunks
+    expect(loaded.filter((m) => /^NativeModule (crypto|child_process|https|http|net|zlib)$/.test(m))).toEqual([]);
   });
 
   it('the entry alone (what `--version` parses) is small, and `--help` reaches no command code', () => {
