@@ -75,19 +75,47 @@ module.exports = native;
   },
 };
 
-// commander requires node:child_process when it loads, for subcommands that are separate executables —
-// which lychd-crypt has none of — and with it net, dgram and the stream machinery: ~9 ms of every start.
-// Its copy resolves to a proxy that loads the module on first use.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Modules a dependency requires as it loads but uses only on a path lychd-crypt rarely or never takes.
+// Each costs every start that loads the dependency: Node compiles the built-in's internal modules. Such a
+// require resolves to a proxy that loads the module on first use.
+const LAZY = [
+  // commander: executable subcommands (lychd-crypt has none) — child_process, with net, dgram, streams: ~9 ms.
+  { importer: /node_modules\/commander\//, request: /^(node:)?child_process$/ },
+  // node-postgres: password authentication (SCRAM, md5) — node:crypto, ~7 ms; peer and trust need none.
+  { importer: /node_modules\/pg\/lib\/client\.js$/, request: /^\.\/crypto\/utils$/ },
+  { importer: /node_modules\/pg\/lib\/crypto\/sasl\.js$/, request: /^\.\/utils$/ },
+];
+const lazyRequires = {
+  name: 'lazy-requires',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /node_modules\/commander\//.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.lazy || !LAZY.some((r) => r.importer.test(args.importer) && r.request.test(args.path))) return undefined;
+      const builtin = /^(node:)?[a-z_]+$/.test(args.path) && !args.path.startsWith('.');
+      const target = builtin ? `node:${args.path.replace(/^node:/, '')}` : (await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { lazy: true } })).path;
+      return { path: target, namespace: 'lazy-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
       loader: 'js',
-      contents: "let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:child_process'))[k] });",
+      resolveDir: args.path.startsWith('node:') ? REPO : path.dirname(args.path),
+      pluginData: { lazy: true },
+      contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });`,
     }));
+  },
+};
+
+// node-postgres asks on its first connection whether it runs in a Cloudflare Worker, by constructing a
+// `Response`: on Node 20 that global loads undici, Node's fetch, ~40 ms inside the Ritual's preflight. The
+// runtime runs on Node only, so the bundled copy answers no without asking. The build fails if the
+// function is no longer there, so a new pg cannot silently bring the cost back.
+const pgOnNode = {
+  name: 'pg-on-node',
+  setup(b) {
+    b.onLoad({ filter: /node_modules\/pg\/lib\/stream\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const head = 'function isCloudflareRuntime() {';
+      if (!text.includes(head)) throw new Error(`${args.path}: ${head} not found; check how pg picks its socket now`);
+      return { loader: 'js', contents: text.replace(head, `${head}\n  return false; // lychd-crypt: bundled for Node\n`) };
+    });
   },
 };
 
@@ -109,7 +137,7 @@ const result = await build({
   sourcemap: false,
   legalComments: 'none',
   external: ['pg-native'],
-  plugins: [koffiDirect, lazyChildProcess, nativeBeside],
+  plugins: [koffiDirect, lazyRequires, pgOnNode, nativeBeside],
   // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
   loader: { '.service': 'text', '.timer': 'text' },
   banner: {
