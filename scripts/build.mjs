@@ -1,8 +1,12 @@
 // Builds the runtime as a directory, dist/lychd-crypt/, that runs with plain `node`:
-//   lychd-crypt.js   the entry: parses the command line (commander) and nothing else
-//   <name>-<hash>.js the chunks: each command's code, loaded by `import()` only when that command runs
+//   lychd-crypt.js   the entry, CommonJS: answers `--version` itself, else imports main.mjs. Node 20 starts
+//                    its ES module loader only for the first import, and that costs ~13 ms: `--version`
+//                    (doctor and scripts ask it often) stays within a few ms of `node -e 0`
+//   main.mjs         src/main.ts: parses the command line (commander) and nothing else
+//   <name>-<hash>.mjs the chunks: each command's code, loaded by `import()` only when that command runs
 //   koffi.node       koffi's FFI addon, loaded only when a command first needs a syscall
-//   package.json     { "type": "module" }: the chunks are ES modules wherever the directory is
+//   package.json     { "type": "commonjs" }: the entry is CommonJS wherever the directory is installed
+//                    (the chunks say what they are by their extension)
 //   manifest.json    the version, the sha256 of every other file (doctor checks the installed copy against
 //                    it) and the npm packages bundled (the .deb's copyright file lists them)
 // esbuild splits the code (ESM) so `--version` and `--help` parse a few hundred kB, not the whole program;
@@ -16,6 +20,7 @@ import { chmod, copyFile, readFile, readdir, rm, symlink, writeFile } from 'node
 import path from 'node:path';
 
 const ENTRY = 'lychd-crypt.js';
+const MAIN = 'main';
 const ADDON = 'koffi.node';
 const MANIFEST = 'manifest.json';
 
@@ -123,8 +128,9 @@ const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/ly
 await rm(outdir, { recursive: true, force: true }); // stale chunks of an earlier build would be listed too
 
 const result = await build({
-  entryPoints: { [path.basename(ENTRY, '.js')]: entry },
+  entryPoints: { [MAIN]: entry },
   outdir,
+  outExtension: { '.js': '.mjs' },
   splitting: true,
   chunkNames: '[name]-[hash]',
   bundle: true,
@@ -149,17 +155,30 @@ const result = await build({
 if (addonSource) await copyFile(addonSource, path.join(outdir, ADDON));
 // For looking into what a chunk holds and who imports what (esbuild's analyzer reads it too).
 if (process.env.LYCHD_BUILD_METAFILE) await writeFile(process.env.LYCHD_BUILD_METAFILE, JSON.stringify(result.metafile));
-// The chunks are ES modules wherever the directory is installed (Node before 20.19 does not guess it,
-// and a guess costs a second parse).
-await writeFile(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
+// The entry is CommonJS even below a package.json that says "module" (the checkout's own, say).
+await writeFile(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+const { version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8'));
 // Only the entry is a program: the shebang and the mode are its alone (the chunks are modules it imports).
+// The runtime's answers `--version` (what src/main.ts answers too, from the same package.json) without
+// loading main.mjs; a helper bundle (tests, packaging) just runs its main.
+const runtime = path.resolve(entry) === path.join(REPO, 'src/main.ts');
 const entryFile = path.join(outdir, ENTRY);
-await writeFile(entryFile, `#!/usr/bin/env node\n${await readFile(entryFile, 'utf8')}`, { mode: 0o755 });
+await writeFile(
+  entryFile,
+  [
+    '#!/usr/bin/env node',
+    "'use strict';",
+    ...(runtime ? [`if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(${JSON.stringify(`${version}
+`)});`, 'else '] : []),
+    `import('./${MAIN}.mjs');`,
+    '',
+  ].join('\n').replace("\nelse \n", '\nelse '),
+  { mode: 0o755 },
+);
 await chmod(entryFile, 0o755);
 
 // Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging lists them from here.
 const packages = [...new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean))].sort();
-const { version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8'));
 await writeFile(path.join(outdir, MANIFEST), `${JSON.stringify(await manifestOf(outdir, { version, packages }), null, 1)}\n`);
 
 // The checkout's familiar path, when the default runtime was built.

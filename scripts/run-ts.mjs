@@ -13,11 +13,8 @@ const root = path.resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-run-ts-'));
 try {
   const built = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs'), path.resolve(entry), dir], { stdio: 'inherit' });
-  // The build writes the entry as lychd-crypt.js in a directory; the output directory is private here,
-  // so ESM is known from the import itself (import() of a .js with no package.json beside it is CommonJS).
-  const out = path.join(dir, 'entry.mjs');
-  const { renameSync } = await import('node:fs');
-  renameSync(path.join(dir, 'lychd-crypt.js'), out);
+  // The build writes the module as main.mjs (beside a CommonJS launcher that would only import it).
+  const out = path.join(dir, 'main.mjs');
   if (built.status !== 0) process.exit(built.status ?? 1);
   process.chdir(root);
   const mod = await import(pathToFileURL(out).href);

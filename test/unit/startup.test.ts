@@ -125,7 +125,7 @@ describe('the runtime directory', () => {
     // commander requires child_process, koffi's own loader https, zlib and crypto, and pg crypto and (asking
     // whether it runs in a Cloudflare Worker) undici when they load; the build gives commander and pg lazy
     // proxies, pg's question its answer, and imports koffi's addon directly (scripts/build.mjs).
-    const chunks = readdirSync(rt).filter((f) => /^(cli|runtime|koffi|esm)-.*\.js$/.test(f));
+    const chunks = readdirSync(rt).filter((f) => /^(cli|runtime|koffi|esm)-.*\.mjs$/.test(f));
     expect(chunks.map((f) => f.split('-')[0]).sort()).toEqual(['cli', 'esm', 'koffi', 'runtime']); // esm-: pg's ES module entry
     // The list goes to a file: touching process.stdout (a pipe here) would load net itself.
     const out = path.join(dir, 'loaded.json');
@@ -137,7 +137,7 @@ describe('the runtime directory', () => {
     expect(loaded.filter((m) => /^NativeModule (crypto|child_process|https|http|zlib|internal\/deps\/undici\/undici)$/.test(m))).toEqual([]);
   });
 
-  it('the entry alone (what `--version` parses) is small, and `--help` reaches no command code', () => {
+  it('the entry (what `--version` parses) is a few lines of CommonJS; main and `--help` reach no command code', () => {
     const closure = (file: string, seen = new Set<string>()): Set<string> => {
       if (seen.has(file)) return seen;
       seen.add(file);
@@ -145,13 +145,20 @@ describe('the runtime directory', () => {
       return seen;
     };
     const size = (files: Set<string>) => [...files].reduce((n, f) => n + statSync(path.join(rt, f)).size, 0);
-    const entry = closure('lychd-crypt.js');
-    expect(size(entry)).toBeLessThan(16_000);
-    // What the entry imports dynamically is the CLI; its static closure is what `--help` parses.
-    const cli = /import\("\.\/(cli-[^"]+)"\)/.exec(readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8'))?.[1];
+    // `--version` answered before any ES module loads: no import runs for it.
+    const entry = readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8');
+    expect(entry).toMatch(/^#!\/usr\/bin\/env node\n'use strict';\n/);
+    expect(entry.length).toBeLessThan(400);
+    expect(entry.indexOf('--version')).toBeLessThan(entry.indexOf("import('./main.mjs')"));
+    expect(JSON.parse(readFileSync(path.join(rt, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    const main = closure('main.mjs');
+    expect(size(main)).toBeLessThan(16_000);
+    // What main imports dynamically is the CLI; its static closure is what `--help` parses.
+    const cli = /import\("\.\/(cli-[^"]+)"\)/.exec(readFileSync(path.join(rt, 'main.mjs'), 'utf8'))?.[1];
     expect(cli).toBeDefined();
-    const help = closure(cli!, new Set(entry));
-    expect([...help].filter((f) => /^(init|snapshot|rollback|list|koffi|repair|verify)-/.test(f))).toEqual([]);
+    const help = closure(cli!, new Set(main));
+    expect([...help].filter((f) => /^(init|snapshot|runtime|rollback|list|koffi|repair|verify)-/.test(f))).toEqual([]);
     expect(size(help)).toBeLessThan(250_000);
   });
+
 });
