@@ -11,6 +11,7 @@ import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from './core/style.js';
+import { createRunner } from './core/runner.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
 type Lazy = () => Promise<Handler>;
@@ -257,8 +258,8 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
       const globals: Globals = { json, crypt: g.crypt, user: g.user, wait: g.wait, registry: g.registry };
       const ctx: CommandContext = {
         globals,
-        // execa is loaded by the commands, not by `--version` or `--help`.
-        runner: (await import('./core/runner.js')).createRunner(),
+        // The runner loads execa when it first runs a command, not at start.
+        runner: createRunner(),
         env: io.env,
         interactive: io.stdinIsTTY && Boolean(io.stdout.isTTY) && !json,
         command: def.name,
