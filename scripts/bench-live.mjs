@@ -43,8 +43,8 @@ function sh(argv, opts = {}) {
 export function liveFigures({ quick = false, log = (m) => console.error(m), only = process.env.BENCH_LIVE_ONLY?.split(',') } = {}) {
   const scale = Number(process.env.BENCH_LIVE_SCALE ?? (quick ? 10 : 30));
   const rounds = Number(process.env.BENCH_LIVE_ROUNDS ?? (quick ? 2 : 4));
-  const rwSecs = Number(process.env.BENCH_LIVE_RW_SECS ?? (quick ? 2 : 10));
-  const roSecs = Number(process.env.BENCH_LIVE_RO_SECS ?? (quick ? 1 : 5));
+  const rwSecs = Number(process.env.BENCH_LIVE_RW_SECS ?? (quick ? 2 : 8));
+  const roSecs = Number(process.env.BENCH_LIVE_RO_SECS ?? (quick ? 1 : 4));
   const cands = CANDIDATES.filter((c) => !only || only.includes(c.id));
   const pgIds = { uid: Number(sh(['id', '-u', 'postgres'])), gid: Number(sh(['id', '-g', 'postgres'])) };
   const asPg = (argv) => ['setpriv', `--reuid=${pgIds.uid}`, `--regid=${pgIds.gid}`, '--clear-groups', ...argv];
