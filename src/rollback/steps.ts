@@ -17,7 +17,7 @@ export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'ste
   const steps = [`write the journal entry (${stateDirFor(config)}/journal.json)`];
   if (p.dbRunning) steps.push(`stop PostgreSQL through postgres.service (${service}) and confirm the postmaster is gone`);
   steps.push(
-    `btrfs subvolume snapshot ${config.crypt.path}/snapshots/${p.target} ${p.staging}  (writable staging copy)`,
+    `snapshot ${config.crypt.path}/snapshots/${p.target} as ${p.staging}  (a writable staging copy: one BTRFS_IOC_SNAP_CREATE_V2, what \`btrfs subvolume snapshot\` does)`,
     'remove postmaster.pid, recovery.signal, standby.signal, backup_label from the staging PGDATA; check its C attribute, owner and mode',
     `renameat2(RENAME_EXCHANGE) ${p.staging} <-> ${p.active}  (one atomic swap)`,
     `move the replaced state to snapshots/${p.preRollbackName}, make it read-only, write its metadata`,
