@@ -271,7 +271,8 @@ export async function inodeFlags(dir: Dir): Promise<number> {
  * Snapshots the subvolume whose root `src` is as `name` inside `parent` (BTRFS_IOC_SNAP_CREATE_V2, what
  * `btrfs subvolume snapshot [-r]` calls): no process to start, and both ends are fds opened without
  * following links. The kernel commits the transaction before it returns, so the snapshot is durable.
- * Its owner may snapshot a subvolume without privilege, as with btrfs-progs.
+ * Its owner may snapshot a subvolume without privilege, as with btrfs-progs. The call is synchronous: the
+ * event loop waits for the kernel (the Ritual awaited the btrfs process at this point before).
  */
 export async function snapshotAt(src: Dir, parent: Dir, name: string, opts: { readonly: boolean }): Promise<void> {
   const bytes = Buffer.from(name);
