@@ -55,7 +55,7 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
   const dir = path.dirname(realpathOf(cli));
   return {
     rounds,
-    bundleBytes: readdirSync(dir).filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0),
+    bundleBytes: readdirSync(dir).filter((f) => /\.m?js$/.test(f)).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0),
     entryBytes: statSync(cli).size,
     rows: candidates.map(([what], k) => ({
       what,

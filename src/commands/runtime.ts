@@ -1,8 +1,9 @@
-// The runtime's everyday commands, behind ONE lazy import: esbuild groups code by the set of dynamic
-// imports that reach it, so one import point puts snapshot, list, rollback, … and what they share into a
-// few large chunks instead of dozens of small ones. Node 20 pays per ES module (resolve, read, compile),
-// so `snapshot` loads a handful of files, not thirty. init, doctor, repair and verify stay separate: their
-// dependencies (YAML, schema validation, device details, the PostgreSQL client) are not loaded here.
+// The runtime's everyday commands, imported by the CLI as one group: esbuild puts the code of modules by
+// the set of entry points (and dynamic imports) that reach them into chunks, so one import point puts
+// snapshot, list, rollback, … and the parser into a few large chunks instead of dozens of small ones. Node 20
+// pays per ES module (resolve, read, compile), so `snapshot` loads a handful of files, not thirty. init,
+// doctor, repair and verify stay behind their own dynamic imports: their dependencies (YAML, schema
+// validation, device details, prompts, the PostgreSQL client's checks) are not loaded here.
 export { runSnapshot } from './snapshot.js';
 export { runList } from './list.js';
 export { runRollback } from './rollback.js';
