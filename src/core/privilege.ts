@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RunAsOwner } from '../crypt/access.js';
 import { CryptError } from './errors.js';
 import { SAFE_PATH } from './runner.js';
+import { dieBySignal } from './die-by-signal.js';
 
 /** What the owner's process gets from root's environment: only what selects the crypt and test hooks. */
 const PASSED = ['LYCHD_CRYPT_REGISTRY', 'LYCHD_CRYPT_FAULT', 'CI', 'TERM', 'LANG'];
@@ -32,8 +33,8 @@ export function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.Process
     child.on('error', reject);
     child.on('close', (code, signal) => {
       // Die the way the owner's process died, so callers (and tests that crash it on purpose) see the same.
-      if (signal) process.kill(process.pid, signal);
-      resolve(code ?? 1);
+      if (signal) void dieBySignal(signal);
+      else resolve(code ?? 1);
     });
   });
 }

@@ -1,6 +1,8 @@
 // Ctrl-C or a `kill` during verify must not leave the clone's server running: pg_ctl daemonizes it (in its
 // own session), so it would outlive us. While a clone exists, SIGINT/SIGTERM/SIGHUP first remove it, then
 // the signal is raised again with the default action, so the exit status still says "killed by SIGxxx".
+import { dieBySignal } from '../core/die-by-signal.js';
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface SignalGuard {
@@ -18,7 +20,7 @@ export function cleanupOnSignal(steps: Array<() => Promise<unknown>>): SignalGua
     inflight = (async () => {
       for (const step of steps) await step().catch(() => {});
       remove();
-      process.kill(process.pid, sig);
+      await dieBySignal(sig);
     })();
   };
   const remove = (): void => {
