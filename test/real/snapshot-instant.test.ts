@@ -1,42 +1,26 @@
 // `snapshot --mode instant` (no CHECKPOINT, no backup mode) under pgbench load: the atomic snapshot alone is
 // crash-consistent. Rolled back, the server recovers out of recovery and pgbench's books balance
 // (sum of pgbench_accounts.abalance = sum of pgbench_history.delta, likewise tellers and branches).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { runPgbench } from '../helpers/pg.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
-
-
 describe.skipIf(skip)(`snapshot --mode instant under load, rolled back ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('no checkpoint, no backup mode; rollback recovers and the pgbench sums agree', async () => {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const conn = ['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres'];
     execFileSync(path.join(PG_BIN[15], 'pgbench'), ['-i', '-s', '5', '-q', ...conn, 'postgres'], { stdio: 'ignore' });
     const bench = runPgbench(['-c', '6', '-j', '3', '-T', '8', '--no-vacuum', ...conn, 'postgres']);
     await new Promise((r) => setTimeout(r, 1500));
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--mode', 'instant', '--label', 'instant']);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--mode', 'instant', '--label', 'instant']);
     expect(snap.code, snap.stderr).toBe(0);
     const meta = snap.json.snapshot;
     expect(meta.mode).toBe('instant');
@@ -53,7 +37,7 @@ describe.skipIf(skip)(`snapshot --mode instant under load, rolled back ${skip ? 
     expect(after.code, after.out).toBe(0);
     const historyAfter = (await server.query<{ n: number }>('select count(*)::int as n from pgbench_history'))[0]!.n;
 
-    const rb = await cliChild(bundle, fx.root, ['--json', 'rollback', meta.name, '--yes']);
+    const rb = await cliChild(suite.bundle, fx.root, ['--json', 'rollback', meta.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.json.databaseRestarted).toBe(true);
     expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);

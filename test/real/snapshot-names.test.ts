@@ -2,14 +2,14 @@
 // previous work for rollback, delete and pin; an ambiguous or unknown name lists the candidates and
 // changes nothing; delete --dry-run changes nothing; delete without --yes off a terminal refuses (exit 3)
 // with the exact command to run.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cli, cliChild } from '../helpers/snap.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { openTerminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
@@ -102,25 +102,17 @@ describe.skipIf(skip)(`snapshot names: prefix, label, latest, previous ${skip ? 
 
   const termSkip = skipReason('tmux');
   describe.skipIf(termSkip)(`delete at a terminal ${termSkip ? `(skipped: ${termSkip})` : ''}`, () => {
-    let buildScratch: Scratch;
-    let bundle: string;
-    beforeAll(async () => {
-      buildScratch = await makeScratch();
-      bundle = buildCli(buildScratch);
-    });
-    afterAll(async () => {
-      await buildScratch?.cleanup();
-    });
+    const suite = cliSuite();
 
     test('the confirmation lists what goes and defaults to No (exit 3, nothing deleted); y + Enter deletes', async () => {
-      scratch = await makeScratch();
-      const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
-      const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--label', 'doomed']);
+      const term = await suite.scratch();
+      const fx = await makeCryptFixture(term, { postgres: false, sizeMiB: 300 });
+      const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--label', 'doomed']);
       expect(snap.code, snap.stderr).toBe(0);
       const name: string = snap.json.snapshot.name;
       const before = (await readdir(fx.paths.snapshots)).sort();
 
-      const no = openTerminal(scratch, ['node', bundle, '--crypt', fx.root, 'delete', 'doomed']);
+      const no = openTerminal(term, ['node', suite.bundle, '--crypt', fx.root, 'delete', 'doomed']);
       const screen = await no.waitFor(/Delete /);
       expect(screen).toContain(name);
       expect(screen).toMatch(/cannot be undone/);
@@ -128,7 +120,7 @@ describe.skipIf(skip)(`snapshot names: prefix, label, latest, previous ${skip ? 
       expect(await no.exitCode()).toBe(3);
       expect((await readdir(fx.paths.snapshots)).sort()).toEqual(before);
 
-      const yes = openTerminal(scratch, ['node', bundle, '--crypt', fx.root, 'delete', 'latest']);
+      const yes = openTerminal(term, ['node', suite.bundle, '--crypt', fx.root, 'delete', 'latest']);
       await yes.waitFor(/Delete /);
       yes.keys('y');
       yes.keys('Enter');

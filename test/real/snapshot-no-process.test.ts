@@ -1,21 +1,14 @@
 // `snapshot --mode none` starts no process (issue 16): the snapshot is one ioctl, the checks read
 // /proc/self/mountinfo and ask ioctls. A preload (NODE_OPTIONS=--require) logs every process the command
 // starts through Node; `delete`, which runs `btrfs subvolume delete`, shows the log sees the runner's.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { cliSuite } from '../helpers/suite.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cliChild } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
-
 const HOOK = `const cp = require('node:child_process');
 const fs = require('node:fs');
 const spawn = cp.ChildProcess.prototype.spawn;
@@ -26,31 +19,23 @@ cp.ChildProcess.prototype.spawn = function (o) {
 `;
 
 describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('snapshot --mode none: no process; delete: its btrfs is logged', async () => {
-    scratch = await makeScratch();
+    const scratch = await suite.scratch();
     const fx = await makeCryptFixture(scratch);
     const hook = scratch.path('spawn-log.cjs');
     writeFileSync(hook, HOOK);
     const log = scratch.path('spawned.log');
     const env = { NODE_OPTIONS: `--require ${hook}`, SPAWN_LOG: log };
 
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--mode', 'none', '--label', 'quiet'], env);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--mode', 'none', '--label', 'quiet'], env);
     expect(snap.code, snap.stderr).toBe(0);
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
     const name = snap.json.snapshot.name as string;
     expect(existsSync(`${fx.paths.snapshots}/${name}`)).toBe(true);
 
-    const del = await cliChild(bundle, fx.root, ['delete', name, '--yes'], env);
+    const del = await cliChild(suite.bundle, fx.root, ['delete', name, '--yes'], env);
     expect(del.code, del.stderr).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/^btrfs .*subvolume delete/m);
   });
