@@ -1,26 +1,26 @@
 // Builds the runtime as a directory, dist/lychd-crypt/, that runs with plain `node`:
-//   lychd-crypt.js   the entry, CommonJS: answers `--version` itself, else imports main.mjs. Node 20 starts
-//                    its ES module loader only for the first import, and that costs ~13 ms: `--version`
-//                    (doctor and scripts ask it often) stays within a few ms of `node -e 0`
-//   main.mjs         src/main.ts: parses the command line (commander) and nothing else
-//   <name>-<hash>.mjs the chunks: each command's code, loaded by `import()` only when that command runs
+//   lychd-crypt.js   the entry (src/launch.ts), CommonJS: answers `--version` itself, else loads main.js
+//                    through V8's code cache (src/core/code-cache.ts) and runs the command
+//   main.js          src/main.ts and all it imports but the vendored packages: one CommonJS file, minified.
+//                    Node 20 pays per ES module (its loader alone ~13 ms, then each file) and has no compile
+//                    cache; one script with a code cache is the fastest start measured (README "Speed")
+//   vendor-*.js      the large dependencies some commands use (see VENDORED), one file each, required on first use
 //   koffi.node       koffi's FFI addon, loaded only when a command first needs a syscall
-//   package.json     { "type": "commonjs" }: the entry is CommonJS wherever the directory is installed
-//                    (the chunks say what they are by their extension)
+//   package.json     { "type": "commonjs" }, wherever the directory is installed
 //   manifest.json    the version, the sha256 of every other file (doctor checks the installed copy against
 //                    it) and the npm packages bundled (the .deb's copyright file lists them)
-// esbuild splits the code (ESM) so `--version` and `--help` parse a few hundred kB, not the whole program;
-// the chunks are minified. The directory is the unit init, the npm package and the .deb install.
+// The directory is the unit init, the npm package and the .deb install.
 // dist/lychd-crypt.js is kept as a symbolic link to the entry, for `node dist/lychd-crypt.js` in a checkout
-// (Node resolves the link, so the chunks are found beside the real file).
-// `node scripts/build.mjs [entry outdir]`: the default builds the runtime; tests may bundle helpers.
+// (Node resolves the link, so main.js is found beside the real file).
+// `node scripts/build.mjs [entry outdir]`: the default builds the runtime; tests and packaging may bundle a
+// helper, which is built as ES modules (main.mjs and chunks, top-level await allowed) with an entry importing it.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const ENTRY = 'lychd-crypt.js';
-const MAIN = 'main';
+const MAIN = 'main.js';
 const ADDON = 'koffi.node';
 const MANIFEST = 'manifest.json';
 
@@ -42,8 +42,8 @@ const nativeBeside = {
         loader: 'js',
         // Every chunk sits beside the entry, so the addon is beside whichever chunk loads it.
         contents: `
-const path = require('node:path'), url = require('node:url');
-const file = path.join(path.dirname(url.fileURLToPath(__lychdUrl)), ${JSON.stringify(ADDON)});
+const path = require('node:path');
+const file = path.join(__lychdDir, ${JSON.stringify(ADDON)});
 const mod = { exports: {} };
 try { process.dlopen(mod, file); } catch (e) {
   throw new Error('the runtime is incomplete: its native addon ' + file + ' cannot be loaded (' + e.message + '); reinstall it (lychd-crypt repair, or npm run build)');
@@ -124,61 +124,100 @@ const pgOnNode = {
   },
 };
 
-const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/lychd-crypt')] = process.argv.slice(2);
-await rm(outdir, { recursive: true, force: true }); // stale chunks of an earlier build would be listed too
+// The large dependencies that only some commands use (init's answers schema and device details, YAML,
+// prompts, and execa, which the runner loads when it first starts a process) are each a CommonJS file of
+// their own beside main.js, required on first use: a command that does not need them does not read them,
+// and main.js (with its code cache) stays the size of lychd-crypt's own code.
+// A vendored package another one depends on (@clack/core) is required from its own file by both: one copy.
+const VENDORED = ['zod', 'yaml', 'systeminformation', 'execa', '@clack/core', '@clack/prompts'];
+const vendorFile = (pkg) => `vendor-${pkg.replace(/^@/, '').replace(/\//g, '-')}.js`;
+const vendorBeside = (except) => ({
+  name: 'vendor-beside',
+  setup(b) {
+    const others = VENDORED.filter((p) => p !== except);
+    const filter = new RegExp(`^(${others.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: `./${vendorFile(args.path)}`, external: true }));
+  },
+});
 
-const result = await build({
-  entryPoints: { [MAIN]: entry },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  chunkNames: '[name]-[hash]',
+const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/lychd-crypt')] = process.argv.slice(2);
+await rm(outdir, { recursive: true, force: true }); // stale files of an earlier build would be listed too
+const runtime = path.resolve(entry) === path.join(REPO, 'src/main.ts');
+
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
   minify: true,
   keepNames: true, // error classes name themselves (new.target.name), and --json reports that name
   metafile: true,
   sourcemap: false,
   legalComments: 'none',
-  external: ['pg-native'],
-  plugins: [koffiDirect, lazyRequires, pgOnNode, nativeBeside],
-  // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
-  loader: { '.service': 'text', '.timer': 'text' },
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdUrl = import.meta.url;",
-  },
   logLevel: 'warning',
-});
+};
+const metafiles = [];
+
+if (runtime) {
+  // main.js: the whole program but the large dependencies, one CommonJS file loaded through V8's code
+  // cache (src/core/code-cache.ts). Modules reached by `import()` (init, doctor, pg, …) are in it too, each
+  // behind a function that runs on its first import: compiled when used, and cached with the command that used it.
+  const main = await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: path.join(outdir, MAIN),
+    format: 'cjs',
+    // Every import() becomes a require: the cached script runs without Node's ES module loader.
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__lychdUrl' },
+    external: ['pg-native'],
+    plugins: [vendorBeside(null), koffiDirect, lazyRequires, pgOnNode, nativeBeside],
+    // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
+    loader: { '.service': 'text', '.timer': 'text' },
+    banner: { js: "const __lychdDir = __dirname, __lychdUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  metafiles.push(main.metafile);
+  for (const pkg of VENDORED) {
+    const v = await build({
+      ...common,
+      stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: REPO, loader: 'js' },
+      outfile: path.join(outdir, vendorFile(pkg)),
+      format: 'cjs',
+      plugins: [vendorBeside(pkg)],
+    });
+    metafiles.push(v.metafile);
+  }
+  // The entry: src/launch.ts, readable (it is what a reader of the installed directory opens first).
+  const launch = await build({ ...common, minify: false, keepNames: false, entryPoints: [path.join(REPO, 'src/launch.ts')], outfile: path.join(outdir, ENTRY), format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+  metafiles.push(launch.metafile);
+} else {
+  // A helper (tests, packaging): ES modules, split, with an entry that imports main.mjs.
+  const helper = await build({
+    ...common,
+    entryPoints: { main: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    format: 'esm',
+    external: ['pg-native'],
+    plugins: [koffiDirect, lazyRequires, pgOnNode, nativeBeside],
+    loader: { '.service': 'text', '.timer': 'text' },
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdDir = import.meta.dirname;" },
+  });
+  metafiles.push(helper.metafile);
+  await writeFile(path.join(outdir, ENTRY), "#!/usr/bin/env node\nimport('./main.mjs');\n");
+}
+await chmod(path.join(outdir, ENTRY), 0o755); // only the entry is a program
 
 if (addonSource) await copyFile(addonSource, path.join(outdir, ADDON));
-// For looking into what a chunk holds and who imports what (esbuild's analyzer reads it too).
-if (process.env.LYCHD_BUILD_METAFILE) await writeFile(process.env.LYCHD_BUILD_METAFILE, JSON.stringify(result.metafile));
+// For looking into what a file holds and who imports what (esbuild's analyzer reads it too).
+if (process.env.LYCHD_BUILD_METAFILE) await writeFile(process.env.LYCHD_BUILD_METAFILE, JSON.stringify(metafiles[0]));
 // The entry is CommonJS even below a package.json that says "module" (the checkout's own, say).
 await writeFile(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 const { version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8'));
-// Only the entry is a program: the shebang and the mode are its alone (the chunks are modules it imports).
-// The runtime's answers `--version` (what src/main.ts answers too, from the same package.json) without
-// loading main.mjs; a helper bundle (tests, packaging) just runs its main.
-const runtime = path.resolve(entry) === path.join(REPO, 'src/main.ts');
-const entryFile = path.join(outdir, ENTRY);
-await writeFile(
-  entryFile,
-  [
-    '#!/usr/bin/env node',
-    "'use strict';",
-    ...(runtime ? [`if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(${JSON.stringify(`${version}
-`)});`, 'else '] : []),
-    `import('./${MAIN}.mjs');`,
-    '',
-  ].join('\n').replace("\nelse \n", '\nelse '),
-  { mode: 0o755 },
-);
-await chmod(entryFile, 0o755);
 
 // Minifying drops esbuild's `// node_modules/<pkg>/…` path comments; packaging lists them from here.
-const packages = [...new Set(Object.keys(result.metafile.inputs).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean))].sort();
+const packages = [...new Set(metafiles.flatMap((m) => Object.keys(m.inputs)).map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter(Boolean))].sort();
 await writeFile(path.join(outdir, MANIFEST), `${JSON.stringify(await manifestOf(outdir, { version, packages }), null, 1)}\n`);
 
 // The checkout's familiar path, when the default runtime was built.

@@ -138,9 +138,9 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(sh(['findmnt', '-rn', '--mountpoint', c.crypt]).trim().split('\n')).toHaveLength(1);
     expect(sh([c.bin, '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
 
-    // One chunk of the installed runtime directory altered: found against its manifest, the build reinstalled.
+    // One file of the installed runtime directory (a vendored package) altered: found against its manifest, the build reinstalled.
     const dir = path.dirname(realpathSync(c.bin));
-    const chunk = readdirSync(dir).find((f) => f.startsWith('chunk-'))!;
+    const chunk = readdirSync(dir).find((f) => f.startsWith('vendor-'))!;
     appendFileSync(path.join(dir, chunk), '\n// altered\n');
     expectHealed(c, scratch.dir, ['runtime.installed'], { dataDir: data(c) });
     expect(readFileSync(path.join(dir, chunk), 'utf8')).not.toContain('// altered');

@@ -1,5 +1,5 @@
-// `snapshot --mode none` starts no process (issue 16): the snapshot is one ioctl, the checks read
-// /proc/self/mountinfo and ask ioctls. A preload (NODE_OPTIONS=--require) logs every process the command
+// `snapshot --mode none` starts no process and loads no vendored package (issue 16): the snapshot is one
+// ioctl, the checks read /proc/self/mountinfo and ask ioctls. A preload (NODE_OPTIONS=--require) logs every process the command
 // starts through Node; `delete`, which runs `btrfs subvolume delete`, shows the log sees the runner's.
 import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,9 @@ cp.ChildProcess.prototype.spawn = function (o) {
   fs.appendFileSync(process.env.SPAWN_LOG, [o.file, ...(o.args ?? []).slice(1)].join(' ') + '\\n');
   return spawn.call(this, o);
 };
+// What the command itself loaded (not this hook): Node's built-ins, and files required (the vendored packages).
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => fs.writeFileSync(process.env.LOADED_LOG, JSON.stringify({ builtins: process.moduleLoadList.filter((m) => !before.has(m)), files: Object.keys(require.cache) })));
 `;
 
 describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped: ${skip})` : ''}`, () => {
@@ -27,16 +30,23 @@ describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped
     const hook = scratch.path('spawn-log.cjs');
     writeFileSync(hook, HOOK);
     const log = scratch.path('spawned.log');
-    const env = { NODE_OPTIONS: `--require ${hook}`, SPAWN_LOG: log };
+    const loaded = scratch.path('loaded.json');
+    const env = { NODE_OPTIONS: `--require ${hook}`, SPAWN_LOG: log, LOADED_LOG: loaded };
 
     const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--mode', 'none', '--label', 'quiet'], env);
     expect(snap.code, snap.stderr).toBe(0);
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
     const name = snap.json.snapshot.name as string;
     expect(existsSync(`${fx.paths.snapshots}/${name}`)).toBe(true);
+    // Nor does it read a vendored package (execa, zod, yaml, …) or make Node compile a costly built-in.
+    const { builtins, files } = JSON.parse(readFileSync(loaded, 'utf8')) as { builtins: string[]; files: string[] };
+    expect(files.filter((f) => /vendor-/.test(f))).toEqual([]);
+    expect(builtins.filter((m) => /^NativeModule (crypto|child_process|https|http|zlib|internal\/deps\/undici\/undici)$/.test(m))).toEqual([]);
+    expect(builtins).toContain('NativeModule vm'); // the log does see what the command loads: the entry's code cache
 
     const del = await cliChild(suite.bundle, fx.root, ['delete', name, '--yes'], env);
     expect(del.code, del.stderr).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/^btrfs .*subvolume delete/m);
+    expect((JSON.parse(readFileSync(loaded, 'utf8')) as { files: string[] }).files.filter((f) => /vendor-/.test(f)).map((f) => f.split('/').pop())).toEqual(['vendor-execa.js']);
   });
 });

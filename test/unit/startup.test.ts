@@ -3,9 +3,8 @@
 // alone (dynamic `import()` is what loads the rest, when a command needs it). And the runtime directory the
 // build writes: the addon loaded from beside the entry, the manifest, and how little `--version` parses.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ let meta: Metafile;
 
 beforeAll(async () => {
   const r = await build({
-    entryPoints: [path.join(REPO, 'src/main.ts')],
+    entryPoints: [path.join(REPO, 'src/main.ts'), path.join(REPO, 'src/launch.ts')],
     absWorkingDir: REPO,
     bundle: true,
     platform: 'node',
@@ -25,7 +24,7 @@ beforeAll(async () => {
     target: 'node20',
     write: false,
     metafile: true,
-    outfile: path.join(os.tmpdir(), 'lychd-startup-meta.js'),
+    outdir: path.join(os.tmpdir(), 'lychd-startup-meta'),
     external: ['pg-native', '*.node'],
     loader: { '.service': 'text', '.timer': 'text' },
     logLevel: 'silent',
@@ -58,7 +57,7 @@ const INIT_ONLY = /node_modules\/systeminformation\/|src\/config\/(answers|load-
 
 describe('what a start evaluates', () => {
   it('the entry (`--version`) loads nothing but itself; the CLI commander and the everyday commands, not init, doctor, repair or verify', () => {
-    expect(offenders('src/main.ts', /node_modules\/|src\/commands\/|src\/cli\.ts/)).toEqual([]);
+    expect(offenders('src/launch.ts', /node_modules\/|src\/commands\/|src\/cli\.ts|src\/main\.ts/)).toEqual([]);
     expect(offenders('src/cli.ts', /node_modules\/(?!commander\/)|src\/commands\/(init|doctor|repair|verify|completion)\.ts/)).toEqual([]);
   });
 
@@ -89,22 +88,44 @@ describe('the runtime directory', () => {
   let dir: string;
   let probe: string;
   let rt: string;
+  let mainInputs: string[];
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-startup-'));
-    // A helper entry that makes one syscall through koffi, built like the runtime.
+    // A helper entry that makes one syscall through koffi and one connection attempt through pg, built like the runtime.
     const r = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'test/fixtures/startup-koffi-entry.ts'), path.join(dir, 'probe')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     probe = path.join(dir, 'probe/lychd-crypt.js');
-    const b = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'src/main.ts'), path.join(dir, 'rt')], { encoding: 'utf8' });
+    const meta = path.join(dir, 'meta.json');
+    const b = spawnSync('node', [path.join(REPO, 'scripts/build.mjs'), path.join(REPO, 'src/main.ts'), path.join(dir, 'rt')], { encoding: 'utf8', env: { ...process.env, LYCHD_BUILD_METAFILE: meta } });
     expect(b.status, b.stderr).toBe(0);
     rt = path.join(dir, 'rt');
+    mainInputs = Object.keys((JSON.parse(readFileSync(meta, 'utf8')) as Metafile).inputs);
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (file: string, args: string[] = []) => spawnSync('node', [file, ...args], { encoding: 'utf8' });
+  const run = (file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => spawnSync('node', [file, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  let loads = 0;
+  /** What a run of the entry loaded: Node's built-in modules, and the files it required (the vendored ones). */
+  const loadedBy = (args: string[]) => {
+    const out = path.join(dir, `loaded-${loads++}.json`);
+    const hook = path.join(dir, 'loaded-hook.cjs');
+    // The list goes to a file: touching process.stdout (a pipe here) would load net itself.
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_LOG, JSON.stringify({ builtins: process.moduleLoadList, files: Object.keys(require.cache) })));\n`);
+    const r = run(path.join(rt, 'lychd-crypt.js'), args, { NODE_OPTIONS: `--require ${hook}`, LOADED_LOG: out, LYCHD_CRYPT_COMPILE_CACHE: '0' });
+    return { ...r, ...(JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[]; files: string[] }) };
+  };
+  const COSTLY = /^NativeModule (crypto|child_process|https|http|zlib|internal\/deps\/undici\/undici)$/;
 
-  it('loads the addon from beside the entry; without it, a command needing a syscall says to reinstall', () => {
-    expect(run(probe).stdout.trim()).toBe('beside');
+  it('loads the addon from beside the entry; koffi and pg load none of crypto, child_process, https, zlib or undici; without the addon, a command needing a syscall says to reinstall', () => {
+    // koffi's own loader requires https, zlib and crypto, pg crypto and (asking whether it runs in a
+    // Cloudflare Worker, on its first connection) undici: the build imports koffi's addon directly, gives
+    // pg's password crypto a lazy proxy and its question its answer (scripts/build.mjs).
+    const out = path.join(dir, 'probe-loaded.json');
+    const r = run(probe, [], { LOADED_LOG: out });
+    expect(r.stdout.trim()).toBe('beside');
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    expect(loaded).toContain('NativeModule net'); // pg did try to connect
+    expect(loaded.filter((m) => COSTLY.test(m))).toEqual([]);
     rmSync(path.join(dir, 'probe/koffi.node'));
     const missing = run(probe);
     expect(missing.status).not.toBe(0);
@@ -118,48 +139,31 @@ describe('the runtime directory', () => {
     const manifest = JSON.parse(readFileSync(path.join(rt, 'manifest.json'), 'utf8'));
     expect(Object.keys(manifest.files).sort()).toEqual(readdirSync(rt).filter((f) => f !== 'manifest.json').sort());
     expect(manifest.version).toBe(VERSION);
-    expect(manifest.packages).toContain('commander');
+    expect(manifest.packages).toEqual(expect.arrayContaining(['commander', 'pg', 'zod', 'yaml', 'systeminformation', 'execa', '@clack/prompts']));
   });
 
-  it('loading the CLI with the runtime commands, koffi and pg compiles none of crypto, child_process, https, zlib or undici', () => {
-    // commander requires child_process, koffi's own loader https, zlib and crypto, and pg crypto and (asking
-    // whether it runs in a Cloudflare Worker) undici when they load; the build gives commander and pg lazy
-    // proxies, pg's question its answer, and imports koffi's addon directly (scripts/build.mjs).
-    // The CLI chunk holds the everyday commands too (src/commands/runtime.ts); esm-: pg's ES module entry.
-    const chunks = readdirSync(rt).filter((f) => /^(cli|koffi|esm)-.*\.mjs$/.test(f));
-    expect(chunks.map((f) => f.split('-')[0]).sort()).toEqual(['cli', 'esm', 'koffi']);
-    // The list goes to a file: touching process.stdout (a pipe here) would load net itself.
-    const out = path.join(dir, 'loaded.json');
-    const probe = `${chunks.map((f) => `await import(${JSON.stringify(pathToFileURL(path.join(rt, f)).href)});`).join('')} (await import('node:fs')).writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList));`;
-    const r = spawnSync('node', ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  it('`--version` reads the entry alone: it answers with nothing else in the directory', () => {
+    const alone = path.join(dir, 'alone');
+    mkdirSync(alone);
+    copyFileSync(path.join(rt, 'lychd-crypt.js'), path.join(alone, 'lychd-crypt.js'));
+    copyFileSync(path.join(rt, 'package.json'), path.join(alone, 'package.json'));
+    const r = run(path.join(alone, 'lychd-crypt.js'), ['--version']);
     expect(r.status, r.stderr).toBe(0);
-    const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
-    expect(loaded).toContain('NativeModule fs/promises'); // the probe did load the chunks
-    expect(loaded.filter((m) => /^NativeModule (crypto|child_process|https|http|zlib|internal\/deps\/undici\/undici)$/.test(m))).toEqual([]);
-  });
-
-  it('the entry (what `--version` parses) is a few lines of CommonJS; `--help` reaches no init, doctor, repair or verify code, nor koffi', () => {
-    const closure = (file: string, seen = new Set<string>()): Set<string> => {
-      if (seen.has(file)) return seen;
-      seen.add(file);
-      for (const m of readFileSync(path.join(rt, file), 'utf8').matchAll(/(?:import|from)\s*"\.\/([^"]+)"/g)) closure(m[1]!, seen);
-      return seen;
-    };
-    const size = (files: Set<string>) => [...files].reduce((n, f) => n + statSync(path.join(rt, f)).size, 0);
-    // `--version` answered before any ES module loads: no import runs for it.
-    const entry = readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8');
-    expect(entry).toMatch(/^#!\/usr\/bin\/env node\n'use strict';\n/);
-    expect(entry.length).toBeLessThan(400);
-    expect(entry.indexOf('--version')).toBeLessThan(entry.indexOf("import('./main.mjs')"));
+    expect(r.stdout.trim()).toBe(VERSION);
+    expect(readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n"use strict";\n/);
     expect(JSON.parse(readFileSync(path.join(rt, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
-    const main = closure('main.mjs');
-    expect(size(main)).toBeLessThan(16_000);
-    // What main imports dynamically is the CLI; its static closure (the parser and the everyday commands) is what `--help` parses.
-    const cli = /import\("\.\/(cli-[^"]+)"\)/.exec(readFileSync(path.join(rt, 'main.mjs'), 'utf8'))?.[1];
-    expect(cli).toBeDefined();
-    const help = closure(cli!, new Set(main));
-    expect([...help].filter((f) => /^(init|snapshot|runtime|rollback|list|koffi|repair|verify)-/.test(f))).toEqual([]);
-    expect(size(help)).toBeLessThan(250_000);
   });
 
+  it('main.js holds none of the vendored packages; `--help` and a runtime command load none of them, nor a costly built-in', () => {
+    expect(mainInputs.filter((p) => /node_modules\/(zod|yaml|systeminformation|execa|@clack)\//.test(p))).toEqual([]);
+    expect(readdirSync(rt).filter((f) => f.startsWith('vendor-')).sort()).toEqual(['vendor-clack-core.js', 'vendor-clack-prompts.js', 'vendor-execa.js', 'vendor-systeminformation.js', 'vendor-yaml.js', 'vendor-zod.js']);
+    // The bundle is one script with no import(): it runs from V8's code cache, without the ES module loader.
+    expect(readFileSync(path.join(rt, 'main.js'), 'utf8')).not.toMatch(/\bimport\(/);
+    for (const args of [['--help'], ['--crypt', path.join(dir, 'no-such-crypt'), 'list'], ['--crypt', path.join(dir, 'no-such-crypt'), 'snapshot', '--mode', 'none']]) {
+      const r = loadedBy(args);
+      expect(r.stderr).not.toMatch(/at .*main\.js/); // a message, not a stack trace
+      expect(r.files.filter((f) => /vendor-/.test(f)), args.join(' ')).toEqual([]);
+      expect(r.builtins.filter((m) => COSTLY.test(m)), args.join(' ')).toEqual([]);
+    }
+  });
 });
