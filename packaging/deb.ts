@@ -1,7 +1,7 @@
 // Builds lychd-crypt_<version>_<arch>.deb (per architecture: it carries koffi's native addon) with dpkg-deb from the built runtime and docs (npm run build,
 // npm run build:docs), offline. The staging tree, in Debian's places:
 //   /usr/lib/lychd-crypt/                 the runtime directory: the entry lychd-crypt.js (shebang /usr/bin/node),
-//                                         its chunks, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
+//                                         main.js, vendor-*.js, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
 //   /usr/share/man/man1/lychd-crypt.1.gz, bash, zsh and fish completions, /usr/share/lychd-crypt/ templates,
 //   /usr/share/doc/lychd-crypt/{copyright,changelog.gz}: a native package (no Debian revision), whose
 //   changelog is made from CHANGELOG.md and named changelog.gz as Debian policy 12.7 asks of native ones.

@@ -8,8 +8,8 @@
 // symbolic link anywhere is refused, and so is /tmp and anything under it (whoever can write there could
 // have made the directory first). The file is opened without following links and must be the user's own.
 // Any doubt, or any error, and the bundle is compiled as if there were no cache: it only ever costs speed.
-// One file per command (its name in the key), each holding that command's code, replaced when V8
-// rejects it (another Node) or the bundle changed (another build: the key has its inode, size and mtime).
+// One file per command and build (the key has the command and the bundle's inode, size and mtime), each
+// holding that command's code, replaced when V8 rejects it (another Node); the newest three per command stay.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -17,6 +17,8 @@ import vm from 'node:vm';
 
 export const ROOT_CODE_CACHE = '/var/cache/lychd-crypt/compile';
 const SUFFIX = '.v8cache';
+// Per command: a few builds may take turns (an upgrade while the previous build still runs, two checkouts).
+const KEEP = 3;
 
 /** The cache directory for this user: LYCHD_CRYPT_COMPILE_CACHE (`0`: none), root's, or the XDG cache. */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? -1): string | null {
@@ -62,7 +64,7 @@ function readOwn(file: string, uid: number): Buffer | undefined {
   }
 }
 
-/** Writes the cache file whole (a new file, then renamed over), and removes this command's stale ones. */
+/** Writes the cache file whole (a new file, then renamed over); of this command's files the newest KEEP stay. */
 function writeCache(dir: string, name: string, data: Buffer): void {
   const tmp = path.join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
   writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' }); // wx: O_EXCL, never through a planted link
@@ -73,7 +75,11 @@ function writeCache(dir: string, name: string, data: Buffer): void {
     throw e;
   }
   const command = `${name.slice(0, name.indexOf('-'))}-`;
-  for (const f of readdirSync(dir)) if (f !== name && f.startsWith(command) && f.endsWith(SUFFIX)) unlinkSync(path.join(dir, f));
+  const mine = readdirSync(dir)
+    .filter((f) => f.startsWith(command) && f.endsWith(SUFFIX))
+    .map((f) => ({ f, at: f === name ? Infinity : lstatSync(path.join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const { f } of mine.slice(KEEP)) unlinkSync(path.join(dir, f));
 }
 
 export interface CacheUse {

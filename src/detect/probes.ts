@@ -52,7 +52,7 @@ export async function btrfsInKernel(): Promise<boolean> {
  */
 export async function findRuntime(explicit?: string): Promise<string | null> {
   const self = fileURLToPath(import.meta.url);
-  // Bundled, this module is one of the runtime directory's chunks: the entry is beside it.
+  // Bundled, this module is part of the runtime directory's main.js: the entry is beside it.
   const own = self.endsWith('.ts') ? path.resolve(path.dirname(self), '../../dist/lychd-crypt', RUNTIME_ENTRY) : path.join(path.dirname(self), RUNTIME_ENTRY);
   const candidates = [explicit, PACKAGED_RUNTIME, own];
   for (const c of candidates) if (c && (await exists(c))) return c;

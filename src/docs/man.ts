@@ -50,7 +50,7 @@ const FILES: [string, string][] = [
   ['/var/lib/lychd-crypt/', 'root\'s journal and state'],
   ['$CRYPT/active/', 'the live data, a Btrfs subvolume'],
   ['$CRYPT/snapshots/', 'read-only snapshots and their metadata'],
-  ['/usr/lib/lychd-crypt/', 'the runtime directory (its entry lychd-crypt.js, chunks, koffi.node, manifest.json), when installed from the Debian package'],
+  ['/usr/lib/lychd-crypt/', 'the runtime directory (its entry lychd-crypt.js, main.js, vendor-*.js, koffi.node, manifest.json), when installed from the Debian package'],
   ['/usr/local/lib/lychd-crypt/', 'the runtime directories init installs beside install.binDir, one a build'],
   ['/usr/share/lychd-crypt/', 'templates: an annotated answers file and a cloud-init user-data file'],
 ];

@@ -17,7 +17,7 @@ export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   } catch {
     return fixable(id, `the runtime command ${target} is not installed`, `install this version as ${target}`, step);
   }
-  // Root never runs a program another user could have replaced: not the entry, not one of its chunks.
+  // Root never runs a program another user could have replaced: not the entry, not main.js or a vendored file beside it.
   const why = process.getuid?.() === 0 ? await untrustedRuntimeReason(target) : null;
   if (why) return manual(id, `${target} is not run: ${why}`, `install it where only root can write (install.binDir such as /usr/local/bin), then \`lychd-crypt repair\``);
   const dir = path.dirname(await realpath(target));

@@ -47,7 +47,7 @@ async function chainReason(abs: string): Promise<string | null> {
 
 /**
  * Why root must not run the runtime command `entry`, or null: the entry (through its link) as above, and
- * — the runtime being a directory whose chunks the entry loads — every file in that directory too.
+ * — the runtime being a directory whose files the entry loads — every file in that directory too.
  */
 export async function untrustedRuntimeReason(entry: string): Promise<string | null> {
   const why = await untrustedReason(entry);

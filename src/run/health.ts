@@ -28,7 +28,7 @@ const OUTPUT_TAIL = 2_000;
 
 /** One --check: exit 0 within what is left of the time limit (killed after it). */
 async function runCheck(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
-  // Loaded here, not at start: `snapshot` shares this chunk and starts no process.
+  // Loaded here, not at start: `snapshot` shares this module and starts no process.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const [file, ...args] = argv;
