@@ -5,7 +5,7 @@
 // against the raw `btrfs subvolume snapshot -r` it wraps. Nothing is asserted. Run alone
 // (`node scripts/bench-startup.mjs [cli]`; BENCH_STARTUP_ROUNDS, default 21) or from `npm run bench`.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,11 @@ const REPO = path.resolve(import.meta.dirname, '..');
 // figure is taken without it — node -e 0 included — and its cost is printed as a row of its own.
 export const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.NODE_EXTRA_CA_CERTS;
+// The commands run with their code cache (src/core/code-cache.ts), as a user's do from the second run on:
+// kept in the checkout's ignored .scratch/ (root's default, /var/cache/lychd-crypt, is the host's; /tmp is
+// refused), warmed by each figure's warm-up run.
+process.env.LYCHD_CRYPT_COMPILE_CACHE ??= path.join(REPO, '.scratch', 'bench-code-cache');
+mkdirSync(process.env.LYCHD_CRYPT_COMPILE_CACHE, { recursive: true, mode: 0o700 });
 
 export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), rounds = Number(process.env.BENCH_STARTUP_ROUNDS ?? 21) } = {}) {
   if (!existsSync(cli)) execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });

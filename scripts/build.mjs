@@ -140,6 +140,18 @@ const vendorBeside = (except) => ({
   },
 });
 
+// src/version.ts imports package.json for its version alone: the bundles carry that field, not the manifest.
+const versionOnly = {
+  name: 'version-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, async (args) => {
+      if (path.resolve(args.path) !== path.join(REPO, 'package.json')) return undefined;
+      const { version } = JSON.parse(await readFile(args.path, 'utf8'));
+      return { loader: 'json', contents: JSON.stringify({ version }) };
+    });
+  },
+};
+
 const [entry = path.join(REPO, 'src/main.ts'), outdir = path.join(REPO, 'dist/lychd-crypt')] = process.argv.slice(2);
 await rm(outdir, { recursive: true, force: true }); // stale files of an earlier build would be listed too
 const runtime = path.resolve(entry) === path.join(REPO, 'src/main.ts');
@@ -170,7 +182,7 @@ if (runtime) {
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__lychdUrl' },
     external: ['pg-native'],
-    plugins: [vendorBeside(null), koffiDirect, lazyRequires, pgOnNode, nativeBeside],
+    plugins: [versionOnly, vendorBeside(null), koffiDirect, lazyRequires, pgOnNode, nativeBeside],
     // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
     loader: { '.service': 'text', '.timer': 'text' },
     banner: { js: "const __lychdDir = __dirname, __lychdUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -187,7 +199,7 @@ if (runtime) {
     metafiles.push(v.metafile);
   }
   // The entry: src/launch.ts, readable (it is what a reader of the installed directory opens first).
-  const launch = await build({ ...common, minify: false, keepNames: false, entryPoints: [path.join(REPO, 'src/launch.ts')], outfile: path.join(outdir, ENTRY), format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+  const launch = await build({ ...common, minify: false, keepNames: false, entryPoints: [path.join(REPO, 'src/launch.ts')], outfile: path.join(outdir, ENTRY), format: 'cjs', plugins: [versionOnly], banner: { js: '#!/usr/bin/env node' } });
   metafiles.push(launch.metafile);
 } else {
   // A helper (tests, packaging): ES modules, split, with an entry that imports main.mjs.
