@@ -22,5 +22,6 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
   },
 });

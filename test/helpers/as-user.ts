@@ -16,7 +16,9 @@ export function runAs(user: TestUser | null, argv: string[], env: Record<string,
   const base = { PATH: '/usr/local/bin:/usr/bin:/bin', LYCHD_CRYPT_REGISTRY: process.env.LYCHD_CRYPT_REGISTRY!, ...env };
   const [file, args, e] = user
     ? ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv], { ...base, HOME: user.home, USER: user.name }]
-    : [argv[0]!, argv.slice(1), { HOME: '/root', ...base }];
+    : // Root's plain environment, but its code cache where every test keeps it (test/helpers/setup.ts), not
+      // in the host's /var/cache; a user's goes to its home, in the scratch directory.
+      [argv[0]!, argv.slice(1), { HOME: '/root', LYCHD_CRYPT_COMPILE_CACHE: process.env.LYCHD_CRYPT_COMPILE_CACHE!, ...base }];
   return new Promise((resolve, reject) => {
     const child = spawn(file as string, args as string[], { env: e, cwd: '/' });
     let stdout = '';
