@@ -42,6 +42,27 @@ export function untrustedCacheDir(dir: string, uid: number): string | null {
   }
 }
 
+/**
+ * Makes `dir` (mkdir -p) only below a directory that is already trustworthy, then checks it: creating it
+ * through another user's directory, or a link they planted there, would put root's directories where they
+ * chose. Returns why it may not be used, or null.
+ */
+function trustedDir(dir: string, uid: number): string | null {
+  let existing = path.resolve(dir);
+  for (;;) {
+    try {
+      lstatSync(existing);
+      break;
+    } catch {
+      existing = path.dirname(existing);
+    }
+  }
+  const why = untrustedCacheDir(existing, uid);
+  if (why) return why;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return untrustedCacheDir(dir, uid);
+}
+
 /** The cache file's name: the command, and what identifies this bundle file and this Node. */
 export function cacheName(command: string, st: { dev: number; ino: number; size: number; mtimeMs: number }): string {
   const word = /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'other';
@@ -83,7 +104,7 @@ function writeCache(dir: string, name: string, data: Buffer): void {
 }
 
 export interface CacheUse {
-  /** Where the cache was looked for, or why it was not: for tests and doctor. */
+  /** Whether a cache was used, and if not why not (the tests read it). */
   state: 'off' | 'untrusted' | 'missing' | 'used' | 'rejected';
   file?: string;
 }
@@ -112,8 +133,7 @@ export function loadWithCodeCache(
   let cachedData: Buffer | undefined;
   if (dir) {
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const why = untrustedCacheDir(dir, uid);
+      const why = trustedDir(dir, uid);
       if (why) cache = { state: 'untrusted' };
       else {
         const cacheFile = path.join(dir, cacheName(command, st));

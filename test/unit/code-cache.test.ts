@@ -130,6 +130,9 @@ describe('the code cache', () => {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+    // Not made there either: root makes no directory below one another user owns (nor through their links).
+    expect(load(file, path.join(theirs, 'not/yet')).cache.state).toBe('untrusted');
+    expect(existsSync(path.join(theirs, 'not'))).toBe(false);
     // A link on the way: refused, even to a good directory.
     const good = path.join(work, 'good');
     mkdirSync(good, { mode: 0o700 });

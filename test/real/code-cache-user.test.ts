@@ -1,0 +1,47 @@
+// The code cache as a crypt's owner has it (LychD runs rootless): a real user whose home is theirs alone
+// gets ~/.cache/lychd-crypt/compile, written by the first run of a command and used, not rewritten, by the
+// next; root, given that directory, neither reads nor writes it.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { REPO, skipReason } from '../helpers/env.js';
+import { makeUser } from '../helpers/host.js';
+import { cliAs } from '../helpers/as-user.js';
+import { cliSuite } from '../helpers/suite.js';
+
+const skip = skipReason('root');
+
+describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const suite = cliSuite();
+
+  test("a user's own cache in ~/.cache: written once, then used; root does not touch it", async () => {
+    const scratch = await suite.scratch();
+    // The home must be on a path no one else can write (not /tmp): the checkout's ignored .scratch/.
+    mkdirSync(path.join(REPO, '.scratch'), { recursive: true, mode: 0o755 });
+    const homes = mkdtempSync(path.join(REPO, '.scratch', 'homes-'));
+    chmodSync(homes, 0o755); // mkdtemp's 0700 would keep the user out of their own home
+    scratch.defer(() => rmSync(homes, { recursive: true, force: true }));
+    const user = makeUser(scratch, homes);
+    const dir = path.join(user.home, '.cache/lychd-crypt/compile');
+    const files = () => readdirSync(dir).filter((f) => f.endsWith('.v8cache'));
+
+    const first = await cliAs(user, suite.bundle, ['--help']); // the default: the XDG cache in the home
+    expect(first.code, first.stderr).toBe(0);
+    expect(files()).toHaveLength(1);
+    const file = path.join(dir, files()[0]!);
+    const st = statSync(file);
+    expect([st.uid, st.mode & 0o777]).toEqual([user.uid, 0o600]);
+    expect(statSync(dir).uid).toBe(user.uid);
+
+    // Used: not written again (a new write would be a new file renamed over it).
+    const second = await cliAs(user, suite.bundle, ['--help']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(statSync(file).ino).toBe(st.ino);
+
+    // Root pointed at the user's directory: the user could have put anything there, so it is not used.
+    const asRoot = await cliAs(null, suite.bundle, ['--help'], { LYCHD_CRYPT_COMPILE_CACHE: dir });
+    expect(asRoot.code, asRoot.stderr).toBe(0);
+    expect(files()).toHaveLength(1);
+    expect(statSync(file).ino).toBe(st.ino);
+  });
+});
