@@ -1,9 +1,9 @@
-// The runtime's everyday commands, imported by the CLI as one group: esbuild puts the code of modules by
-// the set of entry points (and dynamic imports) that reach them into chunks, so one import point puts
-// snapshot, list, rollback, … and the parser into a few large chunks instead of dozens of small ones. Node 20
-// pays per ES module (resolve, read, compile), so `snapshot` loads a handful of files, not thirty. init,
-// doctor, repair and verify stay behind their own dynamic imports: their dependencies (YAML, schema
-// validation, device details, prompts, the PostgreSQL client's checks) are not loaded here.
+// The runtime's everyday commands, imported by the CLI as one group. In the bundle (main.js, CommonJS) a
+// module imported statically runs at start and one behind import() only when first imported: these run at
+// start, so they are compiled with the parser into every command's code cache, and a command finds them
+// without a lazy step (measured 7 % faster for `snapshot` than one more dynamic import, when the runtime was
+// ES modules). init, doctor, repair and verify stay behind their own dynamic imports: they and their
+// dependencies (YAML, schema validation, device details, prompts, in vendor-*.js) load only for them.
 export { runSnapshot } from './snapshot.js';
 export { runList } from './list.js';
 export { runRollback } from './rollback.js';

@@ -71,7 +71,7 @@ describe('what a start evaluates', () => {
 
   // Each of these makes Node compile a dozen internal modules (crypto ~7 ms, child_process with net and
   // dgram ~9 ms on the machine the README's figures come from): what needs them imports them when it runs.
-  it('the runtime commands (one chunk group: snapshot, list, rollback, …) import no costly Node built-in at start', () => {
+  it('the runtime commands (src/commands/runtime.ts: snapshot, list, rollback, …) import no costly Node built-in at start', () => {
     expect(offenders('src/commands/runtime.ts', /^node:(crypto|child_process|perf_hooks|https?|net|zlib)$/)).toEqual([]);
   });
 
