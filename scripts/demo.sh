@@ -11,6 +11,7 @@ S=$(mktemp -d /tmp/lychd-demo-XXXXXX)
 chmod 755 "$S"                              # the postgres user must reach its socket directory
 CRYPT=$S/crypt PG=/usr/lib/postgresql/15/bin
 export LYCHD_CRYPT_REGISTRY=$S/registry      # the runtime commands find the demo's crypt in its own registry
+export LYCHD_CRYPT_COMPILE_CACHE=0            # and keep no code cache in root's /var/cache: the demo leaves nothing behind
 cleanup() {
   set +e
   [[ -f $CRYPT/active/postgres/postmaster.pid ]] && setpriv --reuid=postgres --regid=postgres --clear-groups \
