@@ -10,7 +10,7 @@
 // Any doubt, or any error, and the bundle is compiled as if there were no cache: it only ever costs speed.
 // One file per command and build (the key has the command and the bundle's inode, size and mtime), each
 // holding that command's code, replaced when V8 rejects it (another Node); the newest three per command stay.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -88,11 +88,11 @@ function readOwn(file: string, uid: number): Buffer | undefined {
 /** Writes the cache file whole (a new file, then renamed over); of this command's files the newest KEEP stay. */
 function writeCache(dir: string, name: string, data: Buffer): void {
   const tmp = path.join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' }); // wx: O_EXCL, never through a planted link
   try {
+    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' }); // wx: O_EXCL, never through a planted link
     renameSync(tmp, path.join(dir, name));
   } catch (e) {
-    unlinkSync(tmp);
+    rmSync(tmp, { force: true }); // a disk that filled up mid-write keeps no half file
     throw e;
   }
   const command = `${name.slice(0, name.indexOf('-'))}-`;

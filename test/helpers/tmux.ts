@@ -27,11 +27,20 @@ export interface Terminal {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A root login's plain environment for a terminal (openTerminal adds the scratch registry, state and code cache). */
+export const plainTerminalEnv = (): Record<string, string | undefined> => ({ PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' });
+
 /** Starts argv in a terminal; the tmux server is killed by the scratch cleanup (even when a test fails). */
 export function openTerminal(scratch: Scratch, argv: string[], env: Record<string, string | undefined> = process.env): Terminal {
   const socket = `lychd-${randomBytes(6).toString('hex')}`;
-  // An interactive init has no answers file to name a registry: keep it (and root's state) in the scratch dir.
-  const withScratch = { LYCHD_CRYPT_REGISTRY: scratch.path('registry'), LYCHD_CRYPT_STATE: scratch.path('state'), ...env };
+  // An interactive init has no answers file to name a registry: keep it (and root's state) in the scratch
+  // dir, and the code cache where every test keeps it (test/helpers/setup.ts), not in the host's /var/cache.
+  const withScratch = {
+    LYCHD_CRYPT_REGISTRY: scratch.path('registry'),
+    LYCHD_CRYPT_STATE: scratch.path('state'),
+    LYCHD_CRYPT_COMPILE_CACHE: process.env.LYCHD_CRYPT_COMPILE_CACHE,
+    ...env,
+  };
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: withScratch as NodeJS.ProcessEnv });
   // tmux runs the command through sh: every word is quoted. The trailing sleep keeps the screen readable
   // after the command ended; the exit status is printed last.

@@ -8,11 +8,10 @@ import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
 import { buildCli, fstypeAt } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { openTerminal, type Terminal } from '../helpers/tmux.js';
+import { openTerminal, plainTerminalEnv, type Terminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 
-const termEnv = () => ({ PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' });
 
 /** What blkid says the device holds ("ext4 precious"). */
 function holds(dev: string): string {
@@ -65,7 +64,7 @@ describe.skipIf(skip)(`interactive init on a partition ${skip ? `(skipped: ${ski
     const crypt = scratch.path('crypt');
     const defaults = scratch.path('defaults.yaml');
     writeFileSync(defaults, stringify({ version: 1, persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/units') }, install: { binDir: scratch.path('bin') } }));
-    const run = (extra: string[] = []) => openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, ...extra], termEnv());
+    const run = (extra: string[] = []) => openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, ...extra], plainTerminalEnv());
     const typed = new RegExp(`◆ {2}${dev} holds ext4, label precious\\. Formatting ERASES it\\. Type the device path`);
     const untouched = () => {
       expect(holds(dev)).toBe('ext4 precious');

@@ -10,7 +10,7 @@ import { skipReason } from '../helpers/env.js';
 import { makeUser, mountScratchFs } from '../helpers/host.js';
 import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { openTerminal, type Terminal } from '../helpers/tmux.js';
+import { openTerminal, plainTerminalEnv, type Terminal } from '../helpers/tmux.js';
 import { proposeImageSize } from '../../src/init/propose.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
@@ -47,7 +47,6 @@ async function setup(scratch: Scratch): Promise<Setup> {
 }
 
 /** Environment of the terminal: no crypt or sudo user leaking in from the test runner. */
-const termEnv = () => ({ PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' });
 
 interface Prompt {
   /** The question, as the active prompt shows it (◆). */
@@ -102,7 +101,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     scratch = await makeScratch();
     const s = await setup(scratch);
     const written = scratch.path('written.yaml');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run', '--write-answers', written], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run', '--write-answers', written], plainTerminalEnv());
     const detected = await t.waitFor(/◆ {2}Where should the crypt live\?/);
     expect(detected).toMatch(/Detected/);
     expect(detected).toMatch(/target user: root/);
@@ -147,7 +146,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     scratch = await makeScratch();
     const s = await setup(scratch);
     const written = scratch.path('written.yaml');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', written], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', written], plainTerminalEnv());
     await answerAll(t, [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY]);
     expect(await t.exitCode()).toBe(0);
     const shown = t.history();
@@ -170,7 +169,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     const s = await setup(scratch);
     const prompts = [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY];
     for (let k = 0; k < prompts.length; k++) {
-      const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', scratch.path('w.yaml')], termEnv());
+      const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', scratch.path('w.yaml')], plainTerminalEnv());
       await answerAll(t, prompts.slice(0, k));
       await t.waitFor(prompts[k]!.question);
       t.keys('C-c');
@@ -184,7 +183,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   it('declining the plan (answering No) exits 130 and changes nothing', async () => {
     scratch = await makeScratch();
     const s = await setup(scratch);
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], plainTerminalEnv());
     await answerAll(t, loopbackPrompts(s, { size: '256M', via: 'line in fstab' }));
     await t.waitFor(APPLY.question);
     await t.choose('Cancel');
@@ -200,7 +199,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
       answers,
       stringify({ ...(await import('yaml')).parse(readFileSync(s.defaults, 'utf8')), crypt: { path: s.crypt }, method: 'loopback', persist: { via: 'fstab', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') } }),
     );
-    let t = openTerminal(scratch, ['node', cli, 'init', '--answers', answers], termEnv());
+    let t = openTerminal(scratch, ['node', cli, 'init', '--answers', answers], plainTerminalEnv());
     const preview = await t.waitFor(/◆ {2}Apply this plan\?/);
     expect(preview).not.toMatch(/Where should the crypt live/);
     expect(t.history()).toMatch(new RegExp(`crypt ${s.crypt} for root, method loopback`));
@@ -208,7 +207,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(await t.exitCode()).toBe(0);
     expect(fstypeAt(s.crypt)).toBe('btrfs');
 
-    t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], termEnv());
+    t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], plainTerminalEnv());
     await t.waitFor(/◆ {2}Where should the crypt live\?/);
     t.type(s.crypt);
     t.keys('Enter');
@@ -243,7 +242,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     const defaults = scratch.path('no-size.yaml');
     writeFileSync(defaults, readFileSync(s.defaults, 'utf8').replace(/\n\s*size: 256M/, ''));
     const proposed = proposeImageSize(statfsSync(s.host).bavail * statfsSync(s.host).bsize);
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults], plainTerminalEnv());
     await t.waitFor(/◆ {2}Where should the crypt live\?/);
     t.type('/etc');
     t.keys('Enter');
@@ -310,7 +309,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     scratch = await makeScratch();
     const bad = scratch.path('defaults.yaml');
     writeFileSync(bad, 'version: 1\nloopback: { size: twenty }\n');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', bad], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', bad], plainTerminalEnv());
     expect(await t.exitCode()).toBe(2);
     expect(t.history()).toContain(`${bad}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
     expect(t.history()).not.toMatch(/Where should the crypt live/);
@@ -323,7 +322,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     const crypt = path.join(host, 'crypt');
     const defaults = scratch.path('defaults.yaml');
     writeFileSync(defaults, stringify({ version: 1, install: { binDir: scratch.path('bin') } }));
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, '--crypt', crypt], termEnv());
+    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, '--crypt', crypt], plainTerminalEnv());
     // --crypt named the path: not asked.
     const s = await t.waitFor(/◆ {2}How should the crypt get its Btrfs filesystem\?/);
     expect(s).not.toMatch(/Where should the crypt live/);
