@@ -1,11 +1,13 @@
 // The code cache as a crypt's owner has it (LychD runs rootless): a real user whose home is theirs alone
 // gets ~/.cache/lychd-crypt/compile, written by the first run of a command and used, not rewritten, by the
-// next; root, given that directory, neither reads nor writes it.
+// next; root, given that directory, neither reads nor writes it. And on a full disk the command runs as if
+// there were no cache, and leaves no half-written file.
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO, skipReason } from '../helpers/env.js';
-import { makeUser } from '../helpers/host.js';
+import { makeUser, sh } from '../helpers/host.js';
 import { cliAs } from '../helpers/as-user.js';
 import { cliSuite } from '../helpers/suite.js';
 
@@ -43,5 +45,21 @@ describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : 
     expect(asRoot.code, asRoot.stderr).toBe(0);
     expect(files()).toHaveLength(1);
     expect(statSync(file).ino).toBe(st.ino);
+  });
+
+  test('a full disk: the command runs; no cache and no half-written file is left', async () => {
+    const scratch = await suite.scratch();
+    mkdirSync(path.join(REPO, '.scratch'), { recursive: true, mode: 0o755 });
+    const dir = mkdtempSync(path.join(REPO, '.scratch', 'full-'));
+    scratch.defer(() => rmSync(dir, { recursive: true, force: true }));
+    sh(['mount', '-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'lychd-cache-full', dir]);
+    scratch.defer(() => void sh(['umount', dir]));
+    // Filled up: not one more block.
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+    const r = await cliAs(null, suite.bundle, ['--help'], { LYCHD_CRYPT_COMPILE_CACHE: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('snapshot');
+    expect(r.stderr).toBe('');
+    expect(readdirSync(dir)).toEqual(['filler']);
   });
 });
