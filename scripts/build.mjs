@@ -40,7 +40,7 @@ const nativeBeside = {
       addonSource = args.path;
       return {
         loader: 'js',
-        // Every chunk sits beside the entry, so the addon is beside whichever chunk loads it.
+        // main.js (or a helper's chunk) sits beside the entry, so the addon is beside whatever loads it.
         contents: `
 const path = require('node:path');
 const file = path.join(__lychdDir, ${JSON.stringify(ADDON)});

@@ -10,8 +10,20 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`${VERSION}\n`);
 } else {
-  const { exports } = loadWithCodeCache(path.join(__dirname, 'main.js'), commandWord(argv), codeCacheDir());
-  void (exports as typeof import('./main.js')).main(argv).then((code) => {
-    process.exitCode = code;
-  });
+  const bundle = path.join(__dirname, 'main.js');
+  let loaded: { exports: unknown } | undefined;
+  try {
+    loaded = loadWithCodeCache(bundle, commandWord(argv), codeCacheDir());
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR') throw e;
+    // Said like the missing addon is: a message and what to do, not a stack trace.
+    process.stderr.write(`lychd-crypt: the runtime is incomplete: ${bundle} cannot be read (${code}); reinstall it (lychd-crypt repair, or npm run build)\n`);
+    process.exitCode = 1;
+  }
+  if (loaded) {
+    void (loaded.exports as typeof import('./main.js')).main(argv).then((code) => {
+      process.exitCode = code;
+    });
+  }
 }

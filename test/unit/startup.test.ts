@@ -142,7 +142,7 @@ describe('the runtime directory', () => {
     expect(manifest.packages).toEqual(expect.arrayContaining(['commander', 'pg', 'zod', 'yaml', 'systeminformation', 'execa', '@clack/prompts']));
   });
 
-  it('`--version` reads the entry alone: it answers with nothing else in the directory', () => {
+  it('`--version` reads the entry alone: it answers with nothing else in the directory; other commands say the runtime is incomplete', () => {
     const alone = path.join(dir, 'alone');
     mkdirSync(alone);
     copyFileSync(path.join(rt, 'lychd-crypt.js'), path.join(alone, 'lychd-crypt.js'));
@@ -150,6 +150,11 @@ describe('the runtime directory', () => {
     const r = run(path.join(alone, 'lychd-crypt.js'), ['--version']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(VERSION);
+    // Anything else needs main.js: without it, a message that says what to do, not a stack trace.
+    const help = run(path.join(alone, 'lychd-crypt.js'), ['--help']);
+    expect(help.status).toBe(1);
+    expect(help.stderr).toMatch(/^lychd-crypt: the runtime is incomplete: .*main\.js cannot be read \(ENOENT\); reinstall it/);
+    expect(help.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(path.join(rt, 'lychd-crypt.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n"use strict";\n/);
     expect(JSON.parse(readFileSync(path.join(rt, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
   });
