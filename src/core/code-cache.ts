@@ -42,12 +42,8 @@ export function untrustedCacheDir(dir: string, uid: number): string | null {
   }
 }
 
-/**
- * Makes `dir` (mkdir -p) only below a directory that is already trustworthy, then checks it: creating it
- * through another user's directory, or a link they planted there, would put root's directories where they
- * chose. Returns why it may not be used, or null.
- */
-function trustedDir(dir: string, uid: number): string | null {
+/** For doctor, which changes nothing: why the cache in `dir` is not used, or null (a missing one is made on first use). */
+export function cacheDirProblem(dir: string, uid: number): string | null {
   let existing = path.resolve(dir);
   for (;;) {
     try {
@@ -57,7 +53,16 @@ function trustedDir(dir: string, uid: number): string | null {
       existing = path.dirname(existing);
     }
   }
-  const why = untrustedCacheDir(existing, uid);
+  return untrustedCacheDir(existing, uid);
+}
+
+/**
+ * Makes `dir` (mkdir -p) only below a directory that is already trustworthy, then checks it: creating it
+ * through another user's directory, or a link they planted there, would put root's directories where they
+ * chose. Returns why it may not be used, or null.
+ */
+function trustedDir(dir: string, uid: number): string | null {
+  const why = cacheDirProblem(dir, uid);
   if (why) return why;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return untrustedCacheDir(dir, uid);

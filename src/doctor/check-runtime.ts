@@ -1,12 +1,15 @@
 // runtime.installed: `<install.binDir>/lychd-crypt` exists, every file of its runtime directory is there
 // and unaltered (the build's manifest.json), and it runs and is this version.
+// runtime.codecache: the code cache of the user running doctor can be used (else every command compiles
+// its code again, about a third slower to start: README "Start-up"); advice, never a problem.
 import { access, realpath } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { DoctorEnv } from './context.js';
 import { manifestProblems } from '../core/runtime-manifest.js';
 import { untrustedRuntimeReason } from '../registry/trust.js';
-import { fixable, manual, ok, type Check } from './types.js';
+import { cacheDirProblem, codeCacheDir } from '../core/code-cache.js';
+import { advice, fixable, manual, ok, type Check } from './types.js';
 
 export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   const id = 'runtime.installed';
@@ -28,4 +31,13 @@ export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   if (r.exitCode !== 0) return fixable(id, `${target} --version fails (exit ${r.exitCode})`, `reinstall this version as ${target}`, step);
   if (got !== env.version) return fixable(id, `${target} is version ${got || '(none)'}, this is ${env.version}`, `install this version as ${target}`, step);
   return ok(id, `${target} is version ${env.version}`);
+}
+
+export function checkCodeCache(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? -1): Check {
+  const id = 'runtime.codecache';
+  const dir = codeCacheDir(env, uid);
+  if (!dir) return ok(id, env.LYCHD_CRYPT_COMPILE_CACHE === '0' ? 'no code cache (LYCHD_CRYPT_COMPILE_CACHE=0)' : 'no code cache (no HOME to keep it in)');
+  const why = cacheDirProblem(dir, uid);
+  if (why) return advice(id, `the code cache ${dir} is not used: ${why}; every command compiles its code again and starts about a third slower`, `make each directory on the way yours or root's and writable by no one else (chmod go-w), or point LYCHD_CRYPT_COMPILE_CACHE at such a directory`);
+  return ok(id, `code cache in ${dir}`);
 }

@@ -11,7 +11,7 @@ import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
-import { checkRuntime } from './check-runtime.js';
+import { checkCodeCache, checkRuntime } from './check-runtime.js';
 import { checkReserve } from './check-reserve.js';
 import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
@@ -78,6 +78,7 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
     const holder = await lockHolder(env.runner, env.paths.lock).catch(() => null);
     for (const p of fsProbes(env, journal, holder)) await add(p);
     await add(['runtime.installed', () => checkRuntime(env)]);
+    await add(['runtime.codecache', async () => checkCodeCache()]);
   } else {
     checks.push(cannotCheck('layout', 'the crypt is not mounted: layout, snapshots, attributes, owners, journal, space and runtime are checked once it is'));
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeCacheDir, ROOT_CODE_CACHE, untrustedCacheDir, type CacheUse } from '../../src/core/code-cache.js';
 import { COMMAND_NAMES, commandWord, GLOBAL_OPTIONS_WITH_VALUE } from '../../src/core/command-names.js';
 import { programTree } from '../../src/cli.js';
+import { checkCodeCache } from '../../src/doctor/check-runtime.js';
 import { REPO, skipReason } from '../helpers/env.js';
 
 // A place outside /tmp whose every directory is root's alone (the checkout's ignored .scratch/).
@@ -160,6 +161,19 @@ describe('the code cache', () => {
     chmodSync(cache, 0o666);
     expect(load(file, dir).cache.state).toBe('missing');
     expect(existsSync(elsewhere)).toBe(true);
+  });
+
+  it.skipIf(skipReason('root'))('doctor (runtime.codecache): advice when the cache cannot be used, and it makes no directory', () => {
+    const good = path.join(work, 'doctor-good/compile');
+    expect(checkCodeCache({ LYCHD_CRYPT_COMPILE_CACHE: good }, 0)).toMatchObject({ status: 'ok', finding: `code cache in ${good}` });
+    expect(existsSync(good)).toBe(false); // doctor changes nothing: the first command makes it
+    const open = path.join(work, 'doctor-open');
+    mkdirSync(open, { mode: 0o700 });
+    chmodSync(open, 0o777);
+    const bad = checkCodeCache({ LYCHD_CRYPT_COMPILE_CACHE: path.join(open, 'compile') }, 0);
+    expect(bad.status).toBe('advice');
+    expect(bad.finding).toContain(`${open} is writable by group or others`);
+    expect(checkCodeCache({ LYCHD_CRYPT_COMPILE_CACHE: '0' }, 0).status).toBe('ok');
   });
 
   it("knows the CLI's commands and the global options that take a value (the entry picks the cache by them)", async () => {
