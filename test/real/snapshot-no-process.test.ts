@@ -1,5 +1,5 @@
 // `snapshot --mode none` starts no process and loads no vendored package (issue 16): the snapshot is one
-// ioctl, the checks read /proc/self/mountinfo and ask ioctls. A preload (NODE_OPTIONS=--require) logs every process the command
+// ioctl, the checks read /proc/self/mountinfo and ask ioctls. Nor does `list` while quotas are off (sysfs). A preload (NODE_OPTIONS=--require) logs every process the command
 // starts through Node; `delete`, which runs `btrfs subvolume delete`, shows the log sees the runner's.
 import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ process.on('exit', () => fs.writeFileSync(process.env.LOADED_LOG, JSON.stringify
 describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped: ${skip})` : ''}`, () => {
   const suite = cliSuite();
 
-  test('snapshot --mode none: no process; delete: its btrfs is logged', async () => {
+  test('snapshot --mode none and list: no process; delete: its btrfs is logged', async () => {
     const scratch = await suite.scratch();
     const fx = await makeCryptFixture(scratch);
     const hook = scratch.path('spawn-log.cjs');
@@ -43,6 +43,12 @@ describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped
     expect(files.filter((f) => /vendor-/.test(f))).toEqual([]);
     expect(builtins.filter((m) => /^NativeModule (crypto|child_process|https|http|zlib|internal\/deps\/undici\/undici)$/.test(m))).toEqual([]);
     expect(builtins).toContain('NativeModule vm'); // the log does see what the command loads: the entry's code cache
+
+    // `list` with quotas off (the usual case) learns that from sysfs: no `btrfs qgroup show` either.
+    const list = await cliChild(suite.bundle, fx.root, ['--json', 'list'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json.snapshots.map((s: { name: string; exclusiveBytes: number | null }) => [s.name, s.exclusiveBytes])).toEqual([[name, null]]);
+    expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
 
     const del = await cliChild(suite.bundle, fx.root, ['delete', name, '--yes'], env);
     expect(del.code, del.stderr).toBe(0);

@@ -1,7 +1,7 @@
 // Parsers of btrfs-progs output, on text captured from btrfs-progs 6.2.
 import { describe, expect, test } from 'vitest';
 import { parseSubvolumeShow } from '../../src/btrfs/subvolume.js';
-import { parseQgroupShow } from '../../src/btrfs/qgroup.js';
+import { parseQgroupShow, sysfsHasQgroups } from '../../src/btrfs/qgroup.js';
 
 const SHOW = `s1
 \tName: \t\t\ts1
@@ -44,5 +44,10 @@ describe('btrfs output parsers', () => {
       [5, 16384],
       [256, 65536],
     ]);
+  });
+
+  test('sysfs lists quota groups from Linux 5.9 on (so `list` can tell quotas are off without btrfs)', () => {
+    expect(['6.18.44-fc-v782', '5.9.0', '5.15.0-91-generic', '6.1.0-13-amd64'].map(sysfsHasQgroups)).toEqual([true, true, true, true]);
+    expect(['5.8.18', '4.19.0-25-amd64', '3.10.0-1160.el7.x86_64', ''].map(sysfsHasQgroups)).toEqual([false, false, false, false]);
   });
 });
