@@ -5,6 +5,7 @@
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Runner } from '../core/runner.js';
+import { parseMountinfo } from '../sys/mountinfo.js';
 
 export type Writability = { kind: 'rw' } | { kind: 'ro' } | { kind: 'forced-ro' } | { kind: 'unknown'; why: string };
 
@@ -29,12 +30,7 @@ export function parseWritability(json: string): Writability {
  * path, found as findmnt finds it: the nearest enclosing mount point, the last one mounted there.
  */
 export function writabilityFromMountinfo(text: string, realTarget: string, how: '--mountpoint' | '--target'): Writability {
-  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-  const mounts = text.split('\n').filter(Boolean).map((line) => {
-    const f = line.split(' ');
-    const sep = f.indexOf('-');
-    return { point: decode(f[4] ?? ''), vfs: f[5] ?? '', sb: sep > 0 ? (f[sep + 3] ?? '') : '' };
-  });
+  const mounts = parseMountinfo(text);
   for (let p = realTarget; ; p = path.dirname(p)) {
     const m = [...mounts].reverse().find((x) => x.point === p);
     if (m) return parseWritability(JSON.stringify({ filesystems: [{ 'vfs-options': m.vfs, 'fs-options': m.sb }] }));

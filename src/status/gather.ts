@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Runner } from '../core/runner.js';
 import { exists } from '../core/fs.js';
 import { pgdataPath, type CryptPaths } from '../crypt/paths.js';
-import { mountAt } from '../detect/findmnt.js';
+import { isMountPoint } from '../sys/mountinfo.js';
 import { readPostmaster } from '../pg/postmaster.js';
 import type { FreeFloor } from '../retention/answers.js';
 import { timerName } from '../schedule/names.js';
@@ -44,7 +44,8 @@ async function nextElapse(runner: Runner, unit: string, user: UnitOwner | undefi
 export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; config: Config }, runner: Runner, now = new Date()): Promise<StatusFacts> {
   const root = crypt.shown;
   const { paths, config } = crypt;
-  const mounted = config.method === 'native' || (await mountAt(runner, root)) !== null;
+  // From mountinfo, not findmnt: `status --check` runs from monitoring every few minutes and starts no process.
+  const mounted = config.method === 'native' || (await isMountPoint(root));
   const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null };
   if (!mounted) return base;
   const space = await measureSpace(root, config);

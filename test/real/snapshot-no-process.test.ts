@@ -1,5 +1,5 @@
 // `snapshot --mode none` starts no process and loads no vendored package (issue 16): the snapshot is one
-// ioctl, the checks read /proc/self/mountinfo and ask ioctls. Nor does `list` while quotas are off (sysfs). A preload (NODE_OPTIONS=--require) logs every process the command
+// ioctl, the checks read /proc/self/mountinfo and ask ioctls. Nor do `list` while quotas are off (sysfs) and `status` (mountinfo). A preload (NODE_OPTIONS=--require) logs every process the command
 // starts through Node; `delete`, which runs `btrfs subvolume delete`, shows the log sees the runner's.
 import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ process.on('exit', () => fs.writeFileSync(process.env.LOADED_LOG, JSON.stringify
 describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped: ${skip})` : ''}`, () => {
   const suite = cliSuite();
 
-  test('snapshot --mode none and list: no process; delete: its btrfs is logged', async () => {
+  test('snapshot --mode none, list and status: no process; delete: its btrfs is logged', async () => {
     const scratch = await suite.scratch();
     const fx = await makeCryptFixture(scratch);
     const hook = scratch.path('spawn-log.cjs');
@@ -48,6 +48,11 @@ describe.skipIf(skip)(`snapshot --mode none starts no process ${skip ? `(skipped
     const list = await cliChild(suite.bundle, fx.root, ['--json', 'list'], env);
     expect(list.code, list.stderr).toBe(0);
     expect(list.json.snapshots.map((s: { name: string; exclusiveBytes: number | null }) => [s.name, s.exclusiveBytes])).toEqual([[name, null]]);
+    expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+    // Nor `status` (monitoring runs `status --check` every few minutes): the mount is read from mountinfo.
+    const status = await cliChild(suite.bundle, fx.root, ['--json', 'status'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json.mounted).toBe(true);
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
 
     const del = await cliChild(suite.bundle, fx.root, ['delete', name, '--yes'], env);
