@@ -47,7 +47,7 @@ export function startupFigures({ cli = path.join(REPO, 'dist/lychd-crypt.js'), r
     const [user, sys] = gnuTime ? r.stderr.trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN];
     return { ms, cpuMs: (user + sys) * 1000 };
   };
-  for (const [, argv, extraEnv] of candidates) run(argv, extraEnv); // warm-up: page cache, and the compile cache where Node has one
+  for (const [, argv, extraEnv] of candidates) run(argv, extraEnv); // warm-up: the page cache, and each command's code cache
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 ? [...candidates.keys()].reverse() : [...candidates.keys()];
     for (const k of order) {

@@ -166,6 +166,9 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  external: ['pg-native'],
+  // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
+  loader: { '.service': 'text', '.timer': 'text' },
 };
 const metafiles = [];
 
@@ -181,10 +184,7 @@ if (runtime) {
     // Every import() becomes a require: the cached script runs without Node's ES module loader.
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__lychdUrl' },
-    external: ['pg-native'],
     plugins: [versionOnly, vendorBeside(null), koffiDirect, lazyRequires, pgOnNode, nativeBeside],
-    // The systemd unit templates (templates/*.service, *.timer) are bundled as text.
-    loader: { '.service': 'text', '.timer': 'text' },
     banner: { js: "const __lychdDir = __dirname, __lychdUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
   metafiles.push(main.metafile);
@@ -211,9 +211,7 @@ if (runtime) {
     splitting: true,
     chunkNames: '[name]-[hash]',
     format: 'esm',
-    external: ['pg-native'],
     plugins: [koffiDirect, lazyRequires, pgOnNode, nativeBeside],
-    loader: { '.service': 'text', '.timer': 'text' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url), __lychdDir = import.meta.dirname;" },
   });
   metafiles.push(helper.metafile);

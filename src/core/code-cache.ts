@@ -30,30 +30,21 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid: number =
   return base ? path.join(base, 'lychd-crypt', 'compile') : null;
 }
 
-/** Why `dir` may not hold code that `uid` runs (see the top), or null when it may. */
+/**
+ * Why `dir` may not hold code that `uid` runs (see the top), or null when it may; a missing directory is
+ * judged by its nearest existing ancestor (it would be made there). Not registry/trust.ts's root-alone
+ * check: a user's own directories count here, and a sticky /tmp or any link does not (this directory is
+ * made by us, never shared).
+ */
 export function untrustedCacheDir(dir: string, uid: number): string | null {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    const st = lstatSync(d);
-    if (st.isSymbolicLink()) return `${d} is a symbolic link`;
-    if (!st.isDirectory()) return `${d} is not a directory`;
-    if (st.uid !== uid && st.uid !== 0) return `${d} belongs to uid ${st.uid}`;
-    if (st.mode & 0o022) return `${d} is writable by group or others`;
+    const st = lstatSync(d, { throwIfNoEntry: false }); // not there yet: its parent decides
+    if (st?.isSymbolicLink()) return `${d} is a symbolic link`;
+    if (st && !st.isDirectory()) return `${d} is not a directory`;
+    if (st && st.uid !== uid && st.uid !== 0) return `${d} belongs to uid ${st.uid}`;
+    if (st && st.mode & 0o022) return `${d} is writable by group or others`;
     if (d === '/') return null;
   }
-}
-
-/** For doctor, which changes nothing: why the cache in `dir` is not used, or null (a missing one is made on first use). */
-export function cacheDirProblem(dir: string, uid: number): string | null {
-  let existing = path.resolve(dir);
-  for (;;) {
-    try {
-      lstatSync(existing);
-      break;
-    } catch {
-      existing = path.dirname(existing);
-    }
-  }
-  return untrustedCacheDir(existing, uid);
 }
 
 /**
@@ -62,7 +53,7 @@ export function cacheDirProblem(dir: string, uid: number): string | null {
  * chose. Returns why it may not be used, or null.
  */
 function trustedDir(dir: string, uid: number): string | null {
-  const why = cacheDirProblem(dir, uid);
+  const why = untrustedCacheDir(dir, uid);
   if (why) return why;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return untrustedCacheDir(dir, uid);

@@ -43,11 +43,13 @@ const ENVIRONMENT: [string, string][] = [
   ['SUDO_USER', 'the target user when --user is not given'],
   ['XDG_DATA_HOME', 'of the target user: the default crypt is $XDG_DATA_HOME/lychd, else ~/.local/share/lychd'],
   ['PGPASSWORD', 'the PostgreSQL password, if one is needed (else ~/.pgpass); never written anywhere'],
+  ['LYCHD_CRYPT_COMPILE_CACHE', 'where the code cache is kept (0: none); only a directory no other user can write is used'],
 ];
 
 const FILES: [string, string][] = [
   ['/etc/lychd-crypt/', 'the root-owned registry of crypts'],
   ['/var/lib/lychd-crypt/', 'root\'s journal and state'],
+  ['/var/cache/lychd-crypt/compile/', 'root\'s code cache (a user\'s: ~/.cache/lychd-crypt/compile/): compiled code that makes the next start faster; safe to delete'],
   ['$CRYPT/active/', 'the live data, a Btrfs subvolume'],
   ['$CRYPT/snapshots/', 'read-only snapshots and their metadata'],
   ['/usr/lib/lychd-crypt/', 'the runtime directory (its entry lychd-crypt.js, main.js, vendor-*.js, koffi.node, manifest.json), when installed from the Debian package'],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DoctorEnv } from './context.js';
 import { manifestProblems } from '../core/runtime-manifest.js';
 import { untrustedRuntimeReason } from '../registry/trust.js';
-import { cacheDirProblem, codeCacheDir } from '../core/code-cache.js';
+import { codeCacheDir, untrustedCacheDir } from '../core/code-cache.js';
 import { advice, fixable, manual, ok, type Check } from './types.js';
 
 export async function checkRuntime(env: DoctorEnv): Promise<Check> {
@@ -37,7 +37,7 @@ export function checkCodeCache(env: NodeJS.ProcessEnv = process.env, uid: number
   const id = 'runtime.codecache';
   const dir = codeCacheDir(env, uid);
   if (!dir) return ok(id, env.LYCHD_CRYPT_COMPILE_CACHE === '0' ? 'no code cache (LYCHD_CRYPT_COMPILE_CACHE=0)' : 'no code cache (no HOME to keep it in)');
-  const why = cacheDirProblem(dir, uid);
+  const why = untrustedCacheDir(dir, uid); // a missing one is made on first use: its parent is judged
   if (why) return advice(id, `the code cache ${dir} is not used: ${why}; every command compiles its code again and starts about a third slower`, `make each directory on the way yours or root's and writable by no one else (chmod go-w), or point LYCHD_CRYPT_COMPILE_CACHE at such a directory`);
   return ok(id, `code cache in ${dir}`);
 }
