@@ -1,17 +1,25 @@
 // Once around the whole run: no test may leave root's registry, state or code cache on the host
 // (test/helpers/setup.ts points every test at its own). A path that appeared during the run fails it, so a
 // test that runs the CLI with an environment of its own making cannot write there unnoticed.
-import { existsSync } from 'node:fs';
+// The same for the homes test/helpers/host.ts trustedHomes() may make outside the checkout.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 
 const HOST_PATHS = ['/etc/lychd-crypt', '/var/lib/lychd-crypt', '/var/cache/lychd-crypt'];
+const HOMES_IN = ['/run', '/var/lib', '/home'];
+
+function present(): string[] {
+  const homes = HOMES_IN.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.startsWith('lychd-crypt-test-homes-')).map((f) => path.join(d, f)) : []));
+  return [...HOST_PATHS.filter((p) => existsSync(p)), ...homes];
+}
 
 export default function setup(): () => void {
-  const before = new Set(HOST_PATHS.filter((p) => existsSync(p)));
+  const before = new Set(present());
   return () => {
-    const appeared = HOST_PATHS.filter((p) => !before.has(p) && existsSync(p));
+    const appeared = present().filter((p) => !before.has(p));
     if (appeared.length) {
       process.exitCode = 1; // vitest reports an error thrown here but still exits 0
-      throw new Error(`the tests left ${appeared.join(', ')} on the host: a test ran the CLI without the test environment (LYCHD_CRYPT_REGISTRY, LYCHD_CRYPT_STATE, LYCHD_CRYPT_COMPILE_CACHE)`);
+      throw new Error(`the tests left ${appeared.join(', ')} on the host: a test ran the CLI without the test environment (LYCHD_CRYPT_REGISTRY, LYCHD_CRYPT_STATE, LYCHD_CRYPT_COMPILE_CACHE), or did not clean up what it made`);
     }
   };
 }

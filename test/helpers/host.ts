@@ -1,8 +1,11 @@
 // Builds scratch "hosts" for real tests: loop images with a filesystem, mounted under a Scratch,
 // and throwaway OS users. Every resource is registered for teardown.
 import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { REPO } from './env.js';
 import type { Scratch } from './scratch.js';
 
 export function sh(argv: string[], opts: { input?: string } = {}): string {
@@ -67,6 +70,36 @@ export function makeUser(scratch: Scratch, home = scratch.path('home')): TestUse
   });
   const [, , uid, gid, , dir] = sh(['getent', 'passwd', name]).trim().split(':');
   return { name, uid: Number(uid), gid: Number(gid), home: dir! };
+}
+
+/** Every directory from `dir` up to / is root's, not a link, writable by no one else, and enterable by all. */
+function rootsAloneAndOpen(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    let st;
+    try {
+      st = lstatSync(d);
+    } catch {
+      return false;
+    }
+    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0 || (st.mode & 0o001) === 0) return false;
+    if (d === '/') return true;
+  }
+}
+
+/**
+ * A directory for homes whose whole path a user can trust and enter (so not /tmp, which anyone can write):
+ * the checkout's ignored .scratch/ when the checkout allows it, else a fresh directory in the first of /run,
+ * /var/lib, /home that does (a CI checkout may sit below a directory only root can enter). Removed at teardown.
+ */
+export function trustedHomes(scratch: Scratch): string {
+  const own = path.join(REPO, '.scratch');
+  mkdirSync(own, { recursive: true, mode: 0o755 });
+  const base = [own, '/run', '/var/lib', '/home'].find(rootsAloneAndOpen);
+  if (!base) throw new Error(`no directory for test homes whose path is root's alone and open to users (tried ${own}, /run, /var/lib, /home)`);
+  const homes = mkdtempSync(path.join(base, base === own ? 'homes-' : 'lychd-crypt-test-homes-'));
+  chmodSync(homes, 0o755); // mkdtemp's 0700 would keep the user out of their own home
+  scratch.defer(() => rmSync(homes, { recursive: true, force: true }));
+  return homes;
 }
 
 export function ids(name: string): { uid: number; gid: number } {

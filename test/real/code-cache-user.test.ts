@@ -2,12 +2,12 @@
 // gets ~/.cache/lychd-crypt/compile, written by the first run of a command and used, not rewritten, by the
 // next; root, given that directory, neither reads nor writes it. And on a full disk the command runs as if
 // there were no cache, and leaves no half-written file.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { REPO, skipReason } from '../helpers/env.js';
-import { makeUser, sh } from '../helpers/host.js';
+import { skipReason } from '../helpers/env.js';
+import { makeUser, sh, trustedHomes } from '../helpers/host.js';
 import { cliAs } from '../helpers/as-user.js';
 import { cliSuite } from '../helpers/suite.js';
 
@@ -18,12 +18,8 @@ describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : 
 
   test("a user's own cache in ~/.cache: written once, then used; root does not touch it", async () => {
     const scratch = await suite.scratch();
-    // The home must be on a path no one else can write (not /tmp): the checkout's ignored .scratch/.
-    mkdirSync(path.join(REPO, '.scratch'), { recursive: true, mode: 0o755 });
-    const homes = mkdtempSync(path.join(REPO, '.scratch', 'homes-'));
-    chmodSync(homes, 0o755); // mkdtemp's 0700 would keep the user out of their own home
-    scratch.defer(() => rmSync(homes, { recursive: true, force: true }));
-    const user = makeUser(scratch, homes);
+    // The home must be on a path no one else can write (not /tmp) and the user can enter.
+    const user = makeUser(scratch, trustedHomes(scratch));
     const dir = path.join(user.home, '.cache/lychd-crypt/compile');
     const files = () => readdirSync(dir).filter((f) => f.endsWith('.v8cache'));
 
@@ -49,10 +45,9 @@ describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : 
 
   test('a full disk: the command runs; no cache and no half-written file is left', async () => {
     const scratch = await suite.scratch();
-    mkdirSync(path.join(REPO, '.scratch'), { recursive: true, mode: 0o755 });
-    const dir = mkdtempSync(path.join(REPO, '.scratch', 'full-'));
-    scratch.defer(() => rmSync(dir, { recursive: true, force: true }));
-    sh(['mount', '-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'lychd-cache-full', dir]);
+    const dir = path.join(trustedHomes(scratch), 'cache');
+    mkdirSync(dir);
+    sh(['mount', '-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'lychd-cache-full', dir]);
     scratch.defer(() => void sh(['umount', dir]));
     // Filled up: not one more block.
     spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
@@ -61,5 +56,12 @@ describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : 
     expect(r.stdout).toContain('snapshot');
     expect(r.stderr).toBe('');
     expect(readdirSync(dir)).toEqual(['filler']);
+
+    // The same directory with room: the cache is written there (so the run above did try, and was refused
+    // by the disk, not by the directory's path).
+    rmSync(path.join(dir, 'filler'));
+    const roomy = await cliAs(null, suite.bundle, ['--help'], { LYCHD_CRYPT_COMPILE_CACHE: dir });
+    expect(roomy.code, roomy.stderr).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.v8cache'))).toHaveLength(1);
   });
 });
