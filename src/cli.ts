@@ -11,6 +11,7 @@ import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from './core/style.js';
+import { output, stdinIsTTY } from './core/stdio.js';
 import { createRunner } from './core/runner.js';
 // The everyday commands are part of the CLI (one module graph with the parser: measured ~7 % faster for
 // them than one more dynamic import; `--help` parses them too). init, doctor, repair, verify load lazily.
@@ -196,16 +197,17 @@ const commands: CommandDef[] = [
 ];
 
 export interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
 }
 
+// Not process.stdout and friends: building those costs a command's start more than most of its work (core/stdio.ts).
 const defaultIo = (): Io => ({
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdinIsTTY: Boolean(process.stdin.isTTY),
+  stdout: output(1),
+  stderr: output(2),
+  stdinIsTTY: stdinIsTTY(),
   env: process.env,
 });
 
