@@ -3,6 +3,7 @@
 // hands the rest to Node's stream, in order. Each case is a child process of its own (its fd 1 is the thing
 // under test), running stdio.ts bundled as CommonJS.
 import { spawn, spawnSync } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +57,7 @@ describe('stdout and stderr of a command', () => {
     const exited = new Promise((r) => child.on('exit', r));
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += String(c)));
-    child.stdio[3]!.resume();
+    (child.stdio[3] as Readable).resume();
     child.stdout!.pause();
     await new Promise((r) => setTimeout(r, 300));
     const chunks: Buffer[] = [];
