@@ -1,7 +1,7 @@
 // Builds scratch "hosts" for real tests: loop images with a filesystem, mounted under a Scratch,
 // and throwaway OS users. Every resource is registered for teardown.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -86,16 +86,30 @@ function rootsAloneAndOpen(dir: string): boolean {
   }
 }
 
+/** Whether files made in `dir` take the owner they are given (a checkout on a mount that maps or squashes owners does not). */
+function ownersHold(dir: string): boolean {
+  const probe = mkdtempSync(path.join(dir, '.owner-probe-'));
+  try {
+    chownSync(probe, 65534, 65534);
+    return lstatSync(probe).uid === 65534;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
 /**
- * A directory for homes whose whole path a user can trust and enter (so not /tmp, which anyone can write):
- * the checkout's ignored .scratch/ when the checkout allows it, else a fresh directory in the first of /run,
- * /var/lib, /home that does (a CI checkout may sit below a directory only root can enter). Removed at teardown.
+ * A directory for homes whose whole path a user can trust and enter (so not /tmp, which anyone can write),
+ * on a filesystem where the user's home is really theirs: the checkout's ignored .scratch/ when it allows
+ * that, else a fresh directory in the first of /run, /var/lib, /home that does (a CI checkout may sit
+ * below a directory only root can enter, or on a mount that does not keep owners). Removed at teardown.
  */
 export function trustedHomes(scratch: Scratch): string {
   const own = path.join(REPO, '.scratch');
   mkdirSync(own, { recursive: true, mode: 0o755 });
-  const base = [own, '/run', '/var/lib', '/home'].find(rootsAloneAndOpen);
-  if (!base) throw new Error(`no directory for test homes whose path is root's alone and open to users (tried ${own}, /run, /var/lib, /home)`);
+  const base = [own, '/run', '/var/lib', '/home'].find((d) => rootsAloneAndOpen(d) && ownersHold(d));
+  if (!base) throw new Error(`no directory for test homes whose path is root's alone, open to users, and keeps owners (tried ${own}, /run, /var/lib, /home)`);
   const homes = mkdtempSync(path.join(base, base === own ? 'homes-' : 'lychd-crypt-test-homes-'));
   chmodSync(homes, 0o755); // mkdtemp's 0700 would keep the user out of their own home
   scratch.defer(() => rmSync(homes, { recursive: true, force: true }));

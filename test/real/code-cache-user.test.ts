@@ -2,7 +2,7 @@
 // gets ~/.cache/lychd-crypt/compile, written by the first run of a command and used, not rewritten, by the
 // next; root, given that directory, neither reads nor writes it. And on a full disk the command runs as if
 // there were no cache, and leaves no half-written file.
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -25,6 +25,9 @@ describe.skipIf(skip)(`the code cache of a user ${skip ? `(skipped: ${skip})` : 
 
     const first = await cliAs(user, suite.bundle, ['--help']); // the default: the XDG cache in the home
     expect(first.code, first.stderr).toBe(0);
+    // If not written, say what the path looked like (owner and mode of each directory up to /).
+    const chain = (d: string): string[] => (d === '/' ? [] : [...chain(path.dirname(d)), `${d} ${statSync(d).uid} ${(statSync(d).mode & 0o7777).toString(8)}`]);
+    expect(existsSync(dir), `no cache directory for uid ${user.uid}; the home's path:\n${chain(user.home).join('\n')}`).toBe(true);
     expect(files()).toHaveLength(1);
     const file = path.join(dir, files()[0]!);
     const st = statSync(file);
