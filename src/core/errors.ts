@@ -74,6 +74,9 @@ export class BusyError extends CryptError {
 }
 
 /** An external command failed: keeps argv, exit status and stderr for the message and for --json. */
+/** CommandError's status for a program that never started (not found, a directory it cannot enter, …). */
+export const NOT_RUN = -1;
+
 export class CommandError extends CryptError {
   constructor(
     readonly argv: readonly string[],
@@ -82,7 +85,7 @@ export class CommandError extends CryptError {
     details: ErrorDetails = {},
   ) {
     super(
-      `command failed (${status === undefined ? 'killed' : `exit ${status}`}): ${argv.join(' ')}${stderr.trim() ? `\n${stderr.trim()}` : ''}`,
+      `${status === NOT_RUN ? 'could not run' : `command failed (${status === undefined ? 'killed' : `exit ${status}`})`}: ${argv.join(' ')}${stderr.trim() ? `\n${stderr.trim()}` : ''}`,
       details,
     );
   }

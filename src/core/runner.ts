@@ -1,6 +1,6 @@
 // The one way to run external commands: argv arrays through execa, never a shell string.
 import { unanchor } from './anchors.js';
-import { CommandError } from './errors.js';
+import { CommandError, NOT_RUN } from './errors.js';
 
 export interface RunOptions {
   /** Text fed to stdin (never a secret on argv). */
@@ -14,10 +14,17 @@ export interface RunOptions {
 
 export interface RunResult {
   argv: string[];
+  /** -1 when the program never ran (see `notRun`) or was killed. */
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Why the program could not be started at all (not found, a working directory it cannot enter, …). */
+  notRun?: string;
 }
+
+/** The error for a result that failed: could not run, killed, or its exit status. */
+export const failedCommand = (r: RunResult): CommandError =>
+  new CommandError(r.argv, r.notRun !== undefined ? NOT_RUN : r.exitCode === -1 ? undefined : r.exitCode, r.notRun ?? r.stderr);
 
 export interface Runner {
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
@@ -71,6 +78,7 @@ export function createRunner(log?: RunLogger): Runner {
         exitCode: r.exitCode ?? -1,
         stdout: String(r.stdout ?? ''),
         stderr: String(r.stderr ?? ''),
+        ...(r.failed && r.exitCode === undefined && !r.signal && !r.timedOut ? { notRun: String(r.shortMessage ?? r.message) } : {}),
       };
       if (r.exitCode !== 0 && !opts.allowFailure) {
         throw new CommandError(argv, r.exitCode, result.stderr || (r.failed && !r.exitCode ? String(r.message) : ''), {

@@ -1,6 +1,6 @@
 // Resolves the target user from the passwd database (never from root's environment).
 import { UsageError } from '../core/errors.js';
-import type { Runner } from '../core/runner.js';
+import { failedCommand, type Runner } from '../core/runner.js';
 
 export interface UserInfo {
   name: string;
@@ -12,6 +12,9 @@ export interface UserInfo {
 /** `getent passwd` honours NSS (LDAP, sssd), unlike reading /etc/passwd. */
 export async function lookupUser(runner: Runner, nameOrUid: string | number): Promise<UserInfo> {
   const r = await runner.run(['getent', 'passwd', String(nameOrUid)], { allowFailure: true });
+  // getent says 2 for "not in the database"; anything else (it could not run, NSS failed) is not the user's
+  // mistake and must not read as one.
+  if (r.exitCode !== 0 && r.exitCode !== 2) throw failedCommand(r);
   const fields = r.stdout.trim().split('\n')[0]?.split(':');
   if (r.exitCode !== 0 || !fields || fields.length < 7) {
     throw new UsageError(`no such user: ${nameOrUid}`, { hint: 'Name an existing account (--user, or crypt.user in the answers file).' });
