@@ -73,10 +73,10 @@ export class BusyError extends CryptError {
   }
 }
 
-/** An external command failed: keeps argv, exit status and stderr for the message and for --json. */
 /** CommandError's status for a program that never started (not found, a directory it cannot enter, …). */
 export const NOT_RUN = -1;
 
+/** An external command failed: keeps argv, exit status and stderr for the message and for --json. */
 export class CommandError extends CryptError {
   constructor(
     readonly argv: readonly string[],

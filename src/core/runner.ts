@@ -81,7 +81,8 @@ export function createRunner(log?: RunLogger): Runner {
         ...(r.failed && r.exitCode === undefined && !r.signal && !r.timedOut ? { notRun: String(r.shortMessage ?? r.message) } : {}),
       };
       if (r.exitCode !== 0 && !opts.allowFailure) {
-        throw new CommandError(argv, r.exitCode, result.stderr || (r.failed && !r.exitCode ? String(r.message) : ''), {
+        const status = result.notRun !== undefined ? NOT_RUN : r.exitCode;
+        throw new CommandError(argv, status, result.notRun ?? (result.stderr || (r.failed && !r.exitCode ? String(r.message) : '')), {
           cause: r.cause,
         });
       }

@@ -1,5 +1,6 @@
 // Looking up the target user: "no such user" only when the passwd database says so (getent's exit 2); a
-// getent that could not run or an NSS failure is a failed command, not the user's mistake.
+// getent that could not run or an NSS failure is a failed command, not the user's mistake. And the runner
+// says "could not run" for a program that never started.
 import { describe, expect, it } from 'vitest';
 import { CommandError, UsageError } from '../../src/core/errors.js';
 import { createRunner, RecordingRunner, type Runner } from '../../src/core/runner.js';
@@ -26,5 +27,13 @@ describe('lookupUser', () => {
     const nss = new RecordingRunner(() => ({ exitCode: 3, stderr: 'enumeration not supported' }));
     await expect(lookupUser(nss, 'alice')).rejects.toThrow(CommandError);
     await expect(lookupUser(nss, 'alice')).rejects.toThrow(/exit 3[\s\S]*enumeration not supported/);
+  });
+});
+
+describe('the runner', () => {
+  it('a program that is not there: "could not run" with the reason, not "killed"', async () => {
+    const err = await createRunner().run(['/nonexistent-lychd-program']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as Error).message).toMatch(/^could not run: \/nonexistent-lychd-program\n.*ENOENT/);
   });
 });
