@@ -88,14 +88,15 @@ function rootsAloneAndOpen(dir: string): boolean {
 
 /** Whether files made in `dir` take the owner they are given (a checkout on a mount that maps or squashes owners does not). */
 function ownersHold(dir: string): boolean {
-  const probe = mkdtempSync(path.join(dir, '.owner-probe-'));
+  let probe: string | undefined;
   try {
+    probe = mkdtempSync(path.join(dir, '.owner-probe-')); // a read-only place fails here: not this one
     chownSync(probe, 65534, 65534);
     return lstatSync(probe).uid === 65534;
   } catch {
     return false;
   } finally {
-    rmSync(probe, { recursive: true, force: true });
+    if (probe) rmSync(probe, { recursive: true, force: true });
   }
 }
 
