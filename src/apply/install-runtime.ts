@@ -1,6 +1,6 @@
 // Installs a copy of the runtime directory (entry, main.js, vendored packages, addon, manifest) for
-// `<binDir>/lychd-crypt`: into <prefix>/lib/lychd-crypt/<version>-<digest>/, root-owned and writable by root alone, then points the
-// command at its entry by a symbolic link swapped in atomically. A new build gets a new directory, so a
+// `<binDir>/lychd-crypt`: into <prefix>/lib/lychd-crypt/<version>-<digest>/, root-owned and writable by root
+// alone, then points the command at its entry by a symbolic link swapped in atomically. A new build gets a new directory, so a
 // command still running from the previous one keeps finding its files; that previous one is kept, older
 // ones are removed. The source must match its own manifest: a damaged build is refused, not installed.
 import { randomBytes } from 'node:crypto';

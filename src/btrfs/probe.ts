@@ -1,9 +1,10 @@
 // Cheap, unprivileged facts about paths on Btrfs: is it a subvolume, and which subvolumes or mounts
 // are nested inside a tree (a snapshot stops at them, so their contents would silently be missing).
-import { lstat, readFile, readdir, realpath, statfs } from 'node:fs/promises';
+import { lstat, readdir, realpath, statfs } from 'node:fs/promises';
 import type { Runner } from '../core/runner.js';
 import path from 'node:path';
 import { childSubvolumeCount, closeDir, openDir } from '../sys/fd.js';
+import { readMountinfo } from '../sys/mountinfo.js';
 
 /** statfs f_type of Btrfs. */
 export const BTRFS_SUPER_MAGIC = 0x9123683e;
@@ -44,18 +45,11 @@ export async function listNestedSubvolumes(root: string, runner?: Runner): Promi
   return walkNested(root);
 }
 
-/** Mount points strictly below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */
+/** Mount points strictly below `root`, from /proc/self/mountinfo. */
 export async function mountsBelow(root: string): Promise<string[]> {
   const real = await realpath(root);
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const out = new Set<string>();
-  for (const line of text.split('\n')) {
-    const mp = line.split(' ')[4];
-    if (!mp) continue;
-    const decoded = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-    if (decoded.startsWith(`${real}/`)) out.add(path.relative(real, decoded));
-  }
-  return [...out];
+  const below = (await readMountinfo()).map((m) => m.point).filter((p) => p.startsWith(`${real}/`));
+  return [...new Set(below.map((p) => path.relative(real, p)))];
 }
 
 /**

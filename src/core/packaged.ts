@@ -1,7 +1,7 @@
 // Where the runtime lives. The runtime is a directory (scripts/build.mjs): an entry, lychd-crypt.js, the
 // bundle main.js, the vendored packages, koffi's addon and manifest.json. The Debian package puts it in
-// /usr/lib/lychd-crypt/ (/usr/bin/lychd-crypt links to its entry); when that exists, init and repair link the crypt's runtime
-// command to it instead of installing their own copy.
+// /usr/lib/lychd-crypt/ (/usr/bin/lychd-crypt links to its entry); when that exists, init and repair link
+// the crypt's runtime command to it instead of installing their own copy.
 import path from 'node:path';
 
 export const RUNTIME_ENTRY = 'lychd-crypt.js';
