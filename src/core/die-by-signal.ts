@@ -14,3 +14,7 @@ export function dieBySignal(sig: NodeJS.Signals): Promise<never> {
     setTimeout(() => (process.exitCode = 128 + (constants.signals[sig] ?? 0)), 5_000);
   });
 }
+
+/** The name of signal number `n` (SIGINT for 2), or null for a number Node does not know. */
+export const signalName = (n: number): NodeJS.Signals | null =>
+  (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;

@@ -1,11 +1,10 @@
 // Runs the guarded COMMAND (and the hooks): an argv (no shell) with the caller's terminal, in its own
 // process group, a time limit for the whole group (SIGTERM, then SIGKILL after a grace period), and
 // lychd-crypt staying alive through a Ctrl-C or a TERM so that it can roll back afterwards.
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { constants } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signalName } from '../core/die-by-signal.js';
+import { resolveCommand } from '../core/command-path.js';
 import { foregroundTerminal, giveTerminal, ownGroup, pollChild, signalGroup, spawnInGroup } from '../sys/process-group.js';
 
 export const KILL_GRACE_MS = 5_000;
@@ -81,23 +80,6 @@ export async function processesOfRun(id: string): Promise<number[]> {
   }
   return found;
 }
-
-/** Where `file` is on `PATH` (as execvp would look), or null. */
-export function resolveCommand(file: string, env: NodeJS.ProcessEnv): string | null {
-  if (file.includes('/')) return file;
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = path.join(dir || '.', file);
-    try {
-      accessSync(p, fsConstants.X_OK);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-const signalName = (n: number): NodeJS.Signals | null => (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
 
 /**
  * COMMAND leads its own process group (src/sys/process-group.ts): the time limit stops the whole group
