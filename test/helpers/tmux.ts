@@ -23,6 +23,10 @@ export interface Terminal {
   exitCode(timeoutMs?: number): Promise<number>;
   /** Moves a clack select to the option whose line contains `label`, then presses Enter. */
   choose(label: string): Promise<void>;
+  /** The pane's terminal device (/dev/pts/N): what the command in it has as fds 0–2 and controlling terminal. */
+  tty(): string;
+  /** Resizes the window (the command in it gets SIGWINCH). */
+  resize(columns: number, rows: number): void;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -60,6 +64,8 @@ export function openTerminal(scratch: Scratch, argv: string[], env: Record<strin
     history: () => tmux('capture-pane', '-p', '-S', '-', '-t', 'main'),
     type: (text) => void tmux('send-keys', '-t', 'main', '-l', text),
     keys: (...keys) => void tmux('send-keys', '-t', 'main', ...keys),
+    tty: () => tmux('display-message', '-p', '-t', 'main', '#{pane_tty}').trim(),
+    resize: (columns, rows) => void tmux('resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows)),
     async waitFor(re, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
@@ -89,4 +95,26 @@ export function openTerminal(scratch: Scratch, argv: string[], env: Record<strin
     },
   };
   return t;
+}
+
+/**
+ * Job control in an interactive bash on `t`: types `line` (a command that prints "started" and keeps
+ * running), Ctrl-Z, checks `jobs -l` shows it stopped, `fg`, runs `whileContinued`, then Ctrl-C. The
+ * screen once the shell printed the command's status (`status=N`).
+ */
+export async function stopAndContinue(t: Terminal, line: string, whileContinued: () => Promise<void> = async () => {}): Promise<string> {
+  t.type(line);
+  t.keys('Enter');
+  await t.waitFor(/^started/m);
+  t.keys('C-z');
+  await t.waitFor(/Stopped/);
+  t.type('jobs -l');
+  t.keys('Enter');
+  await t.waitFor(/Stopped\s+node/);
+  t.type('fg; echo "status=$?"');
+  t.keys('Enter');
+  await t.waitFor(/node .* run -- sh -c/);
+  await whileContinued();
+  t.keys('C-c');
+  return t.waitFor(/status=\d+/, 60_000);
 }

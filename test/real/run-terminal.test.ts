@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { cliSuite } from '../helpers/suite.js';
-import { openTerminal } from '../helpers/tmux.js';
+import { openTerminal, stopAndContinue } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 
@@ -48,19 +48,7 @@ describe.skipIf(skip)(`run on a terminal ${skip ? `(skipped: ${skip})` : ''}`, (
     const fx = await makeCryptFixture(scratch, { postgres: false });
     const t = openTerminal(scratch, ['bash', '--norc', '--noprofile', '-i']);
     await t.waitFor(/bash-[\d.]+#/); // bash's own prompt
-    t.type(`node ${bundle} --crypt ${fx.root} run -- sh -c 'echo started; sleep 1000; echo never'`);
-    t.keys('Enter');
-    await t.waitFor(/^started/m);
-    t.keys('C-z');
-    await t.waitFor(/Stopped/);
-    t.type('jobs -l');
-    t.keys('Enter');
-    await t.waitFor(/Stopped\s+node/);
-    t.type('fg; echo "status=$?"');
-    t.keys('Enter');
-    await t.waitFor(/node .* run -- sh -c/);
-    t.keys('C-c');
-    const screen = await t.waitFor(/status=\d+/, 60_000);
+    const screen = await stopAndContinue(t, `node ${bundle} --crypt ${fx.root} run -- sh -c 'echo started; sleep 1000; echo never'`);
     expect(screen).toMatch(/status=130/);
     expect(screen).toMatch(/killed by SIGINT/);
   }, 180_000);
