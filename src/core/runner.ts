@@ -93,14 +93,17 @@ export function createRunner(log?: RunLogger): Runner {
 
 /**
  * Wraps argv so it runs as another OS user. setpriv takes numeric ids, so a sub-UID of a rootless
- * container works as well as a named account.
+ * container works as well as a named account. setsid first, still as root: the other user's process
+ * leads a session of its own, so it has no controlling terminal — with root's it could open /dev/tty
+ * and type into root's shell (TIOCSTI). Its fds 0–2 are never a terminal (stdin ignored or fed, output
+ * piped).
  */
 export function asUser(ids: { uid: number; gid: number }, argv: string[]): string[] {
   // The other user cannot follow root's fd anchors: give it the registered paths.
   const plain = argv.map(unanchor);
   // Already that user (the owner of a rootless crypt running pg_ctl itself): nothing to switch.
   if (process.getuid?.() === ids.uid) return plain;
-  return ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', ...plain];
+  return ['setsid', 'setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', ...plain];
 }
 
 export interface Reply {

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { runAs, type UserRun } from '../helpers/as-user.js';
 import { makeCryptFixture, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason, toolSkipReason } from '../helpers/env.js';
-import { makeUser, type TestUser } from '../helpers/host.js';
+import { ids, makeUser, type TestUser } from '../helpers/host.js';
 import type { Scratch } from '../helpers/scratch.js';
 import { cliSuite } from '../helpers/suite.js';
 import { openTerminal, stopAndContinue, type Terminal } from '../helpers/tmux.js';
@@ -299,5 +299,25 @@ describe.skipIf(skip)(`root's terminal and a rootless crypt ${skip ? `(skipped: 
     t.keys('Enter');
     expect(await t.waitFor(/^status=\d+/m, 120_000)).toMatch(/^status=0$/m);
     expect(existsSync(path.join(fx.paths.active, 'later'))).toBe(false);
+  }, 180_000);
+
+  test("a program root runs as another user (pg_ctl as postgres on a system crypt) has no controlling terminal", async () => {
+    const scratch = await suite.scratch();
+    const pg = ids('postgres');
+    const out = scratch.path('out');
+    mkdirSync(out);
+    chownSync(out, pg.uid, pg.gid);
+    // A stand-in pg_ctl (root's) that records what it can reach, then fails the start.
+    const bin = scratch.path('pgbin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'pg_ctl'), `#!/bin/sh\n${probeLines(out)}exit 1\n`, { mode: 0o755 });
+    const fx = await makeCryptFixture(scratch, { pgBin: bin });
+    const t = await rootShell(scratch);
+    t.type(`node ${suite.bundle} --crypt ${fx.root} db start; echo "status=$?"`);
+    t.keys('Enter');
+    expect(await t.waitFor(/^status=\d+/m, 60_000)).toMatch(/^status=1$/m);
+    expect(read(`${out}/uid`)).toBe(String(pg.uid));
+    expect(ttyNrIn(read(`${out}/stat`)), 'no controlling terminal').toBe(0);
+    expect(read(`${out}/tty`)).toBe('no');
   }, 180_000);
 });

@@ -35,7 +35,7 @@ function target(service: ServiceConfig, host?: string): ServiceTarget {
 describe('serviceArgv', () => {
   test('pg_ctl: stop fast / immediate, start with the log beside active/ and the configured socket and port', () => {
     const t = target({ kind: 'pg_ctl' });
-    const su = ['setpriv', '--reuid=105', '--regid=110', '--clear-groups', '--'];
+    const su = ['setsid', 'setpriv', '--reuid=105', '--regid=110', '--clear-groups', '--'];
     const ctl = [...su, '/usr/lib/postgresql/15/bin/pg_ctl', '-D', '/c/active/postgres', '-w', '-t', '120'];
     expect(serviceArgv(t, 'stop')).toEqual([...ctl, '-m', 'fast', 'stop']);
     expect(serviceArgv(t, 'stop', 'immediate')).toEqual([...ctl, '-m', 'immediate', 'stop']);
