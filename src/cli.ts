@@ -2,16 +2,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CryptError, ExitCode, exitCodeFor, UsageError } from './core/errors.js';
 import { unanchor } from './core/anchors.js';
-import { escapeControls, escapeValue } from './core/text.js';
+import { escapeValue } from './core/text.js';
 import { RunAsOwner } from './crypt/access.js';
 import { classifyError } from './core/expected-errors.js';
 import { VERSION } from './version.js';
 import type { CommandContext, CommandOutput, Globals } from './core/context.js';
-import { failureEnvelope, successEnvelope, usageFailure } from './core/envelope.js';
+import { envelopeText, failureEnvelope, successEnvelope, usageFailure } from './core/envelope.js';
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from './core/hint.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from './core/style.js';
-import { output, stdinIsTTY } from './core/stdio.js';
+import { output, stdinIsTTY, throughSink } from './core/stdio.js';
 import { createRunner } from './core/runner.js';
 // The everyday commands are part of the CLI (one module graph with the parser: measured ~7 % faster for
 // them than one more dynamic import; `--help` parses them too). init, doctor, repair, verify load lazily.
@@ -215,7 +215,9 @@ const defaultIo = (): Io => ({
 /** The command tree of the running main(): what `completion` describes. */
 let currentProgram: Command | undefined;
 
-export async function main(argv: string[], io: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
+export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
+  // The one output sink: whatever is written below reaches the streams escaped (src/core/stdio.ts).
+  const io: Io = { ...rawIo, stdout: throughSink(rawIo.stdout), stderr: throughSink(rawIo.stderr) };
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
   forgetCrypt();
@@ -302,7 +304,7 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
       if (json) {
         const message = usageMessage ?? err.message.replace(/^error: /, '');
-        io.stdout.write(`${JSON.stringify(usageFailure(commandName, message, `See \`lychd-crypt ${commandName ? `${commandName} ` : ''}--help\`.`), null, 2)}\n`);
+        io.stdout.write(`${envelopeText(usageFailure(commandName, message, `See \`lychd-crypt ${commandName ? `${commandName} ` : ''}--help\`.`))}\n`);
       }
       return ExitCode.usage;
     }
@@ -318,13 +320,10 @@ export async function main(argv: string[], io: Io = defaultIo(), inspect?: (prog
   if (!result) return ExitCode.ok;
   const { out } = result;
   const exit = out.exitCode ?? ExitCode.ok;
-  if (json) io.stdout.write(`${unanchor(JSON.stringify(successEnvelope(commandName ?? '', out.json, exit), null, 2))}\n`);
-  else if (out.human) io.stdout.write(forPeople(pasteable(out.human.endsWith('\n') ? out.human : `${out.human}\n`, hintFacts())));
+  if (json) io.stdout.write(`${unanchor(envelopeText(successEnvelope(commandName ?? '', out.json, exit)))}\n`);
+  else if (out.human) io.stdout.write(unanchor(pasteable(out.human.endsWith('\n') ? out.human : `${out.human}\n`, hintFacts())));
   return exit;
 }
-
-/** Text for a terminal: fd anchors shown as the crypt's path, control characters escaped (colour kept). */
-const forPeople = (s: string): string => escapeControls(unanchor(s), { keepColour: true });
 
 /** The command tree exactly as `--help` shows it, with no actions run. */
 export async function programTree(): Promise<Command> {
@@ -342,9 +341,9 @@ function reportError(raw: unknown, json: boolean, io: Io, command: string | null
   const code = exitCodeFor(err);
   const message = pasteable(unanchor(err instanceof Error ? err.message : String(err)), facts);
   const hint = err instanceof CryptError && err.hint ? pasteable(unanchor(err.hint), facts) : undefined;
-  io.stderr.write(forPeople(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`));
+  io.stderr.write(unanchor(`lychd-crypt: ${message}\n${hint ? `${hint}\n` : ''}`));
   if (io.env.LYCHD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof CryptError)) io.stderr.write('(an unexpected error: run with LYCHD_DEBUG=1 to see where it came from, and report it)\n');
-  if (json) io.stdout.write(`${unanchor(JSON.stringify(failureEnvelope(command, err, code, message, hint), null, 2))}\n`);
+  if (json) io.stdout.write(`${unanchor(envelopeText(failureEnvelope(command, err, code, message, hint)))}\n`);
   return code;
 }

@@ -6,6 +6,7 @@ import { readCatalog, type CatalogEntry } from '../snapshots/catalog.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/prune-policy.js';
+import { isSnapshotName } from '../snapshots/names.js';
 import { formatTime } from '../core/time.js';
 import { painter, type Painter } from '../core/style.js';
 
@@ -69,7 +70,8 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
   if (opts.names) {
     // What shell completion asks for: names only, newest first, without sizes or warnings.
     return withCrypt(ctx, async (crypt) => {
-      const names = newestFirst((await readSnapshotDir(crypt.paths)).complete).map((m) => m.name);
+      // Only names of the grammar, checked again here: a shell reads this line by line (src/docs/completion.ts).
+      const names = newestFirst((await readSnapshotDir(crypt.paths)).complete).map((m) => m.name).filter(isSnapshotName);
       return { json: { names }, human: names.join('\n') };
     });
   }
@@ -84,6 +86,9 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
   }
   if (catalog.unreadable.length) {
     ctx.log.warn(`ignoring ${catalog.unreadable.length} snapshot(s) whose metadata cannot be read: ${catalog.unreadable.join(', ')}`);
+  }
+  if (catalog.foreign) {
+    ctx.log.warn(`ignoring ${catalog.foreign} entr${catalog.foreign === 1 ? 'y' : 'ies'} of snapshots/ that ${catalog.foreign === 1 ? 'is' : 'are'} not a snapshot; \`lychd-crypt doctor\` names them`);
   }
   const json = { format: LIST_FORMAT, crypt: crypt.paths.root, snapshots: catalog.entries.map(listEntryJson) };
   const sizes = catalog.entries.some((e) => e.exclusiveBytes !== null);

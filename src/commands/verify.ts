@@ -7,7 +7,7 @@ import { mutateCrypt } from '../crypt/mutate.js';
 import { readMeta, readSnapshotDir } from '../snapshots/meta.js';
 import { recordRun } from '../status/record.js';
 import { newestFirst } from '../snapshots/prune-policy.js';
-import { isPlausibleName } from '../snapshots/names.js';
+import { isSnapshotName } from '../snapshots/names.js';
 import { resolveSnapshotArg } from '../snapshots/lookup.js';
 import { NAMING_HINT } from '../snapshots/resolve.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
@@ -31,7 +31,7 @@ export async function runVerify(args: string[], opts: Record<string, unknown>, c
     // By time, not by name: `…Z-older` sorts after `…Z` of the same second.
     const chosen = newest ? newestFirst((await readSnapshotDir(crypt.paths)).complete)[0]?.name : await resolveSnapshotArg(crypt.paths, name!);
     if (!chosen) throw new UsageError(`no snapshot to verify in ${crypt.paths.snapshots}`);
-    const meta = isPlausibleName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
+    const meta = isSnapshotName(chosen) ? await readMeta(crypt.paths, chosen) : undefined;
     if (!meta) throw new UsageError(`no such snapshot: ${chosen}`, { hint: `Nothing was changed. ${NAMING_HINT}` });
     // The clone's crash recovery writes WAL and pages on the crypt, next to the live database.
     if (meta.postgres && crypt.config.postgres) await refuseWithoutRoom(spaceTargetOf(crypt), 'verify');

@@ -5,6 +5,7 @@
 // ok is exit == 0. A finding (doctor's problems, a failed verify) is data with ok false and its exit code;
 // an error has data null. `version` changes only when a key changes meaning; keys are only ever added.
 import { CryptError, exitCodeFor } from './errors.js';
+import { jsonText } from './text.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -57,4 +58,12 @@ export function failureEnvelope(command: string | null, err: unknown, exit = exi
 /** commander's own usage errors (a missing argument, an unknown option): exit 2. */
 export function usageFailure(command: string | null, message: string, hint: string): Envelope {
   return { version: ENVELOPE_VERSION, command, ok: false, exit: 2, data: null, error: { code: 'usage', class: 'UsageError', exit: 2, message, hint } };
+}
+
+/**
+ * The document as printed: indented JSON in which every control character a string holds — C0 as
+ * JSON.stringify does it, and DEL, C1 and the bidi controls too — is a \uNNNN escape, never a raw byte.
+ */
+export function envelopeText(e: Envelope): string {
+  return jsonText(e, 2);
 }

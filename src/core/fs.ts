@@ -3,6 +3,7 @@ import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, rena
 import { readFile, chown, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomHex } from './ids.js';
+import { jsonText } from './text.js';
 
 export interface WriteOptions {
   mode?: number;
@@ -48,7 +49,8 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
 }
 
 export async function writeJsonAtomic(file: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, opts);
+  // jsonText: a control character in a value is a \uNNNN escape, never a raw byte in the file.
+  await writeFileAtomic(file, `${jsonText(value, 2)}\n`, opts);
 }
 
 export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {

@@ -5,6 +5,7 @@
 // the descriptor with write(2), as Node's own stdout does for a file. A terminal, or a descriptor that
 // cannot be told apart from one, gets Node's stream: it knows the columns and the terminal's modes.
 import { fstatSync, writeSync } from 'node:fs';
+import { toTerminal } from './text.js';
 
 /** Linux's memory devices (/dev/null, /dev/zero, /dev/full, …): character devices that are never terminals. */
 const MEMORY_DEVICES_MAJOR = 1;
@@ -66,3 +67,12 @@ export const stdinIsTTY = (): boolean => mayBeTerminal(0) && Boolean(process.std
 
 /** Whether stderr is a terminal (what colour on stderr depends on). */
 export const stderrIsTTY = (): boolean => mayBeTerminal(2) && Boolean(process.stderr.isTTY);
+
+/**
+ * The output sink: every write to `w` goes through toTerminal (src/core/text.ts) — messages, warnings,
+ * hints, progress, help, --json — so no line can bring a raw control character, and colour only as the
+ * tool's own styling marked it. Wrap once per stream (main does), never twice: the marks are gone after.
+ */
+export function throughSink<W extends { write(text: string): unknown }>(w: W): W {
+  return new Proxy(w, { get: (target, prop) => (prop === 'write' ? (text: string) => target.write(toTerminal(text)) : Reflect.get(target, prop)) });
+}

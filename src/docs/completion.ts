@@ -1,6 +1,10 @@
 // Bash, zsh and fish completion scripts rendered from the command tree (describeProgram), so they offer
 // exactly the commands and options --help lists. Deterministic: same tree, same bytes. Snapshot names
 // come from `lychd-crypt list --names` at completion time (quiet on error: nothing is offered then).
+// Names are data: a script never evaluates a candidate. Only lines of the name grammar are kept (the program
+// prints no others, and the script checks again in case something else answers), and bash matches them
+// with plain string comparison: `compgen -W` expands its word list, so it only ever sees our fixed words.
+import { NAME_PATTERN } from '../snapshots/names.js';
 import type { CommandDoc, OptionDoc, ProgramDoc } from './describe.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -65,16 +69,20 @@ export function renderBash(doc: ProgramDoc): string {
     const snap = snapshotArgs(c);
     if (snap) {
       const when = snap === 'first' ? '$cur != -* && n -eq 0' : '$cur != -*';
-      return `    ${c.name}) if [[ ${when} ]]; then COMPREPLY=($(compgen -W "$(${fn}_snapshots)" -- "$cur")); else COMPREPLY=($(compgen -W "${words}" -- "$cur")); fi ;;`;
+      return `    ${c.name}) if [[ ${when} ]]; then COMPREPLY=(); ${fn}_snapshots; else COMPREPLY=($(compgen -W "${words}" -- "$cur")); fi ;;`;
     }
     return `    ${c.name}) COMPREPLY=($(compgen -W "${words}${args}" -- "$cur")) ;;`;
   });
   return [
     `# bash completion for ${doc.name}: generated from its command line definition, do not edit.`,
     `# Snapshot names: the program's own \`${NAMES_WORDS}\` for the crypt named on the line (errors: nothing offered).`,
+    '# Adds the names that start with $cur to COMPREPLY: only lines of the name grammar, compared as strings.',
     `${fn}_snapshots() {`,
-    `  "\${COMP_WORDS[0]}" "\${crypt[@]}" ${NAMES_WORDS} 2>/dev/null`,
-    `  echo ${KEYWORD_NAMES}`,
+    `  local name re='${NAME_PATTERN}'`,
+    '  while IFS= read -r name; do',
+    '    [[ $name =~ $re && $name == "$cur"* ]] && COMPREPLY+=("$name")',
+    `  done < <("\${COMP_WORDS[0]}" "\${crypt[@]}" ${NAMES_WORDS} 2>/dev/null)`,
+    `  for name in ${KEYWORD_NAMES}; do [[ $name == "$cur"* ]] && COMPREPLY+=("$name"); done`,
     '}',
     `${fn}() {`,
     '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i j n=0',
@@ -138,9 +146,12 @@ export function renderZsh(doc: ProgramDoc): string {
     `# zsh completion for ${doc.name}: generated from its command line definition, do not edit.`,
     `# Snapshot names: the program's own \`${NAMES_WORDS}\` for the crypt named on the line (errors: nothing offered).`,
     `${fn}_snapshots() {`,
-    '  local -a names',
-    `  names=(\${(f)"$(_call_program snapshots ${doc.name} \${crypt:+--crypt} \${crypt:+\$crypt} ${NAMES_WORDS} 2>/dev/null)"} ${KEYWORD_NAMES})`,
-    "  compadd -a names",
+    `  local -a names lines; local name re='${NAME_PATTERN}'`,
+    // _call_program evaluates its words: the crypt as typed goes in quoted.
+    `  lines=(\${(f)"$(_call_program snapshots ${doc.name} \${crypt:+--crypt} \${crypt:+\${(q)crypt}} ${NAMES_WORDS} 2>/dev/null)"})`,
+    '  for name in $lines; do [[ $name =~ $re ]] && names+=($name); done',
+    `  names+=(${KEYWORD_NAMES})`,
+    '  compadd -a names',
     '}',
     `${fn}() {`,
     '  local curcontext=$curcontext state line ret=1 crypt',
@@ -211,7 +222,9 @@ export function renderFish(doc: ProgramDoc): string {
     '                set -a crypt $words[$i]',
     '        end',
     '    end',
-    `    command $words[1] $crypt ${NAMES_WORDS} 2>/dev/null`,
+    `    for name in (command $words[1] $crypt ${NAMES_WORDS} 2>/dev/null)`,
+    `        string match -qr -- '${NAME_PATTERN}' $name; and printf '%s\\n' $name`,
+    '    end',
     `    printf '%s\\n' ${KEYWORD_NAMES}`,
     'end',
     `complete -c ${doc.name} -f`,

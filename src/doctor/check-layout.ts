@@ -10,7 +10,8 @@ import { layoutOwner } from '../plan/common.js';
 import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
 import type { RepairStep } from '../repair/steps.js';
 import { metaPath, readSnapshotDir, snapshotPath } from '../snapshots/meta.js';
-import { isPlausibleName } from '../snapshots/names.js';
+import { isSnapshotName } from '../snapshots/names.js';
+import { describeForeign, type ForeignEntry } from '../snapshots/foreign.js';
 import type { DoctorEnv } from './context.js';
 import { fixable, manual, ok, type Check } from './types.js';
 
@@ -58,7 +59,7 @@ async function findMovedSnapshots(env: DoctorEnv): Promise<{ dir: string; count:
     const names = await readdir(dir).catch(() => [] as string[]);
     let count = 0;
     for (const n of names) {
-      if (n.endsWith('.json') || !names.includes(`${n}.json`) || !isPlausibleName(n)) continue;
+      if (n.endsWith('.json') || !names.includes(`${n}.json`) || !isSnapshotName(n)) continue;
       if (await isSubvolume(path.join(dir, n)).catch(() => false)) count++;
     }
     if (count && (!best || count > best.count)) best = { dir, count };
@@ -112,7 +113,7 @@ export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
     // The Ritual only ever makes read-only snapshots, and with a clean journal none is half made: a
     // read-only one without metadata lost its file (deleted by hand, a restore of snapshots/ without the
     // .json files). It is complete, so its metadata is rebuilt rather than the snapshot deleted.
-    const ro = isPlausibleName(name) && (await subvolumeShow(env.runner, p).then((i) => i.readonly, () => false));
+    const ro = isSnapshotName(name) && (await subvolumeShow(env.runner, p).then((i) => i.readonly, () => false));
     if (ro) lost.push({ kind: 'rebuild-metadata', path: p, name });
     else incompleteSteps.push({ kind: 'delete-subvolume', path: p, why: `incomplete snapshot ${name} (writable, no metadata)` });
   }
@@ -136,10 +137,30 @@ export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
       ? fixable('snapshots.incomplete', `${incompleteSteps.length} writable snapshot subvolume(s) without metadata (not a finished snapshot): ${incompleteSteps.map((s) => path.basename((s as { path: string }).path)).join(', ')}`, 'delete the incomplete snapshot subvolumes', incompleteSteps)
       : ok('snapshots.incomplete', `${dir.complete.length} snapshot(s), none without metadata`),
   );
+  checks.push(checkForeign(dir.foreign));
   checks.push(
     dir.orphanMeta.length
       ? fixable('snapshots.orphan-meta', `metadata without a snapshot: ${dir.orphanMeta.map((n) => `${n}.json`).join(', ')}`, 'delete the orphan metadata files', dir.orphanMeta.map((n) => ({ kind: 'remove-file' as const, path: metaPath(env.paths, n), why: `orphan metadata ${n}.json` })))
       : ok('snapshots.orphan-meta', 'no metadata without a snapshot'),
   );
   return checks;
+}
+
+const SHOWN_FOREIGN = 10;
+
+/**
+ * snapshots.names: entries of snapshots/ that are no snapshot of ours (src/snapshots/foreign.ts), named
+ * escaped. Manual on purpose: whoever owns the crypt can write snapshots/, and such an entry may be their
+ * file (or bait); root's repair never deletes by a name it did not make.
+ */
+function checkForeign(foreign: ForeignEntry[]): Check {
+  const id = 'snapshots.names';
+  if (!foreign.length) return ok(id, 'every entry of snapshots/ is a snapshot or its metadata');
+  const shown = foreign.map(describeForeign).sort().slice(0, SHOWN_FOREIGN).join(', ');
+  const more = foreign.length > SHOWN_FOREIGN ? `, … (${foreign.length - SHOWN_FOREIGN} more)` : '';
+  return manual(
+    id,
+    `snapshots/ holds ${foreign.length} entr${foreign.length === 1 ? 'y' : 'ies'} that lychd-crypt did not make (every command ignores them): ${shown}${more}`,
+    'move them out of snapshots/ by hand (`ls -b` shows their names escaped; a subvolume needs `btrfs subvolume delete`); repair leaves them alone, as they may be someone\'s files',
+  );
 }

@@ -5,6 +5,7 @@ import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { listNestedSubvolumes } from '../btrfs/probe.js';
 import type { Runner } from '../core/runner.js';
+import { escapeBytes } from '../core/text.js';
 
 export interface PreflightProblem {
   what: string;
@@ -15,7 +16,7 @@ function inside(parent: string, child: string): boolean {
   return child === parent || child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
 }
 
-async function realOrNull(p: string): Promise<string | null> {
+async function realOrNull(p: string | Buffer): Promise<string | null> {
   try {
     return await realpath(p);
   } catch {
@@ -68,15 +69,18 @@ export async function checkPgdataFiles(active: string, pgdata: string): Promise<
       fix: `stop PostgreSQL and make ${wal} a plain directory of active/ (copy its contents over, then remove the subvolume or mount)`,
     });
   }
-  const tblspc = path.join(realData, 'pg_tblspc');
-  for (const entry of await readdir(tblspc).catch(() => [] as string[])) {
-    const link = path.join(tblspc, entry);
-    const st = await lstat(link);
-    if (!st.isSymbolicLink()) continue; // an in-place tablespace (a directory in pg_tblspc) is inside PGDATA
+  // Names read as bytes: whoever owns PGDATA can put any name in pg_tblspc, UTF-8 or not.
+  const tblspc = Buffer.from(path.join(realData, 'pg_tblspc'));
+  const slash = Buffer.from('/');
+  for (const entry of await readdir(tblspc, { encoding: 'buffer' }).catch(() => [] as Buffer[])) {
+    const link = Buffer.concat([tblspc, slash, entry]);
+    const st = await lstat(link).catch(() => null);
+    if (!st?.isSymbolicLink()) continue; // an in-place tablespace (a directory in pg_tblspc) is inside PGDATA; gone: nothing to judge
     const target = await realOrNull(link);
     if (!target || !inside(realActive, target)) {
+      const to = await readlink(link, { encoding: 'buffer' }).catch(() => null);
       problems.push({
-        what: `tablespace ${entry} lives at ${await readlink(link)}, outside active/: the snapshot would not contain it`,
+        what: `tablespace ${escapeBytes(entry)} lives at ${to ? escapeBytes(to) : 'an unreadable link'}, outside active/: the snapshot would not contain it`,
         fix: 'move the tablespace into active/ (ALTER TABLE … SET TABLESPACE pg_default, or recreate it under active/) and drop the outside one',
       });
     }

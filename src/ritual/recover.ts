@@ -8,7 +8,7 @@ import { clearJournal, type JournalEntry } from '../recover/journal.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { subvolumeDelete } from '../btrfs/subvolume.js';
 import { metaPath, snapshotPath } from '../snapshots/meta.js';
-import { isPlausibleName } from '../snapshots/names.js';
+import { isSnapshotName } from '../snapshots/names.js';
 
 export async function recoverSnapshot(
   entry: Extract<JournalEntry, { op: 'snapshot' }>,
@@ -17,7 +17,7 @@ export async function recoverSnapshot(
 ): Promise<string[]> {
   const actions: string[] = [];
   // A journal is ours, but a name that could escape snapshots/ is never acted on.
-  if (isPlausibleName(entry.name)) {
+  if (isSnapshotName(entry.name)) {
     const dir = snapshotPath(crypt.paths, entry.name);
     if (await exists(metaPath(crypt.paths, entry.name))) {
       actions.push(`snapshot ${entry.name} had completed; cleared its journal entry`);

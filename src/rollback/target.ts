@@ -8,14 +8,14 @@ import { pgdataPath } from '../crypt/paths.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { readControlFacts } from '../ritual/controldata.js';
 import { readMeta, snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
-import { isPlausibleName } from '../snapshots/names.js';
+import { isSnapshotName } from '../snapshots/names.js';
 import { exists } from '../core/fs.js';
 import path from 'node:path';
 import { NAMING_HINT } from '../snapshots/resolve.js';
 
 export async function resolveTarget(crypt: OpenCrypt, name: string): Promise<SnapshotMeta> {
   const hint = `Nothing was changed. ${NAMING_HINT}`;
-  if (!isPlausibleName(name)) throw new UsageError(`no such snapshot: ${name}`, { hint });
+  if (!isSnapshotName(name)) throw new UsageError(`no such snapshot: ${name}`, { hint });
   const meta = await readMeta(crypt.paths, name).catch(() => undefined);
   const dir = snapshotPath(crypt.paths, name);
   if (!(await isSubvolume(dir))) throw new UsageError(`no such snapshot: ${name} (not a snapshot subvolume)`, { hint });

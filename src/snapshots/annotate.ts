@@ -3,11 +3,11 @@
 import { UsageError } from '../core/errors.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import { readMeta, writeMeta, type SnapshotMeta } from './meta.js';
-import { isPlausibleName } from './names.js';
+import { isSnapshotName } from './names.js';
 import { NAMING_HINT } from './resolve.js';
 
 export async function updateMeta(paths: CryptPaths, name: string, change: (m: SnapshotMeta) => SnapshotMeta): Promise<SnapshotMeta> {
-  const meta = isPlausibleName(name) ? await readMeta(paths, name).catch(() => undefined) : undefined;
+  const meta = isSnapshotName(name) ? await readMeta(paths, name).catch(() => undefined) : undefined;
   if (!meta || meta.name !== name) throw new UsageError(`no such snapshot: ${name}`, { hint: `Nothing was changed. ${NAMING_HINT}` });
   const next = change(meta);
   await writeMeta(paths, next);

@@ -21,6 +21,8 @@ export interface Catalog {
   incomplete: string[];
   /** Snapshots whose metadata cannot be read: ignored here. */
   unreadable: string[];
+  /** How many entries of snapshots/ are no snapshot of ours (src/snapshots/foreign.ts): ignored; doctor names them. */
+  foreign: number;
 }
 
 /** sizes: from quota groups when they are on; du: else walk each snapshot (`list --sizes`, slow on big trees). */
@@ -44,7 +46,7 @@ export async function readCatalog(paths: CryptPaths, runner: Runner, opts: { siz
     if (!sizes && opts.du) exclusiveBytes = await exclusiveByDu(runner, snapshotPath(paths, meta.name));
     entries.push({ meta, exclusiveBytes });
   }
-  return { entries, incomplete: dir.incomplete, unreadable: dir.unreadableMeta ?? [] };
+  return { entries, incomplete: dir.incomplete, unreadable: dir.unreadableMeta ?? [], foreign: dir.foreign.length };
 }
 
 /** Snapshot name -> subvolume id in one `btrfs subvolume list` (paths end in `snapshots/<name>`). */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
 import type { CryptPaths } from '../crypt/paths.js';
+import { foreignEntry, sortEntries, type ForeignEntry } from './foreign.js';
 
 export type SnapshotMode = 'bracket' | 'checkpoint' | 'instant' | 'cold' | 'none';
 
@@ -69,21 +70,23 @@ export interface SnapshotDirEntries {
   orphanMeta: string[];
   /** Subvolume and metadata both there, but the metadata does not parse (listed nowhere else). */
   unreadableMeta?: string[];
+  /** Entries that are no snapshot of ours (src/snapshots/foreign.ts): ignored by everything but doctor. */
+  foreign: ForeignEntry[];
 }
 
-/** Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. */
+/**
+ * Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. Names are read as
+ * bytes: only entries named by the grammar (isSnapshotName) count, everything else is foreign.
+ */
 export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEntries> {
-  const entries = await readdir(paths.snapshots, { withFileTypes: true });
-  const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
-  const metas = new Set(
-    entries.filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')).map((e) => e.name.slice(0, -5)),
-  );
+  const { dirs, metas, foreign } = sortEntries(await readdir(paths.snapshots, { withFileTypes: true, encoding: 'buffer' }));
   const complete: SnapshotMeta[] = [];
   const unreadableMeta: string[] = [];
   for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
     // One damaged file must not hide every other snapshot (or crash list and doctor).
     const meta = await readMeta(paths, name).catch(() => undefined);
-    if (meta && typeof meta.createdAt === 'string' && meta.name === name) complete.push(meta);
+    if (meta && typeof meta.name === 'string' && meta.name !== name) foreign.push(foreignEntry(name, { why: 'names-another', claims: meta.name }));
+    else if (meta && meta.name === name && typeof meta.createdAt === 'string') complete.push(meta);
     else unreadableMeta.push(name);
   }
   return {
@@ -91,5 +94,6 @@ export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEnt
     unreadableMeta,
     incomplete: [...dirs].filter((d) => !metas.has(d)).sort(),
     orphanMeta: [...metas].filter((m) => !dirs.has(m)).sort(),
+    foreign,
   };
 }

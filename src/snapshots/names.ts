@@ -54,7 +54,24 @@ export function uniqueName(base: string, taken: (name: string) => boolean): stri
   }
 }
 
-/** Whether `name` can be a snapshot name at all (a single path component, not hidden, not a metadata file). */
-export function isPlausibleName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.endsWith('.json') && name.length <= 255;
+/**
+ * The grammar of a snapshot name, exactly what baseName/uniqueName make: the UTC time, then dash-joined
+ * words of lowercase ASCII letters and digits (the slug, a uniqueness suffix). The character sets are spelt
+ * out rather than written as ranges, so the same pattern means the same in every regex engine and locale:
+ * the completions (src/docs/completion.ts) filter with it in bash, zsh and fish.
+ */
+const DIGIT = '[0123456789]';
+const WORD = '[0123456789abcdefghijklmnopqrstuvwxyz]';
+export const NAME_PATTERN = `^${DIGIT}{8}T${DIGIT}{6}Z(-${WORD}+)*$`;
+/** Longest name: far above what the slug and a suffix make, well below a file name's 255 bytes with `.json`. */
+export const MAX_NAME = 128;
+const NAME_RE = new RegExp(NAME_PATTERN);
+
+/**
+ * Whether `name` is a snapshot name. The single check where names enter (the catalog, lookups, the journal,
+ * what a user types): anything else in snapshots/ is foreign, never listed, completed or acted on, so a name
+ * cannot carry a path, a shell word or a control character.
+ */
+export function isSnapshotName(name: string): boolean {
+  return name.length <= MAX_NAME && NAME_RE.test(name);
 }

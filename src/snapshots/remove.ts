@@ -11,7 +11,7 @@ import type { CryptPaths } from '../crypt/paths.js';
 import { isSubvolume } from '../btrfs/probe.js';
 import { subvolumeDelete } from '../btrfs/subvolume.js';
 import { metaPath, readSnapshotDir, snapshotPath } from './meta.js';
-import { isPlausibleName } from './names.js';
+import { isSnapshotName } from './names.js';
 import { resolveSnapshotArgs } from './lookup.js';
 import { NAMING_HINT } from './resolve.js';
 
@@ -36,7 +36,7 @@ export async function resolveSnapshots(paths: CryptPaths, names: string[]): Prom
   const out: Resolved[] = [];
   for (const name of resolved) {
     const sub = !orphan.has(name);
-    if (!isPlausibleName(name) || (sub && !(await isSubvolume(snapshotPath(paths, name))))) {
+    if (!isSnapshotName(name) || (sub && !(await isSubvolume(snapshotPath(paths, name))))) {
       notSubvolume.push(name);
       continue;
     }

@@ -1,11 +1,15 @@
 // `status --prometheus FILE`: a node_exporter textfile-collector file (Prometheus text format 0.0.4).
 // Rendering is pure; the file is replaced atomically so the collector never reads half of it
 // (node_exporter's documented requirement for the textfile directory).
+import { escapeControls } from '../core/text.js';
 import type { StatusFacts } from './gather.js';
 
-/** Label values escape backslash, double quote and newline (the text format's only escapes). */
+/**
+ * Label values escape backslash, double quote and newline (the text format's only escapes); any other
+ * control character is first shown as \xNN like everywhere else (src/core/text.ts), so the file holds none.
+ */
 export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return escapeControls(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 interface Metric {

@@ -3,6 +3,10 @@
 // so `--json` output stays one document.
 import type { Activity, StartActivity } from '../core/context.js';
 import { paint } from '../core/style.js';
+import { ownSequence } from '../core/text.js';
+
+/** Back to the start of the line and erase it: the spinner redraws in place. */
+const redraw = (): string => `${ownSequence('\r')}${ownSequence('[2K')}`;
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -61,7 +65,7 @@ export function activityReporter(
     const draw = () => {
       shown = true;
       const secs = Math.floor((Date.now() - t0) / 1000);
-      stream.write(`\r\x1b[2K${paint('cyan', FRAMES[i++ % FRAMES.length]!, opts.env)} ${text}${secs ? ` (${secs} s)` : ''}`);
+      stream.write(`${redraw()}${paint('cyan', FRAMES[i++ % FRAMES.length]!, opts.env)} ${text}${secs ? ` (${secs} s)` : ''}`);
     };
     if (!delay) draw();
     const first = delay ? setTimeout(draw, delay) : undefined;
@@ -75,7 +79,7 @@ export function activityReporter(
       clearTimeout(first);
       clearInterval(timer);
       // A wait that ended before it was shown leaves nothing; anything shown ends in one final line.
-      if (shown) stream.write(`\r\x1b[2K${mark} ${text}${detail ? `: ${detail}` : ''}\n`);
+      if (shown) stream.write(`${redraw()}${mark} ${text}${detail ? `: ${detail}` : ''}\n`);
     };
     return {
       update: (t) => {

@@ -1,10 +1,9 @@
 // Asks before delete removes snapshots for good (default No): shows which ones, when taken, and pins.
-import * as p from '@clack/prompts';
 import type { SnapshotMeta } from '../snapshots/meta.js';
-import { askConfirm } from './prompts.js';
+import { askConfirm, say } from './prompts.js';
 
 export async function confirmDelete(snapshots: { name: string; meta: SnapshotMeta | undefined }[]): Promise<boolean> {
-  p.note(
+  say.note(
     [
       'These snapshots will be deleted; this cannot be undone:',
       ...snapshots.map(({ name, meta }) => {

@@ -1,11 +1,10 @@
 // Asks before a rollback replaces active/ (default No): shows what is replaced and by what.
-import * as p from '@clack/prompts';
 import type { RollbackPlan } from '../rollback/steps.js';
-import { askConfirm } from './prompts.js';
+import { askConfirm, say } from './prompts.js';
 import { formatTime } from '../core/time.js';
 
 export async function confirmRollback(plan: RollbackPlan, createdAt: string): Promise<boolean> {
-  p.note(
+  say.note(
     [
       `active/ (the live data${plan.dbRunning ? ', PostgreSQL running' : ''}) will be replaced by`,
       `snapshot ${plan.target} (taken ${formatTime(createdAt)}).`,

@@ -1,6 +1,5 @@
 // The interactive installer around the plan: detect, ask (src/ui/wizard.ts), check the answers by
 // planning them (looping back on a refusal), preview and confirm, and the closing summary.
-import * as p from '@clack/prompts';
 import { answersSchema, type Answers, type AnswersInput } from '../config/answers.js';
 import { resolveConfig } from '../config/resolve.js';
 import { CancelledError, RefusedError, UsageError } from '../core/errors.js';
@@ -9,7 +8,7 @@ import { detectHost, type DetectContext } from '../detect/host.js';
 import { describeSignatures } from '../detect/signatures.js';
 import { describeFacts } from '../init/propose.js';
 import { describePlan, planInit, requireRoot, summarizePlan, type Plan } from '../plan/index.js';
-import { askSelect, askTypedConfirm, type Choice, type PromptIo } from './prompts.js';
+import { askSelect, askTypedConfirm, say, type Choice, type PromptIo } from './prompts.js';
 import { askCryptPath, askInitAnswers } from './wizard.js';
 
 export interface WizardOptions {
@@ -24,12 +23,12 @@ export interface WizardOptions {
 /** Asks until the answers make a valid plan; returns them (validated by the answers schema). */
 export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promise<Answers> {
   const io = opts.io ?? {};
-  p.intro('lychd-crypt init', io);
+  say.intro('lychd-crypt init', io);
   let answers: AnswersInput = base;
   let facts = await detectHost(answersSchema.parse(answers), { ...opts.detect, scanDevices: true });
   // Before any question: answering everything only to hear "needs root" would waste the user's time.
   if (!opts.dryRun) requireRoot(facts);
-  p.note(describeFacts(facts).join('\n'), 'Detected', io);
+  say.note(describeFacts(facts).join('\n'), 'Detected', io);
   let ask = true;
   for (;;) {
     if (ask) {
@@ -41,11 +40,11 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
             facts = await detectHost(answersSchema.parse(moved), { ...opts.detect, scanDevices: true });
           } catch (e) {
             if (!(e instanceof UsageError)) throw e;
-            p.log.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
+            say.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
             continue;
           }
           answers = moved;
-          p.log.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
+          say.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
         }
       }
       answers = await askInitAnswers(facts, answers, io);
@@ -67,11 +66,11 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
           ask = false;
           continue;
         }
-        p.log.warn(`${parsed.partition.device} is left as it is; choose another device or method`, io);
+        say.warn(`${parsed.partition.device} is left as it is; choose another device or method`, io);
         continue;
       }
-      p.log.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
-      p.log.info('Change the answers (your previous ones are pre-filled), or press Ctrl-C to stop', io);
+      say.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
+      say.info('Change the answers (your previous ones are pre-filled), or press Ctrl-C to stop', io);
     }
   }
 }
@@ -86,7 +85,7 @@ export function erasesData(plan: Plan, facts: HostFacts): boolean {
  * cancel. Default Apply, but Cancel when it erases data. Cancelling is a cancel (exit 130, nothing changed).
  */
 export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {}): Promise<void> {
-  p.note(summarizePlan(plan).join('\n'), 'Plan', io);
+  say.note(summarizePlan(plan).join('\n'), 'Plan', io);
   const erases = erasesData(plan, facts);
   const message = erases
     ? `Apply this plan? It FORMATS ${plan.config.partition!.device}, erasing ${describeSignatures(facts.device!.signatures)}`
@@ -102,13 +101,13 @@ export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {
     if (answer === 'apply') return;
     if (answer === 'cancel') throw new CancelledError();
     // Plain lines, not a box: the full plan is long, and a box around it breaks as the terminal scrolls.
-    p.log.message(describePlan(plan), io);
+    say.message(describePlan(plan), io);
   }
 }
 
 /** The closing summary: what was done, notes, next steps. */
 export function showSummary(head: string, notes: string[], next: string[], io: PromptIo = {}): void {
-  for (const n of notes) p.log.warn(n, io);
-  if (next.length) p.note(next.join('\n'), 'Next steps', io);
-  p.outro(head, io);
+  for (const n of notes) say.warn(n, io);
+  if (next.length) say.note(next.join('\n'), 'Next steps', io);
+  say.outro(head, io);
 }

@@ -1,11 +1,13 @@
-// Progress of applyPlan in the terminal: a spinner while a step runs, then one line per step.
+// Progress of applyPlan in the terminal: a spinner while a step runs, then one line per step. The spinner
+// writes past the output sink: its texts (paths, an error's message) are escaped here (src/core/text.ts).
 import * as p from '@clack/prompts';
+import { escapeControls, escapeValue } from '../core/text.js';
 import type { ProgressReporter, StepEvent } from '../apply/reporter.js';
 import type { PromptIo } from './prompts.js';
 
 export function spinnerReporter(io: PromptIo = {}): ProgressReporter {
   let spin: ReturnType<typeof p.spinner> | undefined;
-  const label = (e: StepEvent) => `[${e.index + 1}/${e.total}] ${e.title}`;
+  const label = (e: StepEvent) => `[${e.index + 1}/${e.total}] ${escapeValue(e.title)}`;
   return {
     onStep(e) {
       if (e.status === 'start') {
@@ -17,9 +19,10 @@ export function spinnerReporter(io: PromptIo = {}): ProgressReporter {
       }
       const s = spin ?? p.spinner({ output: io.output });
       spin = undefined;
-      if (e.status === 'done') s.stop(`${label(e)}${e.detail ? ` (${e.detail})` : ''}`);
-      else if (e.status === 'unchanged') s.stop(`${label(e)}: unchanged${e.detail ? ` (${e.detail})` : ''}`);
-      else s.error(`${label(e)}: FAILED: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
+      const detail = e.detail ? ` (${escapeValue(e.detail)})` : '';
+      if (e.status === 'done') s.stop(`${label(e)}${detail}`);
+      else if (e.status === 'unchanged') s.stop(`${label(e)}: unchanged${detail}`);
+      else s.error(escapeControls(`${label(e)}: FAILED: ${e.error instanceof Error ? e.error.message : String(e.error)}`));
     },
   };
 }

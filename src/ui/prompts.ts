@@ -1,8 +1,11 @@
 // The one place that talks to @clack/prompts: thin wrappers that turn a cancel (Ctrl-C, Escape) into
-// CancelledError, so every caller has a single path for "the user stopped; nothing was changed".
+// CancelledError, so every caller has a single path for "the user stopped; nothing was changed". Prompts
+// write to the terminal themselves, past the output sink (src/cli.ts): every text given to them is escaped
+// here (src/core/text.ts), as it may hold names from the disk (a device's label, a file in the crypt).
 import * as p from '@clack/prompts';
 import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../core/errors.js';
+import { escapeControls, escapeValue } from '../core/text.js';
 import { yesNo } from './yes-no.js';
 
 /** Streams for the prompts (tests inject their own; default: the process's terminal). */
@@ -18,7 +21,7 @@ function answered<T>(value: T): Exclude<T, symbol> {
 
 export async function askConfirm(message: string, opts: PromptIo & { initialValue?: boolean } = {}): Promise<boolean> {
   // Not p.confirm: it answers on `y`/`n` alone and lets the following Enter answer the next question.
-  return answered(await yesNo({ message, initialValue: opts.initialValue ?? true, input: opts.input, output: opts.output }));
+  return answered(await yesNo({ message: escapeControls(message), initialValue: opts.initialValue ?? true, input: opts.input, output: opts.output }));
 }
 
 export interface Choice<T> {
@@ -28,8 +31,8 @@ export interface Choice<T> {
 }
 
 export async function askSelect<T extends string>(message: string, choices: Choice<T>[], opts: PromptIo & { initialValue?: T } = {}): Promise<T> {
-  const options = choices.map((c) => ({ value: c.value, label: c.label, hint: c.hint })) as p.Option<T>[];
-  return answered(await p.select<T>({ message, options, initialValue: opts.initialValue, input: opts.input, output: opts.output }));
+  const options = choices.map((c) => ({ value: c.value, label: escapeValue(c.label), hint: c.hint === undefined ? undefined : escapeControls(c.hint) })) as p.Option<T>[];
+  return answered(await p.select<T>({ message: escapeControls(message), options, initialValue: opts.initialValue, input: opts.input, output: opts.output }));
 }
 
 /**
@@ -43,8 +46,8 @@ export async function askText(
   const { defaultValue, validate } = opts;
   const value = answered(
     await p.text({
-      message,
-      placeholder: defaultValue,
+      message: escapeControls(message),
+      placeholder: defaultValue === undefined ? undefined : escapeValue(defaultValue),
       defaultValue,
       validate: validate ? (v) => validate(v === undefined || v === '' ? (defaultValue ?? '') : v) : undefined,
       input: opts.input,
@@ -61,11 +64,22 @@ export async function askText(
 export async function askTypedConfirm(device: string, what: string, opts: PromptIo = {}): Promise<boolean> {
   const typed = answered(
     await p.text({
-      message: `${device} holds ${what}. Formatting ERASES it. Type the device path to format it (Enter to decline)`,
-      placeholder: device,
+      message: escapeControls(`${device} holds ${what}. Formatting ERASES it. Type the device path to format it (Enter to decline)`),
+      placeholder: escapeValue(device),
       input: opts.input,
       output: opts.output,
     }),
   );
   return (typed ?? '').trim() === device;
 }
+
+/** clack's messages (intro, notes, log lines, outro), escaped like every other output. */
+export const say = {
+  intro: (title: string, io: PromptIo = {}): void => p.intro(escapeControls(title), io),
+  outro: (text: string, io: PromptIo = {}): void => p.outro(escapeControls(text), io),
+  note: (text: string, title: string, io: PromptIo = {}): void => p.note(escapeControls(text), escapeControls(title), io),
+  info: (text: string, io: PromptIo = {}): void => p.log.info(escapeControls(text), io),
+  warn: (text: string, io: PromptIo = {}): void => p.log.warn(escapeControls(text), io),
+  error: (text: string, io: PromptIo = {}): void => p.log.error(escapeControls(text), io),
+  message: (text: string, io: PromptIo = {}): void => p.log.message(escapeControls(text), io),
+};

@@ -1,6 +1,5 @@
 // The interactive questions of `init`: shows what was detected, proposes a method with its reason and
 // asks only what matters for it. Returns answers (the same shape as an answers file); it plans nothing.
-import * as p from '@clack/prompts';
 import path from 'node:path';
 import { MIN_IMAGE_BYTES, type AnswersInput } from '../config/answers.js';
 import { DEFAULT_IMAGE_DIR } from '../config/config.js';
@@ -11,7 +10,7 @@ import { proposeImageSize, proposeMethod } from '../init/propose.js';
 import { systemDirRefusal } from '../config/system-dirs.js';
 import { freeSpaceFor } from '../detect/probes.js';
 import { askPostgres } from './ask-postgres.js';
-import { askSelect, askText, type Choice, type PromptIo } from './prompts.js';
+import { askSelect, askText, say, type Choice, type PromptIo } from './prompts.js';
 
 type Method = 'native' | 'loopback' | 'partition';
 
@@ -40,17 +39,17 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
   const known = facts.existingConfig ?? facts.mountRecord;
   if (known) {
     // An existing crypt keeps its method and settings; init checks it and converges (or mounts it again).
-    p.log.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`, io);
+    say.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`, io);
     return { ...out, method: 'auto' };
   }
   let proposal = proposeMethod(facts);
   if (proposal.method === 'partition') {
     // An empty partition may be reserved for something else: formatting it is the user's pick, never
     // the preselected answer. Loopback stays the default; the partition is named as the faster option.
-    p.log.info(`Also possible: a dedicated partition, because ${proposal.reason}`, io);
+    say.info(`Also possible: a dedicated partition, because ${proposal.reason}`, io);
     proposal = { method: 'loopback', reason: 'a Btrfs image file needs no repartitioning and formats nothing that exists' };
   }
-  p.log.info(`Proposed: ${proposal.method}, because ${proposal.reason}`, io);
+  say.info(`Proposed: ${proposal.method}, because ${proposal.reason}`, io);
   const onBtrfs = facts.hostFs.fstype === 'btrfs';
   const choices: Choice<Method>[] = [
     ...(onBtrfs ? [{ value: 'native' as const, label: 'native', hint: 'in place on the Btrfs host: no image, no partition' }] : []),

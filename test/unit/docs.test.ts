@@ -1,8 +1,9 @@
 // The man page and the completion scripts are made from the same command tree as --help: every command
 // and option appears, the output is deterministic, and the scripts work in real bash and fish (and parse in
-// zsh); snapshot names come from the program's own `list --names` (a stub on PATH here).
+// zsh); snapshot names come from the program's own `list --names` (a stub on PATH here), and a hostile
+// answer from it (shell words, globs, escapes) is never evaluated or offered.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,11 @@ import { describeProgram, type ProgramDoc } from '../../src/docs/describe.js';
 import { renderMan } from '../../src/docs/man.js';
 import { VERSION } from '../../src/version.js';
 import { REPO, toolSkipReason } from '../helpers/env.js';
+import { complete as completeIn, type Shell } from '../helpers/complete.js';
 import { renderDocs } from '../../packaging/docs.js';
+
+/** Lines a hostile `list --names` prints: each would run `touch`, match files or break a line if evaluated. */
+const HOSTILE = ['$(touch${IFS}pwned)', '`touch pwned2`', 'x;touch pwned3', '*', '20261123T101500Z-*', '--crypt-evil', '$HOME', 'a b', '\u001b]0;t\u0007'];
 
 async function help(argv: string[]): Promise<string> {
   let out = '';
@@ -37,7 +42,9 @@ describe('docs from the command tree', () => {
         '#!/bin/sh',
         'case "$*" in',
         '  "list --names") printf "%s\\n" 20261123T101500Z 20261122T093000Z-pre-upgrade ;;',
-        '  "--crypt other list --names") echo --crypt-other ;;',
+        '  "--crypt other list --names") echo 20200101T000000Z-other-crypt ;;',
+        // What a crypt's owner could make a broken or replaced program print: every line must stay data.
+        `  "--crypt evil list --names") printf "%s\\n" ${HOSTILE.map((h) => `'${h}'`).join(' ')} 20261123T101500Z ;;`,
         '  *) echo "lychd-crypt: no crypt" >&2; exit 2 ;;',
         'esac',
         '',
@@ -89,15 +96,11 @@ describe('docs from the command tree', () => {
     await expect(renderDocs('## 9.9.9 - 2026-01-01\n- x\n')).rejects.toThrow(/9\.9\.9.*package\.json/);
   });
 
+  const completer = (shell: Shell) => (line: string): string[] =>
+    completeIn(shell, line, { dir, script: { bash: renderBash, zsh: renderZsh, fish: renderFish }[shell](doc), env: { ...process.env, PATH: `${stubDir}:${process.env.PATH}` } });
+
   describe.skipIf(toolSkipReason('bash'))('bash completion', () => {
-    const complete = (line: string): string[] => {
-      const file = path.join(dir, 'lychd-crypt.bash');
-      writeFileSync(file, renderBash(doc));
-      const words = line.split(' ');
-      const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lychd_crypt; printf '%s\\n' "\${COMPREPLY[@]}"`;
-      const env = { ...process.env, PATH: `${stubDir}:${process.env.PATH}` };
-      return execFileSync('bash', ['--norc', '-c', script, 'bash', file, ...words], { encoding: 'utf8', cwd: dir, env }).split('\n').filter(Boolean).sort();
-    };
+    const complete = completer('bash');
 
     it('completes snapshot names (and latest/previous) for the commands that take one, for the crypt on the line', () => {
       const names = ['20261123T101500Z', '20261122T093000Z-pre-upgrade'];
@@ -108,8 +111,8 @@ describe('docs from the command tree', () => {
       // Only the first argument of label is a snapshot; options still complete as options.
       expect(complete('lychd-crypt label latest ')).not.toContain('previous');
       expect(complete('lychd-crypt delete --d')).toEqual(['--dry-run']);
-      // The stub prints the arguments it got when asked for another crypt: --crypt is passed on.
-      expect(complete('lychd-crypt --crypt other pin ')).toEqual(['--crypt-other', 'latest', 'previous']);
+      // The stub answers for another crypt only when --crypt is passed on.
+      expect(complete('lychd-crypt --crypt other pin ')).toEqual(['20200101T000000Z-other-crypt', 'latest', 'previous']);
       // A failing program (no crypt, no permission) offers only the keywords, silently.
       expect(complete('lychd-crypt --crypt broken unpin ')).toEqual(['latest', 'previous']);
     });
@@ -141,17 +144,11 @@ describe('docs from the command tree', () => {
     expect(z).toContain("rollback) _arguments $globals");
     expect(z).toMatch(/rollback\) _arguments .*'1:snapshot:_lychd_crypt_snapshots'/);
     expect(z).toMatch(/delete\) _arguments .*'\*:snapshot:_lychd_crypt_snapshots'/);
-    expect(z).toContain('_call_program snapshots lychd-crypt ${crypt:+--crypt} ${crypt:+$crypt} list --names 2>/dev/null');
+    expect(z).toContain('_call_program snapshots lychd-crypt ${crypt:+--crypt} ${crypt:+${(q)crypt}} list --names 2>/dev/null');
   });
 
   describe.skipIf(toolSkipReason('fish'))('fish completion', () => {
-    const complete = (line: string): string[] => {
-      const file = path.join(dir, 'lychd-crypt.fish');
-      writeFileSync(file, renderFish(doc));
-      const env = { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir };
-      const out = execFileSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8', cwd: dir, env });
-      return out.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
-    };
+    const complete = completer('fish');
 
     it('loads in real fish and completes commands, options, choices and snapshot names', () => {
       const r = spawnSync('fish', ['--no-config', '-n', '-c', renderFish(doc)], { encoding: 'utf8' });
@@ -161,8 +158,27 @@ describe('docs from the command tree', () => {
       expect(complete('lychd-crypt delete --dr')).toEqual(['--dry-run']);
       expect(complete('lychd-crypt completion f')).toEqual(['fish']);
       expect(complete('lychd-crypt rollback ')).toEqual(['20261122T093000Z-pre-upgrade', '20261123T101500Z', 'latest', 'previous']);
-      expect(complete('lychd-crypt --crypt other verify ')).toEqual(['--crypt-other', 'latest', 'previous']);
+      expect(complete('lychd-crypt --crypt other verify ')).toEqual(['20200101T000000Z-other-crypt', 'latest', 'previous']);
       expect(complete('lychd-crypt --crypt broken delete ')).toEqual(['latest', 'previous']);
+    });
+  });
+
+  it.skipIf(toolSkipReason('zsh'))('completes snapshot names in real zsh (its completion system, in a pseudo-terminal)', () => {
+    const complete = completer('zsh');
+    expect(complete('lychd-crypt rollback ')).toEqual(['20261122T093000Z-pre-upgrade', '20261123T101500Z', 'latest', 'previous']);
+    expect(complete('lychd-crypt --crypt other delete ')).toEqual(['20200101T000000Z-other-crypt', 'latest', 'previous']);
+    expect(complete('lychd-crypt --crypt broken verify ')).toEqual(['latest', 'previous']);
+  });
+
+  // Defence in depth: whatever `list --names` prints, a shell offers only names of the grammar and runs nothing.
+  describe.each(['bash', 'zsh', 'fish'] as const)('a hostile `list --names` in %s', (shell) => {
+    it.skipIf(toolSkipReason(shell))('evaluates nothing and offers only valid names', () => {
+      const complete = completer(shell);
+      for (const line of ['lychd-crypt --crypt evil rollback ', 'lychd-crypt --crypt evil delete 2026 ', 'lychd-crypt --crypt evil verify 2']) {
+        const offered = complete(line);
+        expect(offered.filter((n) => !['latest', 'previous'].includes(n)), line).toEqual(['20261123T101500Z']);
+      }
+      expect(readdirSync(dir).filter((f) => f.startsWith('pwned'))).toEqual([]);
     });
   });
 

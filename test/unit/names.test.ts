@@ -1,6 +1,6 @@
 // Snapshot naming: UTC sortable time, slugged label, uniqueness within one second.
 import { describe, expect, test } from 'vitest';
-import { baseName, formatNameTime, isPlausibleName, slugLabel, uniqueName, validateLabel, MAX_SLUG } from '../../src/snapshots/names.js';
+import { baseName, formatNameTime, isSnapshotName, slugLabel, uniqueName, validateLabel, MAX_NAME, MAX_SLUG, NAME_PATTERN } from '../../src/snapshots/names.js';
 import { UsageError } from '../../src/core/errors.js';
 
 describe('snapshot names', () => {
@@ -41,8 +41,27 @@ describe('snapshot names', () => {
     expect(() => validateLabel('a\nb')).toThrow(UsageError);
     expect(() => validateLabel('a'.repeat(201))).toThrow(/too long/);
   });
-  test('plausible names', () => {
-    expect(isPlausibleName('20261123T205512Z-pre-upgrade')).toBe(true);
-    for (const bad of ['', '.', '..', '../active', 'a/b', '.hidden', 'x.json']) expect(isPlausibleName(bad)).toBe(false);
+  test('the grammar: every name the tool makes is one, and nothing else', () => {
+    const labels = [null, 'pre-upgrade', 'Pre Upgrade!', '  Café / Crème  brûlée ', '日本語', 'x'.repeat(300), 'before the very long and complicated migration of every table', 'scheduled', 'pre-rollback', '$(touch pwned)', '\u001b[31mred'];
+    for (const label of labels) {
+      const base = baseName(t, label);
+      expect(isSnapshotName(base), base).toBe(true);
+      expect(isSnapshotName(uniqueName(base, (n) => n === base || n === `${base}-2`)), base).toBe(true);
+    }
+    expect(isSnapshotName('20261123T205512Z-pre-upgrade-12')).toBe(true);
+    const hostile = [
+      '', '.', '..', '../active', 'a/b', '.hidden', 'x.json', '20261123T205512Z.json', 'latest', 'active',
+      '20261123T205512Z-', '20261123T205512Z--x', '20261123T205512Z-UPPER', '20261123T205512z', '2026112T205512Z', '20261123T205512Z x',
+      '20261123T205512Z-$(touch${IFS}pwned)', '20261123T205512Z-`id`', '20261123T205512Z-a;b', '20261123T205512Z-*', '20261123T205512Z-?', '20261123T205512Z-[a]',
+      '20261123T205512Z-a\nb', '20261123T205512Z\n', '20261123T205512Z-\u001b[31m', '20261123T205512Z-\u0007', '20261123T205512Z-\u009b',
+      '20261123T205512Z-\u202eexe', '20261123T205512Z-é', '20261123T205512Z-\uff10', '٢٠٢٦١١٢٣T205512Z', '20261123T205512Z-\ufffd',
+      `20261123T205512Z-${'a'.repeat(MAX_NAME)}`,
+    ];
+    for (const bad of hostile) expect(isSnapshotName(bad), JSON.stringify(bad)).toBe(false);
+  });
+
+  test('the pattern the completions use is written without ranges or classes a locale could widen', () => {
+    expect(NAME_PATTERN).not.toMatch(/\[[^\]]*-[^\]]*\]|\[:|\\d|\\w/);
+    expect(NAME_PATTERN).not.toMatch(/'/); // it is put between single quotes in the scripts
   });
 });

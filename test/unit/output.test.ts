@@ -8,7 +8,7 @@ import { failureEnvelope, successEnvelope } from '../../src/core/envelope.js';
 import { RefusedError, UsageError } from '../../src/core/errors.js';
 import { ReadOnlyFsError } from '../../src/core/expected-errors.js';
 import { commandWord, hint, pasteable, shellQuote } from '../../src/core/hint.js';
-import { escapeControls } from '../../src/core/text.js';
+import { escapeControls, escapeValue, hasControlChars, jsonText, ownSequence, toTerminal } from '../../src/core/text.js';
 import { labelFromName, parseControl, rebuiltMeta } from '../../src/snapshots/rebuild.js';
 import { activityReporter } from '../../src/ui/activity.js';
 import { colourOn, paint } from '../../src/core/style.js';
@@ -118,7 +118,7 @@ describe('progress and colour', () => {
     const out = sink();
     const a = activityReporter(out.stream, { tty: true, quiet: false, env: { NO_COLOR: '1' } })('[1/1] create snapshots/', { line: 'end' });
     a.done('done');
-    expect(out.text()).toMatch(/^\r\x1b\[2K⠋ \[1\/1\] create snapshots\/\r\x1b\[2K✓ \[1\/1\] create snapshots\/: done\n$/);
+    expect(toTerminal(out.text())).toMatch(/^\r\x1b\[2K⠋ \[1\/1\] create snapshots\/\r\x1b\[2K✓ \[1\/1\] create snapshots\/: done\n$/);
   });
 
   it('colour: a terminal only, never with NO_COLOR, always with FORCE_COLOR', () => {
@@ -129,13 +129,33 @@ describe('progress and colour', () => {
     expect(colourOn(true, { FORCE_COLOR: '0' })).toBe(false);
     expect(colourOn(true, { TERM: 'dumb' })).toBe(false);
     expect(paint('red', 'x', {}, false)).toBe('x');
-    expect(paint('red', 'x', {}, true)).toBe('\x1b[31mx\x1b[39m');
+    expect(toTerminal(paint('red', 'x', {}, true))).toBe('\x1b[31mx\x1b[39m');
   });
 
-  it('our colour survives the terminal escaping; any other escape sequence does not', () => {
-    expect(escapeControls('\x1b[31mBAD\x1b[39m', { keepColour: true })).toBe('\x1b[31mBAD\x1b[39m');
-    expect(escapeControls('\x1b[8mhidden\x1b[2J', { keepColour: true })).toBe('\\x1b[8mhidden\\x1b[2J');
-    expect(escapeControls('\x1b[31m')).toBe('\\x1b[31m');
+  it('our colour survives the output sink; any escape sequence in data does not, not even a colour', () => {
+    // Data is styled after it is escaped: the painted text keeps its colour, the data's own sequences show as text.
+    expect(toTerminal(paint('red', 'BAD \x1b[31mred\x1b[8mhidden\x1b[2J', {}, true))).toBe('\x1b[31mBAD \\x1b[31mred\\x1b[8mhidden\\x1b[2J\x1b[39m');
+    expect(toTerminal('\x1b[31m')).toBe('\\x1b[31m');
+    expect(toTerminal(`${ownSequence('\r')}${ownSequence('[2K')}x\r`)).toBe('\r\x1b[2Kx\\x0d');
+    // A mark needs this process's key: one made up (or left by another process) is escaped like any ESC.
+    const mark = ownSequence('[1m');
+    expect(toTerminal(`\x1b${'0'.repeat(mark.length - 5)}[1m`)).toMatch(/^\\x1b0+\[1m$/);
+    // Lines and tabs stay; everything else unsafe is shown.
+    expect(toTerminal('a\tb\nc\u0007\u009b\u202e\u2066\x7f')).toBe('a\tb\nc\\x07\\x9b\\u202e\\u2066\\x7f');
+    expect(escapeControls('a\nb\u0085')).toBe('a\nb\\x85');
+    expect(escapeValue('a\nb\tc')).toBe('a\\x0ab\\x09c');
+  });
+
+  it('JSON text: no raw control character, and the same value back (C0, DEL, C1, bidi, separators, lone surrogates)', () => {
+    const value = { s: 'a\u0000\u001b]0;t\u0007\x7f\u0085\u009b\u061c\u200e\u200f\u202a\u202e\u2066\u2069\u2028\u2029\ud800 é ✓', n: [1, null] };
+    for (const indent of [undefined, 2]) {
+      const text = jsonText(value, indent);
+      expect(hasControlChars(text.replace(/\n/g, ''))).toBe(false);
+      expect(text).toContain('\\u202e');
+      expect(text).toContain('\\u0085');
+      expect(text).toContain('é ✓');
+      expect(JSON.parse(text)).toEqual(value);
+    }
   });
 });
 

@@ -89,6 +89,13 @@ describe('prometheus text', () => {
     expect(v('lychd_crypt_last_run_duration_seconds', { kind: 'verify' })).toBe(4.2);
     expect(v('lychd_crypt_mounted')).toBe(1);
   });
+
+  test('a control character in a label value is shown as \\xNN: the file holds none', () => {
+    const text = renderPrometheus(facts({ crypt: '/srv/\u001b]0;t\u0007\u202e\nx' }));
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    const crypt = parsePrometheusTextFormat(text)[0]!.metrics[0]!.labels!.crypt;
+    expect(crypt).toBe('/srv/\\x1b]0;t\\x07\\u202e\nx');
+  });
 });
 
 describe('status screen', () => {
