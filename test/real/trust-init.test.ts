@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cliAs, runAs, startAs } from '../helpers/as-user.js';
 import { skipReason } from '../helpers/env.js';
-import { makeUser, sh, type TestUser } from '../helpers/host.js';
+import { makeUser, mountScratchFs, sh, type TestUser } from '../helpers/host.js';
 import { buildCli, fstypeAt, writeAnswers } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 
@@ -23,7 +23,7 @@ function tree(dir: string): string[] {
       const st = lstatSync(p);
       const rel = path.relative(dir, p);
       if (st.isDirectory()) {
-        out.push(`${rel}/ ${st.uid}`);
+        out.push(`${rel}/ ${st.uid} ${(st.mode & 0o7777).toString(8)}`);
         walk(p);
       } else out.push(`${rel} ${st.uid} ${st.isFile() ? readFileSync(p, 'utf8') : '(special)'}`);
     }
@@ -90,8 +90,14 @@ describe.skipIf(skip)(`trust: root's init in the owner's tree ${skip ? `(skipped
         .filter(Boolean)
         .flatMap((dev) => sh(['findmnt', '-rn', '-o', 'TARGET', '--source', dev.trim()]).split('\n').filter(Boolean))
         .sort((a, b) => b.length - a.length);
-    // Where the old migration wrote: its temporary mount point, beside the crypt, became a link into this.
-    const target = await vault(scratch, 'vault', { 'active/keep': 'root' });
+    // Where the old migration wrote: its temporary mount point, beside the crypt, became a link into this
+    // root-only directory on a Btrfs filesystem, whose active/ is a subvolume, as the crypt's would be.
+    const fsOfVault = scratch.path('vault-fs');
+    await mountScratchFs(scratch, 'btrfs', fsOfVault);
+    const target = await vault(scratch, 'vault-fs/vault', {});
+    sh(['btrfs', 'subvolume', 'create', path.join(target, 'active')]);
+    await chmod(path.join(target, 'active'), 0o700);
+    await writeFile(path.join(target, 'active/keep'), 'root');
     const before = tree(target);
     // alice's decoy for ~/.local/share: "existing data", and the temporary mount point as a link to the vault.
     const decoy = path.join(alice.home, 'decoy');
@@ -180,10 +186,10 @@ while time.time() < end and not os.path.exists(stop):
       await asUser(alice, `mv ${at} ${at}.real && ln -s ${target} ${at}`);
       // init, as root: refused at the link.
       const init = await cliAs(null, bundle, ['init', '--answers', answers, '--yes']);
+      expect(tree(target), `${link}: ${init.stderr}`).toEqual(before);
       expect(init.code, `${link}: ${init.stderr}`).toBe(3);
       expect(init.stderr).toMatch(/symbolic link/);
       expect(init.stderr).not.toMatch(NO_STACK);
-      expect(tree(target), link).toEqual(before);
       // A runtime command, as root: it runs as alice, who may follow her own link and can do nothing there.
       const snap = await cliAs(null, bundle, ['--crypt', name, 'snapshot', '--mode', 'cold']);
       expect(snap.code, `${link}: ${snap.stderr}`).not.toBe(0);
