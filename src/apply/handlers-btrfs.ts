@@ -1,10 +1,17 @@
-// Handlers that make the Btrfs filesystem and its layout: mkfs (re-probing first), subvolumes, PGDATA.
-import { chmod, chown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+// Handlers that make the Btrfs filesystem and its layout: mkfs (re-probing first), subvolumes, PGDATA (these
+// two through the checked filesystem's descriptor, see crypt-fs.ts).
+import { fstatSync } from 'node:fs';
+import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Owner } from '../config/config.js';
 import { mountAt } from '../detect/findmnt.js';
 import { RefusedError } from '../core/errors.js';
 import { describeSignatures, probeSignatures } from '../detect/signatures.js';
 import { mkfsArgv } from '../plan/actions.js';
 import type { Step } from '../plan/steps.js';
+import { chownDir, closeDir, createSubvolumeAt, FS_NOCOW_FL, inodeFlags, openDir, setInodeFlags, type Dir } from '../sys/fd.js';
+import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
+import { withinCryptFs } from './crypt-fs.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
@@ -44,49 +51,68 @@ export async function isSubvolume(p: string): Promise<boolean | null> {
   return st.isDirectory() && st.ino === 256;
 }
 
-export async function createSubvolume(s: S<'create-subvolume'>, ctx: ApplyContext): Promise<Outcome> {
-  const sub = await isSubvolume(s.path);
-  if (sub === false) throw new Error(`${s.path} exists but is not a Btrfs subvolume`);
-  if (sub) {
-    const st = await lstat(s.path);
-    if (st.uid === s.owner.uid && st.gid === s.owner.gid) return unchanged('exists');
-    await chown(s.path, s.owner.uid, s.owner.gid);
-    return changed('owner corrected');
-  }
-  await ctx.runner.run(['btrfs', 'subvolume', 'create', s.path]);
-  await chown(s.path, s.owner.uid, s.owner.gid);
-  return changed();
+export async function createSubvolume(s: S<'create-subvolume'>): Promise<Outcome> {
+  return withinCryptFs(s.fs, path.dirname(s.path), async (parent) => {
+    const name = path.basename(s.path);
+    const sub = await isSubvolume(`${parent.anchor}/${name}`);
+    if (sub === false) throw new Error(`${s.path} exists but is not a Btrfs subvolume`);
+    if (!sub) await createSubvolumeAt(parent, name);
+    const dir = await openDir(name, parent);
+    try {
+      const st = fstatSync(dir.fd);
+      if (sub && st.uid === s.owner.uid && st.gid === s.owner.gid) return unchanged('exists');
+      await chownDir(dir, s.owner.uid, s.owner.gid);
+      return changed(sub ? 'owner corrected' : undefined);
+    } finally {
+      await closeDir(dir);
+    }
+  });
 }
 
-export async function createPgdata(s: S<'create-pgdata'>, ctx: ApplyContext): Promise<Outcome> {
-  const st = await lstat(s.path).catch(() => null);
-  if (st) {
-    if (!st.isDirectory()) throw new Error(`${s.path} exists but is not a directory`);
-    const fixes: string[] = [];
-    let warning = '';
-    if (st.uid !== s.owner.uid || st.gid !== s.owner.gid) {
-      await chown(s.path, s.owner.uid, s.owner.gid);
-      fixes.push('owner');
-    }
-    if ((st.mode & 0o7777) !== s.mode) {
-      await chmod(s.path, s.mode);
-      fixes.push('mode');
-    }
-    const attrs = (await ctx.runner.run(['lsattr', '-d', s.path])).stdout.split(' ')[0] ?? '';
-    if (!attrs.includes('C')) {
+export async function createPgdata(s: S<'create-pgdata'>): Promise<Outcome> {
+  return withinCryptFs(s.fs, path.dirname(s.path), (parent) => pgdataIn(parent, path.basename(s.path), s.path, s.owner, s.mode));
+}
+
+/** PGDATA at `p` (repair's: the crypt as opened for the command, an fd anchor for root), made or corrected. */
+export async function ensurePgdata(p: string, owner: Owner, mode: number): Promise<Outcome> {
+  const parent = await openTrustedDirOrThrow(path.dirname(p));
+  try {
+    return await pgdataIn(parent, path.basename(p), p, owner, mode);
+  } finally {
+    await closeDir(parent);
+  }
+}
+
+/** mkdir, chattr +C while empty, chown, chmod — each on a descriptor opened without following links. */
+async function pgdataIn(parent: Dir, name: string, shown: string, owner: Owner, mode: number): Promise<Outcome> {
+  const st = await lstat(`${parent.anchor}/${name}`).catch(() => null);
+  if (st && !st.isDirectory()) throw new Error(`${shown} exists but is not a directory`);
+  if (!st) await mkdir(`${parent.anchor}/${name}`, { mode }); // mkdir never follows its last component
+  const dir = await openDir(name, parent);
+  try {
+    const flags = await inodeFlags(dir);
+    if (!st) {
       // +C only affects files created afterwards; on an empty directory that is all of them.
-      if ((await readdir(s.path)).length === 0) {
-        await ctx.runner.run(['chattr', '+C', s.path]);
+      await setInodeFlags(dir, flags | FS_NOCOW_FL);
+      await chownDir(dir, owner.uid, owner.gid, mode);
+      return changed();
+    }
+    const now = fstatSync(dir.fd);
+    const fixes: string[] = [];
+    if (now.uid !== owner.uid || now.gid !== owner.gid) fixes.push('owner');
+    if ((now.mode & 0o7777) !== mode) fixes.push('mode');
+    if (fixes.length) await chownDir(dir, owner.uid, owner.gid, mode);
+    let warning = '';
+    if (!(flags & FS_NOCOW_FL)) {
+      if ((await readdir(dir.anchor)).length === 0) {
+        await setInodeFlags(dir, flags | FS_NOCOW_FL);
         fixes.push('nodatacow');
       } else {
         warning = '; warning: not nodatacow and not empty, its files stay copy-on-write';
       }
     }
     return fixes.length ? changed(fixes.join(', ') + warning) : unchanged(`exists${warning}`);
+  } finally {
+    await closeDir(dir);
   }
-  await mkdir(s.path, { mode: s.mode });
-  await ctx.runner.run(['chattr', '+C', s.path]);
-  await chown(s.path, s.owner.uid, s.owner.gid);
-  await chmod(s.path, s.mode);
-  return changed();
 }

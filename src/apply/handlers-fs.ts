@@ -1,10 +1,15 @@
-// Handlers for directories, files, the image, the copy of existing data and the runtime command.
+// Handlers for directories, files, the image, the copy of existing data and the runtime command. Those that
+// act in a user's tree (the crypt path's directories, the state directory) work on descriptors, not paths.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, open, readFile, readlink, realpath, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readlink, realpath, rename, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { CommandError, CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
 import { copyArgv, migrationMarker } from '../plan/actions.js';
-import type { Step } from '../plan/steps.js';
+import type { CryptFs, Step } from '../plan/steps.js';
+import { chownDir, closeDir, NotFollowedError, openDir, rmdirAt, unlinkAt, type Dir } from '../sys/fd.js';
+import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
+import { withinCryptFs } from './crypt-fs.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
 import { installRuntimeDir } from './install-runtime.js';
 
@@ -14,18 +19,43 @@ export async function isDir(p: string): Promise<boolean> {
   return (await lstat(p).catch(() => null))?.isDirectory() ?? false;
 }
 
+/** The parent of `p`: through the checked filesystem when `fs` is given, else walked from / without following a user's link. */
+async function withParent<T>(p: string, fs: CryptFs | undefined, fn: (parent: Dir, name: string) => Promise<T>): Promise<T> {
+  if (fs) return withinCryptFs(fs, path.dirname(p), (parent) => fn(parent, path.basename(p)));
+  const parent = await openTrustedDirOrThrow(path.dirname(p));
+  try {
+    return await fn(parent, path.basename(p));
+  } finally {
+    await closeDir(parent);
+  }
+}
+
 export async function createDir(s: S<'create-dir'>): Promise<Outcome> {
-  if (await isDir(s.path)) return unchanged('exists');
-  await mkdir(s.path, { mode: s.mode });
-  await chown(s.path, s.owner.uid, s.owner.gid);
-  await chmod(s.path, s.mode); // umask must not narrow it
-  return changed();
+  return withParent(s.path, s.fs, async (parent, name) => {
+    const st = await lstat(`${parent.anchor}/${name}`).catch(() => null);
+    if (st?.isDirectory()) return unchanged('exists');
+    if (st) {
+      throw new NotFollowedError(`${s.path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; it is not followed and nothing was made there`, {
+        hint: `Move it away (a directory is made in its place), then run the command again.`,
+      });
+    }
+    await mkdir(`${parent.anchor}/${name}`, { mode: s.mode }); // mkdir never follows its last component
+    const dir = await openDir(name, parent);
+    try {
+      await chownDir(dir, s.owner.uid, s.owner.gid, s.mode); // the umask must not narrow it
+    } finally {
+      await closeDir(dir);
+    }
+    return changed();
+  });
 }
 
 export async function removeDir(s: S<'remove-dir'>): Promise<Outcome> {
-  if (!(await isDir(s.path))) return unchanged('absent');
-  await rmdir(s.path); // only an empty directory: never deletes data
-  return changed();
+  return withParent(s.path, undefined, async (parent, name) => {
+    if (!(await isDir(`${parent.anchor}/${name}`))) return unchanged('absent');
+    await rmdirAt(parent, name); // only an empty directory: never deletes data
+    return changed();
+  });
 }
 
 export async function createImage(s: S<'create-image'>, ctx: ApplyContext): Promise<Outcome> {
@@ -42,21 +72,49 @@ export async function createImage(s: S<'create-image'>, ctx: ApplyContext): Prom
   return changed();
 }
 
-/** The original directory moves aside as a backup; an empty one with the same owner and mode replaces it. */
+/**
+ * The original directory moves aside as a backup; an empty one with the same owner and mode replaces it.
+ * Both names are in one directory, opened without following a user's link: the rename happens where
+ * root looked, and the new directory is made there, not wherever a swapped path would lead.
+ */
 export async function moveAside(s: S<'move-aside'>): Promise<Outcome> {
-  if (await exists(s.to)) return unchanged(`${s.to} exists already`);
-  const st = await stat(s.from);
-  await rename(s.from, s.to);
-  await mkdir(s.from, { mode: st.mode & 0o7777 });
-  await chown(s.from, st.uid, st.gid);
-  await chmod(s.from, st.mode & 0o7777);
-  if (s.marker) await writeFileAtomic(s.marker, migrationMarker(s.to), { mode: 0o644 });
-  return changed();
+  if (path.dirname(s.to) !== path.dirname(s.from)) throw new Error(`move-aside keeps the backup beside the original, not at ${s.to}`);
+  return withParent(s.from, undefined, async (parent, name) => {
+    const at = (n: string) => `${parent.anchor}/${n}`;
+    if (await exists(at(path.basename(s.to)))) return unchanged(`${s.to} exists already`);
+    const st = await lstat(at(name));
+    if (!st.isDirectory()) throw new NotFollowedError(`${s.from} is not a directory (a symbolic link?); nothing was moved`, { hint: 'Put the directory back and run init again.' });
+    await rename(at(name), at(path.basename(s.to)));
+    await mkdir(at(name), { mode: st.mode & 0o7777 });
+    const dir = await openDir(name, parent);
+    try {
+      await chownDir(dir, st.uid, st.gid, st.mode & 0o7777);
+      if (s.marker) await writeFileAtomic(`${dir.anchor}/${path.basename(s.marker)}`, migrationMarker(s.to), { mode: 0o644 });
+    } finally {
+      await closeDir(dir);
+    }
+    return changed();
+  });
 }
 
+/**
+ * The copy runs as the crypt's user (copyArgv): root reads and writes none of their files. Its target
+ * is active/ opened through the checked filesystem and handed over as a descriptor, so the user cannot
+ * redirect it by renaming their directories, and the copy reaches nothing the user could not.
+ */
 export async function copyData(s: S<'copy-data'>, ctx: ApplyContext): Promise<Outcome> {
-  await ctx.runner.run(copyArgv(s));
-  if (s.marker) await rm(s.marker, { force: true });
+  await withinCryptFs(s.fs, s.to, async (to) => {
+    try {
+      await ctx.runner.run(copyArgv(s), { fds: [to.fd], cwd: '/' });
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      throw new CryptError(`copying the existing data from ${s.from} as ${s.as.user} failed: ${e.message}`, {
+        cause: e,
+        hint: `The copy runs as ${s.as.user}: files ${s.as.user} cannot read stay behind. Give them to ${s.as.user} or move them away; the original in ${s.from} is untouched. Then run init again.`,
+      });
+    }
+  });
+  if (s.marker) await withinCryptFs(s.fs, path.dirname(s.marker), (dir) => unlinkAt(dir, path.basename(s.marker!)));
   return changed(`${s.entries.length} entries`);
 }
 

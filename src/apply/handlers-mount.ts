@@ -1,5 +1,6 @@
 // Handlers for mounting, the mount record and persistence (fstab line or systemd unit).
-import { copyFile, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CryptError } from '../core/errors.js';
 import { exists, writeFileAtomic } from '../core/fs.js';
@@ -7,12 +8,16 @@ import { registerAnchor } from '../core/anchors.js';
 import { mountAt } from '../detect/findmnt.js';
 import { mountArgv } from '../plan/actions.js';
 import { closeDir, openDir } from '../sys/fd.js';
+import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
 import type { Step } from '../plan/steps.js';
 import { FSTAB_TAG, parseFstab, upsertFstabLine, type MountSpec } from '../render/index.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
 import { withUnderlying } from './underlying.js';
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
+
+/** A mount record is a few hundred bytes: anything much larger is not one. */
+const MAX_RECORD = 64 * 1024;
 
 /** Is what is mounted at spec.where the filesystem the spec describes? */
 export async function mountedAsSpec(ctx: ApplyContext, spec: MountSpec): Promise<'yes' | 'no' | 'other'> {
@@ -91,13 +96,35 @@ export async function unmount(s: S<'unmount'>, ctx: ApplyContext): Promise<Outco
   return changed();
 }
 
+/**
+ * The record goes into the crypt path's directory, which sits in a user's tree: that directory is opened
+ * without following a link they could have made, and the record written through its descriptor (a new
+ * file renamed into place: neither follows a link either).
+ */
 export async function writeMountRecord(s: S<'write-mount-record'>, ctx: ApplyContext): Promise<Outcome> {
-  return withUnderlying(ctx.runner, path.dirname(s.path), async (dir) => {
-    const file = path.join(dir, path.basename(s.path));
-    if ((await readFile(file, 'utf8').catch(() => null)) === s.content) return unchanged('same content');
-    await writeFileAtomic(file, s.content, { mode: 0o644 });
-    return changed();
+  return withUnderlying(ctx.runner, path.dirname(s.path), async (under) => {
+    const dir = await openTrustedDirOrThrow(under);
+    try {
+      const file = `${dir.anchor}/${path.basename(s.path)}`;
+      if ((await readRegularFile(file)) === s.content) return unchanged('same content');
+      await writeFileAtomic(file, s.content, { mode: 0o644 });
+      return changed();
+    } finally {
+      await closeDir(dir);
+    }
   });
+}
+
+/** A regular file's text, opened without following a link or waiting on a FIFO; null when it is anything else. */
+async function readRegularFile(file: string): Promise<string | null> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!fh) return null;
+  try {
+    const st = await fh.stat();
+    return st.isFile() && st.size <= MAX_RECORD ? await fh.readFile('utf8') : null;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Writes fstab atomically, after copying the previous file to <file>.lychd-crypt.bak. */

@@ -9,7 +9,6 @@ import { mountAt } from '../detect/findmnt.js';
 import { probeSignatures } from '../detect/signatures.js';
 import { unifiedDiff } from '../plan/diff.js';
 import type { Plan, Step } from '../plan/steps.js';
-import { readIdentity } from '../registry/identity.js';
 import { entryFile, type RegistryEntry } from '../registry/store.js';
 import { FSTAB_TAG, parseFstab, upsertFstabLine } from '../render/index.js';
 import { systemctlArgv } from '../schedule/scope.js';
@@ -17,6 +16,9 @@ import { asUser } from '../core/runner.js';
 import type { ApplyContext } from './context.js';
 import { isSubvolume } from './handlers-btrfs.js';
 import { isDir, sameFile } from './handlers-fs.js';
+import { builtIdentity } from './handlers-registry.js';
+import { closeDir, FS_NOCOW_FL, inodeFlags } from '../sys/fd.js';
+import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
 import { mountedAsSpec } from './handlers-mount.js';
 import { lingering, readAs, show } from './handlers-schedule.js';
 
@@ -44,7 +46,11 @@ function fileProbe(file: string, current: string | null, next: string, satisfied
 }
 
 const probes: Probes = {
-  'create-dir': async (s) => ((await isDir(s.path)) ? ok('exists') : change()),
+  'create-dir': async (s) => {
+    const st = await lstat(s.path).catch(() => null);
+    if (st && !st.isDirectory()) return change(`${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'} is there: init will refuse`);
+    return st ? ok('exists') : change();
+  },
   'create-image': async (s) => ((await stat(s.path).catch(() => null))?.size === s.sizeBytes ? ok('exists with this size') : change()),
   'grow-image': async (s, ctx) => {
     const m = await mountAt(ctx.runner, s.mountPoint);
@@ -101,14 +107,18 @@ const probes: Probes = {
     const st = await lstat(s.path);
     return st.uid === s.owner.uid && st.gid === s.owner.gid ? ok('exists') : change('correct its owner');
   },
-  'create-pgdata': async (s, ctx) => {
+  'create-pgdata': async (s) => {
     const st = await lstat(s.path).catch(() => null);
     if (!st) return change();
     const fixes: string[] = [];
     if (st.uid !== s.owner.uid || st.gid !== s.owner.gid) fixes.push('owner');
     if ((st.mode & 0o7777) !== s.mode) fixes.push('mode');
-    const attrs = (await ctx.runner.run(['lsattr', '-d', s.path], { allowFailure: true })).stdout.split(' ')[0] ?? '';
-    if (!attrs.includes('C') && (await readdir(s.path).catch(() => ['?'])).length === 0) fixes.push('nodatacow');
+    const dir = await openTrustedDirOrThrow(s.path);
+    try {
+      if (!((await inodeFlags(dir)) & FS_NOCOW_FL) && (await readdir(dir.anchor)).length === 0) fixes.push('nodatacow');
+    } finally {
+      await closeDir(dir);
+    }
     return fixes.length ? change(`correct its ${fixes.join(', ')}`) : ok('exists');
   },
   'write-file': async (s) => ((await sameFile(s.path, s.content, s.mode)) ? ok('same content') : fileProbe(s.path, await readText(s.path), s.content, 'same content, other mode')),
@@ -123,7 +133,7 @@ const probes: Probes = {
     const old = text === null ? null : (JSON.parse(text) as RegistryEntry);
     if (s.provisionalUuid) return old?.identity.fsUuid === s.provisionalUuid ? ok('registered') : change(old ? 'updated' : 'new entry');
     // The identity is read from what is built; before that (a new crypt) the entry is new anyway.
-    const identity = await readIdentity(s.config.crypt.path).catch(() => null);
+    const identity = await builtIdentity(s).catch(() => null);
     if (!identity) return change(old ? 'updated once the crypt is built' : 'new entry');
     const entry: RegistryEntry = { version: 1, name: s.name, config: s.config, identity, stateDir: s.stateDir, registeredAt: old?.registeredAt ?? '(now)' };
     if (old && JSON.stringify(old) === JSON.stringify(entry)) return ok('registered as it is');

@@ -1,12 +1,12 @@
 // `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/ui/).
 import { loadAnswersFile } from '../config/load-answers.js';
 import { UsageError } from '../core/errors.js';
-import path from 'node:path';
-import { exists } from '../core/fs.js';
 import { applyPlan, defaultAnswers, describeDryRun, lineReporter, planToJson, prepareInit, probePlan, requireRoot, writeAnswersFile } from '../init/index.js';
 import { withLock } from '../crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../crypt/paths.js';
 import type { CommandContext, CommandOutput } from '../core/context.js';
+import { closeDir } from '../sys/fd.js';
+import { openTrustedDir } from '../sys/trusted-path.js';
 
 export interface InitOptions {
   answers?: string;
@@ -60,6 +60,11 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
     return { json: { ok: true, dryRun: true, wouldChange, plan: { ...json, steps } }, human: `${describeDryRun(plan, probes)}\n(dry run: nothing was changed)` };
   }
   requireRoot(facts);
+  // A rootless crypt's state directory is in its owner's home: a link they made on the way there is refused
+  // now, before anything changes (the steps and the lock refuse it too, whenever it appears).
+  const stateDir = await openTrustedDir(stateDirFor(plan.config));
+  const hasState = stateDir !== null;
+  await closeDir(stateDir);
   if (!opts.yes) {
     if (ui) await ui.confirmPlan(plan, facts);
     else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
@@ -70,7 +75,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
   // The lock is in the state directory (a crypt made before the registry has none yet: nothing can hold it).
   const lock = cryptPaths(plan.config.crypt.path, stateDirFor(plan.config)).lock;
-  const result = facts.existingConfig && (await exists(path.dirname(lock))) ? await withLock(lock, { waitSeconds: ctx.globals.wait, operation: 'init', activity: ctx.activity }, apply) : await apply();
+  const result = facts.existingConfig && hasState ? await withLock(lock, { waitSeconds: ctx.globals.wait, operation: 'init', activity: ctx.activity }, apply) : await apply();
   const root = plan.config.crypt.path;
   const head =
     result.changed === 0

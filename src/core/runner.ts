@@ -1,4 +1,5 @@
 // The one way to run external commands: argv arrays through execa, never a shell string.
+import type { Options } from 'execa';
 import { unanchor } from './anchors.js';
 import { CommandError, NOT_RUN } from './errors.js';
 
@@ -10,6 +11,8 @@ export interface RunOptions {
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
   timeoutMs?: number;
+  /** Open descriptors of ours the child gets as its fds 3, 4, … (a directory root checked, for a child that must not resolve its path). */
+  fds?: number[];
 }
 
 export interface RunResult {
@@ -63,9 +66,11 @@ export function createRunner(log?: RunLogger): Runner {
       log?.(argv);
       // Loaded on the first command run, not at start: a command that runs none does not parse it.
       const { execa } = await import('execa');
+      const stdin = opts.input === undefined ? 'ignore' : 'pipe';
       const r = await execa(file, args, {
         input: opts.input,
-        stdin: opts.input === undefined ? 'ignore' : 'pipe',
+        // execa passes a number through as that descriptor (its types only list the streams it makes).
+        ...(opts.fds?.length ? { stdio: [stdin, 'pipe', 'pipe', ...opts.fds] as unknown as Options['stdio'] } : { stdin }),
         env: childEnv(opts.env),
         extendEnv: false,
         cwd: opts.cwd,

@@ -1,12 +1,14 @@
 // The crypt lock: an flock(2) on a file in the state directory. The kernel drops it when the
 // holder dies, so a kill -9 never leaves a stale lock behind.
-import { open, mkdir } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { constants } from 'node:fs';
 import type { Activity, StartActivity } from '../core/context.js';
 import { BusyError, RefusedError } from '../core/errors.js';
 import { formatTime } from '../core/time.js';
+import { closeDir } from '../sys/fd.js';
 import { tryFlock } from '../sys/libc.js';
+import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
 
 export interface LockOptions {
   /** Seconds to wait for another holder; 0 fails at once with exit 4. */
@@ -40,16 +42,32 @@ export function describeHolder(n: LockNote | null): string {
   return `${/^[a-z-]+$/.test(n.operation) ? n.operation : 'an operation'} (PID ${n.pid}, since ${formatTime(n.since)})`;
 }
 
-async function readNote(fh: import('node:fs/promises').FileHandle): Promise<string> {
+async function readNote(fh: FileHandle): Promise<string> {
   const buf = Buffer.alloc(1024);
   const { bytesRead } = await fh.read(buf, 0, buf.length, 0).catch(() => ({ bytesRead: 0 }));
   return buf.subarray(0, bytesRead).toString('utf8');
 }
 
+/**
+ * Opens the lock file through its directory, walked without following a link another user could have made
+ * (a rootless crypt's state directory is in its owner's home; root must not create or truncate a file
+ * wherever a link there points); missing directories are made on the way.
+ */
+async function openLock(lockFile: string): Promise<FileHandle> {
+  const dir = await openTrustedDirOrThrow(path.dirname(lockFile), { create: { mode: 0o700 } });
+  try {
+    // Never through a link, never blocking on a FIFO someone put there: only a regular file is a lock.
+    return await open(`${dir.anchor}/${path.basename(lockFile)}`, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOOP') throw e;
+    throw new RefusedError(`the lock ${lockFile} is a symbolic link; it is not followed and nothing was changed`, { hint: 'Remove it; it is made again.' });
+  } finally {
+    await closeDir(dir);
+  }
+}
+
 export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await mkdir(path.dirname(lockFile), { recursive: true, mode: 0o700 });
-  // Never through a link, never blocking on a FIFO someone put there: only a regular file is a lock.
-  const fh = await open(lockFile, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  const fh = await openLock(lockFile);
   if (!(await fh.stat()).isFile()) {
     await fh.close();
     throw new RefusedError(`the lock ${lockFile} is not a regular file; nothing was changed`, { hint: 'Remove it; it is made again.' });

@@ -2,7 +2,7 @@
 // prints this; the handlers run the same argv, so the preview cannot drift from what happens.
 import path from 'node:path';
 import { formatSize } from '../config/size.js';
-import type { Step } from './steps.js';
+import type { CryptFs, Step } from './steps.js';
 import { RUNTIME_ENTRY, runtimeInstallDir } from '../core/packaged.js';
 import { systemctlArgv } from '../schedule/scope.js';
 
@@ -51,20 +51,33 @@ export const mkfsArgv = (s: Extract<Step, { kind: 'mkfs-btrfs' }>) => [
   s.uuid,
   s.device,
 ];
+/** The descriptor copy-data hands the copy: the target directory, opened by root through the verified filesystem. */
+export const COPY_TARGET_FD = 3;
+/** As the crypt's user (setpriv; nothing to switch for root): their data, read and written with their rights. */
 export const copyArgv = (s: Extract<Step, { kind: 'copy-data' }>) => [
+  ...(s.as.uid === 0 ? [] : ['setpriv', `--reuid=${s.as.uid}`, `--regid=${s.as.gid}`, '--init-groups', '--']),
   'cp',
   '-a',
   '--reflink=never',
   '--',
   ...s.entries.map((e) => `${s.from}/${e}`),
-  `${s.to}/`,
+  `/proc/self/fd/${COPY_TARGET_FD}/`,
 ];
+
+/** What a step inside the crypt checks first (see CryptFs). */
+export const verifyOp = (fs: CryptFs): Action => ({
+  op: `open ${fs.root} without following a symbolic link and check it is ${fs.uuid ? `the top (inode 256) of the Btrfs filesystem ${fs.uuid}` : 'on Btrfs'}; act through that descriptor`,
+});
 
 export function stepActions(step: Step): StepActions {
   const reload = (yes: boolean): Action | false => yes && { run: ['systemctl', 'daemon-reload'] };
   switch (step.kind) {
     case 'create-dir':
-      return seq(`create directory ${step.path}`, { op: `mkdir ${step.path} (mode ${octal(step.mode)}, owner ${step.owner.uid}:${step.owner.gid})` });
+      return seq(
+        `create directory ${step.path}`,
+        step.fs ? verifyOp(step.fs) : { op: `open ${path.dirname(step.path)} without following a symbolic link a user could have made` },
+        { op: `mkdir ${step.path} (mode ${octal(step.mode)}, owner ${step.owner.uid}:${step.owner.gid}) in it` },
+      );
     case 'create-image':
       return seq(
         `create image ${step.path} (${formatSize(step.sizeBytes)})`,
@@ -98,13 +111,16 @@ export function stepActions(step: Step): StepActions {
     case 'move-aside':
       return seq(
         `keep the original ${step.from} as backup ${step.to}`,
-        { op: `rename ${step.from} -> ${step.to}` },
+        { op: `open ${path.dirname(step.from)} without following a symbolic link a user could have made` },
+        { op: `rename ${step.from} -> ${step.to} in it` },
         { op: `mkdir ${step.from} (same owner and mode)` },
         step.marker !== null && { write: { path: step.marker, content: migrationMarker(step.to), mode: 0o644 } },
       );
     case 'copy-data':
       return seq(
-        `copy ${step.entries.length} existing entries from ${step.from} into ${step.to}`,
+        `copy ${step.entries.length} existing entries from ${step.from} into ${step.to}, as ${step.as.user}`,
+        verifyOp(step.fs),
+        { op: `open ${step.to} through it and hand it to the copy as fd ${COPY_TARGET_FD}` },
         { run: copyArgv(step) },
         step.marker !== null && { op: `rm ${step.marker}` },
       );
@@ -138,23 +154,27 @@ export function stepActions(step: Step): StepActions {
     case 'create-subvolume':
       return seq(
         `create subvolume ${step.path}`,
-        { run: ['btrfs', 'subvolume', 'create', step.path] },
+        verifyOp(step.fs),
+        { op: `create the subvolume ${step.path} (BTRFS_IOC_SUBVOL_CREATE, what \`btrfs subvolume create\` does)` },
         { op: `chown ${step.owner.uid}:${step.owner.gid} ${step.path}` },
       );
     case 'create-pgdata':
       return seq(
         `create PGDATA ${step.path} (nodatacow)`,
+        verifyOp(step.fs),
         { op: `mkdir ${step.path}` },
-        { run: ['chattr', '+C', step.path] },
+        { op: `chattr +C ${step.path} (FS_IOC_SETFLAGS, while it is empty)` },
         { op: `chown ${step.owner.uid}:${step.owner.gid} ${step.path}` },
         { op: `chmod ${octal(step.mode)} ${step.path}` },
       );
     case 'write-file':
       return seq(`write ${step.path}`, { write: { path: step.path, content: step.content, mode: step.mode } });
     case 'own-dir':
-      return seq(`make ${step.path} ${step.owner.uid}:${step.owner.gid} ${octal(step.mode)}`, {
-        op: `chown ${step.owner.uid}:${step.owner.gid} and chmod ${octal(step.mode)} ${step.path} (never through a symbolic link)`,
-      });
+      return seq(
+        `make ${step.path} ${step.owner.uid}:${step.owner.gid} ${octal(step.mode)}`,
+        !!step.fs && verifyOp(step.fs),
+        { op: `chown ${step.owner.uid}:${step.owner.gid} and chmod ${octal(step.mode)} ${step.path} (never through a symbolic link)` },
+      );
     case 'register':
       if (step.provisionalUuid) {
         return seq(`record the new filesystem as the crypt "${step.name}"'s in ${step.dir}`, {
@@ -163,6 +183,7 @@ export function stepActions(step: Step): StepActions {
       }
       return seq(
         `register the crypt "${step.name}" in ${step.dir}`,
+        !!step.fs && verifyOp(step.fs),
         { op: `read the identity of ${step.config.crypt.path} (filesystem UUID, root inode, active/ subvolume UUID)` },
         { op: `write ${step.dir}/${step.name}.json (root-owned, mode 0644): its definition, identity and state directory ${step.stateDir}` },
       );

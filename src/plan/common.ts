@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { Config, Owner } from '../config/config.js';
 import { cryptLayout, stateDirFor } from '../crypt/paths.js';
-import type { Step } from './steps.js';
+import type { HostFacts } from '../detect/facts.js';
+import type { ActAs, CryptFs, Step } from './steps.js';
 
 export const ROOT: Owner = { uid: 0, gid: 0 };
 
@@ -19,13 +20,27 @@ export function userOwned(config: Config): (dir: string) => Owner {
   return (dir) => (dir.startsWith(home) ? { uid: config.crypt.uid, gid: config.crypt.gid } : ROOT);
 }
 
-/** active/ (owned by the target user) and PGDATA inside it, under `root` (the crypt or a temporary mount). */
-export function activeSteps(root: string, config: Config): Step[] {
-  const active = cryptLayout(root).active;
-  const steps: Step[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid } }];
+/**
+ * The filesystem init builds the crypt on, as the steps that act inside it check it: the UUID mkfs gives
+ * it (or the one the image or device already holds); a native crypt is a directory of the Btrfs host.
+ */
+export function cryptFsFor(facts: HostFacts, config: Config, root = config.crypt.path): CryptFs {
+  if (config.method === 'native') return { root, uuid: null };
+  if (config.method === 'partition') return { root, uuid: config.partition!.uuid! };
+  const held = facts.image?.exists ? facts.image.signatures.find((s) => s.type === 'btrfs')?.uuid : undefined;
+  return { root, uuid: held ?? facts.newUuid };
+}
+
+/** The crypt's user, who owns what was at the crypt path before. */
+export const cryptUser = (config: Config): ActAs => ({ user: config.crypt.user, uid: config.crypt.uid, gid: config.crypt.gid });
+
+/** active/ (owned by the target user) and PGDATA inside it, in `fs` (the crypt or a temporary mount). */
+export function activeSteps(fs: CryptFs, config: Config): Step[] {
+  const active = cryptLayout(fs.root).active;
+  const steps: Step[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid }, fs }];
   if (config.postgres) {
     const { uid, gid, dir } = config.postgres;
-    steps.push({ kind: 'create-pgdata', path: path.join(active, dir), owner: { uid, gid }, mode: 0o700 });
+    steps.push({ kind: 'create-pgdata', path: path.join(active, dir), owner: { uid, gid }, mode: 0o700, fs });
   }
   return steps;
 }
@@ -36,7 +51,7 @@ export function layoutOwner(config: Config): Owner {
 }
 
 /** Each missing directory from `top` (exclusive) down to `dir`, as create-dir steps (existing ones stay as they are). */
-function dirsBelow(top: string, dir: string, owner: Owner, mode: number): Step[] {
+export function dirsBelow(top: string, dir: string, owner: Owner, mode: number): Step[] {
   const rel = path.relative(top, dir).split('/').filter(Boolean);
   return rel.map((_, i) => ({ kind: 'create-dir' as const, path: path.join(top, ...rel.slice(0, i + 1)), mode: i === rel.length - 1 ? mode : 0o755, owner }));
 }
@@ -46,20 +61,20 @@ function dirsBelow(top: string, dir: string, owner: Owner, mode: number): Step[]
  * what root acts on), the state directory outside the crypt, and the registry entry, written last: it
  * records the identity of what was just built.
  */
-export function stateSteps(config: Config): Step[] {
+export function stateSteps(config: Config, fs: CryptFs): Step[] {
   const p = cryptLayout(config.crypt.path);
   const owner = layoutOwner(config);
   const state = stateDirFor(config);
   const stateOwner = config.profile === 'rootless' ? owner : ROOT;
   const stateTop = config.profile === 'rootless' ? config.crypt.home : path.dirname(config.registry.state);
   return [
-    { kind: 'own-dir', path: p.root, owner, mode: 0o755 },
-    { kind: 'create-dir', path: p.snapshots, mode: 0o755, owner },
-    { kind: 'own-dir', path: p.snapshots, owner, mode: 0o755 },
+    { kind: 'own-dir', path: p.root, owner, mode: 0o755, fs },
+    { kind: 'create-dir', path: p.snapshots, mode: 0o755, owner, fs },
+    { kind: 'own-dir', path: p.snapshots, owner, mode: 0o755, fs },
     // 0711 for root's: the postgres OS user must reach its log directory inside, and nothing more.
     ...dirsBelow(stateTop, state, stateOwner, config.profile === 'rootless' ? 0o700 : 0o711),
     ...dirsBelow(path.dirname(config.registry.dir), config.registry.dir, ROOT, 0o755),
-    { kind: 'register', dir: config.registry.dir, name: config.crypt.name, stateDir: state, config },
+    { kind: 'register', dir: config.registry.dir, name: config.crypt.name, stateDir: state, config, fs },
   ];
 }
 

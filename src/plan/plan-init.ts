@@ -7,7 +7,7 @@ import type { HostFacts } from '../detect/facts.js';
 import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { mountSpecFor } from '../render/index.js';
 import { checkDataFits, checkForeignPersistence } from './checks.js';
-import { stateSteps } from './common.js';
+import { cryptFsFor, stateSteps } from './common.js';
 import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
 import type { Plan } from './steps.js';
@@ -38,7 +38,7 @@ export function planInit(facts: HostFacts, config: Config): Plan {
   const notes: string[] = facts.isRoot ? [] : ['applying this plan needs root (it formats, mounts and writes system files)'];
   const spec = mountSpecFor(config);
   const steps = spec ? planMounted(facts, config, spec, notes) : planNative(facts, config, notes);
-  steps.push(...stateSteps(config), {
+  steps.push(...stateSteps(config, cryptFsFor(facts, config)), {
     kind: 'install-runtime',
     source: runtime,
     target: path.join(config.install.binDir, 'lychd-crypt'),

@@ -5,7 +5,7 @@ import { cryptLayout, stateDirFor } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { mountRecordFor, renderMountRecord, type MountSpec } from '../render/index.js';
 import { checkCryptMount, checkDevice, checkImage } from './checks.js';
-import { activeSteps, backupPath, createDirs, ROOT, userOwned } from './common.js';
+import { activeSteps, backupPath, createDirs, cryptFsFor, cryptUser, dirsBelow, ROOT, userOwned } from './common.js';
 import { persistSteps } from './persist.js';
 import type { Step } from './steps.js';
 
@@ -44,20 +44,28 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
 }
 
 /**
+ * Where a migration mounts the new filesystem: a directory of root's own (beside root's state), not beside
+ * the crypt path, where the user owning the directories above could rename or swap them under root.
+ */
+export const migrationMountPoint = (config: Config): string => path.join(config.registry.state, `.${config.crypt.name}.migrate`);
+
+/**
  * Existing data is never hidden under the mount: it is copied into active/ on a temporary mount while the
  * original stays in place; only then is the original renamed aside (kept as a backup) and replaced by an
  * empty directory. A crash anywhere leaves the original complete; the next run starts the copy again.
+ * The copy runs as the crypt's user (it is their data) into active/ handed over as a descriptor.
  */
 function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entries: string[], notes: string[]): Step[] {
   const root = config.crypt.path;
-  const tmp = path.join(path.dirname(root), `.${path.basename(root)}.lychd-crypt-migrate`);
+  const tmp = migrationMountPoint(config);
+  const fs = cryptFsFor(facts, config, tmp);
   const backup = backupPath(root, facts.now);
   notes.push(`existing data in ${root} will be copied into ${cryptLayout(root).active}; the original will be kept in ${backup}`);
   return [
-    { kind: 'create-dir', path: tmp, mode: 0o700, owner: ROOT },
+    ...dirsBelow(path.dirname(config.registry.state), tmp, ROOT, 0o700),
     { kind: 'mount', spec: { ...spec, where: tmp } },
-    ...activeSteps(tmp, config),
-    { kind: 'copy-data', from: root, entries, to: cryptLayout(tmp).active, marker: null },
+    ...activeSteps(fs, config),
+    { kind: 'copy-data', from: root, entries, to: cryptLayout(tmp).active, marker: null, fs, as: cryptUser(config) },
     { kind: 'unmount', path: tmp },
     { kind: 'remove-dir', path: tmp },
     { kind: 'move-aside', from: root, to: backup, marker: null },
@@ -90,6 +98,6 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
     steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root });
   }
   if (!byUnit) steps.push(...persistSteps(facts, config, spec, notes));
-  if (!migrate) steps.push(...activeSteps(root, config));
+  if (!migrate) steps.push(...activeSteps(cryptFsFor(facts, config), config));
   return steps;
 }

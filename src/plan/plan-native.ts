@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { RefusedError } from '../core/errors.js';
 import { cryptLayout, LEGACY_STATE_DIR, MIGRATION_MARKER } from '../crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
-import { activeSteps, backupPath, createDirs, userOwned } from './common.js';
+import { activeSteps, backupPath, createDirs, cryptFsFor, cryptUser, userOwned } from './common.js';
 import type { Step } from './steps.js';
 
 /** Layout names of a native crypt (not user data to migrate). */
@@ -23,25 +23,27 @@ export function planNative(facts: HostFacts, config: Config, notes: string[]): S
   }
   const steps = createDirs(root, facts.existingAncestor, userOwned(config));
   const marker = path.join(root, MIGRATION_MARKER);
+  const fs = cryptFsFor(facts, config);
+  const copy = (from: string, entries: string[]): Step => ({ kind: 'copy-data', from, entries, to: active, marker, fs, as: cryptUser(config) });
   const pending = facts.pendingMigration;
   // Registered, or made by a version before the registry (its state directory is there).
   const isCrypt = facts.existingConfig !== null || facts.cryptEntries.includes(LEGACY_STATE_DIR);
   if (pending) {
     notes.push(`the copy of the data moved aside to ${pending.from} into ${active} will be finished; the original stays there`);
-    return [...steps, ...activeSteps(root, config), { kind: 'copy-data', from: pending.from, entries: pending.entries, to: active, marker }];
+    return [...steps, ...activeSteps(fs, config), copy(pending.from, pending.entries)];
   }
   if (isCrypt) {
     const extra = facts.cryptEntries.filter((e) => !LAYOUT.has(e));
     if (extra.length) notes.push(`${root} holds entries outside the layout (${extra.join(', ')}); they will be left alone`);
-    return [...steps, ...activeSteps(root, config)];
+    return [...steps, ...activeSteps(fs, config)];
   }
-  if (facts.cryptEntries.length === 0) return [...steps, ...activeSteps(root, config)];
+  if (facts.cryptEntries.length === 0) return [...steps, ...activeSteps(fs, config)];
   const backup = backupPath(root, facts.now);
   notes.push(`existing data in ${root} will be copied into ${active}; the original will be kept in ${backup}`);
   return [
     ...steps,
     { kind: 'move-aside', from: root, to: backup, marker },
-    ...activeSteps(root, config),
-    { kind: 'copy-data', from: backup, entries: facts.cryptEntries, to: active, marker },
+    ...activeSteps(fs, config),
+    copy(backup, facts.cryptEntries),
   ];
 }

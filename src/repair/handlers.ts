@@ -3,7 +3,7 @@
 import { chmod, copyFile, lchown, lstat, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createDir, installRuntime } from '../apply/handlers-fs.js';
-import { createPgdata } from '../apply/handlers-btrfs.js';
+import { ensurePgdata } from '../apply/handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, startMountUnit, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
 import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
@@ -70,7 +70,7 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   },
   'enable-mount-unit': async (s, rc) => detail(await enableMountUnit({ kind: 'enable-mount-unit', unit: s.unit, path: s.path }, { runner: rc.ctx.runner })),
   'create-dir': async (s) => detail(await createDir({ kind: 'create-dir', path: s.path, mode: s.mode, owner: s.owner })),
-  'create-pgdata': async (s, rc) => detail(await createPgdata({ kind: 'create-pgdata', path: s.path, owner: s.owner, mode: s.mode }, { runner: rc.ctx.runner })),
+  'create-pgdata': async (s) => detail(await ensurePgdata(s.path, s.owner, s.mode)),
   'set-owner': async (s) => {
     const entries = s.recursive ? await walkTree(s.path) : [{ path: s.path }];
     for (const e of entries) await lchown(e.path, s.owner.uid, s.owner.gid);

@@ -34,6 +34,10 @@ const EOVERFLOW = 75;
 // root item flags (BTRFS_ROOT_SUBVOL_RDONLY), not the SUBVOL_GETFLAGS bit.
 const BTRFS_SUBVOL_RDONLY = 1n;
 const FS_IOC_GETFLAGS = 2148034049;
+const FS_IOC_SETFLAGS = 1074292226;
+// _IOW(0x94, 14, struct btrfs_ioctl_vol_args): fd, name[4088] = 4096 bytes.
+const BTRFS_IOC_SUBVOL_CREATE = 0x5000940e;
+const VOL_ARGS = { size: 4096, name: 8, nameMax: 4087 } as const;
 // _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2): fd, transid, flags, a 32-byte union, name[4040] = 4096 bytes.
 const BTRFS_IOC_SNAP_CREATE_V2 = 0x50009417;
 const VOL_ARGS_V2 = { size: 4096, fd: 0, flags: 16, name: 56, nameMax: 4039 } as const;
@@ -119,7 +123,7 @@ async function openComponent(c: Fns, dirfd: number, name: string, shown: string)
 }
 
 /** `/proc/<our pid>/fd/<n>/rest`: a path through one of our own fds (see crypt/open.ts), split. */
-function splitAnchor(p: string): { fd: number; rest: string } | null {
+export function splitAnchor(p: string): { fd: number; rest: string } | null {
   const m = /^\/proc\/(\d+)\/fd\/(\d+)(\/.*)?$/.exec(p);
   return m && Number(m[1]) === process.pid ? { fd: Number(m[2]), rest: m[3] ?? '' } : null;
 }
@@ -267,6 +271,32 @@ export async function inodeFlags(dir: Dir): Promise<number> {
   return (await ioctl(dir.fd, FS_IOC_GETFLAGS, 8, dir.path)).readInt32LE(0);
 }
 
+/** Sets the inode flags of `dir` (FS_IOC_SETFLAGS): what `chattr` does, on an fd instead of a path. */
+export async function setInodeFlags(dir: Dir, flags: number): Promise<void> {
+  const buf = Buffer.alloc(8);
+  buf.writeInt32LE(flags, 0);
+  await ioctl(dir.fd, FS_IOC_SETFLAGS, 8, dir.path, buf, 'set the flags of');
+}
+
+function subvolumeName(name: string, max: number): Buffer {
+  const bytes = Buffer.from(name);
+  if (!name || name === '.' || name === '..' || name.includes('/') || bytes.includes(0) || bytes.length > max) {
+    throw new Error(`not a subvolume name: ${JSON.stringify(name)}`);
+  }
+  return bytes;
+}
+
+/**
+ * Creates the subvolume `name` inside `parent` (BTRFS_IOC_SUBVOL_CREATE, what `btrfs subvolume create`
+ * calls): the parent is an fd opened without following links, so the new subvolume lands where root
+ * checked, whatever is renamed meanwhile. Like mkdir, an existing `name` (a link too) fails with EEXIST.
+ */
+export async function createSubvolumeAt(parent: Dir, name: string): Promise<void> {
+  const args = Buffer.alloc(VOL_ARGS.size);
+  subvolumeName(name, VOL_ARGS.nameMax).copy(args, VOL_ARGS.name);
+  await ioctl(parent.fd, BTRFS_IOC_SUBVOL_CREATE, VOL_ARGS.size, `${parent.path}/${name}`, args, 'create the subvolume');
+}
+
 /**
  * Snapshots the subvolume whose root `src` is as `name` inside `parent` (BTRFS_IOC_SNAP_CREATE_V2, what
  * `btrfs subvolume snapshot [-r]` calls): no process to start, and both ends are fds opened without
@@ -275,10 +305,7 @@ export async function inodeFlags(dir: Dir): Promise<number> {
  * event loop waits for the kernel (the Ritual awaited the btrfs process at this point before).
  */
 export async function snapshotAt(src: Dir, parent: Dir, name: string, opts: { readonly: boolean }): Promise<void> {
-  const bytes = Buffer.from(name);
-  if (!name || name === '.' || name === '..' || name.includes('/') || bytes.includes(0) || bytes.length > VOL_ARGS_V2.nameMax) {
-    throw new Error(`not a subvolume name: ${JSON.stringify(name)}`);
-  }
+  const bytes = subvolumeName(name, VOL_ARGS_V2.nameMax);
   const args = Buffer.alloc(VOL_ARGS_V2.size);
   args.writeBigInt64LE(BigInt(src.fd), VOL_ARGS_V2.fd);
   args.writeBigUInt64LE(opts.readonly ? SNAP_RDONLY : 0n, VOL_ARGS_V2.flags);

@@ -35,3 +35,13 @@ export function runAs(user: TestUser | null, argv: string[], env: Record<string,
 /** The bundled CLI as `user`. */
 export const cliAs = (user: TestUser | null, bundle: string, args: string[], env: Record<string, string> = {}): Promise<UserRun> =>
   runAs(user, [process.execPath, bundle, ...args], env);
+
+/** A python script run as `user` (a rename/symlink swapper): its stderr so far, and its stdout once it ends. */
+export function startAs(user: TestUser, script: string): { err: () => string; done: Promise<string> } {
+  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (err += String(d)));
+  return { err: () => err, done: new Promise((res) => child.once('close', () => res(out))) };
+}

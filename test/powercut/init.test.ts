@@ -233,7 +233,9 @@ function judgeState(
     if (!existsSync(path.join(active, 'postgres'))) out.push('active/postgres is missing');
     if (backups.length) out.push(`a backup was made with no data: ${backups.join(', ')}`);
   }
-  const temp = readdirSync(host).filter((n) => n.includes('lychd-crypt-migrate'));
+  // The migration's temporary mount point is root's, in the state directory (registry.state, on this host).
+  const state = path.join(host, 'state');
+  const temp = existsSync(state) ? readdirSync(state).filter((n) => n.endsWith('.migrate')) : [];
   if (temp.length) out.push(`temporary mount point left: ${temp.join(', ')}`);
   const again = init();
   if (again.code !== 0 || again.json?.changed !== 0) out.push(`a further init is not a no-op: exit ${again.code}, changed ${again.json?.changed}: ${again.stderr}`);

@@ -2,12 +2,12 @@
 // and symlink swaps. Root must never act on what a less privileged user can write, and every other user
 // gets a clear refusal with nothing changed. Each case is one of the findings of the trust issue.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cliAs, runAs } from '../helpers/as-user.js';
+import { cliAs, runAs, startAs } from '../helpers/as-user.js';
 import { makeCryptFixture, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, makeUser, sh, type TestUser } from '../helpers/host.js';
@@ -18,16 +18,6 @@ import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 const NO_STACK = /^\s+at /m;
-
-/** A python script run as `user` (a rename/symlink swapper): its output, once stopped. */
-function startAs(user: TestUser, script: string): { err: () => string; done: Promise<string> } {
-  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', '/usr/bin/python3', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += String(d)));
-  child.stderr.on('data', (d) => (err += String(d)));
-  return { err: () => err, done: new Promise((res) => child.once('close', () => res(out))) };
-}
 
 describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? `(skipped: ${skip})` : ''}`, () => {
   let scratch: Scratch;

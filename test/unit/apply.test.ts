@@ -85,11 +85,11 @@ describe('applyPlan handlers', () => {
     const runner = new RecordingRunner(() => ({ exitCode: 1, stderr: 'boom' }));
     const later = path.join(dir, 'later');
     const e = await applyPlan(
-      planOf({ kind: 'create-subvolume', path: path.join(dir, 'active'), owner: { uid: 0, gid: 0 } }, { kind: 'create-dir', path: later, mode: 0o755, owner: { uid: 0, gid: 0 } }),
+      planOf({ kind: 'create-image', path: path.join(dir, 'c.img'), sizeBytes: 4096, nocow: false }, { kind: 'create-dir', path: later, mode: 0o755, owner: { uid: 0, gid: 0 } }),
       { runner },
       silentReporter,
     ).catch((x: unknown) => x);
-    expect((e as Error).message).toMatch(/^step "create subvolume .*active" failed: command failed \(exit 1\): btrfs subvolume create/);
+    expect((e as Error).message).toMatch(/^step "create image .*c\.img .*" failed: command failed \(exit 1\): truncate/);
     expect(existsSync(later)).toBe(false);
   });
 });

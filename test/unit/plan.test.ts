@@ -68,7 +68,8 @@ describe('planInit: Method B (loopback)', () => {
       'create-image',
       'register', // the new filesystem is this crypt's from now on (provisional, before mkfs: a power cut between them)
       'mkfs-btrfs',
-      'create-dir', // temporary mount point
+      'create-dir', // root's state directory
+      'create-dir', // the temporary mount point in it
       'mount',
       'create-subvolume',
       'create-pgdata',
@@ -84,14 +85,21 @@ describe('planInit: Method B (loopback)', () => {
     const img = p.steps.find((s) => s.kind === 'create-image');
     expect(img).toEqual({ kind: 'create-image', path: `${T}/host/img/crypt.img`, sizeBytes: 200 * 2 ** 20, nocow: false });
     const copy = p.steps.find((s) => s.kind === 'copy-data');
-    expect(copy).toEqual({ kind: 'copy-data', from: `${T}/host/data/crypt`, entries: ['notes.txt'], to: `${T}/host/data/.crypt.lychd-crypt-migrate/active`, marker: null });
+    // The temporary mount is root's, away from the directories the crypt's user could swap; the copy runs as
+    // that user, into active/ checked to be on the new filesystem.
+    const tmp = '/var/lib/lychd-crypt/.alice.migrate';
+    const fs = { root: tmp, uuid: baseFacts().newUuid };
+    expect(p.steps.find((s) => s.kind === 'mount' && s.spec.where === tmp)).toBeDefined();
+    expect(copy).toEqual({ kind: 'copy-data', from: `${T}/host/data/crypt`, entries: ['notes.txt'], to: `${tmp}/active`, marker: null, fs, as: { user: 'root', uid: 0, gid: 0 } });
     const fstab = p.steps.find((s) => s.kind === 'write-fstab-line');
     expect(fstab && 'line' in fstab && fstab.line).toBe(
       `${T}/host/img/crypt.img ${T}/host/data/crypt btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`,
     );
     expect(p.notes.join('\n')).toMatch(/copied into .*active; the original will be kept in .*crypt\.pre-lychd-crypt-20261124T004057Z/);
     const pg = p.steps.find((s) => s.kind === 'create-pgdata');
-    expect(pg).toEqual({ kind: 'create-pgdata', path: `${T}/host/data/.crypt.lychd-crypt-migrate/active/postgres`, owner: { uid: 101, gid: 104 }, mode: 0o700 });
+    expect(pg).toEqual({ kind: 'create-pgdata', path: `${tmp}/active/postgres`, owner: { uid: 101, gid: 104 }, mode: 0o700, fs });
+    // The layout and the registry entry are checked against the same filesystem, on the crypt path.
+    for (const k of ['own-dir', 'register'] as const) expect(p.steps.filter((s) => s.kind === k).at(-1)).toMatchObject({ fs: { root: `${T}/host/data/crypt`, uuid: fs.uuid } });
   });
 
   it('auto picks loopback on ext4 and native on btrfs', () => {
@@ -265,7 +273,7 @@ describe('planInit: native', () => {
     const p = plan({ method: 'native' }, f);
     expect(kinds(p)).toEqual(['move-aside', 'create-subvolume', 'create-pgdata', 'copy-data', ...STATE_TAIL]);
     expect(p.config.persist.via).toBe('none');
-    expect(p.steps[3]).toMatchObject({ kind: 'copy-data', from: expect.stringMatching(/crypt\.pre-lychd-crypt-/), entries: ['notes.txt'], to: `${T}/host/data/crypt/active` });
+    expect(p.steps[3]).toMatchObject({ kind: 'copy-data', from: expect.stringMatching(/crypt\.pre-lychd-crypt-/), entries: ['notes.txt'], to: `${T}/host/data/crypt/active`, fs: { root: `${T}/host/data/crypt`, uuid: null } });
   });
   it('finishes an interrupted native migration from the marker, without moving anything again', () => {
     const f = baseFacts();
@@ -280,6 +288,8 @@ describe('planInit: native', () => {
       entries: ['notes.txt'],
       to: `${T}/host/data/crypt/active`,
       marker: `${T}/host/data/crypt/.lychd-crypt-migrating.json`,
+      fs: { root: `${T}/host/data/crypt`, uuid: null },
+      as: { user: 'root', uid: 0, gid: 0 },
     });
   });
   it('refuses native on a non-Btrfs host (exit 2)', () => {
@@ -296,7 +306,8 @@ describe('describePlan / planToJson', () => {
     expect(text).toContain(`$ truncate -s 209715200 ${T}/host/img/crypt.img`);
     expect(text).toContain(`$ mkfs.btrfs -L lychd -U ${baseFacts().newUuid} ${T}/host/img/crypt.img`);
     expect(text).toContain(`$ mount -t btrfs -o loop,noatime,compress=zstd:1 ${T}/host/img/crypt.img ${T}/host/data/crypt`);
-    expect(text).toContain(`$ cp -a --reflink=never -- ${T}/host/data/crypt/notes.txt ${T}/host/data/.crypt.lychd-crypt-migrate/active/`);
+    expect(text).toContain(`$ cp -a --reflink=never -- ${T}/host/data/crypt/notes.txt /proc/self/fd/3/`);
+    expect(text).toContain(`- open /var/lib/lychd-crypt/.alice.migrate/active through it and hand it to the copy as fd 3`);
     expect(text).toContain(`register the crypt "alice" in /srv/t/registry`);
     const json = JSON.parse(JSON.stringify(planToJson(p)));
     expect(json.steps[3].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);

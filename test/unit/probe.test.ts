@@ -70,12 +70,13 @@ describe('probeStep', () => {
     expect((await probeStep({ kind: 'own-dir', path: d, owner: own(), mode: 0o700 }, { runner })).status).toBe('would-change');
     expect((await probeStep({ kind: 'remove-dir', path: d }, { runner })).status).toBe('would-change');
     expect((await probeStep({ kind: 'move-aside', from: d, to: path.join(dir, 'gone'), marker: null }, { runner })).status).toBe('would-change');
-    expect((await probeStep({ kind: 'copy-data', from: d, entries: ['a'], to: dir, marker: null }, { runner })).status).toBe('would-change');
+    const fs = { root: dir, uuid: null };
+    expect((await probeStep({ kind: 'copy-data', from: d, entries: ['a'], to: dir, marker: null, fs, as: { user: 'root', ...own() } }, { runner })).status).toBe('would-change');
     expect((await probeStep({ kind: 'mount', spec: spec() }, { runner })).status).toBe('would-change');
     expect((await probeStep({ kind: 'unmount', path: spec().where }, { runner })).status).toBe('satisfied');
     expect((await probeStep({ kind: 'enable-mount-unit', unit: 'x.mount', path: '/x.mount' }, { runner })).status).toBe('would-change');
     // A regular directory where a subvolume belongs: would change (and init will refuse).
-    expect(await probeStep({ kind: 'create-subvolume', path: d, owner: own() }, { runner })).toMatchObject({ status: 'would-change', detail: expect.stringMatching(/not a subvolume/) });
+    expect(await probeStep({ kind: 'create-subvolume', path: d, owner: own(), fs }, { runner })).toMatchObject({ status: 'would-change', detail: expect.stringMatching(/not a subvolume/) });
   });
 
   it('the image and the runtime: by size and by content', async () => {
