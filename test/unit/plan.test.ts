@@ -303,9 +303,10 @@ describe('describePlan / planToJson', () => {
   });
   it('quotes metacharacters for display', () => {
     const f = baseFacts();
-    f.cryptPath = "/srv/t/host/data/$(touch x);'\"";
+    // Quotes, $, backquotes and backslashes are refused in a crypt path (pg_ctl hands it to /bin/sh).
+    f.cryptPath = '/srv/t/host/data/a b;c&*';
     const text = describePlan(plan({ method: 'loopback' }, f));
-    expect(text).toContain(`'/srv/t/host/data/$(touch x);'\\''"'`);
+    expect(text).toContain(`'/srv/t/host/data/a b;c&*'`);
   });
 });
 
