@@ -43,6 +43,6 @@ export function firstProblem(error: core.$ZodError, data: unknown): string {
   else if (issue.code === 'unrecognized_keys') what = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
   else what = issue.message === 'Invalid input' ? `not valid (${issue.code}), got ${got}` : `${issue.message}, got ${got}`;
   const more = error.issues.length - 1;
-  return `${where}${what}${more ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}`;
+  return `${where}${what}${more ? `, and ${more} more problem${more > 1 ? 's' : ''}` : ''}`;
 }
 
