@@ -152,6 +152,36 @@ describe.skipIf(skip)(`trust: state root reads and what it says ${skip ? `(skipp
     expect((await cliAsUser(owner, ['snapshot'])).code).toBe(0);
   });
 
+  it('8 (metadata): metadata that fails its schema is left out by list with a warning, reported by doctor, set aside and rebuilt by repair', async () => {
+    const scratch = await suite.scratch();
+    const fx = await makeCryptFixture(scratch, { sizeMiB: 300, postgres: false });
+    const s = await asRoot(['--crypt', fx.root, '--json', 'snapshot', '--label', 'kept']);
+    expect(s.code, s.stderr).toBe(0);
+    const name: string = s.json.snapshot.name;
+    const file = path.join(fx.paths.snapshots, `${name}.json`);
+    const meta = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...meta, label: 5, origin: null }));
+
+    const list = await asRoot(['--crypt', fx.root, '--json', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json.snapshots).toEqual([]);
+    expect(list.stderr).toMatch(new RegExp(`ignoring 1 snapshot\\(s\\) whose metadata cannot be read: ${name}`));
+    const doctor = await asRoot(['--crypt', fx.root, 'doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain(`${name}.json is not valid snapshot metadata (label: expected string, got number 5, and 1 more problem)`);
+    expect(doctor.stdout).toMatch(/snapshots\.metadata-invalid/);
+    expect(doctor.stdout + doctor.stderr).not.toMatch(NO_STACK);
+
+    const withheld = await asRoot(['--crypt', fx.root, 'repair']);
+    expect(withheld.code).toBe(3);
+    expect(JSON.parse(await readFile(file, 'utf8')).label).toBe(5); // not rebuilt over the file without consent
+    const repair = await asRoot(['--crypt', fx.root, 'repair', '--yes']);
+    expect(repair.code, repair.stdout + repair.stderr).toBe(0);
+    expect((await readdir(fx.paths.snapshots)).filter((f) => f.startsWith(`${name}.json.invalid-`))).toHaveLength(1);
+    const after = await asRoot(['--crypt', fx.root, '--json', 'list']);
+    expect(after.json.snapshots.map((x: { name: string }) => x.name)).toEqual([name]);
+  });
+
   it('9: root\'s repair on an unmounted rootless crypt mounts it (root\'s part) and finishes as the owner; nobody is told what cannot work for them', { timeout: 300_000 }, async () => {
     const scratch = await suite.scratch();
     const owner = makeUser(scratch);
