@@ -34,13 +34,15 @@ async function status(crypt: OpenCrypt, ctx: CommandContext): Promise<CommandOut
   const { pg, pgdata } = postgresOf(crypt);
   const state = await probeDatabase(pg, pgdata, ctx.env);
   const logFile = pg.service.kind === 'pg_ctl' ? pgLogFile(crypt.paths.pgLog) : null;
-  const tail = logFile ? await readLogTail(logFile, 15) : '';
+  const log = logFile ? await readLogTail(logFile, pg.uid, 15) : null;
+  const tail = log?.text ?? '';
   const service = pg.service.kind === 'systemd' ? `systemd unit ${pg.service.unit}${pg.service.user ? ' (user)' : ''}` : pg.service.kind;
   const lines = [`${state.text}`, `service: ${service}; PGDATA ${pgdata}`];
-  if (logFile) lines.push(tail ? `last lines of ${logFile}:\n${tail.replace(/^/gm, '  ')}` : `no log at ${logFile}`);
+  if (log?.problem) lines.push(`pg_ctl's log: ${log.problem}`);
+  else if (logFile) lines.push(tail ? `last lines of ${logFile}:\n${tail.replace(/^/gm, '  ')}` : `no log at ${logFile}`);
   else if (pg.service.kind === 'systemd') lines.push(`log: journalctl ${pg.service.user ? '--user ' : ''}-u ${pg.service.unit}`);
   return {
-    json: { ok: state.kind === 'running', state: state.kind, pid: state.pid, reason: state.reason ?? null, service: pg.service.kind, pgdata, logFile, logTail: tail || null },
+    json: { ok: state.kind === 'running', state: state.kind, pid: state.pid, reason: state.reason ?? null, service: pg.service.kind, pgdata, logFile, logTail: tail || null, logProblem: log?.problem ?? null },
     human: lines.join('\n'),
     exitCode: state.kind === 'running' ? 0 : 1,
   };

@@ -5,6 +5,8 @@ import { CryptError } from '../core/errors.js';
 import { exists } from '../core/fs.js';
 import { mutateCrypt } from '../crypt/mutate.js';
 import { withCrypt } from '../crypt/open.js';
+import { RunAsOwner } from '../crypt/access.js';
+import { repairRootPart } from '../repair/root-part.js';
 import { loadDoctorEnv } from '../doctor/load.js';
 import { runChecks, summarize } from '../doctor/run.js';
 import { applyRepair, type RepairStepResult } from '../repair/apply.js';
@@ -38,7 +40,12 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   const done: RepairStepResult[] = [];
   const look = () => withCrypt(ctx, async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
 
-  let { root, mounted, checks } = await look();
+  let { root, mounted, checks } = await look().catch(async (e: unknown) => {
+    // Root on a rootless crypt: root takes the steps only root can (the mount first), then the repair goes
+    // on as the owner (the RunAsOwner re-runs it so); a dry run only looks, as the owner.
+    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, systemd, onStep);
+    throw e;
+  });
   const first = planRepair(checks);
   if (dryRun) {
     if (!mounted) notes.push('the crypt is not mounted: the rest of it is checked once it is; run `lychd-crypt repair --dry-run` again after mounting for the full plan');
@@ -78,5 +85,5 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;
     return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld });
-  });
+  }, { leaveUnusable: true }); // an unusable journal is one of the findings, set aside with consent
 }

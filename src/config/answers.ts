@@ -1,6 +1,7 @@
 // The answers file (version 1): the schema every key is checked against, before any side effect.
 import { z } from 'zod';
 import { hasControlChars } from '../core/text.js';
+import { SHELL_SENSITIVE, shellSensitiveChars } from '../core/shell-chars.js';
 import { parseSize } from './size.js';
 import { retentionAnswers, scheduleAnswers, spaceAnswers } from '../retention/answers.js';
 import { hooksAnswers } from '../hooks/config.js';
@@ -11,6 +12,15 @@ const text = (error: string) =>
 
 const absPath = text('expected an absolute path')
   .refine((p) => p.startsWith('/'), { error: 'expected an absolute path (starting with /)' });
+/**
+ * A value that ends up in the command line pg_ctl hands to /bin/sh (src/core/shell-chars.ts): the crypt
+ * path (PGDATA, verify's clone), postgres.dir, postgres.bin, the state directory (pg_ctl's log), a socket
+ * directory. A crypt there could never start its database, and a `$(…)` in it would run as the server's user.
+ */
+const forShell = <T extends z.ZodType<string>>(s: T) =>
+  s.refine((v) => !SHELL_SENSITIVE.test(v), {
+    error: (iss) => `expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds ${shellSensitiveChars(String(iss.input))}`,
+  });
 const nonEmpty = text('expected a string').min(1, { error: 'expected a non-empty string' });
 const userRef = z.union([nonEmpty, z.number().int().nonnegative()], {
   error: 'expected a user name or a numeric uid',
@@ -42,7 +52,7 @@ export const answersSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
   crypt: z
     .strictObject({
-      path: absPath.optional(),
+      path: forShell(absPath).optional(),
       user: userRef.optional(),
       /** Extension: the crypt's name in the registry (default: the user's name). */
       name: z
@@ -54,7 +64,7 @@ export const answersSchema = z.strictObject({
     })
     .optional(),
   /** Extension: where root keeps crypt definitions and its state (tests point these into scratch dirs). */
-  registry: z.strictObject({ dir: absPath.optional(), state: absPath.optional() }).optional(),
+  registry: z.strictObject({ dir: absPath.optional(), state: forShell(absPath).optional() }).optional(),
   method: z.enum(['auto', 'native', 'partition', 'loopback']).default('auto'),
   loopback: z.strictObject({ image: absPath.optional(), size: size.optional() }).optional(),
   partition: z.strictObject({ device: absPath, wipe: z.boolean().default(false) }).optional(),
@@ -78,20 +88,20 @@ export const answersSchema = z.strictObject({
     .strictObject({
       /** Extension: `enabled: false` when the crypt holds no database (snapshots use mode none). */
       enabled: z.boolean().default(true),
-      dir: nonEmpty
-        .refine((d) => !d.startsWith('/') && !d.split('/').includes('..'), {
+      dir: forShell(
+        nonEmpty.refine((d) => !d.startsWith('/') && !d.split('/').includes('..'), {
           error: 'expected a relative path inside active/',
-        })
-        .optional(),
+        }),
+      ).optional(),
       osUser: userRef.optional(),
       connection: z
         .strictObject({
           // A socket directory (absolute: the server and root must agree on it) or a host name.
-          host: nonEmpty
-            .refine((h) => h.startsWith('/') || !/[/~]|^\./.test(h), {
+          host: forShell(
+            nonEmpty.refine((h) => h.startsWith('/') || !/[/~]|^\./.test(h), {
               error: 'expected an absolute socket directory (starting with /) or a host name',
-            })
-            .optional(),
+            }),
+          ).optional(),
           port: z
             .number({ error: 'expected a port number from 1 to 65535' })
             .int({ error: 'expected a port number from 1 to 65535' })
@@ -102,7 +112,7 @@ export const answersSchema = z.strictObject({
           database: nonEmpty.optional(),
         })
         .optional(),
-      bin: absPath.optional(),
+      bin: forShell(absPath).optional(),
       service: service.optional(),
     })
     .optional(),

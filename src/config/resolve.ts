@@ -1,5 +1,6 @@
 // Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
 import { SYSTEM_DIRS } from './system-dirs.js';
+import { shellSensitiveChars } from '../core/shell-chars.js';
 import path from 'node:path';
 import { RefusedError, UsageError } from '../core/errors.js';
 import type { HostFacts } from '../detect/facts.js';
@@ -61,6 +62,13 @@ const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(di
 /** A crypt is mounted over (or migrates) what is at its path: never another account's files, never another crypt. */
 function checkCryptPlace(facts: HostFacts): void {
   const p = facts.cryptPath;
+  // The answers' own values are checked by the schema; a default made from the user's home here.
+  const chars = shellSensitiveChars(p);
+  if (chars) {
+    throw new UsageError(`crypt.path: ${p} holds ${chars}, which /bin/sh interprets (pg_ctl starts PostgreSQL through it); nothing was changed`, {
+      hint: 'Choose a crypt path without quotes, $, backquotes or backslashes (crypt.path in the answers).',
+    });
+  }
   if (SYSTEM_DIRS.has(p) || p === facts.user.home) {
     throw new UsageError(`crypt.path: ${p} is a system directory or a home directory; nothing was changed`, {
       hint: 'Choose a dedicated directory, e.g. ~/.local/share/lychd (the default).',
@@ -179,10 +187,18 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   const rec = facts.mountRecord;
   const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
   const postgres = resolvePostgres(answers, facts);
+  const profile = chooseProfile(answers, facts, postgres);
+  // A rootless crypt keeps its state (and pg_ctl's log) in the owner's home.
+  const homeChars = profile === 'rootless' && postgres?.service.kind === 'pg_ctl' ? shellSensitiveChars(facts.user.home) : '';
+  if (homeChars) {
+    throw new UsageError(`crypt.user: the home directory ${facts.user.home} of ${facts.user.name} holds ${homeChars}, which /bin/sh interprets (pg_ctl's log would be there); nothing was changed`, {
+      hint: 'Let a systemd user unit run PostgreSQL (postgres.service kind systemd, user: true), or use an account whose home is a plain path.',
+    });
+  }
   return {
     version: 1,
     crypt: { name: facts.registry.name, path: facts.cryptPath, user: facts.user.name, uid: facts.user.uid, gid: facts.user.gid, home: facts.user.home },
-    profile: chooseProfile(answers, facts, postgres),
+    profile,
     registry: { dir: facts.registry.dir, state: facts.registry.state },
     method,
     loopback,

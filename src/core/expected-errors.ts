@@ -132,7 +132,8 @@ const HINTS: Record<EnvironmentKind, string> = {
     'Free space on the crypt: delete old snapshots (`lychd-crypt prune` / `lychd-crypt delete NAME`), or grow the filesystem; on a loopback crypt free space on the filesystem holding the image too. Then run `lychd-crypt doctor`.',
   'read-only':
     'The filesystem is read-only (mounted so, or forced read-only by Btrfs after an error such as a full host). Free space on the host if it is full, then run `lychd-crypt repair`: it remounts the crypt and starts the database.',
-  permission: 'Run lychd-crypt as root (or as the crypt\'s owner on a rootless crypt), and check the owners and modes `lychd-crypt doctor` reports.',
+  // Replaced by permissionHint() for the reader: root is never told to run as root.
+  permission: '',
   'io-error': 'The disk reported an I/O error: run `lychd-crypt doctor` (it shows the Btrfs device error counters) and check `dmesg`; keep a copy of your data elsewhere before anything else.',
   'server-recovering':
     'PostgreSQL is in crash recovery or starting up. Wait until it accepts connections (`lychd-crypt db status`) and run the command again; if it keeps restarting, read its log (`lychd-crypt db status` shows the tail).',
@@ -149,8 +150,20 @@ const SUMMARY: Record<EnvironmentKind, string> = {
   'server-crashed': 'PostgreSQL crashed or shut down during the operation',
 };
 
+/**
+ * Permission denied says something else to each reader. Root was refused by something root does not
+ * override; anyone else (the owner of a rootless crypt, or root's commands run as that owner) is told what
+ * to check and, for what only root may change, the root command.
+ */
+function permissionHint(uid = process.getuid?.() ?? 0): string {
+  if (uid === 0) {
+    return 'Root itself was refused: look for an immutable or append-only attribute (lsattr), a read-only bind mount or a network filesystem that maps root to nobody, or a security module (dmesg); and check the owners and modes `lychd-crypt doctor` reports.';
+  }
+  return 'Check the owners and modes `lychd-crypt doctor` reports: on a rootless crypt everything in it must be its owner\'s. What only root can change (the mount, system files) `sudo lychd-crypt repair` fixes.';
+}
+
 export function hintFor(kind: EnvironmentKind): string {
-  return HINTS[kind];
+  return kind === 'permission' ? permissionHint() : HINTS[kind];
 }
 
 const CLASSES: Record<EnvironmentKind, new (m: string, d?: ErrorDetails) => EnvironmentError> = {
@@ -183,7 +196,7 @@ export function classifyError(err: unknown): unknown {
   // A server that is recovering or crashed is not a configuration problem: its hint replaces one that
   // says to check the connection settings; a filesystem cause adds its hint to the step's own.
   const serverKind = kind === 'server-recovering' || kind === 'server-crashed';
-  const hint = err instanceof CryptError && err.hint && !serverKind ? `${err.hint}\n${HINTS[kind]}` : HINTS[kind];
+  const hint = err instanceof CryptError && err.hint && !serverKind ? `${err.hint}\n${hintFor(kind)}` : hintFor(kind);
   const typed = makeEnvironmentError(kind, message, { cause: err, hint });
   if (err instanceof CryptError && err.exitCode !== typed.exitCode) return err; // keep a refusal or a busy verdict
   return typed;

@@ -1,9 +1,10 @@
 // File helpers with crash-safety: write to a temp file, fsync, rename, fsync the directory.
 import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, chown, lstat } from 'node:fs/promises';
+import { chown, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomHex } from './ids.js';
 import { jsonText } from './text.js';
+import { readTextSafely } from '../sys/read-file.js';
 
 export interface WriteOptions {
   mode?: number;
@@ -53,13 +54,16 @@ export async function writeJsonAtomic(file: string, value: unknown, opts: WriteO
   await writeFileAtomic(file, `${jsonText(value, 2)}\n`, opts);
 }
 
+/** The tool's own JSON files (marker, run records) are small; a larger one is not one of them. */
+const MAX_JSON_BYTES = 1024 * 1024;
+
+/**
+ * Parsed JSON, or undefined when the file does not exist. Read as src/sys/read-file.ts reads: a link, a
+ * FIFO or a file too large to be ours is an UnsafeFileError, never followed, waited on or loaded whole.
+ */
 export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw e;
-  }
+  const text = await readTextSafely(file, { maxBytes: MAX_JSON_BYTES });
+  return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
 export async function exists(p: string): Promise<boolean> {

@@ -15,6 +15,11 @@ export class RunAsOwner extends Error {
   }
 }
 
+/** The command that has root repair the crypt: what its owner is told when only root can fix something. */
+export function rootRepairCommand(cryptName: string): string {
+  return `sudo lychd-crypt repair --crypt ${shellQuote([cryptName])}`;
+}
+
 /** Quotes argv for display: what the user should type. */
 export function shellQuote(argv: string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${escapeValue(a).replace(/'/g, `'\\''`)}'`)).join(' ');

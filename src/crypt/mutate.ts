@@ -2,7 +2,7 @@
 import type { CommandContext } from '../core/context.js';
 import { readWritability } from '../btrfs/fs-state.js';
 import { hintFor, ReadOnlyFsError } from '../core/expected-errors.js';
-import { recoverInterrupted } from '../recover/recover.js';
+import { recoverInterrupted, type RecoverOptions } from '../recover/recover.js';
 import { explainFailure } from './explain-failure.js';
 import { withLock } from './lock.js';
 import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from './open.js';
@@ -21,14 +21,14 @@ async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<vo
   }
 }
 
-export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions & RecoverOptions = {}): Promise<T> {
   return withCrypt(
     ctx,
     async (crypt) => {
       try {
         await refuseReadOnly(crypt, ctx);
         return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
-          const report = await recoverInterrupted(crypt, ctx);
+          const report = await recoverInterrupted(crypt, ctx, opts);
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
             return await fn(crypt);

@@ -9,12 +9,12 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Config } from '../config/config.js';
 import type { CommandContext } from '../core/context.js';
 import { CryptError, RefusedError } from '../core/errors.js';
-import { readJsonIfExists } from '../core/fs.js';
+import { readJournal } from '../recover/journal.js';
 import { registerAnchor } from '../core/anchors.js';
 import type { RegistryEntry } from '../registry/store.js';
 import { writeEntry } from '../registry/store.js';
 import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
-import { checkAccess } from './access.js';
+import { checkAccess, rootRepairCommand, RunAsOwner } from './access.js';
 import { cryptPaths, type CryptPaths } from './paths.js';
 import { selectEntry } from './select.js';
 
@@ -37,10 +37,25 @@ export interface OpenOptions {
 
 const ENOTTY = 25;
 
+/** Mounting is root's: root is told to repair, anyone else the root command (never one that cannot work for them). */
 function notMounted(config: Config, why: string): CryptError {
   return new CryptError(`the crypt "${config.crypt.name}" at ${config.crypt.path} is not mounted (${why})`, {
-    hint: 'Run `lychd-crypt repair` to mount it again.',
+    hint: process.getuid?.() === 0 ? 'Run `lychd-crypt repair` to mount it again.' : `Only root can mount it: \`${rootRepairCommand(config.crypt.name)}\``,
   });
+}
+
+/**
+ * Whether the registered filesystem is mounted at the crypt path (a no-follow walk, then its UUID): what
+ * root asks before it drops to the owner of a rootless crypt, since mounting is root's part.
+ */
+export async function isMountedCrypt(entry: RegistryEntry): Promise<boolean> {
+  const dir = await openDir(entry.config.crypt.path).catch(() => null);
+  if (!dir) return false;
+  try {
+    return (await btrfsFsUuid(dir).catch(() => null)) === entry.identity.fsUuid;
+  } finally {
+    await closeDir(dir);
+  }
 }
 
 function notTheCrypt(config: Config, why: string): RefusedError {
@@ -86,8 +101,9 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
       throw notTheCrypt(entry.config, 'active/ is not a Btrfs subvolume');
     }
     if (info.uuid === entry.identity.activeUuid) return info.uuid;
-    const journal = await readJsonIfExists<{ stagedUuid?: string | null }>(paths.journal).catch(() => undefined);
-    if (journal?.stagedUuid === info.uuid) return info.uuid;
+    // An unusable journal vouches for nothing (the command then refuses on it, naming the fix).
+    const journal = await readJournal(paths).catch(() => undefined);
+    if (journal?.op === 'rollback' && journal.stagedUuid === info.uuid) return info.uuid;
     if (info.parentUuid && (await isSnapshotUuid(root, info.parentUuid))) return info.uuid;
     throw notTheCrypt(entry.config, `active/ is subvolume ${info.uuid}, not the registered ${entry.identity.activeUuid} nor a clone of one of its snapshots`);
   } finally {
@@ -130,7 +146,14 @@ export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Pr
   // For the follow-up commands printed later (src/core/hint.ts): its name, and where its command is installed.
   learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });
   const uid = process.getuid?.() ?? 0;
-  checkAccess(config, uid, ctx.command, ctx.argv);
+  try {
+    checkAccess(config, uid, ctx.command, ctx.argv);
+  } catch (e) {
+    // Root on a rootless crypt: an unmounted crypt is root's to mount (repair), so root says so itself
+    // rather than have the owner's process fail at it (src/repair/root-part.ts mounts it for repair).
+    if (e instanceof RunAsOwner && !opts.allowUnmounted && config.method !== 'native' && !(await isMountedCrypt(entry))) throw notMounted(config, 'its filesystem is not there');
+    throw e;
+  }
   const shown = config.crypt.path;
   const unmounted = (why: string): OpenCrypt => {
     if (!opts.allowUnmounted) throw notMounted(config, why);

@@ -2,12 +2,20 @@
 import path from 'node:path';
 import { readJsonIfExists } from '../core/fs.js';
 import { MIGRATION_MARKER } from '../crypt/paths.js';
-import type { JournalEntry } from '../recover/journal.js';
+import { UnusableJournalError, type JournalEntry } from '../recover/journal.js';
 import { fixable, manual, ok, type Check } from './types.js';
 
 /** holder: the PID holding the crypt lock (the operation is running, not interrupted), or null. */
-export function checkJournal(entry: JournalEntry | undefined, holder: number | null = null): Check {
+export function checkJournal(entry: JournalEntry | UnusableJournalError | undefined, holder: number | null = null): Check {
   const id = 'journal.pending';
+  if (entry instanceof UnusableJournalError) {
+    return fixable(
+      id,
+      `the journal ${entry.file} ${entry.why}${entry.preview !== null ? `; it reads: ${entry.preview}` : ''}`,
+      'set it aside (repair asks first; the file is kept beside it), then look again at what an interrupted operation may have left',
+      [{ kind: 'set-aside', path: entry.file, why: 'the unusable journal' }],
+    );
+  }
   if (holder !== null) {
     return ok(id, entry ? `a ${entry.op} (${entry.id}, started ${entry.startedAt}, phase ${entry.phase}) is in progress (pid ${holder} holds the lock)` : `an operation is in progress (pid ${holder} holds the lock)`);
   }

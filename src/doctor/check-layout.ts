@@ -9,7 +9,7 @@ import { STAGING_PREFIX } from '../crypt/paths.js';
 import { layoutOwner } from '../plan/common.js';
 import { NOCOW_STAGING_PREFIX } from '../repair/nocow-paths.js';
 import type { RepairStep } from '../repair/steps.js';
-import { metaPath, readSnapshotDir, snapshotPath } from '../snapshots/meta.js';
+import { metaPath, readMeta, readSnapshotDir, snapshotPath, UnusableMetaError } from '../snapshots/meta.js';
 import { isSnapshotName } from '../snapshots/names.js';
 import { describeForeign, type ForeignEntry } from '../snapshots/foreign.js';
 import type { DoctorEnv } from './context.js';
@@ -100,6 +100,22 @@ export async function checkStaging(env: DoctorEnv): Promise<Check> {
   return fixable(id, `stray staging left by an interrupted operation: ${stray.join(', ')}`, 'delete them (no operation is pending, nothing refers to them)', steps);
 }
 
+/** snapshots.metadata-invalid: metadata no command uses (list leaves those snapshots out): set aside, rebuilt. */
+async function checkUnusableMeta(env: DoctorEnv, names: string[]): Promise<Check> {
+  const id = 'snapshots.metadata-invalid';
+  if (!names.length) return ok(id, 'every snapshot\'s metadata is valid');
+  const found: string[] = [];
+  const steps: RepairStep[] = [];
+  for (const name of names) {
+    const why = await readMeta(env.paths, name).then(() => 'cannot be read', (e: unknown) => (e instanceof UnusableMetaError ? e.why : (e as Error).message));
+    found.push(`${name}.json ${why}`);
+    steps.push({ kind: 'set-aside', path: metaPath(env.paths, name), why: `the unusable metadata ${name}.json` });
+    const p = snapshotPath(env.paths, name);
+    if (await subvolumeShow(env.runner, p).then((i) => i.readonly, () => false)) steps.push({ kind: 'rebuild-metadata', path: p, name });
+  }
+  return fixable(id, `${names.length} snapshot(s) have metadata no command can use (list leaves them out): ${found.join('; ')}`, 'set each file aside (repair asks first; it is kept as <file>.invalid-<time>) and rebuild the metadata from the snapshot', steps);
+}
+
 export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
   // A missing snapshots/ is layout.snapshots' finding; there is nothing in it to judge.
   if (!(await lstat(env.paths.snapshots).then((s) => s.isDirectory(), () => false))) return [ok('snapshots.incomplete', 'snapshots/ is missing (see layout.snapshots)')];
@@ -138,6 +154,7 @@ export async function checkSnapshots(env: DoctorEnv): Promise<Check[]> {
       : ok('snapshots.incomplete', `${dir.complete.length} snapshot(s), none without metadata`),
   );
   checks.push(checkForeign(dir.foreign));
+  checks.push(await checkUnusableMeta(env, dir.unreadableMeta ?? []));
   checks.push(
     dir.orphanMeta.length
       ? fixable('snapshots.orphan-meta', `metadata without a snapshot: ${dir.orphanMeta.map((n) => `${n}.json`).join(', ')}`, 'delete the orphan metadata files', dir.orphanMeta.map((n) => ({ kind: 'remove-file' as const, path: metaPath(env.paths, n), why: `orphan metadata ${n}.json` })))

@@ -1,7 +1,7 @@
 // mount.record: the record underneath the mount point says how to mount the crypt again. It is hidden
 // while the crypt is mounted, so it is read through a temporary bind mount of the parent filesystem
 // (withUnderlying): nothing is written.
-import { readFile } from 'node:fs/promises';
+import { readTextSafely } from '../sys/read-file.js';
 import path from 'node:path';
 import { withUnderlying } from '../apply/underlying.js';
 import { cryptLayout, MOUNT_RECORD } from '../crypt/paths.js';
@@ -20,7 +20,9 @@ export async function checkMountRecord(env: DoctorEnv): Promise<Check> {
   const want = renderMountRecord(record);
   let have: string | null;
   try {
-    have = await withUnderlying(env.runner, env.root, (dir) => readFile(path.join(dir, MOUNT_RECORD), 'utf8').catch(() => null));
+    // The directory under the mount point may be a user's: the record is read only as a small regular file
+    // (a link or a FIFO planted there reads as a record that does not match, and is rewritten).
+    have = await withUnderlying(env.runner, env.root, async (dir) => (await readTextSafely(path.join(dir, MOUNT_RECORD), { maxBytes: 64 * 1024 }).catch(() => '')) ?? null);
   } catch (e) {
     return cannotCheck(ID, `cannot look underneath the mount point: ${(e as Error).message}`);
   }

@@ -7,7 +7,7 @@ import { mountAt } from '../detect/findmnt.js';
 import { VERSION } from '../version.js';
 import { viewFromConfig, type DoctorEnv } from './context.js';
 
-export async function loadDoctorEnv(runner: Runner, crypt: OpenCrypt): Promise<DoctorEnv> {
+export async function loadDoctorEnv(runner: Runner, crypt: Pick<OpenCrypt, 'shown' | 'config' | 'paths'>): Promise<DoctorEnv> {
   const root = crypt.shown;
   const config = crypt.config;
   const mounted = await mountAt(runner, root);

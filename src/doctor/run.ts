@@ -1,7 +1,7 @@
 // Runs every check that applies, in a fixed order. A check that throws becomes `cannot-check` with the
 // reason; checks that need the crypt's filesystem say so while it is unmounted.
 import { lockHolder } from '../crypt/lock-holder.js';
-import { readJournal, type JournalEntry } from '../recover/journal.js';
+import { readJournal, UnusableJournalError, type JournalEntry } from '../recover/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
 import { checkJournal, checkMigration } from './check-journal.js';
 import { checkMounted, checkNative, checkSource } from './check-mount.js';
@@ -16,7 +16,9 @@ import { checkReserve } from './check-reserve.js';
 import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
 import { fsReady, type DoctorEnv } from './context.js';
-import { cannotCheck, type Check } from './types.js';
+import { cannotCheck, manual, type Check } from './types.js';
+import { ROOT_ONLY } from '../repair/steps.js';
+import { rootRepairCommand } from '../crypt/access.js';
 
 type Probe = [id: string, run: () => Promise<Check | Check[]>];
 
@@ -30,7 +32,7 @@ async function runProbe([id, run]: Probe): Promise<Check[]> {
 }
 
 /** The checks on the crypt's own filesystem (only when it is there to look at). */
-function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined, holder: number | null): Probe[] {
+function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError | undefined, holder: number | null): Probe[] {
   const config = env.config!;
   // Leftovers and PGDATA belong to the pending or running operation: an operation in progress (its lock
   // held) is not judged by its half-made state.
@@ -54,7 +56,31 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | undefined, holder: num
   ];
 }
 
-export async function runChecks(env: DoctorEnv): Promise<Check[]> {
+export interface CheckOptions {
+  /**
+   * Only what lies outside the crypt's files (mount, persistence, the installed runtime): what root looks
+   * at on a rootless crypt before it drops to the owner for the rest (src/repair/root-part.ts).
+   */
+  hostOnly?: boolean;
+}
+
+export async function runChecks(env: DoctorEnv, opts: CheckOptions = {}): Promise<Check[]> {
+  return forReader(await runAll(env, opts), env);
+}
+
+/**
+ * What only root can fix (ROOT_ONLY steps) is, for anyone else (the owner of a rootless crypt), not a step
+ * its own repair would try and fail at, but the exact root command to run.
+ */
+function forReader(checks: Check[], env: DoctorEnv): Check[] {
+  if (process.getuid?.() === 0 || !env.config) return checks;
+  const sudo = rootRepairCommand(env.config.crypt.name);
+  return checks.map((c) =>
+    c.steps.some((s) => ROOT_ONLY.includes(s.kind)) ? manual(c.id, c.finding, `only root can ${c.fix && 'repair' in c.fix ? c.fix.repair : 'fix this'}: \`${sudo}\``) : c,
+  );
+}
+
+async function runAll(env: DoctorEnv, opts: CheckOptions): Promise<Check[]> {
   const checks: Check[] = [];
   const add = async (p: Probe) => checks.push(...(await runProbe(p)));
   await add(['mount.path', () => checkCryptPath(env)]);
@@ -73,8 +99,10 @@ export async function runChecks(env: DoctorEnv): Promise<Check[]> {
     if (env.config) await add(['mount.writable', () => checkWritable(env, null)]);
   }
 
-  if (fsReady(env)) {
-    const journal = await readJournal(env.paths).catch(() => undefined);
+  if (fsReady(env) && opts.hostOnly) await add(['runtime.installed', () => checkRuntime(env)]);
+  else if (fsReady(env)) {
+    // An unusable journal is a finding of its own (journal.pending), with the fix repair applies.
+    const journal = await readJournal(env.paths).catch((e: unknown) => (e instanceof UnusableJournalError ? e : undefined));
     const holder = await lockHolder(env.runner, env.paths.lock).catch(() => null);
     for (const p of fsProbes(env, journal, holder)) await add(p);
     await add(['runtime.installed', () => checkRuntime(env)]);

@@ -1,6 +1,7 @@
 // Whether a server is running on a PGDATA: postmaster.pid names a PID, and that PID is alive and is a
 // postgres process (a stale file after a crash, or a reused PID, does not count).
 import { readFile } from 'node:fs/promises';
+import { readTextSafely } from '../sys/read-file.js';
 import path from 'node:path';
 
 export interface PostmasterState {
@@ -29,13 +30,9 @@ export async function isPostgresPid(pid: number): Promise<boolean> {
 }
 
 export async function readPostmaster(pgdata: string): Promise<PostmasterState> {
-  let text: string;
-  try {
-    text = await readFile(path.join(pgdata, 'postmaster.pid'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { running: false, pid: null, socketDir: null, port: null };
-    throw e;
-  }
+  // PGDATA is the server user's: its postmaster.pid is read as a small regular file only (never a link or a FIFO).
+  const text = await readTextSafely(path.join(pgdata, 'postmaster.pid'), { maxBytes: 64 * 1024 });
+  if (text === undefined) return { running: false, pid: null, socketDir: null, port: null };
   const lines = text.split('\n');
   const pid = Number.parseInt(lines[0] ?? '', 10);
   const port = Number.parseInt(lines[3] ?? '', 10);

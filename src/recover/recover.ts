@@ -2,7 +2,7 @@
 // command runs this first (under the lock), and so does `repair`. Each operation kind owns its recovery.
 import type { CommandContext } from '../core/context.js';
 import type { OpenCrypt } from '../crypt/open.js';
-import { readJournal, type JournalEntry } from './journal.js';
+import { readJournal, UnusableJournalError, type JournalEntry } from './journal.js';
 import { recoverRollback } from '../rollback/recover.js';
 import { recoverSnapshot } from '../ritual/recover.js';
 import { recoverNocowRewrite } from '../repair/nocow-recover.js';
@@ -26,8 +26,16 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   run: recoverRun,
 };
 
-export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext): Promise<RecoveryReport> {
-  const entry = await readJournal(crypt.paths);
+export interface RecoverOptions {
+  /** repair: an unusable journal is its own finding (set aside with consent), not a refusal here. */
+  leaveUnusable?: boolean;
+}
+
+export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext, opts: RecoverOptions = {}): Promise<RecoveryReport> {
+  const entry = await readJournal(crypt.paths).catch((e: unknown) => {
+    if (opts.leaveUnusable && e instanceof UnusableJournalError) return undefined;
+    throw e;
+  });
   if (!entry) return { actions: [] };
   const handler = handlers[entry.op] as Handler<typeof entry.op>;
   return { actions: await handler(entry as never, crypt, ctx) };

@@ -7,7 +7,7 @@ import { ensurePgdata } from '../apply/handlers-btrfs.js';
 import { enableMountUnit, mount, removeFstabLine, startMountUnit, removeMountUnit, writeFstabLine, writeMountRecord } from '../apply/handlers-mount.js';
 import { subvolumeDelete } from '../btrfs/index.js';
 import { CryptError } from '../core/errors.js';
-import { exists, writeFileAtomic } from '../core/fs.js';
+import { exists, fsyncDir, writeFileAtomic } from '../core/fs.js';
 import { findRuntime } from '../detect/probes.js';
 import { PACKAGED_RUNTIME } from '../core/packaged.js';
 import { walkTree } from '../doctor/walk.js';
@@ -21,6 +21,7 @@ import { removeClone, VERIFY_PREFIX } from '../verify/leftovers.js';
 import { readMeta, writeMeta } from '../snapshots/meta.js';
 import { rebuildMeta } from '../snapshots/rebuild.js';
 import { formatTime } from '../core/time.js';
+import { formatNameTime } from '../snapshots/names.js';
 
 type S<K extends RepairStep['kind']> = Extract<RepairStep, { kind: K }>;
 export type Handler<K extends RepairStep['kind']> = (s: S<K>, rc: RepairContext) => Promise<string>;
@@ -96,6 +97,14 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     return 'done';
   },
   'nocow-rewrite': async (s, rc) => rewriteNocow(needCrypt(rc), rc.ctx, s.pgdata),
+  'set-aside': async (s) => {
+    const to = `${s.path}.invalid-${formatNameTime(new Date())}`;
+    // rename(2) moves the entry itself: a link or a FIFO is moved, never followed or opened.
+    if (!(await lstat(s.path).then(() => true, () => false))) return 'already gone';
+    await rename(s.path, to);
+    await fsyncDir(path.dirname(s.path));
+    return `moved to ${to}`;
+  },
   'recover-interrupted': async (_s, rc) => {
     const report = await recoverInterrupted(needCrypt(rc), rc.ctx);
     return report.actions.join('; ') || 'already recovered';
@@ -107,7 +116,10 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
   },
   'rebuild-metadata': async (s, rc) => {
     const crypt = needCrypt(rc);
-    if (await readMeta(crypt.paths, s.name).catch(() => undefined)) return 'already has metadata';
+    const existing = await readMeta(crypt.paths, s.name).then((m) => (m ? 'usable' : 'none'), () => 'unusable');
+    if (existing === 'usable') return 'already has metadata';
+    // An unusable file is replaced only once it was set aside (with consent), never overwritten here.
+    if (existing === 'unusable') return 'not rebuilt: its unusable metadata file is still there (it was not set aside)';
     const meta = await rebuildMeta(rc.ctx.runner, crypt.paths, s.name, crypt.config.postgres);
     await writeMeta(crypt.paths, meta);
     return `rebuilt (${meta.mode}, created ${formatTime(meta.createdAt)}${meta.rebuilt?.checkpointLsn ? `, checkpoint ${meta.rebuilt.checkpointLsn} on timeline ${meta.rebuilt.timeline}` : ''})`;

@@ -43,6 +43,8 @@ export type RepairStep =
   | { kind: 'remove-file'; path: string; why: string }
   /** Copy PGDATA into a fresh +C directory, verify, swap atomically (journal op nocow-rewrite). */
   | { kind: 'nocow-rewrite'; pgdata: string; files: number }
+  /** Rename a state file nothing can act on (an unusable journal, invalid metadata) to `<path>.invalid-<time>`: kept, not used. */
+  | { kind: 'set-aside'; path: string; why: string }
   /** Finish or undo the operation in the journal (the shared recoverInterrupted). */
   | { kind: 'recover-interrupted'; op: string; id: string; phase: string }
   | { kind: 'install-runtime'; target: string }
@@ -59,6 +61,24 @@ export type RepairKind = RepairStep['kind'];
  */
 export const BEFORE_LOCK: RepairKind[] = ['mount', 'unmount-stacked', 'remount-crypt'];
 
+/**
+ * Steps only root can take: the mount (and its loop device), the persisted mount, the installed runtime.
+ * On a rootless crypt root takes them itself before it drops to the owner (src/repair/root-part.ts); the
+ * owner is told the root command instead of trying them.
+ */
+export const ROOT_ONLY: RepairKind[] = [
+  'mount',
+  'unmount-stacked',
+  'remount-crypt',
+  'write-mount-record',
+  'write-fstab-line',
+  'remove-fstab-line',
+  'write-mount-unit',
+  'remove-mount-unit',
+  'enable-mount-unit',
+  'install-runtime',
+];
+
 /** Steps that delete or rewrite something that holds data: they need --yes or a confirmation. */
 export function isDestructive(step: RepairStep): boolean {
   return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite'].includes(step.kind);
@@ -70,7 +90,7 @@ export function isDestructive(step: RepairStep): boolean {
  * rebuilt metadata) is applied without asking.
  */
 export function needsConsent(step: RepairStep): boolean {
-  return isDestructive(step) || step.kind === 'move-snapshots-back';
+  return isDestructive(step) || step.kind === 'move-snapshots-back' || step.kind === 'set-aside';
 }
 
 /** The order steps run in: mount first (everything else lives on the crypt), recovery before layout. */
@@ -84,6 +104,7 @@ export const STEP_ORDER: RepairKind[] = [
   'write-fstab-line',
   'write-mount-unit',
   'enable-mount-unit',
+  'set-aside',
   'recover-interrupted',
   'move-snapshots-back',
   'create-dir',
@@ -135,6 +156,8 @@ export function describeStep(s: RepairStep): string {
       return `remove ${s.why} (rm ${s.path})`;
     case 'nocow-rewrite':
       return `rewrite PGDATA ${s.pgdata} (${s.files} entries without C) into a fresh chattr +C directory: real copies, verified byte for byte, then swapped atomically; a running database is stopped through postgres.service and started again`;
+    case 'set-aside':
+      return `set ${s.why} aside (mv ${s.path} ${s.path}.invalid-<time>)`;
     case 'recover-interrupted':
       return `finish or undo the interrupted ${s.op} ${s.id} (phase ${s.phase})`;
     case 'install-runtime':

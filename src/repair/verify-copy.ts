@@ -1,13 +1,16 @@
 // Proves a copy is exact before it replaces the original: the same entries, types, owners, modes,
 // modification times, symlink targets, and byte-equal contents (SHA-256 of each regular file).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
 import { walkTree, type TreeEntry } from '../doctor/walk.js';
 
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  // PGDATA is the server user's: a file swapped for a link or a FIFO after the walk is not followed or
+  // waited on (the read fails, and the copy is not proven).
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  for await (const chunk of fh.createReadStream()) h.update(chunk as Buffer); // closes fh at its end
   return h.digest('hex');
 }
 

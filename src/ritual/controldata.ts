@@ -1,6 +1,6 @@
 // Facts about a stopped cluster (cold snapshots): system identifier and state from pg_controldata, run as
 // the cluster's OS user; the major version from PG_VERSION.
-import { open, readFile } from 'node:fs/promises';
+import { readFileSafely, readTextSafely } from '../sys/read-file.js';
 import path from 'node:path';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -27,22 +27,13 @@ export function parseControldata(text: string): { systemIdentifier: string | nul
  * machine's byte order; used when pg_controldata is not installed next to pg_ctl (embedded builds).
  */
 export async function readSystemIdentifierFromControlFile(pgdata: string): Promise<string | null> {
-  try {
-    const fh = await open(path.join(pgdata, 'global', 'pg_control'), 'r');
-    try {
-      const buf = Buffer.alloc(8);
-      const { bytesRead } = await fh.read(buf, 0, 8, 0);
-      return bytesRead === 8 ? buf.readBigUInt64LE(0).toString() : null;
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return null;
-  }
+  // PGDATA is the server user's: a regular file only, never a link or a FIFO (src/sys/read-file.ts).
+  const buf = await readFileSafely(path.join(pgdata, 'global', 'pg_control'), { maxBytes: 8, part: 'head' }).catch(() => undefined);
+  return buf?.length === 8 ? buf.readBigUInt64LE(0).toString() : null;
 }
 
 export async function readMajor(pgdata: string): Promise<number | null> {
-  const text = await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => '');
+  const text = (await readTextSafely(path.join(pgdata, 'PG_VERSION'), { maxBytes: 64 }).catch(() => undefined)) ?? '';
   const n = Number.parseInt(text.trim(), 10);
   return Number.isInteger(n) ? n : null;
 }

@@ -6,6 +6,7 @@ import { unanchor } from '../core/anchors.js';
 import { RefusedError } from '../core/errors.js';
 import { asUser } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
+import { SHELL_SENSITIVE, shellSensitiveChars } from '../core/shell-chars.js';
 
 export type Verb = 'stop' | 'start';
 
@@ -31,14 +32,17 @@ export function pgLogFile(logDir: string): string {
 
 // pg_ctl hands -o to /bin/sh as part of one command line: only plain values go there.
 export const SHELL_SAFE = /^[A-Za-z0-9_./@%+=:,-]+$/;
-/** Characters that change meaning inside sh's double quotes, where pg_ctl puts -D and -l (and newlines). */
-export const SHELL_UNSAFE = /['"$`\\\n]/;
+/** Characters that change meaning inside sh's double quotes, where pg_ctl puts -D and -l (src/core/shell-chars.ts). */
+export const SHELL_UNSAFE = SHELL_SENSITIVE;
 
-/** Refuses a value pg_ctl would pass through a shell: a crypt path with `$(…)` must never run anything. */
+/**
+ * Refuses a value pg_ctl would pass through a shell: a crypt path with `$(…)` must never run anything.
+ * init refuses such paths since; a crypt made before cannot be started by pg_ctl at all.
+ */
 export function assertShellSafe(what: string, value: string): void {
   if (SHELL_UNSAFE.test(value)) {
-    throw new RefusedError(`${what} ${JSON.stringify(value)} holds characters pg_ctl would hand to a shell; nothing was run`, {
-      hint: 'Use a path without quotes, $, backquotes or backslashes (or run PostgreSQL through a systemd unit: postgres.service kind systemd).',
+    throw new RefusedError(`${what} ${JSON.stringify(value)} holds ${shellSensitiveChars(value)}, which pg_ctl would hand to /bin/sh; nothing was run`, {
+      hint: 'pg_ctl cannot start a server there safely. Let a systemd unit run PostgreSQL (postgres.service: { kind: systemd, unit: … } in the answers, then `lychd-crypt init` again), or move the crypt to a path without these characters (a new crypt: `lychd-crypt init` refuses such paths).',
     });
   }
 }
@@ -67,6 +71,7 @@ export function serviceArgv(t: ServiceTarget, verb: Verb, mode: 'fast' | 'immedi
       const pgCtl = pgProgram(t.binDir, 'pg_ctl');
       assertShellSafe('PGDATA', unanchor(t.pgdata));
       assertShellSafe("pg_ctl's log", t.logFile);
+      assertShellSafe('the PostgreSQL bin directory', t.binDir);
       const tail = verb === 'stop' ? ['-m', mode, 'stop'] : ['-l', t.logFile, ...pgCtlServerOptions(t.pg), 'start'];
       return asUser({ uid: t.pg.uid, gid: t.pg.gid }, [pgCtl, '-D', t.pgdata, '-w', '-t', String(PG_CTL_WAIT_SECONDS), ...tail]);
     }

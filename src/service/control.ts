@@ -9,6 +9,8 @@ import { resolvePgBin } from '../pg/bin.js';
 import { isPostgresPid, readPostmaster } from '../pg/postmaster.js';
 import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from './argv.js';
 import { readLogTail } from './log-tail.js';
+import { serverRunOptions } from '../pg/server-env.js';
+import { readFileSafely, UnsafeFileError } from '../sys/read-file.js';
 
 const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
 
@@ -39,6 +41,11 @@ async function prepareLog(t: ServiceTarget): Promise<void> {
   const st = await lstat(dir);
   if (!st.isDirectory()) throw new RefusedError(`pg_ctl's log directory ${dir} is not a directory; nothing was started`, { hint: 'Remove it; it is made again.' });
   if (st.uid !== t.pg.uid || st.gid !== t.pg.gid) await chown(dir, t.pg.uid, t.pg.gid);
+  // pg_ctl's shell appends to the log: a FIFO there would hold the start (and the command) until the timeout.
+  await readFileSafely(t.logFile, { maxBytes: 0, part: 'head' }).catch((e: unknown) => {
+    if (!(e instanceof UnsafeFileError)) throw e;
+    throw new RefusedError(`pg_ctl's log ${e.file} ${e.why}; nothing was started`, { hint: 'Remove it (pg_ctl makes a new one) and run the command again.' });
+  });
 }
 
 async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -61,11 +68,11 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
   const t = await serviceTarget(pg, pgdata, owner);
   const pid = pm.pid;
   try {
-    await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS });
+    await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS, cwd: '/' });
   } catch (e) {
     if (pg.service.kind !== 'pg_ctl' || !(e instanceof CommandError)) throw e;
     // A server whose shutdown checkpoint cannot be written (full or read-only crypt) PANICs and is gone.
-    if (await isPostgresPid(pid)) await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS });
+    if (await isPostgresPid(pid)) await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS, cwd: '/' });
   }
   if (!(await waitUntil(async () => !(await isPostgresPid(pid)), 60_000))) {
     throw new CryptError(`PostgreSQL (pid ${pid}) still runs after its service stopped it; nothing was changed`, {
@@ -81,16 +88,20 @@ export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: 
   const t = await serviceTarget(pg, pgdata, owner);
   if (pg.service.kind === 'pg_ctl') await prepareLog(t);
   // pg_ctl's own message only says "examine the log output": the log's tail says why.
-  const tail = async () => (pg.service.kind === 'pg_ctl' ? await readLogTail(t.logFile, 15) : '');
+  const tail = async (): Promise<string> => {
+    if (pg.service.kind !== 'pg_ctl') return '';
+    const log = await readLogTail(t.logFile, pg.uid, 15);
+    return log.problem ? `\n(pg_ctl's log: ${log.problem})` : log.text ? `\nlast lines of ${t.logFile}:\n${log.text}` : '';
+  };
   const hint = `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : "the service's log"}); fix the cause and run \`lychd-crypt db start\`; the files are complete.`;
+  // The postmaster pg_ctl starts keeps its environment and working directory: its own user's, not root's.
+  const how = pg.service.kind === 'pg_ctl' ? await serverRunOptions(runner, pg.uid) : {};
   try {
-    await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS });
+    await runner.run(serviceArgv(t, 'start'), { timeoutMs: RUN_TIMEOUT_MS, ...how });
   } catch (e) {
-    const log = await tail();
-    throw new CryptError(`PostgreSQL did not start on ${pgdata}: ${(e as Error).message}${log ? `\nlast lines of ${t.logFile}:\n${log}` : ''}`, { cause: e, hint });
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}: ${(e as Error).message}${await tail()}`, { cause: e, hint });
   }
   if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {
-    const log = await tail();
-    throw new CryptError(`PostgreSQL did not start on ${pgdata}${log ? `\nlast lines of ${t.logFile}:\n${log}` : ''}`, { hint });
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}${await tail()}`, { hint });
   }
 }

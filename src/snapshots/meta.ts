@@ -2,7 +2,9 @@
 // It is written last and atomically; a subvolume without it is an incomplete snapshot.
 import path from 'node:path';
 import { readdir } from 'node:fs/promises';
-import { readJsonIfExists, writeJsonAtomic } from '../core/fs.js';
+import { writeJsonAtomic } from '../core/fs.js';
+import { CryptError } from '../core/errors.js';
+import { readTextSafely, UnsafeFileError } from '../sys/read-file.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import { foreignEntry, sortEntries, type ForeignEntry } from './foreign.js';
 
@@ -53,8 +55,46 @@ export function metaPath(paths: CryptPaths, name: string): string {
   return path.join(paths.snapshots, `${name}.json`);
 }
 
-export function readMeta(paths: CryptPaths, name: string): Promise<SnapshotMeta | undefined> {
-  return readJsonIfExists<SnapshotMeta>(metaPath(paths, name));
+/** Metadata is a few hundred bytes (the backup label included); anything this large is not ours. */
+const MAX_META_BYTES = 256 * 1024;
+
+/** A metadata file no command may use: not a regular file of ours, not JSON, or not valid metadata. */
+export class UnusableMetaError extends CryptError {
+  constructor(
+    readonly file: string,
+    /** Completes "<file> …". */
+    readonly why: string,
+  ) {
+    super(`the metadata ${file} ${why}`, { hint: 'Run `lychd-crypt doctor`: repair sets the file aside and rebuilds the metadata from the snapshot.' });
+  }
+}
+
+/**
+ * The snapshot's metadata; undefined when there is none; an UnusableMetaError when it cannot be used
+ * (read as src/sys/read-file.ts reads, then checked against src/snapshots/meta-schema.ts).
+ */
+export async function readMeta(paths: CryptPaths, name: string): Promise<SnapshotMeta | undefined> {
+  const file = metaPath(paths, name);
+  let text: string | undefined;
+  try {
+    // Written by this user (or by root, on its behalf, before the owner took over).
+    text = await readTextSafely(file, { maxBytes: MAX_META_BYTES, owners: [...new Set([process.getuid?.() ?? 0, 0])] });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new UnusableMetaError(file, e.why);
+    throw e;
+  }
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UnusableMetaError(file, `is not JSON (${(e as Error).message})`);
+  }
+  // The schema (and zod with it) is loaded on the first metadata read, not at a command's start.
+  const parsed = (await import('./meta-schema.js')).parseMeta(data);
+  if ('problem' in parsed) throw new UnusableMetaError(file, `is not valid snapshot metadata (${parsed.problem})`);
+  if (parsed.meta.name !== name) throw new UnusableMetaError(file, `names another snapshot, ${JSON.stringify(parsed.meta.name)}`);
+  return parsed.meta;
 }
 
 export function writeMeta(paths: CryptPaths, meta: SnapshotMeta): Promise<void> {
@@ -85,8 +125,8 @@ export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEnt
   for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
     // One damaged file must not hide every other snapshot (or crash list and doctor).
     const meta = await readMeta(paths, name).catch(() => undefined);
-    if (meta && typeof meta.name === 'string' && meta.name !== name) foreign.push(foreignEntry(name, { why: 'names-another', claims: meta.name }));
-    else if (meta && meta.name === name && typeof meta.createdAt === 'string') complete.push(meta);
+    if (meta && meta.name !== name) foreign.push(foreignEntry(name, { why: 'names-another', claims: meta.name }));
+    else if (meta) complete.push(meta);
     else unreadableMeta.push(name);
   }
   return {

@@ -4,13 +4,12 @@
 // latest checkpoint, timeline). The snapshot is kept: only the Ritual's own observations (LSNs of the
 // backup bracket, timings) cannot be recovered, and the file says it was rebuilt.
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { PostgresConfig } from '../config/config.js';
 import { asUser, type Runner } from '../core/runner.js';
 import { exists } from '../core/fs.js';
 import type { CryptPaths } from '../crypt/paths.js';
 import { resolvePgBin, pgProgram } from '../pg/bin.js';
-import { readSystemIdentifierFromControlFile } from '../ritual/controldata.js';
+import { readMajor, readSystemIdentifierFromControlFile } from '../ritual/controldata.js';
 import { closeDir, openDir, subvolInfo, type SubvolInfo } from '../sys/fd.js';
 import { VERSION } from '../version.js';
 import { snapshotPath, type SnapshotMeta } from './meta.js';
@@ -81,7 +80,7 @@ export async function rebuildMeta(runner: Runner, paths: CryptPaths, name: strin
   let control: SnapshotControl | null = null;
   const pgdata = pg ? path.join(snapshotPath(paths, name), pg.dir) : null;
   if (pg && pgdata && (await exists(path.join(pgdata, 'global', 'pg_control')))) {
-    const major = Number.parseInt((await readFile(path.join(pgdata, 'PG_VERSION'), 'utf8').catch(() => '')).trim(), 10);
+    const major = (await readMajor(pgdata)) ?? Number.NaN;
     const bin = await resolvePgBin(pg.bin).catch(() => null);
     // pg_controldata only reads; as the cluster's owner, since PGDATA is 0700.
     const r = bin ? await runner.run(asUser({ uid: pg.uid, gid: pg.gid }, [pgProgram(bin, 'pg_controldata'), '-D', pgdata]), { allowFailure: true }) : null;

@@ -1,13 +1,15 @@
 // A throwaway PostgreSQL on a writable clone of a snapshot, for `verify`: private socket directory, no
 // TCP, no WAL archiving, small memory, a private pg_hba that trusts only that socket. Started and stopped
 // with pg_ctl as the cluster's OS user.
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { unanchor } from '../core/anchors.js';
 import { SHELL_UNSAFE } from '../service/argv.js';
 import path from 'node:path';
 import { asUser, type Runner } from '../core/runner.js';
 import { pgProgram } from '../pg/bin.js';
+import { serverRunOptions } from '../pg/server-env.js';
+import { readLogTail } from '../service/log-tail.js';
 
 export interface CloneServer {
   socketDir: string;
@@ -79,8 +81,9 @@ export async function startCloneServer(
     port,
     logFile,
     async logTail(n = 20) {
-      const text = await readFile(logFile, 'utf8').catch(() => '');
-      return text.trimEnd().split('\n').slice(-n).join('\n');
+      // The directory is the clone user's: its log is read only as a regular file of theirs.
+      const log = await readLogTail(logFile, owner.uid, n).catch(() => ({ text: '', problem: null }));
+      return log.problem ? `(${log.problem})` : log.text;
     },
     async stop() {
       // Immediate: the clone is deleted next, so a shutdown checkpoint would only write data nobody reads.
@@ -91,7 +94,7 @@ export async function startCloneServer(
   // -w waits until the server accepts connections, i.e. after crash recovery of the snapshot's WAL.
   const r = await runner.run(asUser(owner, [ctl, '-D', pgdata, '-l', logFile, '-w', '-t', '600', '-o', opts, 'start']), {
     allowFailure: true,
-    cwd: '/',
+    ...(await serverRunOptions(runner, owner.uid)),
   });
   if (r.exitCode !== 0) {
     const tail = await server.logTail();

@@ -2,9 +2,9 @@
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
 // rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { exists } from '../core/fs.js';
-import { constants } from 'node:fs';
+import { readTextSafely } from '../sys/read-file.js';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -97,7 +97,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta
         return null;
       });
       try {
-        const versionText = dir ? await readFile(path.join(dir.anchor, 'PG_VERSION'), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => null) : null;
+        const versionText = dir ? ((await readTextSafely({ dir, name: 'PG_VERSION' }, { maxBytes: 64 }).catch(() => null)) ?? null) : null;
         major = Number(versionText?.trim());
         if (!dir || !versionText || !Number.isInteger(major)) {
           throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);

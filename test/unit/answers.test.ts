@@ -144,6 +144,20 @@ describe('answers validation: the bad-answers matrix', () => {
     ]);
   });
 
+  it('values pg_ctl hands to /bin/sh: quotes, $, backquotes and backslashes are refused, each character named', () => {
+    expect(lines('version: 1\ncrypt:\n  path: "/srv/$(touch x)/lychd"\n')).toEqual([
+      'answers.yaml:3:9: crypt.path: expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds $, got "/srv/$(touch x)/lychd"',
+    ]);
+    expect(lines('version: 1\npostgres:\n  dir: "pg`id`"\n  bin: \'/opt/pg "15"/bin\'\n  connection: { host: "/run/a\\\\b" }\nregistry: { state: "/var/lib/it\'s" }\n')).toEqual([
+      'answers.yaml:3:8: postgres.dir: expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds ` (backquote), got "pg`id`"',
+      'answers.yaml:4:8: postgres.bin: expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds " (double quote), got "/opt/pg \\"15\\"/bin"',
+      'answers.yaml:5:23: postgres.connection.host: expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds \\ (backslash), got "/run/a\\\\b"',
+      'answers.yaml:6:20: registry.state: expected a path without characters /bin/sh interprets (pg_ctl starts PostgreSQL through it); it holds \' (quote), got "/var/lib/it\'s"',
+    ]);
+    // Spaces and other characters pg_ctl quotes safely are fine.
+    expect(parseAnswers('version: 1\ncrypt: { path: "/srv/my crypt;1&*" }\n', 'a.yaml').crypt?.path).toBe('/srv/my crypt;1&*');
+  });
+
   it('wrong or missing version', () => {
     expect(lines('version: 2\n')).toEqual(['answers.yaml:1:10: version: expected version: 1, got number 2']);
     expect(lines('version: "1"\n')).toEqual(['answers.yaml:1:10: version: expected version: 1, got "1"']);

@@ -312,11 +312,27 @@ describe('describePlan / planToJson', () => {
     const json = JSON.parse(JSON.stringify(planToJson(p)));
     expect(json.steps[3].actions.commands[1]).toEqual(['mkfs.btrfs', '-L', 'lychd', '-U', baseFacts().newUuid, `${T}/host/img/crypt.img`]);
   });
+  it('a crypt path (say, a default made from a home) holding what /bin/sh interprets is refused with its key (exit 2)', () => {
+    const f = baseFacts();
+    f.cryptPath = '/home/a$(id)/.local/share/lychd';
+    const e = (() => {
+      try {
+        plan({ method: 'loopback' }, f);
+      } catch (x) {
+        return x as UsageError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toMatch(/^crypt\.path: \/home\/a\$\(id\)\/\.local\/share\/lychd holds \$, which \/bin\/sh interprets/);
+  });
+
   it('quotes metacharacters for display', () => {
     const f = baseFacts();
-    f.cryptPath = "/srv/t/host/data/$(touch x);'\"";
+    // Quotes, $, backquotes and backslashes are refused in a crypt path (pg_ctl hands it to /bin/sh).
+    f.cryptPath = '/srv/t/host/data/a b;c&*';
     const text = describePlan(plan({ method: 'loopback' }, f));
-    expect(text).toContain(`'/srv/t/host/data/$(touch x);'\\''"'`);
+    expect(text).toContain(`'/srv/t/host/data/a b;c&*'`);
   });
 });
 
