@@ -1,7 +1,8 @@
 // Once around the whole run: no test may leave root's registry, state or code cache on the host
 // (test/helpers/setup.ts points every test at its own). A path that appeared during the run fails it, so a
 // test that runs the CLI with an environment of its own making cannot write there unnoticed.
-// The same for the homes test/helpers/host.ts trustedHomes() may make outside the checkout.
+// The same for the places test/helpers/host.ts trustedPlace() may make outside the checkout (test homes, the
+// code cache test's directories).
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 

@@ -101,18 +101,25 @@ function ownersHold(dir: string): boolean {
 }
 
 /**
- * A directory for homes whose whole path a user can trust and enter (so not /tmp, which anyone can write),
- * on a filesystem where the user's home is really theirs: the checkout's ignored .scratch/ when it allows
- * that, else a fresh directory in the first of /run, /var/lib, /home that does (a CI checkout may sit
- * below a directory only root can enter, or on a mount that does not keep owners). Removed at teardown.
+ * A fresh directory whose whole path is root's alone and open to users (so not /tmp, which anyone can
+ * write), on a filesystem that keeps owners: the checkout's ignored .scratch/ when it allows that, else a
+ * fresh directory in the first of /run, /var/lib, /home that does (a checkout may sit under /tmp, below a
+ * directory only root can enter, or on a mount that does not keep owners). The caller removes it.
+ * Test homes live here, and whatever a test must show to code that trusts only such a path.
  */
-export function trustedHomes(scratch: Scratch): string {
+export function trustedPlace(): string {
   const own = path.join(REPO, '.scratch');
   mkdirSync(own, { recursive: true, mode: 0o755 });
   const base = [own, '/run', '/var/lib', '/home'].find((d) => rootsAloneAndOpen(d) && ownersHold(d));
-  if (!base) throw new Error(`no directory for test homes whose path is root's alone, open to users, and keeps owners (tried ${own}, /run, /var/lib, /home)`);
-  const homes = mkdtempSync(path.join(base, base === own ? 'homes-' : 'lychd-crypt-test-homes-'));
-  chmodSync(homes, 0o755); // mkdtemp's 0700 would keep the user out of their own home
+  if (!base) throw new Error(`no directory whose path is root's alone, open to users, and keeps owners (tried ${own}, /run, /var/lib, /home)`);
+  const dir = mkdtempSync(path.join(base, base === own ? 'homes-' : 'lychd-crypt-test-homes-'));
+  chmodSync(dir, 0o755); // mkdtemp's 0700 would keep a user out of their own home
+  return dir;
+}
+
+/** A trustedPlace() for the homes of test users (a user's home must be theirs alone); removed at teardown. */
+export function trustedHomes(scratch: Scratch): string {
+  const homes = trustedPlace();
   scratch.defer(() => rmSync(homes, { recursive: true, force: true }));
   return homes;
 }

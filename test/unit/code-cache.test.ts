@@ -13,14 +13,17 @@ import { COMMAND_NAMES, commandWord, GLOBAL_OPTIONS_WITH_VALUE } from '../../src
 import { programTree } from '../../src/cli.js';
 import { checkCodeCache } from '../../src/doctor/check-runtime.js';
 import { REPO, skipReason } from '../helpers/env.js';
-
-// A place outside /tmp whose every directory is root's alone (the checkout's ignored .scratch/).
-const base = path.join(REPO, '.scratch');
-mkdirSync(base, { recursive: true, mode: 0o755 });
-const work = mkdtempSync(path.join(base, 'code-cache-test-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+import { trustedPlace } from '../helpers/host.js';
 
 const uid = process.getuid?.() ?? -1;
+// A place whose every directory up to / is root's alone, as the cache demands: made for the test, since
+// the checkout itself may sit under /tmp (a fresh clone there) or below a directory another user owns.
+// A user who is not root runs the tests that need no root in the checkout's ignored .scratch/.
+const place = uid === 0 ? trustedPlace() : path.join(REPO, '.scratch');
+mkdirSync(place, { recursive: true, mode: 0o755 });
+const work = mkdtempSync(path.join(place, 'code-cache-test-'));
+afterAll(() => rmSync(uid === 0 ? place : work, { recursive: true, force: true }));
+
 let n = 0;
 /** A bundle like main.js: CommonJS, exporting a function; `body` makes each one distinct. */
 function bundle(body = 'return a + b;'): string {
