@@ -32,6 +32,8 @@ for pair in podman:podman runc:runc newuidmap:uidmap slirp4netns:slirp4netns fus
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x /usr/libexec/podman/${pair%%:*} ]] || need+=("${pair#*:}")
 done
 dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
+# A user's D-Bus: podman's systemd cgroup manager for a Quadlet-like user unit under the namespace systemd.
+[[ -e /usr/lib/systemd/user/dbus.socket ]] || need+=(dbus-user-session)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing packages: ${need[*]} (run as root to install them)" >&2
