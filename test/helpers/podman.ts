@@ -189,8 +189,10 @@ export interface PodmanOwnerOptions {
   /**
    * cgroupfs (default): this host, where no systemd runs. systemd: for containers run by a user unit under the
    * namespace systemd (test/helpers/systemd.ts), where a Quadlet's `--cgroups=split --sdnotify=conmon` needs
-   * conmon in the unit's cgroup (with cgroupfs podman moves itself to a scope of its own, and systemd refuses
-   * conmon as the main PID). Podman on the host falls back to cgroupfs then, with a warning.
+   * conmon in the unit's cgroup. Podman on the host falls back to cgroupfs then, with a warning. Podman 4.3
+   * also moves itself into a scope of its own when it does not own its cgroup, and on this hybrid host that
+   * check stats /proc/self/cgroup's v1 lines too (the namespace's root cgroup, root's): chown the namespace's
+   * /sys/fs/cgroup to the owner before starting such a unit, or systemd fails it with result 'protocol'.
    */
   cgroupManager?: 'cgroupfs' | 'systemd';
 }
