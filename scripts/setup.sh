@@ -26,6 +26,16 @@ for pair in gcc:gcc pkg-config:pkg-config fusermount3:fuse3; do
 done
 [[ -e /usr/include/fuse3/fuse.h ]] || need+=(libfuse3-dev)
 [[ -e /usr/include/stdio.h ]] || need+=(libc6-dev)
+# Rootless Podman (LychD's own deployment: PostgreSQL in the owner's container; notes: rootless-podman.md):
+# runc, not crun (crun refuses this host's hybrid cgroups), newuidmap/newgidmap (uidmap), slirp4netns for
+# published ports, fuse-overlayfs as the storage fallback, catatonit for the pause process; and
+# busybox-static, the shell of the tests' PostgreSQL image (test/fixtures/pg-image/build.sh; no registry here).
+for pair in podman:podman runc:runc newuidmap:uidmap slirp4netns:slirp4netns fuse-overlayfs:fuse-overlayfs catatonit:catatonit; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x /usr/libexec/podman/${pair%%:*} ]] || need+=("${pair#*:}")
+done
+dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
+# A user's D-Bus: podman's systemd cgroup manager for a Quadlet-like user unit under the namespace systemd.
+[[ -e /usr/lib/systemd/user/dbus.socket ]] || need+=(dbus-user-session)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing packages: ${need[*]} (run as root to install them)" >&2
@@ -34,6 +44,17 @@ if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
+# slirp4netns opens /dev/net/tun as the container's user: Debian's udev makes it 0666, but this kind of
+# machine has no udev and leaves it 0600, so a rootless container could not publish a port.
+if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: /dev/net/tun is not usable by users (run as root to make it 0666, as udev does)" >&2
+  else
+    chmod 0666 /dev/net/tun
+    echo "setup: made /dev/net/tun usable by users (0666, as udev does on Debian) for rootless Podman" >&2
   fi
 fi
 

@@ -1,9 +1,9 @@
 // Decides whether real tests can run here: on a laptop they skip with the reason; in CI they fail.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench' | 'systemd';
+export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench' | 'systemd' | 'podman';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const PG_BIN: Record<14 | 15 | 18, string> = {
@@ -20,6 +20,17 @@ function has(cmd: string): boolean {
     return false;
   }
 }
+
+const mode = (p: string): number => {
+  try {
+    return statSync(p).mode;
+  } catch {
+    return 0;
+  }
+};
+const setuid = (p: string): boolean => (mode(p) & 0o4000) !== 0;
+/** Others may read and write it (a device node every user opens). */
+const usable = (p: string): boolean => (mode(p) & 0o006) === 0o006;
 
 function missing(need: Need): string | undefined {
   switch (need) {
@@ -39,6 +50,13 @@ function missing(need: Need): string | undefined {
       return existsSync('/lib/systemd/systemd') && has('unshare') && has('nsenter') && existsSync('/sys/fs/cgroup/unified/cgroup.procs')
         ? undefined
         : 'needs systemd, unshare, nsenter and cgroup2 at /sys/fs/cgroup/unified';
+    case 'podman':
+      // Rootless Podman as LychD runs it (test/helpers/podman.ts): podman with runc, the setuid
+      // newuidmap/newgidmap, slirp4netns and a /dev/net/tun users may open (published ports), and a static
+      // busybox for the tests' image (test/fixtures/pg-image/build.sh).
+      return has('podman') && has('runc') && has('slirp4netns') && setuid('/usr/bin/newuidmap') && setuid('/usr/bin/newgidmap') && usable('/dev/net/tun') && existsSync('/bin/busybox')
+        ? undefined
+        : 'needs rootless podman: podman, runc, uidmap, slirp4netns, busybox-static and a /dev/net/tun users can open';
     case 'pgbench':
       return existsSync(path.join(PG_BIN[15], 'pgbench')) ? undefined : 'needs pgbench (postgresql-contrib 15)';
     case 'pg15':

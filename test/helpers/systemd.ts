@@ -21,7 +21,7 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Host units that would start work nobody asked for inside (the host's own PostgreSQL cluster, apt timers,
- * a getty without a console): masked in the upper layer before the first boot.
+ * a getty without a console, root Podman): masked in the upper layer before the first boot.
  */
 const DEFAULT_MASKS = [
   'postgresql.service',
@@ -36,6 +36,12 @@ const DEFAULT_MASKS = [
   'dpkg-db-backup.timer',
   'man-db.timer',
   'fstrim.timer',
+  // Podman's root services (scripts/setup.sh installs podman for the rootless tests): an API socket and a
+  // boot-time `podman start --all` as root that no test wants.
+  'podman.service',
+  'podman.socket',
+  'podman-restart.service',
+  'podman-auto-update.timer',
 ];
 
 export interface ExecResult {
