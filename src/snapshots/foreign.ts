@@ -32,6 +32,8 @@ export function describeForeign(e: ForeignEntry): string {
 
 /** writeFileAtomic's temporary file for a metadata file (`.<name>.json.<hex>.tmp`): ours, mid-write or left by a crash. */
 const TEMP = /^\.(.+)\.json\.[0-9a-f]{8}\.tmp$/;
+/** A metadata file repair set aside because no command could use it (`<name>.json.invalid-<time>`): ours, kept for people. */
+const SET_ASIDE = /^(.+)\.json\.invalid-[0-9]{8}T[0-9]{6}Z$/;
 
 const typeOf = (e: Dirent<Buffer>): string =>
   e.isSymbolicLink() ? 'symbolic link' : e.isDirectory() ? 'directory' : e.isFile() ? 'file' : e.isFIFO() ? 'FIFO' : e.isSocket() ? 'socket' : 'device';
@@ -45,8 +47,8 @@ export function sortEntries(entries: readonly Dirent<Buffer>[]): { dirs: Set<str
     // The grammar is ASCII: a name with any other byte is foreign before it is ever decoded.
     const ascii = e.name.every((b) => b < 0x80) ? e.name.toString('latin1') : null;
     const base = ascii?.endsWith('.json') ? ascii.slice(0, -5) : ascii;
-    const temp = ascii !== null ? TEMP.exec(ascii) : null;
-    if (temp && isSnapshotName(temp[1]!) && e.isFile()) continue;
+    const ours = ascii !== null ? (TEMP.exec(ascii) ?? SET_ASIDE.exec(ascii)) : null;
+    if (ours && isSnapshotName(ours[1]!) && e.isFile()) continue;
     if (ascii === null || base === null || !isSnapshotName(base)) foreign.push(foreignEntry(e.name, { why: 'not-a-name' }));
     else if (base !== ascii && e.isFile()) metas.add(base);
     else if (base === ascii && e.isDirectory()) dirs.add(base);

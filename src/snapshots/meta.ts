@@ -64,6 +64,8 @@ export class UnusableMetaError extends CryptError {
     readonly file: string,
     /** Completes "<file> …". */
     readonly why: string,
+    /** The name the file gives when it is another snapshot's: then the entry is foreign (src/snapshots/foreign.ts). */
+    readonly claims?: string,
   ) {
     super(`the metadata ${file} ${why}`, { hint: 'Run `lychd-crypt doctor`: repair sets the file aside and rebuilds the metadata from the snapshot.' });
   }
@@ -90,10 +92,12 @@ export async function readMeta(paths: CryptPaths, name: string): Promise<Snapsho
   } catch (e) {
     throw new UnusableMetaError(file, `is not JSON (${(e as Error).message})`);
   }
+  // Another snapshot's metadata (valid or not) makes the entry foreign, whatever else is wrong with it.
+  const claims = (data as { name?: unknown } | null)?.name;
+  if (typeof claims === 'string' && claims !== name) throw new UnusableMetaError(file, `names another snapshot, ${JSON.stringify(claims)}`, claims);
   // The schema (and zod with it) is loaded on the first metadata read, not at a command's start.
   const parsed = (await import('./meta-schema.js')).parseMeta(data);
   if ('problem' in parsed) throw new UnusableMetaError(file, `is not valid snapshot metadata (${parsed.problem})`);
-  if (parsed.meta.name !== name) throw new UnusableMetaError(file, `names another snapshot, ${JSON.stringify(parsed.meta.name)}`);
   return parsed.meta;
 }
 
@@ -124,8 +128,8 @@ export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEnt
   const unreadableMeta: string[] = [];
   for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
     // One damaged file must not hide every other snapshot (or crash list and doctor).
-    const meta = await readMeta(paths, name).catch(() => undefined);
-    if (meta && meta.name !== name) foreign.push(foreignEntry(name, { why: 'names-another', claims: meta.name }));
+    const meta = await readMeta(paths, name).catch((e: unknown) => (e instanceof UnusableMetaError && e.claims !== undefined ? e.claims : undefined));
+    if (typeof meta === 'string') foreign.push(foreignEntry(name, { why: 'names-another', claims: meta }));
     else if (meta) complete.push(meta);
     else unreadableMeta.push(name);
   }
