@@ -8,6 +8,7 @@ import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { ownGroup, signalGroup, signalProcess, type SessionFd } from '../sys/process-group.js';
 import { terminalOps } from '../sys/pty.js';
+import { relayFilter } from './relay-filter.js';
 import { sessionFds, superviseSession, type Ended } from './owner-session.js';
 import type { OwnerStdio } from './owner-stdio.js';
 
@@ -31,14 +32,17 @@ export async function relayAsOwner(plan: OwnerStdio, launch: (fds: [SessionFd, S
   const pending: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
 
-  // What root's terminal shows: written through a descriptor of its own, blocking, whatever Node did to fds 0–2.
-  const toTerminal = (chunk: Buffer) => {
+  // What root's terminal shows: written through a descriptor of its own, blocking, whatever Node did to fds 0–2;
+  // only what src/core/relay-filter.ts lets pass (the owner controls these bytes, not the tool's output sink).
+  const filter = relayFilter();
+  const write = (bytes: Buffer) => {
     try {
-      for (let done = 0; done < chunk.length; ) done += writeSync(out, chunk, done);
+      for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done);
     } catch {
       /* the terminal is gone: the owner's process still runs to its end */
     }
   };
+  const toTerminal = (chunk: Buffer) => write(filter.push(chunk));
   // Keys for the owner's process; kept in order while its input is full.
   const flushToPty = () => {
     retry = undefined;
@@ -134,6 +138,7 @@ export async function relayAsOwner(plan: OwnerStdio, launch: (fds: [SessionFd, S
       // A stream ended by EIO has read everything and closed the master already (its number may be reused).
       if (!reader.destroyed) drain(pty.master, toTerminal);
       reader.destroy();
+      write(filter.flush());
     } else closeSync(pty.master);
     leaveRaw(true);
     process.off('exit', restoreOnExit);

@@ -206,6 +206,18 @@ describe.skipIf(skip)(`root's terminal and a rootless crypt ${skip ? `(skipped: 
     }
   }, 180_000);
 
+  test("what the owner's side writes reaches root's terminal only as drawing: a title, a clipboard write or a query to the terminal is shown escaped", async () => {
+    const { cli, f, t } = await rootAtTerminal();
+    // OSC 2 (window title), OSC 52 (clipboard), DSR (the terminal would type its answer), DA, a bidi override.
+    writeFileSync(f('hostile.sh'), `printf 'a\\033]2;pwned\\007b\\033]52;c;cHduZWQ=\\033\\\\c\\033[6nd\\033[ce\\342\\200\\256f\\033[32mg\\033[0m\\n'\n`);
+    t.type(`script -q -e -c "${cli} run -- sh ${f('hostile.sh')}" ${f('typescript')} > /dev/null; echo "script=$?"`);
+    t.keys('Enter');
+    expect(await t.waitFor(/^script=\d+/m)).toMatch(/^script=0$/m);
+    const seen = readFileSync(f('typescript'), 'latin1');
+    expect(seen).toContain('a\\x1b]2;pwned\\x07b\\x1b]52;c;cHduZWQ=\\x1b\\c\\x1b[6nd\\x1b[ce\\u202ef\x1b[32mg\x1b[0m\r\n');
+    expect(seen).not.toMatch(/\x1b\]|\x1b\[6n|\x1b\[c|\x07/);
+  }, 180_000);
+
   test("the owner's process dying by a signal ends root's the same way; SIGTERM to root reaches the owner's; root's terminal gets its modes back", async () => {
     const { owner, cli, f, t } = await rootAtTerminal();
     t.type(`stty -g > ${f('before')}; ${cli} run -- sh -c 'echo started; sleep 1000'; echo "status=$?"; stty -g > ${f('after')}`);
