@@ -80,12 +80,14 @@ fi
   echo "downloaded=${packages[*]}"
   echo "seconds=$(($(date +%s) - started))"
 } >"$tmp/etc/lychd-crypt-test-root"
+rm -rf "$target" # a same-day build without its marker: never finished
 mv "$tmp" "$target"
 trap - EXIT
-# Older builds of the same key go, and roots of other keys (another checkout's packages) when long stale;
+# Older builds of the same key go, and roots of other keys (another checkout's packages, an older script)
+# once they are past the age limit too;
 # never one that a throw-away root still has as its lower layer (a bind mount some namespace shows).
 in_use() { grep -qsF " $1 " /proc/[0-9]*/mountinfo; }
-for old in $(find "$roots" -mindepth 1 -maxdepth 1 -type d \( -name "$suite-$key-*" ! -name "$suite-$key-$today" -o -name "$suite-*" -mtime "+$((max_age * 4))" \)); do
+for old in $(find "$roots" -mindepth 1 -maxdepth 1 -type d \( -name "$suite-$key-*" ! -name "$suite-$key-$today" -o -name "$suite-*" -mtime "+$max_age" \)); do
   in_use "$old" || rm -rf "$old"
 done
 echo "$target"
