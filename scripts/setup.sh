@@ -6,16 +6,18 @@ cd "$(dirname "$0")/.."
 # Debian packages: the Btrfs and XFS tools, PostgreSQL 15 (+ pgbench, amcheck), tmux for the
 # pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs; unshare and nsenter for the systemd
 # test containers), e2fsprogs (chattr, mkfs.ext4), systemd (booted as PID 1 of a namespace by the tests);
-# gdb (the owner-terminal test attaches it, as the crypt's owner, to the owner's own process to try TIOCSTI);
-# for the packaging tests: lintian, cloud-init (schema), zsh and fish (completion), man-db, dpkg-dev; btrbk (small, a
+# gdb (the owner-terminal test attaches it, as the crypt's owner, to the owner's own process to try TIOCSTI),
+# python3 (trust tests' small attackers);
+# for the packaging tests: lintian, cloud-init (schema), zsh and fish (completion), man-db, dpkg-dev, debootstrap
+# (the stock bookworm/trixie roots the package installs into, test/helpers/debian-root.sh); btrbk (small, a
 # Perl script, no daemon) so `npm run bench` can show it beside lychd-crypt (snapper is not installed: its
 # package pulls in boost and D-Bus, and enables timers; btrbk's own daily timer does nothing without
 # /etc/btrbk/btrbk.conf).
 need=()
 for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
             mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd unshare:util-linux nsenter:util-linux \
-            lintian:lintian cloud-init:cloud-init zsh:zsh fish:fish man:man-db dpkg-parsechangelog:dpkg-dev btrbk:btrbk \
-            gdb:gdb; do
+            lintian:lintian cloud-init:cloud-init zsh:zsh fish:fish man:man-db dpkg-parsechangelog:dpkg-dev debootstrap:debootstrap btrbk:btrbk \
+            gdb:gdb python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)

@@ -1,5 +1,6 @@
 // A throw-away root for installing packages for real (dpkg -i, dpkg -r) without touching the host's dpkg
-// database, /usr or /etc: see throwaway-root.sh. Commands run in it through nsenter, as argv arrays.
+// database, /usr or /etc: see throwaway-root.sh. Its lower layer is the host's / or, given `lower`, a stock
+// Debian root (debian-root.ts). Commands run in it through nsenter, as argv arrays.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -20,11 +21,11 @@ export interface ThrowawayRoot {
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', HOME: '/root', TERM: 'dumb' };
 
-export async function makeThrowawayRoot(scratch: Scratch): Promise<ThrowawayRoot> {
+export async function makeThrowawayRoot(scratch: Scratch, { lower = '/' }: { lower?: string } = {}): Promise<ThrowawayRoot> {
   const base = scratch.path('throwaway-root');
   mkdirSync(base);
   const script = path.join(import.meta.dirname, 'throwaway-root.sh');
-  const child: ChildProcess = spawn('unshare', ['--mount', '--propagation', 'private', '--fork', 'bash', script, base, scratch.dir], {
+  const child: ChildProcess = spawn('unshare', ['--mount', '--propagation', 'private', '--fork', 'bash', script, base, scratch.dir, lower], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
