@@ -11,8 +11,8 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readF
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../src/core/packaged.js';
-import { computeManifest, MANIFEST, type RuntimeManifest } from '../src/core/runtime-manifest.js';
+import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../src/base/bundle/packaged.js';
+import { computeManifest, MANIFEST, type RuntimeManifest } from '../src/base/bundle/manifest.js';
 import { parseChangelog, renderDebianChangelog } from './changelog.js';
 
 export const PACKAGE = 'lychd-crypt';

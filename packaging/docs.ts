@@ -4,11 +4,11 @@
 // Run: node scripts/run-ts.mjs packaging/docs.ts [OUTDIR]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { programTree } from '../src/cli.js';
-import { renderBash, renderFish, renderZsh } from '../src/docs/completion.js';
-import { describeProgram } from '../src/docs/describe.js';
-import { renderMan } from '../src/docs/man.js';
-import { VERSION } from '../src/version.js';
+import { programTree } from '../src/cli/program.js';
+import { renderBash, renderFish, renderZsh } from '../src/cli/docs/completion.js';
+import { describeProgram } from '../src/cli/docs/describe.js';
+import { renderMan } from '../src/cli/docs/man.js';
+import { VERSION } from '../src/base/version.js';
 import { parseChangelog } from './changelog.js';
 
 export interface DocFiles {

@@ -11,7 +11,7 @@ import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSyn
 import path from 'node:path';
 
 const PG = '/usr/lib/postgresql/15/bin';
-// The crypt's mount as `init` makes it (DEFAULT_MOUNT_OPTIONS in src/config/config.ts).
+// The crypt's mount as `init` makes it (DEFAULT_MOUNT_OPTIONS in src/model/config.ts).
 const INIT_OPTS = ['noatime', 'compress=zstd:1'];
 
 /**

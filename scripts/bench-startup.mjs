@@ -17,7 +17,7 @@ const REPO = path.resolve(import.meta.dirname, '..');
 // figure is taken without it — node -e 0 included — and its cost is printed as a row of its own.
 export const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.NODE_EXTRA_CA_CERTS;
-// The commands run with their code cache (src/core/code-cache.ts), as a user's do from the second run on:
+// The commands run with their code cache (src/base/bundle/code-cache.ts), as a user's do from the second run on:
 // kept in the checkout's ignored .scratch/ (root's default, /var/cache/lychd-crypt, is the host's; /tmp is
 // refused), warmed by each figure's warm-up run.
 process.env.LYCHD_CRYPT_COMPILE_CACHE ??= path.join(REPO, '.scratch', 'bench-code-cache');

@@ -1,6 +1,6 @@
 // Builds the runtime as a directory, dist/lychd-crypt/, that runs with plain `node`:
 //   lychd-crypt.js   the entry (src/launch.ts), CommonJS: answers `--version` itself, else loads main.js
-//                    through V8's code cache (src/core/code-cache.ts) and runs the command
+//                    through V8's code cache (src/base/bundle/code-cache.ts) and runs the command
 //   main.js          src/main.ts and all it imports but the vendored packages: one CommonJS file, minified.
 //                    Node 20 pays per ES module (its loader alone ~13 ms, then each file) and has no compile
 //                    cache; one script with a code cache is the fastest start measured (README "Speed")
@@ -140,7 +140,7 @@ const vendorBeside = (except) => ({
   },
 });
 
-// src/version.ts imports package.json for its version alone: the bundles carry that field, not the manifest.
+// src/base/version.ts imports package.json for its version alone: the bundles carry that field, not the manifest.
 const versionOnly = {
   name: 'version-only',
   setup(b) {
@@ -174,7 +174,7 @@ const metafiles = [];
 
 if (runtime) {
   // main.js: the whole program but the large dependencies, one CommonJS file loaded through V8's code
-  // cache (src/core/code-cache.ts). Modules reached by `import()` (init, doctor, pg, …) are in it too, each
+  // cache (src/base/bundle/code-cache.ts). Modules reached by `import()` (init, doctor, pg, …) are in it too, each
   // behind a function that runs on its first import: compiled when used, and cached with the command that used it.
   const main = await build({
     ...common,

@@ -2,9 +2,9 @@
 // often; nothing else is loaded for it), else loads the bundle main.js through the code cache and runs
 // the command. The only place that ends the process's work: main's exit code becomes the process's.
 import path from 'node:path';
-import { codeCacheDir, loadWithCodeCache } from './core/code-cache.js';
-import { commandWord } from './core/command-names.js';
-import { VERSION } from './version.js';
+import { codeCacheDir, loadWithCodeCache } from './base/bundle/code-cache.js';
+import { commandWord } from './cli/command-names.js';
+import { VERSION } from './base/version.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {

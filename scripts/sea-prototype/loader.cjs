@@ -8,7 +8,7 @@
 // Modes (LYCHD_SEA_MODE at build time, baked into the blob through the source text by build.mjs):
 //   plain      compile main.js at every start
 //   codecache  compile main.js with a V8 code cache kept in LYCHD_CRYPT_COMPILE_CACHE (written at exit,
-//              like src/core/code-cache.ts but without its trust checks: a prototype)
+//              like src/base/bundle/code-cache.ts but without its trust checks: a prototype)
 //   snapshot   evaluate main.js and the vendored files while building, into V8's startup snapshot
 'use strict';
 const path = require('node:path');

@@ -3,10 +3,10 @@
 import { mkdir, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Config, ServiceConfig } from '../../src/config/config.js';
-import { cryptPaths, stateDirFor } from '../../src/crypt/paths.js';
-import { readIdentity } from '../../src/registry/identity.js';
-import { REGISTRY_ENV, writeEntry, type RegistryEntry } from '../../src/registry/store.js';
+import type { Config, ServiceConfig } from '../../src/model/config.js';
+import { cryptPaths, stateDirFor } from '../../src/base/crypt/paths.js';
+import { readIdentity } from '../../src/base/registry/identity.js';
+import { REGISTRY_ENV, writeEntry, type RegistryEntry } from '../../src/base/registry/store.js';
 import { sh, ids, type TestUser } from './host.js';
 import type { Scratch } from './scratch.js';
 

@@ -1,7 +1,7 @@
 // A runtime directory in the shape scripts/build.mjs writes (entry, a chunk, manifest.json), without a build.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { computeManifest, MANIFEST } from '../../src/core/runtime-manifest.js';
+import { computeManifest, MANIFEST } from '../../src/base/bundle/manifest.js';
 
 /** Writes the runtime into `dir` (its chunk says `tag`); returns the entry. */
 export async function fakeRuntime(dir: string, tag = 'one'): Promise<string> {

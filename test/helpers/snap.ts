@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import path from 'node:path';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/program.js';
 import { makeCryptFixture, type CryptFixture, type FixtureOptions } from './crypt-fixture.js';
 import { PG_BIN } from './env.js';
 import { parseJsonOutput } from './init.js';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import type { Config } from '../../src/config/config.js';
+import type { Config } from '../../src/model/config.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from './crypt-fixture.js';
 import { PG_BIN } from './env.js';
 import { ids, makeUser, type TestUser } from './host.js';

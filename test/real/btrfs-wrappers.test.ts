@@ -5,11 +5,11 @@ import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
-import { createRunner } from '../../src/core/runner.js';
-import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../src/btrfs/subvolume.js';
-import { isSubvolume, listNestedFast, listNestedSubvolumes } from '../../src/btrfs/probe.js';
-import { classifyError, ReadOnlyFsError } from '../../src/core/expected-errors.js';
-import { NotFollowedError } from '../../src/sys/fd.js';
+import { createRunner } from '../../src/base/runner.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../src/base/btrfs/subvolume.js';
+import { isSubvolume, listNestedFast, listNestedSubvolumes } from '../../src/base/btrfs/probe.js';
+import { classifyError, ReadOnlyFsError } from '../../src/base/expected-errors.js';
+import { NotFollowedError } from '../../src/base/sys/fd.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 let scratch: Scratch | undefined;

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
-import { createRunner } from '../../src/core/runner.js';
-import type { OpenCrypt } from '../../src/crypt/open.js';
-import { rewriteNocow } from '../../src/repair/nocow-rewrite.js';
+import { createRunner } from '../../src/base/runner.js';
+import type { OpenCrypt } from '../../src/base/crypt/open.js';
+import { rewriteNocow } from '../../src/care/nocow-rewrite.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {

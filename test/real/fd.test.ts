@@ -1,7 +1,7 @@
 // The fd layer against the real kernel: the ioctls agree with btrfs-progs, and walks refuse symlinks.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, symlink, writeFile, readFile } from 'node:fs/promises';
-import { btrfsFsUuid, childSubvolumeCount, closeDir, createFileAt, inodeFlags, FS_NOCOW_FL, NotFollowedError, openDir, subvolInfo, unlinkAt } from '../../src/sys/fd.js';
+import { btrfsFsUuid, childSubvolumeCount, closeDir, createFileAt, inodeFlags, FS_NOCOW_FL, NotFollowedError, openDir, subvolInfo, unlinkAt } from '../../src/base/sys/fd.js';
 import { skipReason } from '../helpers/env.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';

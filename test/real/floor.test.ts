@@ -9,8 +9,8 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import { readSnapshotDir } from '../../src/snapshots/meta.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
+import { readSnapshotDir } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 let scratch: Scratch | undefined;

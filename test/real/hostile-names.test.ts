@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installRuntime } from '../../src/apply/handlers-fs.js';
+import { installRuntime } from '../../src/install/apply/handlers-fs.js';
 import { runAs } from '../helpers/as-user.js';
 import { complete, type Shell } from '../helpers/complete.js';
 import { skipReason, toolSkipReason } from '../helpers/env.js';
@@ -168,7 +168,7 @@ subprocess.run(['btrfs', 'subvolume', 'create', os.path.join(active.encode(), b'
     const check = JSON.parse(String(doctor.stdout)).data.checks.find((k: { id: string }) => k.id === 'snapshots.names');
     expect(check.status).not.toBe('ok');
     expect(check.finding).toMatch(new RegExp(`holds ${HOSTILE.length * 2 + 1} entries`));
-    // Shown escaped (the first ones, sorted; src/snapshots/foreign.ts has every kind in its unit test).
+    // Shown escaped (the first ones, sorted; src/runtime/snapshots/foreign.ts has every kind in its unit test).
     expect(check.finding).toMatch(/\\(x1b|x07|u202e|x85)/);
     const before = (await readdir(c.fx.paths.snapshots)).length;
     // repair plans no step in snapshots/ (the planted entries are for a person to move), and changes nothing there.

@@ -3,9 +3,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answersSchema } from '../../src/config/answers.js';
-import { createRunner } from '../../src/core/runner.js';
-import { detectHost } from '../../src/detect/host.js';
+import { answersSchema } from '../../src/install/answers/schema.js';
+import { createRunner } from '../../src/base/runner.js';
+import { detectHost } from '../../src/install/detect/host.js';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, mountScratchFs, sh } from '../helpers/host.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';

@@ -11,7 +11,7 @@ import { makeUser, mountScratchFs } from '../helpers/host.js';
 import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { openTerminal, plainTerminalEnv, type Terminal } from '../helpers/tmux.js';
-import { proposeImageSize } from '../../src/init/propose.js';
+import { proposeImageSize } from '../../src/install/propose.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 

@@ -3,10 +3,10 @@
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAnswers } from '../../src/config/load-answers.js';
-import { exitCodeFor, RefusedError } from '../../src/core/errors.js';
-import { createRunner } from '../../src/core/runner.js';
-import { applyPlan, prepareInit, silentReporter } from '../../src/init/index.js';
+import { parseAnswers } from '../../src/install/answers/load.js';
+import { exitCodeFor, RefusedError } from '../../src/base/errors.js';
+import { createRunner } from '../../src/base/runner.js';
+import { applyPlan, prepareInit, silentReporter } from '../../src/install/init.js';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
 import { fstypeAt, isSubvolume } from '../helpers/init.js';

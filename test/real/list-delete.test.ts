@@ -11,7 +11,7 @@ import { sh } from '../helpers/host.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cli, cliChild } from '../helpers/snap.js';
 import { buildCli } from '../helpers/init.js';
-import { readMeta, writeMeta } from '../../src/snapshots/meta.js';
+import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 let scratch: Scratch | undefined;

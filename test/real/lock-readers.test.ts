@@ -11,7 +11,7 @@ import { sh } from '../helpers/host.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli } from '../helpers/snap.js';
-import { writeJournal } from '../../src/recover/journal.js';
+import { writeJournal } from '../../src/base/crypt/journal.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {

@@ -10,7 +10,7 @@ import { sh } from '../helpers/host.js';
 import { stubRuntime as stubRuntimeOf } from '../helpers/fake-runtime.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
-import { VERSION } from '../../src/version.js';
+import { VERSION } from '../../src/base/version.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {

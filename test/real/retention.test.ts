@@ -9,8 +9,8 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { cli } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import { readMeta, writeMeta } from '../../src/snapshots/meta.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
+import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 let scratch: Scratch | undefined;

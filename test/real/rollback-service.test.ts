@@ -9,7 +9,7 @@ import { ids } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 import { reconfigure } from '../helpers/crypt-fixture.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 let scratch: Scratch | undefined;

@@ -9,7 +9,7 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import { sh } from '../helpers/host.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');

@@ -9,8 +9,8 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import type { Config } from '../../src/config/config.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
+import type { Config } from '../../src/model/config.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 let scratch: Scratch | undefined;
@@ -206,7 +206,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
 
     // Hold the lock ourselves: a second command with --wait 0 exits 4 at once and changes nothing.
     const { open } = await import('node:fs/promises');
-    const { tryFlock } = await import('../../src/sys/libc.js');
+    const { tryFlock } = await import('../../src/base/sys/libc.js');
     const fh = await open(fx.paths.lock, 'a');
     expect(await tryFlock(fh.fd)).toBe(true);
     const busy = await cliChild(bundle, fx.root, ['snapshot']);

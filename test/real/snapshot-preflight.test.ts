@@ -9,8 +9,8 @@ import { buildCli } from '../helpers/init.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { startTestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
-import type { Config } from '../../src/config/config.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
+import type { Config } from '../../src/model/config.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pg14');
 let scratch: Scratch | undefined;

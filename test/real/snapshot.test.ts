@@ -7,8 +7,8 @@ import { skipReason } from '../helpers/env.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { sh } from '../helpers/host.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
-import type { SnapshotMeta } from '../../src/snapshots/meta.js';
-import { RitualSession } from '../../src/ritual/session.js';
+import type { SnapshotMeta } from '../../src/runtime/snapshots/meta.js';
+import { RitualSession } from '../../src/runtime/ritual/session.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {

@@ -9,7 +9,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { sh } from '../helpers/host.js';
 import { cli } from '../helpers/snap.js';
-import { readMeta, writeMeta } from '../../src/snapshots/meta.js';
+import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 let scratch: Scratch | undefined;

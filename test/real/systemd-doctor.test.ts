@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderMountUnit } from '../../src/render/index.js';
+import { renderMountUnit } from '../../src/install/render/index.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, sh } from '../helpers/host.js';
 import { buildCli, writeAnswers } from '../helpers/init.js';

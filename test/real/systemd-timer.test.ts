@@ -13,7 +13,7 @@ import { buildCli, writeAnswers } from '../helpers/init.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { bootSystemd, type Container } from '../helpers/systemd.js';
 import { cliIn, unitProps } from '../helpers/systemd-cli.js';
-import { serviceName, timerName } from '../../src/schedule/names.js';
+import { serviceName, timerName } from '../../src/install/render/schedule-names.js';
 
 const skip = skipReason('root', 'systemd', 'btrfs', 'loop');
 

@@ -12,7 +12,7 @@ import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { buildCli } from '../helpers/init.js';
-import { writeJsonAtomic } from '../../src/core/fs.js';
+import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 
 let scratch: Scratch | undefined;
 afterEach(async () => {

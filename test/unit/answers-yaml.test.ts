@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
-import type { Config } from '../../src/config/config.js';
-import { parseAnswers } from '../../src/config/load-answers.js';
-import { answersFromConfig, renderAnswersYaml, writeAnswersFile } from '../../src/init/answers-out.js';
+import { answersSchema, type AnswersInput } from '../../src/install/answers/schema.js';
+import type { Config } from '../../src/model/config.js';
+import { parseAnswers } from '../../src/install/answers/load.js';
+import { answersFromConfig, renderAnswersYaml, writeAnswersFile } from '../../src/install/answers/write.js';
 
 const config: Config = {
   version: 1,

@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnswersFile, locateAnswerError, parseAnswers } from '../../src/config/load-answers.js';
-import { pgBinProblem } from '../../src/pg/bin.js';
-import { AnswersError, ExitCode, UsageError, type AnswersIssue } from '../../src/core/errors.js';
+import { loadAnswersFile, locateAnswerError, parseAnswers } from '../../src/install/answers/load.js';
+import { pgBinProblem } from '../../src/base/pg/bin.js';
+import { AnswersError, ExitCode, UsageError, type AnswersIssue } from '../../src/base/errors.js';
 
 /** The issues parseAnswers reports for `text` (it must throw an AnswersError). */
 function issues(text: string): AnswersIssue[] {

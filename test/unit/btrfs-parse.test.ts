@@ -1,7 +1,7 @@
 // Parsers of btrfs-progs output, on text captured from btrfs-progs 6.2.
 import { describe, expect, test } from 'vitest';
-import { parseSubvolumeShow } from '../../src/btrfs/subvolume.js';
-import { parseQgroupShow, sysfsHasQgroups } from '../../src/btrfs/qgroup.js';
+import { parseSubvolumeShow } from '../../src/base/btrfs/subvolume.js';
+import { parseQgroupShow, sysfsHasQgroups } from '../../src/base/btrfs/qgroup.js';
 
 const SHOW = `s1
 \tName: \t\t\ts1

@@ -1,4 +1,4 @@
-// V8's code cache for the runtime's bundle (src/core/code-cache.ts): used when it is this user's own in a
+// V8's code cache for the runtime's bundle (src/base/bundle/code-cache.ts): used when it is this user's own in a
 // directory no one else can write, written at exit when missing or rejected, and never followed through a
 // link or read from a directory another user could have prepared. Real files and real V8 here; the bundle
 // is a small CommonJS file.
@@ -8,10 +8,10 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeCacheDir, ROOT_CODE_CACHE, untrustedCacheDir, type CacheUse } from '../../src/core/code-cache.js';
-import { COMMAND_NAMES, commandWord, GLOBAL_OPTIONS_WITH_VALUE } from '../../src/core/command-names.js';
-import { programTree } from '../../src/cli.js';
-import { checkCodeCache } from '../../src/doctor/check-runtime.js';
+import { codeCacheDir, ROOT_CODE_CACHE, untrustedCacheDir, type CacheUse } from '../../src/base/bundle/code-cache.js';
+import { COMMAND_NAMES, commandWord, GLOBAL_OPTIONS_WITH_VALUE } from '../../src/cli/command-names.js';
+import { programTree } from '../../src/cli/program.js';
+import { checkCodeCache } from '../../src/care/check-runtime.js';
 import { REPO, skipReason } from '../helpers/env.js';
 import { trustedPlace } from '../helpers/host.js';
 
@@ -35,7 +35,7 @@ function bundle(body = 'return a + b;'): string {
 // second load in one process would never consult the cache. code-cache.ts is bundled for it as CommonJS.
 const loader = path.join(work, 'code-cache.cjs');
 beforeAll(async () => {
-  await build({ entryPoints: [path.join(REPO, 'src/core/code-cache.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: loader, logLevel: 'silent' });
+  await build({ entryPoints: [path.join(REPO, 'src/base/bundle/code-cache.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: loader, logLevel: 'silent' });
 });
 /** Loads `file` with the cache in `dir` in a new process (which writes the cache, when it does, at its exit). */
 function load(file: string, dir: string | null, command = 'snapshot') {

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveCommand } from '../../src/core/command-path.js';
+import { resolveCommand } from '../../src/base/command-path.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-unit-path-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // A power cut in the middle of writing the mount record leaves writeFileAtomic's temp file in the crypt
 // path's directory; the next init must not take it for data to migrate (found by the init power-cut test).
 import { describe, expect, it } from 'vitest';
-import { TOOL_TEMP } from '../../src/detect/host.js';
+import { TOOL_TEMP } from '../../src/install/detect/host.js';
 
 describe('our own temp files are not data', () => {
   it('matches the temp names of the mount record and the migration marker only', () => {

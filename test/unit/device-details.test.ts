@@ -1,6 +1,6 @@
 // The display line of a Method A candidate: lsblk's model and size, then systeminformation's details.
 import { describe, expect, it } from 'vitest';
-import { describeDevice, type DeviceDetails } from '../../src/detect/device-details.js';
+import { describeDevice, type DeviceDetails } from '../../src/install/detect/device-details.js';
 
 const disk = (over: Partial<DeviceDetails> = {}): DeviceDetails => ({
   name: 'nvme0n1', model: 'Samsung SSD 970', physical: 'SSD', protocol: 'nvme', removable: false, label: '', ...over,

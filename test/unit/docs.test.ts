@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, programTree } from '../../src/cli.js';
-import { renderBash, renderFish, renderZsh } from '../../src/docs/completion.js';
-import { describeProgram, type ProgramDoc } from '../../src/docs/describe.js';
-import { renderMan } from '../../src/docs/man.js';
-import { VERSION } from '../../src/version.js';
+import { main, programTree } from '../../src/cli/program.js';
+import { renderBash, renderFish, renderZsh } from '../../src/cli/docs/completion.js';
+import { describeProgram, type ProgramDoc } from '../../src/cli/docs/describe.js';
+import { renderMan } from '../../src/cli/docs/man.js';
+import { VERSION } from '../../src/base/version.js';
 import { REPO, toolSkipReason } from '../helpers/env.js';
 import { complete as completeIn, type Shell } from '../helpers/complete.js';
 import { renderDocs } from '../../packaging/docs.js';

@@ -1,10 +1,10 @@
 // doctor's PostgreSQL proposal for a no-CoW PGDATA on Btrfs: what it proposes, and that advice never makes
 // a crypt unhealthy nor becomes a repair step.
 import { describe, expect, test } from 'vitest';
-import { proposeSettings } from '../../src/doctor/check-pgsettings.js';
-import { advice, ok } from '../../src/doctor/types.js';
-import { doctorHuman, doctorJson } from '../../src/doctor/render.js';
-import { summarize } from '../../src/doctor/run.js';
+import { proposeSettings } from '../../src/care/check-pgsettings.js';
+import { advice, ok } from '../../src/care/findings.js';
+import { doctorHuman, doctorJson } from '../../src/care/render-doctor.js';
+import { summarize } from '../../src/care/doctor.js';
 
 describe('pgdata.settings proposal', () => {
   test('both on: both ALTER SYSTEM lines and a reload', () => {

@@ -4,16 +4,16 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecordingRunner } from '../../src/core/runner.js';
-import { checkPersist } from '../../src/doctor/check-persist.js';
-import { formatSize, isLow } from '../../src/doctor/check-space.js';
-import type { DoctorEnv, MountView } from '../../src/doctor/context.js';
-import { parseLsattr } from '../../src/doctor/nocow-scan.js';
-import { doctorJson } from '../../src/doctor/render.js';
-import { fixable, manual, ok } from '../../src/doctor/types.js';
-import { planRepair } from '../../src/repair/plan.js';
-import { describeStep, isDestructive, STEP_ORDER, type RepairStep } from '../../src/repair/steps.js';
-import { renderFstabLine, renderMountUnit, unitNameForPath } from '../../src/render/index.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import { checkPersist } from '../../src/care/check-persist.js';
+import { formatSize, isLow } from '../../src/care/check-space.js';
+import type { DoctorEnv, MountView } from '../../src/care/doctor-env.js';
+import { parseLsattr } from '../../src/care/nocow-scan.js';
+import { doctorJson } from '../../src/care/render-doctor.js';
+import { fixable, manual, ok } from '../../src/care/findings.js';
+import { planRepair } from '../../src/care/plan.js';
+import { describeStep, isDestructive, STEP_ORDER, type RepairStep } from '../../src/care/steps.js';
+import { renderFstabLine, renderMountUnit, unitNameForPath } from '../../src/install/render/index.js';
 
 const spec = { what: '/var/lib/lychd/crypt.img', where: '/srv/crypt', type: 'btrfs' as const, options: ['loop', 'noatime'] };
 

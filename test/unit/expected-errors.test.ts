@@ -2,9 +2,9 @@
 // as a message with a hint and an exit code, never a stack trace.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CommandError, CryptError, RefusedError } from '../../src/core/errors.js';
-import { classifyError, environmentKind, EnvironmentError } from '../../src/core/expected-errors.js';
-import { main } from '../../src/cli.js';
+import { CommandError, CryptError, RefusedError } from '../../src/base/errors.js';
+import { classifyError, environmentKind, EnvironmentError } from '../../src/base/expected-errors.js';
+import { main } from '../../src/cli/program.js';
 
 const errno = (code: string, message: string, p?: string) => Object.assign(new Error(message), { code, path: p });
 
@@ -74,7 +74,7 @@ describe('the CLI error report', () => {
 });
 
 describe('verify: could not run here, or the snapshot is bad', async () => {
-  const { couldNotRun } = await import('../../src/verify/could-not-run.js');
+  const { couldNotRun } = await import('../../src/runtime/verify/could-not-run.js');
   it('a full crypt seen in the clone server\'s log: could not run here', () => {
     expect(couldNotRun(new Error('the clone did not start (pg_ctl exit 1):\nPANIC: could not write to file "pg_wal/xlogtemp.1": No space left on device'))?.kind).toBe('no-space');
   });

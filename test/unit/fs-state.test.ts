@@ -1,6 +1,6 @@
 // Parsing findmnt's option columns and btrfs device stats (recorded outputs).
 import { describe, expect, it } from 'vitest';
-import { parseDeviceStats, parseWritability } from '../../src/btrfs/fs-state.js';
+import { parseDeviceStats, parseWritability } from '../../src/base/btrfs/fs-state.js';
 
 const findmnt = (vfs: string, fs: string) => JSON.stringify({ filesystems: [{ 'vfs-options': vfs, 'fs-options': fs }] });
 

@@ -1,8 +1,8 @@
 // hooks: in an answers file: parsed, checked (located errors), resolved into the configuration.
 import { describe, expect, test } from 'vitest';
-import { parseAnswers } from '../../src/config/load-answers.js';
-import { AnswersError } from '../../src/core/errors.js';
-import { hooksAnswersOf, resolveHooks } from '../../src/hooks/config.js';
+import { parseAnswers } from '../../src/install/answers/load.js';
+import { AnswersError } from '../../src/base/errors.js';
+import { hooksAnswersOf, resolveHooks } from '../../src/install/answers/hooks.js';
 
 describe('hooks answers', () => {
   test('argv lists per phase, a time limit, defaults filled in; round trip for --write-answers', () => {

@@ -1,6 +1,6 @@
-// Random identifiers without node:crypto (src/core/ids.ts): the shape crypto.randomUUID() has, and unique.
+// Random identifiers without node:crypto (src/base/ids.ts): the shape crypto.randomUUID() has, and unique.
 import { describe, expect, it } from 'vitest';
-import { randomHex, randomUuid } from '../../src/core/ids.js';
+import { randomHex, randomUuid } from '../../src/base/ids.js';
 
 describe('ids', () => {
   it('randomUuid is a version 4, variant 1 UUID, different each time', () => {

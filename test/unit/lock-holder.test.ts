@@ -1,6 +1,6 @@
 // /proc/locks parsing: the holder of an exclusive flock, not a waiter, not a POSIX lock.
 import { describe, expect, it } from 'vitest';
-import { flockHolder } from '../../src/crypt/lock-holder.js';
+import { flockHolder } from '../../src/base/crypt/lock-holder.js';
 
 const LOCKS = [
   '1: POSIX  ADVISORY  WRITE 900 00:2a:258 0 EOF',

@@ -2,9 +2,9 @@
 // getent that could not run or an NSS failure is a failed command, not the user's mistake. And the runner
 // says "could not run" for a program that never started.
 import { describe, expect, it } from 'vitest';
-import { CommandError, UsageError } from '../../src/core/errors.js';
-import { createRunner, RecordingRunner, type Runner } from '../../src/core/runner.js';
-import { lookupUser } from '../../src/detect/user.js';
+import { CommandError, UsageError } from '../../src/base/errors.js';
+import { createRunner, RecordingRunner, type Runner } from '../../src/base/runner.js';
+import { lookupUser } from '../../src/base/user.js';
 
 describe('lookupUser', () => {
   const real = createRunner();

@@ -1,7 +1,7 @@
 // Writability from /proc/self/mountinfo (what findmnt shows as VFS-OPTIONS and FS-OPTIONS): read in-process
 // because every snapshot asks; the mount found as findmnt finds it.
 import { describe, expect, it } from 'vitest';
-import { writabilityFromMountinfo } from '../../src/btrfs/fs-state.js';
+import { writabilityFromMountinfo } from '../../src/base/btrfs/fs-state.js';
 
 const MOUNTINFO = [
   '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro',

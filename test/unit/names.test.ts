@@ -1,7 +1,7 @@
 // Snapshot naming: UTC sortable time, slugged label, uniqueness within one second.
 import { describe, expect, test } from 'vitest';
-import { baseName, formatNameTime, isSnapshotName, slugLabel, uniqueName, validateLabel, MAX_NAME, MAX_SLUG, NAME_PATTERN } from '../../src/snapshots/names.js';
-import { UsageError } from '../../src/core/errors.js';
+import { baseName, formatNameTime, isSnapshotName, slugLabel, uniqueName, validateLabel, MAX_NAME, MAX_SLUG, NAME_PATTERN } from '../../src/runtime/snapshots/names.js';
+import { UsageError } from '../../src/base/errors.js';
 
 describe('snapshot names', () => {
   const t = new Date('2026-11-23T20:55:12.987Z');

@@ -3,15 +3,15 @@
 // the metadata rebuilt for a snapshot that lost its file.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
-import { failureEnvelope, successEnvelope } from '../../src/core/envelope.js';
-import { RefusedError, UsageError } from '../../src/core/errors.js';
-import { ReadOnlyFsError } from '../../src/core/expected-errors.js';
-import { commandWord, hint, pasteable, shellQuote } from '../../src/core/hint.js';
-import { escapeControls, escapeValue, hasControlChars, jsonText, ownSequence, toTerminal } from '../../src/core/text.js';
-import { labelFromName, parseControl, rebuiltMeta } from '../../src/snapshots/rebuild.js';
-import { activityReporter } from '../../src/ui/activity.js';
-import { colourOn, paint } from '../../src/core/style.js';
+import { main } from '../../src/cli/program.js';
+import { failureEnvelope, successEnvelope } from '../../src/cli/envelope.js';
+import { RefusedError, UsageError } from '../../src/base/errors.js';
+import { ReadOnlyFsError } from '../../src/base/expected-errors.js';
+import { commandWord, hint, pasteable, shellQuote } from '../../src/base/output/hint.js';
+import { escapeControls, escapeValue, hasControlChars, jsonText, ownSequence, toTerminal } from '../../src/base/output/text.js';
+import { labelFromName, parseControl, rebuiltMeta } from '../../src/runtime/snapshots/rebuild.js';
+import { activityReporter } from '../../src/cli/ui/activity.js';
+import { colourOn, paint } from '../../src/base/output/style.js';
 
 const sink = () => {
   const chunks: string[] = [];
@@ -197,7 +197,7 @@ Latest checkpoint's TimeLineID:       1
 });
 
 describe('verify finds pg_amcheck', async () => {
-  const { amcheckDirs, findAmcheck, noAmcheckDetail } = await import('../../src/verify/amcheck-path.js');
+  const { amcheckDirs, findAmcheck, noAmcheckDetail } = await import('../../src/runtime/verify/amcheck-path.js');
   it('beside the configured bin, beside the real pg_ctl, then Debian\'s directory of the major', () => {
     expect(amcheckDirs('/usr/bin', '/usr/lib/postgresql/15/bin', 15)).toEqual(['/usr/bin', '/usr/lib/postgresql/15/bin']);
     expect(amcheckDirs('/opt/pg/bin', '/opt/pg/bin', 16)).toEqual(['/opt/pg/bin', '/usr/lib/postgresql/16/bin']);
@@ -213,8 +213,8 @@ describe('verify finds pg_amcheck', async () => {
 });
 
 describe('list and dates', async () => {
-  const { table } = await import('../../src/commands/list.js');
-  const { formatTime } = await import('../../src/core/time.js');
+  const { table } = await import('../../src/cli/commands/list.js');
+  const { formatTime } = await import('../../src/base/output/time.js');
   it('one date format: UTC to the second, the zone stated', () => {
     expect(formatTime('2026-11-30T01:02:03.456Z')).toBe('2026-11-30 01:02:03Z');
     expect(formatTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('2026-01-02 03:04:05Z');
@@ -244,7 +244,7 @@ describe('pasteable: only commands, not prose', () => {
 });
 
 describe('the lock holder note', async () => {
-  const { describeHolder, parseLockNote } = await import('../../src/crypt/lock.js');
+  const { describeHolder, parseLockNote } = await import('../../src/base/crypt/lock.js');
   it('names the operation, PID and since when; anything else is "another lychd-crypt operation"', () => {
     const n = parseLockNote('{"pid":12,"operation":"rollback","since":"2026-11-30T01:02:03.000Z"}');
     expect(describeHolder(n)).toBe('rollback (PID 12, since 2026-11-30 01:02:03Z)');

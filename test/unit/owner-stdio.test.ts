@@ -2,8 +2,8 @@
 // relays instead), pipes and files as they are, /dev/null for any other stdin.
 import { constants } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { sessionFds } from '../../src/core/owner-session.js';
-import { planOwnerStdio } from '../../src/core/owner-stdio.js';
+import { sessionFds } from '../../src/base/privilege/owner-session.js';
+import { planOwnerStdio } from '../../src/base/privilege/owner-stdio.js';
 
 describe('planOwnerStdio', () => {
   test('at a terminal: all three on the pseudo-terminal, keys relayed, output to root fd 1', () => {

@@ -2,11 +2,11 @@
 // proposed image size: pure functions on recorded host facts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { answersSchema } from '../../src/config/answers.js';
-import { resolveConfig } from '../../src/config/resolve.js';
-import type { HostFacts } from '../../src/detect/facts.js';
-import { proposeImageSize } from '../../src/init/propose.js';
-import { describeDryRun, describePlan, planInit, summarizePlan, unifiedDiff, type StepProbe } from '../../src/plan/index.js';
+import { answersSchema } from '../../src/install/answers/schema.js';
+import { resolveConfig } from '../../src/install/resolve.js';
+import type { HostFacts } from '../../src/install/detect/facts.js';
+import { proposeImageSize } from '../../src/install/propose.js';
+import { describeDryRun, describePlan, planInit, summarizePlan, unifiedDiff, type StepProbe } from '../../src/install/plan/index.js';
 
 const T = '/srv/t';
 const facts = (): HostFacts => JSON.parse(readFileSync(new URL('../fixtures/init/facts-ext4-host.json', import.meta.url), 'utf8')) as HostFacts;

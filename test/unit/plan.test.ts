@@ -3,17 +3,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
-import type { Config } from '../../src/config/config.js';
-import { resolveConfig } from '../../src/config/resolve.js';
-import { RefusedError, UsageError, exitCodeFor } from '../../src/core/errors.js';
-import { RecordingRunner } from '../../src/core/runner.js';
-import type { HostFacts } from '../../src/detect/facts.js';
-import { parseCandidates } from '../../src/detect/block.js';
-import { parseFindmnt } from '../../src/detect/findmnt.js';
-import { describeSignatures, parseWipefs } from '../../src/detect/signatures.js';
-import { applyPlan, silentReporter } from '../../src/apply/index.js';
-import { describePlan, planInit, planToJson, type Plan } from '../../src/plan/index.js';
+import { answersSchema, type AnswersInput } from '../../src/install/answers/schema.js';
+import type { Config } from '../../src/model/config.js';
+import { resolveConfig } from '../../src/install/resolve.js';
+import { RefusedError, UsageError, exitCodeFor } from '../../src/base/errors.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import type { HostFacts } from '../../src/install/detect/facts.js';
+import { parseCandidates } from '../../src/install/detect/block.js';
+import { parseFindmnt } from '../../src/install/detect/findmnt.js';
+import { describeSignatures, parseWipefs } from '../../src/install/detect/signatures.js';
+import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import { describePlan, planInit, planToJson, type Plan } from '../../src/install/plan/index.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/init');
 const fixture = (name: string) => readFileSync(path.join(FIX, name), 'utf8');
@@ -357,8 +357,8 @@ describe('applyPlan with a recording runner', () => {
 
 describe('answersFromConfig', () => {
   it('round-trips: the written answers resolve to the same config', async () => {
-    const { answersFromConfig, renderAnswersYaml } = await import('../../src/init/answers-out.js');
-    const { parseAnswers } = await import('../../src/config/load-answers.js');
+    const { answersFromConfig, renderAnswersYaml } = await import('../../src/install/answers/write.js');
+    const { parseAnswers } = await import('../../src/install/answers/load.js');
     for (const over of [{ method: 'loopback' as const }, { method: 'partition' as const, partition: { device: '/dev/loop1', wipe: true } }]) {
       const f = baseFacts();
       const config = plan(over, f).config;
@@ -390,7 +390,7 @@ describe('resolveConfig: the image', () => {
 
 describe('templates/answers.example.yaml', () => {
   it('is a valid answers file', async () => {
-    const { loadAnswersFile } = await import('../../src/config/load-answers.js');
+    const { loadAnswersFile } = await import('../../src/install/answers/load.js');
     const a = await loadAnswersFile(path.resolve(import.meta.dirname, '../../templates/answers.example.yaml'));
     expect(a).toMatchObject({ version: 1, method: 'auto', persist: { via: 'systemd' } });
   });
@@ -398,7 +398,7 @@ describe('templates/answers.example.yaml', () => {
 
 describe('proposeMethod / describeFacts', () => {
   it('proposes native on Btrfs, a free partition when there is one, else loopback, with a reason', async () => {
-    const { proposeMethod, describeFacts } = await import('../../src/init/propose.js');
+    const { proposeMethod, describeFacts } = await import('../../src/install/propose.js');
     const f = baseFacts();
     expect(proposeMethod(f)).toMatchObject({ method: 'loopback', reason: expect.stringMatching(/on ext4 and no free partition/) });
     f.candidateDevices = [{ path: '/dev/sda4', description: 'Samsung SSD 860, 20G', sizeBytes: 1, signatures: [] }];

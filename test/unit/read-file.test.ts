@@ -1,12 +1,12 @@
-// The one reader for files in directories someone else can write (src/sys/read-file.ts): a symbolic link,
+// The one reader for files in directories someone else can write (src/base/sys/read-file.ts): a symbolic link,
 // a FIFO, a directory, a file too large or of another owner is named, never followed, waited on or read.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { closeDir, openDir } from '../../src/sys/fd.js';
-import { readFileSafely, readTextSafely, UnsafeFileError } from '../../src/sys/read-file.js';
+import { closeDir, openDir } from '../../src/base/sys/fd.js';
+import { readFileSafely, readTextSafely, UnsafeFileError } from '../../src/base/sys/read-file.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
-// The relay's filter: what a process of the owner's may show on root's terminal (src/core/relay-filter.ts).
+// The relay's filter: what a process of the owner's may show on root's terminal (src/base/output/relay-filter.ts).
 import { describe, expect, it } from 'vitest';
-import { relayFilter } from '../../src/core/relay-filter.js';
+import { relayFilter } from '../../src/base/output/relay-filter.js';
 
 const through = (...chunks: (string | Buffer)[]): string => {
   const f = relayFilter();

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/config.js';
+import type { Config } from '../../src/model/config.js';
 import {
   mountRecordFor,
   mountSpecFor,
@@ -15,7 +15,7 @@ import {
   unitNameForPath,
   upsertFstabLine,
   type MountSpec,
-} from '../../src/render/index.js';
+} from '../../src/install/render/index.js';
 import { toolSkipReason } from '../helpers/env.js';
 
 const tricky = [

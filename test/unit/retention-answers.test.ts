@@ -1,8 +1,8 @@
 // The retention:, space: and schedule: answers sections: validation with locations, resolution, round trip.
 import { describe, expect, test } from 'vitest';
-import { parseAnswers } from '../../src/config/load-answers.js';
-import { AnswersError } from '../../src/core/errors.js';
-import { parseFloor, resolveSetAndForget, setAndForgetAnswers, toPolicy } from '../../src/retention/answers.js';
+import { parseAnswers } from '../../src/install/answers/load.js';
+import { AnswersError } from '../../src/base/errors.js';
+import { parseFloor, resolveSetAndForget, setAndForgetAnswers, toPolicy } from '../../src/install/answers/set-and-forget.js';
 
 function issues(yaml: string): string[] {
   try {

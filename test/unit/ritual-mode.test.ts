@@ -1,12 +1,12 @@
 // Mode decisions of the Ritual, connection-failure classification, and the one-line summary.
 import { describe, expect, test } from 'vitest';
-import { decideMode, modeWithoutDatabase, parseMode } from '../../src/ritual/mode.js';
-import { nobodyListens } from '../../src/ritual/server-state.js';
-import { formatVersion, summarizeSnapshot } from '../../src/commands/snapshot.js';
-import { CryptError, RefusedError, UsageError } from '../../src/core/errors.js';
-import { parseControldata } from '../../src/ritual/controldata.js';
-import type { PostgresConfig } from '../../src/config/config.js';
-import type { SnapshotMeta } from '../../src/snapshots/meta.js';
+import { decideMode, modeWithoutDatabase, parseMode } from '../../src/runtime/ritual/mode.js';
+import { nobodyListens } from '../../src/runtime/ritual/server-state.js';
+import { formatVersion, summarizeSnapshot } from '../../src/cli/commands/snapshot.js';
+import { CryptError, RefusedError, UsageError } from '../../src/base/errors.js';
+import { parseControldata } from '../../src/base/pg/controldata.js';
+import type { PostgresConfig } from '../../src/model/config.js';
+import type { SnapshotMeta } from '../../src/runtime/snapshots/meta.js';
 
 const pg: PostgresConfig = {
   dir: 'postgres',
@@ -86,7 +86,7 @@ describe('output', () => {
 });
 
 describe('metadata', async () => {
-  const { buildMeta } = await import('../../src/ritual/metadata.js');
+  const { buildMeta } = await import('../../src/runtime/ritual/metadata.js');
   const base = { name: 'n', label: null, createdAt: new Date('2026-11-23T20:55:12.345Z'), startLsn: null, stop: null, btrfs: { uuid: 'u', generation: 7 } };
   test('bracket: server facts and backup LSNs', () => {
     const facts = { versionNum: 150018, systemIdentifier: '744', dataDirectory: '/d', fullPageWrites: true, walLevel: 'replica', inRecovery: false, superuser: true, canCheckpoint: true, canBackup: true, tablespaces: [] };

@@ -1,9 +1,9 @@
 // The pure parts of rollback: the steps --dry-run prints, and when a snapshot's cluster is foreign.
 import { describe, expect, test } from 'vitest';
-import type { Config } from '../../src/config/config.js';
-import { describeRollbackSteps } from '../../src/rollback/steps.js';
-import { compatibilityProblems } from '../../src/rollback/target.js';
-import type { SnapshotMeta } from '../../src/snapshots/meta.js';
+import type { Config } from '../../src/model/config.js';
+import { describeRollbackSteps } from '../../src/runtime/rollback/steps.js';
+import { compatibilityProblems } from '../../src/runtime/rollback/target.js';
+import type { SnapshotMeta } from '../../src/runtime/snapshots/meta.js';
 
 const config = {
   crypt: { name: 'alice', path: '/c', user: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },

@@ -1,9 +1,9 @@
 // `run`'s option parsing and --check word splitting (pure), and commander routing COMMAND after `--`.
 import { describe, expect, test } from 'vitest';
-import { splitWords } from '../../src/run/words.js';
-import { parseDuration, parseRunOptions } from '../../src/run/options.js';
-import { UsageError } from '../../src/core/errors.js';
-import { main } from '../../src/cli.js';
+import { splitWords } from '../../src/runtime/run/words.js';
+import { parseDuration, parseRunOptions } from '../../src/runtime/run/options.js';
+import { UsageError } from '../../src/base/errors.js';
+import { main } from '../../src/cli/program.js';
 import { Writable } from 'node:stream';
 
 describe('splitWords', () => {

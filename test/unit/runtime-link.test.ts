@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { applyPlan, silentReporter } from '../../src/apply/index.js';
-import { answersSchema } from '../../src/config/answers.js';
-import { resolveConfig } from '../../src/config/resolve.js';
-import { RecordingRunner } from '../../src/core/runner.js';
-import type { HostFacts } from '../../src/detect/facts.js';
-import { PACKAGED_RUNTIME } from '../../src/core/packaged.js';
-import { describePlan, planInit, type Plan, type Step } from '../../src/plan/index.js';
+import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import { answersSchema } from '../../src/install/answers/schema.js';
+import { resolveConfig } from '../../src/install/resolve.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import type { HostFacts } from '../../src/install/detect/facts.js';
+import { PACKAGED_RUNTIME } from '../../src/base/bundle/packaged.js';
+import { describePlan, planInit, type Plan, type Step } from '../../src/install/plan/index.js';
 
 const facts = (runtimeSource: string): HostFacts => ({
   ...(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../fixtures/init/facts-ext4-host.json'), 'utf8')) as HostFacts),

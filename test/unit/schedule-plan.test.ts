@@ -4,13 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { applyPlan, silentReporter } from '../../src/apply/index.js';
-import type { Config } from '../../src/config/config.js';
-import { RecordingRunner } from '../../src/core/runner.js';
-import type { Plan } from '../../src/plan/index.js';
-import { existingScheduleUnits } from '../../src/schedule/detect.js';
-import { scheduleSteps } from '../../src/schedule/plan.js';
-import type { ScheduleConfig } from '../../src/retention/answers.js';
+import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import type { Config } from '../../src/model/config.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import type { Plan } from '../../src/install/plan/index.js';
+import { existingScheduleUnits } from '../../src/install/detect/schedule-units.js';
+import { scheduleSteps } from '../../src/install/plan/schedule.js';
+import type { ScheduleConfig } from '../../src/install/answers/set-and-forget.js';
 
 let dir: string;
 beforeEach(() => {

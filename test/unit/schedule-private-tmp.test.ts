@@ -1,7 +1,7 @@
 // PrivateTmp= hides /tmp and /var/tmp from the scheduled units: it is left out when the crypt, the runtime,
 // the state directory or the Prometheus file lives there (systemd fails such a unit with 226/NAMESPACE).
 import { describe, expect, test } from 'vitest';
-import { renderScheduleUnits, underTmp, type ScheduleSpec } from '../../src/schedule/render.js';
+import { renderScheduleUnits, underTmp, type ScheduleSpec } from '../../src/install/render/schedule-units.js';
 
 const spec = (o: Partial<ScheduleSpec>): ScheduleSpec => ({
   cryptPath: '/srv/lychd',

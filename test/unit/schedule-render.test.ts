@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { renderScheduleUnits, type ScheduleSpec } from '../../src/schedule/render.js';
-import { cronFields, cronLine } from '../../src/schedule/cron.js';
-import { timerName } from '../../src/schedule/names.js';
+import { renderScheduleUnits, type ScheduleSpec } from '../../src/install/render/schedule-units.js';
+import { cronFields, cronLine } from '../../src/install/render/cron.js';
+import { timerName } from '../../src/install/render/schedule-names.js';
 import { toolSkipReason } from '../helpers/env.js';
 
 let tmp: string | undefined;

@@ -2,11 +2,11 @@
 // ~/.config/systemd/user, lingering, `systemctl --user -M owner@` from root; a switch of profile moves them;
 // the user manager gets only the hardening it can apply; cron lines run as the owner.
 import { describe, expect, test } from 'vitest';
-import type { Config } from '../../src/config/config.js';
-import type { Step } from '../../src/plan/steps.js';
-import { renderScheduleUnits } from '../../src/schedule/render.js';
-import { scheduleSteps } from '../../src/schedule/plan.js';
-import { systemctlArgv, userUnitDir } from '../../src/schedule/scope.js';
+import type { Config } from '../../src/model/config.js';
+import type { Step } from '../../src/model/steps.js';
+import { renderScheduleUnits } from '../../src/install/render/schedule-units.js';
+import { scheduleSteps } from '../../src/install/plan/schedule.js';
+import { systemctlArgv, userUnitDir } from '../../src/base/systemctl.js';
 
 const config = (profile: 'system' | 'rootless', schedule: Config['schedule'] = { calendar: 'hourly', verify: false }): Config =>
   ({

@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PostgresConfig, ServiceConfig } from '../../src/config/config.js';
-import { RecordingRunner } from '../../src/core/runner.js';
-import { pgCtlServerOptions, pgLogFile, serviceArgv, type ServiceTarget } from '../../src/service/argv.js';
-import { startDatabase, stopDatabase } from '../../src/service/control.js';
+import type { PostgresConfig, ServiceConfig } from '../../src/model/config.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import { pgCtlServerOptions, pgLogFile, serviceArgv, type ServiceTarget } from '../../src/runtime/service/argv.js';
+import { startDatabase, stopDatabase } from '../../src/runtime/service/control.js';
 
 function pgConfig(service: ServiceConfig, host = '/run/postgresql'): PostgresConfig {
   return {

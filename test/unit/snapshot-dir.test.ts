@@ -5,11 +5,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cryptPaths } from '../../src/crypt/paths.js';
-import { describeForeign } from '../../src/snapshots/foreign.js';
-import { readSnapshotDir } from '../../src/snapshots/meta.js';
-import { takenNames } from '../../src/snapshots/taken.js';
-import { hasControlChars } from '../../src/core/text.js';
+import { cryptPaths } from '../../src/base/crypt/paths.js';
+import { describeForeign } from '../../src/runtime/snapshots/foreign.js';
+import { readSnapshotDir } from '../../src/runtime/snapshots/meta.js';
+import { takenNames } from '../../src/runtime/snapshots/taken.js';
+import { hasControlChars } from '../../src/base/output/text.js';
 
 const meta = (name: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ format: 1, name, label: null, createdAt: '2026-01-01T00:00:00.000Z', mode: 'none', origin: { kind: 'snapshot' }, postgres: null, btrfs: null, timings: {}, toolVersion: 't', ...extra });

@@ -1,9 +1,9 @@
 // The snapshot-name resolver every command uses: full name, unique prefix, unique label, latest/previous;
 // unknown and ambiguous names in one wording, with the closest candidates.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { closest, editDistance } from '../../src/core/did-you-mean.js';
-import { describeFailure, requireResolved, resolveSnapshotName, type NamedSnapshot, type Resolution } from '../../src/snapshots/resolve.js';
+import { UsageError } from '../../src/base/errors.js';
+import { closest, editDistance } from '../../src/base/output/did-you-mean.js';
+import { describeFailure, requireResolved, resolveSnapshotName, type NamedSnapshot, type Resolution } from '../../src/runtime/snapshots/resolve.js';
 
 const snaps: NamedSnapshot[] = [
   { name: '20261120T080000Z-nightly', label: 'nightly', createdAt: '2026-11-20T08:00:00Z' },

@@ -1,6 +1,6 @@
 // The space estimate is pure: what each operation writes and the reserve kept after it.
 import { describe, expect, it } from 'vitest';
-import { estimateSpace, metadataMargin, threshold } from '../../src/space/estimate.js';
+import { estimateSpace, metadataMargin, threshold } from '../../src/runtime/space/estimate.js';
 
 const MiB = 2 ** 20;
 

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/env.js';
-import { VERSION } from '../../src/version.js';
-import { manifestProblems } from '../../src/core/runtime-manifest.js';
+import { VERSION } from '../../src/base/version.js';
+import { manifestProblems } from '../../src/base/bundle/manifest.js';
 
 let meta: Metafile;
 
@@ -34,6 +34,7 @@ beforeAll(async () => {
 
 /** Each module reachable from `entry` by static imports, with the chain that reaches it. */
 function staticallyReached(entry: string): Map<string, string> {
+  if (!meta.inputs[entry]) throw new Error(`${entry} is not in the bundle: a moved file? (a start from nowhere reaches nothing)`);
   const chains = new Map([[entry, entry]]);
   const todo = [entry];
   while (todo.length) {
@@ -53,34 +54,41 @@ const offenders = (entry: string, forbidden: RegExp): string[] => [...statically
 
 // Only init may load these (repair may prompt, so @clack is allowed there).
 const PROMPTS = /node_modules\/@clack\//;
-const INIT_ONLY = /node_modules\/systeminformation\/|src\/config\/(answers|load-answers)\.ts|src\/detect\/device-details\.ts|src\/retention\/answers\.ts|src\/ui\/(init-flow|index)\.ts/;
+const INIT_ONLY = /node_modules\/systeminformation\/|src\/install\/answers\/(schema|load|set-and-forget)\.ts|src\/install\/detect\/device-details\.ts|src\/cli\/ui\/(init-flow|index)\.ts/;
+// The source files the patterns here name: each must be in the bundle, or a move would leave a pattern
+// matching nothing and its test passing for nothing.
+const NAMED = ['src/install/answers/schema.ts', 'src/install/answers/load.ts', 'src/install/answers/set-and-forget.ts', 'src/install/detect/device-details.ts', 'src/cli/ui/init-flow.ts', 'src/cli/ui/index.ts', 'src/cli/program.ts', 'src/main.ts', 'src/launch.ts', 'src/cli/commands/init.ts', 'src/cli/commands/doctor.ts', 'src/cli/commands/runtime.ts'];
 
 describe('what a start evaluates', () => {
+  it('the files the patterns name are where the patterns look', () => {
+    expect(NAMED.filter((f) => !meta.inputs[f])).toEqual([]);
+  });
+
   it('the entry (`--version`) loads nothing but itself; the CLI commander and the everyday commands, not init, doctor, repair or verify', () => {
-    expect(offenders('src/launch.ts', /node_modules\/|src\/commands\/|src\/cli\.ts|src\/main\.ts/)).toEqual([]);
-    expect(offenders('src/cli.ts', /node_modules\/(?!commander\/)|src\/commands\/(init|doctor|repair|verify|completion)\.ts/)).toEqual([]);
+    expect(offenders('src/launch.ts', /node_modules\/|src\/cli\/commands\/|src\/cli\/program\.ts|src\/main\.ts/)).toEqual([]);
+    expect(offenders('src/cli/program.ts', /node_modules\/(?!commander\/)|src\/cli\/commands\/(init|doctor|repair|verify|completion)\.ts/)).toEqual([]);
   });
 
   it.each(['runtime', 'list', 'snapshot', 'rollback', 'delete', 'annotate', 'prune', 'status', 'crypts', 'db', 'verify', 'completion', 'repair'])(
     'runtime command %s does not load init-only modules (device details, answers schema, prompts)',
     (command) => {
-      expect(offenders(`src/commands/${command}.ts`, INIT_ONLY)).toEqual([]);
-      if (command !== 'repair') expect(offenders(`src/commands/${command}.ts`, PROMPTS)).toEqual([]);
+      expect(offenders(`src/cli/commands/${command}.ts`, INIT_ONLY)).toEqual([]);
+      if (command !== 'repair') expect(offenders(`src/cli/commands/${command}.ts`, PROMPTS)).toEqual([]);
     },
   );
 
   // Each of these makes Node compile a dozen internal modules (crypto ~7 ms, child_process with net and
   // dgram ~9 ms on the machine the README's figures come from): what needs them imports them when it runs.
-  it('the runtime commands (src/commands/runtime.ts: snapshot, list, rollback, …) import no costly Node built-in at start', () => {
-    expect(offenders('src/commands/runtime.ts', /^node:(crypto|child_process|perf_hooks|https?|net|zlib)$/)).toEqual([]);
+  it('the runtime commands (src/cli/commands/runtime.ts: snapshot, list, rollback, …) import no costly Node built-in at start', () => {
+    expect(offenders('src/cli/commands/runtime.ts', /^node:(crypto|child_process|perf_hooks|https?|net|zlib)$/)).toEqual([]);
   });
 
   it('list, snapshot and rollback do not load zod', () => {
-    for (const c of ['list', 'snapshot', 'rollback']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/zod\//)).toEqual([]);
+    for (const c of ['list', 'snapshot', 'rollback']) expect(offenders(`src/cli/commands/${c}.ts`, /node_modules\/zod\//)).toEqual([]);
   });
 
   it('execa and pg load on first use: list and snapshot (--mode none runs one btrfs, connects nowhere) parse neither at start', () => {
-    for (const c of ['list', 'snapshot']) expect(offenders(`src/commands/${c}.ts`, /node_modules\/(execa|pg|pgpass)\//)).toEqual([]);
+    for (const c of ['list', 'snapshot']) expect(offenders(`src/cli/commands/${c}.ts`, /node_modules\/(execa|pg|pgpass)\//)).toEqual([]);
   });
 });
 
@@ -167,7 +175,7 @@ describe('the runtime directory', () => {
   });
 
   it('main.js holds none of the vendored packages; `--help` and a runtime command load none of them, nor a costly built-in', () => {
-    // zod's mini build is the exception: imported by name (src/core/state-schema.ts), esbuild keeps only what
+    // zod's mini build is the exception: imported by name (src/base/state-schema.ts), esbuild keeps only what
     // the journal and metadata schemas use; the full zod (init's answers schema) stays vendored.
     expect(mainInputs.filter((p) => /node_modules\/(zod|yaml|systeminformation|execa|@clack)\//.test(p) && !p.includes('node_modules/zod/'))).toEqual([]);
     expect(zodInMain.files.filter((p) => !/node_modules\/zod\/(mini|v4\/(mini|core|locales\/index\.js))/.test(p))).toEqual([]);
@@ -180,7 +188,7 @@ describe('the runtime directory', () => {
       expect(r.stderr).not.toMatch(/at .*main\.js/); // a message, not a stack trace
       expect(r.files.filter((f) => /vendor-/.test(f)), args.join(' ')).toEqual([]);
       expect(r.builtins.filter((m) => COSTLY.test(m)), args.join(' ')).toEqual([]);
-      // Their messages go to pipes here: written to the descriptor, without Node's stream stack (src/core/stdio.ts).
+      // Their messages go to pipes here: written to the descriptor, without Node's stream stack (src/base/output/stdio.ts).
       if (args[0] !== '--help') expect(r.builtins.filter((m) => /^NativeModule (net|stream|tty)$/.test(m)), args.join(' ')).toEqual([]);
     }
   });

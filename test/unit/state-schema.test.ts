@@ -6,14 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cryptPaths, type CryptPaths } from '../../src/crypt/paths.js';
-import { checkJournal } from '../../src/doctor/check-journal.js';
-import { parseJournal } from '../../src/recover/journal-schema.js';
-import { readJournal, UnusableJournalError } from '../../src/recover/journal.js';
-import { parseMeta } from '../../src/snapshots/meta-schema.js';
-import { readMeta, UnusableMetaError } from '../../src/snapshots/meta.js';
-import { exitCodeFor } from '../../src/core/errors.js';
-import { buildMeta } from '../../src/ritual/metadata.js';
+import { cryptPaths, type CryptPaths } from '../../src/base/crypt/paths.js';
+import { checkJournal } from '../../src/care/check-journal.js';
+import { parseJournal } from '../../src/base/crypt/journal-schema.js';
+import { readJournal, UnusableJournalError } from '../../src/base/crypt/journal.js';
+import { parseMeta } from '../../src/runtime/snapshots/meta-schema.js';
+import { readMeta, UnusableMetaError } from '../../src/runtime/snapshots/meta.js';
+import { exitCodeFor } from '../../src/base/errors.js';
+import { buildMeta } from '../../src/runtime/ritual/metadata.js';
 
 const rollback = { op: 'rollback', id: '20261123T205512Z-ab12', startedAt: '2026-11-23T20:55:12.000Z', target: 't', staging: '.staging-x', preRollbackName: 'p', phase: 'started', wasRunning: true, stagedUuid: null };
 

@@ -1,10 +1,10 @@
 // status (pure parts): usable free space on an image, the Nagios check, the Prometheus text.
 import { describe, expect, test } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { evaluateCheck } from '../../src/status/health.js';
-import { renderPrometheus } from '../../src/status/prometheus.js';
-import { floorBytes, usableFree, type SpaceFacts } from '../../src/status/space.js';
-import type { StatusFacts } from '../../src/status/gather.js';
+import { evaluateCheck } from '../../src/runtime/status/health.js';
+import { renderPrometheus } from '../../src/runtime/status/prometheus.js';
+import { floorBytes, usableFree, type SpaceFacts } from '../../src/runtime/status/space.js';
+import type { StatusFacts } from '../../src/runtime/status/gather.js';
 
 const G = 2 ** 30;
 const now = new Date('2026-11-30T12:00:00Z');
@@ -100,7 +100,7 @@ describe('prometheus text', () => {
 
 describe('status screen', () => {
   test('one fact a line', async () => {
-    const { renderStatus } = await import('../../src/status/render.js');
+    const { renderStatus } = await import('../../src/runtime/status/render.js');
     const text = renderStatus(
       facts({
         floor: { minFree: { percent: 15 }, bytes: 3 * G },

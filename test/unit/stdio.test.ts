@@ -1,4 +1,4 @@
-// The commands' stdout and stderr (src/core/stdio.ts): text to a pipe, a file or /dev/null goes straight to
+// The commands' stdout and stderr (src/base/output/stdio.ts): text to a pipe, a file or /dev/null goes straight to
 // the descriptor, without Node's stream stack; a terminal gets Node's stream; a descriptor that would block
 // hands the rest to Node's stream, in order. Each case is a child process of its own (its fd 1 is the thing
 // under test), running stdio.ts bundled as CommonJS.
@@ -15,7 +15,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-stdio-'));
 const lib = path.join(dir, 'stdio.cjs');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
-  await build({ entryPoints: [path.join(REPO, 'src/core/stdio.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: lib, logLevel: 'silent' });
+  await build({ entryPoints: [path.join(REPO, 'src/base/output/stdio.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: lib, logLevel: 'silent' });
 });
 
 /** A script for `node -e`: `body` runs with out (fd 1) and err (fd 2) from stdio.ts, then reports on fd 3. */

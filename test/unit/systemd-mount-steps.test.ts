@@ -3,9 +3,9 @@
 // (enable --now) and checks the result; repair's mount through a unit resets a failed unit, mounts and
 // starts it, and mounts directly when the unit describes another mount.
 import { describe, expect, it } from 'vitest';
-import { enableMountUnit, startMountUnit } from '../../src/apply/handlers-mount.js';
-import { RecordingRunner } from '../../src/core/runner.js';
-import type { MountSpec } from '../../src/render/index.js';
+import { enableMountUnit, startMountUnit } from '../../src/install/apply/handlers-mount.js';
+import { RecordingRunner } from '../../src/base/runner.js';
+import type { MountSpec } from '../../src/install/render/index.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,9 +1,9 @@
-// Root trusts a path only when no other user could have written it (src/registry/trust.ts).
+// Root trusts a path only when no other user could have written it (src/base/registry/trust.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, lchownSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { untrustedReason } from '../../src/registry/trust.js';
+import { untrustedReason } from '../../src/base/registry/trust.js';
 import { skipReason } from '../helpers/env.js';
 
 describe.skipIf(skipReason('root'))('untrustedReason', () => {

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ExitCode } from '../../src/core/errors.js';
-import type { HostFacts } from '../../src/detect/facts.js';
-import { answersSchema, type AnswersInput } from '../../src/config/answers.js';
-import { resolveConfig } from '../../src/config/resolve.js';
-import { planInit } from '../../src/plan/index.js';
-import { askConfirm, askCryptPath, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/ui/index.js';
+import { CancelledError, ExitCode } from '../../src/base/errors.js';
+import type { HostFacts } from '../../src/install/detect/facts.js';
+import { answersSchema, type AnswersInput } from '../../src/install/answers/schema.js';
+import { resolveConfig } from '../../src/install/resolve.js';
+import { planInit } from '../../src/install/plan/index.js';
+import { askConfirm, askCryptPath, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/cli/ui/index.js';
 
 /** Streams that type `keys` each time the output shows the matching active question (◆). */
 function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]; screen: () => string } {

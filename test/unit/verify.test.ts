@@ -1,7 +1,7 @@
 // verify's pure parts: the settings forced on the clone server, and the text report.
 import { describe, expect, test } from 'vitest';
-import { cloneSettings } from '../../src/verify/clone-server.js';
-import { renderVerify } from '../../src/commands/verify.js';
+import { cloneSettings } from '../../src/runtime/verify/clone-server.js';
+import { renderVerify } from '../../src/cli/commands/verify.js';
 
 describe('cloneSettings', () => {
   const s = cloneSettings('/tmp/lychd-verify-x', 5432, '/tmp/lychd-verify-x/pg_hba.conf', '/c/.staging-verify-1/postgres', 15);

@@ -1,0 +1,45 @@
+// What a journal entry must look like before recovery acts on it (src/base/crypt/journal.ts's types, checked):
+// an entry with a field missing, of the wrong type, an unknown operation or a name that climbs out of the
+// crypt is refused as a whole, never half-used. Loaded only when a journal file exists.
+import { array, boolean, discriminatedUnion, enum as oneOf, int, literal, minLength, nullable, number, optional, positive, strictObject, string, type ZodMiniType } from 'zod/mini';
+import { firstProblem, innerPath, isoTime, plainName } from '../state-schema.js';
+import type { JournalEntry } from './journal.js';
+
+const common = { id: plainName, startedAt: isoTime, phase: string().check(minLength(1)) };
+
+const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
+  strictObject({
+    op: literal('rollback'),
+    ...common,
+    target: plainName,
+    staging: plainName,
+    preRollbackName: plainName,
+    wasRunning: boolean(),
+    stagedUuid: optional(nullable(string())),
+  }),
+  strictObject({ op: literal('snapshot'), ...common, name: plainName }),
+  strictObject({
+    op: literal('run'),
+    ...common,
+    snapshot: plainName,
+    command: array(string()),
+    onFailure: oneOf(['rollback', 'keep']),
+    pid: optional(number().check(int(), positive())),
+    pidStart: optional(nullable(string())),
+    dbWasRunning: boolean(),
+  }),
+  strictObject({
+    op: literal('nocow-rewrite'),
+    ...common,
+    staging: innerPath,
+    pgdata: optional(innerPath),
+    newIno: optional(number().check(int(), positive())),
+    wasRunning: optional(boolean()),
+  }),
+]);
+
+/** The entry, or what is wrong with it (one line). */
+export function parseJournal(data: unknown): { entry: JournalEntry } | { problem: string } {
+  const r = entrySchema.safeParse(data);
+  return r.success ? { entry: r.data } : { problem: firstProblem(r.error, data) };
+}

@@ -1,0 +1,213 @@
+// Opens a registered crypt for a runtime command: its definition from the root-owned registry, the
+// caller's right to act on it, and its identity on disk (filesystem UUID, root inode, active/), checked
+// through an fd opened without following symbolic links. A root-run command then reaches the crypt only
+// through that fd (paths under /proc/<pid>/fd/<n>), so renaming or replacing anything on the way to the
+// crypt after the check cannot redirect it.
+import { learnCrypt } from '../output/hint.js';
+import path from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import type { Config } from '../../model/config.js';
+import type { CommandContext } from '../context.js';
+import { CryptError, RefusedError } from '../errors.js';
+import { readJournal } from './journal.js';
+import { registerAnchor } from '../anchors.js';
+import type { RegistryEntry } from '../registry/store.js';
+import { writeEntry } from '../registry/store.js';
+import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
+import { checkAccess, rootRepairCommand, RunAsOwner } from './access.js';
+import { cryptPaths, type CryptPaths } from './paths.js';
+import { selectEntry } from './select.js';
+
+export interface OpenCrypt {
+  paths: CryptPaths;
+  config: Config;
+  entry: RegistryEntry;
+  /** The registered crypt path, for messages. */
+  shown: string;
+  /** false: a Method A/B crypt whose filesystem is not mounted (only doctor and repair open it so). */
+  mounted: boolean;
+  /** The crypt root, held open while the command runs; null when not mounted. */
+  dir: Dir | null;
+}
+
+export interface OpenOptions {
+  /** doctor and repair look at an unmounted crypt too. */
+  allowUnmounted?: boolean;
+}
+
+const ENOTTY = 25;
+
+/** Mounting is root's: root is told to repair, anyone else the root command (never one that cannot work for them). */
+function notMounted(config: Config, why: string): CryptError {
+  return new CryptError(`the crypt "${config.crypt.name}" at ${config.crypt.path} is not mounted (${why})`, {
+    hint: process.getuid?.() === 0 ? 'Run `lychd-crypt repair` to mount it again.' : `Only root can mount it: \`${rootRepairCommand(config.crypt.name)}\``,
+  });
+}
+
+/**
+ * Whether the registered filesystem is mounted at the crypt path (a no-follow walk, then its UUID): what
+ * root asks before it drops to the owner of a rootless crypt, since mounting is root's part.
+ */
+export async function isMountedCrypt(entry: RegistryEntry): Promise<boolean> {
+  const dir = await openDir(entry.config.crypt.path).catch(() => null);
+  if (!dir) return false;
+  try {
+    return (await btrfsFsUuid(dir).catch(() => null)) === entry.identity.fsUuid;
+  } finally {
+    await closeDir(dir);
+  }
+}
+
+function notTheCrypt(config: Config, why: string): RefusedError {
+  return new RefusedError(`${config.crypt.path} is not the registered crypt "${config.crypt.name}": ${why}; nothing was changed`, {
+    hint: 'Something moved or replaced it. Look at the path (`ls -la`), put the crypt back, and run `lychd-crypt doctor`.',
+  });
+}
+
+/** Whether `uuid` belongs to a snapshot in snapshots/ (active/ after a rollback is a clone of one). */
+async function isSnapshotUuid(root: Dir, uuid: string): Promise<boolean> {
+  const snaps = await openDir('snapshots', root);
+  try {
+    for (const name of await readdir(snaps.anchor)) {
+      const d = await openDir(name, snaps).catch(() => null);
+      if (!d) continue;
+      try {
+        if ((await subvolInfo(d).catch(() => null))?.uuid === uuid) return true;
+      } finally {
+        await closeDir(d);
+      }
+    }
+    return false;
+  } finally {
+    await closeDir(snaps);
+  }
+}
+
+/**
+ * active/ is the registered subvolume, or — after a rollback root has not recorded yet (the owner's own,
+ * or a crash) — a clone of one of this crypt's snapshots, or the one a pending rollback staged.
+ */
+async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): Promise<string> {
+  const active = await openDir('active', root).catch((e: unknown) => {
+    if (e instanceof FdError) throw notTheCrypt(entry.config, `active/ is missing (${e.message})`);
+    throw e;
+  });
+  try {
+    const info = await subvolInfo(active).catch((e: unknown) => e as Error);
+    if (info instanceof Error) {
+      // A filesystem Btrfs forced read-only (or with I/O errors) may fail even this ioctl: the verified
+      // root's own active/, a subvolume root by its inode, is accepted then (doctor and repair must look).
+      if (info instanceof FdError && info.errno !== ENOTTY && (await isSubvolumeRoot(active))) return entry.identity.activeUuid;
+      throw notTheCrypt(entry.config, 'active/ is not a Btrfs subvolume');
+    }
+    if (info.uuid === entry.identity.activeUuid) return info.uuid;
+    // An unusable journal vouches for nothing (the command then refuses on it, naming the fix).
+    const journal = await readJournal(paths).catch(() => undefined);
+    if (journal?.op === 'rollback' && journal.stagedUuid === info.uuid) return info.uuid;
+    if (info.parentUuid && (await isSnapshotUuid(root, info.parentUuid))) return info.uuid;
+    throw notTheCrypt(entry.config, `active/ is subvolume ${info.uuid}, not the registered ${entry.identity.activeUuid} nor a clone of one of its snapshots`);
+  } finally {
+    await closeDir(active);
+  }
+}
+
+/** Every Btrfs subvolume's root directory has inode 256. */
+const isSubvolumeRoot = async (d: Dir): Promise<boolean> => (await stat(d.anchor).catch(() => null))?.ino === 256;
+
+async function checkIsSubvolume(root: Dir, config: Config): Promise<void> {
+  const active = await openDir('active', root).catch(() => null);
+  const ok = active && ((await subvolInfo(active).catch(() => null)) || (await isSubvolumeRoot(active)));
+  await closeDir(active);
+  if (!ok) throw notTheCrypt(config, 'active/ is missing or not a Btrfs subvolume');
+}
+
+/** Keeps the registry's active/ UUID current (root only), so the next check is the quick one. */
+async function recordActive(entry: RegistryEntry, activeUuid: string): Promise<void> {
+  entry.identity = { ...entry.identity, activeUuid };
+  await writeEntry(entry.config.registry.dir, entry);
+}
+
+/** After a root-run change (a rollback swaps active/): record the new active/ before its lineage can go. */
+export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
+  if (process.getuid?.() !== 0 || !crypt.dir) return;
+  const active = await openDir('active', crypt.dir).catch(() => null);
+  if (!active) return;
+  try {
+    const uuid = (await subvolInfo(active)).uuid;
+    if (uuid !== crypt.entry.identity.activeUuid) await recordActive(crypt.entry, uuid);
+  } finally {
+    await closeDir(active);
+  }
+}
+
+export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Promise<OpenCrypt> {
+  const entry = await selectEntry(ctx);
+  const config = entry.config;
+  // For the follow-up commands printed later (src/base/output/hint.ts): its name, and where its command is installed.
+  learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });
+  const uid = process.getuid?.() ?? 0;
+  try {
+    checkAccess(config, uid, ctx.command, ctx.argv);
+  } catch (e) {
+    // Root on a rootless crypt: an unmounted crypt is root's to mount (repair), so root says so itself
+    // rather than have the owner's process fail at it (src/care/root-part.ts mounts it for repair).
+    if (e instanceof RunAsOwner && !opts.allowUnmounted && config.method !== 'native' && !(await isMountedCrypt(entry))) throw notMounted(config, 'its filesystem is not there');
+    throw e;
+  }
+  const shown = config.crypt.path;
+  const unmounted = (why: string): OpenCrypt => {
+    if (!opts.allowUnmounted) throw notMounted(config, why);
+    return { paths: cryptPaths(shown, entry.stateDir), config, entry, shown, mounted: false, dir: null };
+  };
+  let dir: Dir;
+  try {
+    dir = await openDir(shown);
+  } catch (e) {
+    if (e instanceof FdError && config.method !== 'native') return unmounted(`${shown}: errno ${e.errno}`);
+    if (e instanceof FdError) throw notTheCrypt(config, e.message);
+    throw e;
+  }
+  try {
+    const fsUuid = await btrfsFsUuid(dir).catch((e: unknown) => {
+      if (e instanceof FdError && e.errno === ENOTTY) return null;
+      throw e;
+    });
+    if (fsUuid !== entry.identity.fsUuid) {
+      await closeDir(dir);
+      if (config.method !== 'native') return unmounted(fsUuid ? `another Btrfs filesystem, ${fsUuid}, is there` : 'no Btrfs filesystem is there');
+      throw notTheCrypt(config, `it is on filesystem ${fsUuid ?? '(not Btrfs)'}, not ${entry.identity.fsUuid}`);
+    }
+    if ((await stat(dir.anchor)).ino !== entry.identity.rootIno) throw notTheCrypt(config, 'its directory is not the one init made (another inode)');
+    // Root works through the fd; a user works as itself, on paths it controls anyway.
+    const root = uid === 0 ? dir.anchor : shown;
+    const paths = cryptPaths(root, entry.stateDir);
+    // active/'s UUID guards root's actions; the owner of a rootless crypt acts on its own files anyway.
+    if (uid === 0) {
+      const activeUuid = await checkActive(dir, entry, paths);
+      if (activeUuid !== entry.identity.activeUuid) await recordActive(entry, activeUuid);
+    } else await checkIsSubvolume(dir, config);
+    if (uid === 0) registerAnchor(dir.anchor, shown);
+    return { paths, config, entry, shown, mounted: true, dir };
+  } catch (e) {
+    await closeDir(dir);
+    throw e;
+  }
+}
+
+export async function closeCrypt(crypt: OpenCrypt): Promise<void> {
+  if (!crypt.dir) return;
+  // The anchor stays known: the command's output, printed after this, may still name it.
+  await closeDir(crypt.dir);
+  crypt.dir = null;
+}
+
+/** Opens the crypt, runs fn, and always closes it (an fd left open would keep the filesystem busy). */
+export async function withCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+  const crypt = await openCrypt(ctx, opts);
+  try {
+    return await fn(crypt);
+  } finally {
+    await closeCrypt(crypt);
+  }
+}
+

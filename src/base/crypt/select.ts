@@ -1,0 +1,50 @@
+// Which registered crypt a command acts on: --crypt NAME or PATH; without it, the only crypt there is
+// (for root), or the caller's own (for a user).
+import path from 'node:path';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { exists } from '../sys/fs.js';
+import { detectTargetUser } from '../user.js';
+import { learnCrypt } from '../output/hint.js';
+import { readRegistry, registryDir, type RegistryEntry } from '../registry/store.js';
+import { defaultCryptPath } from './locate.js';
+import { LEGACY_STATE_DIR } from './paths.js';
+
+const list = (es: RegistryEntry[]) => es.map((e) => `${e.name} (${e.config.crypt.path})`).join(', ');
+
+async function notRegistered(where: string, dir: string): Promise<never> {
+  const legacy = await exists(path.join(where, LEGACY_STATE_DIR, 'config.json'));
+  throw new UsageError(
+    legacy ? `the crypt at ${where} was made by an earlier version and is not in the registry ${dir}` : `no registered crypt at ${where}`,
+    {
+      hint: legacy
+        ? 'Adopt it: as root, re-run `lychd-crypt init --answers <its answers> --yes` (it changes nothing but records the crypt). See the README, "Crypts made before the registry".'
+        : 'Run `lychd-crypt init`, or name a registered crypt with --crypt NAME|PATH (`lychd-crypt crypts` lists them).',
+    },
+  );
+}
+
+export async function selectEntry(ctx: CommandContext): Promise<RegistryEntry> {
+  const dir = registryDir(ctx.globals.registry, ctx.env);
+  const entries = await readRegistry(dir);
+  learnCrypt({ several: entries.length > 1 });
+  const want = ctx.globals.crypt;
+  if (want) {
+    const byName = entries.find((e) => e.name === want);
+    if (byName && !want.includes('/')) return byName;
+    const p = path.resolve(want);
+    return entries.find((e) => e.config.crypt.path === p) ?? notRegistered(p, dir);
+  }
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0 && !ctx.globals.user && !ctx.env.SUDO_USER && entries.length === 1) return entries[0]!;
+  const user = await detectTargetUser(ctx.runner, ctx.globals.user, ctx.env);
+  const own = entries.filter((e) => e.config.crypt.uid === user.uid);
+  if (own.length === 1) return own[0]!;
+  if (own.length > 1) {
+    throw new UsageError(`${user.name} has several crypts: ${list(own)}`, { hint: 'Choose one with --crypt NAME.' });
+  }
+  if (uid === 0 && entries.length > 1 && !ctx.globals.user && !ctx.env.SUDO_USER) {
+    throw new UsageError(`several crypts are registered: ${list(entries)}`, { hint: 'Choose one with --crypt NAME.' });
+  }
+  return notRegistered(defaultCryptPath(user, ctx.env, uid), dir);
+}

@@ -1,0 +1,25 @@
+// `lychd-crypt crypts`: the registered crypts, from the root-owned registry.
+import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { escapeValue } from '../../base/output/text.js';
+import { readRegistry, registryDir } from '../../base/registry/store.js';
+
+export async function runCrypts(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const dir = registryDir(ctx.globals.registry, ctx.env);
+  const entries = await readRegistry(dir);
+  const rows = entries.map((e) => ({
+    name: e.name,
+    path: e.config.crypt.path,
+    owner: e.config.crypt.user,
+    profile: e.config.profile,
+    method: e.config.method,
+    fsUuid: e.identity.fsUuid,
+    stateDir: e.stateDir,
+  }));
+  const human = rows.length
+    ? [
+        `${'NAME'.padEnd(16)} ${'PROFILE'.padEnd(9)} ${'METHOD'.padEnd(10)} ${'OWNER'.padEnd(12)} PATH`,
+        ...rows.map((r) => `${r.name.padEnd(16)} ${r.profile.padEnd(9)} ${r.method.padEnd(10)} ${escapeValue(r.owner).padEnd(12)} ${escapeValue(r.path)}`),
+      ].join('\n')
+    : `no crypts registered in ${dir} (run \`lychd-crypt init\`)`;
+  return { json: { registry: dir, crypts: rows }, human };
+}

@@ -1,0 +1,103 @@
+// `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/cli/ui/).
+import { loadAnswersFile } from '../../install/answers/load.js';
+import { UsageError } from '../../base/errors.js';
+import { applyPlan, defaultAnswers, describeDryRun, lineReporter, planToJson, prepareInit, probePlan, requireRoot, writeAnswersFile } from '../../install/init.js';
+import { withLock } from '../../base/crypt/lock.js';
+import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
+import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { closeDir } from '../../base/sys/fd.js';
+import { openTrustedDir } from '../../base/sys/trusted-path.js';
+
+export interface InitOptions {
+  answers?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  writeAnswers?: string;
+  /** Interactive only: pre-fill the questions from this (partial) answers file. */
+  defaults?: string;
+}
+
+export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  // Interactive (a terminal and no --yes): src/cli/ui/ asks what --answers would say and confirms the plan.
+  const ui = ctx.interactive && !opts.yes ? await import('../ui/index.js') : undefined;
+  if (opts.defaults && (!ui || opts.answers)) {
+    throw new UsageError('--defaults pre-fills the interactive questions; it needs a terminal and no --answers or --yes', {
+      hint: 'Without a terminal, pass the answers file itself: --answers FILE --yes.',
+    });
+  }
+  if (!ui && !opts.answers && !opts.yes && !opts.dryRun) {
+    throw new UsageError('no answers file and no terminal to ask the questions', {
+      hint: 'Run init in a terminal, or pass --answers FILE --yes (or --yes to accept every default).',
+    });
+  }
+  // Validation happens here, before detection or any side effect.
+  const answers = opts.answers
+    ? await loadAnswersFile(opts.answers)
+    : ui
+      ? await ui.askAnswers(opts.defaults ? await loadAnswersFile(opts.defaults) : defaultAnswers(), {
+          detect: { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt },
+          cryptGiven: ctx.globals.crypt !== undefined,
+          dryRun: Boolean(opts.dryRun),
+        })
+      : defaultAnswers();
+  const { plan, facts } = await prepareInit(answers, {
+    runner: ctx.runner,
+    env: ctx.env,
+    userFlag: ctx.globals.user,
+    cryptFlag: ctx.globals.crypt,
+    registryFlag: ctx.globals.registry,
+  });
+
+  // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
+  // only once the plan has consent, so a refused or cancelled run leaves nothing behind.
+  if (opts.dryRun) {
+    if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
+    // Each step's own check, made without acting: a dry run on an existing crypt says what is already so.
+    const probes = await probePlan(plan, { runner: ctx.runner });
+    const json = planToJson(plan);
+    const steps = json.steps.map((s, i) => ({ ...s, probe: probes[i] }));
+    const wouldChange = probes.filter((p) => p.status === 'would-change').length;
+    return { json: { ok: true, dryRun: true, wouldChange, plan: { ...json, steps } }, human: `${describeDryRun(plan, probes)}\n(dry run: nothing was changed)` };
+  }
+  requireRoot(facts);
+  // A rootless crypt's state directory is in its owner's home: a link they made on the way there is refused
+  // now, before anything changes (the steps and the lock refuse it too, whenever it appears).
+  const stateDir = await openTrustedDir(stateDirFor(plan.config));
+  const hasState = stateDir !== null;
+  await closeDir(stateDir);
+  if (!opts.yes) {
+    if (ui) await ui.confirmPlan(plan, facts);
+    else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
+  }
+  if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
+  const reporter = ui ? ui.spinnerReporter() : lineReporter((l) => ctx.log.info(l));
+  const apply = () => applyPlan(plan, { runner: ctx.runner }, reporter);
+  // On an existing crypt, converge under its lock so no snapshot or rollback runs meanwhile.
+  // The lock is in the state directory (a crypt made before the registry has none yet: nothing can hold it).
+  const lock = cryptPaths(plan.config.crypt.path, stateDirFor(plan.config)).lock;
+  const result = facts.existingConfig && hasState ? await withLock(lock, { waitSeconds: ctx.globals.wait, operation: 'init', activity: ctx.activity }, apply) : await apply();
+  const root = plan.config.crypt.path;
+  const head =
+    result.changed === 0
+      ? `nothing to do: the crypt at ${root} is already set up as asked`
+      : facts.existingConfig
+        ? // A converging run (answers changed, or something was edited by hand): say what it changed.
+          `crypt at ${root} brought back in line: changed ${result.changed} of ${result.steps.length} steps: ${result.steps
+            .filter((s) => s.status === 'done')
+            .map((s) => s.title)
+            .join('; ')}`
+        : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
+  const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
+  if (ui) {
+    const steps: [string, string][] = [
+      ['check it', `lychd-crypt doctor --crypt ${root}`],
+      ['first snapshot', `lychd-crypt snapshot --crypt ${root} --label first`],
+    ];
+    if (opts.writeAnswers) steps.push(['replay unattended', `lychd-crypt init --answers ${opts.writeAnswers} --yes`]);
+    ui.showSummary(head, plan.notes, steps.map(([what, cmd]) => `${`${what}:`.padEnd(20)}${cmd}`));
+  }
+  return {
+    json: { ok: true, dryRun: false, crypt: root, changed: result.changed, steps: result.steps, notes: plan.notes, config: plan.config },
+    human: ui ? '' : [head, ...plan.notes.map((n) => `note: ${n}`), ...next].join('\n'),
+  };
+}

@@ -1,0 +1,89 @@
+// `lychd-crypt repair [--dry-run] [--yes]`: doctor's findings → a plan → the fixes, under the crypt lock.
+// Mounting (and unstacking a doubled mount) comes first, without the lock: the configuration and the lock
+// file live on the crypt, so an unmounted crypt is mounted from its mount record.
+import { CryptError } from '../../base/errors.js';
+import { exists } from '../../base/sys/fs.js';
+import { mutateCrypt } from '../frame/mutate.js';
+import { withCrypt } from '../../base/crypt/open.js';
+import { RunAsOwner } from '../../base/crypt/access.js';
+import { repairRootPart } from '../../care/root-part.js';
+import { loadDoctorEnv } from '../../care/load-env.js';
+import { runChecks, summarize } from '../../care/doctor.js';
+import { applyRepair, type RepairStepResult } from '../../care/apply.js';
+import { askConsent } from '../../care/consent.js';
+import { askConfirm } from '../ui/prompts.js';
+import { planRepair, type RepairPlan } from '../../care/plan.js';
+import { reportHuman, reportJson, type RepairReport } from '../../care/render-repair.js';
+import { BEFORE_LOCK, describeStep, type RepairStep } from '../../care/steps.js';
+import { ExitCode } from '../../base/errors.js';
+import { noActivity, type CommandContext, type CommandOutput } from '../../base/context.js';
+
+export interface RepairOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+function output(r: RepairReport): CommandOutput {
+  const healthy = summarize(r.checks).healthy;
+  // Steps left out for want of consent: refused (exit 3), as a refusal is everywhere, though the rest was done.
+  const exitCode = r.dryRun ? 0 : r.withheld?.steps.length ? ExitCode.refused : healthy ? 0 : 1;
+  return { json: reportJson(r), human: reportHuman({ ...r, yesHint: '`lychd-crypt repair --yes`' }), exitCode };
+}
+
+export async function runRepair(_args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const dryRun = !!opts.dryRun;
+  // Each step is shown once, as it runs: a spinner replaced by its outcome on a terminal, one line otherwise.
+  const progress = (ctx.activity ?? noActivity);
+  const onStep = (i: number, n: number, step: RepairStep) => progress(`[${i + 1}/${n}] ${describeStep(step)}`, { line: 'end' });
+  const systemd = await exists('/run/systemd/system');
+  const notes: string[] = [];
+  const done: RepairStepResult[] = [];
+  const look = () => withCrypt(ctx, async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
+
+  let { root, mounted, checks } = await look().catch(async (e: unknown) => {
+    // Root on a rootless crypt: root takes the steps only root can (the mount first), then the repair goes
+    // on as the owner (the RunAsOwner re-runs it so); a dry run only looks, as the owner.
+    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, systemd, onStep);
+    throw e;
+  });
+  const first = planRepair(checks);
+  if (dryRun) {
+    if (!mounted) notes.push('the crypt is not mounted: the rest of it is checked once it is; run `lychd-crypt repair --dry-run` again after mounting for the full plan');
+    if (first.steps.some((s) => s.kind === 'recover-interrupted')) {
+      notes.push('leftovers and PGDATA are checked again after the interrupted operation is finished or undone: repair may then plan more steps');
+    }
+    return output({ crypt: root, dryRun, plan: first, notes, done, checks });
+  }
+
+  // Mounting (and unstacking a doubled mount) comes first, without the lock: the lock and the rest of
+  // the checks need the crypt's filesystem.
+  const early: RepairStep[] = first.steps.filter((s) => BEFORE_LOCK.includes(s.kind));
+  if (early.length) {
+    done.push(...(await applyRepair(early, { ctx, crypt: null, systemd }, onStep)));
+    ({ root, mounted, checks } = await look());
+  }
+  const withEarly = (plan: RepairPlan): RepairPlan => ({ ...plan, steps: [...early, ...plan.steps] });
+  if (!mounted) {
+    if (early.length) throw new CryptError(`the crypt at ${root} could not be mounted`, { hint: 'Run `lychd-crypt doctor` to see why.' });
+    return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks }); // only manual advice
+  }
+
+  // mutateCrypt logs what recovery did as `recovered: …`; the report lists it too.
+  const recovered: string[] = [];
+  const lockedCtx: CommandContext = {
+    ...ctx,
+    log: { ...ctx.log, info: (m) => (m.startsWith('recovered: ') ? recovered.push(m.slice(11)) : undefined, ctx.log.info(m)) },
+  };
+  return mutateCrypt(lockedCtx, async (crypt) => {
+    // mutateCrypt has already finished or undone an interrupted operation: plan from the state after it.
+    done.push(...recovered.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
+    const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
+    const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
+    // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
+    const consent = await askConsent(steps, !!opts.yes, ctx, askConfirm);
+    done.push(...(await applyRepair(consent.apply, { ctx: lockedCtx, crypt, systemd }, onStep)));
+    const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
+    const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;
+    return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld });
+  }, { leaveUnusable: true }); // an unusable journal is one of the findings, set aside with consent
+}

@@ -1,0 +1,46 @@
+// The frame of every mutating command: open the crypt, take its lock, heal an interrupted operation, then act.
+import type { CommandContext } from '../../base/context.js';
+import { readWritability } from '../../base/btrfs/fs-state.js';
+import { hintFor, ReadOnlyFsError } from '../../base/expected-errors.js';
+import { recoverInterrupted, type RecoverOptions } from './recover.js';
+import { explainFailure } from '../../base/crypt/explain-failure.js';
+import { withLock } from '../../base/crypt/lock.js';
+import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+
+/**
+ * The lock and journal live outside the crypt, so a read-only crypt is no longer found by failing to take
+ * the lock: say it first, before anything tries to write (and fails halfway).
+ */
+async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<void> {
+  if (!crypt.mounted) return;
+  const w = await readWritability(ctx.runner, crypt.shown, '--target');
+  if (w.kind === 'ro' || w.kind === 'forced-ro') {
+    throw new ReadOnlyFsError(`the crypt at ${crypt.shown} is read-only${w.kind === 'forced-ro' ? ' (Btrfs forced it read-only after a write error)' : ''}; nothing was changed`, {
+      hint: hintFor('read-only'),
+    });
+  }
+}
+
+export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions & RecoverOptions = {}): Promise<T> {
+  return withCrypt(
+    ctx,
+    async (crypt) => {
+      try {
+        await refuseReadOnly(crypt, ctx);
+        return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
+          const report = await recoverInterrupted(crypt, ctx, opts);
+          for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
+          try {
+            return await fn(crypt);
+          } finally {
+            await refreshIdentity(crypt);
+          }
+        });
+      } catch (e) {
+        // A full or read-only crypt, a crashed server: say what happened to the database too.
+        throw await explainFailure(crypt, ctx, e);
+      }
+    },
+    opts,
+  );
+}

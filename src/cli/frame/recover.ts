@@ -1,0 +1,42 @@
+// Finishes or undoes an operation interrupted by a crash, as recorded in the journal. Every mutating
+// command runs this first (under the lock), and so does `repair`. Each operation kind owns its recovery.
+import type { CommandContext } from '../../base/context.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
+import { readJournal, UnusableJournalError, type JournalEntry } from '../../base/crypt/journal.js';
+import { recoverRollback } from '../../runtime/rollback/recover.js';
+import { recoverSnapshot } from '../../runtime/ritual/recover.js';
+import { recoverNocowRewrite } from '../../care/nocow-recover.js';
+import { recoverRun } from '../../runtime/run/recover.js';
+
+export interface RecoveryReport {
+  /** What was found and done, one line each; empty when the journal was clean. */
+  actions: string[];
+}
+
+type Handler<K extends JournalEntry['op']> = (
+  entry: Extract<JournalEntry, { op: K }>,
+  crypt: OpenCrypt,
+  ctx: CommandContext,
+) => Promise<string[]>;
+
+const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
+  rollback: recoverRollback,
+  snapshot: recoverSnapshot,
+  'nocow-rewrite': recoverNocowRewrite,
+  run: recoverRun,
+};
+
+export interface RecoverOptions {
+  /** repair: an unusable journal is its own finding (set aside with consent), not a refusal here. */
+  leaveUnusable?: boolean;
+}
+
+export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext, opts: RecoverOptions = {}): Promise<RecoveryReport> {
+  const entry = await readJournal(crypt.paths).catch((e: unknown) => {
+    if (opts.leaveUnusable && e instanceof UnusableJournalError) return undefined;
+    throw e;
+  });
+  if (!entry) return { actions: [] };
+  const handler = handlers[entry.op] as Handler<typeof entry.op>;
+  return { actions: await handler(entry as never, crypt, ctx) };
+}

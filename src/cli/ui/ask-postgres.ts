@@ -1,0 +1,64 @@
+// The PostgreSQL questions of the wizard: is there a PGDATA in the crypt, whose is it, how a rollback
+// stops and starts the server, and how to connect (defaults kept unless the user says otherwise).
+import type { AnswersInput } from '../../install/answers/schema.js';
+import type { HostFacts } from '../../install/detect/facts.js';
+import { askConfirm, askSelect, askText, type Choice, type PromptIo } from './prompts.js';
+
+type Postgres = NonNullable<AnswersInput['postgres']>;
+type Service = NonNullable<Postgres['service']>;
+
+export async function askPostgres(facts: HostFacts, base: Postgres | undefined, io: PromptIo): Promise<Postgres> {
+  const enabled = await askConfirm('Will the crypt hold a PostgreSQL data directory (active/postgres)?', {
+    ...io,
+    initialValue: base?.enabled ?? facts.postgresUser !== null,
+  });
+  if (!enabled) return { enabled: false };
+  const osUserText = await askText('PostgreSQL OS user (owns PGDATA; a name or a numeric uid)', {
+    ...io,
+    defaultValue: String(base?.osUser ?? 'postgres'),
+    validate: (v) => (v.trim() ? undefined : 'A user name or uid is needed'),
+  });
+  const osUser = /^\d+$/.test(osUserText) ? Number(osUserText) : osUserText;
+  const service = await askService(base?.service, io);
+  const conn = { host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'postgres', ...base?.connection };
+  const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
+  if (!keep) {
+    conn.host = await askText('Socket directory or host', {
+      ...io,
+      defaultValue: conn.host,
+      // A relative socket directory would depend on the directory each command happens to run in.
+      validate: (v) =>
+        !v.trim() ? 'A socket directory or a host name is needed' : !v.startsWith('/') && (v.includes('/') || v.startsWith('.')) ? 'A socket directory must be an absolute path (starting with /); or give a host name' : undefined,
+    });
+    const port = await askText('Port', {
+      ...io,
+      defaultValue: String(conn.port),
+      validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port from 1 to 65535'),
+    });
+    conn.port = Number(port);
+  }
+  return { ...base, enabled: true, osUser, service, connection: conn };
+}
+
+async function askService(base: Service | undefined, io: PromptIo): Promise<Service> {
+  type Kind = Service['kind'];
+  const choices: Choice<Kind>[] = [
+    { value: 'pg_ctl', label: 'pg_ctl', hint: 'lychd-crypt runs pg_ctl as the OS user' },
+    { value: 'systemd', label: 'a systemd unit', hint: 'e.g. postgresql@15-main, or a rootless Podman Quadlet' },
+    ...(base?.kind === 'command' ? [{ value: 'command' as const, label: 'the commands of the defaults file', hint: base.stop.join(' ') }] : []),
+    { value: 'none', label: 'none', hint: 'rollback refuses while PostgreSQL runs' },
+  ];
+  const kind = await askSelect('How should a rollback stop and start PostgreSQL?', choices, { ...io, initialValue: base?.kind ?? 'pg_ctl' });
+  if (kind === 'command' && base?.kind === 'command') return base;
+  if (kind !== 'systemd') return { kind } as Service;
+  const unit = await askText('The PostgreSQL systemd unit', {
+    ...io,
+    defaultValue: base?.kind === 'systemd' ? base.unit : 'postgresql.service',
+    validate: (v) => (v.trim() ? undefined : 'A unit name is needed'),
+  });
+  const user = await askConfirm('Is it a unit of the crypt user’s own systemd (systemctl --user)?', {
+    ...io,
+    initialValue: base?.kind === 'systemd' ? Boolean(base.user) : false,
+  });
+  return { kind: 'systemd', unit, user };
+}

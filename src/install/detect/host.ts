@@ -1,0 +1,176 @@
+// detectHost: the one place that reads the host for init. Everything it learns goes into HostFacts,
+// which the pure planner turns into steps.
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Answers } from '../answers/schema.js';
+import { DEFAULT_IMAGE_DIR, type Config } from '../../model/config.js';
+import { persistPaths } from '../resolve.js';
+import { exists, readJsonIfExists } from '../../base/sys/fs.js';
+import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
+import type { Runner } from '../../base/runner.js';
+import { defaultCryptPath } from '../../base/crypt/locate.js';
+import { MIGRATION_MARKER, MOUNT_RECORD } from '../../base/crypt/paths.js';
+import { UsageError } from '../../base/errors.js';
+import { FSTAB_TAG, mountRecordFor, parseFstab, unitNameForPath } from '../render/index.js';
+import { detectCandidates, detectDevice } from './block.js';
+import type { HostFacts, ImageFacts } from './facts.js';
+import { mountAt, mountHolding } from './findmnt.js';
+import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
+import { detectTargetUser } from '../../base/user.js';
+import { existingScheduleUnits } from './schedule-units.js';
+import { userUnitDir } from '../../base/systemctl.js';
+
+/**
+ * A temp file of our own atomic write of the mount record or the migration marker, left by a power cut in
+ * the middle of it (writeFileAtomic names it `.<file>.<hex>.tmp`): not data to migrate.
+ */
+export const TOOL_TEMP = /^\.\.lychd-crypt-(mount|migrating)\.json\.[0-9a-f]+\.tmp$/;
+
+export interface DetectContext {
+  runner: Runner;
+  env: NodeJS.ProcessEnv;
+  /** --user */
+  userFlag?: string;
+  /** --crypt / LYCHD_CRYPT (the answers' crypt.path wins). */
+  cryptFlag?: string;
+  /** Where the runtime bundle is; default: this bundle, or dist/ of the source tree. */
+  runtimeSource?: string;
+  /** Scan lsblk for Method A candidates (only the interactive UI shows them). */
+  scanDevices?: boolean;
+  /** --registry / LYCHD_CRYPT_REGISTRY (the answers' registry.dir wins). */
+  registryFlag?: string;
+}
+
+/** A path with its existing part resolved (symlinks, ..): what mount(8), losetup and later checks will see. */
+async function canonical(p: string): Promise<string> {
+  const ancestor = await nearestExisting(p);
+  return path.join(await realpath(ancestor), path.relative(ancestor, p));
+}
+
+/**
+ * The marker of a native migration in progress names where the original data went. It lies in a
+ * directory the user may write, so it counts only when root wrote it and it names the backup beside the
+ * crypt path that init itself would have chosen (see backupPath).
+ */
+async function trustedMarker(cryptPath: string): Promise<{ from?: string } | undefined> {
+  const file = path.join(cryptPath, MIGRATION_MARKER);
+  const st = await lstat(file).catch(() => null);
+  if (!st?.isFile() || st.uid !== 0) return undefined;
+  const m = await readJsonIfExists<{ from?: string }>(file).catch(() => undefined);
+  const expected = new RegExp(`^${cryptPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.pre-lychd-crypt-\\d{8}T\\d{6}Z$`);
+  return m?.from && expected.test(m.from) ? m : undefined;
+}
+
+/** Home directories of other accounts (a crypt there would be mounted over someone else's files). */
+async function otherHomes(runner: Runner, self: string): Promise<string[]> {
+  const r = await runner.run(['getent', 'passwd'], { allowFailure: true });
+  const homes = r.stdout
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 7 && f[0] !== self)
+    .map((f) => f[5]!)
+    .filter((h) => h.startsWith('/') && h !== '/' && !h.startsWith('/nonexistent'));
+  return [...new Set(homes)];
+}
+
+/** The registry name of a user's crypt when the answers give none: the user name, made plain. */
+export function defaultCryptName(user: string): string {
+  return user.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'crypt';
+}
+const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
+
+export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
+  const { runner, env } = ctx;
+  const userRef = answers.crypt?.user ?? ctx.userFlag;
+  const user = await detectTargetUser(runner, userRef === undefined ? undefined : String(userRef), env);
+  const requested = path.resolve(answers.crypt?.path ?? ctx.cryptFlag ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
+  // Mount points are canonical paths (mount(8) and systemd resolve symlinks): resolve them here, so
+  // fstab, the unit name and later comparisons all use the same path.
+  const requestedAncestor = await nearestExisting(requested);
+  const existingAncestor = await realpath(requestedAncestor);
+  const cryptPath = path.join(existingAncestor, path.relative(requestedAncestor, requested));
+  const cryptMount = existingAncestor === cryptPath ? await mountAt(runner, cryptPath) : null;
+  // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
+  const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;
+  const hostFs = await mountHolding(runner, hostDir);
+  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
+  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
+  const registered: RegistryEntry[] = await readRegistry(regDir);
+  const ours = registered.find((e) => e.config.crypt.path === cryptPath) ?? null;
+  const existingConfig: Config | null = ours?.config ?? null;
+
+  if (existingAncestor !== cryptPath && (await exists(cryptPath))) {
+    throw new UsageError(`crypt.path: ${cryptPath} exists and is not a directory`, { hint: 'Choose another crypt.path, or move that file away.' });
+  }
+  const cryptEntries =
+    existingAncestor === cryptPath
+      ? (await readdir(cryptPath)).filter((n) => n !== 'lost+found' && n !== MOUNT_RECORD && n !== MIGRATION_MARKER && !TOOL_TEMP.test(n)).sort()
+      : [];
+  const marker = existingAncestor === cryptPath ? await trustedMarker(cryptPath) : undefined;
+  const pendingMigration =
+    marker?.from && (await exists(marker.from)) ? { from: marker.from, entries: (await readdir(marker.from)).sort() } : null;
+
+  // The registry's record of an unmounted crypt (the file written under the mount point is informative only).
+  const mountRecord = existingConfig && !cryptMount ? mountRecordFor(existingConfig) : null;
+  const known = existingConfig;
+  const method = answers.method === 'auto' ? known?.method : answers.method;
+  const name = answers.crypt?.name ?? ours?.name ?? defaultCryptName(user.name);
+  const imagePath = await canonical(answers.loopback?.image ?? existingConfig?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, `${name}.img`));
+  const wantImage = method === undefined || method === 'loopback';
+  let imageHost: HostFacts['imageHost'] = null;
+  let image: ImageFacts | null = null;
+  if (wantImage) {
+    const dir = await nearestExisting(path.dirname(imagePath));
+    const fs = await mountHolding(runner, dir);
+    imageHost = { path: dir, fstype: fs.fstype, freeBytes: await freeBytes(dir), exists: dir === path.dirname(imagePath) };
+    image = await detectImage(runner, imagePath);
+  }
+  const rawDevice = answers.partition?.device ?? (method === 'partition' ? (existingConfig?.partition?.device ?? undefined) : undefined);
+  const devicePath = rawDevice ? await canonical(rawDevice) : undefined;
+
+  const { fstab: fstabFile, unitDir } = persistPaths(answers, existingConfig, mountRecord);
+  const fstabText = await readFile(fstabFile, 'utf8').catch(() => '');
+  const unitFile = path.join(unitDir, unitNameForPath(cryptPath));
+
+  const tools = Object.fromEntries(await Promise.all(TOOLS.map(async (t) => [t, await onPath(t, env)] as const))) as HostFacts['tools'];
+  const pgEnabled = answers.postgres?.enabled ?? true;
+
+  return {
+    isRoot: process.getuid?.() === 0,
+    systemdRunning: await exists('/run/systemd/system'),
+    btrfsInKernel: await btrfsInKernel(),
+    tools,
+    user,
+    cryptPath,
+    existingAncestor,
+    hostFs,
+    freeBytes: await freeBytes(hostDir),
+    cryptMount,
+    cryptHasData: cryptEntries.length > 0,
+    existingConfig,
+    candidateDevices: ctx.scanDevices ? await detectCandidates(runner) : [],
+    imageHost,
+    image,
+    device: devicePath ? await detectDevice(runner, devicePath) : null,
+    cryptEntries,
+    registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
+    otherHomes: await otherHomes(runner, user.name),
+    postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? 'postgres') : null,
+    persisted: {
+      fstabLines: parseFstab(fstabText)
+        .filter((e) => e.where === cryptPath)
+        .map((e) => ({ line: e.line, what: e.what, tagged: e.options.includes(FSTAB_TAG) })),
+      unitFile,
+      unitExists: await exists(unitFile),
+    },
+    scheduleUnits: await existingScheduleUnits(path.dirname(unitFile), cryptPath),
+    userScheduleUnits: await existingScheduleUnits(userUnitDir(user.home), cryptPath),
+    pendingMigration,
+    mountRecord,
+    cryptDataBytes: !cryptMount && cryptEntries.length && !cryptEntries.includes('.lychd-crypt') ? await diskUsage(runner, cryptPath) : 0,
+    runtimeSource: await findRuntime(ctx.runtimeSource),
+    now: new Date().toISOString(),
+    newUuid: randomUUID(),
+  };
+}

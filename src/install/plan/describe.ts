@@ -1,0 +1,83 @@
+// The plan for people (describePlan) and for machines (planToJson): every step with its exact commands
+// and the full content of every file it writes.
+import { formatSize } from '../../model/units.js';
+import { stepActions, type StepActions } from './actions.js';
+import type { Plan, Step } from '../../model/steps.js';
+
+/** Quotes an argv word for display only (commands never run through a shell). */
+export function quoteArg(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map(quoteArg).join(' ');
+}
+
+export function describeStep(step: Step, index: number): string {
+  const a = stepActions(step);
+  const lines = [`${index + 1}. ${a.title}`];
+  for (const act of a.sequence) {
+    if ('op' in act) lines.push(`     - ${act.op}`);
+    else if ('run' in act) lines.push(`     $ ${formatArgv(act.run)}`);
+    else {
+      lines.push(`     file ${act.write.path} (mode 0${act.write.mode.toString(8)}):`);
+      for (const l of act.write.content.replace(/\n$/, '').split('\n')) lines.push(`       | ${l}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function describePlan(plan: Plan): string {
+  const c = plan.config;
+  const where =
+    c.method === 'loopback'
+      ? `on the image ${c.loopback!.image} (${formatSize(c.loopback!.sizeBytes)})`
+      : c.method === 'partition'
+        ? `on the device ${c.partition!.device}`
+        : 'in place on the Btrfs host';
+  const head = `Plan: crypt at ${c.crypt.path} for ${c.crypt.user}, method ${c.method} ${where}, persisted via ${c.persist.via}`;
+  const body = plan.steps.map(describeStep).join('\n');
+  const notes = plan.notes.map((n) => `note: ${n}`).join('\n');
+  return [head, body, notes].filter(Boolean).join('\n');
+}
+
+export type StepJson = Step & { actions: StepActions };
+
+export function planToJson(plan: Plan): { version: 1; config: Plan['config']; steps: StepJson[]; notes: string[] } {
+  return { version: 1, config: plan.config, steps: plan.steps.map((s) => ({ ...s, actions: stepActions(s) })), notes: plan.notes };
+}
+
+/** What --dry-run learned of one step on this host (src/install/apply/probe.ts). */
+export interface StepProbe {
+  status: 'satisfied' | 'would-change';
+  detail?: string;
+  diff?: string;
+}
+
+/**
+ * The dry run on a real host: every step marked "already satisfied" or "would change"; a step that would
+ * change shows its commands, and a diff instead of the whole content for a file it rewrites.
+ */
+export function describeDryRun(plan: Plan, probes: StepProbe[]): string {
+  const head = describePlan({ ...plan, steps: [], notes: [] });
+  const body = plan.steps.map((step, i) => {
+    const p = probes[i];
+    if (!p) return describeStep(step, i);
+    const a = stepActions(step);
+    if (p.status === 'satisfied') return `${i + 1}. ${a.title}: already satisfied${p.detail ? ` (${p.detail})` : ''}`;
+    const lines = [`${i + 1}. ${a.title}: would change${p.detail ? ` (${p.detail})` : ''}`];
+    for (const act of a.sequence) {
+      if ('op' in act) lines.push(`     - ${act.op}`);
+      else if ('run' in act) lines.push(`     $ ${formatArgv(act.run)}`);
+      else if (!p.diff) {
+        lines.push(`     file ${act.write.path} (mode 0${act.write.mode.toString(8)}):`);
+        for (const l of act.write.content.replace(/\n$/, '').split('\n')) lines.push(`       | ${l}`);
+      }
+    }
+    if (p.diff) for (const l of p.diff.split('\n')) lines.push(`       ${l}`);
+    return lines.join('\n');
+  });
+  const n = probes.filter((p) => p.status === 'would-change').length;
+  const tally = n === 0 ? `all ${plan.steps.length} steps are already satisfied: a real run would change nothing` : `${n} of ${plan.steps.length} steps would change`;
+  return [head, ...body, ...plan.notes.map((x) => `note: ${x}`), tally].join('\n');
+}

@@ -1,0 +1,63 @@
+// The resolved configuration of one crypt: answers with every default filled in and every id
+// resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
+import type { RetentionConfig, ScheduleConfig, SpaceConfig } from '../install/answers/set-and-forget.js';
+import type { HooksConfig } from '../install/answers/hooks.js';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export type Method = 'native' | 'partition' | 'loopback';
+/**
+ * system: PostgreSQL is a system service; the runtime needs root. rootless: LychD's own (PostgreSQL in
+ * the owner's user unit or run by the owner); the owner runs the runtime, root drops to the owner first.
+ */
+export type Profile = 'system' | 'rootless';
+export type PersistVia = 'systemd' | 'fstab' | 'none';
+
+export type ServiceConfig =
+  | { kind: 'pg_ctl' }
+  | { kind: 'systemd'; unit: string; user: boolean }
+  | { kind: 'command'; stop: string[]; start: string[] }
+  | { kind: 'none' };
+
+export interface PostgresConfig {
+  /** PGDATA relative to active/. */
+  dir: string;
+  osUser: string;
+  uid: number;
+  gid: number;
+  connection: { host: string; port: number; user: string; database: string };
+  /** Directory holding pg_ctl & co.; null: PATH, then the newest /usr/lib/postgresql/<v>/bin. */
+  bin: string | null;
+  service: ServiceConfig;
+}
+
+export interface Config {
+  version: 1;
+  /** name: the crypt's key in the registry (and --crypt NAME). */
+  crypt: { name: string; path: string; user: string; uid: number; gid: number; home: string };
+  profile: Profile;
+  /** Where init registered it: the registry directory and root's state directory (SPEC section 8). */
+  registry: { dir: string; state: string };
+  method: Method;
+  loopback: { image: string; sizeBytes: number } | null;
+  /** uuid: the filesystem UUID init gave it (mkfs.btrfs -U), so it is mounted and persisted by UUID=. */
+  partition: { device: string; wipe: boolean; uuid?: string } | null;
+  filesystem: { label: string; mountOptions: string[] };
+  persist: { via: PersistVia; fstab: string; unitDir: string };
+  install: { binDir: string };
+  /** null: no database configured (snapshots use mode `none`). */
+  postgres: PostgresConfig | null;
+  /** Set and forget; optional: absent in configurations written before them (read as null). */
+  retention?: RetentionConfig | null;
+  space?: SpaceConfig | null;
+  schedule?: ScheduleConfig | null;
+  /** Commands around each snapshot and rollback (src/runtime/run/hooks.ts, wrapped by src/cli/frame/hooks.ts); absent: none. */
+  hooks?: HooksConfig | null;
+}
+
+export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];
+/** Each crypt's own image by default (<dir>/<name>.img): a shared default would let one init take over another's. */
+export const DEFAULT_IMAGE_DIR = '/var/lib/lychd';

@@ -1,8 +1,0 @@
-// The pure planner of init: steps, their actions, the planner itself and its descriptions.
-export type { Plan, Step, StepKind } from './steps.js';
-export { stepActions, type StepActions, type FileWrite } from './actions.js';
-export { planInit, requireRoot } from './plan-init.js';
-export { describePlan, describeStep, planToJson, formatArgv } from './describe.js';
-export { describeDryRun, type StepProbe } from './describe.js';
-export { summarizePlan } from './summary.js';
-export { unifiedDiff } from './diff.js';

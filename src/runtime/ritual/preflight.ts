@@ -1,0 +1,101 @@
+// Step 1 of the Ritual: decide the mode and check that a snapshot in it would be complete and consistent.
+// Opens the Ritual's session when the server runs (the caller owns it from then on); on any failure the
+// session is closed and nothing has been changed.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandContext } from '../../base/context.js';
+import { CryptError } from '../../base/errors.js';
+import { exists } from '../../base/sys/fs.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
+import { pgdataPath } from '../../base/crypt/paths.js';
+import { isSubvolume } from '../../base/btrfs/probe.js';
+import type { SnapshotMode } from '../snapshots/meta.js';
+import { readControlFacts, type ControlFacts } from '../../base/pg/controldata.js';
+import { decideMode, modeWithoutDatabase } from './mode.js';
+import { checkNoNested, checkPgdataFiles, type PreflightProblem } from './preflight-fs.js';
+import { checkServer } from './preflight-server.js';
+import { probeServer, unreachableError } from './server-state.js';
+import type { RitualSession, ServerFacts } from './session.js';
+
+export interface Preflight {
+  mode: SnapshotMode;
+  /** Open while the server runs (bracket, checkpoint); the caller closes it. */
+  session?: RitualSession;
+  facts?: ServerFacts;
+  /** Facts of the stopped cluster (cold). */
+  cold?: ControlFacts;
+}
+
+export function preflightError(problems: PreflightProblem[]): CryptError {
+  const lines = problems.map((p) => `  - ${p.what}\n    fix: ${p.fix}`).join('\n');
+  return new CryptError(`preflight failed, no snapshot was taken:\n${lines}`, {
+    hint: 'Fix the problems above and run `lychd-crypt snapshot` again; nothing was changed.',
+  });
+}
+
+export async function preflight(
+  crypt: OpenCrypt,
+  ctx: CommandContext,
+  requested: SnapshotMode | undefined,
+  onNotice: (m: string) => void,
+): Promise<Preflight> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  if (!(await isSubvolume(paths.active))) {
+    throw new CryptError(`${paths.active} is not a Btrfs subvolume, so it cannot be snapshotted. No snapshot was taken.`, {
+      hint: 'Run `lychd-crypt doctor` to see how to fix the layout.',
+    });
+  }
+  // The nested-subvolume scan (a btrfs subprocess) runs while the server is probed: neither waits for the other.
+  const nested = checkNoNested(paths.active, ctx.runner);
+  nested.catch(() => {}); // awaited below; a failure must not surface as an unhandled rejection meanwhile
+  const problems: PreflightProblem[] = [];
+  const done = (p: Preflight): Preflight => {
+    if (problems.length) throw preflightError(problems);
+    return p;
+  };
+  if (!pg) {
+    problems.push(...(await nested));
+    return done({ mode: modeWithoutDatabase(requested) });
+  }
+  if (requested === 'none') {
+    problems.push(...(await nested));
+    ctx.log.warn('--mode none: PostgreSQL is not quiesced; the snapshot is only crash-consistent');
+    return done({ mode: 'none' });
+  }
+
+  const pgdata = pgdataPath(paths.root, pg.dir);
+  const state = await probeServer(pg, pgdata, ctx.env, onNotice);
+  try {
+    problems.push(...(await nested));
+  } catch (e) {
+    if (state.kind === 'up') await state.session.close();
+    throw e;
+  }
+  if (state.kind === 'unreachable') throw unreachableError(pg, state);
+  const session = state.kind === 'up' ? state.session : undefined;
+  try {
+    const mode = decideMode(requested, state.kind, pg);
+    if (mode === 'cold' && requested === undefined && !(await exists(path.join(pgdata, 'PG_VERSION'))) && (await readdir(pgdata).catch(() => null)) !== null) {
+      // A fresh crypt whose PGDATA has no cluster yet (initdb not run): nothing to quiesce or identify.
+      ctx.log.warn(`${pgdata} holds no PostgreSQL cluster yet (no PG_VERSION): taking a plain snapshot (mode none)`);
+      return done({ mode: 'none' });
+    }
+    problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
+    if (session) {
+      const facts = await session.facts();
+      problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
+      return done({ mode, session, facts });
+    }
+    if (problems.length) throw preflightError(problems);
+    const cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid }).catch((e: Error) => {
+      throw new CryptError(`cannot read the stopped cluster's control data: ${e.message}. No snapshot was taken.`, {
+        hint: 'Check that PGDATA holds a PostgreSQL cluster and postgres.bin points at its version.',
+      });
+    });
+    return done({ mode, cold });
+  } catch (e) {
+    await session?.close();
+    throw e;
+  }
+}

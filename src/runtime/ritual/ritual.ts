@@ -1,0 +1,170 @@
+// The Ritual: Quiesce -> Snap -> Resume on ONE PostgreSQL session (SPEC section 5). Preflight, CHECKPOINT,
+// non-exclusive backup mode, a read-only Btrfs snapshot of active/, backup stop in a finally on the same
+// session, then the metadata — last and atomically. A snapshot that has no metadata is incomplete: if
+// anything fails in between, it is deleted here; if the process dies, the journal lets the next mutating
+// command (or repair) delete it, and the server aborts backup mode itself when our session drops.
+import { readdir } from 'node:fs/promises';
+import { showing, type CommandContext } from '../../base/context.js';
+import { CryptError } from '../../base/errors.js';
+import { failPoint, faultPoint } from '../../base/fault.js';
+import { randomUuid } from '../../base/ids.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
+import { pgdataPath } from '../../base/crypt/paths.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../base/btrfs/subvolume.js';
+import { clearJournal, writeJournal } from '../../base/crypt/journal.js';
+import { snapshotPath, writeMeta, type SnapshotMeta, type SnapshotMode } from '../snapshots/meta.js';
+import { baseName, uniqueName } from '../snapshots/names.js';
+import { takenNames } from '../snapshots/taken.js';
+import { readPostmaster } from '../../base/pg/postmaster.js';
+import { buildMeta } from './metadata.js';
+import { preflight, type Preflight } from './preflight.js';
+
+export interface RitualOptions {
+  label: string | null;
+  mode?: SnapshotMode;
+  /** Pinned from the start (`snapshot --pin`), in the one metadata write. */
+  pinned?: boolean;
+  /** Injectable clock for names (tests); defaults to now. */
+  now?: () => Date;
+}
+
+// hrtime rather than performance.now(): the global loads perf_hooks' modules on first use.
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** Phase timer: milliseconds with one decimal, in the order the phases ran. */
+class Phases {
+  readonly timings: Record<string, number> = {};
+  private readonly t0 = now();
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[name] = Math.round((now() - start) * 10) / 10;
+    }
+  }
+  total(): number {
+    return Math.round((now() - this.t0) * 10) / 10;
+  }
+}
+
+export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
+  const phases = new Phases();
+  const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
+  const pre = await phases.run('preflight', () => preflight(crypt, ctx, opts.mode, onNotice));
+  const { session } = pre;
+
+  try {
+    return await snapAndRecord(crypt, ctx, opts, phases, pre);
+  } finally {
+    await session?.close();
+  }
+}
+
+async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions, phases: Phases, pre: Preflight): Promise<SnapshotMeta> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  const { mode, session, facts, cold } = pre;
+  const startedAt = (opts.now ?? (() => new Date()))();
+  const taken = await takenNames(paths.snapshots);
+  const name = uniqueName(baseName(startedAt, opts.label), (n) => taken.has(n));
+  const target = snapshotPath(paths, name);
+  const id = randomUuid();
+  let snapshotMade = false;
+  let createdAt = startedAt;
+  let startLsn: string | null = null;
+  let stop: { lsn: string; labelfile: string } | null = null;
+  let btrfs: SnapshotMeta['btrfs'] = null;
+
+  // The journal names the snapshot before it exists, so a crash leaves a trail to the half snapshot.
+  await writeJournal(paths, { op: 'snapshot', id, startedAt: startedAt.toISOString(), name, phase: 'started' });
+  try {
+    if (session && facts && (mode === 'bracket' || mode === 'checkpoint' || mode === 'instant')) {
+      const s = session;
+      const v = facts.versionNum;
+      // 2. CHECKPOINT first, so the backup-mode checkpoint (and recovery of the snapshot) has little to do.
+      // Without the right to CHECKPOINT (PostgreSQL <= 14 non-superusers) bracket mode still works: the
+      // backup start's own fast checkpoint does the same job, only inside backup mode.
+      // `instant` skips it and backup mode: the atomic snapshot alone is crash-consistent (data and WAL of
+      // one instant), live clients see no checkpoint dip, and a rollback replays more WAL instead.
+      if (mode !== 'instant') {
+        if (facts.canCheckpoint) await showing(ctx, 'CHECKPOINT: writing the changed pages to disk', () => phases.run('checkpoint', () => s.checkpoint()));
+        else ctx.log.info('skipping the separate CHECKPOINT (the connection user may not run it); the backup start checkpoints');
+      }
+      if (mode === 'bracket') {
+        startLsn = await showing(ctx, 'starting backup mode (PostgreSQL checkpoints first)', () => phases.run('backup-start', () => s.backupStart(v, `lychd-crypt ${name}`)));
+        faultPoint('snapshot:after-backup-start');
+      } else if (!facts.inRecovery) {
+        startLsn = (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;
+      }
+      let failure: unknown;
+      try {
+        // 3. The snapshot: data and WAL of one instant.
+        createdAt = new Date();
+        await phases.run('snapshot', () => subvolumeSnapshot(paths.active, target, { readonly: true }));
+        snapshotMade = true;
+        faultPoint('snapshot:after-snap');
+      } catch (e) {
+        failure = e;
+        throw e;
+      } finally {
+        // 4. Resume: always end backup mode on the same session, also when the snapshot failed.
+        if (mode === 'bracket') {
+          try {
+            stop = await phases.run('backup-stop', () => s.backupStop(v));
+          } catch (e) {
+            if (failure === undefined) throw e;
+            ctx.log.warn(`ending backup mode failed too (the server ends it when the session closes): ${(e as Error).message}`);
+          }
+        } else if (!facts.inRecovery && failure === undefined) {
+          stop = { lsn: (await s.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn, labelfile: '' };
+        }
+      }
+    } else {
+      createdAt = new Date();
+      await phases.run('snapshot', () => subvolumeSnapshot(paths.active, target, { readonly: true }));
+      snapshotMade = true;
+      faultPoint('snapshot:after-snap');
+      if (mode === 'cold' && pg) {
+        // The lock keeps other lychd-crypt commands out, not the database service: if the server came up
+        // while we snapshotted, the files were not at rest and "cold" would be a lie.
+        const after = await readPostmaster(pgdataPath(paths.root, pg.dir));
+        if (after.running) throw new CryptError(`PostgreSQL started (PID ${after.pid}) while the cold snapshot was taken`, { hint: 'Run `lychd-crypt snapshot` again; it will take an online (bracket) snapshot.' });
+      }
+    }
+
+    // 5. Metadata, last and atomically.
+    const meta = await phases.run('metadata', async () => {
+      failPoint('snapshot:metadata');
+      const info = await subvolumeShow(ctx.runner, target);
+      btrfs = { uuid: info.uuid, generation: info.generation };
+      const m = buildMeta({ name, label: opts.label, createdAt, mode, hasDatabase: Boolean(pg), facts, cold, startLsn, stop, btrfs });
+      faultPoint('snapshot:before-metadata');
+      return m;
+    });
+    meta.timings = { ...phases.timings, total: phases.total() };
+    if (opts.pinned) meta.pinned = true;
+    await writeMeta(paths, meta);
+    faultPoint('snapshot:after-metadata');
+    await clearJournal(paths);
+    return meta;
+  } catch (e) {
+    if (snapshotMade) {
+      try {
+        await subvolumeDelete(ctx.runner, target);
+      } catch (del) {
+        // The journal stays: the next mutating command (or repair) removes the half snapshot.
+        throw new CryptError(`snapshot failed: ${(e as Error).message}; removing the incomplete snapshot ${name} failed too: ${(del as Error).message}`, {
+          cause: e,
+          hint: 'Run `lychd-crypt repair` to remove it; nothing else was changed.',
+        });
+      }
+    }
+    await clearJournal(paths);
+    // Failures here are exit 1 (only preflight refuses or rejects input); say what is left: nothing.
+    throw new CryptError(`snapshot failed: ${(e as Error).message}\nNo snapshot was kept; active/ is untouched.`, {
+      cause: e,
+      hint: e instanceof CryptError ? e.hint : undefined,
+    });
+  }
+}

@@ -1,0 +1,65 @@
+// Is the crypt's PostgreSQL running, and can we reach it? postmaster.pid (a live postgres PID) plus a
+// connection attempt at the configured address. Only "nothing listens there" (no socket, connection
+// refused) with no live postmaster counts as down; every other failure is an error with its reason —
+// never a silent downgrade to a weaker mode.
+import type { PostgresConfig } from '../../model/config.js';
+import { CryptError } from '../../base/errors.js';
+import { environmentKind, hintFor, ServerRecoveringError } from '../../base/expected-errors.js';
+import { readPostmaster, type PostmasterState } from '../../base/pg/postmaster.js';
+import { RitualSession } from './session.js';
+
+export type ServerState =
+  | { kind: 'up'; session: RitualSession; postmaster: PostmasterState }
+  | { kind: 'down'; postmaster: PostmasterState }
+  /** Something is there but we cannot use it; `reason` says what. */
+  | { kind: 'unreachable'; reason: string; postmaster: PostmasterState; cause?: unknown };
+
+/** Walks an error's cause chain for a socket-level "nobody listens" code. */
+export function nobodyListens(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return true;
+  }
+  return false;
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  while (e?.cause && (e.cause as { message?: string }).message) e = e.cause as typeof e;
+  const msg = e?.message ?? String(err);
+  // pg's wording when the server wants a password and we have none.
+  if (/client password must be a string|password must be a string/i.test(msg)) {
+    return 'the server asks for a password, and neither PGPASSWORD nor ~/.pgpass provides one';
+  }
+  return msg;
+}
+
+export async function probeServer(pg: PostgresConfig, pgdata: string, env: NodeJS.ProcessEnv, onNotice: (m: string) => void): Promise<ServerState> {
+  const postmaster = await readPostmaster(pgdata);
+  try {
+    const session = await RitualSession.open(pg.connection, env, onNotice);
+    return { kind: 'up', session, postmaster };
+  } catch (e) {
+    if (!postmaster.running && nobodyListens(e)) return { kind: 'down', postmaster };
+    return { kind: 'unreachable', reason: rootMessage(e), postmaster, cause: e };
+  }
+}
+
+/** The exit-1 error for a server we must not snapshot around, with what to check. */
+export function unreachableError(pg: PostgresConfig, state: Extract<ServerState, { kind: 'unreachable' }>): CryptError {
+  const where = pg.connection.host.startsWith('/') ? `socket ${pg.connection.host}/.s.PGSQL.${pg.connection.port}` : `${pg.connection.host}:${pg.connection.port}`;
+  if (environmentKind(state.cause) === 'server-recovering') {
+    // Starting up, in crash recovery or shutting down (SQLSTATE 57P03): nothing is misconfigured.
+    return new ServerRecoveringError(
+      `PostgreSQL${state.postmaster.pid ? ` (PID ${state.postmaster.pid})` : ''} does not accept connections yet: ${state.reason}. No snapshot was taken.`,
+      { hint: hintFor('server-recovering'), cause: state.cause },
+    );
+  }
+  const running = state.postmaster.running
+    ? `PostgreSQL is running (PID ${state.postmaster.pid}${state.postmaster.socketDir ? `, socket directory ${state.postmaster.socketDir}, port ${state.postmaster.port}` : ''})`
+    : 'a PostgreSQL server answers';
+  return new CryptError(`${running} but cannot be reached at ${where} as ${pg.connection.user}: ${state.reason}. No snapshot was taken.`, {
+    hint:
+      'Fix postgres.connection in the crypt configuration, or the password (PGPASSWORD or ~/.pgpass of the user running lychd-crypt), ' +
+      'or pg_hba.conf. To snapshot without the database, stop it first (a cold snapshot) — a running server is never snapshotted blind.',
+  });
+}

@@ -1,0 +1,171 @@
+// The rollback itself: journal first, stop the database, stage a writable clone of the target, swap it
+// with active/ in one renameat2(RENAME_EXCHANGE), keep the replaced state as a snapshot, start the
+// database. Every step after the journal is followed by a fault point for the crash tests.
+import type { CommandContext } from '../../base/context.js';
+import { CryptError } from '../../base/errors.js';
+import { faultPoint } from '../../base/fault.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
+import { pgdataPath, stagingPath, STAGING_PREFIX } from '../../base/crypt/paths.js';
+import { exchangePaths } from '../../base/sys/libc.js';
+import { fsyncDir } from '../../base/sys/fs.js';
+import { isSubvolume, listNestedSubvolumes } from '../../base/btrfs/probe.js';
+import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../base/btrfs/subvolume.js';
+import { readPostmaster } from '../../base/pg/postmaster.js';
+import { clearJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
+import { startDatabase, stopDatabase, serviceOwner } from '../service/control.js';
+import { waitForPrimary } from '../service/ready.js';
+import { snapshotPath } from '../snapshots/meta.js';
+import { baseName, uniqueName } from '../snapshots/names.js';
+import { takenNames } from '../snapshots/taken.js';
+import { keepReplacedState } from './keep.js';
+import { lockClone, prepareStagingPgdata } from './staging.js';
+import type { RollbackPlan } from './steps.js';
+import { describeRollbackSteps } from './steps.js';
+import path from 'node:path';
+import { randomHex } from '../../base/ids.js';
+
+type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
+
+export interface RollbackResult {
+  target: string;
+  preRollback: string;
+  databaseRestarted: boolean;
+  /** Milliseconds from starting PostgreSQL until it accepted connections out of recovery. */
+  recoveryMs: number | null;
+  timings: Record<string, number>;
+}
+
+export async function planRollback(crypt: OpenCrypt, target: string, now = new Date()): Promise<RollbackPlan> {
+  const { paths, config } = crypt;
+  const id = now.toISOString().replace(/[-:.]/g, '').slice(0, 15) + 'Z-' + randomHex(4);
+  const taken = await takenNames(paths.snapshots);
+  const preRollbackName = uniqueName(baseName(now, 'pre-rollback'), (n) => taken.has(n));
+  const pgdata = config.postgres ? pgdataPath(paths.root, config.postgres.dir) : null;
+  const dbRunning = pgdata ? (await readPostmaster(pgdata)).running : false;
+  const base = { target, preRollbackName, staging: stagingPath(paths.root, `rollback-${id}`), active: paths.active, dbRunning };
+  return { ...base, steps: describeRollbackSteps(config, base) };
+}
+
+export async function refuseNested(crypt: OpenCrypt, ctx: CommandContext): Promise<void> {
+  const nested = await listNestedSubvolumes(crypt.paths.active, ctx.runner);
+  if (nested.length) {
+    throw new CryptError(
+      `active/ holds nested ${nested.map((n) => `${n.kind} ${n.path}`).join(', ')}: a rollback would make it vanish (snapshots stop at subvolume and mount boundaries). Nothing was changed`,
+      { hint: 'Move that data into active/ as plain directories (or unmount it), then roll back.' },
+    );
+  }
+}
+
+export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, plan: RollbackPlan): Promise<RollbackResult> {
+  const { paths, config } = crypt;
+  const pg = config.postgres;
+  const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[phase] = Math.round((performance.now() - t) * 10) / 10;
+    }
+  };
+  const total = performance.now();
+  const entry: RollbackEntry = {
+    op: 'rollback',
+    id: path.basename(plan.staging).slice(STAGING_PREFIX.length),
+    startedAt: new Date().toISOString(),
+    target: plan.target,
+    staging: path.basename(plan.staging),
+    preRollbackName: plan.preRollbackName,
+    phase: 'started',
+    wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
+    stagedUuid: null,
+  };
+  await writeJournal(paths, entry);
+  faultPoint('rollback:journal');
+
+  let stopped: boolean;
+  try {
+    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)) : Promise.resolve(false)));
+  } catch (e) {
+    await clearJournal(paths); // nothing was changed
+    throw e;
+  }
+  faultPoint('rollback:stop');
+
+  // Until the swap, every failure is undone here: remove the staging copy, restart a database we stopped.
+  const undo = async (e: unknown): Promise<never> => {
+    if (await isSubvolume(plan.staging)) await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
+    if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)).catch(() => {});
+    await clearJournal(paths);
+    throw e;
+  };
+  try {
+    await timed('stage', async () => {
+      await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
+      faultPoint('rollback:stage');
+      if (pg) {
+        const clone = await lockClone(plan.staging);
+        try {
+          await prepareStagingPgdata(clone.dir, pg);
+        } finally {
+          await clone.release();
+        }
+        faultPoint('rollback:clean');
+      }
+      entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
+      entry.phase = 'staged';
+      await writeJournal(paths, entry);
+    });
+    faultPoint('rollback:prepare');
+    // A service that restarts the server on its own (e.g. systemd Restart=) would have it running on
+    // files about to be swapped away under it: check right before the point of no return.
+    if (pgdata) {
+      const pm = await readPostmaster(pgdata);
+      if (pm.running) {
+        throw new CryptError(`PostgreSQL (pid ${pm.pid}) is running again on ${pgdata} although it was stopped; nothing was changed`, {
+          hint: 'Something restarted it (a service with automatic restart?): stop that, then roll back again.',
+        });
+      }
+    }
+    // renameat2 either swaps or changes nothing, so a failure here is undone like the ones before.
+    await timed('swap', async () => {
+      await exchangePaths(plan.staging, paths.active);
+      await fsyncDir(paths.root); // the exchange is durable before the journal says it happened
+    });
+  } catch (e) {
+    await undo(e);
+  }
+  faultPoint('rollback:swap');
+  entry.phase = 'swapped';
+  await writeJournal(paths, entry);
+  faultPoint('rollback:swapped');
+
+  await timed('keep', () => keepReplacedState(entry, crypt, ctx.runner));
+  faultPoint('rollback:keep');
+  entry.phase = 'kept';
+  await writeJournal(paths, entry);
+
+  let recoveryMs: number | null = null;
+  if (entry.wasRunning && pg && pgdata) {
+    try {
+      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+      faultPoint('rollback:start');
+      await timed('recovery', () => waitForPrimary(pg, ctx.env));
+    } catch (e) {
+      // The files are whole and the replaced state is kept: the rollback is done, only the database is
+      // not up. Clearing the journal keeps every command (the undo above all) usable.
+      await clearJournal(paths);
+      throw new CryptError(`rolled back to ${plan.target}, but PostgreSQL did not come up: ${(e as Error).message}`, {
+        hint: `The previous state is snapshot ${plan.preRollbackName}; undo with \`lychd-crypt rollback ${plan.preRollbackName}\` (then start the database), or look at the server log.`,
+        cause: e,
+      });
+    }
+    // pg_ctl -w returns once crash recovery is done; other services may return earlier: count both.
+    recoveryMs = Math.round((timings.start ?? 0) + (timings.recovery ?? 0));
+  }
+  await clearJournal(paths);
+  faultPoint('rollback:done');
+  timings.total = Math.round((performance.now() - total) * 10) / 10;
+  return { target: plan.target, preRollback: plan.preRollbackName, databaseRestarted: entry.wasRunning, recoveryMs, timings };
+}

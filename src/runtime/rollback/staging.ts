@@ -1,0 +1,64 @@
+// Makes a writable clone of the target fit to become active/: PostgreSQL must start on it as after a
+// crash (crash recovery to the snapshot instant), so a stale postmaster.pid, a backup_label (whose end
+// LSN lies after the snapshot) and recovery/standby signals must not be there; and PGDATA must still be
+// nodatacow, owned by the postgres user, 0700.
+//
+// The clone's contents come from active/, which its user controls: PGDATA may be a symbolic link, or
+// lead through one. So the clone is locked first (root-owned 0700 while root works in it, when root
+// runs this), PGDATA is opened without following links, checked, and only then cleaned, fd-relative.
+import { stat } from 'node:fs/promises';
+import type { PostgresConfig } from '../../model/config.js';
+import { CryptError } from '../../base/errors.js';
+import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, unlinkAt, type Dir } from '../../base/sys/fd.js';
+
+export const STALE_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
+
+const refuse = (what: string) =>
+  new CryptError(`the snapshot's PGDATA ${what}; nothing was changed (the staging copy is removed)`, {
+    hint: 'Run `lychd-crypt doctor` on the crypt; `repair` fixes owners, modes and the C attribute of active/.',
+  });
+
+/** While root works inside a clone its user could enter, the clone's top is root's alone; `release` gives it back. */
+export async function lockClone(clone: string): Promise<{ dir: Dir; release: () => Promise<void> }> {
+  const dir = await openDir(clone);
+  if (process.getuid?.() !== 0) return { dir, release: () => closeDir(dir) };
+  const st = await stat(dir.anchor);
+  await chownDir(dir, 0, 0, 0o700);
+  return {
+    dir,
+    release: async () => {
+      await chownDir(dir, st.uid, st.gid, st.mode & 0o7777);
+      await closeDir(dir);
+    },
+  };
+}
+
+/** Opens PGDATA inside a clone without following links; null when the clone holds no PGDATA (no cluster yet). */
+async function openPgdata(clone: Dir, dir: string): Promise<Dir | null> {
+  try {
+    return await openDir(dir, clone);
+  } catch (e) {
+    if (e instanceof FdError && e.errno === 2) return null;
+    if (e instanceof NotFollowedError) throw refuse(`${dir} is a symbolic link or leads through one (it is not followed)`);
+    throw e;
+  }
+}
+
+/** Checks PGDATA in the clone, then removes the stale files; returns what it removed. */
+export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Promise<string[]> {
+  const pgdata = await openPgdata(clone, pg.dir);
+  if (!pgdata) return [];
+  try {
+    const st = await stat(pgdata.anchor);
+    const problems: string[] = [];
+    if (st.uid !== pg.uid) problems.push(`is owned by uid ${st.uid}, not ${pg.osUser} (${pg.uid})`);
+    if ((st.mode & 0o077) & ~0o050) problems.push(`has mode ${(st.mode & 0o777).toString(8)}, not 0700`);
+    if (!((await inodeFlags(pgdata)) & FS_NOCOW_FL)) problems.push('lost the C (nodatacow) attribute');
+    if (problems.length) throw refuse(problems.join(', '));
+    const removed: string[] = [];
+    for (const f of STALE_FILES) if (await unlinkAt(pgdata, f)) removed.push(f);
+    return removed;
+  } finally {
+    await closeDir(pgdata);
+  }
+}

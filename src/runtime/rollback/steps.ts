@@ -1,0 +1,28 @@
+// The steps of a rollback, in order, as people read them: what --dry-run prints and the confirmation shows.
+import { stateDirFor } from '../../base/crypt/paths.js';
+import type { Config } from '../../model/config.js';
+
+export interface RollbackPlan {
+  target: string;
+  preRollbackName: string;
+  staging: string;
+  active: string;
+  dbRunning: boolean;
+  steps: string[];
+}
+
+export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'steps'>): string[] {
+  const pg = config.postgres;
+  const service = pg?.service.kind ?? 'none';
+  const steps = [`write the journal entry (${stateDirFor(config)}/journal.json)`];
+  if (p.dbRunning) steps.push(`stop PostgreSQL through postgres.service (${service}) and confirm the postmaster is gone`);
+  steps.push(
+    `snapshot ${config.crypt.path}/snapshots/${p.target} as ${p.staging}  (a writable staging copy: one BTRFS_IOC_SNAP_CREATE_V2, what \`btrfs subvolume snapshot\` does)`,
+    'remove postmaster.pid, recovery.signal, standby.signal, backup_label from the staging PGDATA; check its C attribute, owner and mode',
+    `renameat2(RENAME_EXCHANGE) ${p.staging} <-> ${p.active}  (one atomic swap)`,
+    `move the replaced state to snapshots/${p.preRollbackName}, make it read-only, write its metadata`,
+  );
+  if (p.dbRunning) steps.push('start PostgreSQL the same way, wait until it accepts connections and pg_is_in_recovery() is false');
+  steps.push('clear the journal');
+  return steps;
+}

@@ -1,0 +1,30 @@
+// Rolls a failed (or interrupted) guarded run back to its "before" snapshot through the ordinary rollback
+// (its own journal, the failed state kept as the pre-rollback snapshot), then makes sure PostgreSQL runs
+// again when it ran before the change (a change that crashed the server leaves it down otherwise).
+import type { CommandContext } from '../../base/context.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
+import { pgdataPath } from '../../base/crypt/paths.js';
+import { readPostmaster } from '../../base/pg/postmaster.js';
+import { planRollback } from '../rollback/run.js';
+import { rollbackWithHooks } from '../../cli/frame/hooks.js';
+import { serviceOwner, startDatabase } from '../service/control.js';
+import { waitForPrimary } from '../service/ready.js';
+
+export interface RunRollback {
+  preRollback: string;
+  /** PostgreSQL runs after the rollback (false: it did not run before the change either, or no PostgreSQL). */
+  databaseUp: boolean;
+}
+
+export async function rollBackRun(crypt: OpenCrypt, ctx: CommandContext, snapshot: string, dbWasRunning: boolean): Promise<RunRollback> {
+  const plan = await planRollback(crypt, snapshot);
+  const r = await rollbackWithHooks(crypt, ctx, plan);
+  const pg = crypt.config.postgres;
+  if (!pg || !dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
+  const pgdata = pgdataPath(crypt.paths.root, pg.dir);
+  if (!(await readPostmaster(pgdata)).running) {
+    await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
+    await waitForPrimary(pg, ctx.env);
+  }
+  return { preRollback: r.preRollback, databaseUp: true };
+}

@@ -1,0 +1,143 @@
+// Snapshot metadata: `snapshots/<name>.json` beside the read-only subvolume `snapshots/<name>`.
+// It is written last and atomically; a subvolume without it is an incomplete snapshot.
+import path from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { writeJsonAtomic } from '../../base/sys/fs.js';
+import { CryptError } from '../../base/errors.js';
+import { readTextSafely, UnsafeFileError } from '../../base/sys/read-file.js';
+import type { CryptPaths } from '../../base/crypt/paths.js';
+import { foreignEntry, sortEntries, type ForeignEntry } from './foreign.js';
+
+export type SnapshotMode = 'bracket' | 'checkpoint' | 'instant' | 'cold' | 'none';
+
+export interface SnapshotMeta {
+  /** Schema version of this file. */
+  format: 1;
+  name: string;
+  label: string | null;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  mode: SnapshotMode;
+  /** Why it exists: a user's snapshot, or the state a rollback replaced. */
+  origin: { kind: 'snapshot' } | { kind: 'pre-rollback'; rollbackTo: string; rollbackId: string };
+  postgres: {
+    /** server_version_num, e.g. 150014; null when unknown (cold/none). */
+    versionNum: number | null;
+    /** pg_control_system().system_identifier as a decimal string; read from pg_controldata when cold. */
+    systemIdentifier: string | null;
+    startLsn: string | null;
+    stopLsn: string | null;
+    /** The backup_label content pg_backup_stop returned; kept for reference, never written into a restore. */
+    labelfile: string | null;
+    /** Major version (from PG_VERSION or server_version_num); optional: absent in older files. */
+    major?: number | null;
+    /** pg_controldata's "Database cluster state" for cold snapshots ("shut down", or "in production" after a crash). */
+    clusterState?: string | null;
+  } | null;
+  btrfs: { uuid: string; generation: number } | null;
+  /** Phase name -> milliseconds. */
+  timings: Record<string, number>;
+  toolVersion: string;
+  /** Pinned: never pruned, not even to keep the free-space floor (`pin`/`unpin`, `snapshot --pin`). */
+  pinned?: boolean;
+  /**
+   * Set when `repair` rebuilt a lost metadata file from the subvolume and pg_controldata: the time of that,
+   * and the snapshot cluster's latest checkpoint and timeline (the bracket's LSNs could not be recovered).
+   */
+  rebuilt?: { at: string; checkpointLsn: string | null; timeline: number | null };
+}
+
+export function snapshotPath(paths: CryptPaths, name: string): string {
+  return path.join(paths.snapshots, name);
+}
+
+export function metaPath(paths: CryptPaths, name: string): string {
+  return path.join(paths.snapshots, `${name}.json`);
+}
+
+/** Metadata is a few hundred bytes (the backup label included); anything this large is not ours. */
+const MAX_META_BYTES = 256 * 1024;
+
+/** A metadata file no command may use: not a regular file of ours, not JSON, or not valid metadata. */
+export class UnusableMetaError extends CryptError {
+  constructor(
+    readonly file: string,
+    /** Completes "<file> …". */
+    readonly why: string,
+    /** The name the file gives when it is another snapshot's: then the entry is foreign (src/runtime/snapshots/foreign.ts). */
+    readonly claims?: string,
+  ) {
+    super(`the metadata ${file} ${why}`, { hint: 'Run `lychd-crypt doctor`: repair sets the file aside and rebuilds the metadata from the snapshot.' });
+  }
+}
+
+/**
+ * The snapshot's metadata; undefined when there is none; an UnusableMetaError when it cannot be used
+ * (read as src/base/sys/read-file.ts reads, then checked against src/runtime/snapshots/meta-schema.ts).
+ */
+export async function readMeta(paths: CryptPaths, name: string): Promise<SnapshotMeta | undefined> {
+  const file = metaPath(paths, name);
+  let text: string | undefined;
+  try {
+    // Written by this user (or by root, on its behalf, before the owner took over).
+    text = await readTextSafely(file, { maxBytes: MAX_META_BYTES, owners: [...new Set([process.getuid?.() ?? 0, 0])] });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new UnusableMetaError(file, e.why);
+    throw e;
+  }
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UnusableMetaError(file, `is not JSON (${(e as Error).message})`);
+  }
+  // Another snapshot's metadata (valid or not) makes the entry foreign, whatever else is wrong with it.
+  const claims = (data as { name?: unknown } | null)?.name;
+  if (typeof claims === 'string' && claims !== name) throw new UnusableMetaError(file, `names another snapshot, ${JSON.stringify(claims)}`, claims);
+  // The schema (and zod with it) is loaded on the first metadata read, not at a command's start.
+  const parsed = (await import('./meta-schema.js')).parseMeta(data);
+  if ('problem' in parsed) throw new UnusableMetaError(file, `is not valid snapshot metadata (${parsed.problem})`);
+  return parsed.meta;
+}
+
+export function writeMeta(paths: CryptPaths, meta: SnapshotMeta): Promise<void> {
+  return writeJsonAtomic(metaPath(paths, meta.name), meta, { mode: 0o644 });
+}
+
+export interface SnapshotDirEntries {
+  /** Subvolume directories with metadata, newest name first. */
+  complete: SnapshotMeta[];
+  /** Directories without metadata (interrupted snapshot). */
+  incomplete: string[];
+  /** Metadata without a directory. */
+  orphanMeta: string[];
+  /** Subvolume and metadata both there, but the metadata does not parse (listed nowhere else). */
+  unreadableMeta?: string[];
+  /** Entries that are no snapshot of ours (src/runtime/snapshots/foreign.ts): ignored by everything but doctor. */
+  foreign: ForeignEntry[];
+}
+
+/**
+ * Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. Names are read as
+ * bytes: only entries named by the grammar (isSnapshotName) count, everything else is foreign.
+ */
+export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEntries> {
+  const { dirs, metas, foreign } = sortEntries(await readdir(paths.snapshots, { withFileTypes: true, encoding: 'buffer' }));
+  const complete: SnapshotMeta[] = [];
+  const unreadableMeta: string[] = [];
+  for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
+    // One damaged file must not hide every other snapshot (or crash list and doctor).
+    const meta = await readMeta(paths, name).catch((e: unknown) => (e instanceof UnusableMetaError && e.claims !== undefined ? e.claims : undefined));
+    if (typeof meta === 'string') foreign.push(foreignEntry(name, { why: 'names-another', claims: meta }));
+    else if (meta) complete.push(meta);
+    else unreadableMeta.push(name);
+  }
+  return {
+    complete,
+    unreadableMeta,
+    incomplete: [...dirs].filter((d) => !metas.has(d)).sort(),
+    orphanMeta: [...metas].filter((m) => !dirs.has(m)).sort(),
+    foreign,
+  };
+}

@@ -1,0 +1,49 @@
+// Free space as the floor and the health signal count it. On a loopback image (Method B) the crypt's own
+// free space is not the whole story: a sparse image grows as the crypt fills, and once the host filesystem
+// is full it cannot grow, whatever Btrfs inside believes. So the usable free space is the crypt's, less
+// the part of the image's remaining growth the host cannot hold.
+import { stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../../model/config.js';
+import type { FreeFloor } from '../../install/answers/set-and-forget.js';
+
+export interface SpaceFacts {
+  /** Size of the crypt's filesystem. */
+  sizeBytes: number;
+  /** What the crypt's filesystem reports available (statfs f_bavail). */
+  cryptFreeBytes: number;
+  /** Loopback only: the host filesystem holding the image, and the image's not yet allocated part. */
+  host: { freeBytes: number; imageGrowthBytes: number } | null;
+  /** What can really still be written: min of the crypt's free space and what the host can back. */
+  freeBytes: number;
+}
+
+/** Pure: the usable free space from the measurements. */
+export function usableFree(cryptFree: number, host: SpaceFacts['host']): number {
+  if (!host) return cryptFree;
+  const shortfall = Math.max(0, host.imageGrowthBytes - host.freeBytes);
+  return Math.max(0, cryptFree - shortfall);
+}
+
+/** Pure: the floor in bytes for a filesystem of `sizeBytes`. */
+export function floorBytes(floor: FreeFloor, sizeBytes: number): number {
+  return 'percent' in floor ? Math.ceil((sizeBytes * floor.percent) / 100) : floor.bytes;
+}
+
+async function fsSpace(dir: string): Promise<{ free: number; size: number }> {
+  const s = await statfs(dir);
+  return { free: Number(s.bavail) * Number(s.bsize), size: Number(s.blocks) * Number(s.bsize) };
+}
+
+export async function measureSpace(root: string, config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts> {
+  const crypt = await fsSpace(root);
+  let host: SpaceFacts['host'] = null;
+  if (config.method === 'loopback' && config.loopback) {
+    const st = await stat(config.loopback.image).catch(() => null);
+    if (st) {
+      const h = await fsSpace(path.dirname(config.loopback.image));
+      host = { freeBytes: h.free, imageGrowthBytes: Math.max(0, st.size - st.blocks * 512) };
+    }
+  }
+  return { sizeBytes: crypt.size, cryptFreeBytes: crypt.free, host, freeBytes: usableFree(crypt.free, host) };
+}

@@ -1,0 +1,54 @@
+// Leftovers of a verify that was killed: its clone subvolume beside active/ and, possibly, the throwaway
+// server still running on it (pg_ctl daemonizes it, so it outlives us). The next verify removes both.
+import { readdir, readlink, realpath, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Runner } from '../../base/runner.js';
+import { STAGING_PREFIX } from '../../base/crypt/paths.js';
+import { isSubvolume } from '../../base/btrfs/probe.js';
+import { subvolumeDelete } from '../../base/btrfs/subvolume.js';
+import { isPostgresPid, readPostmaster } from '../../base/pg/postmaster.js';
+
+export const VERIFY_PREFIX = `${STAGING_PREFIX}verify-`;
+
+/**
+ * postmaster.pid in a clone is its user's to write: a pid or a socket directory read from it is acted on
+ * only when the process really runs on this clone (a postmaster's working directory is its PGDATA) and
+ * the directory is one verify made (directly under $TMPDIR).
+ */
+async function runsOn(pid: number, pgdata: string): Promise<boolean> {
+  const [cwd, real] = await Promise.all([readlink(`/proc/${pid}/cwd`).catch(() => null), realpath(pgdata).catch(() => null)]);
+  return cwd !== null && cwd === real;
+}
+
+async function stopPostmaster(pgdata: string): Promise<boolean> {
+  const pm = await readPostmaster(pgdata);
+  if (!pm.running || pm.pid === null || !(await runsOn(pm.pid, pgdata))) return false;
+  // SIGQUIT: immediate shutdown. The clone is throwaway; nothing in it needs a clean stop.
+  process.kill(pm.pid, 'SIGQUIT');
+  for (let i = 0; i < 300 && (await isPostgresPid(pm.pid)); i++) await sleep(100);
+  // Its private socket directory (with the log and hba file) was made by verify under $TMPDIR.
+  const ours = pm.socketDir && path.dirname(pm.socketDir) === os.tmpdir() && path.basename(pm.socketDir).startsWith('lychd-verify-');
+  if (ours) await rm(pm.socketDir!, { recursive: true, force: true });
+  return true;
+}
+
+/** Stops the server running on one clone (if any) and deletes the clone; true when a server was stopped. */
+export async function removeClone(runner: Runner, clone: string, pgDir: string | null): Promise<boolean> {
+  const stopped = pgDir ? await stopPostmaster(path.join(clone, pgDir)) : false;
+  await subvolumeDelete(runner, clone);
+  return stopped;
+}
+
+/** Stops and deletes every `.staging-verify-*` clone under `root`; returns one line per clone removed. */
+export async function removeVerifyLeftovers(runner: Runner, root: string, pgDir: string | null): Promise<string[]> {
+  const done: string[] = [];
+  for (const name of (await readdir(root)).filter((n) => n.startsWith(VERIFY_PREFIX))) {
+    const clone = path.join(root, name);
+    if (!(await isSubvolume(clone))) continue;
+    const stopped = await removeClone(runner, clone, pgDir);
+    done.push(`removed the leftover verify clone ${name}${stopped ? ' (and stopped its server)' : ''}`);
+  }
+  return done;
+}
