@@ -2,12 +2,7 @@
 // persist.unitDir). A rootless crypt: its owner's user manager (~/.config/systemd/user), since every
 // runtime command on it runs as the owner; lingering keeps that manager running without a login session.
 import path from 'node:path';
-
-export interface UnitOwner {
-  name: string;
-  uid: number;
-  gid: number;
-}
+import type { UnitOwner } from '../model/config.js';
 
 /** The owner's own unit directory, where `systemctl --user` finds units without a link. */
 export function userUnitDir(home: string): string {

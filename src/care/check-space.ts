@@ -4,21 +4,13 @@ import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { DoctorEnv } from './doctor-env.js';
 import { cannotCheck, manual, ok, type Check } from './findings.js';
+import { humanSize } from '../model/units.js';
 
 /** Low when less than 10% of the filesystem and less than 1 GiB are available (small test crypts stay quiet). */
 export const LOW_SPACE = { fraction: 0.1, bytes: 2 ** 30 };
 
 export function isLow(availBytes: number, totalBytes: number): boolean {
   return availBytes < Math.min(totalBytes * LOW_SPACE.fraction, LOW_SPACE.bytes);
-}
-
-/** 1.5 GiB, 300 MiB: readable, not exact (config/size's formatSize is exact for answers files). */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 async function space(dir: string): Promise<{ avail: number; total: number }> {
@@ -29,7 +21,7 @@ async function space(dir: string): Promise<{ avail: number; total: number }> {
 export async function checkCryptSpace(env: DoctorEnv): Promise<Check> {
   const id = 'space.crypt';
   const { avail, total } = await space(env.root);
-  const finding = `${formatSize(avail)} of ${formatSize(total)} free on the crypt`;
+  const finding = `${humanSize(avail)} of ${humanSize(total)} free on the crypt`;
   if (isLow(avail, total)) return manual(id, finding, 'delete old snapshots (`lychd-crypt prune` / `delete`) or grow the filesystem');
   return ok(id, finding);
 }
@@ -41,7 +33,7 @@ export async function checkImageHostSpace(image: string): Promise<Check> {
   const dir = path.dirname(image);
   const { avail, total } = await space(dir);
   const unallocated = Math.max(0, st.size - st.blocks * 512);
-  const finding = `${formatSize(avail)} free on the image's filesystem (${dir}); the image may still grow by ${formatSize(unallocated)}`;
+  const finding = `${humanSize(avail)} free on the image's filesystem (${dir}); the image may still grow by ${humanSize(unallocated)}`;
   if (avail < unallocated) return manual(id, `${finding}: the crypt cannot fill up before its host is full`, `free space on the filesystem holding ${dir}`);
   if (isLow(avail, total)) return manual(id, finding, `free space on the filesystem holding ${dir}`);
   return ok(id, finding);

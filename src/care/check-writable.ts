@@ -15,9 +15,9 @@ async function fsUuidOf(p: string): Promise<string> {
   }
 }
 import { pgdataPath } from '../base/crypt/paths.js';
-import { formatSize } from './check-space.js';
 import type { DoctorEnv, MountView } from './doctor-env.js';
 import { cannotCheck, fixable, manual, ok, type Check } from './findings.js';
+import { humanSize } from '../model/units.js';
 
 /** A forced read-only loopback crypt is remounted only when its host has room again. */
 export const HOST_ROOM_TO_REMOUNT = 64 * 2 ** 20;
@@ -40,7 +40,7 @@ export async function checkWritable(env: DoctorEnv, view: MountView | null): Pro
   if (w.kind === 'forced-ro' && view.image) {
     const avail = await hostAvail(view.image);
     if (avail !== null && avail < HOST_ROOM_TO_REMOUNT) {
-      return manual(id, `${what}; the filesystem holding the image ${view.image} still has only ${formatSize(avail)} free`, `free space on ${path.dirname(view.image)} (at least ${formatSize(HOST_ROOM_TO_REMOUNT)}), then run \`lychd-crypt repair\`: it remounts the crypt and starts the database`);
+      return manual(id, `${what}; the filesystem holding the image ${view.image} still has only ${humanSize(avail)} free`, `free space on ${path.dirname(view.image)} (at least ${humanSize(HOST_ROOM_TO_REMOUNT)}), then run \`lychd-crypt repair\`: it remounts the crypt and starts the database`);
     }
   }
   const pg = env.config?.postgres ?? null;

@@ -59,19 +59,6 @@ export function viewFromConfig(config: Config): MountView | null {
   };
 }
 
-export function viewFromRecord(record: MountRecord): MountView {
-  const unit = record.persist.unit ?? unitNameForPath(record.mount.where);
-  const { via, file } = record.persist;
-  return {
-    method: record.method,
-    spec: record.mount,
-    image: record.image,
-    device: record.device,
-    persist: { via, fstab: via === 'fstab' ? file : null, unitPath: via === 'systemd' ? file : null, unit },
-    source: 'record',
-  };
-}
-
 /** The crypt's filesystem is there to look at: mounted as configured, or native. */
 export function fsReady(env: DoctorEnv): boolean {
   return env.config !== null && (env.config.method === 'native' || env.mounted !== null);

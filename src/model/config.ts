@@ -1,12 +1,31 @@
 // The resolved configuration of one crypt: answers with every default filled in and every id
 // resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
-import type { RetentionConfig, ScheduleConfig, SpaceConfig } from '../install/answers/set-and-forget.js';
-import type { HooksConfig } from '../install/answers/hooks.js';
+import type { RetentionConfig, ScheduleConfig, SpaceConfig } from './settings.js';
 
 export interface Owner {
   uid: number;
   gid: number;
 }
+
+/** Whose service manager runs a unit: root's, or (a rootless crypt) its owner's user manager. */
+export interface UnitOwner {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** The stored `hooks:` (argv lists run around each snapshot and rollback); the schema is init's (install/answers/hooks.ts). */
+export type HookPhase = 'preSnapshot' | 'postSnapshot' | 'preRollback' | 'postRollback';
+
+export interface HooksConfig {
+  preSnapshot: string[][];
+  postSnapshot: string[][];
+  preRollback: string[][];
+  postRollback: string[][];
+  timeout: number;
+}
+
+export const DEFAULT_HOOK_TIMEOUT_S = 60;
 
 export type Method = 'native' | 'partition' | 'loopback';
 /**

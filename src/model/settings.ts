@@ -1,8 +1,7 @@
 // The stored forms of `retention:`, `space:` and `schedule:` and what the runtime commands do with them.
-// No zod here: the answers schema (./answers.ts) is init's, and runtime commands must not load it.
+// No zod here: the answers schema (install/answers/set-and-forget.ts) is init's, and runtime commands must
+// not load it.
 import { formatSize, parseSize } from './units.js';
-import { parseAge } from '../runtime/snapshots/order.js';
-import type { RetentionPolicy } from '../runtime/retention/policy.js';
 
 export type FreeFloor = { percent: number } | { bytes: number };
 
@@ -37,11 +36,6 @@ export interface RetentionConfig {
   weekly?: number;
   monthly?: number;
   yearly?: number;
-}
-
-export function toPolicy(r: RetentionConfig): RetentionPolicy {
-  const { keepLast, within, ...levels } = r;
-  return { ...levels, ...(keepLast !== undefined ? { last: keepLast } : {}), ...(within !== undefined ? { within: parseAge(within)! } : {}) };
 }
 
 export function formatFloor(f: FreeFloor): string {

@@ -1,8 +1,7 @@
 // The typed steps of an init plan (a discriminated union by kind). The planner produces them, --dry-run
 // prints them, and src/install/apply/ runs each through its handler.
-import type { Config, Owner } from './config.js';
-import type { MountSpec } from '../install/render/index.js';
-import type { UnitOwner } from '../base/systemctl.js';
+import type { Config, Owner, UnitOwner } from './config.js';
+import type { MountSpec } from './mount-spec.js';
 
 /**
  * The Btrfs filesystem a step acts in, checked right before: `root` opened without following a symbolic

@@ -1,4 +1,5 @@
-// Sizes as people write them for truncate(1): 20G, 512M, 1T, 20GiB; binary multiples.
+// Units of measure, parsed and formatted in one place: sizes (as people write them for truncate(1): 20G,
+// 512M, 1T, 20GiB; binary multiples), ages and durations (30d, 12h, 90m). Pure: no I/O, nothing thrown.
 const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
 
 export function parseSize(text: string | number): number | undefined {
@@ -28,4 +29,36 @@ export function approxSize(bytes: number): string {
     if (n >= 1) return `${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`;
   }
   return `${bytes}`;
+}
+
+/** For people reading a report: 512 B, 300 MiB, 1.5 GiB, 150 GiB (readable, not exact; formatSize is exact for answers files). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `30d`, `12h`, `90m`, `2w`, `45s` -> milliseconds; undefined for anything else. */
+export function parseAge(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
+}
+
+/** Milliseconds -> the largest whole unit (`30d`, `12h`, `90m`), matching parseAge's input. */
+export function formatAge(ms: number): string {
+  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** A time limit: `90` (seconds) or an age (`90s`, `5m`, `1h`) -> milliseconds above 0; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const ms = /^\s*\d+\s*$/.test(text) ? Number(text) * 1000 : parseAge(text);
+  return ms === undefined || ms <= 0 ? undefined : ms;
 }

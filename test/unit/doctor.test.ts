@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../../src/base/runner.js';
 import { checkPersist } from '../../src/care/check-persist.js';
-import { formatSize, isLow } from '../../src/care/check-space.js';
+import { isLow } from '../../src/care/check-space.js';
 import type { DoctorEnv, MountView } from '../../src/care/doctor-env.js';
 import { parseLsattr } from '../../src/care/nocow-scan.js';
 import { doctorJson } from '../../src/care/render-doctor.js';
@@ -14,6 +14,7 @@ import { fixable, manual, ok } from '../../src/care/findings.js';
 import { planRepair } from '../../src/care/plan.js';
 import { describeStep, isDestructive, STEP_ORDER, type RepairStep } from '../../src/care/steps.js';
 import { renderFstabLine, renderMountUnit, unitNameForPath } from '../../src/install/render/index.js';
+import { humanSize } from '../../src/model/units.js';
 
 const spec = { what: '/var/lib/lychd/crypt.img', where: '/srv/crypt', type: 'btrfs' as const, options: ['loop', 'noatime'] };
 
@@ -64,7 +65,7 @@ describe('parseLsattr / isLow / doctorJson', () => {
   });
 
   it('sizes for people', () => {
-    expect([formatSize(512), formatSize(300 * 2 ** 20), formatSize(1.5 * 2 ** 30), formatSize(83317348 * 1024)]).toEqual(['512 B', '300 MiB', '1.5 GiB', '79.5 GiB']);
+    expect([humanSize(512), humanSize(300 * 2 ** 20), humanSize(1.5 * 2 ** 30), humanSize(83317348 * 1024)]).toEqual(['512 B', '300 MiB', '1.5 GiB', '79.5 GiB']);
   });
 
   it('low space: under 10% and under 1 GiB', () => {

@@ -7,8 +7,8 @@ import { main } from '../../src/cli/program.js';
 import { failureEnvelope, successEnvelope } from '../../src/cli/envelope.js';
 import { RefusedError, UsageError } from '../../src/base/errors.js';
 import { ReadOnlyFsError } from '../../src/base/expected-errors.js';
-import { commandWord, hint, pasteable, shellQuote } from '../../src/base/output/hint.js';
-import { escapeControls, escapeValue, hasControlChars, jsonText, ownSequence, toTerminal } from '../../src/base/output/text.js';
+import { commandWord, hint, pasteable } from '../../src/base/output/hint.js';
+import { escapeControls, escapeValue, hasControlChars, jsonText, ownSequence, shellWord, toTerminal } from '../../src/base/output/text.js';
 import { labelFromName, parseControl, rebuiltMeta } from '../../src/runtime/snapshots/rebuild.js';
 import { activityReporter } from '../../src/cli/ui/activity.js';
 import { colourOn, paint } from '../../src/base/output/style.js';
@@ -83,7 +83,7 @@ describe('pasteable follow-up commands', () => {
     expect(hint({ cryptName: 'lychd', several: true, pathEnv: '' }, 'list')).toBe('lychd-crypt --crypt lychd list');
     expect(hint({ cryptName: 'lychd', several: false, pathEnv: '' }, 'list')).toBe('lychd-crypt list');
     expect(hint({ registry: '/tmp/reg', crypt: 'a', pathEnv: '' }, 'doctor')).toBe('lychd-crypt --registry /tmp/reg --crypt a doctor');
-    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shellWord("it's")).toBe(`'it'\\''s'`);
   });
 
   it('rewrites every `lychd-crypt SUBCOMMAND` in a message, and only those', () => {

@@ -1,7 +1,8 @@
 // Snapshot order and ages (pure). The prune decisions themselves: test/unit/retention-policy.test.ts
 // ("the old flags map onto last/within with the old outcomes" keeps the original cases).
 import { describe, expect, test } from 'vitest';
-import { newestFirst, parseAge, type PruneCandidate } from '../../src/runtime/snapshots/order.js';
+import { newestFirst, type PruneCandidate } from '../../src/runtime/snapshots/order.js';
+import { parseAge } from '../../src/model/units.js';
 
 const day = 86_400_000;
 

@@ -2,7 +2,9 @@
 import { describe, expect, test } from 'vitest';
 import { parseAnswers } from '../../src/install/answers/load.js';
 import { AnswersError } from '../../src/base/errors.js';
-import { parseFloor, resolveSetAndForget, setAndForgetAnswers, toPolicy } from '../../src/install/answers/set-and-forget.js';
+import { resolveSetAndForget, setAndForgetAnswers } from '../../src/install/answers/set-and-forget.js';
+import { parseFloor } from '../../src/model/settings.js';
+import { toPolicy } from '../../src/runtime/retention/policy.js';
 
 function issues(yaml: string): string[] {
   try {

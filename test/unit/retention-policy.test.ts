@@ -1,8 +1,9 @@
 // The retention policy on synthetic times (pure): levels, gaps, pins, protected snapshots, UTC and ISO weeks.
 import { describe, expect, test } from 'vitest';
-import { applyRetention, formatAge, isEmptyPolicy, type RetentionItem, type RetentionPolicy } from '../../src/runtime/retention/policy.js';
+import { applyRetention, isEmptyPolicy, type RetentionItem, type RetentionPolicy } from '../../src/runtime/retention/policy.js';
 import { isoWeek, periodKey } from '../../src/runtime/retention/periods.js';
 import { floorCandidates } from '../../src/runtime/retention/floor.js';
+import { formatAge } from '../../src/model/units.js';
 
 const H = 3_600_000;
 const D = 24 * H;

@@ -10,7 +10,7 @@ import { RecordingRunner } from '../../src/base/runner.js';
 import type { Plan } from '../../src/install/plan/index.js';
 import { existingScheduleUnits } from '../../src/install/detect/schedule-units.js';
 import { scheduleSteps } from '../../src/install/plan/schedule.js';
-import type { ScheduleConfig } from '../../src/install/answers/set-and-forget.js';
+import type { ScheduleConfig } from '../../src/model/settings.js';
 
 let dir: string;
 beforeEach(() => {

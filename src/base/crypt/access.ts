@@ -3,7 +3,7 @@
 // with root's power.
 import type { Config } from '../../model/config.js';
 import { RefusedError } from '../errors.js';
-import { escapeValue } from '../output/text.js';
+import { shellLine, shellWord } from '../output/text.js';
 
 /** Root asked to run a runtime command on a rootless crypt: re-run it as the owner (see base/privilege/privilege.ts). */
 export class RunAsOwner extends Error {
@@ -17,12 +17,7 @@ export class RunAsOwner extends Error {
 
 /** The command that has root repair the crypt: what its owner is told when only root can fix something. */
 export function rootRepairCommand(cryptName: string): string {
-  return `sudo lychd-crypt repair --crypt ${shellQuote([cryptName])}`;
-}
-
-/** Quotes argv for display: what the user should type. */
-export function shellQuote(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${escapeValue(a).replace(/'/g, `'\\''`)}'`)).join(' ');
+  return `sudo lychd-crypt repair --crypt ${shellWord(cryptName)}`;
 }
 
 export function checkAccess(config: Config, callerUid: number, command: string, argv: string[]): void {
@@ -35,7 +30,7 @@ export function checkAccess(config: Config, callerUid: number, command: string, 
   if (config.profile === 'system') {
     throw new RefusedError(
       `\`${command}\` on the crypt "${c.name}" needs root: its PostgreSQL runs as the system service of ${config.postgres?.osUser ?? 'another user'} (profile system); nothing was changed`,
-      { hint: `Run: sudo ${shellQuote(['lychd-crypt', ...argv])}` },
+      { hint: `Run: sudo ${shellLine(['lychd-crypt', ...argv])}` },
     );
   }
   throw new RefusedError(`the crypt "${c.name}" belongs to ${c.user}; only ${c.user} (or root) may run \`${command}\` on it; nothing was changed`, {

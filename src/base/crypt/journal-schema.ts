@@ -1,9 +1,9 @@
-// What a journal entry must look like before recovery acts on it (src/base/crypt/journal.ts's types, checked):
+// What a journal entry must look like before recovery acts on it (model/journal.ts's types, checked):
 // an entry with a field missing, of the wrong type, an unknown operation or a name that climbs out of the
 // crypt is refused as a whole, never half-used. Loaded only when a journal file exists.
 import { array, boolean, discriminatedUnion, enum as oneOf, int, literal, minLength, nullable, number, optional, positive, strictObject, string, type ZodMiniType } from 'zod/mini';
 import { firstProblem, innerPath, isoTime, plainName } from '../state-schema.js';
-import type { JournalEntry } from './journal.js';
+import type { JournalEntry } from '../../model/journal.js';
 
 const common = { id: plainName, startedAt: isoTime, phase: string().check(minLength(1)) };
 

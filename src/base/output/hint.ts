@@ -4,6 +4,7 @@
 // such command in what reaches the user (text, error, hint, log line) with the one prefix built here.
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { shellWord } from './text.js';
 
 export interface HintFacts {
   /** --crypt as the user gave it (or LYCHD_CRYPT); undefined: none given. */
@@ -37,24 +38,19 @@ export function commandWord(f: HintFacts, executable: (file: string) => boolean 
   return 'lychd-crypt';
 }
 
-/** Single-quoted for a POSIX shell when it holds anything but safe characters. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The global options a pasted command needs to act on the same crypt. */
 export function globalArgs(f: HintFacts): string[] {
   const out: string[] = [];
-  if (f.registry) out.push('--registry', shellQuote(f.registry));
-  if (f.user) out.push('--user', shellQuote(f.user));
+  if (f.registry) out.push('--registry', shellWord(f.registry));
+  if (f.user) out.push('--user', shellWord(f.user));
   const crypt = f.crypt ?? (f.several && f.cryptName ? f.cryptName : undefined);
-  if (crypt) out.push('--crypt', shellQuote(crypt));
+  if (crypt) out.push('--crypt', shellWord(crypt));
   return out;
 }
 
 /** One pasteable command: `hint(facts, 'rollback', name)`. */
 export function hint(f: HintFacts, ...args: string[]): string {
-  return [commandWord(f), ...globalArgs(f), ...args.map(shellQuote)].join(' ');
+  return [commandWord(f), ...globalArgs(f), ...args.map(shellWord)].join(' ');
 }
 
 const SUBCOMMANDS =

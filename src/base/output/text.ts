@@ -31,6 +31,21 @@ export function escapeValue(s: string): string {
   return s.replace(CONTROLS, hex);
 }
 
+// Commands never run through a shell: quoting is for what a person reads or pastes (a hint, the plan's
+// `$ mkfs.btrfs …` lines). One safe set, one quoting, everywhere.
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** One word for a POSIX shell: as it is when it holds only safe characters, else single-quoted. Control
+ * characters show escaped (escapeValue): a word holding one was never pasteable, and must not act on the terminal. */
+export function shellWord(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${escapeValue(word).replace(/'/g, `'\\''`)}'`;
+}
+
+/** An argv as one line a person can read and paste. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map(shellWord).join(' ');
+}
+
 /** A name read as bytes: valid UTF-8 as escapeValue shows it, anything else byte by byte (\xNN beyond ASCII). */
 export function escapeBytes(b: Uint8Array): string {
   try {

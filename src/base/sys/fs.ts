@@ -1,6 +1,6 @@
 // File helpers with crash-safety: write to a temp file, fsync, rename, fsync the directory.
 import { closeSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { chown, lstat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomHex } from '../ids.js';
 import { jsonText } from '../output/text.js';
@@ -75,6 +75,3 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-export async function chownIf(p: string, owner?: { uid: number; gid: number }): Promise<void> {
-  if (owner) await chown(p, owner.uid, owner.gid);
-}

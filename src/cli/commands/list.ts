@@ -9,6 +9,7 @@ import { newestFirst } from '../../runtime/snapshots/order.js';
 import { isSnapshotName } from '../../runtime/snapshots/names.js';
 import { formatTime } from '../../base/output/time.js';
 import { painter, type Painter } from '../../base/output/style.js';
+import { humanSize } from '../../model/units.js';
 
 export const LIST_FORMAT = 1;
 
@@ -37,17 +38,6 @@ export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
   };
 }
 
-export function humanSize(bytes: number | null): string {
-  if (bytes === null) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 /**
  * Columns padded to their widest cell; the last column (the label) is cut with … so every line fits
@@ -100,7 +90,7 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
     const version = major ? String(major) : '-';
     const base = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
     const label = e.meta.pinned ? `[pinned] ${base}`.trim() : base;
-    return [e.meta.name, formatTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [humanSize(e.exclusiveBytes)] : []), version, label];
+    return [e.meta.name, formatTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [e.exclusiveBytes === null ? '-' : humanSize(e.exclusiveBytes)] : []), version, label];
   });
   const human = rows.length ? table([header, ...rows], ctx.columns, painter(ctx.colour)) : `no snapshots in ${crypt.paths.snapshots}`;
   return { json, human };

@@ -4,9 +4,8 @@
 import { UsageError } from '../../base/errors.js';
 import { mutateCrypt } from '../frame/mutate.js';
 import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
-import { toPolicy } from '../../model/settings.js';
 import { policyFromOptions } from '../../runtime/retention/options.js';
-import { isEmptyPolicy, type RetentionDecision, type RetentionPolicy } from '../../runtime/retention/policy.js';
+import { isEmptyPolicy, type RetentionDecision, type RetentionPolicy, toPolicy } from '../../runtime/retention/policy.js';
 import { decideRetention, deleteSnapshots, renderDecisions } from '../../runtime/retention/prune.js';
 import { recordRun } from '../../runtime/status/record.js';
 import type { CommandContext, CommandOutput } from '../../base/context.js';

@@ -3,16 +3,15 @@
 // a crypt that cannot be read is UNKNOWN (3), not a crash.
 import type { Config } from '../../model/config.js';
 import { UsageError } from '../../base/errors.js';
-import { exists, readJsonIfExists, writeFileAtomic } from '../../base/sys/fs.js';
+import { writeFileAtomic } from '../../base/sys/fs.js';
 import { withCrypt } from '../../base/crypt/open.js';
-import { cryptPaths } from '../../base/crypt/paths.js';
 import { parseFloor, type FreeFloor } from '../../model/settings.js';
-import { parseAge } from '../../runtime/snapshots/order.js';
 import { gatherStatus, type StatusFacts } from '../../runtime/status/gather.js';
 import { evaluateCheck, unknownLine, type CheckThresholds } from '../../runtime/status/health.js';
 import { renderPrometheus } from '../../runtime/status/prometheus.js';
 import { renderStatus } from '../../runtime/status/render.js';
 import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { parseAge } from '../../model/units.js';
 
 /** Without --max-age: a day and an hour, so a daily schedule that runs late is not yet a warning. */
 export const DEFAULT_CHECK_AGE_MS = 25 * 3_600_000;

@@ -1,6 +1,7 @@
 // `hooks:` in the answers and the configuration: argv lists run before and after each snapshot and
 // rollback (LychD's freeze: close admission and drain before the Ritual, open admission last).
 import { z } from 'zod';
+import { DEFAULT_HOOK_TIMEOUT_S, type HooksConfig } from '../../model/config.js';
 
 const word = z.string().min(1, { error: 'expected a non-empty word' });
 const argv = z.array(word, { error: 'expected a command as a list of words, e.g. [systemctl, stop, x]' }).min(1, { error: 'a command needs at least one word' });
@@ -14,18 +15,6 @@ export const hooksAnswers = z.strictObject({
   /** Each hook's time limit in seconds (default 60): then TERM, KILL, and it counts as failed. */
   timeout: z.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).optional(),
 });
-
-export type HookPhase = 'preSnapshot' | 'postSnapshot' | 'preRollback' | 'postRollback';
-
-export interface HooksConfig {
-  preSnapshot: string[][];
-  postSnapshot: string[][];
-  preRollback: string[][];
-  postRollback: string[][];
-  timeout: number;
-}
-
-export const DEFAULT_HOOK_TIMEOUT_S = 60;
 
 /** Answers -> config; absent or empty: null (no hooks). */
 export function resolveHooks(a: z.output<typeof hooksAnswers> | undefined): { hooks: HooksConfig | null } {

@@ -1,10 +1,9 @@
 // The answers-file sections of "set and forget": `retention:`, `space:` and `schedule:` (zod, unknown keys
 // rejected), and how each resolves into the stored configuration. Pure.
 import { z } from 'zod';
-import { parseAge } from '../../runtime/snapshots/order.js';
 import { formatFloor, parseFloor, type RetentionConfig, type ScheduleConfig, type SpaceConfig } from '../../model/settings.js';
-// The stored forms live in ./settings.js (no zod): runtime commands load that, not this schema.
-export { formatFloor, parseFloor, toPolicy, type FreeFloor, type RetentionConfig, type ScheduleConfig, type SpaceConfig } from '../../model/settings.js';
+import { parseAge } from '../../model/units.js';
+// The stored forms live in model/settings.ts (no zod): runtime commands load that, not this schema.
 
 const count = z
   .number({ error: 'expected a whole number (0 or more)' })

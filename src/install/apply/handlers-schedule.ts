@@ -8,8 +8,9 @@ import path from 'node:path';
 import { exists, writeFileAtomic } from '../../base/sys/fs.js';
 import { asUser } from '../../base/runner.js';
 import type { Step } from '../../model/steps.js';
-import { systemctlArgv, type UnitOwner } from '../../base/systemctl.js';
+import { systemctlArgv } from '../../base/systemctl.js';
 import { changed, unchanged, type ApplyContext, type Outcome } from './context.js';
+import type { UnitOwner } from '../../model/config.js';
 
 type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
 

@@ -6,6 +6,7 @@ import type { BlockDeviceFacts, DeviceFacts } from './facts.js';
 import { mountPointsOf } from './findmnt.js';
 import { probeSignatures } from './signatures.js';
 import { describeDevice, readDeviceDetails } from './device-details.js';
+import { approxSize } from '../../model/units.js';
 
 interface LsblkDevice {
   path: string;
@@ -31,7 +32,7 @@ export function parseCandidates(json: string): Omit<BlockDeviceFacts, 'signature
       const m = d.model?.trim() || model;
       const mounted = (d.mountpoints ?? []).some((p) => p !== null);
       if (d.type === 'part' && !d.ro && !mounted && !(d.children?.length) && d.fstype !== 'swap') {
-        out.push({ path: d.path, sizeBytes: Number(d.size), description: [m, formatBytes(Number(d.size))].filter(Boolean).join(', ') });
+        out.push({ path: d.path, sizeBytes: Number(d.size), description: [m, approxSize(Number(d.size))].filter(Boolean).join(', ') });
       }
       if (d.children) walk(d.children, m);
     }
@@ -40,15 +41,6 @@ export function parseCandidates(json: string): Omit<BlockDeviceFacts, 'signature
   return out;
 }
 
-function formatBytes(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(n) ? n : n.toFixed(1)}${units[i]}`;
-}
 
 export async function detectCandidates(runner: Runner): Promise<BlockDeviceFacts[]> {
   const r = await runner.run(LSBLK_ARGV, { allowFailure: true });

@@ -1,22 +1,11 @@
 // Refusals the planner raises before any step runs: bad combinations (exit 2) and data at risk (exit 3).
 import type { Config } from '../../model/config.js';
-import { formatSize } from '../../model/units.js';
+import { approxSize, formatSize } from '../../model/units.js';
 import { RefusedError, UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
 
 /** Free space for people: one decimal in the largest unit (258150K reads better as 252.1M). */
-function approx(bytes: number): string {
-  const units = ['K', 'M', 'G', 'T', 'P'];
-  let n = bytes;
-  let unit = '';
-  for (const u of units) {
-    if (n < 1024) break;
-    n /= 1024;
-    unit = u;
-  }
-  return `${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`;
-}
 
 /** Method A: the device must exist, be a free block device, and hold nothing unless wipe: true. */
 export function checkDevice(facts: HostFacts, config: Config): { needsMkfs: boolean } {
@@ -76,7 +65,7 @@ export function checkImage(facts: HostFacts, config: Config): { create: boolean;
 /** The image (or what it grows by) must fit in the free space of its filesystem (exit 2). */
 function checkFits(growBytes: number, sizeBytes: number, host: HostFacts['imageHost']): void {
   if (host && growBytes > host.freeBytes) {
-    throw new UsageError(`loopback.size: ${formatSize(sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${approx(host.freeBytes)} free`, {
+    throw new UsageError(`loopback.size: ${formatSize(sizeBytes)} does not fit: ${host.path} (${host.fstype}) has ${approxSize(host.freeBytes)} free`, {
       hint: 'Choose a smaller loopback.size, or put loopback.image on a filesystem with more room.',
     });
   }
@@ -95,7 +84,7 @@ export function checkDataFits(facts: HostFacts, config: Config): void {
         : facts.freeBytes;
   if (data > room) {
     const where = config.method === 'loopback' ? `the ${formatSize(config.loopback!.sizeBytes)} image` : config.method === 'partition' ? config.partition!.device : `the free space of ${facts.hostFs.target}`;
-    throw new UsageError(`the ${approx(data)} of existing data in ${config.crypt.path} do not fit in ${where}; nothing was changed`, {
+    throw new UsageError(`the ${approxSize(data)} of existing data in ${config.crypt.path} do not fit in ${where}; nothing was changed`, {
       hint: config.method === 'loopback' ? 'Choose a larger loopback.size.' : 'Make room, or move the data elsewhere first.',
     });
   }

@@ -1,24 +1,16 @@
 // The plan for people (describePlan) and for machines (planToJson): every step with its exact commands
 // and the full content of every file it writes.
 import { formatSize } from '../../model/units.js';
+import { shellLine } from '../../base/output/text.js';
 import { stepActions, type StepActions } from './actions.js';
 import type { Plan, Step } from '../../model/steps.js';
-
-/** Quotes an argv word for display only (commands never run through a shell). */
-export function quoteArg(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-export function formatArgv(argv: readonly string[]): string {
-  return argv.map(quoteArg).join(' ');
-}
 
 export function describeStep(step: Step, index: number): string {
   const a = stepActions(step);
   const lines = [`${index + 1}. ${a.title}`];
   for (const act of a.sequence) {
     if ('op' in act) lines.push(`     - ${act.op}`);
-    else if ('run' in act) lines.push(`     $ ${formatArgv(act.run)}`);
+    else if ('run' in act) lines.push(`     $ ${shellLine(act.run)}`);
     else {
       lines.push(`     file ${act.write.path} (mode 0${act.write.mode.toString(8)}):`);
       for (const l of act.write.content.replace(/\n$/, '').split('\n')) lines.push(`       | ${l}`);
@@ -68,7 +60,7 @@ export function describeDryRun(plan: Plan, probes: StepProbe[]): string {
     const lines = [`${i + 1}. ${a.title}: would change${p.detail ? ` (${p.detail})` : ''}`];
     for (const act of a.sequence) {
       if ('op' in act) lines.push(`     - ${act.op}`);
-      else if ('run' in act) lines.push(`     $ ${formatArgv(act.run)}`);
+      else if ('run' in act) lines.push(`     $ ${shellLine(act.run)}`);
       else if (!p.diff) {
         lines.push(`     file ${act.write.path} (mode 0${act.write.mode.toString(8)}):`);
         for (const l of act.write.content.replace(/\n$/, '').split('\n')) lines.push(`       | ${l}`);

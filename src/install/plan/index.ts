@@ -2,7 +2,7 @@
 export type { Plan, Step, StepKind } from '../../model/steps.js';
 export { stepActions, type StepActions, type FileWrite } from './actions.js';
 export { planInit, requireRoot } from './plan-init.js';
-export { describePlan, describeStep, planToJson, formatArgv } from './describe.js';
+export { describePlan, describeStep, planToJson } from './describe.js';
 export { describeDryRun, type StepProbe } from './describe.js';
 export { summarizePlan } from './summary.js';
 export { unifiedDiff } from './diff.js';

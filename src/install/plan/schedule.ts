@@ -4,13 +4,13 @@
 // (src/base/systemctl.ts), so a switch of profile moves them. Without systemd the units are not written;
 // the notes carry the equivalent cron lines instead.
 import path from 'node:path';
-import type { Config } from '../../model/config.js';
+import type { Config, UnitOwner } from '../../model/config.js';
 import type { HostFacts } from '../detect/facts.js';
 import type { Step } from '../../model/steps.js';
 import { stateDirFor } from '../../base/crypt/paths.js';
 import { cronLine } from '../render/cron.js';
 import { renderScheduleUnits, type RenderedUnit } from '../render/schedule-units.js';
-import { userUnitDir, type UnitOwner } from '../../base/systemctl.js';
+import { userUnitDir } from '../../base/systemctl.js';
 
 /** Timers go before their services, so nothing starts a service that is about to disappear. */
 function timersFirst(names: string[]): string[] {

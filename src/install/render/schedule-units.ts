@@ -5,9 +5,9 @@ import snapshotService from '../../../templates/lychd-crypt-snapshot.service';
 import snapshotTimer from '../../../templates/lychd-crypt-snapshot.timer';
 import verifyService from '../../../templates/lychd-crypt-verify.service';
 import verifyTimer from '../../../templates/lychd-crypt-verify.timer';
-import type { ScheduleConfig } from '../answers/set-and-forget.js';
 import { assertUnitValue, escapeSpecifiers, quoteListWord } from './mount-unit.js';
 import { serviceName, timerName, type ScheduledJob } from './schedule-names.js';
+import type { ScheduleConfig } from '../../model/settings.js';
 
 export interface ScheduleSpec {
   cryptPath: string;

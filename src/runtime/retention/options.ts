@@ -2,9 +2,9 @@
 // flags; they are the same rules as `--keep-last N` and `--within AGE` (the newest N, and everything
 // younger than AGE), so every earlier command line keeps its meaning.
 import { UsageError } from '../../base/errors.js';
-import { parseAge } from '../snapshots/order.js';
 import { LEVELS } from './periods.js';
 import type { RetentionPolicy } from './policy.js';
+import { parseAge } from '../../model/units.js';
 
 function count(flag: string, v: unknown): number {
   const n = Number(v);

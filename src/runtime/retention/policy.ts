@@ -10,6 +10,8 @@
 //   snapshot (the undo point of the last rollback). These are `protected`: the free-space floor skips them too.
 import { newestFirst } from '../snapshots/order.js';
 import { LEVELS, periodKey, type Level } from './periods.js';
+import type { RetentionConfig } from '../../model/settings.js';
+import { formatAge, parseAge } from '../../model/units.js';
 
 export interface RetentionPolicy {
   last?: number;
@@ -118,10 +120,8 @@ function describeRule(rule: KeepRule, policy: RetentionPolicy, periods: Partial<
   }
 }
 
-/** Milliseconds -> the largest whole unit (`30d`, `12h`, `90m`), matching parseAge's input. */
-export function formatAge(ms: number): string {
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${Math.round(ms / 1000)}s`;
+/** The stored `retention:` (model/settings.ts) as the policy this module applies. */
+export function toPolicy(r: RetentionConfig): RetentionPolicy {
+  const { keepLast, within, ...levels } = r;
+  return { ...levels, ...(keepLast !== undefined ? { last: keepLast } : {}), ...(within !== undefined ? { within: parseAge(within)! } : {}) };
 }

@@ -3,7 +3,6 @@
 // session, then the metadata — last and atomically. A snapshot that has no metadata is incomplete: if
 // anything fails in between, it is deleted here; if the process dies, the journal lets the next mutating
 // command (or repair) delete it, and the server aborts backup mode itself when our session drops.
-import { readdir } from 'node:fs/promises';
 import { showing, type CommandContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { failPoint, faultPoint } from '../../base/fault.js';
@@ -18,6 +17,7 @@ import { takenNames } from '../snapshots/taken.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
 import { buildMeta } from './metadata.js';
 import { preflight, type Preflight } from './preflight.js';
+import { Phases } from '../../base/phases.js';
 
 export interface RitualOptions {
   label: string | null;
@@ -26,26 +26,6 @@ export interface RitualOptions {
   pinned?: boolean;
   /** Injectable clock for names (tests); defaults to now. */
   now?: () => Date;
-}
-
-// hrtime rather than performance.now(): the global loads perf_hooks' modules on first use.
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-/** Phase timer: milliseconds with one decimal, in the order the phases ran. */
-class Phases {
-  readonly timings: Record<string, number> = {};
-  private readonly t0 = now();
-  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const start = now();
-    try {
-      return await fn();
-    } finally {
-      this.timings[name] = Math.round((now() - start) * 10) / 10;
-    }
-  }
-  total(): number {
-    return Math.round((now() - this.t0) * 10) / 10;
-  }
 }
 
 export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {

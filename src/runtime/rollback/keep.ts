@@ -9,7 +9,6 @@ import { stagingPath } from '../../base/crypt/paths.js';
 import { fsyncDir } from '../../base/sys/fs.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
 import { subvolumeShow } from '../../base/btrfs/subvolume.js';
-import { pgdataPath } from '../../base/crypt/paths.js';
 import { readControlFacts } from '../../base/pg/controldata.js';
 import { readMeta, snapshotPath, writeMeta, type SnapshotMeta } from '../snapshots/meta.js';
 import { VERSION } from '../../base/version.js';
@@ -71,8 +70,3 @@ async function preRollbackMeta(entry: RollbackEntry, crypt: OpenCrypt, runner: R
   };
 }
 
-/** The live PGDATA after the swap (for starting the database). */
-export function livePgdata(crypt: OpenCrypt): string | null {
-  const pg = crypt.config.postgres;
-  return pg ? pgdataPath(crypt.paths.root, pg.dir) : null;
-}

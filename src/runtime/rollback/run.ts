@@ -23,6 +23,7 @@ import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
 import { randomHex } from '../../base/ids.js';
+import { Phases } from '../../base/phases.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -60,16 +61,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
   const { paths, config } = crypt;
   const pg = config.postgres;
   const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;
-  const timings: Record<string, number> = {};
-  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[phase] = Math.round((performance.now() - t) * 10) / 10;
-    }
-  };
-  const total = performance.now();
+  const phases = new Phases();
+  const timed = <T>(phase: string, fn: () => Promise<T>): Promise<T> => phases.run(phase, fn);
   const entry: RollbackEntry = {
     op: 'rollback',
     id: path.basename(plan.staging).slice(STAGING_PREFIX.length),
@@ -162,10 +155,10 @@ export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, pla
       });
     }
     // pg_ctl -w returns once crash recovery is done; other services may return earlier: count both.
-    recoveryMs = Math.round((timings.start ?? 0) + (timings.recovery ?? 0));
+    recoveryMs = Math.round((phases.timings.start ?? 0) + (phases.timings.recovery ?? 0));
   }
   await clearJournal(paths);
   faultPoint('rollback:done');
-  timings.total = Math.round((performance.now() - total) * 10) / 10;
+  const timings = { ...phases.timings, total: phases.total() };
   return { target: plan.target, preRollback: plan.preRollbackName, databaseRestarted: entry.wasRunning, recoveryMs, timings };
 }

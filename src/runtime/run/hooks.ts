@@ -4,7 +4,7 @@
 import type { CommandContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { runChild } from './child.js';
-import type { HookPhase, HooksConfig } from '../../install/answers/hooks.js';
+import type { HookPhase, HooksConfig } from '../../model/config.js';
 
 export interface HookEnv {
   LYCHD_CRYPT_PATH: string;

@@ -1,7 +1,7 @@
 // The options of `run`, checked before anything is touched (pure).
 import path from 'node:path';
 import { UsageError } from '../../base/errors.js';
-import { parseAge } from '../snapshots/order.js';
+import { parseDuration as durationMs } from '../../model/units.js';
 import { validateLabel } from '../snapshots/names.js';
 import { splitWords } from './words.js';
 
@@ -24,8 +24,8 @@ export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 /** `90` (seconds) or `90s`, `5m`, `1h`. */
 export function parseDuration(flag: string, v: unknown): number {
   const text = String(v);
-  const ms = /^\s*\d+\s*$/.test(text) ? Number(text) * 1000 : parseAge(text);
-  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} expects a duration such as 90s, 5m or 1h (or plain seconds), got "${text}"`);
+  const ms = durationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag} expects a duration such as 90s, 5m or 1h (or plain seconds), got "${text}"`);
   return ms;
 }
 

@@ -1,10 +1,10 @@
-// What snapshot metadata must look like before any command uses it (src/runtime/snapshots/meta.ts's type, checked):
+// What snapshot metadata must look like before any command uses it (model/snapshot-meta.ts's type, checked):
 // a file with a field missing or of the wrong type is treated as unreadable — `list` leaves it out with a
 // warning, doctor reports it, repair sets it aside and rebuilds it — never half-used. Keys a later version
 // adds are kept as they are (pin/label rewrite the file). Loaded only when metadata is read.
 import { boolean, discriminatedUnion, enum as oneOf, int, literal, looseObject, nonnegative, nullable, number, optional, record, string, type ZodMiniType } from 'zod/mini';
 import { firstProblem, isoTime, plainName } from '../../base/state-schema.js';
-import type { SnapshotMeta } from './meta.js';
+import type { SnapshotMeta } from '../../model/snapshot-meta.js';
 
 const text = nullable(string());
 const count = number().check(int(), nonnegative());

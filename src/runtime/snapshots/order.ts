@@ -1,5 +1,5 @@
-// Snapshot order and age parsing shared by list and prune; the retention policy itself is
-// src/runtime/retention/policy.ts.
+// Snapshot order shared by list and prune; the retention policy itself is src/runtime/retention/policy.ts,
+// ages are parsed by model/units.ts.
 
 export interface PruneCandidate {
   name: string;
@@ -20,13 +20,4 @@ function compareNames(a: string, b: string): number {
   const [ab, an] = suffix(a);
   const [bb, bn] = suffix(b);
   return ab === bb ? an - bn : ab < bb ? -1 : ab > bb ? 1 : 0;
-}
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `30d`, `12h`, `90m`, `2w`, `45s` -> milliseconds; undefined for anything else. */
-export function parseAge(text: string): number | undefined {
-  const m = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
-  if (!m) return undefined;
-  return Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
 }

@@ -3,9 +3,9 @@
 // crypt makes the server PANIC, and a full host forces a loopback crypt read-only. doctor warns at the
 // same threshold (space.reserve).
 import { RefusedError } from '../../base/errors.js';
-import { formatSize } from '../../care/check-space.js';
 import { estimateSpace, threshold, type SpaceNeed, type SpaceOp } from './estimate.js';
 import { readFreeSpace, readWalSegmentSize, type FreeSpace } from './probe.js';
+import { humanSize } from '../../model/units.js';
 
 export interface SpaceVerdict {
   need: SpaceNeed;
@@ -30,21 +30,21 @@ export async function assessSpace(t: SpaceTarget, op: SpaceOp): Promise<SpaceVer
 
 /** "33 MiB (1 MiB snapshot metadata + 32 MiB 2 WAL segments …)". */
 function parts(total: number, ps: SpaceNeed['parts']): string {
-  return `${formatSize(total)} (${ps.map((p) => `${formatSize(p.bytes)} ${p.what}`).join(' + ')})`;
+  return `${humanSize(total)} (${ps.map((p) => `${humanSize(p.bytes)} ${p.what}`).join(' + ')})`;
 }
 
 export function describeFree(f: FreeSpace): string {
-  const crypt = `${formatSize(f.cryptAvail)} free on the crypt`;
+  const crypt = `${humanSize(f.cryptAvail)} free on the crypt`;
   if (!f.host || f.host.imageGrowth === 0) return crypt;
-  return `${crypt}, ${formatSize(f.host.avail)} free on the image's host filesystem ${f.host.dir} (the sparse image may still grow by ${formatSize(f.host.imageGrowth)})`;
+  return `${crypt}, ${humanSize(f.host.avail)} free on the image's host filesystem ${f.host.dir} (the sparse image may still grow by ${humanSize(f.host.imageGrowth)})`;
 }
 
 export function shortfallMessage(v: SpaceVerdict): string {
   const { need, free } = v;
   return (
     `not enough free space for ${need.op === 'verify' ? 'a verify clone' : `a ${need.op}`}: it writes about ${parts(need.needBytes, need.parts)} ` +
-    `and ${formatSize(need.reserveBytes)} must stay free after it (${need.reserveParts.map((p) => `${formatSize(p.bytes)} ${p.what}`).join(' + ')}); ` +
-    `usable now: ${formatSize(free.usable)} (${describeFree(free)}). Nothing was changed.`
+    `and ${humanSize(need.reserveBytes)} must stay free after it (${need.reserveParts.map((p) => `${humanSize(p.bytes)} ${p.what}`).join(' + ')}); ` +
+    `usable now: ${humanSize(free.usable)} (${describeFree(free)}). Nothing was changed.`
   );
 }
 

@@ -1,18 +1,18 @@
 // Everything `status` shows, read without the lock and without changing anything: mount, space, snapshots,
 // the last runs, PostgreSQL, the timer. A crypt that is not mounted is a finding, not an error.
-import type { Config } from '../../model/config.js';
+import type { Config, UnitOwner } from '../../model/config.js';
 import type { Runner } from '../../base/runner.js';
 import { exists } from '../../base/sys/fs.js';
 import { pgdataPath, type CryptPaths } from '../../base/crypt/paths.js';
 import { isMountPoint } from '../../base/sys/mountinfo.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
-import type { FreeFloor } from '../../install/answers/set-and-forget.js';
 import { timerName } from '../../install/render/schedule-names.js';
-import { systemctlArgv, type UnitOwner } from '../../base/systemctl.js';
+import { systemctlArgv } from '../../base/systemctl.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/order.js';
 import { readRuns, type RunRecords } from './record.js';
 import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
+import type { FreeFloor } from '../../model/settings.js';
 
 export interface StatusFacts {
   crypt: string;

@@ -3,13 +3,11 @@
 //   age:   newest snapshot older than maxAge: WARNING; older than twice that, or no snapshot: CRITICAL.
 //   space: usable free space below minFree: WARNING; below half of it: CRITICAL.
 //   not mounted: CRITICAL. The last verify or scheduled run failed: WARNING.
-import { formatAge } from '../retention/policy.js';
-import type { FreeFloor } from '../../install/answers/set-and-forget.js';
 import { floorBytes } from './space.js';
 import type { StatusFacts } from './gather.js';
-import { approxSize } from '../../model/units.js';
+import { approxSize, formatAge } from '../../model/units.js';
+import type { FreeFloor } from '../../model/settings.js';
 
-export const NagiosState = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
 export interface CheckThresholds {

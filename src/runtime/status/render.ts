@@ -1,6 +1,5 @@
 // `status` for people: one screen, one fact a line.
-import { approxSize } from '../../model/units.js';
-import { formatAge } from '../retention/policy.js';
+import { approxSize, formatAge } from '../../model/units.js';
 import { formatFloor } from '../../model/settings.js';
 import { formatTime } from '../../base/output/time.js';
 import { painter, type Painter } from '../../base/output/style.js';

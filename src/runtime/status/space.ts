@@ -5,7 +5,7 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../model/config.js';
-import type { FreeFloor } from '../../install/answers/set-and-forget.js';
+import type { FreeFloor } from '../../model/settings.js';
 
 export interface SpaceFacts {
   /** Size of the crypt's filesystem. */

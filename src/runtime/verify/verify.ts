@@ -6,7 +6,6 @@ import { readdir } from 'node:fs/promises';
 import { exists } from '../../base/sys/fs.js';
 import { readTextSafely } from '../../base/sys/read-file.js';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { showing, type CommandContext } from '../../base/context.js';
 import { findAmcheck, noAmcheckDetail } from './amcheck-path.js';
@@ -23,6 +22,7 @@ import { cleanupOnSignal } from './on-signal.js';
 import { faultPoint } from '../../base/fault.js';
 import { closeDir, createFileAt, NotFollowedError, openDir, unlinkAt } from '../../base/sys/fd.js';
 import { lockClone } from '../rollback/staging.js';
+import { Phases } from '../../base/phases.js';
 
 export interface VerifyCheck {
   name: string;
@@ -50,15 +50,9 @@ async function serverMajor(runner: CommandContext['runner'], binDir: string): Pr
 
 export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta: SnapshotMeta): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
-  const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = Math.round((performance.now() - t) * 10) / 10;
-    }
-  };
+  const phases = new Phases();
+  const timings = phases.timings;
+  const timed = <T>(name: string, fn: () => Promise<T>): Promise<T> => phases.run(name, fn);
   const pgcfg = crypt.config.postgres;
   const source = snapshotPath(crypt.paths, meta.name);
   if (!pgcfg || !meta.postgres) {

@@ -1,0 +1,41 @@
+// A snapshot's metadata (snapshots/<name>.json): what the Ritual recorded beside the subvolume. Read and
+// written by runtime/snapshots/meta.ts, checked by runtime/snapshots/meta-schema.ts.
+
+export type SnapshotMode = 'bracket' | 'checkpoint' | 'instant' | 'cold' | 'none';
+
+export interface SnapshotMeta {
+  /** Schema version of this file. */
+  format: 1;
+  name: string;
+  label: string | null;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  mode: SnapshotMode;
+  /** Why it exists: a user's snapshot, or the state a rollback replaced. */
+  origin: { kind: 'snapshot' } | { kind: 'pre-rollback'; rollbackTo: string; rollbackId: string };
+  postgres: {
+    /** server_version_num, e.g. 150014; null when unknown (cold/none). */
+    versionNum: number | null;
+    /** pg_control_system().system_identifier as a decimal string; read from pg_controldata when cold. */
+    systemIdentifier: string | null;
+    startLsn: string | null;
+    stopLsn: string | null;
+    /** The backup_label content pg_backup_stop returned; kept for reference, never written into a restore. */
+    labelfile: string | null;
+    /** Major version (from PG_VERSION or server_version_num); optional: absent in older files. */
+    major?: number | null;
+    /** pg_controldata's "Database cluster state" for cold snapshots ("shut down", or "in production" after a crash). */
+    clusterState?: string | null;
+  } | null;
+  btrfs: { uuid: string; generation: number } | null;
+  /** Phase name -> milliseconds. */
+  timings: Record<string, number>;
+  toolVersion: string;
+  /** Pinned: never pruned, not even to keep the free-space floor (`pin`/`unpin`, `snapshot --pin`). */
+  pinned?: boolean;
+  /**
+   * Set when `repair` rebuilt a lost metadata file from the subvolume and pg_controldata: the time of that,
+   * and the snapshot cluster's latest checkpoint and timeline (the bracket's LSNs could not be recovered).
+   */
+  rebuilt?: { at: string; checkpointLsn: string | null; timeline: number | null };
+}
