@@ -11,7 +11,6 @@ import { exists, fsyncDir, writeFileAtomic } from '../base/sys/fs.js';
 import { findRuntime } from '../install/detect/probes.js';
 import { PACKAGED_RUNTIME } from '../base/bundle/packaged.js';
 import { walkTree } from './walk.js';
-import { recoverInterrupted } from '../cli/frame/recover.js';
 import { renderFstabLine } from '../install/render/index.js';
 import type { RepairContext } from './repair-context.js';
 import { rewriteNocow } from './nocow-rewrite.js';
@@ -106,8 +105,8 @@ export const handlers: { [K in RepairStep['kind']]: Handler<K> } = {
     return `moved to ${to}`;
   },
   'recover-interrupted': async (_s, rc) => {
-    const report = await recoverInterrupted(needCrypt(rc), rc.ctx);
-    return report.actions.join('; ') || 'already recovered';
+    if (!rc.heal) throw new Error('no recovery was handed to this repair');
+    return (await rc.heal(needCrypt(rc))).join('; ') || 'already recovered';
   },
   'install-runtime': async (s) => {
     const source = await findRuntime();

@@ -4,7 +4,8 @@
 import { CryptError } from '../../base/errors.js';
 import { exists } from '../../base/sys/fs.js';
 import { mutateCrypt } from '../frame/mutate.js';
-import { withCrypt } from '../../base/crypt/open.js';
+import { recoverInterrupted } from '../frame/recover.js';
+import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
 import { RunAsOwner } from '../../base/crypt/access.js';
 import { repairRootPart } from '../../care/root-part.js';
 import { loadDoctorEnv } from '../../care/load-env.js';
@@ -68,20 +69,17 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks }); // only manual advice
   }
 
-  // mutateCrypt logs what recovery did as `recovered: …`; the report lists it too.
-  const recovered: string[] = [];
-  const lockedCtx: CommandContext = {
-    ...ctx,
-    log: { ...ctx.log, info: (m) => (m.startsWith('recovered: ') ? recovered.push(m.slice(11)) : undefined, ctx.log.info(m)) },
-  };
-  return mutateCrypt(lockedCtx, async (crypt) => {
-    // mutateCrypt has already finished or undone an interrupted operation: plan from the state after it.
-    done.push(...recovered.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
+  // The recovery table, handed to the recover-interrupted step (care knows no operation above it).
+  const heal = async (crypt: OpenCrypt) => (await recoverInterrupted(crypt, ctx)).actions;
+  return mutateCrypt(ctx, async (crypt, healed) => {
+    // mutateCrypt has already finished or undone an interrupted operation (and logged it as `recovered: …`):
+    // the report lists it too, and the plan is made from the state after it.
+    done.push(...healed.map((r) => ({ kind: 'recover-interrupted' as const, title: 'finish or undo the interrupted operation', result: r })));
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
     const consent = await askConsent(steps, !!opts.yes, ctx, askConfirm);
-    done.push(...(await applyRepair(consent.apply, { ctx: lockedCtx, crypt, systemd }, onStep)));
+    done.push(...(await applyRepair(consent.apply, { ctx, crypt, systemd, heal }, onStep)));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;
     return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld });

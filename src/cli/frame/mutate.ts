@@ -2,7 +2,7 @@
 import type { CommandContext } from '../../base/context.js';
 import { readWritability } from '../../base/btrfs/fs-state.js';
 import { hintFor, ReadOnlyFsError } from '../../base/expected-errors.js';
-import { recoverInterrupted, type RecoverOptions } from './recover.js';
+import { recoverInterrupted, type Heal, type RecoverOptions } from './recover.js';
 import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
@@ -21,17 +21,25 @@ async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<vo
   }
 }
 
-export async function mutateCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions & RecoverOptions = {}): Promise<T> {
+/**
+ * Opens the crypt, refuses a read-only one, takes the lock, heals (finishes or undoes an interrupted
+ * operation, logged as `recovered: …`) and runs fn with the crypt and what the healing did.
+ */
+export async function mutateCrypt<T>(
+  ctx: CommandContext,
+  fn: (crypt: OpenCrypt, healed: string[]) => Promise<T>,
+  { heal = recoverInterrupted, ...opts }: OpenOptions & RecoverOptions & { heal?: Heal } = {},
+): Promise<T> {
   return withCrypt(
     ctx,
     async (crypt) => {
       try {
         await refuseReadOnly(crypt, ctx);
         return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
-          const report = await recoverInterrupted(crypt, ctx, opts);
+          const report = await heal(crypt, ctx, opts);
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
-            return await fn(crypt);
+            return await fn(crypt, report.actions);
           } finally {
             await refreshIdentity(crypt);
           }

@@ -1,5 +1,7 @@
-// Finishes or undoes an operation interrupted by a crash, as recorded in the journal. Every mutating
-// command runs this first (under the lock), and so does `repair`. Each operation kind owns its recovery.
+// Finishes or undoes an operation interrupted by a crash, as recorded in the journal: the recovery table.
+// Every mutating command runs it first (under the lock, cli/frame/mutate.ts), and repair's
+// recover-interrupted step is handed it. It sits at the top because it knows an operation of every layer
+// (rollback, snapshot, run in the runtime, the nocow rewrite in care); each operation kind owns its recovery.
 import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { readJournal, UnusableJournalError, type JournalEntry } from '../../base/crypt/journal.js';
@@ -30,6 +32,9 @@ export interface RecoverOptions {
   /** repair: an unusable journal is its own finding (set aside with consent), not a refusal here. */
   leaveUnusable?: boolean;
 }
+
+/** What heals a crypt before a mutating command acts: the recovery table, or (tests, tools) another. */
+export type Heal = (crypt: OpenCrypt, ctx: CommandContext, opts?: RecoverOptions) => Promise<RecoveryReport>;
 
 export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext, opts: RecoverOptions = {}): Promise<RecoveryReport> {
   const entry = await readJournal(crypt.paths).catch((e: unknown) => {
