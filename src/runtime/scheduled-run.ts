@@ -14,7 +14,7 @@ import { formatFloor } from '../model/settings.js';
 import { floorCandidates } from './retention/floor.js';
 import { applyRetention, type RetentionPolicy, toPolicy } from './retention/policy.js';
 import { decideRetention, deleteSnapshots, retentionItem } from './retention/prune.js';
-import { snapshotWithHooks } from '../cli/frame/hooks.js';
+import type { Operations } from './operations.js';
 import { readSnapshotDir, type SnapshotMeta } from './snapshots/meta.js';
 import { recordRun } from './status/record.js';
 import { floorBytes, measureSpace } from './status/space.js';
@@ -39,7 +39,7 @@ async function prunePolicy(crypt: OpenCrypt, ctx: CommandContext, policy: Retent
   return deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name));
 }
 
-export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: CommandContext): Promise<ScheduledResult> {
+export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: CommandContext, ops: Pick<Operations, 'snapshot'>): Promise<ScheduledResult> {
   const started = Date.now();
   const { config, paths } = crypt;
   const policy = config.retention ? toPolicy(config.retention) : null;
@@ -73,7 +73,7 @@ export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: CommandContext
         }
       }
     }
-    const snapshot = await snapshotWithHooks(crypt, ctx, { label: 'scheduled' });
+    const snapshot = await ops.snapshot({ label: 'scheduled' });
     const pruned = await prunePolicy(crypt, ctx, policy);
     const summary = `snapshot ${snapshot.name}; removed ${floorPruned.length + pruned.length} snapshot(s)${floorPruned.length ? ` (${floorPruned.length} for the free-space floor)` : ''}`;
     await recordRun(paths, 'scheduled', { at: new Date().toISOString(), ok: true, durationMs: Date.now() - started, summary, detail: { snapshot: snapshot.name, floorPruned, pruned } });

@@ -4,12 +4,13 @@ import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { mutateCrypt } from '../frame/mutate.js';
 import { performGuardedRun, summarizeRun } from '../../runtime/run/guarded.js';
 import { parseRunOptions } from '../../runtime/run/options.js';
+import { hookedOperations } from '../frame/hooks.js';
 
 export async function runRun(args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   // Bad input fails before the lock is taken or anything is touched.
   const options = parseRunOptions(args, opts);
   return mutateCrypt(ctx, async (crypt) => {
-    const report = await performGuardedRun(crypt, ctx, options);
+    const report = await performGuardedRun(crypt, ctx, options, hookedOperations(crypt, ctx));
     return { json: report, human: summarizeRun(report, crypt.shown), exitCode: report.exitCode };
   });
 }

@@ -1,6 +1,6 @@
 // `lychd-crypt snapshot [--label TEXT] [--mode bracket|checkpoint|instant|cold|none]`: the Ritual, under the lock.
 import { mutateCrypt } from '../frame/mutate.js';
-import { snapshotWithHooks } from '../frame/hooks.js';
+import { hookedOperations, snapshotWithHooks } from '../frame/hooks.js';
 import { refuseWithoutRoom } from '../../runtime/space/reserve.js';
 import { spaceTargetOf } from '../../runtime/space/target.js';
 import { parseMode } from '../../runtime/ritual/mode.js';
@@ -32,7 +32,7 @@ export async function runSnapshot(_args: string[], opts: Record<string, unknown>
   if (opts.scheduled) {
     if (label !== null || mode !== undefined || opts.pin) throw new UsageError('--scheduled takes its label, mode and policy from the configuration: no --label, --mode or --pin');
     return mutateCrypt(ctx, async (crypt) => {
-      const r = await runScheduledSnapshot(crypt, ctx);
+      const r = await runScheduledSnapshot(crypt, ctx, hookedOperations(crypt, ctx));
       const removed = [...r.floorPruned, ...r.pruned];
       return {
         json: { ok: true, snapshot: r.snapshot, path: snapshotPath(crypt.paths, r.snapshot.name), floorPruned: r.floorPruned, pruned: r.pruned },

@@ -1,4 +1,5 @@
-// Snapshot and rollback with the crypt's hooks around them. Post-hooks run whenever the pre-hooks began
+// Snapshot and rollback with the crypt's hooks around them, for the commands and handed as Operations to the
+// runtime operations that snapshot or roll back on their way. Post-hooks run whenever the pre-hooks began
 // — after a failure too, a failing pre-hook included — so a "freeze" pair (close admission / open it)
 // always reopens; they see LYCHD_RESULT=ok or failed.
 import type { CommandContext } from '../../base/context.js';
@@ -10,6 +11,7 @@ import type { SnapshotMeta } from '../../runtime/snapshots/meta.js';
 import { baseName, uniqueName } from '../../runtime/snapshots/names.js';
 import { takenNames } from '../../runtime/snapshots/taken.js';
 import { runPostHooks, runPreHooks, type HookEnv } from '../../runtime/run/hooks.js';
+import type { Operations } from '../../runtime/operations.js';
 
 async function around<T>(crypt: OpenCrypt, ctx: CommandContext, kind: 'Snapshot' | 'Rollback', env: HookEnv, fn: () => Promise<T>): Promise<T> {
   const hooks = crypt.config.hooks;
@@ -40,4 +42,9 @@ export function rollbackWithHooks(crypt: OpenCrypt, ctx: CommandContext, plan: R
   return around(crypt, ctx, 'Rollback', { LYCHD_CRYPT_PATH: crypt.shown, LYCHD_SNAPSHOT: plan.target, LYCHD_PRE_ROLLBACK: plan.preRollbackName }, () =>
     performRollback(crypt, ctx, plan),
   );
+}
+
+/** Snapshot and rollback of this crypt with its hooks, for the operations that take them on their way. */
+export function hookedOperations(crypt: OpenCrypt, ctx: CommandContext): Operations {
+  return { snapshot: (opts) => snapshotWithHooks(crypt, ctx, opts), rollback: (plan) => rollbackWithHooks(crypt, ctx, plan) };
 }

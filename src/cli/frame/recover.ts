@@ -9,6 +9,7 @@ import { recoverRollback } from '../../runtime/rollback/recover.js';
 import { recoverSnapshot } from '../../runtime/ritual/recover.js';
 import { recoverNocowRewrite } from '../../care/nocow-recover.js';
 import { recoverRun } from '../../runtime/run/recover.js';
+import { hookedOperations } from './hooks.js';
 
 export interface RecoveryReport {
   /** What was found and done, one line each; empty when the journal was clean. */
@@ -25,7 +26,8 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   rollback: recoverRollback,
   snapshot: recoverSnapshot,
   'nocow-rewrite': recoverNocowRewrite,
-  run: recoverRun,
+  // An interrupted guarded run goes back through the rollback with the crypt's hooks, as a failed one does.
+  run: (entry, crypt, ctx) => recoverRun(entry, crypt, ctx, hookedOperations(crypt, ctx)),
 };
 
 export interface RecoverOptions {

@@ -9,7 +9,7 @@ import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
-import { snapshotWithHooks } from '../../cli/frame/hooks.js';
+import type { Operations } from '../operations.js';
 import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
@@ -69,13 +69,14 @@ async function refuseBeforeStart(crypt: OpenCrypt, ctx: CommandContext, opts: Ru
   await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
 }
 
-export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, opts: RunOptions): Promise<RunReport> {
+/** ops: the snapshot and rollback to take (with the crypt's hooks around them, from the CLI). */
+export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, opts: RunOptions, ops: Operations): Promise<RunReport> {
   const pg = crypt.config.postgres;
   const pgdata = pg ? pgdataPath(crypt.paths.root, pg.dir) : null;
   const dbWasRunning = pgdata ? (await readPostmaster(pgdata)).running : false;
   await refuseBeforeStart(crypt, ctx, opts, dbWasRunning);
 
-  const before = await snapshotWithHooks(crypt, ctx, { label: opts.label });
+  const before = await ops.snapshot({ label: opts.label });
   ctx.log.info(`snapshot ${before.name} taken; running ${opts.command.join(' ')}`);
   const entry: RunEntry = {
     op: 'run',
@@ -125,7 +126,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, o
   }
   ctx.log.info(`the change failed (${failureText(failure)}): rolling back to ${before.name}`);
   try {
-    const r = await rollBackRun(crypt, ctx, before.name, dbWasRunning);
+    const r = await rollBackRun(crypt, ctx, before.name, dbWasRunning, ops);
     report.rolledBack = true;
     report.preRollback = r.preRollback;
     report.undo = `lychd-crypt rollback ${r.preRollback}`;

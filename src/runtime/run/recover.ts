@@ -11,8 +11,9 @@ import { snapshotPath } from '../snapshots/meta.js';
 import { processesOfRun, stillRunning } from './child.js';
 import type { RunEntry } from './guarded.js';
 import { rollBackRun } from './rollback-to.js';
+import type { Operations } from '../operations.js';
 
-export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext, ops: Pick<Operations, 'rollback'>): Promise<string[]> {
   const shown = entry.command.join(' ');
   // COMMAND itself (its journaled pid), or — also when lychd-crypt died before that pid was journaled —
   // anything carrying the run's id in its environment: COMMAND or what it started.
@@ -31,7 +32,7 @@ export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: Command
     await clearJournal(crypt.paths);
     return [`the guarded run of \`${shown}\` was interrupted, but its snapshot ${entry.snapshot} is gone: nothing was rolled back`];
   }
-  const r = await rollBackRun(crypt, ctx, entry.snapshot, entry.dbWasRunning);
+  const r = await rollBackRun(crypt, ctx, entry.snapshot, entry.dbWasRunning, ops);
   return [
     `the guarded run of \`${shown}\` was interrupted (phase ${entry.phase}): rolled back to ${entry.snapshot}; the interrupted state is snapshot ${r.preRollback} (undo with: lychd-crypt rollback ${r.preRollback})`,
   ];

@@ -6,7 +6,7 @@ import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
 import { planRollback } from '../rollback/run.js';
-import { rollbackWithHooks } from '../../cli/frame/hooks.js';
+import type { Operations } from '../operations.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 
@@ -16,9 +16,9 @@ export interface RunRollback {
   databaseUp: boolean;
 }
 
-export async function rollBackRun(crypt: OpenCrypt, ctx: CommandContext, snapshot: string, dbWasRunning: boolean): Promise<RunRollback> {
+export async function rollBackRun(crypt: OpenCrypt, ctx: CommandContext, snapshot: string, dbWasRunning: boolean, ops: Pick<Operations, 'rollback'>): Promise<RunRollback> {
   const plan = await planRollback(crypt, snapshot);
-  const r = await rollbackWithHooks(crypt, ctx, plan);
+  const r = await ops.rollback(plan);
   const pg = crypt.config.postgres;
   if (!pg || !dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
