@@ -1,18 +1,6 @@
-// What every command receives: parsed global options, the command runner and a logger. It lives in core/
-// because domain modules take it too (they never import from commands/).
+// What every operation receives: the command runner, a logger, the environment and progress (OpContext),
+// and the progress types the CLI implements (cli/ui/activity.ts).
 import type { Runner } from './runner.js';
-
-export interface Globals {
-  json: boolean;
-  /** --crypt or LYCHD_CRYPT; undefined: the target user's default. */
-  crypt?: string;
-  /** --user; undefined: SUDO_USER, else the caller. */
-  user?: string;
-  /** --wait SECONDS for the crypt lock. */
-  wait: number;
-  /** --registry or LYCHD_CRYPT_REGISTRY; undefined: /etc/lychd-crypt. */
-  registry?: string;
-}
 
 export interface Logger {
   info(msg: string): void;
@@ -31,33 +19,21 @@ export type StartActivity = (title: string, opts?: { line?: 'start' | 'end' }) =
 /** No progress shown (tests that build a context, library use). */
 export const noActivity: StartActivity = () => ({ update: () => {}, done: () => {}, fail: () => {} });
 
-export interface CommandContext {
-  globals: Globals;
+/**
+ * What an operation below the CLI gets: the one command runner, a logger, the environment, and a way to
+ * show progress. The command line itself (its options, argv, whether a person answers prompts) stays in
+ * the CLI's command context (cli/frame/context.ts), which is one of these.
+ */
+export interface OpContext {
   runner: Runner;
   log: Logger;
   env: NodeJS.ProcessEnv;
-  /** stdin and stdout are terminals and --json is off: prompts are allowed. */
-  interactive: boolean;
-  /** The command's name and the whole command line as given (to tell a user exactly what to run instead). */
-  command: string;
-  argv: string[];
   /** Progress on stderr for slow things; absent: none shown. */
   activity?: StartActivity;
-  /** stdout is a terminal that takes colour (NO_COLOR, FORCE_COLOR respected), and its width in columns. */
-  colour?: boolean;
-  columns?: number;
-}
-
-/** A command's result: one JSON document for --json, text for people. */
-export interface CommandOutput {
-  json: unknown;
-  human: string;
-  /** Exit code when the command succeeded but reports a finding (doctor: 1 = problems). */
-  exitCode?: number;
 }
 
 /** Runs fn while showing title (a spinner on a terminal, a line otherwise); the outcome ends the line. */
-export async function showing<T>(ctx: Pick<CommandContext, 'activity'>, title: string, fn: () => Promise<T>, done?: (r: T) => string): Promise<T> {
+export async function showing<T>(ctx: Pick<OpContext, 'activity'>, title: string, fn: () => Promise<T>, done?: (r: T) => string): Promise<T> {
   const a = (ctx.activity ?? noActivity)(title);
   try {
     const r = await fn();

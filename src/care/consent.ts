@@ -1,8 +1,7 @@
 // Consent for the repair steps that need it (destructive ones, and moving back what a person moved): --yes,
 // or a confirmation at a terminal (default No). Without it those steps are left out, listed in the report,
 // and repair exits 3; every other step is applied all the same. The prompt is the UI module's, passed in by
-// the command, so the repair domain never imports the UI.
-import type { CommandContext } from '../base/context.js';
+// the command (null when no person can answer), so the repair domain never imports the UI.
 import { describeStep, needsConsent, type RepairStep } from './steps.js';
 
 export interface Consent {
@@ -15,11 +14,12 @@ export interface Consent {
 
 export type Confirm = (message: string, opts: { initialValue: boolean }) => Promise<boolean>;
 
-export async function askConsent(steps: RepairStep[], yes: boolean, ctx: CommandContext, askConfirm: Confirm): Promise<Consent> {
+/** askConfirm: the prompt, or null when not interactive (no terminal, or --json). */
+export async function askConsent(steps: RepairStep[], yes: boolean, askConfirm: Confirm | null): Promise<Consent> {
   const asking = steps.filter(needsConsent);
   if (!asking.length || yes) return { apply: steps, withheld: [], why: null };
   const without = steps.filter((s) => !needsConsent(s));
-  if (!ctx.interactive) return { apply: without, withheld: asking, why: 'no terminal and no --yes' };
+  if (!askConfirm) return { apply: without, withheld: asking, why: 'no terminal and no --yes' };
   const what = asking.map(describeStep);
   // Ctrl-C / Escape: CancelledError (exit 130), as everywhere else; No (the default): those steps are left out.
   const others = without.length ? `\n(the other ${without.length} step(s) are safe and are applied either way)` : '';

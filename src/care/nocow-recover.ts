@@ -6,17 +6,17 @@
 // A database that repair had stopped is started again.
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandContext } from '../base/context.js';
 import type { Runner } from '../base/runner.js';
 import type { OpenCrypt } from '../base/crypt/open.js';
 import { readPostmaster } from '../base/pg/postmaster.js';
 import { clearJournal, type JournalEntry } from '../base/crypt/journal.js';
 import { startDatabase, serviceOwner } from '../runtime/service/control.js';
+import type { OpContext } from '../base/context.js';
 
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
   crypt: OpenCrypt,
-  ctx: CommandContext,
+  ctx: OpContext,
 ): Promise<string[]> {
   const root = crypt.paths.root;
   const staging = path.resolve(root, entry.staging);

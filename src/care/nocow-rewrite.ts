@@ -8,7 +8,6 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CommandContext } from '../base/context.js';
 import { CryptError } from '../base/errors.js';
 import { faultPoint } from '../base/fault.js';
 import type { OpenCrypt } from '../base/crypt/open.js';
@@ -21,6 +20,7 @@ import { recoverNocowRewrite, syncFilesystem } from './nocow-recover.js';
 import { countWithoutNocow, NOTHING_TO_REWRITE } from './nocow-confirm.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';
+import type { OpContext } from '../base/context.js';
 
 type NocowEntry = Extract<JournalEntry, { op: 'nocow-rewrite' }>;
 
@@ -29,7 +29,7 @@ export function newOperationId(now = new Date()): string {
 }
 
 /** Copy, verify (content, metadata, C on every entry), make durable; throws with PGDATA untouched. */
-async function buildCopy(ctx: CommandContext, pgdata: string, staging: string): Promise<void> {
+async function buildCopy(ctx: OpContext, pgdata: string, staging: string): Promise<void> {
   // C is inherited by files created in a +C directory, so every copied file gets it while still empty.
   await mkdir(staging, { mode: 0o700 });
   await ctx.runner.run(['chattr', '+C', staging]);
@@ -43,7 +43,7 @@ async function buildCopy(ctx: CommandContext, pgdata: string, staging: string): 
   await ctx.runner.run(['sync', '-f', staging]);
 }
 
-export async function rewriteNocow(crypt: OpenCrypt, ctx: CommandContext, pgdata: string): Promise<string> {
+export async function rewriteNocow(crypt: OpenCrypt, ctx: OpContext, pgdata: string): Promise<string> {
   const pg = crypt.config.postgres;
   // Confirm under the lock before stopping anything, and again once the server is stopped.
   if ((await countWithoutNocow(ctx.runner, pgdata)) === 0) return NOTHING_TO_REWRITE;

@@ -1,9 +1,9 @@
 // What a repair step handler gets: the runner, the opened crypt once it is mounted, and the recovery table.
-import type { CommandContext } from '../base/context.js';
 import type { OpenCrypt } from '../base/crypt/open.js';
+import type { OpContext } from '../base/context.js';
 
 export interface RepairContext {
-  ctx: CommandContext;
+  ctx: OpContext;
   /** null only for the steps that run before the crypt can be opened (mount). */
   crypt: OpenCrypt | null;
   /** systemd runs as PID 1: persistence changes are followed by daemon-reload. */

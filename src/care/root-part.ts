@@ -4,18 +4,18 @@
 // the owner's files, which the owner's own process then checks and repairs. After a mount the crypt's
 // identity is checked (a no-follow walk to it, its filesystem UUID) before the owner's part begins.
 import { RefusedError } from '../base/errors.js';
-import type { CommandContext } from '../base/context.js';
 import { isMountedCrypt } from '../base/crypt/open.js';
 import { cryptPaths } from '../base/crypt/paths.js';
-import { selectEntry } from '../base/crypt/select.js';
+import { selectEntry, type CryptRequest } from '../base/crypt/select.js';
 import { loadDoctorEnv } from './load-env.js';
 import { runChecks } from './doctor.js';
 import { applyRepair, type RepairStepResult, type StepProgress } from './apply.js';
 import { planRepair } from './plan.js';
 import { ROOT_ONLY } from './steps.js';
+import type { OpContext } from '../base/context.js';
 
-export async function repairRootPart(ctx: CommandContext, systemd: boolean, onStep?: StepProgress): Promise<RepairStepResult[]> {
-  const entry = await selectEntry(ctx);
+export async function repairRootPart(ctx: OpContext, req: CryptRequest, systemd: boolean, onStep?: StepProgress): Promise<RepairStepResult[]> {
+  const entry = await selectEntry(ctx, req);
   const config = entry.config;
   const crypt = { shown: config.crypt.path, config, paths: cryptPaths(config.crypt.path, entry.stateDir) };
   const done: RepairStepResult[] = [];

@@ -6,7 +6,6 @@ import { escapeValue } from '../base/output/text.js';
 import { RunAsOwner } from '../base/crypt/access.js';
 import { classifyError } from '../base/expected-errors.js';
 import { VERSION } from '../base/version.js';
-import type { CommandContext, CommandOutput, Globals } from '../base/context.js';
 import { envelopeText, failureEnvelope, successEnvelope, usageFailure } from './envelope.js';
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from '../base/output/hint.js';
 import { activityReporter } from './ui/activity.js';
@@ -16,6 +15,7 @@ import { createRunner } from '../base/runner.js';
 // The everyday commands are part of the CLI (one module graph with the parser: measured ~7 % faster for
 // them than one more dynamic import; `--help` parses them too). init, doctor, repair, verify load lazily.
 import * as runtime from './commands/runtime.js';
+import type { CommandContext, CommandOutput, Globals } from './frame/context.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
 type Lazy = () => Promise<Handler>;

@@ -8,7 +8,6 @@
 import { approxSize } from '../model/units.js';
 import { CryptError } from '../base/errors.js';
 import type { Runner } from '../base/runner.js';
-import type { CommandContext } from '../base/context.js';
 import type { OpenCrypt } from '../base/crypt/open.js';
 import { formatFloor } from '../model/settings.js';
 import { floorCandidates } from './retention/floor.js';
@@ -18,6 +17,7 @@ import type { Operations } from './operations.js';
 import { readSnapshotDir, type SnapshotMeta } from './snapshots/meta.js';
 import { recordRun } from './status/record.js';
 import { floorBytes, measureSpace } from './status/space.js';
+import type { OpContext } from '../base/context.js';
 
 export interface ScheduledResult {
   snapshot: SnapshotMeta;
@@ -33,13 +33,13 @@ async function settle(runner: Runner, crypt: OpenCrypt): Promise<void> {
   await runner.run(['btrfs', 'filesystem', 'sync', crypt.paths.root], { allowFailure: true });
 }
 
-async function prunePolicy(crypt: OpenCrypt, ctx: CommandContext, policy: RetentionPolicy | null): Promise<string[]> {
+async function prunePolicy(crypt: OpenCrypt, ctx: OpContext, policy: RetentionPolicy | null): Promise<string[]> {
   if (!policy) return [];
   const decisions = await decideRetention(crypt.paths, policy, new Date());
   return deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name));
 }
 
-export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: CommandContext, ops: Pick<Operations, 'snapshot'>): Promise<ScheduledResult> {
+export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops: Pick<Operations, 'snapshot'>): Promise<ScheduledResult> {
   const started = Date.now();
   const { config, paths } = crypt;
   const policy = config.retention ? toPolicy(config.retention) : null;

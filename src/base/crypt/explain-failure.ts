@@ -1,14 +1,14 @@
 // When a command fails for an expected reason (full or read-only filesystem, I/O error, a server that
 // crashed or is recovering), the message also says what happened to the database: running, restarting,
 // down — and how to bring it back. Unexpected failures pass through unchanged.
-import type { CommandContext } from '../context.js';
 import { readWritability } from '../btrfs/fs-state.js';
 import { classifyError, EnvironmentError, hintFor, makeEnvironmentError } from '../expected-errors.js';
 import { databaseAftermath, probeDatabase } from '../pg/db-state.js';
 import type { OpenCrypt } from './open.js';
 import { pgdataPath } from './paths.js';
+import type { OpContext } from '../context.js';
 
-export async function explainFailure(crypt: OpenCrypt, ctx: CommandContext, err: unknown): Promise<unknown> {
+export async function explainFailure(crypt: OpenCrypt, ctx: OpContext, err: unknown): Promise<unknown> {
   const typed = classifyError(err);
   if (!(typed instanceof EnvironmentError)) return typed;
   let kind = typed.kind;

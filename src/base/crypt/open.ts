@@ -7,7 +7,6 @@ import { learnCrypt } from '../output/hint.js';
 import path from 'node:path';
 import { readdir, stat } from 'node:fs/promises';
 import type { Config } from '../../model/config.js';
-import type { CommandContext } from '../context.js';
 import { CryptError, RefusedError } from '../errors.js';
 import { readJournal } from './journal.js';
 import { registerAnchor } from '../anchors.js';
@@ -16,7 +15,8 @@ import { writeEntry } from '../registry/store.js';
 import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
 import { checkAccess, rootRepairCommand, RunAsOwner } from './access.js';
 import { cryptPaths, type CryptPaths } from './paths.js';
-import { selectEntry } from './select.js';
+import { selectEntry, type CryptRequest } from './select.js';
+import type { OpContext } from '../context.js';
 
 export interface OpenCrypt {
   paths: CryptPaths;
@@ -140,14 +140,14 @@ export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
   }
 }
 
-export async function openCrypt(ctx: CommandContext, opts: OpenOptions = {}): Promise<OpenCrypt> {
-  const entry = await selectEntry(ctx);
+export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOptions = {}): Promise<OpenCrypt> {
+  const entry = await selectEntry(ctx, req);
   const config = entry.config;
   // For the follow-up commands printed later (src/base/output/hint.ts): its name, and where its command is installed.
   learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });
   const uid = process.getuid?.() ?? 0;
   try {
-    checkAccess(config, uid, ctx.command, ctx.argv);
+    checkAccess(config, uid, req.command, req.argv);
   } catch (e) {
     // Root on a rootless crypt: an unmounted crypt is root's to mount (repair), so root says so itself
     // rather than have the owner's process fail at it (src/care/root-part.ts mounts it for repair).
@@ -202,8 +202,8 @@ export async function closeCrypt(crypt: OpenCrypt): Promise<void> {
 }
 
 /** Opens the crypt, runs fn, and always closes it (an fd left open would keep the filesystem busy). */
-export async function withCrypt<T>(ctx: CommandContext, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
-  const crypt = await openCrypt(ctx, opts);
+export async function withCrypt<T>(ctx: OpContext, req: CryptRequest, fn: (crypt: OpenCrypt) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+  const crypt = await openCrypt(ctx, req, opts);
   try {
     return await fn(crypt);
   } finally {

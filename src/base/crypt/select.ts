@@ -1,7 +1,6 @@
 // Which registered crypt a command acts on: --crypt NAME or PATH; without it, the only crypt there is
 // (for root), or the caller's own (for a user).
 import path from 'node:path';
-import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { exists } from '../sys/fs.js';
 import { detectTargetUser } from '../user.js';
@@ -9,6 +8,7 @@ import { learnCrypt } from '../output/hint.js';
 import { readRegistry, registryDir, type RegistryEntry } from '../registry/store.js';
 import { defaultCryptPath } from './locate.js';
 import { LEGACY_STATE_DIR } from './paths.js';
+import type { OpContext } from '../context.js';
 
 const list = (es: RegistryEntry[]) => es.map((e) => `${e.name} (${e.config.crypt.path})`).join(', ');
 
@@ -24,11 +24,26 @@ async function notRegistered(where: string, dir: string): Promise<never> {
   );
 }
 
-export async function selectEntry(ctx: CommandContext): Promise<RegistryEntry> {
-  const dir = registryDir(ctx.globals.registry, ctx.env);
+/**
+ * What opening a crypt needs of the command line: which crypt (--crypt, --registry, --user) and the command
+ * as typed (a refusal tells the user exactly what to run instead).
+ */
+export interface CryptRequest {
+  /** --crypt NAME or PATH (or LYCHD_CRYPT); undefined: the target user's own. */
+  crypt?: string;
+  /** --registry (or LYCHD_CRYPT_REGISTRY); undefined: the default. */
+  registry?: string;
+  /** --user; undefined: SUDO_USER, else the caller. */
+  user?: string;
+  command: string;
+  argv: string[];
+}
+
+export async function selectEntry(ctx: OpContext, req: Pick<CryptRequest, 'crypt' | 'registry' | 'user'>): Promise<RegistryEntry> {
+  const dir = registryDir(req.registry, ctx.env);
   const entries = await readRegistry(dir);
   learnCrypt({ several: entries.length > 1 });
-  const want = ctx.globals.crypt;
+  const want = req.crypt;
   if (want) {
     const byName = entries.find((e) => e.name === want);
     if (byName && !want.includes('/')) return byName;
@@ -36,14 +51,14 @@ export async function selectEntry(ctx: CommandContext): Promise<RegistryEntry> {
     return entries.find((e) => e.config.crypt.path === p) ?? notRegistered(p, dir);
   }
   const uid = process.getuid?.() ?? 0;
-  if (uid === 0 && !ctx.globals.user && !ctx.env.SUDO_USER && entries.length === 1) return entries[0]!;
-  const user = await detectTargetUser(ctx.runner, ctx.globals.user, ctx.env);
+  if (uid === 0 && !req.user && !ctx.env.SUDO_USER && entries.length === 1) return entries[0]!;
+  const user = await detectTargetUser(ctx.runner, req.user, ctx.env);
   const own = entries.filter((e) => e.config.crypt.uid === user.uid);
   if (own.length === 1) return own[0]!;
   if (own.length > 1) {
     throw new UsageError(`${user.name} has several crypts: ${list(own)}`, { hint: 'Choose one with --crypt NAME.' });
   }
-  if (uid === 0 && entries.length > 1 && !ctx.globals.user && !ctx.env.SUDO_USER) {
+  if (uid === 0 && entries.length > 1 && !req.user && !ctx.env.SUDO_USER) {
     throw new UsageError(`several crypts are registered: ${list(entries)}`, { hint: 'Choose one with --crypt NAME.' });
   }
   return notRegistered(defaultCryptPath(user, ctx.env, uid), dir);

@@ -4,7 +4,7 @@ import { mutateCrypt } from '../frame/mutate.js';
 import { setLabel, setPinned } from '../../runtime/snapshots/annotate.js';
 import { validateLabel } from '../../runtime/snapshots/names.js';
 import { resolveSnapshotArg } from '../../runtime/snapshots/lookup.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 function pinCommand(pinned: boolean) {
   return async (args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { describeProgram } from '../docs/describe.js';
 import { renderBash, renderFish, renderZsh, SHELLS } from '../docs/completion.js';
-import type { CommandOutput } from '../../base/context.js';
+import type { CommandOutput } from '../frame/context.js';
 
 export async function runCompletion(args: string[], program: Command): Promise<CommandOutput> {
   const shell = args[0];

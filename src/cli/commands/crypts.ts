@@ -1,7 +1,7 @@
 // `lychd-crypt crypts`: the registered crypts, from the root-owned registry.
-import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { escapeValue } from '../../base/output/text.js';
 import { readRegistry, registryDir } from '../../base/registry/store.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 export async function runCrypts(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const dir = registryDir(ctx.globals.registry, ctx.env);

@@ -11,7 +11,7 @@ import { pgLogFile } from '../../runtime/service/argv.js';
 import { startDatabase, stopDatabase, serviceOwner } from '../../runtime/service/control.js';
 import { readLogTail } from '../../runtime/service/log-tail.js';
 import { waitForPrimary } from '../../runtime/service/ready.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 const VERBS = ['start', 'stop', 'status'] as const;
 type Verb = (typeof VERBS)[number];
@@ -51,7 +51,7 @@ async function status(crypt: OpenCrypt, ctx: CommandContext): Promise<CommandOut
 export async function runDb(args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const verb = args[0] as Verb | undefined;
   if (!verb || !VERBS.includes(verb)) throw new UsageError(`db needs one of ${VERBS.join(', ')}${verb ? `, got "${verb}"` : ''}`);
-  if (verb === 'status') return withCrypt(ctx, (crypt) => status(crypt, ctx));
+  if (verb === 'status') return withCrypt(ctx, cryptRequest(ctx), (crypt) => status(crypt, ctx));
   return mutateCrypt(ctx, async (crypt) => {
     const { pg, pgdata, who } = postgresOf(crypt);
     needService(crypt, verb);

@@ -7,7 +7,7 @@ import { removeSnapshot, resolveSnapshots, type Resolved } from '../../runtime/s
 import { readMeta, type SnapshotMeta } from '../../runtime/snapshots/meta.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { CryptError, RefusedError, UsageError } from '../../base/errors.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 /** A word for a shell: as is when plain, else in single quotes. */
 const shellWord = (w: string): string => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
@@ -27,7 +27,7 @@ export async function runDelete(args: string[], opts: Record<string, unknown>, c
   if (!names.length) throw new UsageError('delete needs at least one snapshot name');
 
   if (opts.dryRun) {
-    return withCrypt(ctx, async (crypt) => {
+    return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
       const targets = await withMeta(crypt.paths, await resolveSnapshots(crypt.paths, names));
       const line = ({ name, meta }: (typeof targets)[number]): string =>
         `would delete ${name}${meta ? ` (${[meta.createdAt, meta.label, meta.pinned ? 'pinned' : null].filter(Boolean).join(', ')})` : ' (incomplete)'}`;

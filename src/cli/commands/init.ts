@@ -4,9 +4,9 @@ import { UsageError } from '../../base/errors.js';
 import { applyPlan, defaultAnswers, describeDryRun, lineReporter, planToJson, prepareInit, probePlan, requireRoot, writeAnswersFile } from '../../install/init.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { closeDir } from '../../base/sys/fd.js';
 import { openTrustedDir } from '../../base/sys/trusted-path.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 export interface InitOptions {
   answers?: string;

@@ -3,13 +3,13 @@
 import { lockHolder } from '../../base/crypt/lock-holder.js';
 import { withCrypt } from '../../base/crypt/open.js';
 import { readCatalog, type CatalogEntry } from '../../runtime/snapshots/catalog.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { readSnapshotDir } from '../../runtime/snapshots/meta.js';
 import { newestFirst } from '../../runtime/snapshots/order.js';
 import { isSnapshotName } from '../../runtime/snapshots/names.js';
 import { formatTime } from '../../base/output/time.js';
 import { painter, type Painter } from '../../base/output/style.js';
 import { humanSize } from '../../model/units.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 export const LIST_FORMAT = 1;
 
@@ -59,13 +59,13 @@ export function table(rows: string[][], columns?: number, paint: Painter = (_c, 
 export async function runList(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   if (opts.names) {
     // What shell completion asks for: names only, newest first, without sizes or warnings.
-    return withCrypt(ctx, async (crypt) => {
+    return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
       // Only names of the grammar, checked again here: a shell reads this line by line (src/cli/docs/completion.ts).
       const names = newestFirst((await readSnapshotDir(crypt.paths)).complete).map((m) => m.name).filter(isSnapshotName);
       return { json: { names }, human: names.join('\n') };
     });
   }
-  return withCrypt(ctx, async (crypt) => {
+  return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
   const catalog = await readCatalog(crypt.paths, ctx.runner, { sizes: true, du: Boolean(opts.sizes) });
   // A snapshot being taken right now has no metadata yet: while the lock is held it is in progress, not incomplete.
   const holder = catalog.incomplete.length ? await lockHolder(ctx.runner, crypt.paths.lock).catch(() => null) : null;

@@ -8,7 +8,7 @@ import { policyFromOptions } from '../../runtime/retention/options.js';
 import { isEmptyPolicy, type RetentionDecision, type RetentionPolicy, toPolicy } from '../../runtime/retention/policy.js';
 import { decideRetention, deleteSnapshots, renderDecisions } from '../../runtime/retention/prune.js';
 import { recordRun } from '../../runtime/status/record.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 function choosePolicy(crypt: OpenCrypt, opts: Record<string, unknown>): { policy: RetentionPolicy; source: 'command line' | 'configuration' } {
   const cli = policyFromOptions(opts);
@@ -37,7 +37,7 @@ export async function runPrune(_args: string[], opts: Record<string, unknown>, c
     human: renderDecisions(decisions, dryRun),
   });
   if (dryRun) {
-    return withCrypt(ctx, async (crypt) => {
+    return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
       const chosen = choosePolicy(crypt, opts);
       return out(await decideRetention(crypt.paths, chosen.policy, new Date()), chosen);
     });

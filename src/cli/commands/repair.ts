@@ -17,7 +17,8 @@ import { planRepair, type RepairPlan } from '../../care/plan.js';
 import { reportHuman, reportJson, type RepairReport } from '../../care/render-repair.js';
 import { BEFORE_LOCK, describeStep, type RepairStep } from '../../care/steps.js';
 import { ExitCode } from '../../base/errors.js';
-import { noActivity, type CommandContext, type CommandOutput } from '../../base/context.js';
+import { noActivity } from '../../base/context.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 export interface RepairOptions {
   dryRun?: boolean;
@@ -39,12 +40,12 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   const systemd = await exists('/run/systemd/system');
   const notes: string[] = [];
   const done: RepairStepResult[] = [];
-  const look = () => withCrypt(ctx, async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
+  const look = () => withCrypt(ctx, cryptRequest(ctx), async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
 
   let { root, mounted, checks } = await look().catch(async (e: unknown) => {
     // Root on a rootless crypt: root takes the steps only root can (the mount first), then the repair goes
     // on as the owner (the RunAsOwner re-runs it so); a dry run only looks, as the owner.
-    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, systemd, onStep);
+    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, cryptRequest(ctx), systemd, onStep);
     throw e;
   });
   const first = planRepair(checks);
@@ -78,7 +79,7 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
-    const consent = await askConsent(steps, !!opts.yes, ctx, askConfirm);
+    const consent = await askConsent(steps, !!opts.yes, ctx.interactive ? askConfirm : null);
     done.push(...(await applyRepair(consent.apply, { ctx, crypt, systemd, heal }, onStep)));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;

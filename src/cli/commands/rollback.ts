@@ -9,7 +9,7 @@ import type { RollbackPlan } from '../../runtime/rollback/steps.js';
 import { refuseWithoutRoom } from '../../runtime/space/reserve.js';
 import { resolveSnapshotArg } from '../../runtime/snapshots/lookup.js';
 import { spaceTargetOf } from '../../runtime/space/target.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 async function checkTarget(crypt: OpenCrypt, ctx: CommandContext, name: string, force: boolean) {
   const meta = await resolveTarget(crypt, name);
@@ -34,7 +34,7 @@ export async function runRollback(args: string[], opts: Record<string, unknown>,
   const force = opts.force === true;
 
   if (opts.dryRun) {
-    return withCrypt(ctx, async (crypt) => {
+    return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
       const name = await resolveSnapshotArg(crypt.paths, input);
       const { warnings } = await checkTarget(crypt, ctx, name, force);
       const plan = await planRollback(crypt, name);

@@ -8,9 +8,9 @@ import type { SnapshotMeta } from '../../runtime/snapshots/meta.js';
 import { snapshotPath } from '../../runtime/snapshots/meta.js';
 import { validateLabel } from '../../runtime/snapshots/names.js';
 import { formatVersion } from '../../runtime/snapshots/format.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { UsageError } from '../../base/errors.js';
 import { floorWarning, runScheduledSnapshot } from '../../runtime/scheduled-run.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 export { formatVersion };
 

@@ -10,8 +10,8 @@ import { gatherStatus, type StatusFacts } from '../../runtime/status/gather.js';
 import { evaluateCheck, unknownLine, type CheckThresholds } from '../../runtime/status/health.js';
 import { renderPrometheus } from '../../runtime/status/prometheus.js';
 import { renderStatus } from '../../runtime/status/render.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
 import { parseAge } from '../../model/units.js';
+import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 /** Without --max-age: a day and an hour, so a daily schedule that runs late is not yet a warning. */
 export const DEFAULT_CHECK_AGE_MS = 25 * 3_600_000;
@@ -27,7 +27,7 @@ function thresholds(opts: Record<string, unknown>, config: Config | null): Check
 
 export async function readStatus(ctx: CommandContext): Promise<{ facts: StatusFacts; config: Config | null }> {
   // The definition comes from the registry, so an unmounted crypt reports "not mounted", not "no crypt".
-  return withCrypt(ctx, async (crypt) => ({ facts: await gatherStatus(crypt, ctx.runner), config: crypt.config }), { allowUnmounted: true });
+  return withCrypt(ctx, cryptRequest(ctx), async (crypt) => ({ facts: await gatherStatus(crypt, ctx.runner), config: crypt.config }), { allowUnmounted: true });
 }
 
 export async function runStatus(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {

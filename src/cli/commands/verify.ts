@@ -13,7 +13,7 @@ import { NAMING_HINT } from '../../runtime/snapshots/resolve.js';
 import { refuseWithoutRoom } from '../../runtime/space/reserve.js';
 import { spaceTargetOf } from '../../runtime/space/target.js';
 import { verifySnapshot, type VerifyReport } from '../../runtime/verify/verify.js';
-import type { CommandContext, CommandOutput } from '../../base/context.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 export function renderVerify(r: VerifyReport): string {
   const mark = (ok: boolean | null): string => (ok === null ? 'skip' : ok ? 'ok' : 'FAIL');

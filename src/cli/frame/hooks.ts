@@ -2,7 +2,6 @@
 // runtime operations that snapshot or roll back on their way. Post-hooks run whenever the pre-hooks began
 // — after a failure too, a failing pre-hook included — so a "freeze" pair (close admission / open it)
 // always reopens; they see LYCHD_RESULT=ok or failed.
-import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { performRitual, type RitualOptions } from '../../runtime/ritual/ritual.js';
 import { performRollback, type RollbackResult } from '../../runtime/rollback/run.js';
@@ -12,6 +11,7 @@ import { baseName, uniqueName } from '../../runtime/snapshots/names.js';
 import { takenNames } from '../../runtime/snapshots/taken.js';
 import { runPostHooks, runPreHooks, type HookEnv } from '../../runtime/run/hooks.js';
 import type { Operations } from '../../runtime/operations.js';
+import type { CommandContext } from './context.js';
 
 async function around<T>(crypt: OpenCrypt, ctx: CommandContext, kind: 'Snapshot' | 'Rollback', env: HookEnv, fn: () => Promise<T>): Promise<T> {
   const hooks = crypt.config.hooks;

@@ -1,11 +1,11 @@
 // The frame of every mutating command: open the crypt, take its lock, heal an interrupted operation, then act.
-import type { CommandContext } from '../../base/context.js';
 import { readWritability } from '../../base/btrfs/fs-state.js';
 import { hintFor, ReadOnlyFsError } from '../../base/expected-errors.js';
 import { recoverInterrupted, type Heal, type RecoverOptions } from './recover.js';
 import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { cryptRequest, type CommandContext } from './context.js';
 
 /**
  * The lock and journal live outside the crypt, so a read-only crypt is no longer found by failing to take
@@ -31,7 +31,7 @@ export async function mutateCrypt<T>(
   { heal = recoverInterrupted, ...opts }: OpenOptions & RecoverOptions & { heal?: Heal } = {},
 ): Promise<T> {
   return withCrypt(
-    ctx,
+    ctx, cryptRequest(ctx),
     async (crypt) => {
       try {
         await refuseReadOnly(crypt, ctx);

@@ -2,7 +2,6 @@
 // Every mutating command runs it first (under the lock, cli/frame/mutate.ts), and repair's
 // recover-interrupted step is handed it. It sits at the top because it knows an operation of every layer
 // (rollback, snapshot, run in the runtime, the nocow rewrite in care); each operation kind owns its recovery.
-import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { readJournal, UnusableJournalError, type JournalEntry } from '../../base/crypt/journal.js';
 import { recoverRollback } from '../../runtime/rollback/recover.js';
@@ -10,6 +9,7 @@ import { recoverSnapshot } from '../../runtime/ritual/recover.js';
 import { recoverNocowRewrite } from '../../care/nocow-recover.js';
 import { recoverRun } from '../../runtime/run/recover.js';
 import { hookedOperations } from './hooks.js';
+import type { CommandContext } from './context.js';
 
 export interface RecoveryReport {
   /** What was found and done, one line each; empty when the journal was clean. */

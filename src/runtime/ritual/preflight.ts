@@ -3,7 +3,6 @@
 // session is closed and nothing has been changed.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { exists } from '../../base/sys/fs.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
@@ -16,6 +15,7 @@ import { checkNoNested, checkPgdataFiles, type PreflightProblem } from './prefli
 import { checkServer } from './preflight-server.js';
 import { probeServer, unreachableError } from './server-state.js';
 import type { RitualSession, ServerFacts } from './session.js';
+import type { OpContext } from '../../base/context.js';
 
 export interface Preflight {
   mode: SnapshotMode;
@@ -35,7 +35,7 @@ export function preflightError(problems: PreflightProblem[]): CryptError {
 
 export async function preflight(
   crypt: OpenCrypt,
-  ctx: CommandContext,
+  ctx: OpContext,
   requested: SnapshotMode | undefined,
   onNotice: (m: string) => void,
 ): Promise<Preflight> {

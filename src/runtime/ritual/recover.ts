@@ -1,7 +1,6 @@
 // Recovery of an interrupted `snapshot` (see src/cli/frame/recover.ts). A snapshot is complete exactly when
 // its metadata exists; otherwise the half-made subvolume is deleted. There is nothing to do in PostgreSQL:
 // the server aborted backup mode when the dead process's session ended.
-import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { exists } from '../../base/sys/fs.js';
 import { clearJournal, type JournalEntry } from '../../base/crypt/journal.js';
@@ -9,11 +8,12 @@ import { isSubvolume } from '../../base/btrfs/probe.js';
 import { subvolumeDelete } from '../../base/btrfs/subvolume.js';
 import { metaPath, snapshotPath } from '../snapshots/meta.js';
 import { isSnapshotName } from '../snapshots/names.js';
+import type { OpContext } from '../../base/context.js';
 
 export async function recoverSnapshot(
   entry: Extract<JournalEntry, { op: 'snapshot' }>,
   crypt: OpenCrypt,
-  ctx: CommandContext,
+  ctx: OpContext,
 ): Promise<string[]> {
   const actions: string[] = [];
   // A journal is ours, but a name that could escape snapshots/ is never acted on.

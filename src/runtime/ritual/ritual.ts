@@ -3,7 +3,7 @@
 // session, then the metadata — last and atomically. A snapshot that has no metadata is incomplete: if
 // anything fails in between, it is deleted here; if the process dies, the journal lets the next mutating
 // command (or repair) delete it, and the server aborts backup mode itself when our session drops.
-import { showing, type CommandContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { failPoint, faultPoint } from '../../base/fault.js';
 import { randomUuid } from '../../base/ids.js';
@@ -28,7 +28,7 @@ export interface RitualOptions {
   now?: () => Date;
 }
 
-export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions): Promise<SnapshotMeta> {
+export async function performRitual(crypt: OpenCrypt, ctx: OpContext, opts: RitualOptions): Promise<SnapshotMeta> {
   const phases = new Phases();
   const onNotice = (m: string): void => (/^(WARNING|ERROR)/.test(m) ? ctx.log.warn(m) : ctx.log.info(`postgres: ${m}`));
   const pre = await phases.run('preflight', () => preflight(crypt, ctx, opts.mode, onNotice));
@@ -41,7 +41,7 @@ export async function performRitual(crypt: OpenCrypt, ctx: CommandContext, opts:
   }
 }
 
-async function snapAndRecord(crypt: OpenCrypt, ctx: CommandContext, opts: RitualOptions, phases: Phases, pre: Preflight): Promise<SnapshotMeta> {
+async function snapAndRecord(crypt: OpenCrypt, ctx: OpContext, opts: RitualOptions, phases: Phases, pre: Preflight): Promise<SnapshotMeta> {
   const { paths, config } = crypt;
   const pg = config.postgres;
   const { mode, session, facts, cold } = pre;

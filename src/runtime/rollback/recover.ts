@@ -3,7 +3,6 @@
 // (the staging copy deleted, active/ was never touched); after it, the rollback is finished (the replaced
 // state kept as the pre-rollback snapshot). Either way a database the rollback stopped is started again.
 // Every action checks before it acts, so this may itself be interrupted and run again.
-import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath, stagingPath } from '../../base/crypt/paths.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
@@ -13,10 +12,11 @@ import { startDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { keepReplacedState } from './keep.js';
 import { faultPoint } from '../../base/fault.js';
+import type { OpContext } from '../../base/context.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
-async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<boolean> {
+async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: OpContext): Promise<boolean> {
   // The UUID is the fact; the phase is only a fallback. (After a power cut the journal's "swapped" could
   // in theory be durable while the exchange is not; active/'s UUID cannot lie.)
   if (!entry.stagedUuid) return ['swapped', 'kept'].includes(entry.phase); // the UUID is journaled before the swap
@@ -24,7 +24,7 @@ async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: Command
   return active.uuid === entry.stagedUuid;
 }
 
-export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ctx: OpContext): Promise<string[]> {
   const actions: string[] = [];
   const staging = stagingPath(crypt.paths.root, entry.staging.replace(/^\.staging-/, ''));
   if (await swapHappened(entry, crypt, ctx)) {

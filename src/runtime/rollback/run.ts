@@ -1,7 +1,6 @@
 // The rollback itself: journal first, stop the database, stage a writable clone of the target, swap it
 // with active/ in one renameat2(RENAME_EXCHANGE), keep the replaced state as a snapshot, start the
 // database. Every step after the journal is followed by a fault point for the crash tests.
-import type { CommandContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { faultPoint } from '../../base/fault.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
@@ -24,6 +23,7 @@ import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
 import { randomHex } from '../../base/ids.js';
 import { Phases } from '../../base/phases.js';
+import type { OpContext } from '../../base/context.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -47,7 +47,7 @@ export async function planRollback(crypt: OpenCrypt, target: string, now = new D
   return { ...base, steps: describeRollbackSteps(config, base) };
 }
 
-export async function refuseNested(crypt: OpenCrypt, ctx: CommandContext): Promise<void> {
+export async function refuseNested(crypt: OpenCrypt, ctx: OpContext): Promise<void> {
   const nested = await listNestedSubvolumes(crypt.paths.active, ctx.runner);
   if (nested.length) {
     throw new CryptError(
@@ -57,7 +57,7 @@ export async function refuseNested(crypt: OpenCrypt, ctx: CommandContext): Promi
   }
 }
 
-export async function performRollback(crypt: OpenCrypt, ctx: CommandContext, plan: RollbackPlan): Promise<RollbackResult> {
+export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: RollbackPlan): Promise<RollbackResult> {
   const { paths, config } = crypt;
   const pg = config.postgres;
   const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;

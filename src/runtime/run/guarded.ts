@@ -2,7 +2,6 @@
 // failure a rollback to the snapshot (the failed state kept as the pre-rollback snapshot). Journaled
 // before COMMAND starts, so a crash while it runs or while checks are pending is rolled back by the next
 // command (src/runtime/run/recover.ts). Runs under the crypt lock: a guarded run never nests on the same crypt.
-import type { CommandContext } from '../../base/context.js';
 import { CryptError, RefusedError } from '../../base/errors.js';
 import { faultPoint } from '../../base/fault.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
@@ -18,6 +17,7 @@ import { checkHealth } from './health.js';
 import type { RunOptions } from './options.js';
 import { rollBackRun } from './rollback-to.js';
 import { randomUuid } from '../../base/ids.js';
+import type { OpContext } from '../../base/context.js';
 
 export type RunEntry = Extract<JournalEntry, { op: 'run' }>;
 
@@ -55,7 +55,7 @@ function exitFor(f: RunFailure): number {
 }
 
 /** Everything that would stop the rollback later is refused now, before the snapshot: nothing changed. */
-async function refuseBeforeStart(crypt: OpenCrypt, ctx: CommandContext, opts: RunOptions, dbRunning: boolean): Promise<void> {
+async function refuseBeforeStart(crypt: OpenCrypt, ctx: OpContext, opts: RunOptions, dbRunning: boolean): Promise<void> {
   const pg = crypt.config.postgres;
   if (opts.checkSql !== null && !pg) throw new RefusedError('--check-sql needs the crypt to have PostgreSQL configured; nothing was changed');
   if (opts.onFailure === 'rollback') {
@@ -70,7 +70,7 @@ async function refuseBeforeStart(crypt: OpenCrypt, ctx: CommandContext, opts: Ru
 }
 
 /** ops: the snapshot and rollback to take (with the crypt's hooks around them, from the CLI). */
-export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, opts: RunOptions, ops: Operations): Promise<RunReport> {
+export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: RunOptions, ops: Operations): Promise<RunReport> {
   const pg = crypt.config.postgres;
   const pgdata = pg ? pgdataPath(crypt.paths.root, pg.dir) : null;
   const dbWasRunning = pgdata ? (await readPostmaster(pgdata)).running : false;
@@ -95,7 +95,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: CommandContext, o
   const outcome = await runChild(opts.command, {
     env,
     timeoutMs: opts.timeoutMs,
-    stdoutToStderr: ctx.globals.json,
+    stdoutToStderr: opts.stdoutToStderr ?? false,
     onStart: async (pid) => {
       faultPoint('run:spawned'); // a crash before the pid is journaled: recovery finds COMMAND by LYCHD_RUN_ID
       entry.pid = pid;

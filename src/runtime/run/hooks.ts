@@ -1,10 +1,10 @@
 // Runs the configured hooks of one phase, in order, each as an argv (no shell) with a time limit and the
 // snapshot and phase in its environment. A pre-hook failing stops there (the caller changes nothing); a
 // post-hook failing is reported and the next one still runs.
-import type { CommandContext } from '../../base/context.js';
 import { CryptError } from '../../base/errors.js';
 import { runChild } from './child.js';
 import type { HookPhase, HooksConfig } from '../../model/config.js';
+import type { OpContext } from '../../base/context.js';
 
 export interface HookEnv {
   LYCHD_CRYPT_PATH: string;
@@ -12,7 +12,7 @@ export interface HookEnv {
   [k: string]: string;
 }
 
-async function runOne(argv: string[], phase: HookPhase, hooks: HooksConfig, env: HookEnv, ctx: CommandContext): Promise<string | null> {
+async function runOne(argv: string[], phase: HookPhase, hooks: HooksConfig, env: HookEnv, ctx: OpContext): Promise<string | null> {
   const o = await runChild(argv, {
     env: { ...ctx.env, ...env, LYCHD_PHASE: phase },
     timeoutMs: hooks.timeout * 1000,
@@ -25,7 +25,7 @@ async function runOne(argv: string[], phase: HookPhase, hooks: HooksConfig, env:
   return null;
 }
 
-export async function runPreHooks(hooks: HooksConfig, phase: 'preSnapshot' | 'preRollback', env: HookEnv, ctx: CommandContext): Promise<void> {
+export async function runPreHooks(hooks: HooksConfig, phase: 'preSnapshot' | 'preRollback', env: HookEnv, ctx: OpContext): Promise<void> {
   for (const argv of hooks[phase]) {
     const why = await runOne(argv, phase, hooks, env, ctx);
     if (why) {
@@ -36,7 +36,7 @@ export async function runPreHooks(hooks: HooksConfig, phase: 'preSnapshot' | 'pr
   }
 }
 
-export async function runPostHooks(hooks: HooksConfig, phase: 'postSnapshot' | 'postRollback', env: HookEnv, ctx: CommandContext): Promise<string[]> {
+export async function runPostHooks(hooks: HooksConfig, phase: 'postSnapshot' | 'postRollback', env: HookEnv, ctx: OpContext): Promise<string[]> {
   const failures: string[] = [];
   for (const argv of hooks[phase]) {
     const why = await runOne(argv, phase, hooks, env, ctx);

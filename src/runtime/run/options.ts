@@ -17,6 +17,8 @@ export interface RunOptions {
   /** How long the health checks may keep retrying before they count as failed. */
   healthTimeoutMs: number;
   onFailure: OnFailure;
+  /** COMMAND's stdout goes to stderr (under --json stdout holds the one JSON document); set by the command. */
+  stdoutToStderr?: boolean;
 }
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;

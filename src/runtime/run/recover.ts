@@ -2,7 +2,6 @@
 // while COMMAND ran or its checks were pending. By the journaled policy (default: rollback) the crypt
 // goes back to the "before" snapshot — unless COMMAND (or a process it started) is still running: then
 // the change is not over, and every command waits (exit 4) until it ends or is stopped.
-import type { CommandContext } from '../../base/context.js';
 import { BusyError } from '../../base/errors.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
@@ -12,8 +11,9 @@ import { processesOfRun, stillRunning } from './child.js';
 import type { RunEntry } from './guarded.js';
 import { rollBackRun } from './rollback-to.js';
 import type { Operations } from '../operations.js';
+import type { OpContext } from '../../base/context.js';
 
-export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: CommandContext, ops: Pick<Operations, 'rollback'>): Promise<string[]> {
+export async function recoverRun(entry: RunEntry, crypt: OpenCrypt, ctx: OpContext, ops: Pick<Operations, 'rollback'>): Promise<string[]> {
   const shown = entry.command.join(' ');
   // COMMAND itself (its journaled pid), or — also when lychd-crypt died before that pid was journaled —
   // anything carrying the run's id in its environment: COMMAND or what it started.

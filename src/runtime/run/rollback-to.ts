@@ -1,7 +1,6 @@
 // Rolls a failed (or interrupted) guarded run back to its "before" snapshot through the ordinary rollback
 // (its own journal, the failed state kept as the pre-rollback snapshot), then makes sure PostgreSQL runs
 // again when it ran before the change (a change that crashed the server leaves it down otherwise).
-import type { CommandContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
@@ -9,6 +8,7 @@ import { planRollback } from '../rollback/run.js';
 import type { Operations } from '../operations.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
+import type { OpContext } from '../../base/context.js';
 
 export interface RunRollback {
   preRollback: string;
@@ -16,7 +16,7 @@ export interface RunRollback {
   databaseUp: boolean;
 }
 
-export async function rollBackRun(crypt: OpenCrypt, ctx: CommandContext, snapshot: string, dbWasRunning: boolean, ops: Pick<Operations, 'rollback'>): Promise<RunRollback> {
+export async function rollBackRun(crypt: OpenCrypt, ctx: OpContext, snapshot: string, dbWasRunning: boolean, ops: Pick<Operations, 'rollback'>): Promise<RunRollback> {
   const plan = await planRollback(crypt, snapshot);
   const r = await ops.rollback(plan);
   const pg = crypt.config.postgres;

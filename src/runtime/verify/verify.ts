@@ -7,7 +7,7 @@ import { exists } from '../../base/sys/fs.js';
 import { readTextSafely } from '../../base/sys/read-file.js';
 import path from 'node:path';
 import pg from 'pg';
-import { showing, type CommandContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 import { findAmcheck, noAmcheckDetail } from './amcheck-path.js';
 import { CryptError } from '../../base/errors.js';
 import { asUser } from '../../base/runner.js';
@@ -42,13 +42,13 @@ export interface VerifyReport {
 /** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
 const RECOVERY_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
 
-async function serverMajor(runner: CommandContext['runner'], binDir: string): Promise<number | null> {
+async function serverMajor(runner: OpContext['runner'], binDir: string): Promise<number | null> {
   const r = await runner.run([pgProgram(binDir, 'postgres'), '--version'], { allowFailure: true });
   const m = /(\d+)(?:\.\d+)?/.exec(r.stdout);
   return m ? Number(m[1]) : null;
 }
 
-export async function verifySnapshot(crypt: OpenCrypt, ctx: CommandContext, meta: SnapshotMeta): Promise<VerifyReport> {
+export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: SnapshotMeta): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
   const phases = new Phases();
   const timings = phases.timings;
