@@ -8,7 +8,7 @@ import { isSubvolume, subvolumeShow } from '../base/btrfs/index.js';
 import { STAGING_PREFIX } from '../base/crypt/paths.js';
 import { layoutOwner } from '../install/plan/common.js';
 import { NOCOW_STAGING_PREFIX } from './nocow-paths.js';
-import type { RepairStep } from './steps.js';
+import type { RepairStep } from '../model/steps.js';
 import { metaPath, readMeta, readSnapshotDir, snapshotPath, UnusableMetaError } from '../runtime/snapshots/meta.js';
 import { isSnapshotName } from '../runtime/snapshots/names.js';
 import { describeForeign, type ForeignEntry } from '../runtime/snapshots/foreign.js';

@@ -15,7 +15,8 @@ async function verifyUnit(runner: Runner, unitPath: string): Promise<string | nu
   return r.exitCode === 0 && out === '' ? null : out.split('\n')[0] || `exit ${r.exitCode}`;
 }
 
-async function checkFstab(view: MountView): Promise<Check> {
+/** systemd: it runs (it generates mount units from fstab), so a changed fstab is followed by daemon-reload. */
+async function checkFstab(view: MountView, systemd: boolean): Promise<Check> {
   const id = 'persist.fstab';
   const file = view.persist.fstab;
   if (!file) return cannotCheck(id, 'the fstab file is not known while the crypt is unmounted');
@@ -31,9 +32,9 @@ async function checkFstab(view: MountView): Promise<Check> {
   }
   if (view.persist.via !== 'fstab') {
     if (!ours.length) return ok(id, `no fstab line for ${where} (persisted via ${view.persist.via})`);
-    return fixable(id, `${file} has a line for ${where} although the mount is persisted via ${view.persist.via}`, `remove our line from ${file} (backup kept)`, [{ kind: 'remove-fstab-line', file, where }]);
+    return fixable(id, `${file} has a line for ${where} although the mount is persisted via ${view.persist.via}`, `remove our line from ${file} (backup kept)`, [{ kind: 'remove-fstab-line', file, where, reload: systemd }]);
   }
-  const step = [{ kind: 'write-fstab-line' as const, file, spec: view.spec }];
+  const step = [{ kind: 'write-fstab-line' as const, file, spec: view.spec, line: want, reload: systemd }];
   if (!ours.length) return fixable(id, `${file} has no line for ${where}`, `add the line to ${file} (atomically, backup kept)`, step);
   if (ours.length > 1) return fixable(id, `${file} has ${ours.length} lines for ${where} (lines ${ours.map((e) => e.line).join(', ')})`, `replace them by one line (atomically, backup kept)`, step);
   if (lines[ours[0]!.line - 1]!.trim() !== want) return fixable(id, `${file}:${ours[0]!.line} differs from the configured mount`, `rewrite it as: ${want}`, step);
@@ -58,15 +59,15 @@ async function checkUnit(env: DoctorEnv, view: MountView): Promise<Check> {
   const dir = path.dirname(unitPath);
   const where = view.spec.where;
   const misnamed = (await unitsFor(dir, where)).filter((n) => n !== view.persist.unit);
-  const removeMisnamed = misnamed.map((n) => ({ kind: 'remove-mount-unit' as const, path: path.join(dir, n), unit: n }));
+  const removeMisnamed = misnamed.map((n) => ({ kind: 'remove-mount-unit' as const, path: path.join(dir, n), unit: n, systemd: env.systemd, backup: true }));
   const present = await exists(unitPath);
   if (view.persist.via !== 'systemd') {
-    const stale = [...(present ? [{ kind: 'remove-mount-unit' as const, path: unitPath, unit: view.persist.unit }] : []), ...removeMisnamed];
+    const stale = [...(present ? [{ kind: 'remove-mount-unit' as const, path: unitPath, unit: view.persist.unit, systemd: env.systemd, backup: true }] : []), ...removeMisnamed];
     if (!stale.length) return ok(id, `no mount unit for ${where} (persisted via ${view.persist.via})`);
     return fixable(id, `${stale.map((s) => s.path).join(', ')} mounts ${where} although the mount is persisted via ${view.persist.via}`, 'remove the unit (backup kept)', stale);
   }
   const want = renderMountUnit(view.spec);
-  const write = { kind: 'write-mount-unit' as const, path: unitPath, unit: view.persist.unit, content: want };
+  const write = { kind: 'write-mount-unit' as const, path: unitPath, unit: view.persist.unit, content: want, reload: env.systemd, backup: true };
   const current = present ? await readFile(unitPath, 'utf8') : null;
   const findings: string[] = [];
   if (misnamed.length) findings.push(`${misnamed.join(', ')} in ${dir} mounts ${where} but systemd requires the name ${view.persist.unit}`);
@@ -88,5 +89,5 @@ async function checkUnit(env: DoctorEnv, view: MountView): Promise<Check> {
 }
 
 export async function checkPersist(env: DoctorEnv, view: MountView): Promise<Check[]> {
-  return [await checkFstab(view), await checkUnit(env, view)];
+  return [await checkFstab(view, env.systemd), await checkUnit(env, view)];
 }

@@ -2,7 +2,7 @@
 // rewritten in place, and copy-on-write would fragment them), and owners and modes are as configured.
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import type { RepairStep } from './steps.js';
+import type { RepairStep } from '../model/steps.js';
 import type { DoctorEnv } from './doctor-env.js';
 import { entriesWithoutNocow } from './nocow-scan.js';
 import { fixable, manual, ok, type Check } from './findings.js';

@@ -3,7 +3,7 @@
 // (withUnderlying): nothing is written.
 import { readTextSafely } from '../base/sys/read-file.js';
 import path from 'node:path';
-import { withUnderlying } from '../install/apply/underlying.js';
+import { withUnderlying } from '../install/steps/underlying.js';
 import { cryptLayout, MOUNT_RECORD } from '../base/crypt/paths.js';
 import { mountRecordFor, renderMountRecord } from '../install/render/index.js';
 import type { DoctorEnv } from './doctor-env.js';

@@ -10,11 +10,15 @@ import { manifestProblems } from '../base/bundle/manifest.js';
 import { untrustedRuntimeReason } from '../base/registry/trust.js';
 import { codeCacheDir, untrustedCacheDir } from '../base/bundle/code-cache.js';
 import { advice, fixable, manual, ok, type Check } from './findings.js';
+import { findRuntime } from '../install/detect/probes.js';
+import { PACKAGED_RUNTIME } from '../base/bundle/packaged.js';
 
 export async function checkRuntime(env: DoctorEnv): Promise<Check> {
   const id = 'runtime.installed';
   const target = path.join(env.config!.install.binDir, 'lychd-crypt');
-  const step = [{ kind: 'install-runtime' as const, target }];
+  // What repair would install: this version's runtime, found now (it only looks; null: none, and repair says so).
+  const source = await findRuntime();
+  const step = [{ kind: 'install-runtime' as const, source, target, mode: 0o755, link: source === PACKAGED_RUNTIME }];
   try {
     await access(target, constants.X_OK);
   } catch {

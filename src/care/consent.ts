@@ -2,7 +2,8 @@
 // or a confirmation at a terminal (default No). Without it those steps are left out, listed in the report,
 // and repair exits 3; every other step is applied all the same. The prompt is the UI module's, passed in by
 // the command (null when no person can answer), so the repair domain never imports the UI.
-import { describeStep, needsConsent, type RepairStep } from './steps.js';
+import type { RepairStep } from '../model/steps.js';
+import { needsConsent } from './plan.js';
 
 export interface Consent {
   /** The steps to apply, in plan order. */
@@ -14,13 +15,13 @@ export interface Consent {
 
 export type Confirm = (message: string, opts: { initialValue: boolean }) => Promise<boolean>;
 
-/** askConfirm: the prompt, or null when not interactive (no terminal, or --json). */
-export async function askConsent(steps: RepairStep[], yes: boolean, askConfirm: Confirm | null): Promise<Consent> {
+/** askConfirm: the prompt, or null when not interactive (no terminal, or --json); title: a step in words. */
+export async function askConsent(steps: RepairStep[], yes: boolean, askConfirm: Confirm | null, title: (s: RepairStep) => string): Promise<Consent> {
   const asking = steps.filter(needsConsent);
   if (!asking.length || yes) return { apply: steps, withheld: [], why: null };
   const without = steps.filter((s) => !needsConsent(s));
   if (!askConfirm) return { apply: without, withheld: asking, why: 'no terminal and no --yes' };
-  const what = asking.map(describeStep);
+  const what = asking.map(title);
   // Ctrl-C / Escape: CancelledError (exit 130), as everywhere else; No (the default): those steps are left out.
   const others = without.length ? `\n(the other ${without.length} step(s) are safe and are applied either way)` : '';
   const ok = await askConfirm(`Repair wants to:\n${what.map((w) => `  - ${w}`).join('\n')}${others}\nGo ahead with ${asking.length === 1 ? 'this step' : `these ${asking.length} steps`}?`, { initialValue: false });

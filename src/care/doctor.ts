@@ -17,7 +17,7 @@ import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
 import { fsReady, type DoctorEnv } from './doctor-env.js';
 import { cannotCheck, manual, type Check } from './findings.js';
-import { ROOT_ONLY } from './steps.js';
+import { ROOT_ONLY } from './plan.js';
 import { rootRepairCommand } from '../base/crypt/access.js';
 
 type Probe = [id: string, run: () => Promise<Check | Check[]>];

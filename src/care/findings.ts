@@ -1,5 +1,5 @@
 // What doctor reports: one entry per check, each with what it found and how it would be fixed.
-import type { RepairStep } from './steps.js';
+import type { RepairStep } from '../model/steps.js';
 
 /** advice: an informational proposal; it does not make the crypt unhealthy. */
 export type CheckStatus = 'ok' | 'problem' | 'cannot-check' | 'advice';

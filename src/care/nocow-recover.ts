@@ -16,7 +16,7 @@ import type { OpContext } from '../base/context.js';
 export async function recoverNocowRewrite(
   entry: Extract<JournalEntry, { op: 'nocow-rewrite' }>,
   crypt: OpenCrypt,
-  ctx: OpContext,
+  ctx: Pick<OpContext, 'runner'>,
 ): Promise<string[]> {
   const root = crypt.paths.root;
   const staging = path.resolve(root, entry.staging);

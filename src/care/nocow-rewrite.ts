@@ -29,7 +29,7 @@ export function newOperationId(now = new Date()): string {
 }
 
 /** Copy, verify (content, metadata, C on every entry), make durable; throws with PGDATA untouched. */
-async function buildCopy(ctx: OpContext, pgdata: string, staging: string): Promise<void> {
+async function buildCopy(ctx: Pick<OpContext, 'runner'>, pgdata: string, staging: string): Promise<void> {
   // C is inherited by files created in a +C directory, so every copied file gets it while still empty.
   await mkdir(staging, { mode: 0o700 });
   await ctx.runner.run(['chattr', '+C', staging]);
@@ -43,7 +43,7 @@ async function buildCopy(ctx: OpContext, pgdata: string, staging: string): Promi
   await ctx.runner.run(['sync', '-f', staging]);
 }
 
-export async function rewriteNocow(crypt: OpenCrypt, ctx: OpContext, pgdata: string): Promise<string> {
+export async function rewriteNocow(crypt: OpenCrypt, ctx: Pick<OpContext, 'runner'>, pgdata: string): Promise<string> {
   const pg = crypt.config.postgres;
   // Confirm under the lock before stopping anything, and again once the server is stopped.
   if ((await countWithoutNocow(ctx.runner, pgdata)) === 0) return NOTHING_TO_REWRITE;

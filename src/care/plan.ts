@@ -1,8 +1,71 @@
 // planRepair: doctor's findings → the ordered repair steps (pure). Problems without a safe automatic fix
 // are listed as manual; checks that could not run are listed so the plan does not look complete when it
-// is not.
+// is not. And what the plan knows of each kind: when it runs, who may take it, whether it asks first.
 import type { Check } from './findings.js';
-import { isDestructive, STEP_ORDER, type RepairStep } from './steps.js';
+import type { RepairKind, RepairStep } from '../model/steps.js';
+
+/**
+ * Steps that run before the crypt lock is taken: the lock file lives on the crypt, so it cannot be
+ * locked before the crypt is mounted, and a stacked copy cannot be unmounted while the lock holds it open.
+ */
+export const BEFORE_LOCK: RepairKind[] = ['mount', 'unmount-stacked', 'remount-crypt'];
+
+/**
+ * Steps only root can take: the mount (and its loop device), the persisted mount, the installed runtime.
+ * On a rootless crypt root takes them itself before it drops to the owner (src/care/root-part.ts); the
+ * owner is told the root command instead of trying them.
+ */
+export const ROOT_ONLY: RepairKind[] = [
+  'mount',
+  'unmount-stacked',
+  'remount-crypt',
+  'write-mount-record',
+  'write-fstab-line',
+  'remove-fstab-line',
+  'write-mount-unit',
+  'remove-mount-unit',
+  'enable-mount-unit',
+  'install-runtime',
+];
+
+/** Steps that delete or rewrite something that holds data: they need --yes or a confirmation. */
+export function isDestructive(step: RepairStep): boolean {
+  return ['delete-subvolume', 'remove-tree', 'remove-file', 'nocow-rewrite'].includes(step.kind);
+}
+
+/**
+ * Steps that need --yes or a confirmation: the destructive ones, and moving a directory the administrator
+ * moved by hand (maybe on purpose). Everything else (owners, modes, missing directories, mount, records,
+ * rebuilt metadata) is applied without asking.
+ */
+export function needsConsent(step: RepairStep): boolean {
+  return isDestructive(step) || step.kind === 'move-snapshots-back' || step.kind === 'set-aside';
+}
+
+/** The order steps run in: mount first (everything else lives on the crypt), recovery before layout. */
+export const STEP_ORDER: RepairKind[] = [
+  'mount',
+  'unmount-stacked',
+  'remount-crypt',
+  'write-mount-record',
+  'remove-fstab-line',
+  'remove-mount-unit',
+  'write-fstab-line',
+  'write-mount-unit',
+  'enable-mount-unit',
+  'set-aside',
+  'recover-interrupted',
+  'move-snapshots-back',
+  'create-dir',
+  'create-pgdata',
+  'delete-subvolume',
+  'remove-tree',
+  'remove-file',
+  'rebuild-metadata',
+  'set-owner',
+  'nocow-rewrite',
+  'install-runtime',
+];
 
 export interface RepairPlan {
   version: 1;

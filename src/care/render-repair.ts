@@ -1,11 +1,15 @@
 // repair's output: the plan (for --dry-run and before applying), and the report after.
 import { doctorJson } from './render-doctor.js';
 import type { Check } from './findings.js';
-import type { RepairStepResult } from './apply.js';
+import type { RepairStepResult } from './repair-steps.js';
 import type { RepairPlan } from './plan.js';
-import { describeStep, isDestructive, needsConsent, type RepairStep } from './steps.js';
+import type { RepairStep } from '../model/steps.js';
+import { isDestructive, needsConsent } from './plan.js';
 
-export function planJson(plan: RepairPlan): object {
+/** A step in words (the title its module gives it: care/steps/index.ts describeRepairStep). */
+export type Title = (s: RepairStep) => string;
+
+export function planJson(plan: RepairPlan, describeStep: Title): object {
   return {
     version: plan.version,
     destructive: plan.destructive,
@@ -14,7 +18,7 @@ export function planJson(plan: RepairPlan): object {
   };
 }
 
-export function planHuman(plan: RepairPlan): string[] {
+export function planHuman(plan: RepairPlan, describeStep: Title): string[] {
   const lines: string[] = [];
   if (!plan.steps.length) lines.push('nothing for repair to do');
   else {
@@ -40,12 +44,14 @@ export interface RepairReport {
   withheld?: { steps: RepairStep[]; why: string } | null;
   /** The hint that repeats this command with --yes, pasteable (src/base/output/hint.ts). */
   yesHint?: string;
+  /** A step in words. */
+  describeStep: Title;
 }
 
 export function reportJson(r: RepairReport): object {
   const after = doctorJson(r.crypt, r.checks) as { healthy: boolean };
-  const withheld = r.withheld?.steps.map((s) => ({ ...s, title: describeStep(s), destructive: isDestructive(s) })) ?? [];
-  return { version: 1, crypt: r.crypt, dryRun: r.dryRun, plan: planJson(r.plan), notes: r.notes, done: r.done, withheld, healthy: after.healthy, doctor: after };
+  const withheld = r.withheld?.steps.map((s) => ({ ...s, title: r.describeStep(s), destructive: isDestructive(s) })) ?? [];
+  return { version: 1, crypt: r.crypt, dryRun: r.dryRun, plan: planJson(r.plan, r.describeStep), notes: r.notes, done: r.done, withheld, healthy: after.healthy, doctor: after };
 }
 
 /**
@@ -54,7 +60,7 @@ export function reportJson(r: RepairReport): object {
  */
 export function reportHuman(r: RepairReport): string {
   if (r.dryRun) {
-    const lines = planHuman(r.plan);
+    const lines = planHuman(r.plan, r.describeStep);
     for (const n of r.notes) lines.push(`note: ${n}`);
     lines.push('(dry run: nothing was changed)');
     return lines.join('\n');
@@ -65,7 +71,7 @@ export function reportHuman(r: RepairReport): string {
   else if (!withheld.length) lines.push('nothing for repair to do');
   if (withheld.length) {
     lines.push(`not done (${r.withheld!.why}; ${withheld.length === 1 ? 'this step needs' : 'these steps need'} --yes or a yes at a terminal):`);
-    lines.push(...withheld.map((s) => `  - ${describeStep(s)}`));
+    lines.push(...withheld.map((s) => `  - ${r.describeStep(s)}`));
     if (r.yesHint) lines.push(`  to do ${withheld.length === 1 ? 'it' : 'them'}: ${r.yesHint}`);
   }
   if (r.plan.manual.length) {

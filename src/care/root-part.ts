@@ -9,12 +9,12 @@ import { cryptPaths } from '../base/crypt/paths.js';
 import { selectEntry, type CryptRequest } from '../base/crypt/select.js';
 import { loadDoctorEnv } from './load-env.js';
 import { runChecks } from './doctor.js';
-import { applyRepair, type RepairStepResult, type StepProgress } from './apply.js';
-import { planRepair } from './plan.js';
-import { ROOT_ONLY } from './steps.js';
+import type { ApplyRepair, RepairStepResult } from './repair-steps.js';
+import { planRepair, ROOT_ONLY } from './plan.js';
 import type { OpContext } from '../base/context.js';
 
-export async function repairRootPart(ctx: OpContext, req: CryptRequest, systemd: boolean, onStep?: StepProgress): Promise<RepairStepResult[]> {
+/** apply: the steps through repair's table, handed in by the command. */
+export async function repairRootPart(ctx: OpContext, req: CryptRequest, apply: ApplyRepair): Promise<RepairStepResult[]> {
   const entry = await selectEntry(ctx, req);
   const config = entry.config;
   const crypt = { shown: config.crypt.path, config, paths: cryptPaths(config.crypt.path, entry.stateDir) };
@@ -23,7 +23,7 @@ export async function repairRootPart(ctx: OpContext, req: CryptRequest, systemd:
   for (let round = 0; round < 2; round++) {
     const steps = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt), { hostOnly: true })).steps.filter((s) => ROOT_ONLY.includes(s.kind));
     if (!steps.length) break;
-    done.push(...(await applyRepair(steps, { ctx, crypt: null, systemd }, onStep)));
+    done.push(...(await apply(steps, { runner: ctx.runner, crypt: null })));
     const mounted = steps.some((s) => s.kind === 'mount' || s.kind === 'remount-crypt');
     if (mounted && !(await isMountedCrypt(entry))) {
       throw new RefusedError(`what is mounted at ${config.crypt.path} now is not the registered crypt "${entry.name}" (filesystem ${entry.identity.fsUuid}); nothing else was done`, {

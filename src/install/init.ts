@@ -12,10 +12,10 @@ import { pgBinProblem } from '../base/pg/bin.js';
 
 export { detectHost, type DetectContext } from './detect/host.js';
 export { resolveConfig, chooseMethod } from './resolve.js';
-export { planInit, requireRoot, describePlan, describeDryRun, summarizePlan, planToJson, type Plan, type Step } from './plan/index.js';
+export { planInit, requireRoot, describePlan, describeDryRun, summarizePlan, planToJson, type Plan, type InitStep, type Step } from './plan/index.js';
 export { proposeMethod, describeFacts, type Proposal } from './propose.js';
 export { answersFromConfig, renderAnswersYaml, writeAnswersFile } from './answers/write.js';
-export { applyPlan, probePlan, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult } from './apply/index.js';
+export { applyPlan, probePlan, probeStep, stepActions, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult, type StepContext } from './steps/index.js';
 
 /** Answers with nothing set: every value takes its default. */
 export function defaultAnswers(): Answers {

@@ -1,6 +1,8 @@
-// The typed steps of an init plan (a discriminated union by kind). The planner produces them, --dry-run
-// prints them, and src/install/apply/ runs each through its handler.
-import type { Config, Owner, UnitOwner } from './config.js';
+// The step vocabulary: what init's plan and repair's plan are made of (a discriminated union by kind).
+// init's planner and doctor's checks produce them; each kind has one module (install/steps/<kind>.ts, or
+// care/steps/<kind>.ts for repair's own) that describes, probes and applies it. The kinds both use have
+// one shape: repair fills in what init's planner would (the fstab line, whether to reload systemd).
+import type { Config, Owner, PostgresConfig, UnitOwner } from './config.js';
 import type { MountSpec } from './mount-spec.js';
 
 /**
@@ -20,21 +22,50 @@ export interface ActAs {
   gid: number;
 }
 
-export type Step =
+/** Kinds init and repair both take. */
+export type SharedStep =
   /**
    * mkdir when missing, through the descriptor of its parent (no link followed on the way; with `fs`,
    * reached through the verified filesystem); an existing directory is left as it is.
    */
   | { kind: 'create-dir'; path: string; mode: number; owner: Owner; fs?: CryptFs }
+  /** Written into the mount-point directory before mounting, so it is readable while unmounted. */
+  | { kind: 'write-mount-record'; path: string; content: string }
+  /**
+   * Mount the crypt. unit (repair): systemd runs and the mount is persisted by that unit, so the unit mounts
+   * it (systemd then knows the mount as its own).
+   */
+  | { kind: 'mount'; spec: MountSpec; unit?: string }
+  /** Replace our tagged line (or append it), atomically, keeping a backup of the previous file. */
+  | { kind: 'write-fstab-line'; file: string; spec: MountSpec; line: string; reload: boolean }
+  | { kind: 'remove-fstab-line'; file: string; where: string; reload: boolean }
+  /** backup (repair): a differing unit is kept as <path>.lychd-crypt.bak first. */
+  | { kind: 'write-mount-unit'; path: string; unit: string; content: string; reload: boolean; backup?: boolean }
+  | { kind: 'remove-mount-unit'; path: string; unit: string; systemd: boolean; backup?: boolean }
+  /**
+   * systemctl daemon-reload + enable (only planned when systemd is running). With `start`, the unit also
+   * mounts the crypt now (enable --now): while systemd runs it owns the mount, so init does not mount directly.
+   */
+  | { kind: 'enable-mount-unit'; unit: string; path: string; start?: MountSpec }
+  /**
+   * PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700; an existing one
+   * is corrected. Through the verified filesystem `fs` (init), or the crypt as opened for the command (repair).
+   */
+  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number; fs?: CryptFs }
+  /**
+   * The runtime command: a copy of the runtime directory, or (link: the Debian package's runtime) a symlink
+   * to it. source null: no runtime bundle was found to install (apply says so).
+   */
+  | { kind: 'install-runtime'; source: string | null; target: string; mode: number; link?: boolean };
+
+export type InitStep =
+  | SharedStep
   /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size. */
   | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean }
   /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */
   | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string }
   /** Signatures are probed again right before; any signature without wipe is refused. */
   | { kind: 'mkfs-btrfs'; device: string; label: string; uuid: string; wipe: boolean }
-  /** Written into the mount-point directory before mounting, so it is readable while unmounted. */
-  | { kind: 'write-mount-record'; path: string; content: string }
-  | { kind: 'mount'; spec: MountSpec }
   | { kind: 'unmount'; path: string }
   | { kind: 'remove-dir'; path: string }
   /**
@@ -47,19 +78,7 @@ export type Step =
    * through the verified filesystem and handed over as a descriptor: an independent copy, the original intact.
    */
   | { kind: 'copy-data'; from: string; entries: string[]; to: string; marker: string | null; fs: CryptFs; as: ActAs }
-  /** Replace our tagged line (or append it), atomically, keeping a backup of the previous file. */
-  | { kind: 'write-fstab-line'; file: string; spec: MountSpec; line: string; reload: boolean }
-  | { kind: 'remove-fstab-line'; file: string; where: string; reload: boolean }
-  | { kind: 'write-mount-unit'; path: string; unit: string; content: string; reload: boolean }
-  | { kind: 'remove-mount-unit'; path: string; unit: string; systemd: boolean }
-  /**
-   * systemctl daemon-reload + enable (only planned when systemd is running). With `start`, the unit also
-   * mounts the crypt now (enable --now): while systemd runs it owns the mount, so init does not mount directly.
-   */
-  | { kind: 'enable-mount-unit'; unit: string; path: string; start?: MountSpec }
   | { kind: 'create-subvolume'; path: string; owner: Owner; fs: CryptFs }
-  /** PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700. */
-  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number; fs: CryptFs }
   | { kind: 'write-file'; path: string; content: string; mode: number }
   /** chown/chmod an existing directory (never through a symbolic link; with `fs`, through the verified filesystem). */
   | { kind: 'own-dir'; path: string; owner: Owner; mode: number; fs?: CryptFs }
@@ -68,21 +87,56 @@ export type Step =
    * inode, active/ UUID) through the verified filesystem `fs`.
    */
   | { kind: 'register'; dir: string; name: string; stateDir: string; config: Config; provisionalUuid?: string; fs?: CryptFs }
-  /** link: the source is the Debian package's runtime; target becomes a symlink to it, not a copy. */
-  | { kind: 'install-runtime'; source: string; target: string; mode: number; link?: boolean }
-  /** A scheduled service or timer (src/install/plan/schedule.ts, src/install/render/schedule-units.ts): written when its content differs. */
+  /** A scheduled service or timer (src/install/plan/schedule.ts): written when its content differs. */
   | { kind: 'write-unit'; path: string; unit: string; content: string; user?: UnitOwner }
   /** daemon-reload when systemd says a unit changed on disk, then enable --now (restart: a new calendar applies). */
   | { kind: 'enable-timer'; unit: string; user?: UnitOwner }
   /** A scheduled unit the answers no longer ask for: disable --now (when systemd runs), rm, daemon-reload. */
   | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean; user?: UnitOwner };
 
+export type RepairStep =
+  | SharedStep
+  /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
+  | { kind: 'unmount-stacked'; where: string }
+  /**
+   * The crypt is read-only (forced by Btrfs after a write error, or mounted so): stop the database, unmount,
+   * mount again from the spec, start the database again if it was running or had crashed.
+   */
+  | {
+      kind: 'remount-crypt';
+      spec: MountSpec;
+      forced: boolean;
+      postgres: PostgresConfig | null;
+      pgdata: string | null;
+      crypt: { user: string; logDir: string } | null;
+    }
+  /** chown (and chmod) a path; recursive: every entry below it too (PGDATA must be the server's). */
+  | { kind: 'set-owner'; path: string; owner: Owner; mode: number | null; recursive: boolean }
+  | { kind: 'delete-subvolume'; path: string; why: string }
+  /** A directory tree left by an interrupted repair (never user data: only our own staging names). */
+  | { kind: 'remove-tree'; path: string; why: string }
+  | { kind: 'remove-file'; path: string; why: string }
+  /** Copy PGDATA into a fresh +C directory, verify, swap atomically (journal op nocow-rewrite). */
+  | { kind: 'nocow-rewrite'; pgdata: string; files: number }
+  /** Rename a state file nothing can act on (an unusable journal, invalid metadata) to `<path>.invalid-<time>`: kept, not used. */
+  | { kind: 'set-aside'; path: string; why: string }
+  /** Finish or undo the operation in the journal (the recovery table, handed down by the command). */
+  | { kind: 'recover-interrupted'; op: string; id: string; phase: string }
+  /** A complete read-only snapshot lost its metadata file: rebuild it from the subvolume and pg_controldata. */
+  | { kind: 'rebuild-metadata'; path: string; name: string }
+  /** snapshots/ is missing and a directory beside active/ holds the snapshots (moved by hand): move it back. */
+  | { kind: 'move-snapshots-back'; from: string; to: string; count: number };
+
+export type Step = InitStep | RepairStep;
+
 export type StepKind = Step['kind'];
+export type InitKind = InitStep['kind'];
+export type RepairKind = RepairStep['kind'];
 
 export interface Plan {
   version: 1;
   config: Config;
-  steps: Step[];
+  steps: InitStep[];
   /** Things the user should know (no systemd, data migrated, …). */
   notes: string[];
 }

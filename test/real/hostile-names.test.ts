@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installRuntime } from '../../src/install/apply/handlers-fs.js';
+import { installRuntime } from '../../src/install/steps/install-runtime.js';
 import { runAs } from '../helpers/as-user.js';
 import { complete, type Shell } from '../helpers/complete.js';
 import { skipReason, toolSkipReason } from '../helpers/env.js';

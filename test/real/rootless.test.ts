@@ -8,7 +8,7 @@ import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { cliAs } from '../helpers/as-user.js';
-import { installRuntime } from '../../src/install/apply/handlers-fs.js';
+import { installRuntime } from '../../src/install/steps/install-runtime.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';

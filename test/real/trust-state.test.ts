@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { installRuntime } from '../../src/install/apply/handlers-fs.js';
+import { installRuntime } from '../../src/install/steps/install-runtime.js';
 import { runAs, type UserRun } from '../helpers/as-user.js';
 import { makeCryptFixture, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';

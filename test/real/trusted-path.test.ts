@@ -7,7 +7,7 @@ import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { exitCodeFor } from '../../src/base/errors.js';
-import { openCryptFs } from '../../src/install/apply/crypt-fs.js';
+import { openCryptFs } from '../../src/install/steps/crypt-fs.js';
 import { closeDir, NotFollowedError } from '../../src/base/sys/fd.js';
 import { openTrustedDir } from '../../src/base/sys/trusted-path.js';
 import { skipReason } from '../helpers/env.js';

@@ -12,7 +12,9 @@ import { parseLsattr } from '../../src/care/nocow-scan.js';
 import { doctorJson } from '../../src/care/render-doctor.js';
 import { fixable, manual, ok } from '../../src/care/findings.js';
 import { planRepair } from '../../src/care/plan.js';
-import { describeStep, isDestructive, STEP_ORDER, type RepairStep } from '../../src/care/steps.js';
+import { isDestructive, STEP_ORDER } from '../../src/care/plan.js';
+import { describeRepairStep as describeStep } from '../../src/care/steps/index.js';
+import type { RepairStep } from '../../src/model/steps.js';
 import { renderFstabLine, renderMountUnit, unitNameForPath } from '../../src/install/render/index.js';
 import { humanSize } from '../../src/model/units.js';
 
@@ -25,7 +27,7 @@ describe('planRepair', () => {
       ok('mount.path', 'fine'),
       fixable('layout.staging', 'stray', 'delete', [del]),
       fixable('mount.mounted', 'not mounted', 'mount', [{ kind: 'mount', spec }]),
-      fixable('persist.fstab', 'missing', 'write', [{ kind: 'write-fstab-line', file: '/etc/fstab', spec }]),
+      fixable('persist.fstab', 'missing', 'write', [{ kind: 'write-fstab-line', file: '/etc/fstab', spec, line: renderFstabLine(spec), reload: false }]),
       fixable('again', 'same', 'delete', [del]),
       manual('space.crypt', 'low', 'prune'),
     ];
@@ -51,7 +53,7 @@ describe('planRepair', () => {
     expect(kinds.size).toBe(STEP_ORDER.length);
     expect(describeStep({ kind: 'nocow-rewrite', pgdata: '/p', files: 3 })).toMatch(/stopped/);
     expect(isDestructive({ kind: 'nocow-rewrite', pgdata: '/p', files: 3 })).toBe(true);
-    expect(isDestructive({ kind: 'write-fstab-line', file: '/etc/fstab', spec })).toBe(false);
+    expect(isDestructive({ kind: 'write-fstab-line', file: '/etc/fstab', spec, line: renderFstabLine(spec), reload: false })).toBe(false);
   });
 });
 
@@ -126,7 +128,7 @@ describe('checkPersist', () => {
     writeFileSync(fstab, `${line.replace('noatime', 'relatime')}\n`);
     const stale = (await byId(env, view))['persist.fstab']!;
     expect(stale.finding).toMatch(/differs/);
-    expect(stale.steps).toEqual([{ kind: 'write-fstab-line', file: fstab, spec }]);
+    expect(stale.steps).toEqual([{ kind: 'write-fstab-line', file: fstab, spec, line: renderFstabLine(spec), reload: false }]);
     writeFileSync(fstab, `/dev/sdz ${spec.where} ext4 defaults 0 0\n`);
     expect((await byId(env, view))['persist.fstab']!.fix).toHaveProperty('manual');
   });
@@ -135,8 +137,8 @@ describe('checkPersist', () => {
     const { env, view, fstab, unit } = setup('systemd');
     writeFileSync(fstab, `${renderFstabLine(spec)}\n`);
     const checks = await byId(env, view);
-    expect(checks['persist.unit']!.steps).toEqual([{ kind: 'write-mount-unit', path: unit, unit: path.basename(unit), content: renderMountUnit(spec) }]);
-    expect(checks['persist.fstab']!.steps).toEqual([{ kind: 'remove-fstab-line', file: fstab, where: spec.where }]);
+    expect(checks['persist.unit']!.steps).toEqual([{ kind: 'write-mount-unit', path: unit, unit: path.basename(unit), content: renderMountUnit(spec), reload: false, backup: true }]);
+    expect(checks['persist.fstab']!.steps).toEqual([{ kind: 'remove-fstab-line', file: fstab, where: spec.where, reload: false }]);
     writeFileSync(unit, renderMountUnit(spec));
     writeFileSync(fstab, '');
     const healthy = await byId(env, view);

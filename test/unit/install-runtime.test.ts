@@ -6,7 +6,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installRuntime } from '../../src/install/apply/handlers-fs.js';
+import { installRuntime } from '../../src/install/steps/install-runtime.js';
 import { manifestProblems } from '../../src/base/bundle/manifest.js';
 import { untrustedRuntimeReason } from '../../src/base/registry/trust.js';
 import { fakeRuntime } from '../helpers/fake-runtime.js';

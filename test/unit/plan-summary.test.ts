@@ -6,7 +6,8 @@ import { answersSchema } from '../../src/install/answers/schema.js';
 import { resolveConfig } from '../../src/install/resolve.js';
 import type { HostFacts } from '../../src/install/detect/facts.js';
 import { proposeImageSize } from '../../src/install/propose.js';
-import { describeDryRun, describePlan, planInit, summarizePlan, unifiedDiff, type StepProbe } from '../../src/install/plan/index.js';
+import { describeDryRun, describePlan, planInit, summarizePlan, type StepProbe } from '../../src/install/plan/index.js';
+import { unifiedDiff } from '../../src/install/render/diff.js';
 
 const T = '/srv/t';
 const facts = (): HostFacts => JSON.parse(readFileSync(new URL('../fixtures/init/facts-ext4-host.json', import.meta.url), 'utf8')) as HostFacts;

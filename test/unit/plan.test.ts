@@ -12,7 +12,7 @@ import type { HostFacts } from '../../src/install/detect/facts.js';
 import { parseCandidates } from '../../src/install/detect/block.js';
 import { parseFindmnt } from '../../src/install/detect/findmnt.js';
 import { describeSignatures, parseWipefs } from '../../src/install/detect/signatures.js';
-import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
 import { describePlan, planInit, planToJson, type Plan } from '../../src/install/plan/index.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/init');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
 import { answersSchema } from '../../src/install/answers/schema.js';
 import { resolveConfig } from '../../src/install/resolve.js';
 import { RecordingRunner } from '../../src/base/runner.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { applyPlan, silentReporter } from '../../src/install/apply/index.js';
+import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
 import type { Config } from '../../src/model/config.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import type { Plan } from '../../src/install/plan/index.js';

@@ -3,7 +3,8 @@
 // (enable --now) and checks the result; repair's mount through a unit resets a failed unit, mounts and
 // starts it, and mounts directly when the unit describes another mount.
 import { describe, expect, it } from 'vitest';
-import { enableMountUnit, startMountUnit } from '../../src/install/apply/handlers-mount.js';
+import { enableMountUnit as enableMountUnitStep } from '../../src/install/steps/enable-mount-unit.js';
+import { startMountUnit } from '../../src/install/steps/mount.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import type { MountSpec } from '../../src/install/render/index.js';
 import { mkdtempSync } from 'node:fs';
@@ -30,7 +31,7 @@ function systemdRunner(verb: string, show = `What=${spec.what}\nWhere=${spec.whe
 describe('mounting through systemd', () => {
   it('init: enable --now by full path outside the search path, then the mount is checked', async () => {
     const runner = systemdRunner('--now');
-    const r = await enableMountUnit({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/t/units/srv-crypt.mount', start: spec }, { runner });
+    const r = await enableMountUnitStep.apply({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/t/units/srv-crypt.mount', start: spec }, { runner });
     expect(r.changed).toBe(true);
     expect(runner.calls.filter((a) => a[0] === 'systemctl')).toEqual([
       ['systemctl', 'is-enabled', 'srv-crypt.mount'],
@@ -44,13 +45,13 @@ describe('mounting through systemd', () => {
 
   it('init: an enabled unit whose mount is gone is started again', async () => {
     const runner = systemdRunner('start', undefined, 'enabled');
-    await enableMountUnit({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/etc/systemd/system/srv-crypt.mount', start: spec }, { runner });
+    await enableMountUnitStep.apply({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/etc/systemd/system/srv-crypt.mount', start: spec }, { runner });
     expect(runner.calls.filter((a) => a[0] === 'systemctl').at(-1)).toEqual(['systemctl', 'start', 'srv-crypt.mount']);
   });
 
   it('init: a unit that starts without mounting the crypt is an error naming the unit', async () => {
     const runner = new RecordingRunner((argv) => (argv[0] === 'findmnt' || argv[1] === 'is-enabled' ? { exitCode: 1 } : {}));
-    await expect(enableMountUnit({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/t/srv-crypt.mount', start: spec }, { runner })).rejects.toThrow(
+    await expect(enableMountUnitStep.apply({ kind: 'enable-mount-unit', unit: 'srv-crypt.mount', path: '/t/srv-crypt.mount', start: spec }, { runner })).rejects.toThrow(
       /srv-crypt.mount started but \/tmp\/lychd-unit-mnt-\w+ is not mounted/,
     );
   });

@@ -2,7 +2,6 @@
 // Mounting (and unstacking a doubled mount) comes first, without the lock: the configuration and the lock
 // file live on the crypt, so an unmounted crypt is mounted from its mount record.
 import { CryptError } from '../../base/errors.js';
-import { exists } from '../../base/sys/fs.js';
 import { mutateCrypt } from '../frame/mutate.js';
 import { recoverInterrupted } from '../frame/recover.js';
 import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
@@ -10,12 +9,13 @@ import { RunAsOwner } from '../../base/crypt/access.js';
 import { repairRootPart } from '../../care/root-part.js';
 import { loadDoctorEnv } from '../../care/load-env.js';
 import { runChecks, summarize } from '../../care/doctor.js';
-import { applyRepair, type RepairStepResult } from '../../care/apply.js';
+import { applyRepairSteps, type ApplyRepair, type RepairStepResult } from '../../care/repair-steps.js';
+import { describeRepairStep, REPAIR_STEPS } from '../../care/steps/index.js';
 import { askConsent } from '../../care/consent.js';
 import { askConfirm } from '../ui/prompts.js';
-import { planRepair, type RepairPlan } from '../../care/plan.js';
+import { BEFORE_LOCK, planRepair, type RepairPlan } from '../../care/plan.js';
 import { reportHuman, reportJson, type RepairReport } from '../../care/render-repair.js';
-import { BEFORE_LOCK, describeStep, type RepairStep } from '../../care/steps.js';
+import type { RepairStep } from '../../model/steps.js';
 import { ExitCode } from '../../base/errors.js';
 import { noActivity } from '../../base/context.js';
 import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
@@ -36,8 +36,10 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   const dryRun = !!opts.dryRun;
   // Each step is shown once, as it runs: a spinner replaced by its outcome on a terminal, one line otherwise.
   const progress = (ctx.activity ?? noActivity);
-  const onStep = (i: number, n: number, step: RepairStep) => progress(`[${i + 1}/${n}] ${describeStep(step)}`, { line: 'end' });
-  const systemd = await exists('/run/systemd/system');
+  const onStep = (i: number, n: number, title: string) => progress(`[${i + 1}/${n}] ${title}`, { line: 'end' });
+  // The one place that hands repair's table to the step engine (care's own files never import it).
+  const apply: ApplyRepair = (steps, sctx) => applyRepairSteps(steps, REPAIR_STEPS, sctx, onStep);
+  const describeStep = describeRepairStep;
   const notes: string[] = [];
   const done: RepairStepResult[] = [];
   const look = () => withCrypt(ctx, cryptRequest(ctx), async (crypt) => ({ root: crypt.shown, mounted: crypt.mounted, checks: await runChecks(await loadDoctorEnv(ctx.runner, crypt)) }), { allowUnmounted: true });
@@ -45,7 +47,7 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
   let { root, mounted, checks } = await look().catch(async (e: unknown) => {
     // Root on a rootless crypt: root takes the steps only root can (the mount first), then the repair goes
     // on as the owner (the RunAsOwner re-runs it so); a dry run only looks, as the owner.
-    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, cryptRequest(ctx), systemd, onStep);
+    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, cryptRequest(ctx), apply);
     throw e;
   });
   const first = planRepair(checks);
@@ -54,20 +56,20 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     if (first.steps.some((s) => s.kind === 'recover-interrupted')) {
       notes.push('leftovers and PGDATA are checked again after the interrupted operation is finished or undone: repair may then plan more steps');
     }
-    return output({ crypt: root, dryRun, plan: first, notes, done, checks });
+    return output({ crypt: root, dryRun, plan: first, notes, done, checks, describeStep });
   }
 
   // Mounting (and unstacking a doubled mount) comes first, without the lock: the lock and the rest of
   // the checks need the crypt's filesystem.
   const early: RepairStep[] = first.steps.filter((s) => BEFORE_LOCK.includes(s.kind));
   if (early.length) {
-    done.push(...(await applyRepair(early, { ctx, crypt: null, systemd }, onStep)));
+    done.push(...(await apply(early, { runner: ctx.runner, crypt: null })));
     ({ root, mounted, checks } = await look());
   }
   const withEarly = (plan: RepairPlan): RepairPlan => ({ ...plan, steps: [...early, ...plan.steps] });
   if (!mounted) {
     if (early.length) throw new CryptError(`the crypt at ${root} could not be mounted`, { hint: 'Run `lychd-crypt doctor` to see why.' });
-    return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks }); // only manual advice
+    return output({ crypt: root, dryRun, plan: planRepair(checks), notes, done, checks, describeStep }); // only manual advice
   }
 
   // The recovery table, handed to the recover-interrupted step (care knows no operation above it).
@@ -79,10 +81,10 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     const plan = planRepair(await runChecks(await loadDoctorEnv(ctx.runner, crypt)));
     const steps = plan.steps.filter((s) => !BEFORE_LOCK.includes(s.kind));
     // Safe steps are applied in any case; only those that need consent wait for --yes or a yes.
-    const consent = await askConsent(steps, !!opts.yes, ctx.interactive ? askConfirm : null);
-    done.push(...(await applyRepair(consent.apply, { ctx, crypt, systemd, heal }, onStep)));
+    const consent = await askConsent(steps, !!opts.yes, ctx.interactive ? askConfirm : null, describeStep);
+    done.push(...(await apply(consent.apply, { runner: ctx.runner, crypt, heal })));
     const after = await runChecks(await loadDoctorEnv(ctx.runner, crypt));
     const withheld = consent.withheld.length ? { steps: consent.withheld, why: consent.why ?? '' } : null;
-    return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld });
+    return output({ crypt: root, dryRun, plan: withEarly({ ...plan, steps }), notes, done, checks: after, withheld, describeStep });
   }, { leaveUnusable: true }); // an unusable journal is one of the findings, set aside with consent
 }

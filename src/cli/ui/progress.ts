@@ -2,7 +2,7 @@
 // writes past the output sink: its texts (paths, an error's message) are escaped here (src/base/output/text.ts).
 import * as p from '@clack/prompts';
 import { escapeControls, escapeValue } from '../../base/output/text.js';
-import type { ProgressReporter, StepEvent } from '../../install/apply/reporter.js';
+import type { ProgressReporter, StepEvent } from '../../install/steps/reporter.js';
 import type { PromptIo } from './prompts.js';
 
 export function spinnerReporter(io: PromptIo = {}): ProgressReporter {

@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Config, Owner } from '../../model/config.js';
 import { cryptLayout, stateDirFor } from '../../base/crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
-import type { ActAs, CryptFs, Step } from '../../model/steps.js';
+import type { ActAs, CryptFs, InitStep } from '../../model/steps.js';
 
 export const ROOT: Owner = { uid: 0, gid: 0 };
 
 /** Missing directories from the top down, below the nearest existing one. */
-export function createDirs(from: string, existing: string, ownerFor: (dir: string) => Owner): Step[] {
+export function createDirs(from: string, existing: string, ownerFor: (dir: string) => Owner): InitStep[] {
   const missing: string[] = [];
   for (let d = from; d !== existing && d !== '/'; d = path.dirname(d)) missing.unshift(d);
   return missing.map((p) => ({ kind: 'create-dir', path: p, mode: 0o755, owner: ownerFor(p) }));
@@ -35,9 +35,9 @@ export function cryptFsFor(facts: HostFacts, config: Config, root = config.crypt
 export const cryptUser = (config: Config): ActAs => ({ user: config.crypt.user, uid: config.crypt.uid, gid: config.crypt.gid });
 
 /** active/ (owned by the target user) and PGDATA inside it, in `fs` (the crypt or a temporary mount). */
-export function activeSteps(fs: CryptFs, config: Config): Step[] {
+export function activeSteps(fs: CryptFs, config: Config): InitStep[] {
   const active = cryptLayout(fs.root).active;
-  const steps: Step[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid }, fs }];
+  const steps: InitStep[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid }, fs }];
   if (config.postgres) {
     const { uid, gid, dir } = config.postgres;
     steps.push({ kind: 'create-pgdata', path: path.join(active, dir), owner: { uid, gid }, mode: 0o700, fs });
@@ -51,7 +51,7 @@ export function layoutOwner(config: Config): Owner {
 }
 
 /** Each missing directory from `top` (exclusive) down to `dir`, as create-dir steps (existing ones stay as they are). */
-export function dirsBelow(top: string, dir: string, owner: Owner, mode: number): Step[] {
+export function dirsBelow(top: string, dir: string, owner: Owner, mode: number): InitStep[] {
   const rel = path.relative(top, dir).split('/').filter(Boolean);
   return rel.map((_, i) => ({ kind: 'create-dir' as const, path: path.join(top, ...rel.slice(0, i + 1)), mode: i === rel.length - 1 ? mode : 0o755, owner }));
 }
@@ -61,7 +61,7 @@ export function dirsBelow(top: string, dir: string, owner: Owner, mode: number):
  * what root acts on), the state directory outside the crypt, and the registry entry, written last: it
  * records the identity of what was just built.
  */
-export function stateSteps(config: Config, fs: CryptFs): Step[] {
+export function stateSteps(config: Config, fs: CryptFs): InitStep[] {
   const p = cryptLayout(config.crypt.path);
   const owner = layoutOwner(config);
   const state = stateDirFor(config);

@@ -2,10 +2,10 @@
 // and the full content of every file it writes.
 import { formatSize } from '../../model/units.js';
 import { shellLine } from '../../base/output/text.js';
-import { stepActions, type StepActions } from './actions.js';
-import type { Plan, Step } from '../../model/steps.js';
+import { stepActions, type Probe, type StepActions } from '../steps/index.js';
+import type { InitStep, Plan } from '../../model/steps.js';
 
-export function describeStep(step: Step, index: number): string {
+export function describeStep(step: InitStep, index: number): string {
   const a = stepActions(step);
   const lines = [`${index + 1}. ${a.title}`];
   for (const act of a.sequence) {
@@ -33,18 +33,14 @@ export function describePlan(plan: Plan): string {
   return [head, body, notes].filter(Boolean).join('\n');
 }
 
-export type StepJson = Step & { actions: StepActions };
+export type StepJson = InitStep & { actions: StepActions };
 
 export function planToJson(plan: Plan): { version: 1; config: Plan['config']; steps: StepJson[]; notes: string[] } {
   return { version: 1, config: plan.config, steps: plan.steps.map((s) => ({ ...s, actions: stepActions(s) })), notes: plan.notes };
 }
 
-/** What --dry-run learned of one step on this host (src/install/apply/probe.ts). */
-export interface StepProbe {
-  status: 'satisfied' | 'would-change';
-  detail?: string;
-  diff?: string;
-}
+/** What --dry-run learned of one step on this host (its module's probe, install/steps/). */
+export type StepProbe = Probe;
 
 /**
  * The dry run on a real host: every step marked "already satisfied" or "would change"; a step that would

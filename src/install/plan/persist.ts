@@ -4,10 +4,10 @@ import type { Config } from '../../model/config.js';
 import { cryptLayout } from '../../base/crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { renderFstabLine, renderMountUnit, unitNameForPath, type MountSpec } from '../render/index.js';
-import type { Step } from '../../model/steps.js';
+import type { InitStep } from '../../model/steps.js';
 
-export function persistSteps(facts: HostFacts, config: Config, spec: MountSpec, notes: string[]): Step[] {
-  const steps: Step[] = [];
+export function persistSteps(facts: HostFacts, config: Config, spec: MountSpec, notes: string[]): InitStep[] {
+  const steps: InitStep[] = [];
   const { via, fstab, unitDir } = config.persist;
   const unit = unitNameForPath(spec.where);
   const unitPath = path.join(unitDir, unit);

@@ -7,7 +7,7 @@ import { mountRecordFor, renderMountRecord, type MountSpec } from '../render/ind
 import { checkCryptMount, checkDevice, checkImage } from './checks.js';
 import { activeSteps, backupPath, createDirs, cryptFsFor, cryptUser, dirsBelow, ROOT, userOwned } from './common.js';
 import { persistSteps } from './persist.js';
-import type { Step } from '../../model/steps.js';
+import type { InitStep } from '../../model/steps.js';
 
 /**
  * The filesystem is this crypt's from the moment it is made: its UUID (chosen at planning time) is recorded
@@ -15,7 +15,7 @@ import type { Step } from '../../model/steps.js';
  * else's init can claim it. Recorded after mkfs, a cut between the two left a filesystem no crypt owned,
  * which the next run refused (found by the power-cut harness, test/powercut/init.test.ts).
  */
-const provisional = (config: Config, uuid: string): Step => ({
+const provisional = (config: Config, uuid: string): InitStep => ({
   kind: 'register',
   dir: config.registry.dir,
   name: config.crypt.name,
@@ -25,7 +25,7 @@ const provisional = (config: Config, uuid: string): Step => ({
 });
 
 /** The image (Method B) or device (Method A) and its filesystem. */
-function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Step[] {
+function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): InitStep[] {
   const label = config.filesystem.label;
   if (config.method === 'partition') {
     const part = config.partition!;
@@ -33,7 +33,7 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ste
   }
   const img = config.loopback!;
   const { create, needsMkfs } = checkImage(facts, config);
-  const steps: Step[] = [];
+  const steps: InitStep[] = [];
   if (create) {
     steps.push(...createDirs(path.dirname(img.image), facts.imageHost?.path ?? '/', () => ROOT));
     // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
@@ -55,7 +55,7 @@ export const migrationMountPoint = (config: Config): string => path.join(config.
  * empty directory. A crash anywhere leaves the original complete; the next run starts the copy again.
  * The copy runs as the crypt's user (it is their data) into active/ handed over as a descriptor.
  */
-function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entries: string[], notes: string[]): Step[] {
+function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entries: string[], notes: string[]): InitStep[] {
   const root = config.crypt.path;
   const tmp = migrationMountPoint(config);
   const fs = cryptFsFor(facts, config, tmp);
@@ -72,7 +72,7 @@ function migrationSteps(facts: HostFacts, config: Config, spec: MountSpec, entri
   ];
 }
 
-export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, notes: string[]): Step[] {
+export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, notes: string[]): InitStep[] {
   const root = config.crypt.path;
   const mounted = checkCryptMount(facts, config);
   const steps = filesystemSteps(facts, config, notes);

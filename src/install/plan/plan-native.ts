@@ -5,7 +5,7 @@ import { RefusedError } from '../../base/errors.js';
 import { cryptLayout, LEGACY_STATE_DIR, MIGRATION_MARKER } from '../../base/crypt/paths.js';
 import type { HostFacts } from '../detect/facts.js';
 import { activeSteps, backupPath, createDirs, cryptFsFor, cryptUser, userOwned } from './common.js';
-import type { Step } from '../../model/steps.js';
+import type { InitStep } from '../../model/steps.js';
 
 /** Layout names of a native crypt (not user data to migrate). */
 const LAYOUT = new Set(['active', 'snapshots', LEGACY_STATE_DIR]);
@@ -15,7 +15,7 @@ const LAYOUT = new Set(['active', 'snapshots', LEGACY_STATE_DIR]);
  * it went, then it is copied into the new active/ subvolume (a rename cannot cross into a subvolume);
  * copy-data removes the marker, and a run that finds the marker finishes the copy.
  */
-export function planNative(facts: HostFacts, config: Config, notes: string[]): Step[] {
+export function planNative(facts: HostFacts, config: Config, notes: string[]): InitStep[] {
   const root = config.crypt.path;
   const active = cryptLayout(root).active;
   if (facts.cryptMount && facts.cryptMount.fstype !== 'btrfs') {
@@ -24,7 +24,7 @@ export function planNative(facts: HostFacts, config: Config, notes: string[]): S
   const steps = createDirs(root, facts.existingAncestor, userOwned(config));
   const marker = path.join(root, MIGRATION_MARKER);
   const fs = cryptFsFor(facts, config);
-  const copy = (from: string, entries: string[]): Step => ({ kind: 'copy-data', from, entries, to: active, marker, fs, as: cryptUser(config) });
+  const copy = (from: string, entries: string[]): InitStep => ({ kind: 'copy-data', from, entries, to: active, marker, fs, as: cryptUser(config) });
   const pending = facts.pendingMigration;
   // Registered, or made by a version before the registry (its state directory is there).
   const isCrypt = facts.existingConfig !== null || facts.cryptEntries.includes(LEGACY_STATE_DIR);

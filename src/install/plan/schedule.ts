@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Config, UnitOwner } from '../../model/config.js';
 import type { HostFacts } from '../detect/facts.js';
-import type { Step } from '../../model/steps.js';
+import type { InitStep } from '../../model/steps.js';
 import { stateDirFor } from '../../base/crypt/paths.js';
 import { cronLine } from '../render/cron.js';
 import { renderScheduleUnits, type RenderedUnit } from '../render/schedule-units.js';
@@ -17,7 +17,7 @@ function timersFirst(names: string[]): string[] {
   return [...names].sort((a, b) => Number(b.endsWith('.timer')) - Number(a.endsWith('.timer')));
 }
 
-export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'scheduleUnits' | 'userScheduleUnits'>, config: Config, notes: string[]): Step[] {
+export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'scheduleUnits' | 'userScheduleUnits'>, config: Config, notes: string[]): InitStep[] {
   const owner: UnitOwner | undefined = config.profile === 'rootless' ? { name: config.crypt.user, uid: config.crypt.uid, gid: config.crypt.gid } : undefined;
   const systemDir = config.persist.unitDir;
   const userDir = userUnitDir(config.crypt.home);
@@ -28,7 +28,7 @@ export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'schedul
     schedule && facts.systemdRunning
       ? renderScheduleUnits({ cryptPath: config.crypt.path, schedule, bin, stateDirs: [stateDirFor(config)], prometheus: schedule.prometheus ?? null, scope: owner ? 'user' : 'system' })
       : [];
-  const steps: Step[] = [];
+  const steps: InitStep[] = [];
   const keep = new Set(wanted.map((u) => u.name));
   const staleSystem = (facts.scheduleUnits ?? []).filter((n) => owner || !keep.has(n));
   const staleUser = (facts.userScheduleUnits ?? []).filter((n) => !owner || !keep.has(n));

@@ -3,10 +3,10 @@
 // "Show the full plan". Pure: built from the steps alone.
 import path from 'node:path';
 import { formatSize } from '../../model/units.js';
-import type { Plan, Step } from '../../model/steps.js';
+import type { InitStep, Plan } from '../../model/steps.js';
 
-type S<K extends Step['kind']> = Extract<Step, { kind: K }>;
-const of = <K extends Step['kind']>(plan: Plan, kind: K): S<K>[] => plan.steps.filter((s): s is S<K> => s.kind === kind);
+type S<K extends InitStep['kind']> = Extract<InitStep, { kind: K }>;
+const of = <K extends InitStep['kind']>(plan: Plan, kind: K): S<K>[] => plan.steps.filter((s): s is S<K> => s.kind === kind);
 const uniq = (xs: string[]) => [...new Set(xs)];
 
 /** The preview's lines: a head, then short sections; at most a few lines each. */
