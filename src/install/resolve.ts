@@ -1,4 +1,5 @@
-// Answers + host facts → the complete Config (every default filled in, every id resolved). Pure.
+// Answers + host facts → the complete Config (every default filled in, from answers/defaults.ts; every id
+// resolved). Pure: it decides, detection only reads.
 import { SYSTEM_DIRS } from './system-dirs.js';
 import { shellSensitiveChars } from '../base/output/shell-chars.js';
 import path from 'node:path';
@@ -6,13 +7,12 @@ import { RefusedError, UsageError } from '../base/errors.js';
 import type { HostFacts } from './detect/facts.js';
 import type { MountRecord } from './render/mount-record.js';
 import type { Answers } from './answers/schema.js';
-import { DEFAULT_MOUNT_OPTIONS, type Config, type Method, type PostgresConfig, type Profile } from '../model/config.js';
+import type { Config, Method, PostgresConfig, Profile } from '../model/config.js';
 import { formatSize, parseSize } from '../model/units.js';
 import { proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from './answers/set-and-forget.js';
 import { resolveHooks } from './answers/hooks.js';
-
-export const DEFAULT_IMAGE_SIZE = 20 * 2 ** 30;
+import { DEFAULTS, defaultPersistVia, persistPaths } from './answers/defaults.js';
 
 /** auto: keep what an existing crypt uses; native on a Btrfs host; else loopback (unattended). */
 export function chooseMethod(answers: Answers, facts: HostFacts): Method {
@@ -25,37 +25,27 @@ export function chooseMethod(answers: Answers, facts: HostFacts): Method {
 function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | null {
   const a = answers.postgres;
   if (a?.enabled === false) return null;
-  const osUser = a?.osUser ?? 'postgres';
+  const osUser = a?.osUser ?? DEFAULTS['postgres.osUser'];
   if (!facts.postgresUser) {
     throw new UsageError(`postgres.osUser: no such user: ${osUser}`, {
       hint: 'Install PostgreSQL (it creates the postgres account), name its OS user in postgres.osUser, or set postgres.enabled: false.',
     });
   }
   return {
-    dir: a?.dir ?? 'postgres',
+    dir: a?.dir ?? DEFAULTS['postgres.dir'],
     osUser: String(osUser),
     uid: facts.postgresUser.uid,
     gid: facts.postgresUser.gid,
     connection: {
-      host: a?.connection?.host ?? '/var/run/postgresql',
-      port: a?.connection?.port ?? 5432,
-      user: a?.connection?.user ?? 'postgres',
-      database: a?.connection?.database ?? 'postgres',
+      host: a?.connection?.host ?? DEFAULTS['postgres.connection'].host,
+      port: a?.connection?.port ?? DEFAULTS['postgres.connection'].port,
+      user: a?.connection?.user ?? DEFAULTS['postgres.connection'].user,
+      database: a?.connection?.database ?? DEFAULTS['postgres.connection'].database,
     },
     bin: a?.bin ?? null,
-    service: a?.service ?? { kind: 'pg_ctl' },
+    service: a?.service ?? DEFAULTS['postgres.service'],
   };
 }
-
-/** Where fstab and units are: the answers, else the stored config, else the mount record, else the system's. */
-export function persistPaths(answers: Answers, prev: Config | null, rec: MountRecord | null): { fstab: string; unitDir: string } {
-  const file = rec?.persist.file ?? undefined;
-  return {
-    fstab: answers.persist?.fstab ?? prev?.persist.fstab ?? (rec?.persist.via === 'fstab' ? file : undefined) ?? '/etc/fstab',
-    unitDir: answers.persist?.unitDir ?? prev?.persist.unitDir ?? (rec?.persist.via === 'systemd' && file ? path.dirname(file) : undefined) ?? '/etc/systemd/system',
-  };
-}
-
 
 const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
@@ -141,7 +131,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   if (method === 'loopback') {
     // Without a size in the answers: the stored one, else that of an existing image, else 20G or what fits.
     const existingSize = facts.image?.exists && facts.image.sizeBytes > 0 ? facts.image.sizeBytes : undefined;
-    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? (facts.imageHost ? parseSize(proposeImageSize(facts.imageHost.freeBytes))! : DEFAULT_IMAGE_SIZE));
+    const size = answers.loopback?.size !== undefined ? parseSize(answers.loopback.size)! : (prev?.loopback?.sizeBytes ?? existingSize ?? (facts.imageHost ? parseSize(proposeImageSize(facts.imageHost.freeBytes))! : DEFAULTS['loopback.size']));
     // A Btrfs image in use can grow (init does that), but shrinking it is not init's job.
     if (existingSize !== undefined && size < existingSize && facts.image?.signatures.some((s) => s.type === 'btrfs')) {
       throw new UsageError(`loopback.size: ${formatSize(size)} is smaller than the existing image (${formatSize(existingSize)}); nothing was changed`, {
@@ -185,7 +175,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   }
   // An unmounted crypt's record stands in for its (unreadable) config.json.
   const rec = facts.mountRecord;
-  const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? (facts.systemdRunning ? 'systemd' : 'fstab');
+  const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? defaultPersistVia(facts.systemdRunning);
   const postgres = resolvePostgres(answers, facts);
   const profile = chooseProfile(answers, facts, postgres);
   // A rootless crypt keeps its state (and pg_ctl's log) in the owner's home.
@@ -204,18 +194,17 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     loopback,
     partition,
     filesystem: {
-      label: answers.filesystem?.label ?? prev?.filesystem.label ?? rec?.label ?? 'lychd',
-      mountOptions: answers.filesystem?.mountOptions ?? prev?.filesystem.mountOptions ?? rec?.mount.options.filter((o) => o !== 'loop') ?? DEFAULT_MOUNT_OPTIONS,
+      label: answers.filesystem?.label ?? prev?.filesystem.label ?? rec?.label ?? DEFAULTS['filesystem.label'],
+      mountOptions: answers.filesystem?.mountOptions ?? prev?.filesystem.mountOptions ?? rec?.mount.options.filter((o) => o !== 'loop') ?? [...DEFAULTS['filesystem.mountOptions']],
     },
     persist: {
       via: method === 'native' ? 'none' : via,
       ...persistPaths(answers, prev, rec),
     },
-    install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? '/usr/local/bin' },
+    install: { binDir: answers.install?.binDir ?? prev?.install.binDir ?? DEFAULTS['install.binDir'] },
     postgres,
     ...resolveSetAndForget(answers),
     ...resolveHooks(answers.hooks),
   };
 }
 
-export { formatSize };

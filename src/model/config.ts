@@ -25,8 +25,6 @@ export interface HooksConfig {
   timeout: number;
 }
 
-export const DEFAULT_HOOK_TIMEOUT_S = 60;
-
 export type Method = 'native' | 'partition' | 'loopback';
 /**
  * system: PostgreSQL is a system service; the runtime needs root. rootless: LychD's own (PostgreSQL in
@@ -77,6 +75,3 @@ export interface Config {
   hooks?: HooksConfig | null;
 }
 
-export const DEFAULT_MOUNT_OPTIONS = ['noatime', 'compress=zstd:1'];
-/** Each crypt's own image by default (<dir>/<name>.img): a shared default would let one init take over another's. */
-export const DEFAULT_IMAGE_DIR = '/var/lib/lychd';

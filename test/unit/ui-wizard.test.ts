@@ -9,6 +9,8 @@ import { answersSchema, type AnswersInput } from '../../src/install/answers/sche
 import { resolveConfig } from '../../src/install/resolve.js';
 import { planInit } from '../../src/install/plan/index.js';
 import { askConfirm, askCryptPath, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/cli/ui/index.js';
+import { detectFor } from '../../src/install/init.js';
+import { RecordingRunner } from '../../src/base/runner.js';
 
 /** Streams that type `keys` each time the output shows the matching active question (◆). */
 function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]; screen: () => string } {
@@ -149,6 +151,30 @@ describe('askInitAnswers', () => {
         connection: { host: '/run/pg', port: 5433, user: 'postgres', database: 'postgres' },
       },
     });
+  });
+
+  it('one interactive init detects once: the answers given are checked on the facts they were asked on', async () => {
+    const facts = ext4Facts();
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [/◆ {2}Image file/, ENTER],
+      [/◆ {2}Image size/, ENTER],
+      [/◆ {2}How should the mount be made permanent\?/, ENTER],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, ENTER],
+      [/◆ {2}PostgreSQL OS user/, ENTER],
+      [/◆ {2}How should a rollback stop and start PostgreSQL\?/, ENTER],
+      [/◆ {2}Connect through/, ENTER],
+    ]);
+    const base = answersSchema.parse({ version: 1 });
+    const answers = answersSchema.parse(await askInitAnswers(facts, base, io));
+    // Any command would be a detection: the runner refuses them all.
+    const runner = new RecordingRunner(() => undefined);
+    const asked = { answers: base, facts };
+    expect(await detectFor(answers, { runner, env: {} }, asked)).toBe(facts);
+    expect(runner.calls).toEqual([]);
+    // Answers that look elsewhere (another image) are detected again.
+    await expect(detectFor({ ...answers, loopback: { ...answers.loopback!, image: '/srv/t/elsewhere/crypt.img' } }, { runner, env: {} }, asked)).rejects.toThrow(/unexpected command/);
+    expect(runner.calls.length).toBeGreaterThan(0);
   });
 
   it('Btrfs host: proposes native and asks neither image nor persistence', async () => {

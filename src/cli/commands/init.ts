@@ -1,7 +1,7 @@
 // `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/cli/ui/).
 import { loadAnswersFile } from '../../install/answers/load.js';
 import { UsageError } from '../../base/errors.js';
-import { applyPlan, defaultAnswers, describeDryRun, lineReporter, planToJson, prepareInit, probePlan, requireRoot, writeAnswersFile } from '../../install/init.js';
+import { applyPlan, check, defaultAnswers, describeDryRun, lineReporter, planToJson, probePlan, requireRoot, writeAnswersFile, type DetectContext } from '../../install/init.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
 import { closeDir } from '../../base/sys/fd.js';
@@ -30,23 +30,18 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
       hint: 'Run init in a terminal, or pass --answers FILE --yes (or --yes to accept every default).',
     });
   }
-  // Validation happens here, before detection or any side effect.
-  const answers = opts.answers
-    ? await loadAnswersFile(opts.answers)
+  const detect: DetectContext = { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt, registryFlag: ctx.globals.registry };
+  // Validation of a file happens here, before detection or any side effect. The interactive questions end
+  // with the answers checked (detected, resolved, planned): that plan is the one applied.
+  const { plan, facts } = opts.answers
+    ? await check(await loadAnswersFile(opts.answers), detect)
     : ui
       ? await ui.askAnswers(opts.defaults ? await loadAnswersFile(opts.defaults) : defaultAnswers(), {
-          detect: { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt },
+          detect,
           cryptGiven: ctx.globals.crypt !== undefined,
           dryRun: Boolean(opts.dryRun),
         })
-      : defaultAnswers();
-  const { plan, facts } = await prepareInit(answers, {
-    runner: ctx.runner,
-    env: ctx.env,
-    userFlag: ctx.globals.user,
-    cryptFlag: ctx.globals.crypt,
-    registryFlag: ctx.globals.registry,
-  });
+      : await check(defaultAnswers(), detect);
 
   // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
   // only once the plan has consent, so a refused or cancelled run leaves nothing behind.

@@ -2,6 +2,7 @@
 // stops and starts the server, and how to connect (defaults kept unless the user says otherwise).
 import type { AnswersInput } from '../../install/answers/schema.js';
 import type { HostFacts } from '../../install/detect/facts.js';
+import { DEFAULTS } from '../../install/answers/defaults.js';
 import { askConfirm, askSelect, askText, type Choice, type PromptIo } from './prompts.js';
 
 type Postgres = NonNullable<AnswersInput['postgres']>;
@@ -15,12 +16,12 @@ export async function askPostgres(facts: HostFacts, base: Postgres | undefined, 
   if (!enabled) return { enabled: false };
   const osUserText = await askText('PostgreSQL OS user (owns PGDATA; a name or a numeric uid)', {
     ...io,
-    defaultValue: String(base?.osUser ?? 'postgres'),
+    defaultValue: String(base?.osUser ?? DEFAULTS['postgres.osUser']),
     validate: (v) => (v.trim() ? undefined : 'A user name or uid is needed'),
   });
   const osUser = /^\d+$/.test(osUserText) ? Number(osUserText) : osUserText;
   const service = await askService(base?.service, io);
-  const conn = { host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'postgres', ...base?.connection };
+  const conn = { ...DEFAULTS['postgres.connection'], ...base?.connection };
   const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
   if (!keep) {
     conn.host = await askText('Socket directory or host', {
@@ -48,17 +49,17 @@ async function askService(base: Service | undefined, io: PromptIo): Promise<Serv
     ...(base?.kind === 'command' ? [{ value: 'command' as const, label: 'the commands of the defaults file', hint: base.stop.join(' ') }] : []),
     { value: 'none', label: 'none', hint: 'rollback refuses while PostgreSQL runs' },
   ];
-  const kind = await askSelect('How should a rollback stop and start PostgreSQL?', choices, { ...io, initialValue: base?.kind ?? 'pg_ctl' });
+  const kind = await askSelect('How should a rollback stop and start PostgreSQL?', choices, { ...io, initialValue: base?.kind ?? DEFAULTS['postgres.service'].kind });
   if (kind === 'command' && base?.kind === 'command') return base;
   if (kind !== 'systemd') return { kind } as Service;
   const unit = await askText('The PostgreSQL systemd unit', {
     ...io,
-    defaultValue: base?.kind === 'systemd' ? base.unit : 'postgresql.service',
+    defaultValue: base?.kind === 'systemd' ? base.unit : DEFAULTS['postgres.service.unit'],
     validate: (v) => (v.trim() ? undefined : 'A unit name is needed'),
   });
   const user = await askConfirm('Is it a unit of the crypt user’s own systemd (systemctl --user)?', {
     ...io,
-    initialValue: base?.kind === 'systemd' ? Boolean(base.user) : false,
+    initialValue: base?.kind === 'systemd' ? Boolean(base.user) : DEFAULTS['postgres.service.user'],
   });
   return { kind: 'systemd', unit, user };
 }

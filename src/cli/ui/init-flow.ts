@@ -1,13 +1,12 @@
 // The interactive installer around the plan: detect, ask (src/cli/ui/wizard.ts), check the answers by
-// planning them (looping back on a refusal), preview and confirm, and the closing summary.
-import { answersSchema, type Answers, type AnswersInput } from '../../install/answers/schema.js';
-import { resolveConfig } from '../../install/resolve.js';
+// planning them (install/init.ts check: looping back on a refusal), preview and confirm, and the closing
+// summary. The host is detected once for the questions; the check reuses those facts unless the answers
+// look elsewhere (another crypt path, image or device), and init applies the plan the check made.
+import { answersSchema, type AnswersInput } from '../../install/answers/schema.js';
 import { CancelledError, RefusedError, UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../../install/detect/facts.js';
-import { detectHost, type DetectContext } from '../../install/detect/host.js';
 import { describeSignatures } from '../../install/detect/signatures.js';
-import { describeFacts } from '../../install/propose.js';
-import { describePlan, planInit, requireRoot, summarizePlan, type Plan } from '../../install/plan/index.js';
+import { checkWith, describeFacts, describePlan, detectFor, requireRoot, summarizePlan, type Checked, type DetectContext, type Plan } from '../../install/init.js';
 import { askSelect, askTypedConfirm, say, type Choice, type PromptIo } from './prompts.js';
 import { askCryptPath, askInitAnswers } from './wizard.js';
 
@@ -20,12 +19,15 @@ export interface WizardOptions {
   io?: PromptIo;
 }
 
-/** Asks until the answers make a valid plan; returns them (validated by the answers schema). */
-export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promise<Answers> {
+/** Asks until the answers make a valid plan; returns them (validated by the answers schema) with that plan. */
+export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promise<Checked> {
   const io = opts.io ?? {};
   say.intro('lychd-crypt init', io);
   let answers: AnswersInput = base;
-  let facts = await detectHost(answersSchema.parse(answers), { ...opts.detect, scanDevices: true });
+  const scan = { ...opts.detect, scanDevices: true };
+  const first = answersSchema.parse(answers);
+  let detected = { answers: first, facts: await detectFor(first, scan) };
+  let facts = detected.facts;
   // Before any question: answering everything only to hear "needs root" would waste the user's time.
   if (!opts.dryRun) requireRoot(facts);
   say.note(describeFacts(facts).join('\n'), 'Detected', io);
@@ -37,7 +39,9 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
         if (cryptPath !== facts.cryptPath) {
           const moved = { ...answers, crypt: { ...answers.crypt, path: cryptPath } };
           try {
-            facts = await detectHost(answersSchema.parse(moved), { ...opts.detect, scanDevices: true });
+            const parsed = answersSchema.parse(moved);
+            detected = { answers: parsed, facts: await detectFor(parsed, scan) };
+            facts = detected.facts;
           } catch (e) {
             if (!(e instanceof UsageError)) throw e;
             say.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
@@ -53,9 +57,8 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
     const parsed = answersSchema.parse(answers);
     let checked: HostFacts | undefined;
     try {
-      checked = await detectHost(parsed, opts.detect);
-      planInit(checked, resolveConfig(parsed, checked));
-      return parsed;
+      checked = await detectFor(parsed, opts.detect, detected);
+      return await checkWith(parsed, checked);
     } catch (e) {
       if (!(e instanceof UsageError || e instanceof RefusedError)) throw e;
       const sigs = checked?.device?.signatures ?? [];

@@ -2,7 +2,7 @@
 // asks only what matters for it. Returns answers (the same shape as an answers file); it plans nothing.
 import path from 'node:path';
 import { MIN_IMAGE_BYTES, type AnswersInput } from '../../install/answers/schema.js';
-import { DEFAULT_IMAGE_DIR } from '../../model/config.js';
+import { DEFAULTS, defaultImage, defaultPersistVia } from '../../install/answers/defaults.js';
 import { approxSize, parseSize } from '../../model/units.js';
 import type { HostFacts } from '../../install/detect/facts.js';
 import { describeSignatures } from '../../install/detect/signatures.js';
@@ -69,10 +69,10 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
       'How should the mount be made permanent?',
       [
         { value: 'systemd', label: 'systemd mount unit', hint: facts.systemdRunning ? 'enabled now' : 'written; systemd is not running, so init mounts directly' },
-        { value: 'fstab', label: 'line in fstab', hint: base.persist?.fstab ?? '/etc/fstab' },
+        { value: 'fstab', label: 'line in fstab', hint: base.persist?.fstab ?? DEFAULTS['persist.fstab'] },
         { value: 'none', label: 'not at all', hint: 'mount it yourself after a reboot (lychd-crypt repair does)' },
       ],
-      { ...io, initialValue: base.persist?.via ?? (facts.systemdRunning ? 'systemd' : 'fstab') },
+      { ...io, initialValue: base.persist?.via ?? defaultPersistVia(facts.systemdRunning) },
     );
     out.persist = { ...base.persist, via };
   }
@@ -83,7 +83,8 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
 async function askLoopback(facts: HostFacts, base: AnswersInput, io: PromptIo): Promise<AnswersInput['loopback']> {
   const image = await askText('Image file', {
     ...io,
-    defaultValue: base.loopback?.image ?? facts.image?.path ?? path.join(DEFAULT_IMAGE_DIR, 'crypt.img'),
+    // The crypt's own image (<name>.img, as detection proposes it), never a shared crypt.img.
+    defaultValue: base.loopback?.image ?? facts.image?.path ?? defaultImage(facts.registry.name),
     validate: (v) => absolute('The image')(v) ?? (path.resolve(v).startsWith(`${facts.cryptPath}/`) ? 'The image cannot live inside the crypt it holds' : undefined),
   });
   // Free space where this image goes (measured again when the user named another place for it).

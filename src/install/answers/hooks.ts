@@ -1,7 +1,8 @@
 // `hooks:` in the answers and the configuration: argv lists run before and after each snapshot and
 // rollback (LychD's freeze: close admission and drain before the Ritual, open admission last).
 import { z } from 'zod';
-import { DEFAULT_HOOK_TIMEOUT_S, type HooksConfig } from '../../model/config.js';
+import type { HooksConfig } from '../../model/config.js';
+import { DEFAULTS } from './defaults.js';
 
 const word = z.string().min(1, { error: 'expected a non-empty word' });
 const argv = z.array(word, { error: 'expected a command as a list of words, e.g. [systemctl, stop, x]' }).min(1, { error: 'a command needs at least one word' });
@@ -25,7 +26,7 @@ export function resolveHooks(a: z.output<typeof hooksAnswers> | undefined): { ho
       postSnapshot: a.postSnapshot ?? [],
       preRollback: a.preRollback ?? [],
       postRollback: a.postRollback ?? [],
-      timeout: a.timeout ?? DEFAULT_HOOK_TIMEOUT_S,
+      timeout: a.timeout ?? DEFAULTS['hooks.timeout'],
     },
   };
 }

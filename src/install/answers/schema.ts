@@ -5,6 +5,7 @@ import { SHELL_SENSITIVE, shellSensitiveChars } from '../../base/output/shell-ch
 import { parseSize } from '../../model/units.js';
 import { retentionAnswers, scheduleAnswers, spaceAnswers } from './set-and-forget.js';
 import { hooksAnswers } from './hooks.js';
+import { DEFAULTS } from './defaults.js';
 
 /** Every string an answers file gives us: a control character (a newline in a unit file!) is refused. */
 const text = (error: string) =>
@@ -41,7 +42,7 @@ const service = z.discriminatedUnion(
   'kind',
   [
     z.strictObject({ kind: z.literal('pg_ctl') }),
-    z.strictObject({ kind: z.literal('systemd'), unit: nonEmpty, user: z.boolean().default(false) }),
+    z.strictObject({ kind: z.literal('systemd'), unit: nonEmpty, user: z.boolean().default(DEFAULTS['postgres.service.user']) }),
     z.strictObject({ kind: z.literal('command'), stop: argv, start: argv }),
     z.strictObject({ kind: z.literal('none') }),
   ],
@@ -65,9 +66,9 @@ export const answersSchema = z.strictObject({
     .optional(),
   /** Extension: where root keeps crypt definitions and its state (tests point these into scratch dirs). */
   registry: z.strictObject({ dir: absPath.optional(), state: forShell(absPath).optional() }).optional(),
-  method: z.enum(['auto', 'native', 'partition', 'loopback']).default('auto'),
+  method: z.enum(['auto', 'native', 'partition', 'loopback']).default(DEFAULTS.method),
   loopback: z.strictObject({ image: absPath.optional(), size: size.optional() }).optional(),
-  partition: z.strictObject({ device: absPath, wipe: z.boolean().default(false) }).optional(),
+  partition: z.strictObject({ device: absPath, wipe: z.boolean().default(DEFAULTS['partition.wipe']) }).optional(),
   filesystem: z
     .strictObject({
       label: text('expected a label (text)').max(255, { error: 'expected a label of at most 255 characters' }).optional(),
@@ -87,7 +88,7 @@ export const answersSchema = z.strictObject({
   postgres: z
     .strictObject({
       /** Extension: `enabled: false` when the crypt holds no database (snapshots use mode none). */
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(DEFAULTS['postgres.enabled']),
       dir: forShell(
         nonEmpty.refine((d) => !d.startsWith('/') && !d.split('/').includes('..'), {
           error: 'expected a relative path inside active/',

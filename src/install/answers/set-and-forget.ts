@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatFloor, parseFloor, type RetentionConfig, type ScheduleConfig, type SpaceConfig } from '../../model/settings.js';
 import { parseAge } from '../../model/units.js';
+import { DEFAULTS } from './defaults.js';
 // The stored forms live in model/settings.ts (no zod): runtime commands load that, not this schema.
 
 const count = z
@@ -40,9 +41,9 @@ const calendar = z
   .regex(/^[A-Za-z0-9*:,./~+ -]{1,100}$/, { error: 'expected a systemd calendar expression like hourly or "*-*-* 03:00" (letters, digits, spaces and * : , . / ~ + - only)' });
 
 export const scheduleAnswers = z.strictObject({
-  calendar: calendar.default('hourly'),
+  calendar: calendar.default(DEFAULTS['schedule.calendar']),
   /** When to verify the newest snapshot; false: never. */
-  verify: z.union([calendar, z.literal(false)]).default(false),
+  verify: z.union([calendar, z.literal(false)]).default(DEFAULTS['schedule.verify']),
   /** A node_exporter textfile each scheduled run refreshes (status --prometheus). */
   prometheus: z
     .string({ error: 'expected an absolute path' })

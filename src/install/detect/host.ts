@@ -1,11 +1,13 @@
 // detectHost: the one place that reads the host for init. Everything it learns goes into HostFacts,
-// which the pure planner turns into steps.
+// which resolve (decides) and the pure planner turn into a plan; it decides nothing itself. Where it looks
+// when the answers do not say (the image, fstab, the unit directory, the postgres user) is the default
+// of answers/defaults.ts.
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Answers } from '../answers/schema.js';
-import { DEFAULT_IMAGE_DIR, type Config } from '../../model/config.js';
-import { persistPaths } from '../resolve.js';
+import type { Config } from '../../model/config.js';
+import { DEFAULTS, defaultCryptName, defaultImage, persistPaths } from '../answers/defaults.js';
 import { exists, readJsonIfExists } from '../../base/sys/fs.js';
 import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
 import type { Runner } from '../../base/runner.js';
@@ -74,10 +76,6 @@ async function otherHomes(runner: Runner, self: string): Promise<string[]> {
   return [...new Set(homes)];
 }
 
-/** The registry name of a user's crypt when the answers give none: the user name, made plain. */
-export function defaultCryptName(user: string): string {
-  return user.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'crypt';
-}
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
 
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
@@ -116,7 +114,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const known = existingConfig;
   const method = answers.method === 'auto' ? known?.method : answers.method;
   const name = answers.crypt?.name ?? ours?.name ?? defaultCryptName(user.name);
-  const imagePath = await canonical(answers.loopback?.image ?? existingConfig?.loopback?.image ?? path.join(DEFAULT_IMAGE_DIR, `${name}.img`));
+  const imagePath = await canonical(answers.loopback?.image ?? existingConfig?.loopback?.image ?? defaultImage(name));
   const wantImage = method === undefined || method === 'loopback';
   let imageHost: HostFacts['imageHost'] = null;
   let image: ImageFacts | null = null;
@@ -134,7 +132,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const unitFile = path.join(unitDir, unitNameForPath(cryptPath));
 
   const tools = Object.fromEntries(await Promise.all(TOOLS.map(async (t) => [t, await onPath(t, env)] as const))) as HostFacts['tools'];
-  const pgEnabled = answers.postgres?.enabled ?? true;
+  const pgEnabled = answers.postgres?.enabled ?? DEFAULTS['postgres.enabled'];
 
   return {
     isRoot: process.getuid?.() === 0,
@@ -156,7 +154,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     cryptEntries,
     registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
     otherHomes: await otherHomes(runner, user.name),
-    postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? 'postgres') : null,
+    postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
     persisted: {
       fstabLines: parseFstab(fstabText)
         .filter((e) => e.where === cryptPath)
