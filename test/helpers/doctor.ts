@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { mountScratchFs, sh, makeUser, type TestUser } from './host.js';
+import { sh, type TestUser } from './host.js';
 import { runCli, writeAnswers, type CliResult } from './init.js';
 import type { Scratch } from './scratch.js';
+import { userHost } from './scenes.js';
 
 export interface InitCrypt {
   crypt: string;
@@ -26,10 +27,7 @@ export async function initCrypt(
   cli: string,
   opts: { via?: 'fstab' | 'systemd' | 'none'; postgres?: Record<string, unknown> } = {},
 ): Promise<InitCrypt> {
-  const host = scratch.path('host');
-  await mountScratchFs(scratch, 'ext4', host, 700);
-  const user = makeUser(scratch);
-  const crypt = path.join(host, 'crypt');
+  const { host, user, crypt } = await userHost(scratch, 'ext4', 700);
   const image = path.join(host, 'images/crypt.img');
   const answers = writeAnswers(scratch, {
     crypt: { path: crypt, user: user.name },

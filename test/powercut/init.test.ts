@@ -16,13 +16,13 @@ import { createHash } from 'node:crypto';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { problems } from '../helpers/doctor.js';
 import { makeUser, sh, type TestUser } from '../helpers/host.js';
-import { buildCli, fstypeAt, runCli, writeAnswers, type CliResult } from '../helpers/init.js';
+import { fstypeAt, runCli, writeAnswers, type CliResult } from '../helpers/init.js';
 import { mountReplayed, pickStates, powercutSkipReason, Recorder, replayStates, umountPatiently, type MountSpecLine } from '../helpers/powercut.js';
 import { flushPoints, type FlushPoint, type LogRecord } from '../helpers/powercut-log.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop');
 
@@ -84,25 +84,11 @@ function hostStates(records: LogRecord[]): FlushPoint[] {
 }
 
 describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch | undefined;
-  let cli = '';
-  let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
+  const suite = cliSuite();
 
   for (const withData of [true, false]) {
     it(`${withData ? 'migrating existing data' : 'an empty crypt path'}: every durable state converges, the data whole, the output true`, async () => {
-      scratch = await makeScratch();
-      const s = scratch;
+      const s = await suite.scratch();
       // The host: an ext4 image in a directory of its own (logfs covers that directory while recording).
       const hostImg = s.path('hostimg/host.img');
       mkdirSync(path.dirname(hostImg));
@@ -122,8 +108,8 @@ describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${sk
         install: { binDir: path.join(host, 'bin') },
         registry: { dir: path.join(host, 'registry'), state: path.join(host, 'state') },
       });
-      const init = () => runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
-      const crypted = (...args: string[]) => runCli(cli, ['--crypt', crypt, ...args]);
+      const init = () => runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
+      const crypted = (...args: string[]) => runCli(suite.bundle, ['--crypt', crypt, ...args]);
 
       let original: Record<string, string> = {};
       {

@@ -4,15 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import { initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { PG_BIN } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import { buildCli, type CliResult } from '../helpers/init.js';
+import { type CliResult } from '../helpers/init.js';
 import { startTestServer, type TestServer } from '../helpers/pg.js';
 import { Recorder, umountPatiently, fstabLine, mountReplayed, replayStates, statesBetween, type MountSpecLine, type Recording, type ReplayedState } from '../helpers/powercut.js';
 import { journalAt, type FlushPoint } from '../helpers/powercut-log.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { checkDatabase, leftovers } from './checks.js';
 
 /** Where the crypt's journal is: its state directory (root's, in the scratch registry's state dir). */
@@ -43,26 +43,8 @@ export interface Rig {
  * directory per test, cleaned up after it. `rig()` makes the test's crypt.
  */
 export function powercutSuite(): { rig: () => Promise<Rig> } {
-  let buildScratch: Scratch | undefined;
-  let cli = '';
-  let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
-  return {
-    rig: async () => {
-      scratch = await makeScratch();
-      return makeRig(scratch, cli);
-    },
-  };
+  const suite = cliSuite();
+  return { rig: async () => makeRig(await suite.scratch(), suite.bundle) };
 }
 
 export async function makeRig(scratch: Scratch, cli: string): Promise<Rig> {

@@ -1,27 +1,17 @@
 // Bad answers through the real CLI: exit 2, every problem on stderr at file:line:col, and nothing
 // created — no crypt directory, no image, no fstab, no unit, no runtime command.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { buildCli, runCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { runCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root');
 
 describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   /** Every host path the answers could name, inside the scratch dir. */
   function paths(s: Scratch) {
@@ -60,13 +50,13 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   }
 
   it('several bad answers: exit 2, all of them on stderr with file:line:col, nothing created', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const file = answersFile(scratch, [
       `loopback: { image: ${paths(scratch).image}, size: twenty }`,
       'filesystem: { label: 0755, mountOptoins: [noatime] }',
       'postgres: { enabled: no }',
     ]);
-    const r = runCli(cli, ['init', '--answers', file, '--yes']);
+    const r = runCli(suite.bundle, ['init', '--answers', file, '--yes']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     const imageCol = 'loopback: { image: '.length + paths(scratch).image.length + ', size: '.length + 1;
@@ -79,9 +69,9 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   });
 
   it('--json: one JSON document with every issue located, exit 2, nothing created', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const file = answersFile(scratch, ['loopback: { image: crypt.img }', 'methd: native']);
-    const r = runCli(cli, ['--json', 'init', '--answers', file, '--yes']);
+    const r = runCli(suite.bundle, ['--json', 'init', '--answers', file, '--yes']);
     expect(r.code).toBe(2);
     expect(r.json.ok).toBe(false);
     expect(r.json.error.exit).toBe(2);
@@ -93,7 +83,7 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   });
 
   it('wrong version, duplicate key, YAML syntax error: exit 2 each, nothing created', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const good = readFileSync(answersFile(scratch, [], 'good.yaml'), 'utf8');
     const cases: [string, RegExp][] = [
       [good.replace('version: 1', 'version: 2'), /:1:10: version: expected version: 1, got number 2/],
@@ -103,7 +93,7 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
     for (const [i, [text, expected]] of cases.entries()) {
       const file = scratch.path(`case${i}.yaml`);
       writeFileSync(file, text);
-      const r = runCli(cli, ['init', '--answers', file, '--yes']);
+      const r = runCli(suite.bundle, ['init', '--answers', file, '--yes']);
       expect(r.code, `case ${i}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(expected);
       expect(r.stderr).toContain(file);
@@ -112,8 +102,8 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   });
 
   it('a missing answers file: one line, exit 2', async () => {
-    scratch = await makeScratch();
-    const r = runCli(cli, ['init', '--answers', scratch.path('nope.yaml'), '--yes']);
+    scratch = await suite.scratch();
+    const r = runCli(suite.bundle, ['init', '--answers', scratch.path('nope.yaml'), '--yes']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(`lychd-crypt: answers file ${scratch.path('nope.yaml')} does not exist; nothing was changed`);
     expect(r.stderr).not.toMatch(/ENOENT/);
@@ -121,9 +111,9 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   });
 
   it('near-miss keys, a bad indentation and a second mistake: all reported with a caret, exit 2', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const file = answersFile(scratch, ['loopback:', '  sise: 20G', 'postgres:', '  osUser: postgres', '   bin: /usr/lib/postgresql/15/bin', 'methd: native']);
-    const r = runCli(cli, ['init', '--answers', file, '--yes']);
+    const r = runCli(suite.bundle, ['init', '--answers', file, '--yes']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${file}:7:3: loopback.sise: unknown key "sise": did you mean "size"?\n  7 |   sise: 20G\n    |   ^`);
     expect(r.stderr).toContain(`${file}:10:4: postgres.osUser: "bin" is indented more than "osUser" on line 9 (3 spaces, not 2)`);
@@ -132,22 +122,22 @@ describe.skipIf(skip)(`init with bad answers ${skip ? `(skipped: ${skip})` : ''}
   });
 
   it('checks against the host keep file:line:col: no such OS user, postgres.bin without pg_ctl; exit 2, nothing created', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const user = answersFile(scratch, ['postgres:', '  osUser: lychd-no-such-user'], 'user.yaml');
-    const r = runCli(cli, ['init', '--answers', user, '--yes']);
+    const r = runCli(suite.bundle, ['init', '--answers', user, '--yes']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${user}:7:11: postgres.osUser: no such user: lychd-no-such-user\n  7 |   osUser: lychd-no-such-user\n    |           ^`);
     const bin = answersFile(scratch, ['postgres:', `  bin: ${scratch.path('pgbin')}`], 'bin.yaml');
-    const b = runCli(cli, ['init', '--answers', bin, '--yes']);
+    const b = runCli(suite.bundle, ['init', '--answers', bin, '--yes']);
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toContain(`${bin}:7:8: postgres.bin: ${scratch.path('pgbin')} does not exist`);
     expectNothingCreated(scratch);
   });
 
   it('--defaults is for the interactive installer: without a terminal, exit 2', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const file = answersFile(scratch, []);
-    const r = runCli(cli, ['init', '--defaults', file, '--dry-run']);
+    const r = runCli(suite.bundle, ['init', '--defaults', file, '--dry-run']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--defaults pre-fills the interactive questions; it needs a terminal/);
     expectNothingCreated(scratch);

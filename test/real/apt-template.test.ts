@@ -9,11 +9,12 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { buildCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { makeThrowawayRoot } from '../helpers/throwaway-root.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd]).status === 0;
@@ -23,11 +24,8 @@ if (skip && tools.length && process.env.CI === 'true') throw new Error(`CI: prer
 
 const PKG = 'lychd-apt-probe';
 const CONF = '/etc/apt/apt.conf.d/80lychd-crypt-snapshot';
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 /** The commands of every `DPkg::Pre-Invoke { "…"; };` in an apt configuration. */
 function preInvoke(conf: string): string[] {
@@ -66,7 +64,7 @@ describe.skipIf(skip)(`apt template ${skip ? `(skipped: ${skip})` : ''}`, () => 
   test('apt-get install takes one "apt" snapshot before dpkg runs; a failing snapshot aborts it with nothing installed', async () => {
     const host = hostState();
     expect(host).toEqual({ statusNamesProbe: false, known: false, info: false, conf: false, files: false });
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const s = scratch;
     const bundle = buildCli(s);
     // The crypt first: the throw-away root binds the scratch dir with the mounts under it.

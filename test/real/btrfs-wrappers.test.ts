@@ -1,9 +1,10 @@
 // The btrfs wrappers on a real loop filesystem: snapshot, show, nested-subvolume probe, delete.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
 import { createRunner } from '../../src/base/runner.js';
 import { subvolumeDelete, subvolumeShow, subvolumeSnapshot } from '../../src/base/btrfs/subvolume.js';
@@ -12,15 +13,12 @@ import { classifyError, ReadOnlyFsError } from '../../src/base/expected-errors.j
 import { NotFollowedError } from '../../src/base/sys/fd.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`btrfs wrappers ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('snapshot -r, show, nested probe, delete', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fs = scratch.path('fs');
     await mountScratchFs(scratch, 'btrfs', fs);
     const runner = createRunner();
@@ -72,7 +70,7 @@ describe.skipIf(skip)(`btrfs wrappers ${skip ? `(skipped: ${skip})` : ''}`, () =
   // The snapshot is one ioctl (BTRFS_IOC_SNAP_CREATE_V2), not `btrfs subvolume snapshot`: it must make what
   // btrfs-progs makes, refuse what it refuses, and fail with the errno classified as the expected error.
   test('snapshot ioctl: read-only and writable, contents, refusals, errors as expected kinds', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fs = scratch.path('fs');
     await mountScratchFs(scratch, 'btrfs', fs);
     const active = path.join(fs, 'active');

@@ -3,11 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseAnswers } from '../../src/install/answers/load.js';
 import { REPO, toolSkipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 
 const TEMPLATE = path.join(REPO, 'templates/cloud-init.yaml');
 const skip = toolSkipReason('cloud-init');
@@ -20,12 +20,8 @@ type CloudConfig = {
 };
 
 describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch();
   beforeAll(async () => {
-    scratch = await makeScratch();
-  });
-  afterAll(async () => {
-    await scratch?.cleanup();
   });
 
   const schema = (file: string) => spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
@@ -57,7 +53,7 @@ describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` :
     delete config.apt;
     delete config.packages;
     config.runcmd.unshift(parse(deb) as string[]);
-    const file = scratch.path('from-path.yaml');
+    const file = shared.scratch.path('from-path.yaml');
     writeFileSync(file, `#cloud-config\n${stringify(config)}`);
     const r = schema(file);
     expect(r.stdout + r.stderr).toContain('Valid cloud-config');
@@ -68,7 +64,7 @@ describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` :
   it("the README's excerpt is valid cloud-config, and docs/packaging.md's Ansible tasks write valid answers", () => {
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const excerpt = /```yaml\n(#cloud-config\n[\s\S]*?)```/.exec(readme)![1]!;
-    const file = scratch.path('readme.yaml');
+    const file = shared.scratch.path('readme.yaml');
     writeFileSync(file, excerpt);
     const r = schema(file);
     expect(r.stdout + r.stderr).toContain('Valid cloud-config');
@@ -81,7 +77,7 @@ describe.skipIf(skip)(`templates/cloud-init.yaml ${skip ? `(skipped: ${skip})` :
   });
 
   it('the bad case fails: cloud-init schema rejects a broken runcmd', () => {
-    const file = scratch.path('broken.yaml');
+    const file = shared.scratch.path('broken.yaml');
     writeFileSync(file, '#cloud-config\nruncmd: 7\n');
     expect(schema(file).status).not.toBe(0);
   });

@@ -1,24 +1,22 @@
 // `lychd-crypt db start|stop|status` through the configured service (pg_ctl here): stop, start, a crashed
 // server found and started again, and a start that fails shows the server log's tail, not a stack trace.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`lychd-crypt db ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('status, stop, start; a crashed server is reported and started again', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('create table t as select 1 as x');
 
@@ -61,7 +59,7 @@ describe.skipIf(skip)(`lychd-crypt db ${skip ? `(skipped: ${skip})` : ''}`, () =
   });
 
   test('a start that fails shows the tail of the server log and no stack trace', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     server.stop('fast');
     await appendFile(path.join(fx.pgdata, 'postgresql.conf'), "\nshared_buffers = 'lots'\n");

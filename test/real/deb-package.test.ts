@@ -5,11 +5,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { skipReason } from '../helpers/env.js';
 import { copyTree } from '../helpers/package-tree.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { makeThrowawayRoot, type ThrowawayRoot } from '../helpers/throwaway-root.js';
 import { debArch } from '../../packaging/deb.js';
 
@@ -36,22 +36,18 @@ const SHIPPED = [
 ];
 
 describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch();
   let deb: string;
   let version: string;
   let root: ThrowawayRoot;
 
   beforeAll(async () => {
-    scratch = await makeScratch();
-    const repo = copyTree(scratch);
-    execFileSync('npm', ['run', '--silent', 'package:deb', '--', scratch.dir], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    const repo = copyTree(shared.scratch);
+    execFileSync('npm', ['run', '--silent', 'package:deb', '--', shared.scratch.dir], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
     version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
-    deb = scratch.path(`lychd-crypt_${version}_${debArch()}.deb`);
-    root = await makeThrowawayRoot(scratch);
+    deb = shared.scratch.path(`lychd-crypt_${version}_${debArch()}.deb`);
+    root = await makeThrowawayRoot(shared.scratch);
   }, 300_000);
-  afterAll(async () => {
-    await scratch?.cleanup();
-  });
 
   const ok = (argv: string[]): string => {
     const r = root.run(argv);
@@ -96,11 +92,11 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
     expect(ok(['fish', '-c', 'complete -C "lychd-crypt "'])).toMatch(/^snapshot\b/m);
 
     // init of a loopback crypt (in the scratch dir), fstab and bin dir at their defaults inside the root.
-    const crypt = scratch.path('crypt');
-    const answers = scratch.path('answers.yaml');
+    const crypt = shared.scratch.path('crypt');
+    const answers = shared.scratch.path('answers.yaml');
     writeFileSync(
       answers,
-      stringify({ version: 1, crypt: { path: crypt, user: 'root' }, method: 'loopback', loopback: { image: scratch.path('img/crypt.img'), size: '256M' }, postgres: { enabled: false } }),
+      stringify({ version: 1, crypt: { path: crypt, user: 'root' }, method: 'loopback', loopback: { image: shared.scratch.path('img/crypt.img'), size: '256M' }, postgres: { enabled: false } }),
     );
     const plan = JSON.parse(ok(['lychd-crypt', '--json', 'init', '--answers', answers, '--dry-run'])).data as { plan: { steps: { kind: string; link?: boolean; source?: string }[] } };
     expect(plan.plan.steps.find((s) => s.kind === 'install-runtime')).toMatchObject({ source: PACKAGED, link: true });
@@ -118,7 +114,7 @@ describe.skipIf(skip)(`the Debian package ${skip ? `(skipped: ${skip})` : ''}`, 
       fstab: ok(['grep', crypt, '/etc/fstab']),
       mounted: ok(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '--mountpoint', crypt]),
       subvolumes: ok(['btrfs', 'subvolume', 'list', crypt]),
-      image: lstatSync(scratch.path('img/crypt.img')).size,
+      image: lstatSync(shared.scratch.path('img/crypt.img')).size,
     });
     const before = state();
     expect(before.tree).toContain('active d');

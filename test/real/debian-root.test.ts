@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { cachedDebianRoot, debianRootSkipReason, makeDebianRoot, type Suite } from '../helpers/debian-root.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import type { ThrowawayRoot } from '../helpers/throwaway-root.js';
 
 const skip = skipReason('root', 'loop') ?? debianRootSkipReason();
@@ -18,15 +19,13 @@ const PACKAGES = ['btrfs-progs', 'util-linux', 'mount', 'e2fsprogs'];
 const RELEASE: Record<Suite, RegExp> = { bookworm: /^12\./, trixie: /^13\./ };
 
 describe.skipIf(skip).each(['bookworm', 'trixie'] as const)(`a stock %s root ${skip ? `(skipped: ${skip})` : ''}`, (suite) => {
+  const scratches = scratchSuite();
   let scratch: Scratch;
   let root: ThrowawayRoot;
   beforeEach(async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     root = await makeDebianRoot(scratch, suite, PACKAGES);
   }, 15 * 60_000);
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   const ok = (argv: string[], env?: Record<string, string>): string => {
     const r = root.run(argv, env);

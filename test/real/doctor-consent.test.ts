@@ -6,12 +6,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fingerprint, initCrypt, problems } from '../helpers/doctor.js';
 import { skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 
@@ -46,35 +46,24 @@ function inTerminal(scratch: Scratch, name: string, argv: string[]) {
 }
 
 describe.skipIf(skip)(`repair consent and manual findings ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('at a terminal: declining changes nothing (exit 3), consenting deletes the stray subvolume', async () => {
-    scratch = await makeScratch();
-    const c = await initCrypt(scratch, cli);
+    scratch = await suite.scratch();
+    const c = await initCrypt(scratch, suite.bundle);
     const stray = path.join(c.crypt, '.staging-stray');
     sh(['btrfs', 'subvolume', 'create', stray]);
     const before = fingerprint(scratch.dir);
 
-    const no = inTerminal(scratch, 'no', ['node', cli, '--crypt', c.crypt, 'repair']);
+    const no = inTerminal(scratch, 'no', ['node', suite.bundle, '--crypt', c.crypt, 'repair']);
     await no.waitFor(/Go ahead with this step\?/);
     expect(no.screen()).toMatch(/delete stray staging subvolume \.staging-stray/);
     no.keys('Enter'); // the default is No
     expect(await no.exitCode()).toBe(3);
     expect(fingerprint(scratch.dir)).toBe(before);
 
-    const yes = inTerminal(scratch, 'yes', ['node', cli, '--crypt', c.crypt, 'repair']);
+    const yes = inTerminal(scratch, 'yes', ['node', suite.bundle, '--crypt', c.crypt, 'repair']);
     await yes.waitFor(/Go ahead with this step\?/);
     yes.keys('y');
     yes.keys('Enter');
@@ -84,8 +73,8 @@ describe.skipIf(skip)(`repair consent and manual findings ${skip ? `(skipped: ${
   });
 
   it('the top level also mounted elsewhere: doctor says so, repair leaves it to a person', async () => {
-    scratch = await makeScratch();
-    const c = await initCrypt(scratch, cli);
+    scratch = await suite.scratch();
+    const c = await initCrypt(scratch, suite.bundle);
     const other = scratch.path('elsewhere');
     mkdirSync(other);
     const dev = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', c.crypt]).trim();

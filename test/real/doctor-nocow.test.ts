@@ -4,36 +4,26 @@
 // repair without losing a row.
 import { renameSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectHealed, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import { buildCli, runCli } from '../helpers/init.js';
+import { runCli } from '../helpers/init.js';
 import { startTestServer, type TestServer } from '../helpers/pg.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`repair: PGDATA without C, PostgreSQL 15 ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   /** A crypt with a PG15 cluster in active/postgres holding rows, stopped, its files then copied without C. */
   async function brokenDatabase(service: 'pg_ctl' | 'none' = 'pg_ctl'): Promise<{ c: InitCrypt; server: TestServer; pgdata: string }> {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const socketDir = scratch.path('sock');
-    const c = await initCrypt(scratch, cli, {
+    const c = await initCrypt(scratch, suite.bundle, {
       postgres: { connection: { host: socketDir, port: 5432 }, bin: PG_BIN[15], service: { kind: service } },
     });
     const pgdata = path.join(c.crypt, 'active/postgres');
@@ -94,7 +84,7 @@ describe.skipIf(skip)(`repair: PGDATA without C, PostgreSQL 15 ${skip ? `(skippe
   it('a crash while the running server was stopped for the rewrite: the next repair restarts it and finishes', async () => {
     const { c, server, pgdata } = await brokenDatabase('pg_ctl');
     server.start();
-    const crashed = runCli(cli, ['--crypt', c.crypt, 'repair', '--yes'], { LYCHD_CRYPT_FAULT: 'nocow-after-copy' });
+    const crashed = runCli(suite.bundle, ['--crypt', c.crypt, 'repair', '--yes'], { LYCHD_CRYPT_FAULT: 'nocow-after-copy' });
     expect(crashed.code, crashed.stderr).toBe(-1);
     expect(server.isRunning()).toBe(false);
     const repair = c.cli('repair', '--yes', '--json');
@@ -110,7 +100,7 @@ describe.skipIf(skip)(`repair: PGDATA without C, PostgreSQL 15 ${skip ? `(skippe
     it(`a crash at ${point} is recovered by the next repair; nothing is lost`, async () => {
       const { c, server, pgdata } = await brokenDatabase();
       const files = hashFiles(pgdata);
-      const crashed = runCli(cli, ['--crypt', c.crypt, 'repair', '--yes'], { LYCHD_CRYPT_FAULT: point });
+      const crashed = runCli(suite.bundle, ['--crypt', c.crypt, 'repair', '--yes'], { LYCHD_CRYPT_FAULT: point });
       expect(crashed.code, crashed.stderr).toBe(-1); // killed by SIGKILL
       const doctor = c.cli('doctor', '--json');
       expect(doctor.code).toBe(1);

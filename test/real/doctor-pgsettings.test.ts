@@ -1,22 +1,20 @@
 // doctor asks the crypt's running PostgreSQL for wal_init_zero and wal_recycle and PROPOSES turning them off
 // (status advice, the exact ALTER SYSTEM lines); once they are off it reports ok; it never changes them.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 type Found = { id: string; status: string; finding: string; fix: { manual?: string } | null };
 
 describe.skipIf(skip)(`doctor proposes PostgreSQL settings ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('advice while on, with the ALTER SYSTEM lines; ok once off; the settings are left alone', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const settings = async () => Object.fromEntries((await server.query<{ name: string; setting: string }>("select name, setting from pg_settings where name in ('wal_init_zero', 'wal_recycle')")).map((r) => [r.name, r.setting]));
 

@@ -1,28 +1,26 @@
 // Doctor under WAL churn: PostgreSQL creates, recycles and removes WAL segments while doctor walks
 // PGDATA. A file that vanishes mid-scan is not a finding, so pgdata.nocow stays ok in every run; and the
 // nocow rewrite re-confirms a finding before it stops the database, so a stale finding stops nothing.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import { createRunner } from '../../src/base/runner.js';
 import type { OpenCrypt } from '../../src/base/crypt/open.js';
 import { rewriteNocow } from '../../src/care/nocow-rewrite.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 const RUNS = 25;
 
 describe.skipIf(skip)(`doctor during WAL churn ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test(`${RUNS} doctor runs while segments come and go: pgdata.nocow is ok every time; a stale finding rewrites nothing`, async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { conf: ['min_wal_size = 32MB', 'max_wal_size = 48MB', 'wal_recycle = off'] });
     await server.query('create table churn (id serial primary key, pad text)');
     const c = await server.connect();

@@ -3,34 +3,25 @@
 // exits 0 and the user's files are intact.
 import { appendFileSync, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectHealed, fingerprint, hashFiles, initCrypt, problems, type InitCrypt } from '../helpers/doctor.js';
 import { skipReason } from '../helpers/env.js';
-import { ids, makeUser, mountScratchFs, sh } from '../helpers/host.js';
-import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { ids, sh } from '../helpers/host.js';
+import { runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
+import { userHost } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
 describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   /** A crypt with some user data in active/. */
   async function setup(via: 'fstab' | 'systemd' | 'none' = 'fstab'): Promise<InitCrypt> {
-    scratch = await makeScratch();
-    const c = await initCrypt(scratch, cli, { via });
+    scratch = await suite.scratch();
+    const c = await initCrypt(scratch, suite.bundle, { via });
     mkdirSync(path.join(c.crypt, 'active/data/sub'), { recursive: true });
     writeFileSync(path.join(c.crypt, 'active/data/notes.txt'), 'precious\n');
     writeFileSync(path.join(c.crypt, 'active/data/sub/blob.bin'), Buffer.alloc(300_000, 7));
@@ -148,7 +139,7 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
 
   it('a snapshot killed after the subvolume was made, before its metadata: repair finishes the recovery', async () => {
     const c = await setup();
-    const killed = runCli(cli, ['--crypt', c.crypt, 'snapshot', '--label', 'x', '--mode', 'none'], { LYCHD_CRYPT_FAULT: 'snapshot:after-snap' });
+    const killed = runCli(suite.bundle, ['--crypt', c.crypt, 'snapshot', '--label', 'x', '--mode', 'none'], { LYCHD_CRYPT_FAULT: 'snapshot:after-snap' });
     expect(killed.code, killed.stderr).toBe(-1);
     const repair = expectHealed(c, scratch.dir, ['journal.pending'], { dataDir: data(c) });
     expect(repair.json.plan.steps).toEqual([]); // recovery ran first, under the lock; nothing else was left
@@ -195,15 +186,12 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   it('native (on a Btrfs host): missing snapshots/, active/ owned by someone else', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'btrfs', host, 400);
-    const user = makeUser(scratch);
-    const crypt = path.join(host, 'crypt');
+    scratch = await suite.scratch();
+    const { user, crypt } = await userHost(scratch, 'btrfs', 400);
     const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'native' });
-    const init = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const init = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(init.code, init.stderr).toBe(0);
-    const c = { cli: (...a: string[]) => runCli(cli, ['--crypt', crypt, ...a]) };
+    const c = { cli: (...a: string[]) => runCli(suite.bundle, ['--crypt', crypt, ...a]) };
     writeFileSync(path.join(crypt, 'active/file'), 'precious');
     rmSync(path.join(crypt, 'snapshots'), { recursive: true });
     chownSync(path.join(crypt, 'active'), 0, 0);
@@ -225,17 +213,17 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   it('a plain directory with data on ext4 (a layout made by hand): doctor points to init, repair changes nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const dir = scratch.path('handmade');
     mkdirSync(path.join(dir, 'postgres'), { recursive: true });
     writeFileSync(path.join(dir, 'file'), 'data');
     // Not a registered crypt: doctor and repair say so (exit 2) and point to init, which migrates the data.
-    const doctor = runCli(cli, ['--crypt', dir, 'doctor', '--json']);
+    const doctor = runCli(suite.bundle, ['--crypt', dir, 'doctor', '--json']);
     expect(doctor.code).toBe(2);
     expect(doctor.json.error.message).toMatch(/no registered crypt at .*handmade/);
     expect(doctor.json.error.hint).toMatch(/lychd-crypt init/);
     const before = fingerprint(scratch.dir);
-    const repair = runCli(cli, ['--crypt', dir, 'repair', '--yes']);
+    const repair = runCli(suite.bundle, ['--crypt', dir, 'repair', '--yes']);
     expect(repair.code).toBe(2);
     expect(repair.stderr).toMatch(/lychd-crypt init/);
     expect(fingerprint(scratch.dir)).toBe(before);

@@ -1,19 +1,20 @@
 // The fd layer against the real kernel: the ioctls agree with btrfs-progs, and walks refuse symlinks.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, symlink, writeFile, readFile } from 'node:fs/promises';
 import { btrfsFsUuid, childSubvolumeCount, closeDir, createFileAt, inodeFlags, FS_NOCOW_FL, NotFollowedError, openDir, subvolInfo, unlinkAt } from '../../src/base/sys/fd.js';
 import { skipReason } from '../helpers/env.js';
 import { mountScratchFs, sh } from '../helpers/host.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
 describe.skipIf(skip)('fd-relative access and Btrfs ioctls', () => {
+  const scratches = scratchSuite();
   let scratch: Scratch;
   beforeEach(async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
   });
-  afterEach(async () => scratch.cleanup());
 
   it('reads the filesystem UUID and subvolume facts as btrfs-progs does', async () => {
     const mnt = scratch.path('mnt');

@@ -1,27 +1,24 @@
 // Method B: a sparse image larger than the free space of the filesystem holding it. The usable free space
 // counts only what the host can still back, so status warns and the scheduled run skips before the image
 // could hit ENOSPC on the host (which Btrfs inside cannot see coming).
-import { afterEach, describe, expect, test } from 'vitest';
-import { mkdir } from 'node:fs/promises';
+import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { mountScratchFs, sh } from '../helpers/host.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
+import { sh } from '../helpers/host.js';
 import { cli } from '../helpers/snap.js';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
+import { hostFs } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`floor on an image the host cannot back ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('the host counts: status shows it, the scheduled run skips', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 300);
+    scratch = await scratches.scratch();
+    const host = await hostFs(scratch, 'ext4', 300);
     const image = path.join(host, 'crypt.img');
     // sparse: far more than the 300M host can hold
     const fx = await makeCryptFixture(scratch, { image, sizeMiB: 1024, postgres: false });

@@ -1,29 +1,26 @@
 // The free-space floor on a small real image with PostgreSQL running: snapshots pile up until the floor
 // trips; the scheduled run prunes the oldest unprotected ones until above it (pins stay); when pruning
 // cannot help it skips the snapshot with exit 1 and a reason — no ENOSPC, and PostgreSQL keeps running.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { sh } from '../helpers/host.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import { readSnapshotDir } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const MiB = 2 ** 20;
 
 describe.skipIf(skip)(`free-space floor ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('prunes to the floor, then skips when pruning cannot help; PostgreSQL keeps running', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { fixture: { sizeMiB: 512 } });
     const floorPercent = 35;
     await reconfigure(fx, { ...fx.config, space: { minFree: { percent: floorPercent } } });

@@ -2,26 +2,25 @@
 // existing directory), free space, data at the path, the image and the device with their signatures.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { answersSchema } from '../../src/install/answers/schema.js';
 import { createRunner } from '../../src/base/runner.js';
-import { detectHost } from '../../src/install/detect/host.js';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, mountScratchFs, sh } from '../helpers/host.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
+import { hostFs } from '../helpers/scenes.js';
+import { detectHost } from '../../src/install/init.js';
 
 const skip = skipReason('root', 'btrfs', 'xfs', 'loop');
 
 describe.skipIf(skip)(`detectHost ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const scratches = scratchSuite();
   let scratch: Scratch;
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('reads the host filesystem of a missing path, its free space, and a device holding ext4', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'xfs', host, 400);
+    scratch = await scratches.scratch();
+    const host = await hostFs(scratch, 'xfs', 400);
     const dev = makeLoopDevice(scratch, 300);
     sh(['mkfs.ext4', '-q', '-L', 'precious', dev]);
     const crypt = path.join(host, 'a/b/crypt');
@@ -52,9 +51,8 @@ describe.skipIf(skip)(`detectHost ${skip ? `(skipped: ${skip})` : ''}`, () => {
   });
 
   it('sees data at the path, and the parent filesystem when the path is itself a mount point', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 300);
+    scratch = await scratches.scratch();
+    const host = await hostFs(scratch, 'ext4', 300);
     const crypt = path.join(host, 'crypt');
     mkdirSync(crypt);
     writeFileSync(path.join(crypt, 'x'), '');
@@ -70,9 +68,8 @@ describe.skipIf(skip)(`detectHost ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(g.hostFs).toMatchObject({ target: host, fstype: 'ext4' });
   });
   it('resolves symlinks in the crypt path (mount points are canonical)', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 300);
+    scratch = await scratches.scratch();
+    const host = await hostFs(scratch, 'ext4', 300);
     symlinkSync(host, scratch.path('link'));
     const answers = answersSchema.parse({ version: 1, crypt: { path: scratch.path('link/sub/crypt') } });
     const f = await detectHost(answers, { runner: createRunner(), env: process.env });

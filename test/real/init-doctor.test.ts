@@ -1,10 +1,11 @@
 // Integration: every crypt init makes is one doctor calls healthy (exit 0), for each method and persistence.
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, makeUser, mountScratchFs } from '../helpers/host.js';
-import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -18,31 +19,20 @@ const cases: Case[] = [
 ];
 
 describe.skipIf(skip)(`init, then doctor ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   for (const c of cases) {
     it(`${c.name}: doctor says healthy`, async () => {
-      scratch = await makeScratch();
+      scratch = await suite.scratch();
       const host = scratch.path('host');
       await mountScratchFs(scratch, c.hostFs, host, 512);
       const user = makeUser(scratch);
       const crypt = path.join(host, 'crypt');
       const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, ...c.answers(host, scratch) });
-      const init = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+      const init = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
       expect(init.code, init.stderr).toBe(0);
-      const doctor = runCli(cli, ['doctor', '--crypt', crypt, '--json']);
+      const doctor = runCli(suite.bundle, ['doctor', '--crypt', crypt, '--json']);
       const problems = JSON.stringify(doctor.json?.checks?.filter?.((k: { status: string }) => k.status !== 'ok') ?? doctor.stdout, null, 1);
       expect(doctor.code, `${problems}\n${doctor.stderr}`).toBe(0);
     });

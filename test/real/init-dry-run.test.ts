@@ -5,9 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { mountScratchFs } from '../helpers/host.js';
 import { runCli, writeAnswers } from '../helpers/init.js';
 import { cliSuite } from '../helpers/suite.js';
+import { hostFs } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -22,8 +22,7 @@ describe.skipIf(skip)(`init --dry-run on an existing crypt ${skip ? `(skipped: $
   it('all satisfied; a hand-edited fstab line is the one step that would change, with a diff', async () => {
     const scratch = await suite.scratch();
     const cli = suite.bundle;
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
+    const host = await hostFs(scratch, 'ext4', 512);
     const crypt = path.join(host, 'crypt');
     const image = path.join(host, 'img/crypt.img');
     const answers = writeAnswers(scratch, { crypt: { path: crypt }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'fstab' } });

@@ -3,11 +3,12 @@
 // or Ctrl-C, leaves the device untouched.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
-import { buildCli, fstypeAt } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fstypeAt } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { openTerminal, plainTerminalEnv, type Terminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
@@ -21,19 +22,8 @@ function holds(dev: string): string {
 }
 
 describe.skipIf(skip)(`interactive init on a partition ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   /** Answers the questions of a partition install up to (not including) the typed confirmation. */
   async function answerPartition(t: Terminal, crypt: string, dev: string): Promise<void> {
@@ -58,13 +48,13 @@ describe.skipIf(skip)(`interactive init on a partition ${skip ? `(skipped: ${ski
   }
 
   it('declining, Ctrl-C at the typed confirmation, and a No to the plan leave the device untouched; typing its path and yes format it', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const dev = makeLoopDevice(scratch, 300);
     sh(['mkfs.ext4', '-q', '-L', 'precious', dev]);
     const crypt = scratch.path('crypt');
     const defaults = scratch.path('defaults.yaml');
     writeFileSync(defaults, stringify({ version: 1, persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/units') }, install: { binDir: scratch.path('bin') } }));
-    const run = (extra: string[] = []) => openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, ...extra], plainTerminalEnv());
+    const run = (extra: string[] = []) => openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', defaults, ...extra], plainTerminalEnv());
     const typed = new RegExp(`◆ {2}${dev} holds ext4, label precious\\. Formatting ERASES it\\. Type the device path`);
     const untouched = () => {
       expect(holds(dev)).toBe('ext4 precious');

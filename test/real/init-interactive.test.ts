@@ -5,13 +5,15 @@
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { makeUser, mountScratchFs } from '../helpers/host.js';
-import { buildCli, fstypeAt, runCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { makeUser } from '../helpers/host.js';
+import { fstypeAt, runCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { openTerminal, plainTerminalEnv, type Terminal } from '../helpers/tmux.js';
 import { proposeImageSize } from '../../src/install/propose.js';
+import { hostFs } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'tmux');
 
@@ -25,8 +27,7 @@ interface Setup {
 }
 
 async function setup(scratch: Scratch): Promise<Setup> {
-  const host = scratch.path('host');
-  await mountScratchFs(scratch, 'ext4', host, 512);
+  const host = await hostFs(scratch, 'ext4', 512);
   const crypt = path.join(host, 'crypt');
   const image = path.join(host, 'img/crypt.img');
   const defaults = scratch.path('defaults.yaml');
@@ -83,25 +84,14 @@ async function answerAll(t: Terminal, prompts: Prompt[]): Promise<void> {
 }
 
 describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('the prompts appear, and the answers make the same plan as the equivalent answers file', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
     const written = scratch.path('written.yaml');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--dry-run', '--write-answers', written], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults, '--dry-run', '--write-answers', written], plainTerminalEnv());
     const detected = await t.waitFor(/◆ {2}Where should the crypt live\?/);
     expect(detected).toMatch(/Detected/);
     expect(detected).toMatch(/target user: root/);
@@ -126,8 +116,8 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
         install: { binDir: scratch.path('bin') },
       }),
     );
-    const fromFile = runCli(cli, ['--json', 'init', '--answers', equivalent, '--dry-run']);
-    const fromWizard = runCli(cli, ['--json', 'init', '--answers', written, '--dry-run']);
+    const fromFile = runCli(suite.bundle, ['--json', 'init', '--answers', equivalent, '--dry-run']);
+    const fromWizard = runCli(suite.bundle, ['--json', 'init', '--answers', written, '--dry-run']);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(fromWizard.code, fromWizard.stderr).toBe(0);
     // Each detection picks a fresh UUID for a new filesystem (mkfs.btrfs -U): the one difference allowed.
@@ -135,7 +125,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     const normal = (plan: unknown) => JSON.parse(JSON.stringify(plan).replace(uuid, 'UUID'));
     expect(normal(fromWizard.json.plan)).toEqual(normal(fromFile.json.plan));
     // And the plan the wizard showed is that plan: its head line and every step.
-    const human = runCli(cli, ['init', '--answers', equivalent, '--dry-run']).stdout;
+    const human = runCli(suite.bundle, ['init', '--answers', equivalent, '--dry-run']).stdout;
     const flat = shown.replace(/\s+/g, ' ');
     for (const line of human.split('\n').filter((l) => /^(Plan: |\d+\. )/.test(l))) expect(flat).toContain(line.replace(/\s+/g, ' ').trim());
     expect(statSync(written).mode & 0o777).toBe(0o600);
@@ -143,10 +133,10 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('applies with progress and a summary; --write-answers replays to the same result', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
     const written = scratch.path('written.yaml');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', written], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults, '--write-answers', written], plainTerminalEnv());
     await answerAll(t, [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY]);
     expect(await t.exitCode()).toBe(0);
     const shown = t.history();
@@ -159,17 +149,17 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(existsSync(path.join(s.crypt, 'active/postgres'))).toBe(true);
 
     // Replaying the written answers unattended finds everything as asked.
-    const replay = runCli(cli, ['--json', 'init', '--answers', written, '--yes']);
+    const replay = runCli(suite.bundle, ['--json', 'init', '--answers', written, '--yes']);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.json.changed).toBe(0);
   });
 
   it('Ctrl-C at any prompt exits 130 and changes nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
     const prompts = [...loopbackPrompts(s, { size: '256M', via: 'line in fstab' }), APPLY];
     for (let k = 0; k < prompts.length; k++) {
-      const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults, '--write-answers', scratch.path('w.yaml')], plainTerminalEnv());
+      const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults, '--write-answers', scratch.path('w.yaml')], plainTerminalEnv());
       await answerAll(t, prompts.slice(0, k));
       await t.waitFor(prompts[k]!.question);
       t.keys('C-c');
@@ -181,9 +171,9 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('declining the plan (answering No) exits 130 and changes nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults], plainTerminalEnv());
     await answerAll(t, loopbackPrompts(s, { size: '256M', via: 'line in fstab' }));
     await t.waitFor(APPLY.question);
     await t.choose('Cancel');
@@ -192,14 +182,14 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('--answers in a terminal without --yes previews the plan and asks; a re-run through the wizard has nothing to do', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
     const answers = scratch.path('answers.yaml');
     writeFileSync(
       answers,
       stringify({ ...(await import('yaml')).parse(readFileSync(s.defaults, 'utf8')), crypt: { path: s.crypt }, method: 'loopback', persist: { via: 'fstab', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') } }),
     );
-    let t = openTerminal(scratch, ['node', cli, 'init', '--answers', answers], plainTerminalEnv());
+    let t = openTerminal(scratch, ['node', suite.bundle, 'init', '--answers', answers], plainTerminalEnv());
     const preview = await t.waitFor(/◆ {2}Apply this plan\?/);
     expect(preview).not.toMatch(/Where should the crypt live/);
     expect(t.history()).toMatch(new RegExp(`crypt ${s.crypt} for root, method loopback`));
@@ -207,7 +197,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(await t.exitCode()).toBe(0);
     expect(fstypeAt(s.crypt)).toBe('btrfs');
 
-    t = openTerminal(scratch, ['node', cli, 'init', '--defaults', s.defaults], plainTerminalEnv());
+    t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults], plainTerminalEnv());
     await t.waitFor(/◆ {2}Where should the crypt live\?/);
     t.type(s.crypt);
     t.keys('Enter');
@@ -220,9 +210,9 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('without root: stops before any question (exit 2); --dry-run still asks', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const user = makeUser(scratch);
-    const asUser = (args: string[]) => ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', process.execPath, cli, ...args];
+    const asUser = (args: string[]) => ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', process.execPath, suite.bundle, ...args];
     const env = { PATH: process.env.PATH, HOME: user.home, LANG: 'C.UTF-8' };
     let t = openTerminal(scratch, asUser(['init']), env);
     expect(await t.exitCode()).toBe(2);
@@ -236,13 +226,13 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('checks at the question: /etc refused, a size that does not fit asks the size again, n+Enter never answers the next question, the preview fits on a screen', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const s = await setup(scratch);
     // No size in the defaults: the proposed one must fit the free space of the 512M host.
     const defaults = scratch.path('no-size.yaml');
     writeFileSync(defaults, readFileSync(s.defaults, 'utf8').replace(/\n\s*size: 256M/, ''));
     const proposed = proposeImageSize(statfsSync(s.host).bavail * statfsSync(s.host).bsize);
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', defaults], plainTerminalEnv());
     await t.waitFor(/◆ {2}Where should the crypt live\?/);
     t.type('/etc');
     t.keys('Enter');
@@ -306,23 +296,22 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
   });
 
   it('bad --defaults: exit 2 with file:line:col before any question', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const bad = scratch.path('defaults.yaml');
     writeFileSync(bad, 'version: 1\nloopback: { size: twenty }\n');
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', bad], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', bad], plainTerminalEnv());
     expect(await t.exitCode()).toBe(2);
     expect(t.history()).toContain(`${bad}:2:19: loopback.size: expected a size like 20G, got "twenty"`);
     expect(t.history()).not.toMatch(/Where should the crypt live/);
   });
 
   it('on a Btrfs host: native is proposed with its reason, and no image or persistence is asked', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'btrfs', host, 300);
+    scratch = await suite.scratch();
+    const host = await hostFs(scratch, 'btrfs', 300);
     const crypt = path.join(host, 'crypt');
     const defaults = scratch.path('defaults.yaml');
     writeFileSync(defaults, stringify({ version: 1, install: { binDir: scratch.path('bin') } }));
-    const t = openTerminal(scratch, ['node', cli, 'init', '--defaults', defaults, '--crypt', crypt], plainTerminalEnv());
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', defaults, '--crypt', crypt], plainTerminalEnv());
     // --crypt named the path: not asked.
     const s = await t.waitFor(/◆ {2}How should the crypt get its Btrfs filesystem\?/);
     expect(s).not.toMatch(/Where should the crypt live/);

@@ -3,37 +3,26 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { ids, makeUser, mountScratchFs, sh } from '../helpers/host.js';
-import { attrs, buildCli, fstypeAt, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { ids, sh } from '../helpers/host.js';
+import { attrs, fstypeAt, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
+import { hostFs } from '../helpers/scenes.js';
+import { userHost } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'xfs', 'loop');
 
 describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   for (const hostFs of ['ext4', 'xfs'] as const) {
     for (const via of ['fstab', 'systemd'] as const) {
       it(`on an ${hostFs} host, persisted via ${via}`, async () => {
-        scratch = await makeScratch();
-        const host = scratch.path('host');
-        await mountScratchFs(scratch, hostFs, host, 512);
-        const user = makeUser(scratch);
-        const crypt = path.join(host, 'crypt');
+        scratch = await suite.scratch();
+        const { host, user, crypt } = await userHost(scratch, hostFs, 512);
         const image = path.join(host, 'images/crypt.img');
         const answers = writeAnswers(scratch, {
           crypt: { path: crypt, user: user.name },
@@ -42,7 +31,7 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
           persist: { via },
         });
 
-        const first = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+        const first = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
         expect(first.code, first.stderr).toBe(0);
         expect(first.json.ok).toBe(true);
         expect(first.json.config.method).toBe('loopback');
@@ -88,11 +77,11 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
         }
 
         // A second run changes nothing and says so.
-        const second = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+        const second = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
         expect(second.code, second.stderr).toBe(0);
         expect(second.json.changed).toBe(0);
         expect(second.json.steps.every((s: { status: string }) => s.status === 'unchanged')).toBe(true);
-        const human = runCli(cli, ['init', '--answers', answers, '--yes']);
+        const human = runCli(suite.bundle, ['init', '--answers', answers, '--yes']);
         expect(human.stdout).toMatch(/^nothing to do/);
 
         // Unmounted, the mount record underneath says how to mount it again.
@@ -106,7 +95,7 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
           expect(existsSync(path.join(crypt, 'active/postgres'))).toBe(true);
         } else {
           // init mounts it again (and still changes nothing else).
-          const third = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+          const third = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
           expect(third.code, third.stderr).toBe(0);
           expect(third.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['mount']);
         }
@@ -115,18 +104,17 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     }
   }
   it('changed answers converge: fstab → systemd rewrites the record underneath the mount, never both', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
+    scratch = await suite.scratch();
+    const host = await hostFs(scratch, 'ext4', 512);
     const crypt = path.join(host, 'crypt');
     const image = path.join(host, 'crypt.img');
     const base = { crypt: { path: crypt }, loopback: { image, size: '256M' } };
-    const first = runCli(cli, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'fstab' } }), '--yes', '--json']);
+    const first = runCli(suite.bundle, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'fstab' } }), '--yes', '--json']);
     expect(first.code, first.stderr).toBe(0);
     const fstab = scratch.path('etc/fstab');
     expect(readFileSync(fstab, 'utf8')).toContain('x-lychd-crypt');
 
-    const switched = runCli(cli, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'systemd' } }), '--yes', '--json']);
+    const switched = runCli(suite.bundle, ['init', '--answers', writeAnswers(scratch, { ...base, persist: { via: 'systemd' } }), '--yes', '--json']);
     expect(switched.code, switched.stderr).toBe(0);
     const done = switched.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind);
     expect(done).toEqual(['write-mount-record', 'remove-fstab-line', 'write-mount-unit', 'register']);
@@ -144,40 +132,38 @@ describe.skipIf(skip)(`init, Method B (loopback) ${skip ? `(skipped: ${skip})` :
     expect(record.persist).toMatchObject({ via: 'systemd', unit: sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim() });
   });
   it('after the crypt was unmounted (e.g. a reboot without persistence), minimal answers just mount it again', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
+    scratch = await suite.scratch();
+    const host = await hostFs(scratch, 'ext4', 512);
     const crypt = path.join(host, 'crypt');
     const image = path.join(host, 'crypt.img');
-    const first = runCli(cli, ['init', '--answers', writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size: '256M' }, persist: { via: 'none' } }), '--yes', '--json']);
+    const first = runCli(suite.bundle, ['init', '--answers', writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size: '256M' }, persist: { via: 'none' } }), '--yes', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.json.notes.join()).toMatch(/persist.via is none/);
     sh(['umount', crypt]);
     // Only the path: the mount record underneath names the method, the image, and config.json the rest.
     const minimal = writeAnswers(scratch, { crypt: { path: crypt } }, 'minimal.yaml');
-    const again = runCli(cli, ['init', '--answers', minimal, '--yes', '--json']);
+    const again = runCli(suite.bundle, ['init', '--answers', minimal, '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json.config).toMatchObject({ method: 'loopback', loopback: { image, sizeBytes: 256 * 2 ** 20 }, persist: { via: 'none' } });
     expect(again.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['mount']);
     expect(fstypeAt(crypt)).toBe('btrfs');
   });
   it('a larger loopback.size grows the mounted image and its filesystem; a smaller one is refused (exit 2)', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 700);
+    scratch = await suite.scratch();
+    const host = await hostFs(scratch, 'ext4', 700);
     const crypt = path.join(host, 'crypt');
     const image = path.join(host, 'crypt.img');
     const answersAt = (size: string) => writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size } }, `a-${size}.yaml`);
-    expect(runCli(cli, ['init', '--answers', answersAt('256M'), '--yes']).code).toBe(0);
+    expect(runCli(suite.bundle, ['init', '--answers', answersAt('256M'), '--yes']).code).toBe(0);
     const before = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
-    const grown = runCli(cli, ['init', '--answers', answersAt('400M'), '--yes', '--json']);
+    const grown = runCli(suite.bundle, ['init', '--answers', answersAt('400M'), '--yes', '--json']);
     expect(grown.code, grown.stderr).toBe(0);
     expect(grown.json.steps.filter((s: { status: string }) => s.status === 'done').map((s: { kind: string }) => s.kind)).toEqual(['grow-image', 'register']);
     expect(statSync(image).size).toBe(400 * 2 ** 20);
     const after = statfsSync(crypt).blocks * statfsSync(crypt).bsize;
     expect(after - before).toBeGreaterThan(100 * 2 ** 20);
-    expect(runCli(cli, ['init', '--answers', answersAt('400M'), '--yes', '--json']).json.changed).toBe(0);
-    const shrink = runCli(cli, ['init', '--answers', answersAt('300M'), '--yes']);
+    expect(runCli(suite.bundle, ['init', '--answers', answersAt('400M'), '--yes', '--json']).json.changed).toBe(0);
+    const shrink = runCli(suite.bundle, ['init', '--answers', answersAt('300M'), '--yes']);
     expect(shrink.code).toBe(2);
     expect(shrink.stderr).toMatch(/smaller than the existing image/);
     expect(statSync(image).size).toBe(400 * 2 ** 20);

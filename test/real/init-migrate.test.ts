@@ -3,11 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chownSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { makeUser, mountScratchFs, sh } from '../helpers/host.js';
-import { buildCli, fstypeAt, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { sh } from '../helpers/host.js';
+import { fstypeAt, isSubvolume, owner, runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
+import { hostFs, userHost } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -28,31 +30,27 @@ function expectData(dir: string, uid: number): void {
   expect(lstatSync(path.join(dir, 'docs/deep/a.txt')).uid).toBe(uid);
 }
 
+/** After a native migration: the data in active/, the layout alone at the crypt path, one backup beside it with the original, and a re-run changes nothing. */
+function expectNativeMigrated(cli: string, host: string, crypt: string, uid: number, answers: string): void {
+  expectData(path.join(crypt, 'active'), uid);
+  expect(readdirSync(crypt).sort()).toEqual(['active', 'snapshots']);
+  const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
+  expect(backups).toHaveLength(1);
+  expectData(path.join(host, backups[0]!), uid);
+  expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+}
+
 describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('loopback: data copied into active/, original kept aside, nothing hidden under the mount', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
-    const user = makeUser(scratch);
-    const crypt = path.join(host, 'crypt');
+    scratch = await suite.scratch();
+    const { host, user, crypt } = await userHost(scratch, 'ext4', 512);
     mkdirSync(crypt);
     seedData(crypt, user.uid, user.gid);
     const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, loopback: { image: path.join(host, 'crypt.img'), size: '256M' } });
-    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const r = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.notes.join('\n')).toMatch(/copied into/);
 
@@ -65,7 +63,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
     expectData(path.join(host, backups[0]!), user.uid);
     expect(readdirSync(host).filter((n) => n.includes('migrate'))).toEqual([]);
 
-    const again = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const again = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(again.json.changed, again.stderr).toBe(0);
 
     // Underneath the mount there is only the mount record: nothing was hidden.
@@ -74,73 +72,53 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
   });
 
   it('native: data copied into the new active/ subvolume, original kept aside', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'btrfs', host, 300);
-    const user = makeUser(scratch);
-    const crypt = path.join(host, 'crypt');
+    scratch = await suite.scratch();
+    const { host, user, crypt } = await userHost(scratch, 'btrfs', 300);
     mkdirSync(crypt);
     seedData(crypt, user.uid, user.gid);
     const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'native' });
-    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const r = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(isSubvolume(path.join(crypt, 'active'))).toBe(true);
-    expectData(path.join(crypt, 'active'), user.uid);
-    expect(readdirSync(crypt).sort()).toEqual(['active', 'snapshots']);
-    const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
-    expect(backups).toHaveLength(1);
-    expectData(path.join(host, backups[0]!), user.uid);
-    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+    expectNativeMigrated(suite.bundle, host, crypt, user.uid, answers);
   });
 
   it('native: a crash right after the original moved aside is finished by the next run', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'btrfs', host, 300);
-    const user = makeUser(scratch);
-    const crypt = path.join(host, 'crypt');
+    scratch = await suite.scratch();
+    const { host, user, crypt } = await userHost(scratch, 'btrfs', 300);
     mkdirSync(crypt);
     seedData(crypt, user.uid, user.gid);
     const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'native' });
-    const crashed = spawnSync('node', [cli, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-move-aside' } });
+    const crashed = spawnSync('node', [suite.bundle, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-move-aside' } });
     expect(crashed.signal).toBe('SIGKILL');
     expect(readdirSync(crypt)).toEqual(['.lychd-crypt-migrating.json']);
-    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const r = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expectData(path.join(crypt, 'active'), user.uid);
-    expect(readdirSync(crypt).sort()).toEqual(['active', 'snapshots']);
-    const backups = readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
-    expect(backups).toHaveLength(1);
-    expectData(path.join(host, backups[0]!), user.uid);
-    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+    expectNativeMigrated(suite.bundle, host, crypt, user.uid, answers);
   });
 
   it('loopback: a crash in the middle of the migration is finished by the next run', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
-    const user = makeUser(scratch);
-    const crypt = path.join(host, 'crypt');
+    scratch = await suite.scratch();
+    const { host, user, crypt } = await userHost(scratch, 'ext4', 512);
     mkdirSync(crypt);
     seedData(crypt, user.uid, user.gid);
     const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, loopback: { image: path.join(host, 'crypt.img'), size: '256M' } });
-    const crashed = spawnSync('node', [cli, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-copy-data' } });
+    const crashed = spawnSync('node', [suite.bundle, 'init', '--answers', answers, '--yes'], { env: { ...process.env, LYCHD_CRYPT_FAULT: 'init-after-copy-data' } });
     expect(crashed.signal).toBe('SIGKILL');
     // The original is still in place, complete.
     expectData(crypt, user.uid);
-    const r = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const r = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(fstypeAt(crypt)).toBe('btrfs');
     expectData(path.join(crypt, 'active'), user.uid);
     expect(readdirSync(host).filter((n) => n.includes('migrate'))).toEqual([]);
-    expect(runCli(cli, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
+    expect(runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']).json.changed).toBe(0);
   });
 
   for (const via of ['fstab', 'systemd'] as const) {
     it(`a crypt path with shell metacharacters is only ever a path (${via})`, async () => {
-      scratch = await makeScratch();
-      const host = scratch.path('host');
-      await mountScratchFs(scratch, 'ext4', host, 512);
+      scratch = await suite.scratch();
+      const host = await hostFs(scratch, 'ext4', 512);
       // `$`, quotes, backquotes and backslashes are refused in a crypt path (pg_ctl hands it to /bin/sh inside
       // double quotes: test/real/trust-state.test.ts); everything else a shell would act on stays a path.
       const crypt = path.join(host, `;touch x&|<a> (b)* {c,d}`);
@@ -149,7 +127,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
       const work = scratch.path('cwd');
       mkdirSync(work);
       const answers = writeAnswers(scratch, { crypt: { path: crypt }, loopback: { image, size: '256M' }, persist: { via } });
-      const r = spawnSync('node', [cli, 'init', '--answers', answers, '--yes', '--json'], { encoding: 'utf8', cwd: work });
+      const r = spawnSync('node', [suite.bundle, 'init', '--answers', answers, '--yes', '--json'], { encoding: 'utf8', cwd: work });
       expect(r.status, r.stderr).toBe(0);
       expect(fstypeAt(crypt)).toBe('btrfs');
       expect(existsSync(path.join(crypt, 'active/postgres'))).toBe(true);
@@ -171,7 +149,7 @@ describe.skipIf(skip)(`init migrates existing data ${skip ? `(skipped: ${skip})`
         const v = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
         expect(v.stdout + v.stderr).toBe('');
       }
-      const again = spawnSync('node', [cli, 'init', '--answers', answers, '--yes', '--json'], { encoding: 'utf8', cwd: work });
+      const again = spawnSync('node', [suite.bundle, 'init', '--answers', answers, '--yes', '--json'], { encoding: 'utf8', cwd: work });
       expect(JSON.parse(again.stdout).data.changed, again.stderr).toBe(0);
     });
   }

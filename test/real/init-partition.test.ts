@@ -2,7 +2,7 @@
 // (device and data untouched), formatted with wipe: true, mounted and persisted by UUID=.
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAnswers } from '../../src/install/answers/load.js';
 import { exitCodeFor, RefusedError } from '../../src/base/errors.js';
 import { createRunner } from '../../src/base/runner.js';
@@ -11,7 +11,8 @@ import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
 import { fstypeAt, isSubvolume } from '../helpers/init.js';
 import { fakeRuntime } from '../helpers/fake-runtime.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -29,13 +30,11 @@ function answersFor(scratch: Scratch, device: string, wipe: boolean) {
 }
 
 describe.skipIf(skip)(`init, Method A (partition) ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const scratches = scratchSuite();
   let scratch: Scratch;
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('refuses a device holding data without consent, then formats it with wipe: true', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const dev = makeLoopDevice(scratch, 300);
     sh(['mkfs.ext4', '-q', '-L', 'precious', dev]);
     const probe = scratch.path('probe');

@@ -2,34 +2,23 @@
 // printed, no unit is written), a converging re-run, then the installed runtime's scheduled run and status.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { mountScratchFs } from '../helpers/host.js';
-import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
+import { hostFs } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 const systemdRunning = existsSync('/run/systemd/system');
 
 describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let cli: string;
+  const suite = cliSuite();
   let scratch: Scratch;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    cli = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-  });
 
   it('stores the policy, prints cron lines, converges, and the scheduled run works', async () => {
-    scratch = await makeScratch();
-    const host = scratch.path('host');
-    await mountScratchFs(scratch, 'ext4', host, 512);
+    scratch = await suite.scratch();
+    const host = await hostFs(scratch, 'ext4', 512);
     const crypt = path.join(host, 'crypt');
     const binDir = scratch.path('bin');
     const unitDir = scratch.path('units');
@@ -44,7 +33,7 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
       space: { minFree: '10%' },
       schedule: { calendar: 'hourly', verify: '*-*-* 03:30' },
     });
-    const first = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const first = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.json.config).toMatchObject({
       retention: { keepLast: 2, daily: 7 },
@@ -60,7 +49,7 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
     const stored = JSON.parse(readFileSync(path.join(registry, readdirSync(registry).find((f) => f.endsWith('.json'))!), 'utf8')).config;
     expect(stored.schedule).toEqual({ calendar: 'hourly', verify: '*-*-* 03:30' });
 
-    const again = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);
+    const again = runCli(suite.bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json.changed).toBe(0);
 

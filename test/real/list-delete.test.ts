@@ -1,12 +1,13 @@
 // list, delete and prune on a crypt without a database (mode none): order, JSON schema, incomplete
 // snapshots ignored, unknown names refused with nothing deleted, active/ never deleted, sizes with quotas.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { sh } from '../helpers/host.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cli, cliChild } from '../helpers/snap.js';
@@ -14,11 +15,8 @@ import { buildCli } from '../helpers/init.js';
 import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 async function take(root: string, label?: string): Promise<string> {
   const r = await cli(root, ['--json', 'snapshot', ...(label ? ['--label', label] : [])]);
@@ -28,7 +26,7 @@ async function take(root: string, label?: string): Promise<string> {
 
 describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('list: newest first, stable JSON, incomplete ignored; delete refuses unknown names', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     await writeFile(path.join(fx.paths.active, 'data.txt'), 'v1');
     const a = await take(fx.root, 'first');
@@ -72,7 +70,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
   });
 
   test('prune: --dry-run changes nothing; the policy keeps the newest and the newest pre-rollback', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const names = [await take(fx.root, 'one'), await take(fx.root, 'two'), await take(fx.root, 'three'), await take(fx.root, 'four')];
     // Age the two oldest by rewriting their metadata, and mark one as a rollback's saved state.
@@ -99,7 +97,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
   });
 
   test('delete killed between subvolume and metadata: list ignores the orphan, delete finishes it', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const keep = await take(fx.root, 'keep');
     const gone = await take(fx.root, 'gone');
@@ -114,7 +112,7 @@ describe.skipIf(skip)(`list, delete, prune ${skip ? `(skipped: ${skip})` : ''}`,
   });
 
   test('exclusive size is shown when quotas are already on, and quotas are never turned on', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     await take(fx.root);
     expect((await cli(fx.root, ['--json', 'list'])).json.snapshots[0].exclusiveBytes).toBeNull();

@@ -2,22 +2,20 @@
 // journalled snapshot is "in progress" (not interrupted) and does not call its half-made subvolume a
 // leftover, and list does not call it incomplete. Once the holder is gone, the same state is reported as
 // interrupted. --wait that expires says it waited.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli } from '../helpers/snap.js';
 import { writeJournal } from '../../src/base/crypt/journal.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop');
 const check = (r: { json: any }, id: string) => r.json.checks.find((c: { id: string }) => c.id === id);
@@ -35,7 +33,7 @@ async function holdLock(file: string): Promise<ChildProcess> {
 
 describe.skipIf(skip)(`readers and the crypt lock ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('a snapshot in progress is "in progress" for doctor and list; after its holder dies, interrupted', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const name = '20260101T000000Z-being-taken';
     sh(['btrfs', 'subvolume', 'snapshot', '-r', fx.paths.active, path.join(fx.paths.snapshots, name)]);

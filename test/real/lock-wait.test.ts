@@ -3,22 +3,20 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`the lock wait names the holder ${skip ? `(skipped: ${skip})` : ''}`, () => {
   it('a held lock: "waiting … snapshot (PID n, since …) holds it", then exit 4 naming it; --json keeps stdout one envelope', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     // Another holder, as a running `snapshot` would be: one process (sleep, after exec) keeps the flock(2)
     // lock on its fd 9, so killing it releases the lock and leaves nothing behind.

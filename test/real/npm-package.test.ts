@@ -3,18 +3,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { skipReason } from '../helpers/env.js';
 import { copyTree } from '../helpers/package-tree.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 
 const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 
 const skip = skipReason('btrfs');
 
 describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch();
   let tarball: string;
   let env: NodeJS.ProcessEnv;
   let elsewhere: string;
@@ -23,17 +23,13 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   beforeAll(async () => {
-    scratch = await makeScratch();
     // npm's cache and global config inside the scratch dir: nothing leaks into the host's ~/.npm.
-    env = { ...process.env, npm_config_cache: scratch.path('npm-cache'), npm_config_userconfig: scratch.path('npmrc'), npm_config_update_notifier: 'false' };
-    elsewhere = scratch.path('elsewhere');
+    env = { ...process.env, npm_config_cache: shared.scratch.path('npm-cache'), npm_config_userconfig: shared.scratch.path('npmrc'), npm_config_update_notifier: 'false' };
+    elsewhere = shared.scratch.path('elsewhere');
     mkdirSync(elsewhere);
-    const repo = copyTree(scratch);
-    const out = JSON.parse(npm(['pack', '--json', '--pack-destination', scratch.dir], repo)) as { filename: string; files: { path: string }[] }[];
-    tarball = scratch.path(out[0]!.filename);
-  });
-  afterAll(async () => {
-    await scratch?.cleanup();
+    const repo = copyTree(shared.scratch);
+    const out = JSON.parse(npm(['pack', '--json', '--pack-destination', shared.scratch.dir], repo)) as { filename: string; files: { path: string }[] }[];
+    tarball = shared.scratch.path(out[0]!.filename);
   });
 
   it('holds only the runtime, its man page, completions, templates and the documents', () => {
@@ -68,7 +64,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
   });
 
   it('installs with npm install -g into a prefix and runs from outside the repository', () => {
-    const prefix = scratch.path('prefix');
+    const prefix = shared.scratch.path('prefix');
     npm(['install', '--global', '--offline', '--prefix', prefix, tarball], elsewhere);
     const bin = path.join(prefix, 'bin/lychd-crypt');
     expect(existsSync(path.join(prefix, 'share/man/man1/lychd-crypt.1'))).toBe(true);
@@ -78,16 +74,16 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     expect(version.stdout.trim()).toBe(pkg.version);
 
     // A dry run plans a loopback crypt (host paths in the scratch dir) and installs this very runtime.
-    const answers = scratch.path('answers.yaml');
+    const answers = shared.scratch.path('answers.yaml');
     writeFileSync(
       answers,
       stringify({
         version: 1,
-        crypt: { path: scratch.path('crypt'), user: 'root' },
+        crypt: { path: shared.scratch.path('crypt'), user: 'root' },
         method: 'loopback',
-        loopback: { image: scratch.path('img/crypt.img'), size: '256M' },
-        persist: { via: 'fstab', fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
-        install: { binDir: scratch.path('bin') },
+        loopback: { image: shared.scratch.path('img/crypt.img'), size: '256M' },
+        persist: { via: 'fstab', fstab: shared.scratch.path('etc/fstab'), unitDir: shared.scratch.path('etc/systemd/system') },
+        install: { binDir: shared.scratch.path('bin') },
         postgres: { enabled: false },
       }),
     );
@@ -97,7 +93,7 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     expect(steps.map((s) => s.kind)).toContain('mkfs-btrfs');
     const install = steps.find((s) => s.kind === 'install-runtime');
     expect(realpathSync(install!.source!)).toBe(realpathSync(path.join(prefix, 'lib/node_modules/lychd-crypt/dist/lychd-crypt/lychd-crypt.js')));
-    expect(existsSync(scratch.path('crypt'))).toBe(false);
+    expect(existsSync(shared.scratch.path('crypt'))).toBe(false);
 
     const completion = spawnSync(bin, ['completion', 'bash'], { cwd: elsewhere, env, encoding: 'utf8' });
     expect(completion.stdout).toContain('complete -o default -F _lychd_crypt lychd-crypt');

@@ -3,14 +3,15 @@
 // whose PATH lacks the install directory; repair applying safe steps without consent (each shown once),
 // rebuilding the metadata a complete snapshot lost (verify then passes, pg_amcheck found beside the real
 // pg_ctl behind a directory of wrappers), and moving back a snapshots/ moved by hand.
-import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipReason, PG_BIN } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import { buildCli, runCli } from '../helpers/init.js';
+import { runCli } from '../helpers/init.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { initCrypt } from '../helpers/doctor.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import { openTerminal } from '../helpers/tmux.js';
@@ -22,23 +23,11 @@ const ROOT_PATH = '/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
 const problems = (r: { json: { checks?: { id: string; status: string }[] } }) => (r.json.checks ?? []).filter((c) => c.status === 'problem').map((c) => c.id);
 
 describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
+  const suite = cliSuite();
   let scratch: Scratch | undefined;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
-  afterEach(async () => {
-    await scratch?.cleanup();
-    scratch = undefined;
-  });
 
   it('a lost metadata file is rebuilt (no consent needed), not deleted; the snapshot then verifies; every --json is one envelope', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     // postgres.bin is a directory of links (as PATH wrappers would be) without pg_amcheck.
     const wrap = scratch.path('wrappers');
     mkdirSync(wrap);
@@ -46,7 +35,7 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     const { fx, server } = await cryptWithServer(scratch, 15, { fixture: { pgBin: wrap } });
     // What init would have done: the runtime command installed, the mount record written (safe: no --yes).
     mkdirSync(fx.config.install.binDir, { recursive: true });
-    writeFileSync(path.join(fx.config.install.binDir, 'lychd-crypt'), `#!/bin/sh\nexec ${process.execPath} ${bundle} "$@"\n`, { mode: 0o755 });
+    writeFileSync(path.join(fx.config.install.binDir, 'lychd-crypt'), `#!/bin/sh\nexec ${process.execPath} ${suite.bundle} "$@"\n`, { mode: 0o755 });
     const baseline = await cli(fx.root, ['repair']);
     expect(baseline.code, baseline.stdout + baseline.stderr).toBe(0);
     await server.query('create table t (id int primary key, v text)');
@@ -99,8 +88,8 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
   }, 240_000);
 
   it('safe steps are applied without consent, destructive ones wait; each step is shown once; usage and runtime errors are envelopes', async () => {
-    scratch = await makeScratch();
-    const c = await initCrypt(scratch, bundle, { via: 'none' });
+    scratch = await suite.scratch();
+    const c = await initCrypt(scratch, suite.bundle, { via: 'none' });
     const fx = { root: c.crypt };
     const active = path.join(c.crypt, 'active');
     chownSync(active, 0, 0);
@@ -127,20 +116,20 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(yes.json.withheld).toEqual([]);
     expect(existsSync(stray)).toBe(false);
 
-    // A usage error commander finds, through the real bundle: the envelope on stdout, one line on stderr.
-    const usage = runCli(bundle, ['--json', '--crypt', fx.root, 'delete']);
+    // A usage error commander finds, through the real suite.bundle: the envelope on stdout, one line on stderr.
+    const usage = runCli(suite.bundle, ['--json', '--crypt', fx.root, 'delete']);
     expect(usage.code).toBe(2);
     expect(usage.envelope).toMatchObject({ version: 1, command: 'delete', ok: false, exit: 2, data: null, error: { code: 'usage', exit: 2 } });
     expect(usage.stderr).not.toMatch(/Usage:/);
     // A runtime failure: the same envelope.
-    const missing = runCli(bundle, ['--json', '--crypt', fx.root, 'delete', 'nope']);
+    const missing = runCli(suite.bundle, ['--json', '--crypt', fx.root, 'delete', 'nope']);
     expect(missing.code).toBe(2);
     expect(missing.envelope).toMatchObject({ version: 1, command: 'delete', ok: false, data: null, error: { code: 'usage', message: expect.stringMatching(/nope/) } });
   }, 120_000);
 
   it('snapshots/ moved by hand: doctor names where it went (no raw ENOENT), repair moves it back with consent', async () => {
-    scratch = await makeScratch();
-    const c = await initCrypt(scratch, bundle, { via: 'none' });
+    scratch = await suite.scratch();
+    const c = await initCrypt(scratch, suite.bundle, { via: 'none' });
     const fx = { root: c.crypt, paths: { snapshots: path.join(c.crypt, 'snapshots') } };
     const snap = c.cli('--json', 'snapshot');
     expect(snap.code, snap.stderr).toBe(0);
@@ -169,19 +158,19 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
   }, 120_000);
 
   it('"undo with: …" pastes as is into a root shell whose PATH lacks the install directory', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     // The installed runtime command, as init installs it into install.binDir (not on ROOT_PATH).
     const binDir = fx.config.install.binDir;
     mkdirSync(binDir, { recursive: true });
     const installed = path.join(binDir, 'lychd-crypt');
-    writeFileSync(installed, `#!/bin/sh\nexec ${process.execPath} ${bundle} "$@"\n`, { mode: 0o755 });
+    writeFileSync(installed, `#!/bin/sh\nexec ${process.execPath} ${suite.bundle} "$@"\n`, { mode: 0o755 });
     const env = { PATH: ROOT_PATH };
-    const snap = runCli(bundle, ['--json', '--crypt', fx.root, 'snapshot', '--mode', 'none'], env);
+    const snap = runCli(suite.bundle, ['--json', '--crypt', fx.root, 'snapshot', '--mode', 'none'], env);
     expect(snap.code, snap.stderr).toBe(0);
     writeFileSync(path.join(fx.paths.active, 'after.txt'), 'later');
 
-    const rb = runCli(bundle, ['--crypt', fx.root, 'rollback', snap.json.snapshot.name, '--yes'], env);
+    const rb = runCli(suite.bundle, ['--crypt', fx.root, 'rollback', snap.json.snapshot.name, '--yes'], env);
     expect(rb.code, rb.stderr).toBe(0);
     const undo = /undo with: (.*)$/m.exec(rb.stdout)?.[1];
     expect(undo).toMatch(new RegExp(`^${installed} --crypt ${fx.root} rollback \\S+-pre-rollback$`));

@@ -1,22 +1,20 @@
 // A full host forces a loopback crypt read-only: doctor says so (never "healthy"), commands fail with a
 // typed message instead of a stack trace, and once host space is back `repair` unmounts, mounts again and
 // starts the crashed database. The plain read-only mount (mount -o remount,ro) is found and healed too.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
 import { stubRuntime as stubRuntimeOf } from '../helpers/fake-runtime.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import { VERSION } from '../../src/base/version.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 /** A stand-in runtime command of this version, so repair has nothing to install in this fixture. */
@@ -40,7 +38,7 @@ function fillUntilFailure(dir: string): void {
 
 describe.skipIf(skip)(`a read-only crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('a full host forces the crypt read-only: doctor reports it, commands explain it, repair remounts and starts the database', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const host = scratch.path('host');
     await mkdir(host);
     sh(['mount', '-t', 'tmpfs', '-o', 'size=200M', 'tmpfs', host]);
@@ -89,7 +87,7 @@ describe.skipIf(skip)(`a read-only crypt ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('a crypt mounted read-only: doctor reports it, repair remounts it; a stopped database stays stopped', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { fixture: { sizeMiB: 512 } });
     await stubRuntime(fx.config.install.binDir);
     server.stop('fast');

@@ -1,29 +1,26 @@
 // Retention on a real crypt (no database, mode none): the configured policy, flags over it, pins and
 // labels in the metadata, --dry-run's per-snapshot rules, and a real prune.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { cli } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const H = 3_600_000;
 
 describe.skipIf(skip)(`retention on a real crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('configured policy, pins, labels, dry run with rules, real prune', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     // Six snapshots, then back-date them: two per day over three days (UTC), oldest first.
     const names: string[] = [];

@@ -1,21 +1,16 @@
 // A rollback killed (SIGKILL) right after each of its steps, then healed by the next mutating command
 // or `repair`: active/ is wholly the old or wholly the new state (files and database agree), the
 // database runs again and is out of recovery, no staging subvolume is left, the journal is clear.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { sh } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
-import { cliChild, cryptWithServer } from '../helpers/snap.js';
+import { serverCrypt } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
-let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
+const scratches = scratchSuite();
 
 /** Fault points in order; those before the swap are undone, those after it are finished. */
 const POINTS: { point: string; after: 'old' | 'new' }[] = [
@@ -34,20 +29,10 @@ const POINTS: { point: string; after: 'old' | 'new' }[] = [
 ];
 
 describe.skipIf(skip)(`rollback crash safety ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('SIGKILL after every step, then snapshot / repair / rollback: whole and consistent', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    const { fx, server, run } = await serverCrypt(scratches, suite.bundle, 15);
     const marker = path.join(fx.paths.active, 'app', 'marker.txt');
     await mkdir(path.dirname(marker));
     await server.query('create table t (v text)');
@@ -94,9 +79,7 @@ describe.skipIf(skip)(`rollback crash safety ${skip ? `(skipped: ${skip})` : ''}
   }, 600_000);
 
   test('recovery itself killed (undo and finish paths), then run again: still whole and consistent', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    const { fx, server, run } = await serverCrypt(scratches, suite.bundle, 15);
     await server.query('create table t (v text)');
     await server.query("insert into t values ('A')");
     const snap = await run(['--json', 'snapshot']);
@@ -126,9 +109,7 @@ describe.skipIf(skip)(`rollback crash safety ${skip ? `(skipped: ${skip})` : ''}
   }, 600_000);
 
   test('a database that was stopped before the rollback stays stopped through a crash and its recovery', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    const { fx, server, run } = await serverCrypt(scratches, suite.bundle, 15);
     await server.query('create table t (v text)');
     const snap = await run(['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);

@@ -1,42 +1,31 @@
 // rollback at a terminal: the confirmation shows what is replaced and defaults to No (exit 3, nothing
 // changed); yes rolls back.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 import { openTerminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'tmux');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`rollback at a terminal ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('default No changes nothing (exit 3); y + Enter rolls back', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('create table t (v text)');
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot']);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);
     const name: string = snap.json.snapshot.name;
     await server.query("insert into t values ('B')");
     const snapsBefore = (await readdir(fx.paths.snapshots)).sort();
 
-    const no = openTerminal(scratch, ['node', bundle, '--crypt', fx.root, 'rollback', name]);
+    const no = openTerminal(scratch, ['node', suite.bundle, '--crypt', fx.root, 'rollback', name]);
     const screen = await no.waitFor(/Roll back to/);
     expect(screen).toMatch(new RegExp(`snapshot ${name}`));
     expect(screen).toMatch(/pre-rollback/);
@@ -45,7 +34,7 @@ describe.skipIf(skip)(`rollback at a terminal ${skip ? `(skipped: ${skip})` : ''
     expect((await readdir(fx.paths.snapshots)).sort()).toEqual(snapsBefore);
     expect((await server.query('select count(*)::int as n from t'))[0]!.n).toBe(1);
 
-    const yes = openTerminal(scratch, ['node', bundle, '--crypt', fx.root, 'rollback', name]);
+    const yes = openTerminal(scratch, ['node', suite.bundle, '--crypt', fx.root, 'rollback', name]);
     await yes.waitFor(/Roll back to/);
     yes.keys('y');
     yes.keys('Enter');

@@ -1,35 +1,24 @@
 // rollback to a snapshot taken under pgbench load: the server comes back through crash recovery to
 // the snapshot instant, out of recovery, with intact tables and indexes (pg_amcheck clean).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { runPgbench } from '../helpers/pg.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 
 describe.skipIf(skip)(`rollback to a snapshot taken under load ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('pgbench running during the snapshot: rollback recovers, no gaps, pg_amcheck clean', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const conn = ['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres'];
     execFileSync(path.join(PG_BIN[15], 'pgbench'), ['-i', '-s', '5', '-q', ...conn, 'postgres'], { stdio: 'ignore' });
@@ -49,7 +38,7 @@ describe.skipIf(skip)(`rollback to a snapshot taken under load ${skip ? `(skippe
     const bench = runPgbench(['-c', '6', '-j', '3', '-T', '5', '--no-vacuum', ...conn, 'postgres']);
     await new Promise((r) => setTimeout(r, 1500));
     const ackedBefore = acked;
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--label', 'load']);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--label', 'load']);
     expect(snap.code, snap.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 1000));
     writing = false;
@@ -59,7 +48,7 @@ describe.skipIf(skip)(`rollback to a snapshot taken under load ${skip ? `(skippe
     const b = await bench;
     expect(b.code, b.out).toBe(0);
 
-    const rb = await cliChild(bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
+    const rb = await cliChild(suite.bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.json.databaseRestarted).toBe(true);
     expect((await server.query('select pg_is_in_recovery() as r'))[0]!.r).toBe(false);

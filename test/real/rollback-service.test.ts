@@ -1,36 +1,24 @@
 // rollback with `postgres.service: command`: real stop/start scripts (pg_ctl as postgres) are run
 // exactly once each, around the swap, and the server comes back on the rolled-back data.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { ids } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 import { reconfigure } from '../helpers/crypt-fixture.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`rollback through a service command ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('command kind: the stop and start scripts run once each; data rolled back; server up, not in recovery', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const u = ids('postgres');
     const calls = scratch.path('service-calls.txt');
@@ -47,12 +35,12 @@ describe.skipIf(skip)(`rollback through a service command ${skip ? `(skipped: ${
 
     await server.query('create table t (v text)');
     await server.query("insert into t values ('A')");
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot']);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);
     await server.query("insert into t values ('B')");
     const pidBefore = (await readFile(path.join(fx.pgdata, 'postmaster.pid'), 'utf8')).split('\n')[0];
 
-    const rb = await cliChild(bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
+    const rb = await cliChild(suite.bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.json.databaseRestarted).toBe(true);
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['stop', 'start']);
@@ -63,12 +51,12 @@ describe.skipIf(skip)(`rollback through a service command ${skip ? `(skipped: ${
   }, 180_000);
 
   test('pg_ctl kind: the server log of the restart lands beside active/, owned by postgres', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('create table t (v text)');
-    const snap = await cliChild(bundle, fx.root, ['--json', 'snapshot']);
+    const snap = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);
-    const rb = await cliChild(bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
+    const rb = await cliChild(suite.bundle, fx.root, ['--json', 'rollback', snap.json.snapshot.name, '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
     const logText = await readFile(path.join(fx.paths.pgLog, 'pg_ctl.log'), 'utf8');
     expect(logText).toMatch(/database system is ready to accept connections/);

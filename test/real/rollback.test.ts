@@ -1,39 +1,38 @@
 // rollback on a real crypt with a real PostgreSQL 15, through the bundled runtime: the marker round trip
 // (rollback and its undo), refusals (unknown snapshot, service none with the server running, another
 // cluster), and --dry-run changing nothing.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
+import { reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
-import { cliChild, cryptWithServer } from '../helpers/snap.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
+import { cliChild } from '../helpers/snap.js';
 import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import { sh } from '../helpers/host.js';
+import { serverCrypt } from '../helpers/scenes.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
+
+  /** A crypt with table t, a snapshot of it empty (name), and a row inserted after it. */
+  async function snapshotted() {
+    const c = await serverCrypt(scratches, suite.bundle, 15);
+    await c.server.query('create table t (v text)');
+    const snap = await c.run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name: string = snap.json.snapshot.name;
+    await c.server.query("insert into t values ('after')");
+    return { ...c, name };
+  }
 
   test('marker round trip: rollback restores row A + v1, undo restores A,B + v2', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(bundle, fx.root, args, env);
+    const { fx, server, run } = await serverCrypt(scratches, suite.bundle, 15);
     const marker = path.join(fx.paths.active, 'app', 'marker.txt');
     await mkdir(path.dirname(marker));
     await server.query('create table t (v text)');
@@ -79,14 +78,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 180_000);
 
   test('refusals change nothing: unknown snapshot (2), service none while running (3), no --yes (3); --dry-run changes nothing', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
-    await server.query('create table t (v text)');
-    const snap = await run(['--json', 'snapshot']);
-    expect(snap.code, snap.stderr).toBe(0);
-    const name: string = snap.json.snapshot.name;
-    await server.query("insert into t values ('after')");
+    const { fx, server, run, name } = await snapshotted();
     const before = (await readdir(fx.root)).sort();
     const beforeSnaps = (await readdir(fx.paths.snapshots)).sort();
 
@@ -124,14 +116,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 180_000);
 
   test('another cluster (system identifier) is refused (3) unless --force; a nested subvolume in active/ is refused; nothing changed', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
-    await server.query('create table t (v text)');
-    const snap = await run(['--json', 'snapshot']);
-    expect(snap.code, snap.stderr).toBe(0);
-    const name: string = snap.json.snapshot.name;
-    await server.query("insert into t values ('after')");
+    const { fx, server, run, name } = await snapshotted();
     const metaFile = path.join(fx.paths.snapshots, `${name}.json`);
     const meta = JSON.parse(await readFile(metaFile, 'utf8'));
     await writeJsonAtomic(metaFile, { ...meta, postgres: { ...meta.postgres, systemIdentifier: '7000000000000000001' } });
@@ -157,9 +142,7 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 180_000);
 
   test('a target whose database does not start: exit 1 naming the undo, journal clear, and the undo works', async () => {
-    scratch = await makeScratch();
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    const { fx, server, run } = await serverCrypt(scratches, suite.bundle, 15);
     await server.query('create table t (v text)');
     const conf = path.join(fx.pgdata, 'postgresql.conf');
     const good = await readFile(conf, 'utf8');
@@ -185,10 +168,10 @@ describe.skipIf(skip)(`rollback ${skip ? `(skipped: ${skip})` : ''}`, () => {
   }, 180_000);
 
   test('a crypt without a database: rollback swaps the files only', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { makeCryptFixture } = await import('../helpers/crypt-fixture.js');
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 512 });
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
+    const run = (args: string[]) => cliChild(suite.bundle, fx.root, args);
     const file = path.join(fx.paths.active, 'data.txt');
     await writeFile(file, 'one');
     const snap = await run(['--json', 'snapshot']);

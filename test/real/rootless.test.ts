@@ -3,7 +3,7 @@
 // doctor, and recovers a SIGKILLed rollback with its next command. PostgreSQL runs as the owner
 // (pg_ctl here; a real systemd user unit is covered by the systemd tests). Root running a runtime
 // command on this crypt acts as the owner.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chmod, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,32 +12,30 @@ import { installRuntime } from '../../src/install/steps/install-runtime.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { cryptWithServer, type CryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`rootless crypt run by its owner ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch();
   let owner: TestUser;
   let bundle: string;
   let c: CryptWithServer;
   const asOwner = (args: string[], env: Record<string, string> = {}) => cliAs(owner, bundle, args, env);
 
   beforeAll(async () => {
-    scratch = await makeScratch();
-    owner = makeUser(scratch);
-    c = await cryptWithServer(scratch, 15, {
-      fixture: { owner, rootless: true, root: path.join(owner.home, '.local/share/lychd'), socketDir: scratch.path('sock-owner') },
+    owner = makeUser(shared.scratch);
+    c = await cryptWithServer(shared.scratch, 15, {
+      fixture: { owner, rootless: true, root: path.join(owner.home, '.local/share/lychd'), socketDir: shared.scratch.path('sock-owner') },
     });
-    bundle = buildCli(scratch);
+    bundle = buildCli(shared.scratch);
     await chmod(path.dirname(bundle), 0o755);
     // doctor checks the installed runtime command: install this build where the config says, as init does.
     await installRuntime({ kind: 'install-runtime', source: bundle, target: path.join(c.fx.config.install.binDir, 'lychd-crypt'), mode: 0o755 });
     await c.server.query('create table marker (v text)');
     await c.server.query("insert into marker values ('A')");
   });
-  afterAll(async () => scratch?.cleanup());
 
   it('snapshot under load, list, rollback and undo, prune, verify, doctor — all as the owner', async () => {
     // A writer keeps committing while the owner takes the snapshot.

@@ -1,35 +1,24 @@
 // A guarded schema migration under pgbench load that fails halfway: `run` rolls the crypt back and the
 // database is exactly as before it — same schema (pg_dump --schema-only), pgbench's balances consistent
 // (every account, teller and branch balance sums to the history's deltas), the half migration gone.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { cliChild, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`run: a failed migration under load ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('fails halfway under pgbench: rolled back, schema and balances exactly as before', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const conn = ['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres'];
     execFileSync(path.join(PG_BIN[15], 'pgbench'), ['-i', '-s', '2', '-q', ...conn, 'postgres'], { stdio: 'ignore' });
@@ -57,7 +46,7 @@ describe.skipIf(skip)(`run: a failed migration under load ${skip ? `(skipped: ${
       '-c', "select count(*) from information_schema.tables where table_name = 'audit'",
       '-c', 'select 1/0',
     ];
-    const r = await cliChild(bundle, fx.root, ['--json', 'run', '--label', 'migration', '--', ...migration]);
+    const r = await cliChild(suite.bundle, fx.root, ['--json', 'run', '--label', 'migration', '--', ...migration]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.json).toMatchObject({ ok: false, rolledBack: true, failure: { kind: 'command', exitCode: 1 } });
     bench.kill('SIGKILL');

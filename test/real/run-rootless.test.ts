@@ -1,34 +1,32 @@
 // `run` on a rootless crypt: its owner runs it without root; root running it acts as the owner, so
 // COMMAND runs with the owner's uid (seen in the failed state kept by the rollback).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cliAs } from '../helpers/as-user.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { cryptWithServer, type CryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`run on a rootless crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch();
   let owner: TestUser;
   let bundle: string;
   let c: CryptWithServer;
 
   beforeAll(async () => {
-    scratch = await makeScratch();
-    owner = makeUser(scratch);
-    c = await cryptWithServer(scratch, 15, {
-      fixture: { owner, rootless: true, root: path.join(owner.home, '.local/share/lychd'), socketDir: scratch.path('sock-owner') },
+    owner = makeUser(shared.scratch);
+    c = await cryptWithServer(shared.scratch, 15, {
+      fixture: { owner, rootless: true, root: path.join(owner.home, '.local/share/lychd'), socketDir: shared.scratch.path('sock-owner') },
     });
-    bundle = buildCli(scratch);
+    bundle = buildCli(shared.scratch);
     await chmod(path.dirname(bundle), 0o755);
     await c.server.query('create table marker (v text)');
   });
-  afterAll(async () => scratch?.cleanup());
 
   it('the owner runs a guarded change; root running one runs COMMAND as the owner', async () => {
     const uidFile = path.join(c.fx.paths.active, 'uid');

@@ -1,23 +1,19 @@
 // The Ritual when things go wrong: the tool killed inside backup mode, the server down (cold), a server
 // that runs but cannot be reached, failed preflight checks, and two snapshot commands at once.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
+import { reconfigure } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { sh } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import type { Config } from '../../src/model/config.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 async function snapshotDirs(snapshots: string): Promise<string[]> {
   return (await readdir(snapshots)).filter((n) => !n.startsWith('.')).sort();
@@ -32,20 +28,12 @@ async function waitFor(check: () => Promise<boolean>, ms = 15_000): Promise<void
 }
 
 describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('SIGKILL inside backup mode: the server leaves it, nothing half is listed, the next snapshot works', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
-    const killed = await cliChild(bundle, fx.root, ['snapshot'], { LYCHD_CRYPT_FAULT: 'snapshot:after-backup-start' });
+    const killed = await cliChild(suite.bundle, fx.root, ['snapshot'], { LYCHD_CRYPT_FAULT: 'snapshot:after-backup-start' });
     expect(killed.signal).toBe('SIGKILL');
     // The dead tool's session ends, and with it the backup.
     await waitFor(async () => (await server.query("select count(*)::int as n from pg_stat_activity where application_name like 'lychd-crypt%'"))[0]!.n === 0);
@@ -59,7 +47,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
 
     // Killed after the snapshot was made but before its metadata: list ignores it, the next mutating
     // command deletes it (journal), and its own snapshot succeeds.
-    const half = await cliChild(bundle, fx.root, ['snapshot', '--label', 'half'], { LYCHD_CRYPT_FAULT: 'snapshot:before-metadata' });
+    const half = await cliChild(suite.bundle, fx.root, ['snapshot', '--label', 'half'], { LYCHD_CRYPT_FAULT: 'snapshot:before-metadata' });
     expect(half.signal).toBe('SIGKILL');
     const dirs = await snapshotDirs(fx.paths.snapshots);
     expect(dirs).toHaveLength(1);
@@ -75,7 +63,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(after).toEqual([next.json.snapshot.name, `${next.json.snapshot.name}.json`]);
 
     // Killed after the metadata, before the journal was cleared: the snapshot is complete and stays.
-    const late = await cliChild(bundle, fx.root, ['--json', 'snapshot', '--label', 'late'], { LYCHD_CRYPT_FAULT: 'snapshot:after-metadata' });
+    const late = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot', '--label', 'late'], { LYCHD_CRYPT_FAULT: 'snapshot:after-metadata' });
     expect(late.signal).toBe('SIGKILL');
     const third = await cli(fx.root, ['--json', 'snapshot']);
     expect(third.stderr).toMatch(/recovered: snapshot \S+-late had completed/);
@@ -87,10 +75,10 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('a failure after the snapshot, before its metadata: the snapshot is deleted, backup mode ended', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     // The metadata phase fails (reading the new subvolume's facts) after the subvolume was made.
-    const r = await cliChild(bundle, fx.root, ['--json', 'snapshot'], { LYCHD_CRYPT_FAIL: 'snapshot:metadata' });
+    const r = await cliChild(suite.bundle, fx.root, ['--json', 'snapshot'], { LYCHD_CRYPT_FAIL: 'snapshot:metadata' });
     expect(r.code).toBe(1);
     expect(r.json.error.message).toMatch(/injected failure[\s\S]*No snapshot was kept/);
     expect(await snapshotDirs(fx.paths.snapshots)).toEqual([]);
@@ -101,7 +89,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('server down: cold snapshot; --mode cold refused while it runs; --mode bracket fails while it is down', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const [{ sysid }] = (await server.query<{ sysid: string }>('select system_identifier::text as sysid from pg_control_system()')) as [{ sysid: string }];
     const refused = await cli(fx.root, ['snapshot', '--mode', 'cold']);
@@ -119,7 +107,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('wrong password and an unreachable running server: exit 1 with the reason, no snapshot', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { conf: ["password_encryption = 'scram-sha-256'"] });
     await server.query("create role snapuser login superuser password 'right-secret'");
     const hba = path.join(fx.pgdata, 'pg_hba.conf');
@@ -142,7 +130,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     const home = scratch.path('home-pgpass');
     await mkdir(home);
     await writeFile(path.join(home, '.pgpass'), 'localhost:5432:*:snapuser:right-secret\n', { mode: 0o600 });
-    const viaPgpass = await cliChild(bundle, fx.root, ['snapshot'], { HOME: home, PGPASSWORD: undefined });
+    const viaPgpass = await cliChild(suite.bundle, fx.root, ['snapshot'], { HOME: home, PGPASSWORD: undefined });
     expect(viaPgpass.code, viaPgpass.stderr).toBe(0);
 
     config.postgres!.connection.port = 5999; // nothing listens there, but the postmaster runs
@@ -154,7 +142,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('preflight: pg_wal symlinked away, full_page_writes off, a nested subvolume: clear errors, nothing taken', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('alter system set full_page_writes = off');
     await server.query('select pg_reload_conf()');
@@ -184,7 +172,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('wal_level minimal: bracket refused with the fix, checkpoint mode works', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15, { conf: ['wal_level = minimal', 'max_wal_senders = 0'] });
     const b = await cli(fx.root, ['snapshot']);
     expect(b.code).toBe(1);
@@ -194,11 +182,11 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
   });
 
   test('two snapshot commands at once: one waits (--wait) or exits 4; both results whole', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const waited = await Promise.all([
-      cliChild(bundle, fx.root, ['--wait', '60', '--json', 'snapshot', '--label', 'same']),
-      cliChild(bundle, fx.root, ['--wait', '60', '--json', 'snapshot', '--label', 'same']),
+      cliChild(suite.bundle, fx.root, ['--wait', '60', '--json', 'snapshot', '--label', 'same']),
+      cliChild(suite.bundle, fx.root, ['--wait', '60', '--json', 'snapshot', '--label', 'same']),
     ]);
     for (const r of waited) expect(r.code, r.stderr).toBe(0);
     const names = waited.map((r) => r.json.snapshot.name as string);
@@ -209,7 +197,7 @@ describe.skipIf(skip)(`snapshot failures ${skip ? `(skipped: ${skip})` : ''}`, (
     const { tryFlock } = await import('../../src/base/sys/libc.js');
     const fh = await open(fx.paths.lock, 'a');
     expect(await tryFlock(fh.fd)).toBe(true);
-    const busy = await cliChild(bundle, fx.root, ['snapshot']);
+    const busy = await cliChild(suite.bundle, fx.root, ['snapshot']);
     await fh.close();
     expect(busy.code).toBe(4);
     expect(busy.stderr).toMatch(/lock/);

@@ -1,36 +1,25 @@
 // End to end with the real installer: init (loopback), initdb + start PostgreSQL 15 in the crypt's PGDATA,
 // then the bundled runtime takes a snapshot, lists it, verifies it and deletes it.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
-import { buildCli } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { initCrypt } from '../helpers/doctor.js';
 import { startTestServer } from '../helpers/pg.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`snapshot on an init-made crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('init -> PostgreSQL -> snapshot, list, verify, delete with the bundled runtime', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const sock = scratch.path('pgsock');
-    const c = await initCrypt(scratch, bundle, {
+    const c = await initCrypt(scratch, suite.bundle, {
       via: 'none',
       postgres: { connection: { host: sock, port: 5432 }, bin: PG_BIN[15], service: { kind: 'pg_ctl' } },
     });

@@ -1,19 +1,17 @@
 // The Ritual under load (pgbench, several clients) fails no client transaction, and the snapshot restores:
 // a throwaway server on a writable clone recovers to exactly the rows committed before the snapshot
 // (a marker committed after it is absent), and pg_amcheck finds nothing.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { runPgbench } from '../helpers/pg.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer, startClone } from '../helpers/snap.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 
 // PG15's pgbench and pg_amcheck drive every server version (the embedded 14/18 builds ship amcheck).
@@ -21,7 +19,7 @@ for (const version of [15, 14, 18] as const) {
   const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench', `pg${version}`);
   describe.skipIf(skip)(`snapshot under load, and restore, PostgreSQL ${version} ${skip ? `(skipped: ${skip})` : ''}`, () => {
     test('pgbench sees no failed transaction; the clone holds exactly what was committed before', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx, server } = await cryptWithServer(scratch, version);
       const conn = ['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres'];
       execFileSync(path.join(PG_BIN[15], 'pgbench'), ['-i', '-s', '5', '-q', ...conn, 'postgres'], { stdio: 'ignore' });

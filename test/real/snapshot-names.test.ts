@@ -2,26 +2,23 @@
 // previous work for rollback, delete and pin; an ambiguous or unknown name lists the candidates and
 // changes nothing; delete --dry-run changes nothing; delete without --yes off a terminal refuses (exit 3)
 // with the exact command to run.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cli, cliChild } from '../helpers/snap.js';
-import { cliSuite } from '../helpers/suite.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { openTerminal } from '../helpers/tmux.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`snapshot names: prefix, label, latest, previous ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('rollback, delete and pin resolve names one way; ambiguous and unknown names change nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const data = path.join(fx.paths.active, 'data.txt');
     const take = async (content: string, label: string): Promise<string> => {

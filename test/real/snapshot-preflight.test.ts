@@ -1,27 +1,23 @@
 // More preflight cases: a tablespace outside active/, a server serving another data directory, a fresh
 // crypt whose PGDATA has no cluster yet, and the SIGKILL case on PostgreSQL 14's old backup API.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { chown, mkdir, readFile, readdir } from 'node:fs/promises';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { ids } from '../helpers/host.js';
-import { buildCli } from '../helpers/init.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { startTestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 import type { Config } from '../../src/model/config.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pg14');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`snapshot preflight ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('a tablespace outside active/ is refused with the fix', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const outside = scratch.path('ts-outside');
     await mkdir(outside);
@@ -36,7 +32,7 @@ describe.skipIf(skip)(`snapshot preflight ${skip ? `(skipped: ${skip})` : ''}`, 
   });
 
   test('the configured connection reaches a server of another data directory: refused', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     server.stop('fast');
     const other = await startTestServer(scratch, { version: 15, pgdata: scratch.path('other-pgdata'), socketDir: server.socketDir, port: server.port });
@@ -47,7 +43,7 @@ describe.skipIf(skip)(`snapshot preflight ${skip ? `(skipped: ${skip})` : ''}`, 
   });
 
   test('a fresh crypt whose PGDATA holds no cluster yet: a plain snapshot with a warning', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { sizeMiB: 300 });
     const r = await cli(fx.root, ['--json', 'snapshot']);
     expect(r.code, r.stderr).toBe(0);
@@ -65,7 +61,7 @@ async function connectAs(fx: CryptFixture, user: string): Promise<void> {
 
 describe.skipIf(skip)(`a connection user that is not a superuser ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('PostgreSQL 15: without grants a clear error naming them; with them bracket works', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('create role snap login');
     await connectAs(fx, 'snap');
@@ -88,7 +84,7 @@ describe.skipIf(skip)(`a connection user that is not a superuser ${skip ? `(skip
   });
 
   test('PostgreSQL 14: backup grants suffice; the separate CHECKPOINT is skipped', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 14);
     await server.query('create role snap login');
     await server.query('grant execute on function pg_start_backup(text, boolean, boolean) to snap');
@@ -102,20 +98,12 @@ describe.skipIf(skip)(`a connection user that is not a superuser ${skip ? `(skip
 });
 
 describe.skipIf(skip)(`SIGKILL on PostgreSQL 14 ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('the old API: the server leaves backup mode when the tool dies', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 14);
-    const killed = await cliChild(bundle, fx.root, ['snapshot'], { LYCHD_CRYPT_FAULT: 'snapshot:after-backup-start' });
+    const killed = await cliChild(suite.bundle, fx.root, ['snapshot'], { LYCHD_CRYPT_FAULT: 'snapshot:after-backup-start' });
     expect(killed.signal).toBe('SIGKILL');
     const end = Date.now() + 15_000;
     while ((await server.query("select count(*)::int as n from pg_stat_activity where application_name like 'lychd-crypt%'"))[0]!.n > 0) {

@@ -1,24 +1,22 @@
 // PostgreSQL crashes while the Ritual talks to it (another backend is killed, so the postmaster resets
 // every session): the snapshot fails as "server-crashed", says what the database does now, takes no
 // snapshot, prints no stack trace — and never blames the connection settings.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
 describe.skipIf(skip)(`a server crash during the Ritual ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('the snapshot fails as server-crashed and says what the database is doing', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     // Hold the Ritual in its preflight: it reads pg_tablespace, which this transaction locks.
     const blocker = await server.connect();

@@ -1,26 +1,24 @@
 // The Ritual on real servers: PostgreSQL 15 (Debian), 14 (old backup API) and 18 (embedded builds);
 // the metadata records what happened, and list/delete see it.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { sh } from '../helpers/host.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import type { SnapshotMeta } from '../../src/runtime/snapshots/meta.js';
 import { RitualSession } from '../../src/runtime/ritual/session.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 for (const version of [15, 14, 18] as const) {
   const skip = skipReason('root', 'btrfs', 'loop', `pg${version}`);
   describe.skipIf(skip)(`snapshot on PostgreSQL ${version} ${skip ? `(skipped: ${skip})` : ''}`, () => {
     test('bracket snapshot records the right metadata', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx, server } = await cryptWithServer(scratch, version);
       await server.query('create table t (id int primary key)');
       await server.query('insert into t select generate_series(1, 1000)');
@@ -72,7 +70,7 @@ for (const version of [15, 14, 18] as const) {
     });
 
     test('the Ritual session: generous statement timeout, idle timeouts off, no transaction open', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx } = await cryptWithServer(scratch, version);
       const notices: string[] = [];
       const s = await RitualSession.open(fx.config.postgres!.connection, process.env, (m) => notices.push(m));
@@ -98,7 +96,7 @@ for (const version of [15, 14, 18] as const) {
     });
 
     test('checkpoint mode: no backup mode, LSNs around the snapshot', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx } = await cryptWithServer(scratch, version);
       const r = await cli(fx.root, ['--json', 'snapshot', '--mode', 'checkpoint']);
       expect(r.code, r.stderr).toBe(0);

@@ -1,21 +1,19 @@
 // The space reserve on a small real crypt (256 MiB): snapshots are taken until the reserve refuses one
 // (exit 3, with the numbers) — PostgreSQL, idle or under pgbench, never crashes because of a lychd-crypt
 // command; doctor's space.reserve turns BAD at the same point; verify and rollback refuse there too.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { sh } from '../helpers/host.js';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 import type { TestServer } from '../helpers/pg.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
 // Small WAL so a fresh cluster fits a 256 MiB crypt with room for a few snapshots.
@@ -41,7 +39,7 @@ async function snapshotsUntilRefused(root: string, max: number): Promise<{ taken
 
 describe.skipIf(skip)(`space reserve on a 256 MiB crypt ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('idle database: snapshots until the reserve refuses; PostgreSQL keeps running; doctor agrees', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { conf: CONF, fixture: { sizeMiB: 256 } });
     await server.query('create table t as select g as id, repeat(md5(g::text), 20) as pad from generate_series(1, 20000) g');
     const pid = await postmasterPid(server);
@@ -83,7 +81,7 @@ describe.skipIf(skip)(`space reserve on a 256 MiB crypt ${skip ? `(skipped: ${sk
   });
 
   test('under pgbench: every snapshot either succeeds or is refused; PostgreSQL never crashes', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15, { conf: CONF, fixture: { sizeMiB: 256 } });
     const conn = ['-h', server.socketDir, '-p', String(server.port), '-U', 'postgres'];
     execFileSync(path.join(PG_BIN[15], 'pgbench'), ['-i', '-s', '2', '-q', ...conn, 'postgres'], { stdio: 'ignore' });
@@ -110,7 +108,7 @@ describe.skipIf(skip)(`space reserve on a 256 MiB crypt ${skip ? `(skipped: ${sk
   });
 
   test('loopback: a host with less room than the sparse image may still take caps the usable space', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const host = scratch.path('host');
     await mkdir(host);
     sh(['mount', '-t', 'tmpfs', '-o', 'size=220M', 'tmpfs', host]);

@@ -1,22 +1,20 @@
 // verify --newest (what the verify timer runs) restore-tests the newest snapshot and records the result,
 // which status, --check and the Prometheus file report.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`verify --newest and status ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('the newest snapshot is verified and the result shows in status', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15, { fixture: { sizeMiB: 512 } });
     expect((await cli(fx.root, ['verify', '--newest'])).code).toBe(2); // nothing to verify yet
     expect((await cli(fx.root, ['--json', 'snapshot', '--label', 'older'])).code).toBe(0);

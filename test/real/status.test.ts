@@ -1,26 +1,24 @@
 // status on a real crypt: fresh, healthy, stale, full and unmounted crypts give the Nagios states; the
 // Prometheus textfile is written atomically and read back by a real text-format parser.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { sh } from '../helpers/host.js';
 import { cli } from '../helpers/snap.js';
 import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 describe.skipIf(skip)(`status ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('fresh, healthy, stale, full, unmounted; prometheus file', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
 
     const fresh = await cli(fx.root, ['status', '--check']);

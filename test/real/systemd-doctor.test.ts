@@ -3,12 +3,12 @@
 // them through systemd (enable, rewrite + daemon-reload, reset-failed + start).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderMountUnit } from '../../src/install/render/index.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, sh } from '../helpers/host.js';
 import { buildCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { bootSystemd, type Container } from '../helpers/systemd.js';
 import { cliIn, mountIn, unitProps } from '../helpers/systemd-cli.js';
 
@@ -21,7 +21,7 @@ interface CheckJson {
 }
 
 describe.skipIf(skip)(`doctor and repair against real units ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch(120_000);
   let box: Container;
   let bundle: string;
   let crypt: string;
@@ -40,22 +40,18 @@ describe.skipIf(skip)(`doctor and repair against real units ${skip ? `(skipped: 
   };
 
   beforeAll(async () => {
-    scratch = await makeScratch();
-    bundle = buildCli(scratch);
-    const user = makeUser(scratch);
-    box = await bootSystemd({ scratch });
-    crypt = scratch.path('crypt');
-    image = scratch.path('img/crypt.img');
+    bundle = buildCli(shared.scratch);
+    const user = makeUser(shared.scratch);
+    box = await bootSystemd({ scratch: shared.scratch });
+    crypt = shared.scratch.path('crypt');
+    image = shared.scratch.path('img/crypt.img');
     unit = sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim();
-    unitFile = scratch.path('etc/systemd/system', unit);
-    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'systemd' } });
+    unitFile = shared.scratch.path('etc/systemd/system', unit);
+    const answers = writeAnswers(shared.scratch, { crypt: { path: crypt, user: user.name }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'systemd' } });
     const r = await cliIn(box, bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     await healthy();
   }, 180_000);
-  afterAll(async () => {
-    await scratch?.cleanup();
-  }, 120_000);
 
   it('a disabled unit: doctor names it, repair enables it again', async () => {
     expect((await box.systemctl('disable', unit)).code).toBe(0);
@@ -70,7 +66,7 @@ describe.skipIf(skip)(`doctor and repair against real units ${skip ? `(skipped: 
 
   it('a unit whose What= no longer matches: doctor names it, repair rewrites it and reloads systemd', async () => {
     const good = readFileSync(unitFile, 'utf8');
-    writeFileSync(unitFile, good.replace(`What=${image}`, `What=${scratch.path('img/other.img')}`));
+    writeFileSync(unitFile, good.replace(`What=${image}`, `What=${shared.scratch.path('img/other.img')}`));
     await box.systemctl('daemon-reload');
     const found = await problems();
     expect(found.map((c) => c.id)).toEqual(['persist.unit']);

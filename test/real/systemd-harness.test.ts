@@ -1,22 +1,18 @@
 // The systemd test harness itself: a container boots to `running`, runs commands in its own namespaces,
 // keeps its root's changes across a reboot, powers off cleanly and leaves nothing behind on the host.
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { bootSystemd, type Container } from '../helpers/systemd.js';
 
 const skip = skipReason('root', 'systemd', 'loop');
 
 describe.skipIf(skip)(`systemd test harness ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch(120_000);
   let box: Container;
   beforeAll(async () => {
-    scratch = await makeScratch();
-    box = await bootSystemd({ scratch });
-  }, 120_000);
-  afterAll(async () => {
-    await scratch?.cleanup();
+    box = await bootSystemd({ scratch: shared.scratch });
   }, 120_000);
 
   it('boots systemd as PID 1 of its own namespaces, in container mode', async () => {
@@ -24,7 +20,7 @@ describe.skipIf(skip)(`systemd test harness ${skip ? `(skipped: ${skip})` : ''}`
     expect((await box.systemctl('is-system-running')).stdout.trim()).toBe('running');
     expect((await box.exec(['systemd-detect-virt', '--container'])).stdout.trim()).not.toBe('none');
     // The scratch directory is shared at the same path; the loop nodes exist.
-    expect((await box.exec(['test', '-d', scratch.dir])).code).toBe(0);
+    expect((await box.exec(['test', '-d', shared.scratch.dir])).code).toBe(0);
     expect((await box.exec(['test', '-c', '/dev/loop-control'])).code).toBe(0);
     expect((await box.exec(['test', '-b', '/dev/loop0'])).code).toBe(0);
   });

@@ -3,11 +3,11 @@
 // reboot the unit alone mounts it; an fstab line is mounted at boot through systemd-fstab-generator.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, sh, type TestUser } from '../helpers/host.js';
 import { buildCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { bootSystemd, type Container } from '../helpers/systemd.js';
 import { cliIn, mountIn, unitProps } from '../helpers/systemd-cli.js';
 
@@ -16,25 +16,21 @@ const skip = skipReason('root', 'systemd', 'btrfs', 'loop');
 const doneKinds = (r: { json: { steps: { kind: string; status: string }[] } }) => r.json.steps.filter((s) => s.status === 'done').map((s) => s.kind);
 
 describe.skipIf(skip)(`mount persistence under a real systemd ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch(120_000);
   let box: Container;
   let bundle: string;
   let user: TestUser;
   beforeAll(async () => {
-    scratch = await makeScratch();
-    bundle = buildCli(scratch);
-    user = makeUser(scratch); // before the boot: the container sees the host's passwd as it is then
-    box = await bootSystemd({ scratch });
+    bundle = buildCli(shared.scratch);
+    user = makeUser(shared.scratch); // before the boot: the container sees the host's passwd as it is then
+    box = await bootSystemd({ scratch: shared.scratch });
   }, 180_000);
-  afterAll(async () => {
-    await scratch?.cleanup();
-  }, 120_000);
 
   it('persist.via systemd: init mounts the crypt through its unit; after a reboot the unit alone mounts it', async () => {
-    const crypt = scratch.path('unit/crypt');
-    const image = scratch.path('unit/img/crypt.img');
+    const crypt = shared.scratch.path('unit/crypt');
+    const image = shared.scratch.path('unit/img/crypt.img');
     const unit = sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim();
-    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'systemd' } }, 'unit.yaml');
+    const answers = writeAnswers(shared.scratch, { crypt: { path: crypt, user: user.name }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'systemd' } }, 'unit.yaml');
 
     const dry = await cliIn(box, bundle, ['init', '--answers', answers, '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -48,7 +44,7 @@ describe.skipIf(skip)(`mount persistence under a real systemd ${skip ? `(skipped
     expect((await box.systemctl('is-enabled', unit)).stdout.trim()).toBe('enabled');
     expect(await unitProps(box, unit, ['What', 'Where'])).toEqual({ What: expect.stringMatching(/^\/dev\/loop\d+$/), Where: crypt });
     // The unit outside systemd's search path was linked into it (the link lives in the container's /etc).
-    expect((await box.exec(['readlink', `/etc/systemd/system/${unit}`])).stdout.trim()).toBe(scratch.path('etc/systemd/system', unit));
+    expect((await box.exec(['readlink', `/etc/systemd/system/${unit}`])).stdout.trim()).toBe(shared.scratch.path('etc/systemd/system', unit));
     expect(await mountIn(box, crypt)).toMatchObject({ fstype: 'btrfs' });
     expect((await box.exec(['test', '-d', path.join(crypt, 'active/postgres')])).code).toBe(0);
     // The mount lives in the container's namespace only: the host never saw it.
@@ -72,12 +68,12 @@ describe.skipIf(skip)(`mount persistence under a real systemd ${skip ? `(skipped
   }, 240_000);
 
   it('persist.via fstab: the line in the container\'s /etc/fstab is mounted at boot by systemd-fstab-generator', async () => {
-    const crypt = scratch.path('fstab/crypt');
-    const image = scratch.path('fstab/img/crypt.img');
+    const crypt = shared.scratch.path('fstab/crypt');
+    const image = shared.scratch.path('fstab/img/crypt.img');
     const unit = sh(['systemd-escape', '--path', '--suffix=mount', crypt]).trim();
     // /etc/fstab inside the container lives in its overlay's upper layer: the host's file is never touched.
     // A second crypt of the same user needs its own registry name.
-    const answers = writeAnswers(scratch, { crypt: { path: crypt, user: user.name, name: `${user.name}-fstab` }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'fstab', fstab: '/etc/fstab' } }, 'fstab.yaml');
+    const answers = writeAnswers(shared.scratch, { crypt: { path: crypt, user: user.name, name: `${user.name}-fstab` }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'fstab', fstab: '/etc/fstab' } }, 'fstab.yaml');
     const first = await cliIn(box, bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect((await box.exec(['cat', '/etc/fstab'])).stdout).toContain(`${image} ${crypt} btrfs loop,noatime,compress=zstd:1,x-lychd-crypt 0 0`);

@@ -6,11 +6,11 @@
 // Inside the container the real default places are used (/etc/systemd/system, /etc/lychd-crypt,
 // /var/lib/lychd-crypt): they live in the container's overlay, the host's are never touched.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, type TestUser } from '../helpers/host.js';
 import { buildCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fileScratch } from '../helpers/suite.js';
 import { bootSystemd, type Container } from '../helpers/systemd.js';
 import { cliIn, unitProps } from '../helpers/systemd-cli.js';
 import { serviceName, timerName } from '../../src/install/render/schedule-names.js';
@@ -22,14 +22,14 @@ const REGISTRY = { dir: '/etc/lychd-crypt', state: '/var/lib/lychd-crypt' };
 const ENV = { LYCHD_CRYPT_REGISTRY: REGISTRY.dir };
 
 describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipped: ${skip})` : ''}`, () => {
-  let scratch: Scratch;
+  const shared = fileScratch(120_000);
   let box: Container;
   let bundle: string;
   let user: TestUser;
   let owner: TestUser;
   const savedRegistry = process.env.LYCHD_CRYPT_REGISTRY;
   const answersFor = (name: string, answers: Record<string, unknown>) => {
-    const file = writeAnswers(scratch, { ...answers, registry: REGISTRY }, name);
+    const file = writeAnswers(shared.scratch, { ...answers, registry: REGISTRY }, name);
     // writeAnswers points this process at the registry; this one exists only inside the container.
     if (savedRegistry === undefined) delete process.env.LYCHD_CRYPT_REGISTRY;
     else process.env.LYCHD_CRYPT_REGISTRY = savedRegistry;
@@ -38,30 +38,30 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
   const cli = (args: string[]) => cliIn(box, bundle, args, ENV);
 
   beforeAll(async () => {
-    scratch = await makeScratch();
-    bundle = buildCli(scratch);
+    bundle = buildCli(shared.scratch);
     // Before the boot: the container sees the host's passwd as it is then.
-    user = makeUser(scratch);
-    owner = makeUser(scratch, scratch.path('owner-home'));
-    box = await bootSystemd({ scratch });
+    user = makeUser(shared.scratch);
+    owner = makeUser(shared.scratch, shared.scratch.path('owner-home'));
+    box = await bootSystemd({ scratch: shared.scratch });
   }, 180_000);
-  afterAll(async () => {
-    await scratch?.cleanup();
-  }, 120_000);
 
-  it('system crypt: list-timers shows the timer; starting its service takes a scheduled snapshot', async () => {
-    const crypt = scratch.path('sys/crypt');
-    // Unique: the container's /etc and /var/lib show the host's below its own writes.
-    const name = `t-sys-${user.name}`;
-    const answers = answersFor('sys.yaml', {
-      crypt: { path: crypt, user: user.name, name, profile: 'system' },
+  /** A loopback crypt without PostgreSQL, persisted by a unit, keeping 2 snapshots on `schedule` (answers file `<tag>.yaml`). */
+  const timerAnswers = (tag: string, crypt: Record<string, string>, schedule: { calendar: string; verify: string | false }) =>
+    answersFor(`${tag}.yaml`, {
+      crypt,
       method: 'loopback',
-      loopback: { image: scratch.path('sys/img/crypt.img'), size: '256M' },
+      loopback: { image: shared.scratch.path(`${tag}/img/crypt.img`), size: '256M' },
       persist: { via: 'systemd', unitDir: '/etc/systemd/system' },
       postgres: { enabled: false },
       retention: { keepLast: 2 },
-      schedule: { calendar: 'hourly', verify: 'daily' },
+      schedule,
     });
+
+  it('system crypt: list-timers shows the timer; starting its service takes a scheduled snapshot', async () => {
+    const crypt = shared.scratch.path('sys/crypt');
+    // Unique: the container's /etc and /var/lib show the host's below its own writes.
+    const name = `t-sys-${user.name}`;
+    const answers = timerAnswers('sys', { path: crypt, user: user.name, name, profile: 'system' }, { calendar: 'hourly', verify: 'daily' });
     const init = await cli(['init', '--answers', answers, '--yes', '--json']);
     expect(init.code, init.stderr).toBe(0);
     const timer = timerName('snapshot', crypt);
@@ -104,15 +104,7 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
   it('rootless crypt: a user timer of its owner (lingering); starting its service snapshots as the owner', async () => {
     const crypt = path.join(owner.home, '.local/share/lychd');
     const name = `t-own-${owner.name}`;
-    const answers = answersFor('own.yaml', {
-      crypt: { path: crypt, user: owner.name, name, profile: 'rootless' },
-      method: 'loopback',
-      loopback: { image: scratch.path('own/img/crypt.img'), size: '256M' },
-      persist: { via: 'systemd', unitDir: '/etc/systemd/system' },
-      postgres: { enabled: false },
-      retention: { keepLast: 2 },
-      schedule: { calendar: 'daily', verify: false },
-    });
+    const answers = timerAnswers('own', { path: crypt, user: owner.name, name, profile: 'rootless' }, { calendar: 'daily', verify: false });
     const init = await cli(['init', '--answers', answers, '--yes', '--json']);
     expect(init.code, init.stderr).toBe(0);
     const timer = timerName('snapshot', crypt);
@@ -156,7 +148,7 @@ describe.skipIf(skip)(`scheduled snapshots under a real systemd ${skip ? `(skipp
     const dropped = answersFor('own-none.yaml', {
       crypt: { path: crypt, user: owner.name, name, profile: 'rootless' },
       method: 'loopback',
-      loopback: { image: scratch.path('own/img/crypt.img'), size: '256M' },
+      loopback: { image: shared.scratch.path('own/img/crypt.img'), size: '256M' },
       persist: { via: 'systemd', unitDir: '/etc/systemd/system' },
       postgres: { enabled: false },
       retention: { keepLast: 2 },

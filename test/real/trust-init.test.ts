@@ -1,15 +1,16 @@
 // Root's `init` in a tree its crypt's owner controls (SPEC section 8), tried as that owner would: the
 // migration of "existing data" racing a swap of the owner's directories, and symbolic links on the way to
 // a rootless crypt's state directory. Root must write nothing outside the crypt, through no link.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cliAs, runAs, startAs } from '../helpers/as-user.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, mountScratchFs, sh, type TestUser } from '../helpers/host.js';
-import { buildCli, fstypeAt, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { fstypeAt, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 const NO_STACK = /^\s+at /m;
@@ -44,16 +45,13 @@ async function vault(scratch: Scratch, name: string, files: Record<string, strin
 }
 
 describe.skipIf(skip)(`trust: root's init in the owner's tree ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const suite = cliSuite();
   let scratch: Scratch;
   let bundle: string;
-  let bundleScratch: Scratch;
   beforeAll(async () => {
-    bundleScratch = await makeScratch();
-    bundle = buildCli(bundleScratch);
-    await chmod(path.dirname(bundle), 0o755);
-    return () => bundleScratch.cleanup();
+    bundle = suite.bundle;
+    await chmod(path.dirname(bundle), 0o755); // other users run it too
   });
-  afterEach(async () => scratch?.cleanup());
 
   /** A rootless crypt of `user` (PostgreSQL its own) at ~/.local/share/lychd on a loopback image, made by root's init. */
   const rootlessCrypt = async (user: TestUser, name = 'answers.yaml') => {
@@ -77,7 +75,7 @@ describe.skipIf(skip)(`trust: root's init in the owner's tree ${skip ? `(skipped
   };
 
   it('3: the migration racing a swap of the owner\'s directories writes nothing outside the crypt', { timeout: 600_000 }, async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const { answers, code, stderr } = await rootlessCrypt(alice);
     expect(code, stderr).toBe(0);
@@ -169,7 +167,7 @@ while time.time() < end and not os.path.exists(stop):
   });
 
   it('4: links on the way to a rootless crypt\'s state directory: root creates, truncates, follows nothing (exit 3)', { timeout: 300_000 }, async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const { answers, code, stderr } = await rootlessCrypt(alice);
     expect(code, stderr).toBe(0);

@@ -1,7 +1,7 @@
 // Trust and privilege (SPEC section 8), tried as an attacker would: real users, real crypts, real renames
 // and symlink swaps. Root must never act on what a less privileged user can write, and every other user
 // gets a clear refusal with nothing changed. Each case is one of the findings of the trust issue.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,8 +11,9 @@ import { cliAs, runAs, startAs } from '../helpers/as-user.js';
 import { makeCryptFixture, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { skipReason } from '../helpers/env.js';
 import { makeLoopDevice, makeUser, sh, type TestUser } from '../helpers/host.js';
-import { buildCli, runCli, writeAnswers } from '../helpers/init.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { runCli, writeAnswers } from '../helpers/init.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite } from '../helpers/suite.js';
 import { startTestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 
@@ -20,16 +21,13 @@ const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 const NO_STACK = /^\s+at /m;
 
 describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const suite = cliSuite();
   let scratch: Scratch;
   let bundle: string;
-  let bundleScratch: Scratch;
   beforeAll(async () => {
-    bundleScratch = await makeScratch();
-    bundle = buildCli(bundleScratch);
-    await chmod(path.dirname(bundle), 0o755);
-    return () => bundleScratch.cleanup();
+    bundle = suite.bundle;
+    await chmod(path.dirname(bundle), 0o755); // other users run it too
   });
-  afterEach(async () => scratch?.cleanup());
 
   /** A system-profile crypt (PostgreSQL as the postgres user) owned by `user`, mounted in its home. */
   const cryptOf = (user: TestUser, opts: { rootless?: boolean } = {}): Promise<CryptFixture> =>
@@ -38,7 +36,7 @@ describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? 
   const snapshots = async (fx: CryptFixture) => (await readdir(fx.paths.snapshots)).sort();
 
   it('1+2: a crypt planted after renaming the path away: root refuses, runs nothing, deletes nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const bob = makeUser(scratch);
     const a = await cryptOf(alice);
@@ -74,7 +72,7 @@ describe.skipIf(skip)(`trust: root never acts on what a user can write ${skip ? 
   });
 
   it('2: a rename/symlink swap racing root\'s prune never sends it to another user\'s snapshots', { timeout: 300_000 }, async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const bob = makeUser(scratch);
     const a = await cryptOf(alice);
@@ -121,7 +119,7 @@ print(n)
   });
 
   it('3: a symlinked PGDATA in a snapshot: rollback and verify refuse, before cleaning anything, and touch nothing outside', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const a = await cryptOf(alice);
     // A real (stopped) cluster in alice's crypt.
@@ -157,7 +155,7 @@ print(n)
   });
 
   it('4: init refuses another crypt\'s image (exit 3) and each user gets an image of their own by default', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const bob = makeUser(scratch);
     const a = await cryptOf(alice);
@@ -175,7 +173,7 @@ print(n)
   });
 
   it('5: a crypt path in another account\'s home, or inside a registered crypt, is refused (exit 2)', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const bob = makeUser(scratch);
     const a = await cryptOf(alice);
@@ -194,7 +192,7 @@ print(n)
   });
 
   it('7: no password and none of root\'s environment reaches the long-running postmaster', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const snap = await cli(fx.root, ['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);
@@ -208,7 +206,7 @@ print(n)
   });
 
   it('8: the image path is canonical: through a symlinked directory it cannot land inside its crypt, and a re-run through a link is a no-op', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const user = makeUser(scratch);
     const crypt = path.join(user.home, 'crypt');
     await mkdir(crypt, { recursive: true });
@@ -228,7 +226,7 @@ print(n)
   });
 
   it('9: names made in active/ cannot drive the terminal; labels with controls or bidi overrides are refused', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const a = await cryptOf(alice);
     const evil = 'x\u001b]0;owned\u0007\u001b[2J\u202eexe.txt';
@@ -246,7 +244,7 @@ print(n)
   });
 
   it('10: a disk whose partition is mounted, or an active swap, is refused before the plan (exit 3)', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const disk = makeLoopDevice(scratch, 200);
     sh(['sfdisk', '-q', disk], { input: 'label: gpt\n,50M\n,\n' });
     // The kernel may already have read the new table (then partx -a says "error adding"): update instead.
@@ -277,7 +275,7 @@ print(n)
   });
 
   it('11: a newline in a mount option or label never reaches a unit file or mkfs (exit 2, file:line:col)', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const user = makeUser(scratch);
     for (const [fs, file] of [
       [{ mountOptions: ['noatime\n[Unit]\nOnFailure=evil.service'] }, 'opt.yaml'],
@@ -293,7 +291,7 @@ print(n)
   });
 
   it('13: repair mounting an unmounted crypt never follows a link its owner put above the mount point', { timeout: 300_000 }, async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const a = await cryptOf(alice);
     const loopOf = () => sh(['losetup', '-j', a.config.loopback!.image, '-O', 'NAME', '-n']).trim();
@@ -367,7 +365,7 @@ print(n)
   });
 
   it('12: every command by an unrelated user, or by a user on a system crypt: a clear message, exit 3, nothing changed', async () => {
-    scratch = await makeScratch();
+    scratch = await suite.scratch();
     const alice = makeUser(scratch);
     const mallory = makeUser(scratch);
     const sys = await cryptOf(alice);

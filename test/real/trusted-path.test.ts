@@ -2,7 +2,7 @@
 // followed (/home -> /var/home), one in a directory a user (or everyone) can write is refused, and
 // directories it makes are made where it looked. openCryptFs: init's steps act only on the filesystem
 // they were planned for, at its top.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -12,16 +12,17 @@ import { closeDir, NotFollowedError } from '../../src/base/sys/fd.js';
 import { openTrustedDir } from '../../src/base/sys/trusted-path.js';
 import { skipReason } from '../helpers/env.js';
 import { makeUser, mountScratchFs, sh } from '../helpers/host.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
 describe.skipIf(skip)(`root's walks into a user's tree ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  const scratches = scratchSuite();
   let scratch: Scratch;
-  afterEach(async () => scratch?.cleanup());
 
   it('follows root\'s links in root\'s directories, refuses a user\'s, makes what is missing where it looked', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const real = scratch.path('var/home');
     await mkdir(path.join(real, 'x'), { recursive: true });
     // Root's links, relative (with ..) and absolute, in root's own 0755 directory: followed.
@@ -68,7 +69,7 @@ describe.skipIf(skip)(`root's walks into a user's tree ${skip ? `(skipped: ${ski
   });
 
   it('openCryptFs: the planned filesystem at its top, or a refusal (exit 3)', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const mnt = scratch.path('mnt');
     await mountScratchFs(scratch, 'btrfs', mnt);
     await mkdir(path.join(mnt, 'sub'));

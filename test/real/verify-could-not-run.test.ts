@@ -1,18 +1,16 @@
 // verify separates "the snapshot is bad" from "the restore test could not run here": a clone server that
 // cannot get its private directory (a read-only $TMPDIR) is not a verdict on the snapshot — exit 1 with
 // "could not run here", never "did not pass its restore test"; the same snapshot then verifies.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { scratchSuite } from '../helpers/suite.js';
 import { cli, cryptWithServer } from '../helpers/snap.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
@@ -27,7 +25,7 @@ function useTmp(s: Scratch, dir: string): void {
 
 describe.skipIf(skip)(`verify that cannot run here ${skip ? `(skipped: ${skip})` : ''}`, () => {
   test('a read-only $TMPDIR: "could not run here", the snapshot not blamed; with a usable one it verifies', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const snap = await cli(fx.root, ['--json', 'snapshot']);
     expect(snap.code, snap.stderr).toBe(0);

@@ -1,24 +1,20 @@
 // verify's failure paths: corruption found by pg_amcheck, a snapshot without a cluster, a server of the
 // wrong major version, incomplete or unknown names. Each failure names the failing check, exits 1 (or 2
 // for bad names), and still leaves no clone, no private directory and no clone server behind.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chmod, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sh } from '../helpers/host.js';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
-import { buildCli } from '../helpers/init.js';
-import { writeJsonAtomic } from '../../src/base/sys/fs.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 /**
  * PIDs of the clone servers of this crypt (a postmaster's command line names its clone; the backends die
@@ -67,7 +63,7 @@ async function damage(fx: CryptFixture, name: string, fn: (dir: string) => Promi
 const skip15 = skipReason('root', 'btrfs', 'loop', 'pg15');
 describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
   test('a corrupted heap page: the clone starts, pg_amcheck finds it, exit 1; live server untouched; cleanup', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     await server.query('create table t (id int primary key, v text)');
     await server.query('insert into t select g, md5(g::text) from generate_series(1, 5000) g');
@@ -107,7 +103,7 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
   });
 
   test('a snapshot without its cluster: the pgdata check fails, exit 1, clone removed', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     await damage(fx, name, (dir) => rm(path.join(dir, 'postgres'), { recursive: true }));
@@ -119,7 +115,7 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
   });
 
   test('a crypt path with a space verifies; one with a $ is refused before anything starts (pg_ctl uses sh)', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     const s = scratch;
@@ -149,7 +145,7 @@ describe.skipIf(skip15)('verify failures (PostgreSQL 15)', () => {
   });
 
   test('incomplete, unknown and path-like names exit 2 and create nothing', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     // An interrupted snapshot: the subvolume is there, its metadata is not.
@@ -168,7 +164,7 @@ for (const version of [15, 14] as const) {
   const skipLoad = skipReason('root', 'btrfs', 'loop', `pg${version}`);
   describe.skipIf(skipLoad)(`verify a snapshot taken under concurrent writes (PostgreSQL ${version})`, () => {
     test('writers keep committing through the Ritual: the snapshot recovers (and passes pg_amcheck where installed)', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx, server } = await cryptWithServer(scratch, version);
       await server.query('create table w (id bigserial primary key, wr int, v text, at timestamptz default now())');
       await server.query('create index on w (v)');
@@ -213,7 +209,7 @@ for (const version of [15, 14] as const) {
 const skip1415 = skipReason('root', 'btrfs', 'loop', 'pg14', 'pg15');
 describe.skipIf(skip1415)('verify with the wrong PostgreSQL version', () => {
   test('a PG 14 snapshot with postgres.bin of PG 15: the version check fails, names both, exit 1', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 14);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     await reconfigure(fx, { ...fx.config, postgres: { ...fx.config.postgres!, bin: PG_BIN[15] } });
@@ -228,22 +224,14 @@ describe.skipIf(skip1415)('verify with the wrong PostgreSQL version', () => {
 });
 
 describe.skipIf(skip15)('verify interrupted by a signal (bundled runtime)', () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('killed with SIGKILL: repair stops the orphaned clone server before deleting the clone', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
     const tmp = await privateTmp(scratch);
-    const killed = await cliChild(bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start', TMPDIR: tmp });
+    const killed = await cliChild(suite.bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start', TMPDIR: tmp });
     expect(killed.signal).toBe('SIGKILL');
     expect(await cloneProcesses(fx.root)).not.toEqual([]);
     const doctor = await cli(fx.root, ['--json', 'doctor']);
@@ -257,7 +245,7 @@ describe.skipIf(skip15)('verify interrupted by a signal (bundled runtime)', () =
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     test(`${sig} while the clone server runs: clone, its server and private dir removed, then killed by ${sig}`, async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx, server } = await cryptWithServer(scratch, 15);
       // Enough rows that pg_amcheck --heapallindexed keeps the clone up for a while to catch it.
       await server.query('create table t (id int primary key, v text)');
@@ -265,7 +253,7 @@ describe.skipIf(skip15)('verify interrupted by a signal (bundled runtime)', () =
       const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
       const tmp = await privateTmp(scratch);
 
-      const child = spawn('node', [bundle, '--crypt', fx.root, 'verify', name], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+      const child = spawn('node', [suite.bundle, '--crypt', fx.root, 'verify', name], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
       let output = '';
       child.stdout.on('data', (d) => (output += String(d)));
       child.stderr.on('data', (d) => (output += String(d)));

@@ -1,26 +1,23 @@
 // verify: a throwaway clone of a snapshot starts, recovers and passes its checks (pg_amcheck on PG15),
 // then disappears; the live server, active/ and the snapshot are untouched.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { appendFile, chown, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ids, sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
-import { makeScratch, type Scratch } from '../helpers/scratch.js';
+import { type Scratch } from '../helpers/scratch.js';
+import { cliSuite, scratchSuite } from '../helpers/suite.js';
 import { makeCryptFixture } from '../helpers/crypt-fixture.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
-import { buildCli } from '../helpers/init.js';
 
+const scratches = scratchSuite();
 let scratch: Scratch | undefined;
-afterEach(async () => {
-  await scratch?.cleanup();
-  scratch = undefined;
-});
 
 for (const version of [15, 14, 18] as const) {
   const skip = skipReason('root', 'btrfs', 'loop', `pg${version}`);
   describe.skipIf(skip)(`verify on PostgreSQL ${version} ${skip ? `(skipped: ${skip})` : ''}`, () => {
     test('a bracket snapshot taken under writes verifies; the clone is gone afterwards', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx, server } = await cryptWithServer(scratch, version);
       await server.query('create table t (id int primary key, v text)');
       await server.query("insert into t select g, md5(g::text) from generate_series(1, 20000) g");
@@ -45,7 +42,7 @@ for (const version of [15, 14, 18] as const) {
     });
 
     test("the snapshot's own settings never lead the clone to the live server's files", async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const livePid = scratch.path('live-external.pid');
       const { fx, server } = await cryptWithServer(scratch, version);
       server.stop('fast');
@@ -65,7 +62,7 @@ for (const version of [15, 14, 18] as const) {
     });
 
     test('a broken snapshot fails verify with the reason; the clone is still removed', async () => {
-      scratch = await makeScratch();
+      scratch = await scratches.scratch();
       const { fx } = await cryptWithServer(scratch, version);
       const snap = await cli(fx.root, ['--json', 'snapshot']);
       const name = snap.json.snapshot.name as string;
@@ -86,21 +83,13 @@ for (const version of [15, 14, 18] as const) {
 
 const skip15 = skipReason('root', 'btrfs', 'loop', 'pg15');
 describe.skipIf(skip15)('verify killed while its clone runs', () => {
-  let buildScratch: Scratch;
-  let bundle: string;
-  beforeAll(async () => {
-    buildScratch = await makeScratch();
-    bundle = buildCli(buildScratch);
-  });
-  afterAll(async () => {
-    await buildScratch?.cleanup();
-  });
+  const suite = cliSuite();
 
   test('the next verify stops the orphaned clone server and deletes the clone', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx } = await cryptWithServer(scratch, 15);
     const name = (await cli(fx.root, ['--json', 'snapshot'])).json.snapshot.name as string;
-    const killed = await cliChild(bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start' });
+    const killed = await cliChild(suite.bundle, fx.root, ['verify', name], { LYCHD_CRYPT_FAULT: 'verify:after-start' });
     expect(killed.signal).toBe('SIGKILL');
     const left = (await readdir(fx.root)).filter((n) => n.startsWith('.staging-verify-'));
     expect(left).toHaveLength(1);
@@ -118,7 +107,7 @@ describe.skipIf(skip15)('verify killed while its clone runs', () => {
 
 describe.skipIf(skip15)('verify a cluster whose configuration lives outside PGDATA', () => {
   test('no postgresql.conf in the snapshot (Debian style): the clone starts on defaults', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const { fx, server } = await cryptWithServer(scratch, 15);
     server.stop('fast');
     await rm(path.join(fx.pgdata, 'postgresql.conf'));
@@ -135,7 +124,7 @@ describe.skipIf(skip15)('verify a cluster whose configuration lives outside PGDA
 const skipNone = skipReason('root', 'btrfs', 'loop');
 describe.skipIf(skipNone)('verify without a database', () => {
   test('mode none: nothing to start, still ok', async () => {
-    scratch = await makeScratch();
+    scratch = await scratches.scratch();
     const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
     const snap = await cli(fx.root, ['--json', 'snapshot']);
     const r = await cli(fx.root, ['--json', 'verify', snap.json.snapshot.name]);

@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, silentReporter, type StepEvent } from '../../src/install/steps/index.js';
 import type { Config } from '../../src/model/config.js';
 import { RecordingRunner } from '../../src/base/runner.js';
-import type { InitStep as Step, Plan } from '../../src/install/plan/index.js';
 import { renderFstabLine, type MountSpec } from '../../src/install/render/index.js';
 import { fakeRuntime } from '../helpers/fake-runtime.js';
+import { type InitStep as Step, type Plan, applyPlan, silentReporter, type StepEvent } from '../../src/install/init.js';
 
 let dir: string;
 beforeEach(() => {

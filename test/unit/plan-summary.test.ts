@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { answersSchema } from '../../src/install/answers/schema.js';
-import { resolveConfig } from '../../src/install/resolve.js';
 import type { HostFacts } from '../../src/install/detect/facts.js';
 import { proposeImageSize } from '../../src/install/propose.js';
-import { describeDryRun, describePlan, planInit, summarizePlan, type StepProbe } from '../../src/install/plan/index.js';
+import { type StepProbe } from '../../src/install/plan/index.js';
 import { unifiedDiff } from '../../src/install/render/diff.js';
+import { describeDryRun, describePlan, planInit, summarizePlan, resolveConfig } from '../../src/install/init.js';
 
 const T = '/srv/t';
 const facts = (): HostFacts => JSON.parse(readFileSync(new URL('../fixtures/init/facts-ext4-host.json', import.meta.url), 'utf8')) as HostFacts;

@@ -5,15 +5,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answersSchema, type AnswersInput } from '../../src/install/answers/schema.js';
 import type { Config } from '../../src/model/config.js';
-import { resolveConfig } from '../../src/install/resolve.js';
 import { RefusedError, UsageError, exitCodeFor } from '../../src/base/errors.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import type { HostFacts } from '../../src/install/detect/facts.js';
 import { parseCandidates } from '../../src/install/detect/block.js';
 import { parseFindmnt } from '../../src/install/detect/findmnt.js';
 import { describeSignatures, parseWipefs } from '../../src/install/detect/signatures.js';
-import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
-import { describePlan, planInit, planToJson, type Plan } from '../../src/install/plan/index.js';
+import { describePlan, planInit, planToJson, type Plan, applyPlan, silentReporter, resolveConfig } from '../../src/install/init.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/init');
 const fixture = (name: string) => readFileSync(path.join(FIX, name), 'utf8');

@@ -5,11 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, probePlan, probeStep, silentReporter } from '../../src/install/steps/index.js';
 import type { Config } from '../../src/model/config.js';
 import { RecordingRunner } from '../../src/base/runner.js';
-import type { InitStep as Step, Plan } from '../../src/install/plan/index.js';
 import { renderFstabLine, type MountSpec } from '../../src/install/render/index.js';
+import { type InitStep as Step, type Plan, applyPlan, probePlan, probeStep, silentReporter } from '../../src/install/init.js';
 
 let dir: string;
 beforeEach(() => {

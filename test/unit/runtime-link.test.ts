@@ -5,13 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
 import { answersSchema } from '../../src/install/answers/schema.js';
-import { resolveConfig } from '../../src/install/resolve.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import type { HostFacts } from '../../src/install/detect/facts.js';
 import { PACKAGED_RUNTIME } from '../../src/base/bundle/packaged.js';
-import { describePlan, planInit, type Plan, type Step } from '../../src/install/plan/index.js';
+import { describePlan, planInit, type Plan, type Step, applyPlan, silentReporter, resolveConfig } from '../../src/install/init.js';
 
 const facts = (runtimeSource: string): HostFacts => ({
   ...(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../fixtures/init/facts-ext4-host.json'), 'utf8')) as HostFacts),

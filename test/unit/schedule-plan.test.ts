@@ -4,13 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { applyPlan, silentReporter } from '../../src/install/steps/index.js';
 import type { Config } from '../../src/model/config.js';
 import { RecordingRunner } from '../../src/base/runner.js';
-import type { Plan } from '../../src/install/plan/index.js';
 import { existingScheduleUnits } from '../../src/install/detect/schedule-units.js';
 import { scheduleSteps } from '../../src/install/plan/schedule.js';
 import type { ScheduleConfig } from '../../src/model/settings.js';
+import { type Plan, applyPlan, silentReporter } from '../../src/install/init.js';
 
 let dir: string;
 beforeEach(() => {

@@ -6,10 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CancelledError, ExitCode } from '../../src/base/errors.js';
 import type { HostFacts } from '../../src/install/detect/facts.js';
 import { answersSchema, type AnswersInput } from '../../src/install/answers/schema.js';
-import { resolveConfig } from '../../src/install/resolve.js';
-import { planInit } from '../../src/install/plan/index.js';
 import { askConfirm, askCryptPath, askInitAnswers, askSelect, askText, askTypedConfirm, confirmPlan, erasesData, spinnerReporter, type PromptIo } from '../../src/cli/ui/index.js';
-import { detectFor } from '../../src/install/init.js';
+import { detectFor, planInit, resolveConfig } from '../../src/install/init.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 
 /** Streams that type `keys` each time the output shows the matching active question (◆). */
