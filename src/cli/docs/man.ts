@@ -62,7 +62,7 @@ const table = (rows: [string, string][]): string[] => rows.flatMap(([k, v]) => [
 export function renderMan({ doc, version, date }: ManInput): string {
   const name = doc.name;
   return [
-    `.\\" ${name}(1): generated from the command line definition (src/cli.ts) by packaging/docs.ts; do not edit.`,
+    `.\\" ${name}(1): generated from the command line definition (src/cli/program.ts) by packaging/docs.ts; do not edit.`,
     `.TH ${name.toUpperCase()} 1 ${date} "${roff(name)} ${roff(version)}" "User Commands"`,
     '.SH NAME',
     `${roff(name)} \\- ${roff(doc.description.replace(/^./, (c) => c.toLowerCase()))}`,
