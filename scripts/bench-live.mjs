@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Live-database figures (issue 16): pgbench TPS (read-write and read-only, -M prepared, 8 clients) with PGDATA
 // on the host's own filesystem (the baseline: what a Method B user had before the crypt), on a crypt exactly
-// as `init` mounts it, and on that crypt with one candidate lever each; plus a Method A stand-in. Every
+// as `init` mounts it, and on that crypt with one candidate lever each; plus a Method A stand-in, the crypt with
+// pg_wal on the host's filesystem (issue 30), and the baseline a second time as the run's noise floor. Every
 // candidate runs its own PostgreSQL 15 (copies of one pgbench cluster), all started at once; rounds go
 // a b c … c b a so a busy machine slows every candidate alike, and a CHECKPOINT after each run keeps one
-// run's dirty pages out of the next. Medians with min–max, ratios against the baseline. Nothing is asserted.
+// run's dirty pages out of the next. Medians with min–max, ratios against the baseline (of the medians, and
+// paired: the median of the per-round ratios). Nothing is asserted.
 // Run alone (`node scripts/bench-live.mjs [--quick]`, as root) or from `npm run bench`.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,8 @@ const INIT_OPTS = ['noatime', 'compress=zstd:1'];
  */
 export const CANDIDATES = [
   { id: 'host', what: "PGDATA on the host's own filesystem (baseline)" },
+  // The same as the baseline, a second server: its ratio to the baseline is the noise floor of the run.
+  { id: 'host2', what: 'the baseline again (the noise floor)' },
   { id: 'crypt', what: 'crypt as init mounts it (sparse image, mount -o loop)', image: 'sparse' },
   { id: 'dio', what: '+ direct I/O on the loop device', image: 'sparse', losetup: ['--direct-io=on'] },
   { id: 'sector4k', what: '+ loop sector size 4096', image: 'sparse', losetup: ['--sector-size', '4096'] },
@@ -29,6 +33,8 @@ export const CANDIDATES = [
   { id: 'mountopts', what: '+ mount options ssd,commit=120,space_cache=v2', image: 'sparse', opts: ['ssd', 'commit=120', 'space_cache=v2'] },
   { id: 'pgconf', what: '+ wal_init_zero=off, wal_recycle=off', image: 'sparse', pgconf: ['wal_init_zero = off', 'wal_recycle = off'] },
   { id: 'methodA', what: 'Method A stand-in (preallocated file, direct-I/O loop as the "partition")', image: 'prealloc', losetup: ['--direct-io=on'] },
+  // Issue 30: PGDATA in the crypt, pg_wal a link to a directory on the host's filesystem (scripts/bench-wal.mjs).
+  { id: 'walout', what: "crypt as init mounts it, pg_wal on the host's filesystem", image: 'sparse', walOutside: true },
 ];
 
 const median = (xs) => {
@@ -103,7 +109,7 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
       const root = path.join(S, c.id);
       mkdirSync(root);
       let pgdata;
-      if (c.id === 'host') {
+      if (c.id === 'host' || c.id === 'host2') {
         pgdata = path.join(root, 'postgres');
       } else {
         const img = path.join(S, `${c.id}.img`);
@@ -124,17 +130,23 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
       }
       // As init prepares PGDATA: an empty no-CoW directory (chattr +C is inherited by what is copied in).
       mkdirSync(pgdata, { mode: 0o700 });
-      if (c.id !== 'host') sh(['chattr', '+C', pgdata]);
+      if (!c.id.startsWith('host')) sh(['chattr', '+C', pgdata]);
       sh(['cp', '-a', '--reflink=never', `${tmpl}/.`, pgdata]);
+      if (c.walOutside) {
+        // What initdb --waldir makes: pg_wal a link to a directory of the same owner on the host's filesystem.
+        const wal = path.join(S, `${c.id}-wal`);
+        sh(['mv', path.join(pgdata, 'pg_wal'), wal]);
+        sh(['ln', '-s', wal, path.join(pgdata, 'pg_wal')]);
+      }
       const sock = path.join(S, `sock-${c.id}`);
       mkdirSync(sock);
       chownSync(sock, pgIds.uid, pgIds.gid);
       appendFileSync(path.join(pgdata, 'postgresql.conf'), [`unix_socket_directories = '${sock}'`, ...(c.pgconf ?? []), ''].join('\n'));
       sh(asPg([`${PG}/pg_ctl`, '-D', pgdata, '-l', path.join(sock, 'log'), '-w', 'start']));
       servers.push(pgdata);
-      const loopInfo = c.id === 'host' ? null : sh(['findmnt', '-n', '-o', 'SOURCE', root]);
+      const loopInfo = c.id.startsWith('host') ? null : sh(['findmnt', '-n', '-o', 'SOURCE', root]);
       // A file for the flush probe, beside the WAL (same no-CoW directory), written once so later writes overwrite.
-      const probe = path.join(pgdata, 'bench-flush-probe');
+      const probe = path.join(pgdata, c.walOutside ? 'pg_wal/bench-flush-probe' : 'bench-flush-probe');
       sh(['dd', 'if=/dev/zero', `of=${probe}`, 'bs=1M', 'count=8', 'conv=fsync', 'status=none']);
       result.candidates.push({ ...c, sock, pgdata, probe, device: loopInfo, rw: [], ro: [], flushUs: [] });
     }
@@ -179,6 +191,8 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
         c[`${k}Min`] = Math.round(Math.min(...c[k]));
         c[`${k}Max`] = Math.round(Math.max(...c[k]));
         c[`${k}Ratio`] = base ? Math.round((median(c[k]) / median(base[k])) * 100) / 100 : null;
+        // Paired: the median of the per-round ratios (a slow round slows both of a pair alike).
+        c[`${k}Paired`] = base ? Math.round(median(c[k].map((x, i) => x / base[k][i])) * 100) / 100 : null;
       }
       delete c.sock;
       delete c.pgdata;
@@ -194,7 +208,7 @@ export function liveFigures({ quick = false, log = (m) => console.error(m), only
 export function liveRows(res) {
   return res.candidates.map((c) => [
     `pgbench ${c.id}: ${c.what}`,
-    `rw ${c.rwMedian} tps [${c.rwMin}–${c.rwMax}] ${c.rwRatio?.toFixed(2)}×`,
+    `rw ${c.rwMedian} tps [${c.rwMin}–${c.rwMax}] ${c.rwRatio?.toFixed(2)}× (paired ${c.rwPaired?.toFixed(2)}×)`,
     `ro ${c.roMedian} tps [${c.roMin}–${c.roMax}] ${c.roRatio?.toFixed(2)}×; 8 kB O_DSYNC write ${c.flushMedianUs} µs [${c.flushMinUs}–${c.flushMaxUs}] ${c.flushRatio?.toFixed(2)}×`,
   ]);
 }
