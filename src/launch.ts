@@ -6,6 +6,7 @@
 import path from 'node:path';
 import sea from 'node:sea';
 import { assetBundle, codeCacheDir, loadWithCodeCache } from './base/bundle/code-cache.js';
+import { runtimeReport } from './base/bundle/self-check.js';
 import { commandWord } from './cli/command-names.js';
 import { VERSION } from './base/version.js';
 
@@ -13,6 +14,11 @@ import { VERSION } from './base/version.js';
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`${VERSION}\n`);
+} else if (argv.length === 2 && argv[0] === '--version' && argv[1] === '--runtime') {
+  // doctor's question (base/bundle/self-check.ts); the addon lies beside main.js or the executable.
+  const report = runtimeReport(sea.isSea() ? path.dirname(process.execPath) : __dirname, VERSION, sea.isSea());
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (report.addon === null) process.exitCode = 1;
 } else {
   const bundle = sea.isSea() ? assetBundle(process.execPath, (name) => sea.getAsset(name, 'utf8')) : path.join(__dirname, 'main.js');
   let loaded: { exports: unknown } | undefined;
