@@ -138,7 +138,8 @@ describe.skipIf(skip)(`the npm package ${skip ? `(skipped: ${skip})` : ''}`, () 
     const root = await makeThrowawayRoot(scratch);
     const r = root.run(['npm', 'install', '--global', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, platformTarball], { npm_config_cache: scratch.path('npm-cache'), npm_config_update_notifier: 'false' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const sea = `/usr/local/lib/node_modules/${platform}/lychd-crypt`;
+    // npm's global prefix (/usr/local, or /usr for a distribution's npm): the executable is in its node_modules.
+    const sea = `${root.run(['npm', 'prefix', '--global']).stdout.trim()}/lib/node_modules/${platform}/lychd-crypt`;
     const report = root.run(['lychd-crypt', '--version', '--runtime']);
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout)).toMatchObject({ version: pkg.version, sea: true, addon: expect.any(String) });
