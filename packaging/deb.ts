@@ -1,24 +1,30 @@
-// Builds lychd-crypt_<version>_<arch>.deb (per architecture: it carries koffi's native addon) with dpkg-deb from the built runtime and docs (npm run build,
-// npm run build:docs), offline. The staging tree, in Debian's places:
-//   /usr/lib/lychd-crypt/                 the runtime directory: the entry lychd-crypt.js (shebang /usr/bin/node),
-//                                         main.js, vendor-*.js, koffi.node and manifest.json; /usr/bin/lychd-crypt → the entry
+// Builds lychd-crypt_<version>_<arch>.deb (per architecture: it carries Node.js and koffi's native addon) with
+// dpkg-deb from the built single executable and docs (npm run build, npm run build:docs), offline. The package
+// depends on no Node.js: the executable is one (docs/packaging.md). The staging tree, in Debian's places:
+//   /usr/lib/lychd-crypt/                 the single executable lychd-crypt (Node.js 24 with the bundle inside),
+//                                         koffi.node (stripped) and manifest.json; /usr/bin/lychd-crypt → the executable
 //   /usr/share/man/man1/lychd-crypt.1.gz, bash, zsh and fish completions, /usr/share/lychd-crypt/ templates,
 //   /usr/share/doc/lychd-crypt/{copyright,changelog.gz}: a native package (no Debian revision), whose
-//   changelog is made from CHANGELOG.md and named changelog.gz as Debian policy 12.7 asks of native ones.
-// Run: node scripts/run-ts.mjs packaging/deb.ts [OUTDIR]   (default dist/)
+//   changelog is made from CHANGELOG.md and named changelog.gz as Debian policy 12.7 asks of native ones;
+//   copyright carries Node.js's licence (and its bundled components'), now that Node.js is in the package.
+//   /usr/share/lintian/overrides/lychd-crypt: what Node.js's release binary makes lintian say, with why.
+// Depends: what dpkg-shlibdeps finds the executable and the addon link, and the tools lychd-crypt runs.
+// Run: node scripts/run-ts.mjs packaging/deb.ts [--fast] [OUTDIR]   (default dist/; --fast: gzip -1, for the tests:
+// xz -6 of the ~110 MB executable takes about a minute on two busy cores, gzip -1 a few seconds for a larger file; lintian of bookworm reads no zstd)
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../src/base/bundle/packaged.js';
+import { PACKAGED_RUNTIME, SEA_ENTRY } from '../src/base/bundle/packaged.js';
 import { computeManifest, MANIFEST, type RuntimeManifest } from '../src/base/bundle/manifest.js';
 import { parseChangelog, renderDebianChangelog } from './changelog.js';
 
 export const PACKAGE = 'lychd-crypt';
 const ADDON = 'koffi.node';
-// What koffi.node links (ldd): the C and C++ runtimes, at the versions its symbols need.
-const SHLIBS = 'libc6 (>= 2.17), libgcc-s1 (>= 3.0), libstdc++6 (>= 6)'; // GLIBC_2.17, GLIBCXX_3.4.22 (objdump -T)
+/** The single executable's build (scripts/build-sea.mjs). */
+const SEA_BUILT = 'dist/sea';
 
 /** Debian's name for the architecture koffi's addon was built for. */
 export const debArch = (): string => ({ x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' })[process.arch as string] ?? process.arch;
@@ -58,11 +64,39 @@ function walk(dir: string): string[] {
   });
 }
 
+/**
+ * The shared libraries the native files link, as Depends (dpkg-shlibdeps: the C and C++ runtimes at the symbol
+ * versions they need, e.g. `libc6 (>= 2.34), libgcc-s1 (>= 3.4), libstdc++6 (>= 10.2)`). It wants a
+ * debian/control to read: a minimal one in a scratch directory. Its warnings (koffi's addon takes its N-API
+ * symbols from the executable that loads it) are not shown.
+ */
+export async function sharedLibraryDepends(files: string[]): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lychd-crypt-shlibdeps-'));
+  try {
+    put(dir, 'debian/control', `Source: ${PACKAGE}\n\nPackage: ${PACKAGE}\nArchitecture: any\n`);
+    const { stdout } = await execa('dpkg-shlibdeps', ['-O', ...files], { cwd: dir, stderr: 'pipe' });
+    const depends = /^shlibs:Depends=(.+)$/m.exec(stdout)?.[1];
+    if (!depends) throw new Error(`dpkg-shlibdeps found no dependencies for ${files.join(', ')}: ${stdout}`);
+    return depends;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Node.js's licence text as a DEP-5 paragraph body: every line indented, empty ones a lone dot. */
+export const dep5Text = (text: string): string =>
+  text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => (l.trim() === '' ? ' .' : ` ${l.replace(/\s+$/, '')}`))
+    .join('\n');
+
 /** Lays out the package tree under `stage` from the repository's built files. */
 export async function stageDeb(repo: string, stage: string): Promise<{ version: string; arch: string }> {
   const arch = debArch();
   const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as Manifest;
-  const built = path.join(repo, 'dist/lychd-crypt');
+  const built = path.join(repo, SEA_BUILT);
+  if (!existsSync(path.join(built, SEA_ENTRY))) throw new Error(`${SEA_BUILT}/${SEA_ENTRY} is missing: run npm run build first`);
   const manifest = JSON.parse(readFileSync(path.join(built, MANIFEST), 'utf8')) as RuntimeManifest;
   const releases = parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'));
   if (releases[0]!.version !== pkg.version) throw new Error(`CHANGELOG.md's newest entry is ${releases[0]!.version}, package.json says ${pkg.version}`);
@@ -72,19 +106,14 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true, mode: 0o755 });
 
-  // Debian's nodejs (and NodeSource's) install /usr/bin/node; policy 10.4 wants no `env` lookup.
-  // The entry's first line changes, so the manifest is made again for what is installed.
+  // The single executable and the addon, stripped as dh_strip would (the executable was stripped before
+  // its blob went in: stripping it now would drop the blob's note); the manifest made again for the addon.
   const runtimeDir = path.join(stage, path.dirname(PACKAGED_RUNTIME));
   for (const name of Object.keys(manifest.files)) {
-    const data = readFileSync(path.join(built, name));
-    if (name === ADDON) {
-      // koffi's addon is native code: stripped as dh_strip would, and the package is therefore per architecture.
-      put(runtimeDir, name, data);
-      await execa('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', path.join(runtimeDir, name)]);
-    } else if (name === RUNTIME_ENTRY) put(runtimeDir, name, data.toString('utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'), 0o755);
-    else put(runtimeDir, name, data);
+    put(runtimeDir, name, readFileSync(path.join(built, name)), name === SEA_ENTRY ? 0o755 : 0o644);
+    if (name === ADDON) await execa('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', path.join(runtimeDir, name)]);
   }
-  put(runtimeDir, MANIFEST, `${JSON.stringify(await computeManifest(runtimeDir, manifest.version, manifest.packages), null, 1)}\n`);
+  put(runtimeDir, MANIFEST, `${JSON.stringify(await computeManifest(runtimeDir, manifest.version, manifest.packages, { node: manifest.node }), null, 1)}\n`);
   mkdirSync(path.join(stage, 'usr/bin'), { recursive: true });
   symlinkSync(path.relative('/usr/bin', PACKAGED_RUNTIME), path.join(stage, 'usr/bin', PACKAGE));
   put(stage, 'usr/share/man/man1/lychd-crypt.1.gz', gzip(readFileSync(path.join(repo, 'dist/man/lychd-crypt.1'))));
@@ -96,7 +125,16 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   }
   const doc = `usr/share/doc/${PACKAGE}`;
   const bundled = bundledPackages(manifest.packages, path.join(repo, 'node_modules'));
-  put(stage, `${doc}/copyright`, readFileSync(path.join(repo, 'packaging/debian/copyright.in'), 'utf8').replace('@BUNDLED@', bundled.map((b) => ` ${b}`).join('\n')));
+  const nodeLicense = readFileSync(path.join(repo, 'packaging/sea-node/node_modules', `node-linux-${process.arch}`, 'LICENSE'), 'utf8');
+  put(
+    stage,
+    `${doc}/copyright`,
+    readFileSync(path.join(repo, 'packaging/debian/copyright.in'), 'utf8')
+      .replace('@BUNDLED@', bundled.map((b) => ` ${b}`).join('\n'))
+      .replace('@NODE_VERSION@', manifest.node ?? '')
+      .replace('@NODE_LICENSE@', dep5Text(nodeLicense)),
+  );
+  put(stage, `usr/share/lintian/overrides/${PACKAGE}`, readFileSync(path.join(repo, 'packaging/debian/lintian-overrides')));
   put(stage, `${doc}/changelog.gz`, gzip(renderDebianChangelog(releases, PACKAGE, pkg.author)));
   put(stage, `${doc}/README.md`, readFileSync(path.join(repo, 'README.md')));
 
@@ -115,7 +153,7 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   const control = readFileSync(path.join(repo, 'packaging/debian/control.in'), 'utf8')
     .replace('@VERSION@', pkg.version)
     .replace('@ARCH@', arch)
-    .replace('@SHLIBS@', SHLIBS)
+    .replace('@SHLIBS@', await sharedLibraryDepends([path.join(runtimeDir, SEA_ENTRY), path.join(runtimeDir, ADDON)]))
     .replace('@MAINTAINER@', pkg.author)
     .replace('@INSTALLED_SIZE@', String(installedSize));
   put(stage, 'DEBIAN/control', control);
@@ -127,15 +165,15 @@ export async function stageDeb(repo: string, stage: string): Promise<{ version: 
   return { version: pkg.version, arch };
 }
 
-/** Stages and builds the .deb into outDir; returns its path. */
-export async function buildDeb(repo: string, outDir: string): Promise<string> {
+/** Stages and builds the .deb into outDir; returns its path. `fast`: gzip -1 instead of xz -6 (the tests). */
+export async function buildDeb(repo: string, outDir: string, { fast = false }: { fast?: boolean } = {}): Promise<string> {
   const stage = path.join(outDir, 'deb-root');
   const { version, arch } = await stageDeb(repo, stage);
   const deb = path.join(outDir, `${PACKAGE}_${version}_${arch}.deb`);
   const epoch = String(Math.floor(Date.parse(`${parseChangelog(readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8'))[0]!.date}T12:00:00Z`) / 1000));
   try {
     // --root-owner-group: every file root:root without fakeroot; SOURCE_DATE_EPOCH: reproducible mtimes.
-    await execa('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', stage, deb], { env: { SOURCE_DATE_EPOCH: epoch }, stdout: 'ignore' });
+    await execa('dpkg-deb', ['--root-owner-group', ...(fast ? ['-Zgzip', '-z1'] : ['-Zxz', '-z6']), '--build', stage, deb], { env: { SOURCE_DATE_EPOCH: epoch }, stdout: 'ignore' });
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -143,7 +181,8 @@ export async function buildDeb(repo: string, outDir: string): Promise<string> {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const outDir = path.resolve(args[0] ?? 'dist');
-  const deb = await buildDeb(process.cwd(), outDir);
+  const fast = args.includes('--fast');
+  const outDir = path.resolve(args.find((a) => a !== '--fast') ?? 'dist');
+  const deb = await buildDeb(process.cwd(), outDir, { fast });
   process.stderr.write(`built ${path.relative(process.cwd(), deb)} (${Math.round(lstatSync(deb).size / 1024)} KiB)\n`);
 }

@@ -11,11 +11,12 @@ import { mkdtempSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, chown
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startupFigures } from './bench-startup.mjs';
+import { runArgv, SEA, startupFigures } from './bench-startup.mjs';
 import { liveFigures, liveRows } from './bench-live.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(REPO, 'dist/lychd-crypt.js');
+// The command as the .deb ships it: the single executable (scripts/build-sea.mjs); init installs a copy of it.
+const CLI = SEA;
 const PG = '/usr/lib/postgresql/15/bin';
 const QUICK = process.argv.includes('--quick');
 const SCALES = (process.env.BENCH_SCALES ?? (QUICK ? '1,10' : '1,40')).split(',').map(Number);
@@ -34,7 +35,7 @@ if (process.getuid() !== 0) {
   console.error('bench: run as root (it creates a loop device and mounts it)');
   process.exit(1);
 }
-if (!existsSync(CLI)) execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
+if (!existsSync(CLI)) execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' }); // the runtime and the single executable
 
 const S = mkdtempSync('/tmp/lychd-bench-');
 chmodSync(S, 0o755);
@@ -50,7 +51,7 @@ function sh(argv, opts = {}) {
 const asPg = (argv) => ['setpriv', `--reuid=${pgIds.uid}`, `--regid=${pgIds.gid}`, '--clear-groups', ...argv];
 const sql = (q) => sh(asPg([`${PG}/psql`, '-h', SOCK, '-d', 'postgres', '-Atqc', q]));
 // --json prints one envelope (docs/json.md); the command's document is its data.
-const cli = (...args) => JSON.parse(sh(['node', CLI, '--crypt', CRYPT, '--json', ...args])).data;
+const cli = (...args) => JSON.parse(sh([...runArgv(CLI), '--crypt', CRYPT, '--json', ...args])).data;
 
 function timed(fn) {
   const t = performance.now();
@@ -71,10 +72,10 @@ const report = (what, value, note = '') => {
 };
 
 // Start-up (issue 16): `--version` and `--help` against `node -e 0`, interleaved (scripts/bench-startup.mjs).
-const startup = startupFigures({ cli: CLI, ...(QUICK ? { rounds: 7 } : {}) });
+const startup = startupFigures(QUICK ? { rounds: 7 } : {});
 results.startup = startup.rows;
 for (const r of startup.rows.slice(1))
-  report(`start-up: ${r.what}, median of ${startup.rounds}`, fmt(r.medianMs), `${r.ratio.toFixed(2)}× node -e 0 (${fmt(startup.rows[0].medianMs)}), spread ${fmt(r.minMs)}–${fmt(r.maxMs)}${Number.isNaN(r.cpuMs) ? '' : `, cpu ${r.cpuRatio.toFixed(2)}×`}`);
+  report(`start-up: ${r.what}, median of ${startup.rounds}`, fmt(r.medianMs), `${r.ratio.toFixed(2)}× ${r.vs} (${fmt(startup.rows.find((b) => b.what === r.vs).medianMs)}), spread ${fmt(r.minMs)}–${fmt(r.maxMs)}${Number.isNaN(r.cpuMs) ? '' : `, cpu ${r.cpuRatio.toFixed(2)}×`}`);
 
 function cleanup() {
   try {
@@ -111,9 +112,9 @@ try {
       '',
     ].join('\n'),
   );
-  const init = timed(() => sh(['node', CLI, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
+  const init = timed(() => sh([...runArgv(CLI), 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
   report('init (Method B, 6G image, fstab)', fmt(init.ms), 'truncate + mkfs.btrfs + mount + layout + install');
-  const again = timed(() => sh(['node', CLI, 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
+  const again = timed(() => sh([...runArgv(CLI), 'init', '--answers', path.join(S, 'answers.yaml'), '--yes']));
   report('init again (nothing to do)', fmt(again.ms));
 
   // `snapshot --mode none` against the raw `btrfs subvolume snapshot -r` it wraps, and btrbk/snapper where

@@ -9,15 +9,19 @@
 //   package.json     { "type": "commonjs" }, wherever the directory is installed
 //   manifest.json    the version, the sha256 of every other file (doctor checks the installed copy against
 //                    it) and the npm packages bundled (the .deb's copyright file lists them)
-// The directory is the unit init, the npm package and the .deb install.
+// The directory is the unit the tests and the Node-run npm package use. The default build also makes from it the
+// single executable application dist/sea/ (scripts/build-sea.mjs: Node 24 with the bundle inside, koffi.node
+// and manifest.json beside it), which the .deb, the npm platform package and init's installed runtime use.
 // dist/lychd-crypt.js is kept as a symbolic link to the entry, for `node dist/lychd-crypt.js` in a checkout
 // (Node resolves the link, so main.js is found beside the real file).
-// `node scripts/build.mjs [entry outdir]`: the default builds the runtime; tests and packaging may bundle a
+// `node scripts/build.mjs [entry outdir]`: the default builds the runtime and the SEA (LYCHD_BUILD_SEA=0: not
+// the SEA); given an outdir, the runtime directory only (the tests' builds); tests and packaging may bundle a
 // helper, which is built as ES modules (main.mjs and chunks, top-level await allowed) with an entry importing it.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { buildSea } from './build-sea.mjs';
 
 const ENTRY = 'lychd-crypt.js';
 const MAIN = 'main.js';
@@ -236,6 +240,7 @@ if (path.resolve(outdir) === path.join(REPO, 'dist/lychd-crypt')) {
   await rm(link, { force: true });
   await symlink(`lychd-crypt/${ENTRY}`, link);
   await rm(path.join(REPO, 'dist/lychd-crypt.koffi.node'), { force: true }); // the single-file layout's
+  if (process.env.LYCHD_BUILD_SEA !== '0') await buildSea(REPO, outdir, { manifestOf });
 }
 
 /** { version, packages, files: { name: sha256 } } for every file in `dir` but the manifest. */

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs; unshare and nsenter for the systemd
 # test containers), e2fsprogs (chattr, mkfs.ext4), systemd (booted as PID 1 of a namespace by the tests);
 # gdb (the owner-terminal test attaches it, as the crypt's owner, to the owner's own process to try TIOCSTI),
-# python3 (trust tests' small attackers); zstd and the OpenSSH client (off-host copies, issue 27: file:// streams
-# are zstd-compressed, ssh:// targets go through `ssh`; the server is installed below, never as a host service),
-# strace (the remote host's smoke test watches which files the ssh client opens);
+# python3 (trust tests' small attackers); binutils (strip: the single executable's Node binary, koffi's addon);
+# zstd and the OpenSSH client (off-host copies, issue 27: file:// streams are zstd-compressed, ssh:// targets
+# go through `ssh`; the server is installed below, never as a host service), strace (the remote host's smoke
+# test watches which files the ssh client opens);
 # for the packaging tests: lintian, cloud-init (schema), zsh and fish (completion), man-db, dpkg-dev, debootstrap
 # (the stock bookworm/trixie roots the package installs into, test/helpers/debian-root.sh); btrbk (small, a
 # Perl script, no daemon) so `npm run bench` can show it beside lychd-crypt (snapper is not installed: its
@@ -19,7 +20,7 @@ need=()
 for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
             mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd unshare:util-linux nsenter:util-linux \
             lintian:lintian cloud-init:cloud-init zsh:zsh fish:fish man:man-db dpkg-parsechangelog:dpkg-dev debootstrap:debootstrap btrbk:btrbk \
-            gdb:gdb python3:python3 zstd:zstd ssh:openssh-client ssh-keygen:openssh-client strace:strace; do
+            gdb:gdb python3:python3 strip:binutils zstd:zstd ssh:openssh-client ssh-keygen:openssh-client strace:strace; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
@@ -96,6 +97,11 @@ fi
 if ! cmp -s package-lock.json node_modules/.package-lock.json.installed 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.package-lock.json.installed
+fi
+# The Node.js the single executable embeds, and postject (packaging/sea-node/package.json says why apart).
+if ! cmp -s packaging/sea-node/package-lock.json packaging/sea-node/node_modules/.package-lock.json.installed 2>/dev/null; then
+  npm ci --prefix packaging/sea-node --no-audit --no-fund --loglevel=error
+  cp packaging/sea-node/package-lock.json packaging/sea-node/node_modules/.package-lock.json.installed
 fi
 
 npm run --silent build

@@ -21,5 +21,7 @@ export function copyTree(scratch: Scratch, name = 'repo'): string {
     }
   }
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dest, 'node_modules'));
+  // The Node.js the single executable embeds (packaging/sea-node: a project of its own).
+  symlinkSync(path.join(REPO, 'packaging/sea-node/node_modules'), path.join(dest, 'packaging/sea-node/node_modules'));
   return dest;
 }

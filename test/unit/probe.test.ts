@@ -1,7 +1,7 @@
 // The dry run's probes on a temporary directory with a recording runner: each step kind is "already
 // satisfied" exactly when its handler would find nothing to do, a file shows a diff, and a probe acts on
 // nothing (the recording runner fails on any command it was not told about).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { Config } from '../../src/model/config.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import { renderFstabLine, type MountSpec } from '../../src/install/render/index.js';
 import { type InitStep as Step, type Plan, applyPlan, probePlan, probeStep, silentReporter } from '../../src/install/init.js';
+import { fakeRuntime } from '../helpers/fake-runtime.js';
 
 let dir: string;
 beforeEach(() => {
@@ -85,13 +86,15 @@ describe('probeStep', () => {
     expect((await probeStep(step, { runner })).status).toBe('would-change');
     writeFileSync(img, Buffer.alloc(4096));
     expect((await probeStep(step, { runner })).status).toBe('satisfied');
-    const src = path.join(dir, 'bundle.js');
-    writeFileSync(src, 'v2');
-    const install: Step = { kind: 'install-runtime', source: src, target: path.join(dir, 'lychd-crypt'), mode: 0o755 };
+    // The runtime: installed when the command is an entry of a directory with the same manifest (the same build).
+    const src = await fakeRuntime(path.join(dir, 'build-two'), 'two');
+    const target = path.join(dir, 'lychd-crypt');
+    const install: Step = { kind: 'install-runtime', source: src, target, mode: 0o755 };
     expect((await probeStep(install, { runner })).status).toBe('would-change');
-    writeFileSync(path.join(dir, 'lychd-crypt'), 'v1', { mode: 0o755 });
+    symlinkSync(await fakeRuntime(path.join(dir, 'installed-one'), 'one'), target);
     expect(await probeStep(install, { runner })).toEqual({ status: 'would-change', detail: 'another version is installed' });
-    writeFileSync(path.join(dir, 'lychd-crypt'), 'v2', { mode: 0o755 });
+    rmSync(target);
+    symlinkSync(await fakeRuntime(path.join(dir, 'installed-two'), 'two'), target);
     expect((await probeStep(install, { runner })).status).toBe('satisfied');
   });
 

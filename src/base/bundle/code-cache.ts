@@ -8,9 +8,10 @@
 // symbolic link anywhere is refused, and so is /tmp and anything under it (whoever can write there could
 // have made the directory first). The file is opened without following links and must be the user's own.
 // Any doubt, or any error, and the bundle is compiled as if there were no cache: it only ever costs speed.
-// One file per command and build (the key has the command and the bundle's inode, size and mtime), each
-// holding that command's code, replaced when V8 rejects it (another Node); the newest three per command stay.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// One file per command and build (the key has the command and the inode, size and mtime of the bundle's file,
+// or of the single executable that carries it), each holding that command's code, replaced when V8 rejects it
+// (another Node); the newest three per command stay.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -99,6 +100,60 @@ function writeCache(dir: string, name: string, data: Buffer): void {
   for (const { f } of mine.slice(KEEP)) unlinkSync(path.join(dir, f));
 }
 
+/** A CommonJS bundle to load: its text, where it says it is, what identifies its build, and its require. */
+export interface Bundle {
+  /** Its __filename (stack traces; main.js finds koffi.node beside it, in __dirname). */
+  file: string;
+  source: string;
+  /** The file that carries this build: the cache's key is made from it. */
+  id: { dev: number; ino: number; size: number; mtimeMs: number };
+  require: NodeJS.Require;
+}
+
+/** The bundle in the file `file`, read through one descriptor (its key from the same file that was read). */
+export function fileBundle(file: string): Bundle {
+  const fd = openSync(file, 'r');
+  try {
+    return { file, id: fstatSync(fd), source: readFileSync(fd, 'utf8'), require: Module.createRequire(file) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a single executable application's blob holds: its assets by name (node:sea's getAsset). */
+export type Assets = (name: string) => string;
+
+/**
+ * The bundle main.js inside the single executable `exe` (its assets), as if it lay beside it: __dirname is the
+ * executable's directory, where koffi.node is. Its `require` serves the vendored files (`./vendor-*.js`) from
+ * the assets too, each evaluated once, like Node's require would from the directory; the rest (Node's
+ * built-in modules) as usual. The key is the executable's: a new build is a new file.
+ */
+export function assetBundle(exe: string, getAsset: Assets): Bundle {
+  const dir = path.dirname(exe);
+  const file = path.join(dir, 'main.js');
+  const base = Module.createRequire(file);
+  const vendored = new Map<string, { exports: unknown }>();
+  const require = ((id: string) => {
+    const name = /^\.\/(vendor-[a-z0-9-]+\.js)$/.exec(id)?.[1];
+    if (!name) return base(id);
+    let mod = vendored.get(name);
+    if (!mod) {
+      mod = { exports: {} };
+      vendored.set(name, mod); // before it runs: a vendored file requiring another finds it, as require's cache would
+      runWrapped(new vm.Script(Module.wrap(getAsset(name)), { filename: path.join(dir, name) }), mod, require, path.join(dir, name));
+    }
+    return mod.exports;
+  }) as NodeJS.Require;
+  return { file, id: statSync(exe), source: getAsset('main.js'), require };
+}
+
+/** Runs a script compiled from Module.wrap(source) as the CommonJS module `mod` of `file`. */
+function runWrapped(script: vm.Script, mod: { exports: unknown }, require: NodeJS.Require, file: string): void {
+  const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void;
+  wrapper.call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
+}
+
 export interface CacheUse {
   /** Whether a cache was used, and if not why not (the tests read it). */
   state: 'off' | 'untrusted' | 'missing' | 'used' | 'rejected';
@@ -106,25 +161,18 @@ export interface CacheUse {
 }
 
 /**
- * Loads the CommonJS `file` as Node would (module, exports, require beside it) and returns its exports,
- * compiling it from the code cache for `command` in `dir` when there is a trustworthy one. Without one
- * (or when V8 rejects it) the cache is written when the process exits, with what this run compiled.
+ * Loads the CommonJS `bundle` (a file, or one fileBundle/assetBundle made) as Node would (module, exports,
+ * require) and returns its exports, compiling it from the code cache for `command` in `dir` when there is a
+ * trustworthy one. Without one (or when V8 rejects it) the cache is written when the process exits, with what
+ * this run compiled.
  */
 export function loadWithCodeCache(
-  file: string,
+  bundle: string | Bundle,
   command: string,
   dir: string | null,
   { uid = process.getuid?.() ?? -1, atExit = (f: () => void) => void process.once('exit', f) }: { uid?: number; atExit?: (f: () => void) => void } = {},
 ): { exports: unknown; cache: CacheUse } {
-  const fd = openSync(file, 'r');
-  let source: string;
-  let st;
-  try {
-    st = fstatSync(fd);
-    source = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  const { file, source, id, require } = typeof bundle === 'string' ? fileBundle(bundle) : bundle;
   let cache: CacheUse = { state: 'off' };
   let cachedData: Buffer | undefined;
   if (dir) {
@@ -132,7 +180,7 @@ export function loadWithCodeCache(
       const why = trustedDir(dir, uid);
       if (why) cache = { state: 'untrusted' };
       else {
-        const cacheFile = path.join(dir, cacheName(command, st));
+        const cacheFile = path.join(dir, cacheName(command, id));
         cachedData = readOwn(cacheFile, uid);
         cache = { state: cachedData ? 'used' : 'missing', file: cacheFile };
       }
@@ -154,7 +202,6 @@ export function loadWithCodeCache(
     });
   }
   const mod = { exports: {} as unknown };
-  const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void;
-  wrapper.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  runWrapped(script, mod, require, file);
   return { exports: mod.exports, cache };
 }

@@ -3,6 +3,7 @@
 // doctor checks an installed runtime against it, so a missing or altered chunk is found before a command
 // needs it.
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -16,15 +17,28 @@ export interface RuntimeManifest {
   packages: string[];
   /** File name → sha256 (hex), every file of the directory but the manifest. */
   files: Record<string, string>;
+  /** The Node.js inside the single executable (`v24.22.3`); absent for a Node-run directory. */
+  node?: string;
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
+/** The sha256 of a file, read in pieces (the single executable is ~110 MB); null when it cannot be read. */
+export async function fileDigest(file: string): Promise<string | null> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch {
+    return null;
+  }
+  return hash.digest('hex');
+}
+
 /** The manifest of `dir`'s files as they are now. */
-export async function computeManifest(dir: string, version: string, packages: string[]): Promise<RuntimeManifest> {
+export async function computeManifest(dir: string, version: string, packages: string[], extra: { node?: string } = {}): Promise<RuntimeManifest> {
   const files: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) if (name !== MANIFEST) files[name] = sha256(await readFile(path.join(dir, name)));
-  return { version, packages, files };
+  for (const name of (await readdir(dir)).sort()) if (name !== MANIFEST) files[name] = (await fileDigest(path.join(dir, name)))!;
+  return { version, packages, ...extra, files };
 }
 
 export async function readManifest(dir: string): Promise<{ manifest: RuntimeManifest; raw: Buffer } | null> {
@@ -46,9 +60,9 @@ export async function manifestProblems(dir: string): Promise<string[]> {
   if (!read) return [`${path.join(dir, MANIFEST)} is missing or unreadable`];
   const problems: string[] = [];
   for (const [name, want] of Object.entries(read.manifest.files)) {
-    const data = await readFile(path.join(dir, name)).catch(() => null);
-    if (!data) problems.push(`${name} is missing`);
-    else if (sha256(data) !== want) problems.push(`${name} has been altered (sha256 differs from the manifest)`);
+    const got = await fileDigest(path.join(dir, name));
+    if (!got) problems.push(`${name} is missing`);
+    else if (got !== want) problems.push(`${name} has been altered (sha256 differs from the manifest)`);
   }
   return problems;
 }

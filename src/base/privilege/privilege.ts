@@ -4,6 +4,7 @@
 // process leads a session of its own and never holds root's terminal (SPEC section 8): at a terminal it
 // gets a pseudo-terminal root relays (base/privilege/owner-relay.ts), otherwise none (base/privilege/owner-stdio.ts).
 import path from 'node:path';
+import sea from 'node:sea';
 import type { RunAsOwner } from '../crypt/access.js';
 import { signalProcess, spawnInSession } from '../sys/process-group.js';
 import { resolveCommand } from '../command-path.js';
@@ -16,9 +17,16 @@ import { detectStdio, planOwnerStdio } from './owner-stdio.js';
 /** What the owner's process gets from root's environment: only what selects the crypt and test hooks. */
 const PASSED = ['LYCHD_CRYPT_REGISTRY', 'LYCHD_CRYPT_FAULT', 'CI', 'TERM', 'LANG'];
 
+/** The program that runs this command again: the single executable alone, or node and the runtime's entry; null when neither. */
+export function selfCommand(isSea = sea.isSea(), execPath = process.execPath, script = process.argv[1]): string[] | null {
+  if (isSea) return [execPath]; // its argv[1] is the executable again, not a script
+  return script && /^lychd-crypt(\.js)?$/.test(path.basename(script)) ? [execPath, script] : null;
+}
+
 export async function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const self = selfCommand();
   const script = process.argv[1];
-  if (!script || !/^lychd-crypt(\.js)?$/.test(path.basename(script))) {
+  if (!self) {
     throw new CryptError(`the crypt "${drop.cryptName}" is rootless: root runs its commands as ${drop.owner.user}, which needs the lychd-crypt runtime itself (not ${script ?? 'this process'})`, {
       hint: `Run it as ${drop.owner.user}, or through the installed lychd-crypt command.`,
     });
@@ -34,7 +42,7 @@ export async function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.P
   };
   const setpriv = resolveCommand('setpriv', { PATH: SAFE_PATH });
   if (!setpriv) throw new CryptError(`cannot run as ${user}: setpriv (util-linux) is not installed`, { hint: 'Install util-linux.' });
-  const args = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', process.execPath, script, '--crypt', drop.cryptName, ...argv];
+  const args = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...self, '--crypt', drop.cryptName, ...argv];
   const launch = (fds: Parameters<typeof spawnInSession>[3]) => spawnInSession(setpriv, args, childEnv, fds);
 
   const plan = planOwnerStdio(detectStdio());

@@ -52,7 +52,7 @@ const FILES: [string, string][] = [
   ['/var/cache/lychd-crypt/compile/', 'root\'s code cache (a user\'s: ~/.cache/lychd-crypt/compile/): compiled code that makes the next start faster; safe to delete'],
   ['$CRYPT/active/', 'the live data, a Btrfs subvolume'],
   ['$CRYPT/snapshots/', 'read-only snapshots and their metadata'],
-  ['/usr/lib/lychd-crypt/', 'the runtime directory (its entry lychd-crypt.js, main.js, vendor-*.js, koffi.node, manifest.json), when installed from the Debian package'],
+  ['/usr/lib/lychd-crypt/', 'the runtime when installed from the Debian package: the single executable lychd-crypt (Node.js with lychd-crypt inside), koffi.node, manifest.json'],
   ['/usr/local/lib/lychd-crypt/', 'the runtime directories init installs beside install.binDir, one a build'],
   ['/usr/share/lychd-crypt/', 'templates: an annotated answers file and a cloud-init user-data file'],
 ];

@@ -118,7 +118,7 @@ export interface HostFacts {
   otherHomes: string[];
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */
   pendingMigration: { from: string; entries: string[] } | null;
-  /** The built runtime (dist/lychd-crypt.js) init installs; null when not built. */
+  /** The runtime init installs (its entry: the packaged or running single executable, or the Node-run lychd-crypt.js); null when not built. */
   runtimeSource: string | null;
   /** Detection time (ISO, UTC): names the backup of migrated data. */
   now: string;

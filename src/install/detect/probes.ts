@@ -3,9 +3,10 @@
 import { access, stat, statfs, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
+import sea from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { exists } from '../../base/sys/fs.js';
-import { PACKAGED_RUNTIME, RUNTIME_ENTRY } from '../../base/bundle/packaged.js';
+import { NODE_ENTRY, PACKAGED_RUNTIME } from '../../base/bundle/packaged.js';
 import type { Runner } from '../../base/runner.js';
 import type { ImageFacts, UserFacts } from './facts.js';
 import { probeSignatures } from './signatures.js';
@@ -47,17 +48,24 @@ export async function btrfsInKernel(): Promise<boolean> {
 }
 
 /**
- * The runtime to install (its entry; the directory around it is what is installed): the packaged one when the package is installed (init links to it, so a
- * package upgrade upgrades the crypt's command too), else this file when running bundled, else dist/ next to src/.
+ * The runtime to install (its entry; the directory around it is what is installed): the packaged one when the
+ * package is installed (init links to it, so a package upgrade upgrades the crypt's command too), else the
+ * one this process runs (ownRuntime).
  */
 export async function findRuntime(explicit?: string): Promise<string | null> {
-  const self = fileURLToPath(import.meta.url);
-  // Bundled, this module is part of the runtime directory's main.js: the entry is beside it. From source,
-  // dist/ is beside src/ (found from src/ itself, so that where this file sits inside src/ does not matter).
-  const own = self.endsWith('.ts') ? path.join(self.slice(0, self.lastIndexOf(`${path.sep}src${path.sep}`)), 'dist/lychd-crypt', RUNTIME_ENTRY) : path.join(path.dirname(self), RUNTIME_ENTRY);
-  const candidates = [explicit, PACKAGED_RUNTIME, own];
-  for (const c of candidates) if (c && (await exists(c))) return c;
+  for (const c of [explicit, PACKAGED_RUNTIME, ownRuntime()]) if (c && (await exists(c))) return c;
   return null;
+}
+
+/**
+ * The runtime this process runs: the single executable itself, or the entry beside main.js (this module is
+ * part of it when bundled); from source, the checkout's dist/ beside src/ (found from src/ itself, so that
+ * where this file sits inside src/ does not matter).
+ */
+export function ownRuntime(): string {
+  if (sea.isSea()) return process.execPath;
+  const self = fileURLToPath(import.meta.url);
+  return self.endsWith('.ts') ? path.join(self.slice(0, self.lastIndexOf(`${path.sep}src${path.sep}`)), 'dist/lychd-crypt', NODE_ENTRY) : path.join(path.dirname(self), NODE_ENTRY);
 }
 
 export async function detectImage(runner: Runner, image: string): Promise<ImageFacts> {

@@ -1,15 +1,18 @@
-// Installs a copy of the runtime directory (entry, main.js, vendored packages, addon, manifest) for
-// `<binDir>/lychd-crypt`: into <prefix>/lib/lychd-crypt/<version>-<digest>/, root-owned and writable by root
-// alone, then points the command at its entry by a symbolic link swapped in atomically. A new build gets a new directory, so a
+// Installs a copy of the runtime directory (the single executable, or the Node-run entry, main.js and the
+// vendored packages; the addon; the manifest) for `<binDir>/lychd-crypt`: into
+// <prefix>/lib/lychd-crypt/<version>-<digest>/, root-owned and writable by root alone, then points the command
+// at its entry by a symbolic link swapped in atomically. Files are cloned where the filesystem can (a reflink
+// on Btrfs or XFS: the executable is ~110 MB, and two builds stay), else copied. A new build gets a new directory, so a
 // command still running from the previous one keeps finding its files; that previous one is kept, older
 // ones are removed. The source must match its own manifest: a damaged build is refused, not installed.
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CryptError } from '../../base/errors.js';
 import { fsyncDir } from '../../base/sys/fs.js';
-import { RUNTIME_ENTRY, runtimeInstallDir } from '../../base/bundle/packaged.js';
-import { buildId, MANIFEST, manifestProblems, readManifest } from '../../base/bundle/manifest.js';
+import { runtimeInstallDir } from '../../base/bundle/packaged.js';
+import { buildId, fileDigest, MANIFEST, manifestProblems, readManifest } from '../../base/bundle/manifest.js';
 import { changed, unchanged, type Outcome } from './module.js';
 
 /** Is `dir` exactly the build (every listed file whole, root's, not writable by others)? */
@@ -23,8 +26,26 @@ async function isWholeCopy(dir: string): Promise<boolean> {
   return st.isDirectory() && (st.mode & 0o022) === 0;
 }
 
+/**
+ * Is `target` this very build of `source` (an entry in a runtime directory): the same manifest beside it, its
+ * own bytes those the manifest lists, and `mode`? The other files are doctor's to check (runtime.installed).
+ */
+export async function isInstalledBuild(source: string, target: string, mode: number): Promise<boolean> {
+  try {
+    const [src, dst] = await Promise.all([realpath(source), realpath(target)]);
+    if (path.basename(src) !== path.basename(dst)) return false;
+    const [want, have] = await Promise.all([readManifest(path.dirname(src)), readManifest(path.dirname(dst))]);
+    if (!want || !have || !want.raw.equals(have.raw)) return false;
+    return ((await stat(dst)).mode & 0o7777) === mode && (await fileDigest(dst)) === want.manifest.files[path.basename(src)];
+  } catch {
+    return false;
+  }
+}
+
 export async function installRuntimeDir(source: string, target: string, linkTo: (entry: string, target: string) => Promise<Outcome>): Promise<Outcome> {
-  const srcDir = path.dirname(await realpath(source));
+  const real = await realpath(source);
+  const srcDir = path.dirname(real);
+  const entry = path.basename(real); // lychd-crypt (the single executable) or lychd-crypt.js
   const read = await readManifest(srcDir);
   const bad = read ? await manifestProblems(srcDir) : [`${MANIFEST} is missing`];
   if (!read || bad.length) {
@@ -41,8 +62,8 @@ export async function installRuntimeDir(source: string, target: string, linkTo: 
     await mkdir(tmp, { mode: 0o755 });
     try {
       for (const name of [...Object.keys(read.manifest.files), MANIFEST]) {
-        await copyFile(path.join(srcDir, name), path.join(tmp, name));
-        await chmod(path.join(tmp, name), name === RUNTIME_ENTRY ? 0o755 : 0o644);
+        await copyFile(path.join(srcDir, name), path.join(tmp, name), constants.COPYFILE_FICLONE);
+        await chmod(path.join(tmp, name), name === entry ? 0o755 : 0o644);
       }
       await chmod(tmp, 0o755); // whatever the umask
       // What was copied is checked again: a source changed while it was read is not installed.
@@ -57,7 +78,7 @@ export async function installRuntimeDir(source: string, target: string, linkTo: 
     }
     copied = true;
   }
-  const linked = await linkTo(path.join(dest, RUNTIME_ENTRY), target);
+  const linked = await linkTo(path.join(dest, entry), target);
 
   // Older builds go; the one the command pointed at until now stays for a command still running from it.
   for (const name of await readdir(base).catch(() => [])) {

@@ -25,6 +25,9 @@ export async function mountedAsSpec(ctx: StepContext, spec: MountSpec): Promise<
  * canonicalised: the mount point may sit in a user's home, and that user could otherwise swap a symbolic
  * link into the path (before or during the mount) and have root mount the crypt over a directory of their
  * choosing. The kernel records the real path, so findmnt and systemd see spec.where as usual.
+ * util-linux 2.39+ (Debian 13) mounts through the new fd-based API, whose move to the target refuses that
+ * /proc/PID/fd link ("wrong fs type, bad option …", exit 32, after the filesystem was set up): mount(2) it is,
+ * as util-linux 2.38 (Debian 12) does anyway (LIBMOUNT_FORCE_MOUNT2, mount(8) ENVIRONMENT).
  */
 export async function mountNoFollow(ctx: StepContext, spec: MountSpec): Promise<void> {
   // Without canonicalisation mount(8) does not look tags up either: UUID= is resolved here.
@@ -33,7 +36,7 @@ export async function mountNoFollow(ctx: StepContext, spec: MountSpec): Promise<
   registerAnchor(dir.anchor, spec.where);
   try {
     const argv = mountArgv({ ...spec, what });
-    await ctx.runner.run(['mount', '--no-canonicalize', ...argv.slice(1, -1), dir.anchor]);
+    await ctx.runner.run(['mount', '--no-canonicalize', ...argv.slice(1, -1), dir.anchor], { env: { LIBMOUNT_FORCE_MOUNT2: 'always' } });
   } finally {
     await closeDir(dir);
   }
