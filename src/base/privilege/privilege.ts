@@ -3,10 +3,10 @@
 // the owner controls. `systemctl --user` then reaches the owner's own service manager directly. That
 // process leads a session of its own and never holds root's terminal (SPEC section 8): at a terminal it
 // gets a pseudo-terminal root relays (base/privilege/owner-relay.ts), otherwise none (base/privilege/owner-stdio.ts).
-import path from 'node:path';
 import type { RunAsOwner } from '../crypt/access.js';
 import { signalProcess, spawnInSession } from '../sys/process-group.js';
 import { resolveCommand } from '../command-path.js';
+import { selfArgv } from '../bundle/self.js';
 import { CryptError } from '../errors.js';
 import { SAFE_PATH } from '../runner.js';
 import { dieBySignal } from '../die-by-signal.js';
@@ -17,9 +17,9 @@ import { detectStdio, planOwnerStdio } from './owner-stdio.js';
 const PASSED = ['LYCHD_CRYPT_REGISTRY', 'LYCHD_CRYPT_FAULT', 'CI', 'TERM', 'LANG'];
 
 export async function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const script = process.argv[1];
-  if (!script || !/^lychd-crypt(\.js)?$/.test(path.basename(script))) {
-    throw new CryptError(`the crypt "${drop.cryptName}" is rootless: root runs its commands as ${drop.owner.user}, which needs the lychd-crypt runtime itself (not ${script ?? 'this process'})`, {
+  const self = selfArgv();
+  if (!self) {
+    throw new CryptError(`the crypt "${drop.cryptName}" is rootless: root runs its commands as ${drop.owner.user}, which needs the lychd-crypt runtime itself (not ${process.argv[1] ?? 'this process'})`, {
       hint: `Run it as ${drop.owner.user}, or through the installed lychd-crypt command.`,
     });
   }
@@ -34,7 +34,7 @@ export async function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.P
   };
   const setpriv = resolveCommand('setpriv', { PATH: SAFE_PATH });
   if (!setpriv) throw new CryptError(`cannot run as ${user}: setpriv (util-linux) is not installed`, { hint: 'Install util-linux.' });
-  const args = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', process.execPath, script, '--crypt', drop.cryptName, ...argv];
+  const args = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...self, '--crypt', drop.cryptName, ...argv];
   const launch = (fds: Parameters<typeof spawnInSession>[3]) => spawnInSession(setpriv, args, childEnv, fds);
 
   const plan = planOwnerStdio(detectStdio());
