@@ -34,11 +34,15 @@ export interface PodmanCryptOptions {
   owner?: PodmanOwnerOptions;
   /** More answers under postgres. */
   postgres?: Record<string, unknown>;
+  /** Where the owner's home goes (default: a trustedHomes() directory; the systemd harness shares only the scratch dir). */
+  homes?: string;
+  /** The connection the container will publish (default: a free loopback address, port 5432). */
+  listen?: { address: string; port: number };
 }
 
 /** The owner (image loaded), the CLI, and a crypt made by root's init; the container is not created yet. */
 export async function initPodmanCrypt(scratch: Scratch, opts: PodmanCryptOptions): Promise<PodmanCrypt> {
-  const homes = trustedHomes(scratch);
+  const homes = opts.homes ?? trustedHomes(scratch);
   // Registered before the owner: cleanups run last-first, so the owner's containers go before this sweep.
   scratch.defer(() => sweep(homes));
   const owner = await makePodmanOwner(scratch, { home: homes, ...opts.owner });
@@ -46,7 +50,7 @@ export async function initPodmanCrypt(scratch: Scratch, opts: PodmanCryptOptions
   const bundle = buildCli(scratch);
   await chmod(path.dirname(bundle), 0o755);
   const name = opts.name ?? 'lychd-phylactery';
-  const { address, port } = await freeLoopback();
+  const { address, port } = opts.listen ?? (await freeLoopback());
   const root = path.join(owner.user.home, '.local/share/lychd');
   const answers = writeAnswers(scratch, {
     crypt: { path: root, user: owner.user.name },
