@@ -22,6 +22,10 @@ export interface PodmanCrypt {
   /** The Podman secret the container and the crypt read the password from. */
   secret: string;
   version: ImageVersion;
+  /** The answers file init ran with. */
+  answers: string;
+  /** The answers of init, to write variants of. */
+  answersOf: Record<string, unknown>;
   /** The CLI as the owner, with the owner's plain login environment. */
   cli(args: string[], env?: Record<string, string>): Promise<UserRun>;
 }
@@ -52,7 +56,7 @@ export async function initPodmanCrypt(scratch: Scratch, opts: PodmanCryptOptions
   const name = opts.name ?? 'lychd-phylactery';
   const { address, port } = opts.listen ?? (await freeLoopback());
   const root = path.join(owner.user.home, '.local/share/lychd');
-  const answers = writeAnswers(scratch, {
+  const answersOf = {
     crypt: { path: root, user: owner.user.name },
     method: 'loopback',
     loopback: { image: scratch.path('images/crypt.img'), size: '1G' },
@@ -64,7 +68,8 @@ export async function initPodmanCrypt(scratch: Scratch, opts: PodmanCryptOptions
       ...(opts.service ? { service: opts.service } : {}),
       ...opts.postgres,
     },
-  });
+  };
+  const answers = writeAnswers(scratch, answersOf);
   const init = await cliAs(null, bundle, ['--json', 'init', '--answers', answers, '--yes']);
   expect(init.code, `${init.stdout}\n${init.stderr}`).toBe(0);
   // This host's / is not shared: the owner's podman sees the crypt mounted after its first call once refreshed.
@@ -78,6 +83,8 @@ export async function initPodmanCrypt(scratch: Scratch, opts: PodmanCryptOptions
     port,
     secret: `${name}-password`,
     version: opts.version,
+    answers,
+    answersOf,
     cli: (args, env = {}) => cliAs(owner.user, bundle, ['--crypt', root, ...args], { XDG_RUNTIME_DIR: owner.runtimeDir, LOGNAME: owner.user.name, ...env }),
   };
 }

@@ -12,6 +12,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
+import { cliAs } from '../helpers/as-user.js';
+import { writeAnswers } from '../helpers/init.js';
 import { runPgbench } from '../helpers/pg.js';
 import { makeScratch, type Scratch } from '../helpers/scratch.js';
 import type { PgContainer } from '../helpers/podman.js';
@@ -56,6 +58,24 @@ describe.skipIf(skip)(`PostgreSQL in the owner's rootless Podman container ${ski
     await expectMappedOwner(pc);
     // The owner itself cannot read it; the tool reaches it inside the owner's user namespace.
     expect((await pc.owner.run(['cat', path.join(pc.pgdata, 'PG_VERSION')], { check: false })).stderr).toMatch(/Permission denied/);
+  }, 120_000);
+
+  it('init again on the cluster: the mapping agrees, nothing changes (PGDATA is not given back to the owner); another uid is refused', async () => {
+    const again = await cliAs(null, pc.bundle, ['--json', 'init', '--answers', pc.answers, '--yes']);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    await expectMappedOwner(pc);
+    const wrong = writeAnswers(scratch, { ...pc.answersOf, postgres: { ...(pc.answersOf.postgres as object), osUser: 1000 } }, 'wrong-uid.yaml');
+    const refused = await cliAs(null, pc.bundle, ['init', '--answers', wrong, '--yes']);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain(`belongs to host ${pc.owner.hostUid(999)}:${pc.owner.hostGid(999)} (container 999:999), but container uid 1000 is host uid ${pc.owner.hostUid(1000)}`);
+    await expectMappedOwner(pc);
+  }, 120_000);
+
+  it('root running a runtime command acts as the owner, who reaches PGDATA in its namespace', async () => {
+    const snap = await cliAs(null, pc.bundle, ['--crypt', pc.root, '--json', 'snapshot', '--label', 'by-root']);
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(snap.json.snapshot.mode).toBe('bracket');
+    expect((await stat(path.join(pc.root, 'snapshots', snap.json.snapshot.name))).uid).toBe(pc.owner.user.uid);
   }, 120_000);
 
   it('a snapshot under pgbench: bracket mode, no failed transaction', async () => {

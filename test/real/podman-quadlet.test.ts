@@ -111,6 +111,24 @@ describe.skipIf(skip)(`PostgreSQL 18 in the owner's container run by a Quadlet-e
     expect(d.json.checks.find((k: { id: string }) => k.id === 'pgdata.container').finding).toContain(`container uid 999 is host uid ${pc.owner.hostUid(999)}`);
   }, 300_000);
 
+  it("verify needs an explicit image only when the unit's container is gone", async () => {
+    const base = (await run(['list'])).json.snapshots.find((s: { label: string }) => s.label === 'base').name as string;
+    const user = ['systemctl', '--user', '-M', `${pc.owner.user.name}@`];
+    await box.exec([...user, 'stop', QUADLET_UNIT], { check: true });
+    try {
+      const gone = await run(['verify', base]);
+      expect(gone.code).toBe(1);
+      expect(gone.stderr).toMatch(/the container lychd-phylactery is not there, so its image is not known/);
+      expect(gone.stderr).toMatch(/--image IMAGE/);
+      const given = await run(['verify', base, '--image', 'localhost/lychd-test-postgres:18']);
+      expect(given.code, `${given.stdout}\n${given.stderr}`).toBe(0);
+      expect(given.json.checks.find((k: { name: string }) => k.name === 'image').detail).toContain('localhost/lychd-test-postgres:18 (verify --image)');
+    } finally {
+      await box.exec([...user, 'start', QUADLET_UNIT], { check: true });
+    }
+    await box.waitFor('PostgreSQL to answer', async () => (await box.exec(psql('select 1'), { env: { PGPASSWORD: password } })).code === 0);
+  }, 300_000);
+
   it('a failing guarded run is rolled back through the unit', async () => {
     const r = await run(['run', '--', 'sh', '-c', '"$@" && exit 3', 'sh', ...psql("insert into marker values ('bad')")]);
     expect(r.code, r.stderr).toBe(3);

@@ -79,7 +79,7 @@ async function askContainer(facts: HostFacts, base: Postgres | undefined, io: Pr
   const found = containersOnCrypt(facts.podman?.containers ?? [], facts.cryptPath);
   if (!found.length) return null;
   const named = found.find((f) => f.container.name === base?.container?.name) ?? found[0]!;
-  const take = await askConfirm(`PostgreSQL runs in ${facts.user.name}'s podman container ${named.container.name} (its data is active/${named.dir}): snapshot and roll it back through podman?`, {
+  const take = await askConfirm(`PostgreSQL: use ${facts.user.name}'s podman container ${named.container.name} (it keeps its data in active/${named.dir})?`, {
     ...io,
     initialValue: base?.container !== undefined || base?.enabled !== false,
   });
