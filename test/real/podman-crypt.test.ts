@@ -125,6 +125,19 @@ describe.skipIf(skip)(`PostgreSQL in the owner's rootless Podman container ${ski
     expect(sh(['ls', '-A', pc.root])).not.toMatch(/staging-verify/);
   }, 180_000);
 
+  it('a verify killed while its clone runs leaves its container; the next verify removes it with its clone', async () => {
+    const base = (await pc.cli(['--json', 'list'])).json.snapshots.find((s: { label: string }) => s.label === 'base').name as string;
+    const killed = await pc.cli(['verify', base], { LYCHD_CRYPT_FAULT: 'verify:after-start' });
+    expect(killed.code).not.toBe(0);
+    expect((await pc.owner.podman(['ps', '-a', '--format', '{{.Names}}'])).stdout).toMatch(/lychd-crypt-verify-/);
+    const v = await pc.cli(['--json', 'verify', base]);
+    expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(0);
+    expect(v.stderr).toMatch(/removed the leftover verify container lychd-crypt-verify-\w+/);
+    expect(v.stderr).toMatch(/removed the leftover verify clone/);
+    expect((await pc.owner.podman(['ps', '-a', '--format', '{{.Names}}'])).stdout).not.toMatch(/lychd-crypt-verify/);
+    expect(sh(['ls', '-A', pc.owner.runtimeDir])).not.toMatch(/lychd-verify-/);
+  }, 180_000);
+
   it('doctor is healthy and shows the mapping', async () => {
     const d = await pc.cli(['doctor']);
     expect(d.code, d.stdout + d.stderr).toBe(0);

@@ -4,7 +4,7 @@
 // no initialisation, and the official entrypoint's first-run logic must never touch it), and a private
 // socket directory of the owner's, which is all it listens on: the checks connect there from the host, and
 // pg_amcheck runs inside the container against the same socket.
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,16 +38,19 @@ export interface CloneContainerSpec {
   major: number;
 }
 
-/** The owner's private place for the socket directory: its runtime directory (0700), else $TMPDIR. */
+/** Where the socket directory's private parent goes: the owner's runtime directory (short paths), else $TMPDIR. */
 const privateDir = (env: NodeJS.ProcessEnv): string => (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir());
 
 /** -c values as argv takes them (no shell: no quotes around paths). */
 const unquoted = (setting: string): string => setting.replace(/^([a-z_]+)='(.*)'$/, '$1=$2');
 
 export async function startCloneContainer(runner: Runner, spec: CloneContainerSpec, env: NodeJS.ProcessEnv = process.env): Promise<CloneContainer> {
-  const socketDir = await mkdtemp(path.join(privateDir(env), 'lychd-verify-'));
-  // The container's postgres is "others" here (another uid): it makes its socket in this directory and reads
-  // the hba file; nobody else gets in, the parent being the owner's own runtime directory.
+  // The clone trusts whoever reaches its socket: the directory is the owner's alone (0700), and inside it
+  // the socket directory the container's postgres ("others" here: another uid) writes to and reads the hba
+  // file from. The container mounts the inner one only; no one else on the host gets past the outer one.
+  const outer = await mkdtemp(path.join(privateDir(env), 'lychd-verify-'));
+  const socketDir = path.join(outer, 's');
+  await mkdir(socketDir);
   await chmod(socketDir, 0o777);
   await writeFile(path.join(socketDir, 'pg_hba.conf'), 'local all all trust\n', { mode: 0o644 });
   await writeFile(path.join(socketDir, 'pg_ident.conf'), '', { mode: 0o644 });
@@ -66,7 +69,7 @@ export async function startCloneContainer(runner: Runner, spec: CloneContainerSp
     async stop() {
       // Killed, not shut down: the clone is deleted next, a checkpoint would write what nobody reads.
       await runner.run(['podman', 'rm', '--force', '--volumes', '--time', '0', '--', name], { allowFailure: true });
-      await rm(socketDir, { recursive: true, force: true });
+      await rm(outer, { recursive: true, force: true });
     },
     async amcheck(args) {
       const r = await runner.run(['podman', 'exec', name, 'pg_amcheck', '-h', SOCKET, '-p', String(PORT), ...args], { allowFailure: true, timeoutMs: 3_600_000 });

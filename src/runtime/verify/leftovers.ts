@@ -51,8 +51,8 @@ async function removeVerifyContainers(runner: Runner): Promise<string[]> {
   for (const name of names) {
     const c = await inspectContainer(runner, name).catch(() => null);
     await runner.run(['podman', 'rm', '--force', '--volumes', '--time', '0', '--', name], { allowFailure: true });
-    // Its socket directory is the owner's own (runtime/verify/clone-container.ts): removed only by that name.
-    for (const m of c?.mounts ?? []) if (path.basename(m.source).startsWith('lychd-verify-')) await rm(m.source, { recursive: true, force: true });
+    // Its socket directory's parent is the owner's own (runtime/verify/clone-container.ts): removed only by that name.
+    for (const m of c?.mounts ?? []) if (path.basename(path.dirname(m.source)).startsWith('lychd-verify-')) await rm(path.dirname(m.source), { recursive: true, force: true });
     done.push(`removed the leftover verify container ${name}`);
   }
   return done;
