@@ -113,7 +113,9 @@ interface Session {
 
 /** The owner's side: one helper process, started on the first call, ended by close() or when we exit. */
 export class NsHelper {
+  /** The session being started or running; `current` once it runs (its own handlers compare against it). */
   private session: Promise<Session> | null = null;
+  private current: Session | null = null;
   private next = 1;
 
   constructor(private readonly spec: HelperSpec) {}
@@ -161,9 +163,6 @@ export class NsHelper {
     this.current = s;
     return s;
   }
-
-  /** The running session, for its own handlers to tell whether it is still the current one. */
-  private current: Session | null = null;
 
   /** The helper keeps this process alive only while a call waits for it. */
   private idle(s: Session): void {
