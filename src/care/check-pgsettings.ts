@@ -30,7 +30,7 @@ export async function checkPgSettings(env: DoctorEnv): Promise<Check[]> {
   const pg = env.config!.postgres!;
   const pm = await readPostmaster(path.join(env.paths.active, pg.dir)).catch(() => null);
   if (!pm?.running) return [];
-  const client = await connectPostgres(pg.connection, { applicationName: 'lychd-crypt doctor', connectTimeoutMs: 3000 }).catch(() => null);
+  const client = await connectPostgres(pg, { applicationName: 'lychd-crypt doctor', connectTimeoutMs: 3000 }).catch(() => null);
   if (!client) return [];
   try {
     const rows = (await client.query<{ name: string; setting: string }>("select name, setting from pg_settings where name in ('wal_init_zero', 'wal_recycle')")).rows;

@@ -9,6 +9,7 @@ import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
+import { checkContainer } from './check-container.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
@@ -51,6 +52,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ...(config.postgres && !pending
       ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
       : []),
+    ...(config.postgres?.container ? ([['pgdata.container', () => checkContainer(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
     ['space.reserve', () => checkReserve(env)],
   ];

@@ -8,6 +8,8 @@ import { classifyError } from '../base/expected-errors.js';
 import { VERSION } from '../base/version.js';
 import { envelopeText, failureEnvelope, successEnvelope, usageFailure } from './envelope.js';
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from '../base/output/hint.js';
+import { HELPER_WORD, serveNsOps } from '../base/userns/helper.js';
+import { forgetUserns } from '../base/userns/tree.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from '../base/output/style.js';
 import { output, stdinIsTTY, throughSink } from '../base/output/stdio.js';
@@ -150,7 +152,10 @@ const commands: CommandDef[] = [
     name: 'verify',
     summary: 'restore-test a snapshot in a throwaway clone',
     args: '[name]',
-    options: (c) => c.option('--newest', 'verify the newest snapshot (what the verify timer runs)'),
+    options: (c) =>
+      c
+        .option('--newest', 'verify the newest snapshot (what the verify timer runs)')
+        .option('--image <image>', "PostgreSQL in a container: the image the clone runs in (default: the container's own; needed when the container is gone)"),
     handler: async () => (await import('./commands/verify.js')).runVerify,
   },
   {
@@ -217,10 +222,16 @@ let currentProgram: Command | undefined;
 
 export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   // The one output sink: whatever is written below reaches the streams escaped (src/base/output/stdio.ts).
+  // The helper the owner's own process starts in its user namespace: a line protocol, not a command.
+  if (argv[0] === HELPER_WORD && argv.length === 1) {
+    await serveNsOps((await import('./frame/ns-ops.js')).NS_OPS, process.stdin, process.stdout);
+    return ExitCode.ok;
+  }
   const io: Io = { ...rawIo, stdout: throughSink(rawIo.stdout), stderr: throughSink(rawIo.stderr) };
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
   forgetCrypt();
+  forgetUserns();
   // The first word that names a command: what the --json envelope reports, also for a usage error.
   let commandName: string | null = argv.find((a) => commands.some((c) => c.name === a)) ?? null;
   // commander's own message for a usage error (unknown option, missing argument), for the envelope.

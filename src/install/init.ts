@@ -55,6 +55,8 @@ function locations(a: Answers, facts: HostFacts): string {
     a.persist?.fstab ?? null,
     a.persist?.unitDir ?? null,
     pg ? String(a.postgres?.osUser ?? facts.existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    pg ? (a.postgres?.container?.name ?? null) : null,
+    pg ? (a.postgres?.dir ?? null) : null,
   ]);
 }
 

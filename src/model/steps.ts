@@ -51,7 +51,18 @@ export type SharedStep =
    * PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700; an existing one
    * is corrected. Through the verified filesystem `fs` (init), or the crypt as opened for the command (repair).
    */
-  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number; fs?: CryptFs }
+  | {
+      kind: 'create-pgdata';
+      path: string;
+      owner: Owner;
+      mode: number;
+      fs?: CryptFs;
+      /**
+       * PostgreSQL in the owner's container: the ids its postgres has on the host. PGDATA is made empty for the
+       * container's first start, which gives it to them (`:U`); once theirs, its owner and mode stay as they are.
+       */
+      taken?: Owner;
+    }
   /**
    * The runtime command: a copy of the runtime directory, or (link: the Debian package's runtime) a symlink
    * to it. source null: no runtime bundle was found to install (apply says so).

@@ -186,6 +186,28 @@ describe('askInitAnswers', () => {
     expect(answers).toEqual({ version: 1, crypt: { path: facts.cryptPath }, method: 'native', postgres: { enabled: false } });
   });
 
+  it("a podman container of the user that keeps its data in the crypt is offered; taken, it is all PostgreSQL's answers; declined, the usual questions", async () => {
+    const inspect = JSON.parse(readFileSync(new URL('../fixtures/podman/inspect-keep-id.json', import.meta.url), 'utf8'))[0];
+    const { parseInspect } = await import('../../src/base/container/podman.js');
+    const container = parseInspect(inspect); // its PGDATA is /srv/t/host/data/crypt/active/postgres
+    const facts: HostFacts = {
+      ...ext4Facts(),
+      hostFs: { ...ext4Facts().hostFs, fstype: 'btrfs' },
+      user: { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+      podman: { containers: [container], why: null, owner: { uid: 1000, gid: 1000, subuids: [], subgids: [] } },
+    };
+    const offer = /◆ {2}PostgreSQL: use alice's podman container lychd-phylactery \(it keeps its data/;
+    const taken = await askInitAnswers(facts, { version: 1 }, scripted([[/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER], [offer, ENTER]]));
+    expect(taken.postgres).toEqual({ enabled: true, container: { engine: 'podman', name: 'lychd-phylactery' }, dir: 'postgres' });
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [offer, `n${ENTER}`],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, `n${ENTER}`],
+    ]);
+    const declined = await askInitAnswers(facts, { version: 1, postgres: { container: { name: 'lychd-phylactery' } } }, io);
+    expect(declined.postgres).toEqual({ enabled: false });
+  });
+
   it('an existing crypt: nothing asked, method auto keeps it', async () => {
     const facts = { ...ext4Facts(), existingConfig: { method: 'loopback' } } as unknown as HostFacts;
     const io = scripted([]);

@@ -10,6 +10,7 @@ import type { Config } from '../../model/config.js';
 import { CryptError, RefusedError } from '../errors.js';
 import { readJournal } from './journal.js';
 import { registerAnchor } from '../anchors.js';
+import { reachThroughUserns } from '../userns/tree.js';
 import type { RegistryEntry } from '../registry/store.js';
 import { writeEntry } from '../registry/store.js';
 import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
@@ -187,6 +188,8 @@ export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOpt
       if (activeUuid !== entry.identity.activeUuid) await recordActive(entry, activeUuid);
     } else await checkIsSubvolume(dir, config);
     if (uid === 0) registerAnchor(dir.anchor, shown);
+    // PGDATA of the owner's container belongs to a subordinate uid: the owner reaches it through its user namespace.
+    else if (config.postgres?.container) reachThroughUserns(root);
     return { paths, config, entry, shown, mounted: true, dir };
   } catch (e) {
     await closeDir(dir);

@@ -25,7 +25,7 @@ function postgresOf(crypt: OpenCrypt) {
 function needService(crypt: OpenCrypt, verb: Verb): void {
   if (crypt.config.postgres?.service.kind === 'none') {
     throw new CryptError(`postgres.service is none: lychd-crypt has no way to ${verb} the database`, {
-      hint: 'Start or stop it the way you run it, or configure postgres.service (pg_ctl, systemd or command) with init.',
+      hint: 'Start or stop it the way you run it, or configure postgres.service (pg_ctl, systemd, command or container) with init.',
     });
   }
 }
@@ -36,11 +36,13 @@ async function status(crypt: OpenCrypt, ctx: CommandContext): Promise<CommandOut
   const logFile = pg.service.kind === 'pg_ctl' ? pgLogFile(crypt.paths.pgLog) : null;
   const log = logFile ? await readLogTail(logFile, pg.uid, 15) : null;
   const tail = log?.text ?? '';
-  const service = pg.service.kind === 'systemd' ? `systemd unit ${pg.service.unit}${pg.service.user ? ' (user)' : ''}` : pg.service.kind;
+  const service =
+    pg.service.kind === 'systemd' ? `systemd unit ${pg.service.unit}${pg.service.user ? ' (user)' : ''}` : pg.service.kind === 'container' ? `podman container ${pg.container?.name}` : pg.service.kind;
   const lines = [`${state.text}`, `service: ${service}; PGDATA ${pgdata}`];
   if (log?.problem) lines.push(`pg_ctl's log: ${log.problem}`);
   else if (logFile) lines.push(tail ? `last lines of ${logFile}:\n${tail.replace(/^/gm, '  ')}` : `no log at ${logFile}`);
   else if (pg.service.kind === 'systemd') lines.push(`log: journalctl ${pg.service.user ? '--user ' : ''}-u ${pg.service.unit}`);
+  else if (pg.container) lines.push(`log: podman logs ${pg.container.name}`);
   return {
     json: { ok: state.kind === 'running', state: state.kind, pid: state.pid, reason: state.reason ?? null, service: pg.service.kind, pgdata, logFile, logTail: tail || null, logProblem: log?.problem ?? null },
     human: lines.join('\n'),

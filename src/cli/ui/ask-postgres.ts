@@ -1,17 +1,23 @@
 // The PostgreSQL questions of the wizard: is there a PGDATA in the crypt, whose is it, how a rollback
-// stops and starts the server, and how to connect (defaults kept unless the user says otherwise).
+// stops and starts the server, and how to connect (defaults kept unless the user says otherwise) — or,
+// when one of the user's podman containers keeps its data in the crypt, just that container.
 import type { AnswersInput } from '../../install/answers/schema.js';
 import type { HostFacts } from '../../install/detect/facts.js';
 import { DEFAULTS } from '../../install/answers/defaults.js';
+import { containersOnCrypt } from '../../install/detect/container.js';
 import { askConfirm, askSelect, askText, type Choice, type PromptIo } from './prompts.js';
 
 type Postgres = NonNullable<AnswersInput['postgres']>;
 type Service = NonNullable<Postgres['service']>;
 
-export async function askPostgres(facts: HostFacts, base: Postgres | undefined, io: PromptIo): Promise<Postgres> {
+export async function askPostgres(facts: HostFacts, given: Postgres | undefined, io: PromptIo): Promise<Postgres> {
+  const boxed = await askContainer(facts, given, io);
+  if (boxed) return boxed;
+  // Not the container (declined, or none found): the questions below describe PostgreSQL on the host.
+  const { container: _notTaken, ...base } = given ?? {};
   const enabled = await askConfirm('Will the crypt hold a PostgreSQL data directory (active/postgres)?', {
     ...io,
-    initialValue: base?.enabled ?? facts.postgresUser !== null,
+    initialValue: given?.enabled ?? facts.postgresUser !== null,
   });
   if (!enabled) return { enabled: false };
   const osUserText = await askText('PostgreSQL OS user (owns PGDATA; a name or a numeric uid)', {
@@ -62,4 +68,21 @@ async function askService(base: Service | undefined, io: PromptIo): Promise<Serv
     initialValue: base?.kind === 'systemd' ? Boolean(base.user) : DEFAULTS['postgres.service.user'],
   });
   return { kind: 'systemd', unit, user };
+}
+
+/**
+ * A container of the crypt user's whose mounts hold a directory of this crypt's active/ (LychD's phylactery):
+ * offered first. Taken, it is all the answers need: its PGDATA, connection, password secret and service
+ * come from podman when init checks the answers (install/resolve-container.ts).
+ */
+async function askContainer(facts: HostFacts, base: Postgres | undefined, io: PromptIo): Promise<Postgres | null> {
+  const found = containersOnCrypt(facts.podman?.containers ?? [], facts.cryptPath);
+  if (!found.length) return null;
+  const named = found.find((f) => f.container.name === base?.container?.name) ?? found[0]!;
+  const take = await askConfirm(`PostgreSQL: use ${facts.user.name}'s podman container ${named.container.name} (it keeps its data in active/${named.dir})?`, {
+    ...io,
+    initialValue: base?.container !== undefined || base?.enabled !== false,
+  });
+  if (!take) return null;
+  return { enabled: true, container: { engine: 'podman', name: named.container.name }, dir: named.dir };
 }

@@ -24,7 +24,7 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
   const io = opts.io ?? {};
   say.intro('lychd-crypt init', io);
   let answers: AnswersInput = base;
-  const scan = { ...opts.detect, scanDevices: true };
+  const scan = { ...opts.detect, scanDevices: true, scanContainers: true };
   const first = answersSchema.parse(answers);
   let detected = { answers: first, facts: await detectFor(first, scan) };
   let facts = detected.facts;

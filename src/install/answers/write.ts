@@ -26,6 +26,7 @@ export function answersFromConfig(config: Config): AnswersInput {
           connection: { ...pg.connection },
           ...(pg.bin ? { bin: pg.bin } : {}),
           service: pg.service,
+          ...(pg.container ? { container: { ...pg.container } } : {}),
         }
       : { enabled: false },
     ...setAndForgetAnswers(config),

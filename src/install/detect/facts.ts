@@ -3,6 +3,7 @@
 import type { Config } from '../../model/config.js';
 import type { MountRecord } from '../render/mount-record.js';
 import type { RegistryEntry } from '../../base/registry/store.js';
+import type { ContainerDetect, PgdataOwnerFacts } from './container.js';
 
 export interface MountFacts {
   /** The mount point that holds the path (findmnt --target). */
@@ -96,8 +97,12 @@ export interface HostFacts {
   device: DeviceFacts | null;
   /** Names in cryptPath (without lost+found and our mount record); [] when it does not exist. */
   cryptEntries: string[];
-  /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist. */
+  /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist (or PostgreSQL runs in a container). */
   postgresUser: UserFacts | null;
+  /** The crypt user's Podman containers and subordinate ids; null when podman is not installed (or the user is root). */
+  podman?: ContainerDetect | null;
+  /** The PGDATA init would use, as it is now (owner, content); null when it does not exist. */
+  pgdataNow?: PgdataOwnerFacts | null;
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
   /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
   scheduleUnits?: string[];

@@ -21,6 +21,7 @@ import { mountAt, mountHolding } from './findmnt.js';
 import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
 import { detectTargetUser } from '../../base/user.js';
 import { existingScheduleUnits } from './schedule-units.js';
+import { containersOnCrypt, detectContainers, detectPgdataOwner } from './container.js';
 import { userUnitDir } from '../../base/systemctl.js';
 
 /**
@@ -40,6 +41,8 @@ export interface DetectContext {
   runtimeSource?: string;
   /** Scan lsblk for Method A candidates (only the interactive UI shows them). */
   scanDevices?: boolean;
+  /** List the user's podman containers (the interactive UI offers one that keeps its data in the crypt). */
+  scanContainers?: boolean;
   /** --registry / LYCHD_CRYPT_REGISTRY (the answers' registry.dir wins). */
   registryFlag?: string;
 }
@@ -133,6 +136,15 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
 
   const tools = Object.fromEntries(await Promise.all(TOOLS.map(async (t) => [t, await onPath(t, env)] as const))) as HostFacts['tools'];
   const pgEnabled = answers.postgres?.enabled ?? DEFAULTS['postgres.enabled'];
+  // PostgreSQL in the user's own container: its podman says where the data is and how ids map.
+  const containerName = pgEnabled ? (answers.postgres?.container?.name ?? null) : null;
+  // Asked only when a container is named, or for the wizard when the user already uses podman: a first podman
+  // call would leave state (and a pause process) in an account that never used it.
+  const askPodman = containerName !== null || (ctx.scanContainers === true && (await exists(path.join(user.home, '.local/share/containers/storage'))));
+  const podman = pgEnabled && askPodman && user.uid !== 0 && (await onPath('podman', env)) ? await detectContainers(runner, user) : null;
+  const named = podman?.containers?.find((c) => c.name === containerName) ?? null;
+  const pgDir =
+    answers.postgres?.dir ?? (named ? containersOnCrypt([named], cryptPath)[0]?.dir : undefined) ?? DEFAULTS['postgres.dir'];
 
   return {
     isRoot: process.getuid?.() === 0,
@@ -154,7 +166,9 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     cryptEntries,
     registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
     otherHomes: await otherHomes(runner, user.name),
-    postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    postgresUser: pgEnabled && !containerName ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    podman,
+    pgdataNow: pgEnabled ? await detectPgdataOwner(path.join(cryptPath, 'active', pgDir)) : null,
     persisted: {
       fstabLines: parseFstab(fstabText)
         .filter((e) => e.where === cryptPath)

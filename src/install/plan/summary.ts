@@ -42,7 +42,7 @@ export function summarizePlan(plan: Plan): string[] {
   section('Creates', [
     // Named as in the crypt, also when made on a migration's temporary mount.
     ...of(plan, 'create-subvolume').map((s) => `subvolume ${where}/${path.basename(s.path)}`),
-    ...of(plan, 'create-pgdata').map((s) => `PGDATA ${where}/active/${path.basename(s.path)} (nodatacow, mode 0${s.mode.toString(8)})`),
+    ...of(plan, 'create-pgdata').map((s) => `PGDATA ${where}/active/${c.postgres?.dir ?? path.basename(s.path)} (nodatacow, mode 0${s.mode.toString(8)}${s.taken ? '; the container takes it at its first start' : ''})`),
   ]);
 
   section(

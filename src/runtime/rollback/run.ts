@@ -17,7 +17,8 @@ import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { keepReplacedState } from './keep.js';
-import { lockClone, prepareStagingPgdata } from './staging.js';
+import { prepareStagingOp } from './staging.js';
+import { onTree } from '../../base/userns/tree.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
@@ -98,12 +99,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
       if (pg) {
-        const clone = await lockClone(plan.staging);
-        try {
-          await prepareStagingPgdata(clone.dir, pg);
-        } finally {
-          await clone.release();
-        }
+        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg);
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;

@@ -52,7 +52,7 @@ async function runCheck(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: numbe
 async function runSql(pg: PostgresConfig, sql: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
   let client;
   try {
-    client = await connectPostgres(pg.connection, {
+    client = await connectPostgres(pg, {
       env,
       applicationName: 'lychd-crypt run',
       connectTimeoutMs: Math.max(Math.min(timeoutMs, 10_000), 1000),
