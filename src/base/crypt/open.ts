@@ -103,7 +103,7 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
     if (info.uuid === entry.identity.activeUuid) return info.uuid;
     // An unusable journal vouches for nothing (the command then refuses on it, naming the fix).
     const journal = await readJournal(paths).catch(() => undefined);
-    if (journal?.op === 'rollback' && journal.stagedUuid === info.uuid) return info.uuid;
+    if ((journal?.op === 'rollback' || journal?.op === 'run-rollback') && journal.stagedUuid === info.uuid) return info.uuid;
     if (info.parentUuid && (await isSnapshotUuid(root, info.parentUuid))) return info.uuid;
     throw notTheCrypt(entry.config, `active/ is subvolume ${info.uuid}, not the registered ${entry.identity.activeUuid} nor a clone of one of its snapshots`);
   } finally {

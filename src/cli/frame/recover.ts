@@ -7,7 +7,7 @@ import { readJournal, UnusableJournalError, type JournalEntry } from '../../base
 import { recoverRollback } from '../../runtime/rollback/recover.js';
 import { recoverSnapshot } from '../../runtime/ritual/recover.js';
 import { recoverNocowRewrite } from '../../care/nocow-recover.js';
-import { recoverRun } from '../../runtime/run/recover.js';
+import { recoverRun, recoverRunRollback } from '../../runtime/run/recover.js';
 import { hookedOperations } from './hooks.js';
 import type { CommandContext } from './context.js';
 
@@ -28,6 +28,8 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   'nocow-rewrite': recoverNocowRewrite,
   // An interrupted guarded run goes back through the rollback with the crypt's hooks, as a failed one does.
   run: (entry, crypt, ctx) => recoverRun(entry, crypt, ctx, hookedOperations(crypt, ctx)),
+  // A guarded run's own rollback: finished, or started again (with the hooks) — never undone.
+  'run-rollback': (entry, crypt, ctx) => recoverRunRollback(entry, crypt, ctx, hookedOperations(crypt, ctx)),
 };
 
 export interface RecoverOptions {
