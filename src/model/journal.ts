@@ -79,6 +79,30 @@ export type JournalEntry =
       wasRunning: boolean;
       stagedUuid?: string | null;
       run: RunIntent;
+    }
+  | {
+      /**
+       * delete, prune and the scheduled run's pruning: the snapshots being removed (each subvolume, then its
+       * metadata). Recovery finishes the removal of every one still there: the removal was decided.
+       */
+      op: 'delete';
+      id: string;
+      startedAt: string;
+      phase: string;
+      /** The command that removes them (delete, prune, scheduled): for the message only. */
+      by: string;
+      names: string[];
+    }
+  | {
+      /** pin, unpin, label: one change of a snapshot's metadata; recovery applies it again (idempotent). */
+      op: 'annotate';
+      id: string;
+      startedAt: string;
+      phase: string;
+      name: string;
+      /** The change: the pin to set, and/or the label (null removes it). */
+      pinned?: boolean;
+      label?: string | null;
     };
 
 /** What a guarded run wants of its rollback, carried by the rollback's own journal entry. */

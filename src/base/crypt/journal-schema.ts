@@ -54,6 +54,8 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
       failure: nullable(string()),
     }),
   }),
+  strictObject({ op: literal('delete'), ...common, by: oneOf(['delete', 'prune', 'scheduled']), names: array(plainName) }),
+  strictObject({ op: literal('annotate'), ...common, name: plainName, pinned: optional(boolean()), label: optional(nullable(string())) }),
 ]);
 
 /** The entry, or what is wrong with it (one line). */
