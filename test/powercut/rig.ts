@@ -155,7 +155,7 @@ export async function replayAndCheck<B>(
     // The state directory (on the host, outside the image) holds the journal as it was at this flush.
     await placeJournal(rig, journalAt(rec.records, state.point.index));
     if (rig.registryBefore) await writeFile(registryFile(rig), rig.registryBefore);
-    const unmount = mountReplayed(rig.spec);
+    const unmount = await mountReplayed(rig.spec);
     try {
       const before = (await opts.inspect?.()) as B;
       const repair = rig.c.cli('repair', '--yes', '--json');
