@@ -127,6 +127,7 @@ function identityFacts(id: FsIdentity | null): StatusFacts['identity'] {
   if (!id || id.kind === 'as-registered' || id.kind === 'none') return null;
   if (id.kind === 'unknown') return { kind: id.kind, detail: id.why };
   if (id.kind === 'temp-fsid') {
+    if (id.registeredSource && !id.holders.length) return { kind: id.kind, detail: `mounted under the temporary fsid ${id.fsid}, not its UUID ${id.uuid} (the copy that held it is gone)` };
     return id.registeredSource
       ? { kind: id.kind, detail: `mounted under the temporary fsid ${id.fsid}: ${describeHolders(id.uuid, id.holders)}` }
       : { kind: id.kind, detail: `a byte copy from ${id.source} is mounted there, not the crypt` };
