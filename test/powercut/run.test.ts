@@ -52,7 +52,7 @@ describe.skipIf(skip)(`power cut inside a guarded run ${skip ? `(skipped: ${skip
     let last = '';
     const journalProbe = (j: Journal) => {
       const key = j ? `${j.op}/${j.phase}/${j.stagedUuid ?? ''}` : '';
-      const first = (j?.op === 'run' || j?.op === 'run-rollback') && key !== last;
+      const first = (j?.op === 'run' || j?.op === 'run-rollback' || j?.op === 'rollback') && key !== last;
       last = key;
       return first;
     };
