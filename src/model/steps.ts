@@ -110,13 +110,15 @@ export type RepairStep =
   /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
   | { kind: 'unmount-stacked'; where: string }
   /**
-   * The crypt is read-only (forced by Btrfs after a write error, or mounted so): stop the database, unmount,
-   * mount again from the spec, start the database again if it was running or had crashed.
+   * The crypt is read-only (forced by Btrfs after a write error, or mounted so), or mounted under a
+   * temporary fsid (`fsUuid`: the registered UUID it must carry again): stop the database, unmount, mount
+   * again from the spec, start the database again if it was running or had crashed.
    */
   | {
       kind: 'remount-crypt';
       spec: MountSpec;
       forced: boolean;
+      fsUuid?: string;
       postgres: PostgresConfig | null;
       pgdata: string | null;
       crypt: { user: string; logDir: string } | null;

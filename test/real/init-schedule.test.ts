@@ -67,6 +67,7 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
     expect(check.stdout).toMatch(/^LYCHD-CRYPT OK - newest snapshot \d+[sm] old, 3 snapshots/);
     const status = runCli(bin, ['--crypt', crypt, 'status']);
     expect(status.stdout).toMatch(/last scheduled +ok (?:just now|\d+m ago)(?: \([^)]*\))?: snapshot \S+-scheduled(?:-\d+)?; removed 0 snapshot\(s\)/);
-    expect(status.stdout).toMatch(/timer +lychd-crypt-snapshot-.*\.timer \(hourly\), next unknown/);
+    // systemd does not run here, so init installed no timer (it printed the cron lines): status says so.
+    expect(status.stdout).toMatch(/timer +not installed \(hourly is configured, but init installs timers only where systemd runs/);
   });
 });

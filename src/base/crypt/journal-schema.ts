@@ -27,6 +27,7 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     pid: optional(number().check(int(), positive())),
     pidStart: optional(nullable(string())),
     dbWasRunning: boolean(),
+    failure: optional(string()),
   }),
   strictObject({
     op: literal('nocow-rewrite'),
@@ -36,6 +37,25 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     newIno: optional(number().check(int(), positive())),
     wasRunning: optional(boolean()),
   }),
+  strictObject({
+    op: literal('run-rollback'),
+    ...common,
+    target: plainName,
+    staging: plainName,
+    preRollbackName: plainName,
+    wasRunning: boolean(),
+    stagedUuid: optional(nullable(string())),
+    run: strictObject({
+      id: plainName,
+      command: array(string()),
+      snapshot: plainName,
+      dbWasRunning: boolean(),
+      outcome: oneOf(['failed', 'unknown']),
+      failure: nullable(string()),
+    }),
+  }),
+  strictObject({ op: literal('delete'), ...common, by: oneOf(['delete', 'prune', 'scheduled']), names: array(plainName) }),
+  strictObject({ op: literal('annotate'), ...common, name: plainName, pinned: optional(boolean()), label: optional(nullable(string())) }),
 ]);
 
 /** The entry, or what is wrong with it (one line). */

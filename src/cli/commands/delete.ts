@@ -1,9 +1,10 @@
 // `lychd-crypt delete NAME... [--dry-run] [--yes]`: every name is resolved first (a prefix, a label, latest
 // or previous; an unknown or ambiguous one: exit 2, nothing deleted), consent is asked at a terminal (or
-// given with --yes), then each snapshot goes, subvolume then metadata. active/ is never a snapshot name.
+// given with --yes), then each snapshot goes, subvolume then metadata, under one journal entry (a crash is
+// finished by the next command). active/ is never a snapshot name.
 import { mutateCrypt } from '../frame/mutate.js';
 import { withCrypt } from '../../base/crypt/open.js';
-import { removeSnapshot, resolveSnapshots, type Resolved } from '../../runtime/snapshots/remove.js';
+import { removeSnapshots, resolveSnapshots, type Resolved } from '../../runtime/snapshots/remove.js';
 import { readMeta, type SnapshotMeta } from '../../runtime/snapshots/meta.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { CryptError, RefusedError, UsageError } from '../../base/errors.js';
@@ -38,9 +39,12 @@ export async function runDelete(args: string[], opts: Record<string, unknown>, c
     });
   }
 
-  return mutateCrypt(ctx, async (crypt) => {
-    const targets = await resolveSnapshots(crypt.paths, names);
-    if (opts.yes !== true) {
+  return mutateCrypt(ctx, async (crypt, _healed, recovered) => {
+    // The same delete again after a crash: what the recovery just finished (by full name) counts as deleted.
+    const finished = recovered?.op === 'delete' ? names.filter((n) => recovered.names.includes(n)) : [];
+    const rest = names.filter((n) => !finished.includes(n));
+    const targets = rest.length ? await resolveSnapshots(crypt.paths, rest) : [];
+    if (opts.yes !== true && targets.length) {
       const list = targets.map((t) => t.name);
       if (!ctx.interactive) {
         throw new RefusedError(`delete removes ${list.join(', ')} for good; it needs consent, and nothing was changed`, {
@@ -53,17 +57,15 @@ export async function runDelete(args: string[], opts: Record<string, unknown>, c
         throw new RefusedError('delete not confirmed; nothing was changed', { hint: 'Answer yes, or run it with --yes.' });
       }
     }
-    const deleted: string[] = [];
-    for (const t of targets) {
-      try {
-        await removeSnapshot(crypt.paths, ctx.runner, t);
-      } catch (e) {
-        throw new CryptError(`deleting ${t.name} failed: ${(e as Error).message}`, {
-          cause: e,
-          hint: `${deleted.length ? `Already deleted: ${deleted.join(', ')}. ` : ''}The other snapshots and active/ are untouched; \`lychd-crypt doctor\` shows what is left.`,
-        });
-      }
-      deleted.push(t.name);
+    const deleted: string[] = [...finished];
+    try {
+      await removeSnapshots(crypt.paths, ctx.runner, targets, 'delete', (name) => deleted.push(name));
+    } catch (e) {
+      const failed = targets[deleted.length - finished.length]?.name ?? '';
+      throw new CryptError(`deleting ${failed} failed: ${(e as Error).message}`, {
+        cause: e,
+        hint: `${deleted.length ? `Already deleted: ${deleted.join(', ')}. ` : ''}The other snapshots and active/ are untouched; \`lychd-crypt doctor\` shows what is left.`,
+      });
     }
     return {
       json: { ok: true, deleted },

@@ -6,6 +6,7 @@ import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
 import { cryptRequest, type CommandContext } from './context.js';
+import type { JournalEntry } from '../../base/crypt/journal.js';
 
 /**
  * The lock and journal live outside the crypt, so a read-only crypt is no longer found by failing to take
@@ -23,11 +24,12 @@ async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<vo
 
 /**
  * Opens the crypt, refuses a read-only one, takes the lock, heals (finishes or undoes an interrupted
- * operation, logged as `recovered: …`) and runs fn with the crypt and what the healing did.
+ * operation, logged as `recovered: …`) and runs fn with the crypt, what the healing did and the entry it
+ * healed (docs/journal.md).
  */
 export async function mutateCrypt<T>(
   ctx: CommandContext,
-  fn: (crypt: OpenCrypt, healed: string[]) => Promise<T>,
+  fn: (crypt: OpenCrypt, healed: string[], recovered?: JournalEntry) => Promise<T>,
   { heal = recoverInterrupted, ...opts }: OpenOptions & RecoverOptions & { heal?: Heal } = {},
 ): Promise<T> {
   return withCrypt(
@@ -39,7 +41,7 @@ export async function mutateCrypt<T>(
           const report = await heal(crypt, ctx, opts);
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
-            return await fn(crypt, report.actions);
+            return await fn(crypt, report.actions, report.entry);
           } finally {
             await refreshIdentity(crypt);
           }

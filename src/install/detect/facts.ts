@@ -119,6 +119,8 @@ export interface HostFacts {
   mountRecord: MountRecord | null;
   /** The registry: where it is, every crypt in it, and the name this crypt has (or will get) there. */
   registry: { dir: string; entries: RegistryEntry[]; name: string; state: string };
+  /** Whether the directories init makes the registry and the state directory in exist (it creates none above them). */
+  registryParents?: { dir: boolean; state: boolean };
   /** Home directories of every other account. */
   otherHomes: string[];
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */

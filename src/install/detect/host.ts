@@ -24,6 +24,8 @@ import { existingScheduleUnits } from './schedule-units.js';
 import { containersOnCrypt, detectContainers, detectPgdataOwner } from './container.js';
 import { userUnitDir } from '../../base/systemctl.js';
 
+const isDir = (p: string): Promise<boolean> => lstat(p).then((st) => st.isDirectory(), () => false);
+
 /**
  * A temp file of our own atomic write of the mount record or the migration marker, left by a power cut in
  * the middle of it (writeFileAtomic names it `.<file>.<hex>.tmp`): not data to migrate.
@@ -134,6 +136,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const fstabText = await readFile(fstabFile, 'utf8').catch(() => '');
   const unitFile = path.join(unitDir, unitNameForPath(cryptPath));
 
+  const stateDir = path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR);
   const tools = Object.fromEntries(await Promise.all(TOOLS.map(async (t) => [t, await onPath(t, env)] as const))) as HostFacts['tools'];
   const pgEnabled = answers.postgres?.enabled ?? DEFAULTS['postgres.enabled'];
   // PostgreSQL in the user's own container: its podman says where the data is and how ids map.
@@ -164,7 +167,8 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     image,
     device: devicePath ? await detectDevice(runner, devicePath) : null,
     cryptEntries,
-    registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
+    registry: { dir: regDir, entries: registered, name, state: stateDir },
+    registryParents: { dir: await isDir(path.dirname(regDir)), state: await isDir(path.dirname(stateDir)) },
     otherHomes: await otherHomes(runner, user.name),
     postgresUser: pgEnabled && !containerName ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
     podman,

@@ -12,11 +12,9 @@ import { subvolumeShow } from '../../base/btrfs/subvolume.js';
 import { hasCluster, readControlFacts } from '../../base/pg/controldata.js';
 import { readMeta, snapshotPath, writeMeta, type SnapshotMeta } from '../snapshots/meta.js';
 import { VERSION } from '../../base/version.js';
-import type { JournalEntry } from '../../base/crypt/journal.js';
+import type { RollbackEntry } from './run.js';
 import path from 'node:path';
 import { faultPoint } from '../../base/fault.js';
-
-type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
 export async function keepReplacedState(entry: RollbackEntry, crypt: OpenCrypt, runner: Runner): Promise<SnapshotMeta> {
   const { paths } = crypt;

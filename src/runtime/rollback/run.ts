@@ -26,7 +26,8 @@ import { randomHex } from '../../base/ids.js';
 import { Phases } from '../../base/phases.js';
 import type { OpContext } from '../../base/context.js';
 
-type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
+/** A rollback's journal entry: a plain one, or a guarded run's (which carries the run's intent). */
+export type RollbackEntry = Extract<JournalEntry, { op: 'rollback' | 'run-rollback' }>;
 
 export interface RollbackResult {
   target: string;
@@ -64,8 +65,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;
   const phases = new Phases();
   const timed = <T>(phase: string, fn: () => Promise<T>): Promise<T> => phases.run(phase, fn);
-  const entry: RollbackEntry = {
-    op: 'rollback',
+  const fields = {
     id: path.basename(plan.staging).slice(STAGING_PREFIX.length),
     startedAt: new Date().toISOString(),
     target: plan.target,
@@ -75,14 +75,18 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
     stagedUuid: null,
   };
+  const entry: RollbackEntry = plan.intent ? { op: 'run-rollback', ...fields, run: plan.intent } : { op: 'rollback', ...fields };
   await writeJournal(paths, entry);
   faultPoint('rollback:journal');
 
+  // A plain rollback that fails before the swap is given up (nothing changed). A guarded run's is not: its
+  // entry stays, so the next command (or repair) tries again until the crypt is back at the "before" state.
+  const giveUp = () => (entry.op === 'rollback' ? clearJournal(paths) : Promise.resolve());
   let stopped: boolean;
   try {
     stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)) : Promise.resolve(false)));
   } catch (e) {
-    await clearJournal(paths); // nothing was changed
+    await giveUp(); // nothing was changed
     throw e;
   }
   faultPoint('rollback:stop');
@@ -91,7 +95,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   const undo = async (e: unknown): Promise<never> => {
     if (await isSubvolume(plan.staging)) await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
     if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)).catch(() => {});
-    await clearJournal(paths);
+    await giveUp();
     throw e;
   };
   try {

@@ -1,13 +1,14 @@
 // The guarded change (`lychd-crypt run`): the Ritual's "before" snapshot, COMMAND, its health, and on any
 // failure a rollback to the snapshot (the failed state kept as the pre-rollback snapshot). Journaled
-// before COMMAND starts, so a crash while it runs or while checks are pending is rolled back by the next
-// command (src/runtime/run/recover.ts). Runs under the crypt lock: a guarded run never nests on the same crypt.
+// before COMMAND starts, so a crash while it runs, while checks are pending or while it rolls back ends at
+// the snapshot all the same (src/runtime/run/recover.ts). Runs under the crypt lock: a guarded run never
+// nests on the same crypt.
 import { CryptError, RefusedError } from '../../base/errors.js';
 import { faultPoint } from '../../base/fault.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
-import { clearJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
+import { clearJournal, readJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
 import type { Operations } from '../operations.js';
 import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
@@ -124,19 +125,40 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: 
     report.undo = `lychd-crypt rollback ${before.name}`;
     return report;
   }
-  ctx.log.info(`the change failed (${failureText(failure)}): rolling back to ${before.name}`);
+  const why = failureText(failure);
+  ctx.log.info(`the change failed (${why}): rolling back to ${before.name}`);
+  // The decision is journaled before the rollback begins: from here on, whatever is interrupted, recovery
+  // ends at the before snapshot (the rollback's own entry carries the same intent).
+  entry.phase = 'failed';
+  entry.failure = why;
+  await writeJournal(crypt.paths, entry);
+  faultPoint('run:failed');
+  const intent = { id: entry.id, command: opts.command, snapshot: before.name, dbWasRunning, outcome: 'failed' as const, failure: why };
   try {
-    const r = await rollBackRun(crypt, ctx, before.name, dbWasRunning, ops);
+    const r = await rollBackRun(crypt, ctx, intent, ops);
     report.rolledBack = true;
     report.preRollback = r.preRollback;
     report.undo = `lychd-crypt rollback ${r.preRollback}`;
   } catch (e) {
-    throw new CryptError(`the change failed (${failureText(failure)}) and the rollback to ${before.name} failed too: ${(e as Error).message}`, {
-      hint: `Run \`lychd-crypt rollback ${before.name} --yes\` (or \`lychd-crypt repair\`) to finish it.`,
+    throw await rollbackFailed(crypt, why, before.name, e);
+  }
+  return report;
+}
+
+/**
+ * The rollback after a failure did not complete. While the journal still holds the run (a pre-rollback
+ * hook failed, the database could not be stopped …) the failed change is live and the rollback pending:
+ * every later command finishes it first. Otherwise the rollback is done and only what followed failed.
+ */
+async function rollbackFailed(crypt: OpenCrypt, why: string, snapshot: string, e: unknown): Promise<CryptError> {
+  const pending = await readJournal(crypt.paths).catch(() => undefined);
+  if (pending) {
+    return new CryptError(`the change failed (${why}) and its rollback to ${snapshot} did not complete: ${(e as Error).message}`, {
+      hint: 'The failed change is still in place and its rollback stays pending: the next lychd-crypt command that changes the crypt (or `lychd-crypt repair`) finishes it, once the cause above is fixed.',
       cause: e,
     });
   }
-  return report;
+  return new CryptError(`the change failed (${why}); ${(e as Error).message}`, { hint: (e as CryptError).hint, cause: e });
 }
 
 export function failureText(f: RunFailure): string {

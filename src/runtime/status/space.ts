@@ -16,6 +16,8 @@ export interface SpaceFacts {
   host: { freeBytes: number; imageGrowthBytes: number } | null;
   /** What can really still be written: min of the crypt's free space and what the host can back. */
   freeBytes: number;
+  /** Estimated from sysfs (the caller cannot statfs the crypt's path). */
+  estimated?: boolean;
 }
 
 /** Pure: the usable free space from the measurements. */
@@ -35,15 +37,17 @@ async function fsSpace(dir: string): Promise<{ free: number; size: number }> {
   return { free: Number(s.bavail) * Number(s.bsize), size: Number(s.blocks) * Number(s.bsize) };
 }
 
+/** Loopback only: the free space of the filesystem holding the image, and what the image may still grow. */
+export async function hostShortfall(config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts['host']> {
+  if (config.method !== 'loopback' || !config.loopback) return null;
+  const st = await stat(config.loopback.image).catch(() => null);
+  if (!st) return null;
+  const h = await fsSpace(path.dirname(config.loopback.image));
+  return { freeBytes: h.free, imageGrowthBytes: Math.max(0, st.size - st.blocks * 512) };
+}
+
 export async function measureSpace(root: string, config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts> {
   const crypt = await fsSpace(root);
-  let host: SpaceFacts['host'] = null;
-  if (config.method === 'loopback' && config.loopback) {
-    const st = await stat(config.loopback.image).catch(() => null);
-    if (st) {
-      const h = await fsSpace(path.dirname(config.loopback.image));
-      host = { freeBytes: h.free, imageGrowthBytes: Math.max(0, st.size - st.blocks * 512) };
-    }
-  }
+  const host = await hostShortfall(config);
   return { sizeBytes: crypt.size, cryptFreeBytes: crypt.free, host, freeBytes: usableFree(crypt.free, host) };
 }
