@@ -7,6 +7,10 @@ import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
 import { closeDir } from '../../base/sys/fd.js';
 import { openTrustedDir } from '../../base/sys/trusted-path.js';
 import type { CommandContext, CommandOutput } from '../frame/context.js';
+import type { Config } from '../../model/config.js';
+import { hint, learnCrypt, type HintFacts } from '../../base/output/hint.js';
+import { registryOption } from '../../install/plan/schedule.js';
+import path from 'node:path';
 
 export interface InitOptions {
   answers?: string;
@@ -15,6 +19,14 @@ export interface InitOptions {
   writeAnswers?: string;
   /** Interactive only: pre-fill the questions from this (partial) answers file. */
   defaults?: string;
+}
+
+/** What a printed follow-up needs of this crypt: its name, registry (when not the default) and installed command. */
+function followUpFacts(config: Config, ctx: CommandContext): HintFacts {
+  const installed = path.join(config.install.binDir, 'lychd-crypt');
+  const registry = registryOption(config);
+  learnCrypt({ cryptName: config.crypt.name, installed, registry });
+  return { crypt: config.crypt.name, installed, registry, pathEnv: ctx.env.PATH };
 }
 
 export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
@@ -82,13 +94,16 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
             .map((s) => s.title)
             .join('; ')}`
         : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
-  const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
+  // The follow-up commands, built by the one builder: the registry and the installed command of this plan
+  // (which may come from the answers, not the command line), the crypt by name.
+  const facts2 = followUpFacts(plan.config, ctx);
+  const next = result.changed === 0 ? [] : [`next: ${hint(facts2, 'doctor')}`];
   if (ui) {
     const steps: [string, string][] = [
-      ['check it', `lychd-crypt doctor --crypt ${root}`],
-      ['first snapshot', `lychd-crypt snapshot --crypt ${root} --label first`],
+      ['check it', hint(facts2, 'doctor')],
+      ['first snapshot', hint(facts2, 'snapshot', '--label', 'first')],
     ];
-    if (opts.writeAnswers) steps.push(['replay unattended', `lychd-crypt init --answers ${opts.writeAnswers} --yes`]);
+    if (opts.writeAnswers) steps.push(['replay unattended', hint(facts2, 'init', '--answers', path.resolve(opts.writeAnswers), '--yes')]);
     ui.showSummary(head, plan.notes, steps.map(([what, cmd]) => `${`${what}:`.padEnd(20)}${cmd}`));
   }
   return {
