@@ -8,6 +8,10 @@ import { VERSION } from './base/version.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
+  // `lychd-crypt --version | true`: a reader gone is no error (base/output/stdio.ts says why).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   process.stdout.write(`${VERSION}\n`);
 } else {
   const bundle = path.join(__dirname, 'main.js');
