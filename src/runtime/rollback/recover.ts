@@ -12,7 +12,7 @@ import { startDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { keepReplacedState } from './keep.js';
 import { faultPoint } from '../../base/fault.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 
 type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
@@ -44,8 +44,8 @@ export async function recoverRollback(entry: RollbackEntry, crypt: OpenCrypt, ct
   if (entry.wasRunning && pg) {
     const pgdata = pgdataPath(crypt.paths.root, pg.dir);
     try {
-      await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
-      await waitForPrimary(pg, ctx.env);
+      await showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+      await showing(ctx, 'waiting for PostgreSQL to accept connections', () => waitForPrimary(pg, ctx.env));
       faultPoint('rollback-recover:started');
       actions.push('started PostgreSQL again (it was running before the rollback)');
     } catch (e) {

@@ -8,7 +8,7 @@ import { planRollback } from '../rollback/run.js';
 import type { Operations } from '../operations.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 
 export interface RunRollback {
   preRollback: string;
@@ -23,8 +23,8 @@ export async function rollBackRun(crypt: OpenCrypt, ctx: OpContext, snapshot: st
   if (!pg || !dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
   if (!(await readPostmaster(pgdata)).running) {
-    await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
-    await waitForPrimary(pg, ctx.env);
+    await showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+    await showing(ctx, 'waiting for PostgreSQL to accept connections', () => waitForPrimary(pg, ctx.env));
   }
   return { preRollback: r.preRollback, databaseUp: true };
 }

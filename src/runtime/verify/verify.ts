@@ -117,7 +117,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
     } finally {
       await locked.release();
     }
-    server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner, major));
+    server = await timed('recovery', () => showing(ctx, 'starting PostgreSQL on the clone (crash recovery)', () => startCloneServer(ctx.runner, bin, pgdata, owner, major)));
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
     faultPoint('verify:after-start');
 
