@@ -7,6 +7,7 @@ import type { DoctorEnv } from './doctor-env.js';
 import { entriesWithoutNocow } from './nocow-scan.js';
 import { fixable, manual, ok, type Check } from './findings.js';
 import { walkTree } from './walk.js';
+import { nameOfUid } from './check-postgres.js';
 
 const mode = (m: number) => `0${(m & 0o7777).toString(8)}`;
 
@@ -51,13 +52,13 @@ export async function checkPgdata(env: DoctorEnv): Promise<Check[]> {
   // PostgreSQL refuses to start unless PGDATA is its own and 0700 (or 0750 with group access).
   const topMode = st.mode & 0o7777;
   if (st.uid !== pg.uid || st.gid !== pg.gid || (topMode !== 0o700 && topMode !== 0o750)) {
-    findings.push(`PGDATA is ${st.uid}:${st.gid} ${mode(st.mode)}, expected ${pg.osUser} (${pg.uid}:${pg.gid}) 0700`);
+    findings.push(`PGDATA is ${await nameOfUid(env.runner, st.uid)}, gid ${st.gid}, ${mode(st.mode)}; expected ${pg.osUser} (${pg.uid}:${pg.gid}) 0700`);
   }
   const foreign = tree.filter((e) => e.rel !== '' && e.st.uid !== pg.uid);
   if (foreign.length) findings.push(`${foreign.length} entries in PGDATA are not owned by ${pg.osUser} (e.g. ${foreign[0]!.rel})`);
   if (findings.length) {
     steps.push({ kind: 'set-owner', path: pgdata, owner, mode: topMode === 0o750 ? 0o750 : 0o700, recursive: foreign.length > 0 });
     checks.push(fixable('owners.pgdata', findings.join('; '), `chown ${foreign.length ? '-R ' : ''}${pg.uid}:${pg.gid} and chmod 0700 PGDATA`, steps));
-  } else checks.push(ok('owners.pgdata', `PGDATA is owned by ${pg.osUser}, ${mode(st.mode)}`));
+  } else checks.push(ok('owners.pgdata', `PGDATA is owned by ${await nameOfUid(env.runner, st.uid)}, ${mode(st.mode)}`));
   return checks;
 }

@@ -9,6 +9,7 @@ import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
+import { checkPostgresConnect, checkPostgresUser } from './check-postgres.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
@@ -49,7 +50,13 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ['layout.nested', () => checkNested(env)],
     ['owners.active', () => checkActiveOwner(env)],
     ...(config.postgres && !pending
-      ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
+      ? ([
+          ['pgdata.nocow', () => checkPgdata(env)],
+          ['postgres.user', () => checkPostgresUser(env)],
+          ['postgres.connect', () => checkPostgresConnect(env)],
+          ['pgdata.wal', () => checkWal(env)],
+          ['pgdata.settings', () => checkPgSettings(env)],
+        ] as Probe[])
       : []),
     ['space.crypt', () => checkCryptSpace(env)],
     ['space.reserve', () => checkReserve(env)],

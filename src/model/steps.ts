@@ -136,6 +136,8 @@ export type RepairKind = RepairStep['kind'];
 export interface Plan {
   version: 1;
   config: Config;
+  /** The crypt's registered definition the plan converges from; null or absent for a new crypt. */
+  registered?: Config | null;
   steps: InitStep[];
   /** Things the user should know (no systemd, data migrated, …). */
   notes: string[];

@@ -73,7 +73,8 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const hasState = stateDir !== null;
   await closeDir(stateDir);
   if (!opts.yes) {
-    if (ui) await ui.confirmPlan(plan, facts);
+    // The preview leaves out what is already so (a live PGDATA is not "created"), as the dry run does.
+    if (ui) await ui.confirmPlan(plan, facts, {}, await probePlan(plan, { runner: ctx.runner }));
     else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
   if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
