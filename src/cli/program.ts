@@ -39,7 +39,7 @@ const intArg = (v: string): number => {
   return n;
 };
 
-// init, doctor, repair and verify load lazily; the everyday commands are part of the CLI (see the import above).
+// init, deinit, doctor, repair and verify load lazily; the everyday commands are part of the CLI (see the import above).
 const commands: CommandDef[] = [
   {
     name: 'init',
@@ -52,6 +52,16 @@ const commands: CommandDef[] = [
         .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
         .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file'),
     handler: async () => (await import('./commands/init.js')).runInit,
+  },
+  {
+    name: 'deinit',
+    summary: 'undo init for one crypt: stop its database, unmount, remove persistence, timers, state and registry entry (the data stays)',
+    options: (c) =>
+      c
+        .option('--dry-run', 'print each step (and whether it is already so) and change nothing')
+        .option('--yes', 'consent without asking (stopping the database and, with --delete-data, deleting the data too)')
+        .option('--delete-data', 'also delete the image, the partition\'s filesystem or the native directory, with every snapshot'),
+    handler: async () => (await import('./commands/deinit.js')).runDeinit,
   },
   {
     name: 'crypts',

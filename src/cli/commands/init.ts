@@ -1,7 +1,8 @@
 // `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/cli/ui/).
 import { loadAnswersFile } from '../../install/answers/load.js';
 import { UsageError } from '../../base/errors.js';
-import { applyPlan, check, defaultAnswers, describeDryRun, lineReporter, planToJson, probePlan, requireRoot, writeAnswersFile, type DetectContext } from '../../install/init.js';
+import { answersFromConfig, applyPlan, check, defaultAnswers, describeDryRun, lineReporter, planToJson, probePlan, requireRoot, writeAnswersFile, type Checked, type DetectContext } from '../../install/init.js';
+import { answersSchema } from '../../install/answers/schema.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
 import { closeDir } from '../../base/sys/fd.js';
@@ -19,6 +20,18 @@ export interface InitOptions {
   writeAnswers?: string;
   /** Interactive only: pre-fill the questions from this (partial) answers file. */
   defaults?: string;
+}
+
+/**
+ * init without an answers file and without questions (`--yes`, `--dry-run`): every default — but a
+ * registered crypt keeps what is registered (its entry stands in for the answers), as the wizard does.
+ */
+async function checkFromRegistry(detect: DetectContext): Promise<Checked> {
+  const first = await check(defaultAnswers(), detect);
+  const registered = first.facts.existingConfig;
+  if (!registered) return first;
+  const answers = answersFromConfig(registered);
+  return check(answersSchema.parse({ ...answers, crypt: { ...answers.crypt, path: first.facts.cryptPath } }), detect, { reuse: first });
 }
 
 /** What a printed follow-up needs of this crypt: its name, registry (when not the default) and installed command. */
@@ -45,7 +58,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const detect: DetectContext = { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt, registryFlag: ctx.globals.registry };
   // Validation of a file happens here, before detection or any side effect. The interactive questions end
   // with the answers checked (detected, resolved, planned): that plan is the one applied.
-  const { plan, facts } = opts.answers
+  const first = opts.answers
     ? await check(await loadAnswersFile(opts.answers), detect)
     : ui
       ? await ui.askAnswers(opts.defaults ? await loadAnswersFile(opts.defaults) : defaultAnswers(), {
@@ -53,7 +66,18 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
           cryptGiven: ctx.globals.crypt !== undefined,
           dryRun: Boolean(opts.dryRun),
         })
-      : await check(defaultAnswers(), detect);
+      : await checkFromRegistry(detect);
+  let { plan, facts } = first;
+  // A deinit of this crypt was interrupted: it is finished first (as it was consented to), then init sets
+  // the crypt up again from these answers (with its kept data, adopted from the released record).
+  const removing = facts.registry.entries.find((e) => e.deinit && e.config.crypt.path === facts.cryptPath);
+  if (removing && opts.dryRun) plan.notes.push(`a deinit of this crypt was interrupted: a real run finishes it first (\`lychd-crypt deinit --crypt ${removing.name} --dry-run\` shows what is left), then sets the crypt up again from these answers`);
+  else if (removing) {
+    requireRoot(facts);
+    const { finishPendingDeinit } = await import('../frame/deinit.js');
+    ctx.log.info(await finishPendingDeinit(ctx, removing));
+    ({ plan, facts } = await check(first.answers, detect));
+  }
 
   // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
   // only once the plan has consent, so a refused or cancelled run leaves nothing behind.

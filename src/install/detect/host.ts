@@ -9,7 +9,7 @@ import type { Answers } from '../answers/schema.js';
 import type { Config } from '../../model/config.js';
 import { DEFAULTS, defaultCryptName, defaultImage, persistPaths } from '../answers/defaults.js';
 import { exists, readJsonIfExists } from '../../base/sys/fs.js';
-import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
+import { DEFAULT_STATE_DIR, readRegistry, readReleased, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
 import type { Runner } from '../../base/runner.js';
 import { defaultCryptPath } from '../../base/crypt/locate.js';
 import { MIGRATION_MARKER, MOUNT_RECORD } from '../../base/crypt/paths.js';
@@ -79,6 +79,19 @@ async function otherHomes(runner: Runner, self: string): Promise<string[]> {
 
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
 
+/** What a released crypt left is still its filesystem: the image's or device's Btrfs UUID, a native directory's inode. */
+async function stillHolds(runner: Runner, e: RegistryEntry, answers: Answers): Promise<boolean> {
+  const c = e.config;
+  if (c.method === 'native') {
+    const st = await lstat(c.crypt.path).catch(() => null);
+    return st?.isDirectory() === true && st.ino === e.identity.rootIno;
+  }
+  const source = c.method === 'loopback' ? (answers.loopback?.image ?? c.loopback?.image) : (answers.partition?.device ?? c.partition?.device);
+  if (!source) return false;
+  const r = await runner.run(['blkid', '-p', '-o', 'export', source], { allowFailure: true });
+  return /^TYPE=btrfs$/m.test(r.stdout) && new RegExp(`^UUID=${e.identity.fsUuid}$`, 'm').test(r.stdout);
+}
+
 /** --crypt for init: a path (it holds a /), or the name of a registered crypt (its path); another name is refused. */
 function cryptFlagPath(flag: string | undefined, registered: RegistryEntry[]): string | undefined {
   if (flag === undefined || flag.includes('/')) return flag;
@@ -106,8 +119,8 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const user = await detectTargetUser(runner, userRef === undefined ? undefined : String(userRef), env);
   const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
   // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
-  const registered: RegistryEntry[] = await readRegistry(regDir);
-  const requested = path.resolve(answers.crypt?.path ?? cryptFlagPath(ctx.cryptFlag, registered) ?? registeredPathOf(user.uid, answers, registered) ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
+  const listed: RegistryEntry[] = await readRegistry(regDir);
+  const requested = path.resolve(answers.crypt?.path ?? cryptFlagPath(ctx.cryptFlag, listed) ?? registeredPathOf(user.uid, answers, listed) ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
   // Mount points are canonical paths (mount(8) and systemd resolve symlinks): resolve them here, so
   // fstab, the unit name and later comparisons all use the same path.
   const requestedAncestor = await nearestExisting(requested);
@@ -117,6 +130,13 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
   const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;
   const hostFs = await mountHolding(runner, hostDir);
+  // A crypt deinit released with its data (root's record of its last entry, SPEC section 11): known again
+  // as this crypt's while what is there is still its filesystem (checked below, once the image or device is read).
+  const stateBase = path.resolve(answers.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR);
+  const releasedName = answers.crypt?.name ?? defaultCryptName(user.name);
+  const released = listed.some((e) => e.config.crypt.path === cryptPath || e.name === releasedName) ? null : await readReleased(stateBase, releasedName);
+  const candidate = released?.config.crypt.path === cryptPath && (await stillHolds(runner, released, answers)) ? released : null;
+  const registered: RegistryEntry[] = candidate ? [...listed, candidate] : listed;
   const ours = registered.find((e) => e.config.crypt.path === cryptPath) ?? null;
   const existingConfig: Config | null = ours?.config ?? null;
 
@@ -169,6 +189,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     cryptMount,
     cryptHasData: cryptEntries.length > 0,
     existingConfig,
+    released: candidate !== null && ours === candidate,
     candidateDevices: ctx.scanDevices ? await detectCandidates(runner) : [],
     imageHost,
     image,

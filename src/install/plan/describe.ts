@@ -40,7 +40,11 @@ function whoAndRegistry(plan: Plan): string[] {
   const reg = registryLines(plan);
   return [
     `${describeProfile(plan.config)}; ${describeConnection(plan.config)}`,
-    ...(reg.length === 1 && reg[0] === 'nothing to change' ? [`registry entry "${plan.config.crypt.name}": nothing to change`] : reg.length ? [`registry entry "${plan.config.crypt.name}" changes:`, ...reg.map((l) => `  ${l}`)] : []),
+    ...(plan.released || (reg.length === 1 && reg[0] === 'nothing to change')
+      ? [`registry entry "${plan.config.crypt.name}": ${reg[0]}`, ...reg.slice(1).map((l) => `  ${l}`)]
+      : reg.length
+        ? [`registry entry "${plan.config.crypt.name}" changes:`, ...reg.map((l) => `  ${l}`)]
+        : []),
   ];
 }
 

@@ -33,6 +33,8 @@ export function describeConnection(c: Config): string {
 export function registryLines(plan: Plan): string[] {
   if (!plan.registered) return [];
   const changes = describeChanges(configChanges(plan.registered, plan.config));
+  // Released by deinit with its data: registered again from its last entry (and what changed since).
+  if (plan.released) return ['registered again: deinit released this crypt with its data, which it takes back', ...changes];
   return changes.length ? changes : ['nothing to change'];
 }
 
