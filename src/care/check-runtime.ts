@@ -1,7 +1,7 @@
 // runtime.installed: `<install.binDir>/lychd-crypt` exists, every file of its runtime directory is there
 // and unaltered (the build's manifest.json), and it runs and is this version.
 // runtime.codecache: the code cache of the user running doctor can be used (else every command compiles
-// its code again, about a third slower to start: README "Start-up"); advice, never a problem.
+// its code again, about a third slower to start: docs/performance.md, "Start-up"); advice, never a problem.
 import { access, realpath } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';

@@ -260,7 +260,7 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (p
   const program = new Command('lychd-crypt')
     .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
     .version(VERSION, '--version')
-    .addOption(new Option('--json', 'machine output: one JSON envelope on stdout, for every outcome (docs/json.md)'))
+    .addOption(new Option('--json', 'machine output: one JSON envelope on stdout, for every outcome'))
     .addOption(new Option('--crypt <name|path>', 'the crypt: its registered name or its path').env('LYCHD_CRYPT'))
     .addOption(new Option('--registry <dir>', 'the registry of crypts (default /etc/lychd-crypt)').env('LYCHD_CRYPT_REGISTRY'))
     .option('--user <name>', 'the target user (default: SUDO_USER, else the caller)')

@@ -19,7 +19,7 @@ async function notRegistered(where: string, dir: string): Promise<never> {
     legacy ? `the crypt at ${where} was made by an earlier version and is not in the registry ${dir}` : `no registered crypt at ${where}`,
     {
       hint: legacy
-        ? 'Adopt it: as root, re-run `lychd-crypt init --answers <its answers> --yes` (it changes nothing but records the crypt). See the README, "Crypts made before the registry".'
+        ? 'Adopt it: as root, re-run `lychd-crypt init --answers <its answers> --yes` (it changes nothing but records the crypt). See docs/trust.md, "Crypts made before the registry".'
         : 'Run `lychd-crypt init`, or name a registered crypt with --crypt NAME|PATH (`lychd-crypt crypts` lists them).',
     },
   );
