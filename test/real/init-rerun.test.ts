@@ -132,6 +132,48 @@ describe.skipIf(skip)(`init again on a registered crypt, in a terminal ${skip ? 
     expect(after.config.hooks).toMatchObject({ preSnapshot: [['true']], timeout: 30 });
   });
 
+  it('--write-answers keeps what came from --defaults (registry: too): the replay elsewhere has nothing to do', { timeout: 240_000 }, async () => {
+    const scratch = await suite.scratch();
+    const host = scratch.path('host');
+    await mountScratchFs(scratch, 'ext4', host, 512);
+    const defaults = scratch.path('defaults.yaml');
+    writeFileSync(
+      defaults,
+      stringify({
+        version: 1,
+        crypt: { path: path.join(host, 'crypt') },
+        loopback: { image: path.join(host, 'img/crypt.img'), size: '256M' },
+        persist: { fstab: scratch.path('etc/fstab'), unitDir: scratch.path('etc/systemd/system') },
+        install: { binDir: scratch.path('bin') },
+        registry: { dir: scratch.path('from-defaults/registry'), state: scratch.path('from-defaults/state') },
+        retention: { keepLast: 3 },
+      }),
+    );
+    const written = scratch.path('written.yaml');
+    const t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', defaults, '--write-answers', written], plainTerminalEnv());
+    const answers: [RegExp, (t: Terminal) => Promise<void> | void][] = [
+      [/Where should the crypt live/, enter],
+      [/How should the crypt get its Btrfs filesystem/, (x) => x.choose('loopback image')],
+      [/Image file/, enter],
+      [/Image size/, enter],
+      [/made permanent/, (x) => x.choose('line in fstab')],
+      [/PostgreSQL data directory/, (x) => (x.type('n'), enter(x))],
+    ];
+    for (const [q, a] of answers) {
+      await t.waitFor(new RegExp(`◆ {2}[^\\n]*${q.source}`));
+      await a(t);
+    }
+    await t.waitFor(/◆ {2}Apply this plan\?/);
+    await t.choose('Apply');
+    expect(await t.exitCode()).toBe(0);
+    expect(readFileSync(written, 'utf8')).toContain(scratch.path('from-defaults/registry'));
+    // Replayed where the environment names another registry: the written answers name the right one.
+    const replay = runCli(suite.bundle, ['--json', 'init', '--answers', written, '--yes'], { LYCHD_CRYPT_REGISTRY: scratch.path('elsewhere') });
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.json.changed).toBe(0);
+    expect(replay.json.config.retention).toEqual({ keepLast: 3 });
+  });
+
   it('the dry run shows the registry diff, or "nothing to change"', { timeout: 120_000 }, async () => {
     const h = await registeredCrypt(await suite.scratch(), suite.bundle);
     const same = runCli(suite.bundle, ['init', '--answers', h.scratch.path('first.yaml'), '--dry-run']);
