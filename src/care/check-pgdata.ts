@@ -12,6 +12,7 @@ import type { DoctorEnv } from './doctor-env.js';
 import { entriesWithoutNocow } from './nocow-scan.js';
 import { fixable, manual, ok, type Check } from './findings.js';
 import { walkTree } from './walk.js';
+import { nameOfUid } from './check-postgres.js';
 
 const mode = (m: number) => `0${(m & 0o7777).toString(8)}`;
 
@@ -78,19 +79,19 @@ export async function checkPgdata(env: DoctorEnv): Promise<Check[]> {
       ]),
     );
   } else checks.push(ok('pgdata.nocow', `PGDATA and its ${facts.entries - 1} entries have the C attribute`));
-  checks.push(pg.container ? containerOwners(env, st, facts) : hostOwners(pg, pgdata, st, facts));
+  checks.push(pg.container ? containerOwners(env, st, facts) : await hostOwners(env, pg, pgdata, st, facts));
   return checks;
 }
 
 /** PostgreSQL refuses to start unless PGDATA is its own and 0700 (or 0750 with group access). */
-function hostOwners(pg: PostgresConfig, pgdata: string, st: NonNullable<PgdataFacts['top']>, facts: PgdataFacts): Check {
+async function hostOwners(env: DoctorEnv, pg: PostgresConfig, pgdata: string, st: NonNullable<PgdataFacts['top']>, facts: PgdataFacts): Promise<Check> {
   const findings: string[] = [];
   const topMode = st.mode & 0o7777;
   if (st.uid !== pg.uid || st.gid !== pg.gid || (topMode !== 0o700 && topMode !== 0o750)) {
-    findings.push(`PGDATA is ${st.uid}:${st.gid} ${mode(st.mode)}, expected ${pg.osUser} (${pg.uid}:${pg.gid}) 0700`);
+    findings.push(`PGDATA is ${await nameOfUid(env.runner, st.uid)}, gid ${st.gid}, ${mode(st.mode)}; expected ${pg.osUser} (${pg.uid}:${pg.gid}) 0700`);
   }
   if (facts.foreign.count) findings.push(`${facts.foreign.count} entries in PGDATA are not owned by ${pg.osUser} (e.g. ${facts.foreign.first})`);
-  if (!findings.length) return ok('owners.pgdata', `PGDATA is owned by ${pg.osUser}, ${mode(st.mode)}`);
+  if (!findings.length) return ok('owners.pgdata', `PGDATA is owned by ${await nameOfUid(env.runner, st.uid)}, ${mode(st.mode)}`);
   const steps: RepairStep[] = [{ kind: 'set-owner', path: pgdata, owner: { uid: pg.uid, gid: pg.gid }, mode: topMode === 0o750 ? 0o750 : 0o700, recursive: facts.foreign.count > 0 }];
   return fixable('owners.pgdata', findings.join('; '), `chown ${facts.foreign.count ? '-R ' : ''}${pg.uid}:${pg.gid} and chmod 0700 PGDATA`, steps);
 }

@@ -4,7 +4,7 @@
 // The crypt's PGDATA is no-CoW, but every snapshot shares its WAL segments' extents, so the first rewrite
 // of a recycled segment after a snapshot copies on write anyway. Against it: without zero-filling, the first
 // writes into a new segment allocate blocks. The bench could not tell the two apart on a loaded machine
-// (README "Live database"), so this is advice to measure, never a default.
+// (docs/performance.md, "The live database on the crypt"), so this is advice to measure, never a default.
 import path from 'node:path';
 import { connectPostgres } from '../base/pg/connect.js';
 import { readPostmaster } from '../base/pg/postmaster.js';

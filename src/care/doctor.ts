@@ -11,6 +11,7 @@ import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
 import { checkContainer } from './check-container.js';
+import { checkPostgresConnect, checkPostgresUser } from './check-postgres.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
@@ -51,7 +52,14 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ['layout.nested', () => checkNested(env)],
     ['owners.active', () => checkActiveOwner(env)],
     ...(config.postgres && !pending
-      ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
+      ? ([
+          ['pgdata.nocow', () => checkPgdata(env)],
+          // A container's user is the image's, mapped to a subordinate uid: pgdata.container checks it.
+          ...(config.postgres.container ? [] : ([['postgres.user', () => checkPostgresUser(env)]] as Probe[])),
+          ['postgres.connect', () => checkPostgresConnect(env)],
+          ['pgdata.wal', () => checkWal(env)],
+          ['pgdata.settings', () => checkPgSettings(env)],
+        ] as Probe[])
       : []),
     ...(config.postgres?.container ? ([['pgdata.container', () => checkContainer(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],

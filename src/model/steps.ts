@@ -140,15 +140,46 @@ export type RepairStep =
   /** snapshots/ is missing and a directory beside active/ holds the snapshots (moved by hand): move it back. */
   | { kind: 'move-snapshots-back'; from: string; to: string; count: number };
 
-export type Step = InitStep | RepairStep;
+/**
+ * deinit's steps: undo init for one crypt (SPEC section 11). It shares init's kinds that remove what init
+ * made (units and timers, the mount, the fstab line or unit) and repair's remove-file; its own kinds stop the
+ * database, delete the data (only with --delete-data), remove the state directory and unregister the crypt.
+ */
+export type DeinitStep =
+  | Extract<InitStep, { kind: 'remove-unit' | 'unmount' | 'remove-fstab-line' | 'remove-mount-unit' }>
+  | Extract<RepairStep, { kind: 'remove-file' }>
+  /** The database runs from the crypt: stopped through postgres.service (it holds the filesystem busy). */
+  | { kind: 'stop-database'; pgdata: string; postgres: PostgresConfig; crypt: { user: string; logDir: string } }
+  /**
+   * --delete-data: the image file removed; the Btrfs signature of a partition wiped (only when it is still
+   * this crypt's filesystem, `fsUuid`); on a native crypt its subvolumes and directory deleted.
+   */
+  | { kind: 'delete-data'; method: 'loopback'; image: string }
+  | { kind: 'delete-data'; method: 'partition'; device: string; fsUuid: string }
+  | { kind: 'delete-data'; method: 'native'; root: string; fsUuid: string; rootIno: number }
+  /** The crypt's state directory (journal, lock, pg_ctl's log); a rootless crypt's is removed as its owner. */
+  | { kind: 'remove-state'; path: string; owner: UnitOwner | null }
+  /**
+   * The registry entry removed: the crypt is no longer known (and its deinit mark goes with it). release:
+   * root's state directory, where the entry is kept as released (its data stays, init may adopt it again);
+   * null when the data was deleted.
+   */
+  | { kind: 'unregister'; dir: string; name: string; release: string | null };
+
+export type Step = InitStep | RepairStep | DeinitStep;
 
 export type StepKind = Step['kind'];
 export type InitKind = InitStep['kind'];
 export type RepairKind = RepairStep['kind'];
+export type DeinitKind = DeinitStep['kind'];
 
 export interface Plan {
   version: 1;
   config: Config;
+  /** The crypt's registered definition the plan converges from; null or absent for a new crypt. */
+  registered?: Config | null;
+  /** registered is the entry of a crypt deinit released with its data: the plan registers it again. */
+  released?: boolean;
   steps: InitStep[];
   /** Things the user should know (no systemd, data migrated, …). */
   notes: string[];

@@ -167,8 +167,26 @@ export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
   }
 }
 
+/**
+ * The crypt is being removed: a `deinit` was interrupted (its mark is in the registry entry). No command acts
+ * on a half-removed crypt; the frame (cli/frame/mutate.ts) finishes the deinit when root runs it, anyone
+ * else is told root's command.
+ */
+export class DeinitPendingError extends RefusedError {
+  constructor(readonly entry: RegistryEntry) {
+    const c = entry.config.crypt;
+    const root = process.getuid?.() === 0;
+    super(`the crypt "${c.name}" at ${c.path} is being removed: its deinit was interrupted (started ${entry.deinit!.startedAt}); nothing was changed`, {
+      hint: root
+        ? `Finish it: \`lychd-crypt deinit --crypt ${c.name} --yes\` (or \`lychd-crypt repair\`). \`lychd-crypt init\` with its answers finishes it too, then brings the crypt back.`
+        : `Only root can finish it: \`sudo lychd-crypt deinit --crypt ${c.name} --yes\`.`,
+    });
+  }
+}
+
 export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOptions = {}): Promise<OpenCrypt> {
   const entry = await selectEntry(ctx, req);
+  if (entry.deinit) throw new DeinitPendingError(entry);
   const config = entry.config;
   // For the follow-up commands printed later (src/base/output/hint.ts): its name, and where its command is installed.
   learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });

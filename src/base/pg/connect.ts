@@ -114,9 +114,33 @@ export async function connectPostgres(target: ConnectTarget, opts: ConnectOption
   } catch (e) {
     await client.end().catch(() => {});
     throw new CryptError(`cannot connect to PostgreSQL at ${conn.host}:${conn.port} as ${conn.user}: ${(e as Error).message}`, {
-      hint: `Check postgres.connection in the crypt configuration, and ${passwordSources(conn)} for the password.`,
+      hint: connectHint(e as Error & { code?: string }, conn),
       cause: e,
     });
   }
   return client;
+}
+
+/**
+ * What to do about a refused connection. The connection is part of the crypt's registered definition, which
+ * only root changes: a reader who is not root is told the exact root command (pasteable() adds the registry).
+ */
+export function connectHint(e: { code?: string; message?: string }, conn: PostgresConfig['connection'], uid = process.getuid?.() ?? 0): string {
+  const init = uid === 0 ? '`lychd-crypt init`' : '`sudo lychd-crypt init`';
+  const change = `postgres.connection is recorded in the registry: ${init} changes it (its questions start from the registered values; or \`${uid === 0 ? '' : 'sudo '}lychd-crypt init --answers FILE --yes\`)`;
+  switch (e.code) {
+    case '28000': // invalid_authorization_specification: no such role (or pg_hba refuses it)
+      return `The server has no role ${conn.user} that may connect there (for a server its owner runs, the role is usually the owner's name): ${change}.`;
+    case '3D000': // invalid_catalog_name
+      return `The server has no database ${conn.database}: ${change}.`;
+    case '28P01': // invalid_password
+      return conn.passwordFile || conn.passwordSecret
+        ? `The password for ${conn.user} was refused: check ${passwordSources(conn)}.`
+        : `The password for ${conn.user} was refused: set PGPASSWORD, or a line in ~/.pgpass of the user running the command.`;
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return `Nothing answers at ${conn.host}:${conn.port}: start the server (\`lychd-crypt db start\`), or, if it listens elsewhere, ${change}.`;
+    default:
+      return `Check postgres.connection (${change}), and ${passwordSources(conn)} for the password.`;
+  }
 }

@@ -4,7 +4,8 @@ import { hintFor, ReadOnlyFsError } from '../../base/expected-errors.js';
 import { recoverInterrupted, type Heal, type RecoverOptions } from './recover.js';
 import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
-import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { DeinitPendingError, refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { CryptError } from '../../base/errors.js';
 import { cryptRequest, type CommandContext } from './context.js';
 import type { JournalEntry } from '../../base/crypt/journal.js';
 
@@ -32,6 +33,20 @@ export async function mutateCrypt<T>(
   fn: (crypt: OpenCrypt, healed: string[], recovered?: JournalEntry) => Promise<T>,
   { heal = recoverInterrupted, ...opts }: OpenOptions & RecoverOptions & { heal?: Heal } = {},
 ): Promise<T> {
+  try {
+    return await mutating(ctx, fn, heal, opts);
+  } catch (e) {
+    // A crypt half removed by an interrupted deinit: root finishes the removal (as it was consented to), and
+    // the command, whose crypt is gone now, says so; anyone else keeps the refusal naming root's command.
+    if (!(e instanceof DeinitPendingError) || process.getuid?.() !== 0) throw e;
+    const { finishPendingDeinit } = await import('./deinit.js');
+    throw new CryptError(`${await finishPendingDeinit(ctx, e.entry)}; \`${ctx.command}\` did nothing`, {
+      hint: 'To bring the crypt back, run `lychd-crypt init --answers FILE --yes` with the answers it was made with.',
+    });
+  }
+}
+
+function mutating<T>(ctx: CommandContext, fn: (crypt: OpenCrypt, healed: string[], recovered?: JournalEntry) => Promise<T>, heal: Heal, opts: OpenOptions & RecoverOptions): Promise<T> {
   return withCrypt(
     ctx, cryptRequest(ctx),
     async (crypt) => {

@@ -1,6 +1,8 @@
 // The PostgreSQL questions of the wizard: is there a PGDATA in the crypt, whose is it, how a rollback
-// stops and starts the server, and how to connect (defaults kept unless the user says otherwise) — or,
-// when one of the user's podman containers keeps its data in the crypt, just that container.
+// stops and starts the server, and how to connect: socket or host, port, role and database (defaults kept
+// unless the user says otherwise) — or, when one of the user's podman containers keeps its data in the
+// crypt, just that container. For a crypt of a user other than root the defaults are LychD's rootless
+// ones: PostgreSQL run by that user, connecting as its role.
 import type { AnswersInput } from '../../install/answers/schema.js';
 import type { HostFacts } from '../../install/detect/facts.js';
 import { DEFAULTS } from '../../install/answers/defaults.js';
@@ -9,6 +11,18 @@ import { askConfirm, askSelect, askText, type Choice, type PromptIo } from './pr
 
 type Postgres = NonNullable<AnswersInput['postgres']>;
 type Service = NonNullable<Postgres['service']>;
+
+/**
+ * The OS user proposed for PGDATA: the answers' (or the registry's), else — for a crypt of a user other than
+ * root, LychD's own rootless way — that user, else the system's postgres account.
+ */
+export function proposedOsUser(facts: Pick<HostFacts, 'user'>, base: Postgres | undefined): string {
+  if (base?.osUser !== undefined) return String(base.osUser);
+  return facts.user.uid !== 0 ? facts.user.name : DEFAULTS['postgres.osUser'];
+}
+
+/** Whether `osUser` (a name or a uid) is the crypt's owner: PostgreSQL run by the owner, its own role then. */
+const isOwner = (facts: Pick<HostFacts, 'user'>, osUser: string | number): boolean => String(osUser) === facts.user.name || String(osUser) === String(facts.user.uid);
 
 export async function askPostgres(facts: HostFacts, given: Postgres | undefined, io: PromptIo): Promise<Postgres> {
   const boxed = await askContainer(facts, given, io);
@@ -22,13 +36,16 @@ export async function askPostgres(facts: HostFacts, given: Postgres | undefined,
   if (!enabled) return { enabled: false };
   const osUserText = await askText('PostgreSQL OS user (owns PGDATA; a name or a numeric uid)', {
     ...io,
-    defaultValue: String(base?.osUser ?? DEFAULTS['postgres.osUser']),
+    defaultValue: proposedOsUser(facts, base),
     validate: (v) => (v.trim() ? undefined : 'A user name or uid is needed'),
   });
   const osUser = /^\d+$/.test(osUserText) ? Number(osUserText) : osUserText;
   const service = await askService(base?.service, io);
-  const conn = { ...DEFAULTS['postgres.connection'], ...base?.connection };
-  const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
+  // A server the owner runs (initdb as the owner) has the owner's role: that is the default then, unless
+  // the answers or the registry name one.
+  const role = base?.connection?.user ?? (isOwner(facts, osUser) ? facts.user.name : DEFAULTS['postgres.connection'].user);
+  const conn = { ...DEFAULTS['postgres.connection'], ...base?.connection, user: role };
+  const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as role ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
   if (!keep) {
     conn.host = await askText('Socket directory or host', {
       ...io,
@@ -43,6 +60,16 @@ export async function askPostgres(facts: HostFacts, given: Postgres | undefined,
       validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port from 1 to 65535'),
     });
     conn.port = Number(port);
+    conn.user = await askText('Role (the PostgreSQL user lychd-crypt connects as)', {
+      ...io,
+      defaultValue: conn.user,
+      validate: (v) => (v.trim() ? undefined : 'A role name is needed'),
+    });
+    conn.database = await askText('Database', {
+      ...io,
+      defaultValue: conn.database,
+      validate: (v) => (v.trim() ? undefined : 'A database name is needed'),
+    });
   }
   return { ...base, enabled: true, osUser, service, connection: conn };
 }

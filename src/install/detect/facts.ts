@@ -87,6 +87,8 @@ export interface HostFacts {
   cryptHasData: boolean;
   /** The crypt is already initialised: its stored configuration, if readable. */
   existingConfig: Config | null;
+  /** existingConfig is the last entry of a crypt deinit released with its data (not registered now): init adopts it again. */
+  released?: boolean;
   /** Partitions that could take Method A (unmounted, no holders, not swap, not read-only). */
   candidateDevices: BlockDeviceFacts[];
   /** Filesystem and free space of the image's directory, when a loopback image is in the answers. */

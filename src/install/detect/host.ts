@@ -9,11 +9,12 @@ import type { Answers } from '../answers/schema.js';
 import type { Config } from '../../model/config.js';
 import { DEFAULTS, defaultCryptName, defaultImage, persistPaths } from '../answers/defaults.js';
 import { exists, readJsonIfExists } from '../../base/sys/fs.js';
-import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
+import { DEFAULT_STATE_DIR, readRegistry, readReleased, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
 import type { Runner } from '../../base/runner.js';
 import { defaultCryptPath } from '../../base/crypt/locate.js';
 import { MIGRATION_MARKER, MOUNT_RECORD } from '../../base/crypt/paths.js';
 import { UsageError } from '../../base/errors.js';
+import { closest, orList } from '../../base/output/did-you-mean.js';
 import { FSTAB_TAG, mountRecordFor, parseFstab, unitNameForPath } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts } from './facts.js';
@@ -83,11 +84,48 @@ async function otherHomes(runner: Runner, self: string): Promise<string[]> {
 
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
 
+/** What a released crypt left is still its filesystem: the image's or device's Btrfs UUID, a native directory's inode. */
+async function stillHolds(runner: Runner, e: RegistryEntry, answers: Answers): Promise<boolean> {
+  const c = e.config;
+  if (c.method === 'native') {
+    const st = await lstat(c.crypt.path).catch(() => null);
+    return st?.isDirectory() === true && st.ino === e.identity.rootIno;
+  }
+  const source = c.method === 'loopback' ? (answers.loopback?.image ?? c.loopback?.image) : (answers.partition?.device ?? c.partition?.device);
+  if (!source) return false;
+  const r = await runner.run(['blkid', '-p', '-o', 'export', source], { allowFailure: true });
+  return /^TYPE=btrfs$/m.test(r.stdout) && new RegExp(`^UUID=${e.identity.fsUuid}$`, 'm').test(r.stdout);
+}
+
+/** --crypt for init: a path (it holds a /), or the name of a registered crypt (its path); another name is refused. */
+function cryptFlagPath(flag: string | undefined, registered: RegistryEntry[]): string | undefined {
+  if (flag === undefined || flag.includes('/')) return flag;
+  const entry = registered.find((e) => e.name === flag);
+  if (entry) return entry.config.crypt.path;
+  const near = closest(flag, registered.map((e) => e.name));
+  throw new UsageError(`--crypt ${flag}: no crypt of that name is registered${near.length ? `; did you mean ${orList(near)}?` : ''}`, {
+    hint: 'Name a registered crypt (`lychd-crypt crypts` lists them), or give the path of a new one (with a /, e.g. ./lychd).',
+  });
+}
+
+/**
+ * Without a crypt path in the answers or on the command line: the target user's registered crypt (its
+ * name, when the answers give one, else the only one of this user), so a re-run finds the crypt it made
+ * instead of proposing a new one at the default path beside it.
+ */
+function registeredPathOf(uid: number, answers: Answers, registered: RegistryEntry[]): string | undefined {
+  const mine = registered.filter((e) => (answers.crypt?.name ? e.name === answers.crypt.name : e.config.crypt.uid === uid));
+  return mine.length === 1 ? mine[0]!.config.crypt.path : undefined;
+}
+
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
   const { runner, env } = ctx;
   const userRef = answers.crypt?.user ?? ctx.userFlag;
   const user = await detectTargetUser(runner, userRef === undefined ? undefined : String(userRef), env);
-  const requested = path.resolve(answers.crypt?.path ?? ctx.cryptFlag ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
+  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
+  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
+  const listed: RegistryEntry[] = await readRegistry(regDir);
+  const requested = path.resolve(answers.crypt?.path ?? cryptFlagPath(ctx.cryptFlag, listed) ?? registeredPathOf(user.uid, answers, listed) ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
   // Mount points are canonical paths (mount(8) and systemd resolve symlinks): resolve them here, so
   // fstab, the unit name and later comparisons all use the same path.
   const requestedAncestor = await nearestExisting(requested);
@@ -97,9 +135,13 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
   const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;
   const hostFs = await mountHolding(runner, hostDir);
-  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
-  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
-  const registered: RegistryEntry[] = await readRegistry(regDir);
+  // A crypt deinit released with its data (root's record of its last entry, SPEC section 11): known again
+  // as this crypt's while what is there is still its filesystem (checked below, once the image or device is read).
+  const stateBase = path.resolve(answers.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR);
+  const releasedName = answers.crypt?.name ?? defaultCryptName(user.name);
+  const released = listed.some((e) => e.config.crypt.path === cryptPath || e.name === releasedName) ? null : await readReleased(stateBase, releasedName);
+  const candidate = released?.config.crypt.path === cryptPath && (await stillHolds(runner, released, answers)) ? released : null;
+  const registered: RegistryEntry[] = candidate ? [...listed, candidate] : listed;
   const ours = registered.find((e) => e.config.crypt.path === cryptPath) ?? null;
   const existingConfig: Config | null = ours?.config ?? null;
 
@@ -162,6 +204,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     cryptMount,
     cryptHasData: cryptEntries.length > 0,
     existingConfig,
+    released: candidate !== null && ours === candidate,
     candidateDevices: ctx.scanDevices ? await detectCandidates(runner) : [],
     imageHost,
     image,

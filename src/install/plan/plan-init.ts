@@ -47,5 +47,5 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     ...(runtime === PACKAGED_RUNTIME ? { link: true } : {}),
   });
   steps.push(...scheduleSteps(facts, config, notes)); // after the runtime: the units run it
-  return { version: 1, config, steps, notes };
+  return { version: 1, config, registered: facts.existingConfig, ...(facts.released ? { released: true } : {}), steps, notes };
 }

@@ -2,6 +2,7 @@
 // connection attempt at the configured address. Only "nothing listens there" (no socket, connection
 // refused) with no live postmaster counts as down; every other failure is an error with its reason —
 // never a silent downgrade to a weaker mode.
+import { connectHint } from '../../base/pg/connect.js';
 import type { PostgresConfig } from '../../model/config.js';
 import { CryptError } from '../../base/errors.js';
 import { environmentKind, hintFor, ServerRecoveringError } from '../../base/expected-errors.js';
@@ -58,9 +59,11 @@ export function unreachableError(pg: PostgresConfig, state: Extract<ServerState,
   const running = state.postmaster.running
     ? `PostgreSQL is running (PID ${state.postmaster.pid}${state.postmaster.socketDir ? `, socket directory ${state.postmaster.socketDir}, port ${state.postmaster.port}` : ''})`
     : 'a PostgreSQL server answers';
+  let cause = state.cause as { code?: string; cause?: unknown } | undefined;
+  while (cause?.cause && !cause.code) cause = cause.cause as typeof cause;
   return new CryptError(`${running} but cannot be reached at ${where} as ${pg.connection.user}: ${state.reason}. No snapshot was taken.`, {
-    hint:
-      `Fix postgres.connection in the crypt configuration, or the password (${passwordSources(pg.connection)} of the user running lychd-crypt), ` +
-      'or pg_hba.conf. To snapshot without the database, stop it first (a cold snapshot) — a running server is never snapshotted blind.',
+    // What is wrong (no such role, database, a refused password) and — the connection being the registry's —
+    // the exact command that changes it, root's for a reader who is not root.
+    hint: `${connectHint(cause ?? {}, pg.connection)} (Or pg_hba.conf refuses it.) To snapshot without the database, stop it first (a cold snapshot) — a running server is never snapshotted blind.`,
   });
 }

@@ -14,7 +14,7 @@ import { startDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
 import { keepReplacedState } from './keep.js';
 import { faultPoint } from '../../base/fault.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 import type { RollbackEntry } from './run.js';
 
 export async function swapHappened(entry: RollbackEntry, crypt: OpenCrypt, ctx: OpContext): Promise<boolean> {
@@ -45,8 +45,8 @@ export async function removeStaging(entry: RollbackEntry, crypt: OpenCrypt, ctx:
 export async function restartDatabase(crypt: OpenCrypt, ctx: OpContext, why: string): Promise<string> {
   const pg = crypt.config.postgres!;
   try {
-    await startDatabase(ctx.runner, pg, pgdataPath(crypt.paths.root, pg.dir), serviceOwner(crypt));
-    await waitForPrimary(pg, ctx.env);
+    await showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdataPath(crypt.paths.root, pg.dir), serviceOwner(crypt)));
+    await showing(ctx, 'waiting for PostgreSQL to accept connections', () => waitForPrimary(pg, ctx.env));
     faultPoint('rollback-recover:started');
     return `started PostgreSQL again (${why})`;
   } catch (e) {

@@ -24,7 +24,7 @@ import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
 import { randomHex } from '../../base/ids.js';
 import { Phases } from '../../base/phases.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 
 /** A rollback's journal entry: a plain one, or a guarded run's (which carries the run's intent). */
 export type RollbackEntry = Extract<JournalEntry, { op: 'rollback' | 'run-rollback' }>;
@@ -84,7 +84,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   const giveUp = () => (entry.op === 'rollback' ? clearJournal(paths) : Promise.resolve());
   let stopped: boolean;
   try {
-    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)) : Promise.resolve(false)));
+    stopped = await timed('stop', () => (pgdata ? showing(ctx, 'stopping PostgreSQL', () => stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt))) : Promise.resolve(false)));
   } catch (e) {
     await giveUp(); // nothing was changed
     throw e;
@@ -142,9 +142,9 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {
     try {
-      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+      await timed('start', () => showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt))));
       faultPoint('rollback:start');
-      await timed('recovery', () => waitForPrimary(pg, ctx.env));
+      await timed('recovery', () => showing(ctx, 'PostgreSQL replays its WAL (crash recovery) until it accepts connections', () => waitForPrimary(pg, ctx.env)));
     } catch (e) {
       // The files are whole and the replaced state is kept: the rollback is done, only the database is
       // not up. Clearing the journal keeps every command (the undo above all) usable.

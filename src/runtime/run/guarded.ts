@@ -14,11 +14,11 @@ import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
 import { processStart, RUN_ID_ENV, runChild, type ChildOutcome } from './child.js';
-import { checkHealth } from './health.js';
+import { checkHealth, type HealthInput, type HealthResult } from './health.js';
 import type { RunOptions } from './options.js';
 import { rollBackRun } from './rollback-to.js';
 import { randomUuid } from '../../base/ids.js';
-import type { OpContext } from '../../base/context.js';
+import { noActivity, type OpContext } from '../../base/context.js';
 
 export type RunEntry = Extract<JournalEntry, { op: 'run' }>;
 
@@ -70,6 +70,30 @@ async function refuseBeforeStart(crypt: OpenCrypt, ctx: OpContext, opts: RunOpti
   await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
 }
 
+/** The first line of a reason, short enough for a progress line. */
+const brief = (reason: string): string => {
+  const line = reason.split('\n')[0]!.trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+};
+
+/**
+ * The health checks, retried until they pass or the time is up, shown while they run: what is checked, the
+ * last failure and the time left — a spinner at a terminal, a line per failed attempt otherwise — so a
+ * 30-second retry never looks like a hang.
+ */
+async function checkingHealth(ctx: OpContext, input: HealthInput): Promise<HealthResult> {
+  const what = [input.postgres && input.requirePostgres ? 'PostgreSQL is up' : null, ...input.checks.map((c) => `--check ${c.join(' ')}`), input.checkSql !== null ? '--check-sql' : null].filter(Boolean);
+  if (!what.length) return checkHealth(input);
+  const a = (ctx.activity ?? noActivity)(`health: ${what.join(', ')}`, { updates: 'lines' });
+  const result = await checkHealth({
+    ...input,
+    onRetry: (f, round, left) => a.update(`health: attempt ${round} failed: ${f.check}: ${brief(f.reason)}; retrying, ${Math.max(1, Math.round(left / 1000))} s left`),
+  });
+  if (result.ok) a.done(`healthy${result.rounds > 1 ? ` (attempt ${result.rounds})` : ''}`);
+  else a.fail(`${result.failed!.check}: ${brief(result.failed!.reason)} (${result.rounds} attempts)`);
+  return result;
+}
+
 /** ops: the snapshot and rollback to take (with the crypt's hooks around them, from the CLI). */
 export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: RunOptions, ops: Operations): Promise<RunReport> {
   const pg = crypt.config.postgres;
@@ -110,7 +134,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: 
     entry.phase = 'checking';
     await writeJournal(crypt.paths, entry);
     faultPoint('run:checking');
-    const health = await checkHealth({ checks: opts.checks, checkSql: opts.checkSql, postgres: pg, requirePostgres: dbWasRunning, env, timeoutMs: opts.healthTimeoutMs });
+    const health = await checkingHealth(ctx, { checks: opts.checks, checkSql: opts.checkSql, postgres: pg, requirePostgres: dbWasRunning, env, timeoutMs: opts.healthTimeoutMs });
     if (!health.ok && health.failed) failure = { kind: 'check', check: health.failed.check, reason: health.failed.reason };
   }
 

@@ -15,6 +15,8 @@ export interface HealthInput {
   timeoutMs: number;
   /** Pause between rounds. */
   intervalMs?: number;
+  /** A round failed and another follows: what failed, the round, and the time left (for progress). */
+  onRetry?: (failed: NonNullable<HealthResult['failed']>, round: number, msLeft: number) => void;
 }
 
 export interface HealthResult {
@@ -77,6 +79,7 @@ export async function checkHealth(input: HealthInput): Promise<HealthResult> {
     const failed = await oneRound(input, () => deadline - Date.now());
     if (!failed) return { ok: true, rounds, failed: null };
     if (Date.now() + interval >= deadline) return { ok: false, rounds, failed };
+    input.onRetry?.(failed, rounds, deadline - Date.now());
     await sleep(interval);
   }
 }

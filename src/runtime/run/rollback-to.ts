@@ -9,7 +9,7 @@ import { planRollback } from '../rollback/run.js';
 import type { Operations } from '../operations.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 import type { RunIntent } from '../../model/journal.js';
 
 export interface RunRollback {
@@ -25,8 +25,8 @@ export async function rollBackRun(crypt: OpenCrypt, ctx: OpContext, intent: RunI
   if (!pg || !intent.dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
   if (!(await readPostmaster(pgdata)).running) {
-    await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
-    await waitForPrimary(pg, ctx.env);
+    await showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+    await showing(ctx, 'waiting for PostgreSQL to accept connections', () => waitForPrimary(pg, ctx.env));
   }
   return { preRollback: r.preRollback, databaseUp: true };
 }

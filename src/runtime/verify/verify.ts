@@ -107,7 +107,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
       checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
     }
     server = await timed('recovery', () =>
-      boxed ? startCloneContainer(ctx.runner, { ...boxed, pgdata, major }, ctx.env) : startCloneServer(ctx.runner, bin!, pgdata, owner, major),
+      showing(ctx, 'starting PostgreSQL on the clone (crash recovery)', () => boxed ? startCloneContainer(ctx.runner, { ...boxed, pgdata, major }, ctx.env) : startCloneServer(ctx.runner, bin!, pgdata, owner, major)),
     );
     if (boxed) checks.push({ name: 'image', ok: null, detail: `the clone ran in a container of ${boxed.shown}` });
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
