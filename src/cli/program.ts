@@ -19,7 +19,7 @@ import path from 'node:path';
 // The everyday commands are part of the CLI (one module graph with the parser: measured ~7 % faster for
 // them than one more dynamic import; `--help` parses them too). init, doctor, repair, verify load lazily.
 import * as runtime from './commands/runtime.js';
-import { DB_VERBS } from './command-names.js';
+import { DB_VERBS } from '../runtime/service/db-verbs.js';
 import type { CommandContext, CommandOutput, Globals } from './frame/context.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;

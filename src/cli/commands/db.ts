@@ -13,7 +13,7 @@ import { readLogTail } from '../../runtime/service/log-tail.js';
 import { waitForPrimary } from '../../runtime/service/ready.js';
 import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 import { showing } from '../../base/context.js';
-import { DB_VERBS } from '../command-names.js';
+import { DB_VERBS } from '../../runtime/service/db-verbs.js';
 
 const VERBS = DB_VERBS;
 type Verb = (typeof VERBS)[number];
