@@ -5,7 +5,7 @@
 // one registry change and is the only one made. A new crypt of a user other than root gets the rootless
 // defaults: PostgreSQL as that user, its role, and "No" asks for role and database; the preview shows the
 // profile and the connection. The dry run shows the registry diff.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +137,7 @@ describe.skipIf(skip)(`init again on a registered crypt, in a terminal ${skip ? 
     const host = scratch.path('host');
     await mountScratchFs(scratch, 'ext4', host, 512);
     const defaults = scratch.path('defaults.yaml');
+    mkdirSync(scratch.path('from-defaults')); // init makes the registry and state inside an existing directory
     writeFileSync(
       defaults,
       stringify({
