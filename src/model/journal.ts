@@ -2,23 +2,25 @@
 // time: enough for recovery to finish or undo it after a crash. Read and written by base/crypt/journal.ts,
 // checked by base/crypt/journal-schema.ts.
 
+/** A rollback's journal fields (op rollback, and the rollback of a failed guarded run). */
+export interface RollbackFields {
+  id: string;
+  startedAt: string;
+  target: string;
+  /** Basename of the staging subvolume beside active/ (`.staging-<id>`). */
+  staging: string;
+  /** Name the replaced state gets under snapshots/ (`<time>-pre-rollback`). */
+  preRollbackName: string;
+  phase: string;
+  /** Whether the database was running before the rollback stopped it (recovery restarts it). */
+  wasRunning: boolean;
+  /** UUID of the staging subvolume, recorded before the swap: active/ having it means the swap happened. */
+  stagedUuid?: string | null;
+}
+
 /** Each operation's entry carries what recovery needs; `phase` is the last step known to be complete. */
 export type JournalEntry =
-  | {
-      op: 'rollback';
-      id: string;
-      startedAt: string;
-      target: string;
-      /** Basename of the staging subvolume beside active/ (`.staging-<id>`). */
-      staging: string;
-      /** Name the replaced state gets under snapshots/ (`<time>-pre-rollback`). */
-      preRollbackName: string;
-      phase: string;
-      /** Whether the database was running before the rollback stopped it (recovery restarts it). */
-      wasRunning: boolean;
-      /** UUID of the staging subvolume, recorded before the swap: active/ having it means the swap happened. */
-      stagedUuid?: string | null;
-    }
+  | ({ op: 'rollback' } & RollbackFields)
   | {
       op: 'snapshot';
       id: string;
@@ -62,24 +64,16 @@ export type JournalEntry =
       /** The database was running and repair stopped it: recovery starts it again. */
       wasRunning?: boolean;
     }
-  | {
+  | ({
       /**
        * The rollback a guarded run starts to go back to its "before" snapshot (after a failure, or when
        * recovery finds the run interrupted): a rollback entry that keeps the run's intent, so that recovery
        * finishes it or starts it again — never undoes it, which would leave the failed change live.
        */
       op: 'run-rollback';
-      id: string;
-      startedAt: string;
-      /** The rollback's fields, as in op rollback (target is the run's "before" snapshot). */
-      target: string;
-      staging: string;
-      preRollbackName: string;
-      phase: string;
-      wasRunning: boolean;
-      stagedUuid?: string | null;
+      /** The guarded run this rollback ends (its target is the run's "before" snapshot). */
       run: RunIntent;
-    }
+    } & RollbackFields)
   | {
       /**
        * delete, prune and the scheduled run's pruning: the snapshots being removed (each subvolume, then its

@@ -12,7 +12,8 @@ import { sh } from './host.js';
 import { cliChild, cryptWithServer, type CliRun } from './snap.js';
 import type { CliSuite } from './suite.js';
 
-export async function guardedCrypt(suite: CliSuite) {
+/** The before state: the marker file `v1` and the rows [A], psql for a change to write its own row. */
+export async function markedCrypt(suite: CliSuite) {
   const scratch = await suite.scratch();
   const { fx, server } = await cryptWithServer(scratch, 15);
   const conn = fx.config.postgres!.connection;
@@ -24,6 +25,11 @@ export async function guardedCrypt(suite: CliSuite) {
   const psql = `${path.join(PG_BIN[15], 'psql')} -X -q -h ${conn.host} -p ${conn.port} -U postgres -d postgres`;
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => cliChild(suite.bundle, fx.root, args, env);
   const rows = async () => (await server.query<{ v: string }>('select v from t order by v')).map((r) => r.v);
+  return { scratch, fx, server, marker, psql, cli, rows };
+}
+
+export async function guardedCrypt(suite: CliSuite) {
+  const { scratch, fx, server, marker, psql, cli, rows } = await markedCrypt(suite);
 
   /** A change that passes COMMAND (exit 0) and fails its check, so the run goes through every phase. */
   const change = (tag: string) => ['run', '--health-timeout', '1s', '--check', 'false', '--', 'sh', '-c', `echo ${tag} > ${marker} && ${psql} -c "insert into t values ('${tag}')"`];

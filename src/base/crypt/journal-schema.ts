@@ -6,17 +6,11 @@ import { firstProblem, innerPath, isoTime, plainName } from '../state-schema.js'
 import type { JournalEntry } from '../../model/journal.js';
 
 const common = { id: plainName, startedAt: isoTime, phase: string().check(minLength(1)) };
+/** A rollback's own fields, also carried by the rollback of a failed guarded run. */
+const rollback = { target: plainName, staging: plainName, preRollbackName: plainName, wasRunning: boolean(), stagedUuid: optional(nullable(string())) };
 
 const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
-  strictObject({
-    op: literal('rollback'),
-    ...common,
-    target: plainName,
-    staging: plainName,
-    preRollbackName: plainName,
-    wasRunning: boolean(),
-    stagedUuid: optional(nullable(string())),
-  }),
+  strictObject({ op: literal('rollback'), ...common, ...rollback }),
   strictObject({ op: literal('snapshot'), ...common, name: plainName }),
   strictObject({
     op: literal('run'),
@@ -40,11 +34,7 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
   strictObject({
     op: literal('run-rollback'),
     ...common,
-    target: plainName,
-    staging: plainName,
-    preRollbackName: plainName,
-    wasRunning: boolean(),
-    stagedUuid: optional(nullable(string())),
+    ...rollback,
     run: strictObject({
       id: plainName,
       command: array(string()),
