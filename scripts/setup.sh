@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs; unshare and nsenter for the systemd
 # test containers), e2fsprogs (chattr, mkfs.ext4), systemd (booted as PID 1 of a namespace by the tests);
 # gdb (the owner-terminal test attaches it, as the crypt's owner, to the owner's own process to try TIOCSTI),
-# python3 (trust tests' small attackers);
+# python3 (trust tests' small attackers); zstd and the OpenSSH client (off-host copies, issue 27: file:// streams
+# are zstd-compressed, ssh:// targets go through `ssh`; the server is installed below, never as a host service),
+# strace (the remote host's smoke test watches which files the ssh client opens);
 # for the packaging tests: lintian, cloud-init (schema), zsh and fish (completion), man-db, dpkg-dev, debootstrap
 # (the stock bookworm/trixie roots the package installs into, test/helpers/debian-root.sh); btrbk (small, a
 # Perl script, no daemon) so `npm run bench` can show it beside lychd-crypt (snapper is not installed: its
@@ -17,7 +19,7 @@ need=()
 for pair in mkfs.btrfs:btrfs-progs mkfs.xfs:xfsprogs tmux:tmux setpriv:util-linux chattr:e2fsprogs \
             mkfs.ext4:e2fsprogs losetup:mount systemd-analyze:systemd unshare:util-linux nsenter:util-linux \
             lintian:lintian cloud-init:cloud-init zsh:zsh fish:fish man:man-db dpkg-parsechangelog:dpkg-dev debootstrap:debootstrap btrbk:btrbk \
-            gdb:gdb python3:python3; do
+            gdb:gdb python3:python3 zstd:zstd ssh:openssh-client ssh-keygen:openssh-client strace:strace; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
@@ -46,6 +48,36 @@ if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
+# The tests' second "host" runs its own sshd (test/helpers/remote-host.ts: own config, throw-away keys, one
+# loopback address), so the package's binary is needed, but never a host sshd: when this script installs
+# openssh-server it first creates /etc/ssh/sshd_not_to_be_run (Debian's switch: ssh.service's
+# ConditionPathExists and /etc/init.d/ssh both refuse to start while it exists), holds back the postinst's
+# `invoke-rc.d ssh start` with a policy-rc.d that answers 101 (only if the machine has none), and then disables
+# the unit the postinst enabled. A machine that already had openssh-server keeps its sshd as it was.
+if [[ ! -x /usr/sbin/sshd ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing package: openssh-server (run as root to install it; it is not started as a service)" >&2
+  else
+    echo "setup: installing openssh-server (for the tests' own sshd; the host service stays off)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    mkdir -p /etc/ssh
+    touch /etc/ssh/sshd_not_to_be_run
+    own_policy=
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\n# scripts/setup.sh of lychd-crypt: no service starts while it installs openssh-server\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    ok=0
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-server >/dev/null; } || ok=$?
+    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+    ((ok == 0)) || exit "$ok"
+    # Offline (no systemd as PID 1 needed): remove the multi-user.target.wants link and the sysv start links.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --quiet ssh.service ssh.socket >/dev/null 2>&1 || true; fi
+    if command -v update-rc.d >/dev/null 2>&1; then update-rc.d ssh disable >/dev/null 2>&1 || true; fi
   fi
 fi
 

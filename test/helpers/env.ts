@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench' | 'systemd' | 'podman';
+export type Need = 'root' | 'btrfs' | 'xfs' | 'loop' | 'pg15' | 'pg14' | 'pg18' | 'tmux' | 'pgbench' | 'systemd' | 'podman' | 'sshd';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const PG_BIN: Record<14 | 15 | 18, string> = {
@@ -57,6 +57,12 @@ function missing(need: Need): string | undefined {
       return has('podman') && has('runc') && has('slirp4netns') && setuid('/usr/bin/newuidmap') && setuid('/usr/bin/newgidmap') && usable('/dev/net/tun') && existsSync('/bin/busybox')
         ? undefined
         : 'needs rootless podman: podman, runc, uidmap, slirp4netns, busybox-static and a /dev/net/tun users can open';
+    case 'sshd':
+      // The second "host" of the off-host copy tests (test/helpers/remote-host.ts): its own sshd in fresh
+      // namespaces, the OpenSSH client, and strace to watch what the client reads.
+      return existsSync('/usr/sbin/sshd') && has('ssh') && has('ssh-keygen') && has('unshare') && has('nsenter') && has('setpriv') && has('strace')
+        ? undefined
+        : 'needs openssh-server, openssh-client, util-linux (unshare, nsenter, setpriv) and strace';
     case 'pgbench':
       return existsSync(path.join(PG_BIN[15], 'pgbench')) ? undefined : 'needs pgbench (postgresql-contrib 15)';
     case 'pg15':

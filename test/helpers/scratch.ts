@@ -52,11 +52,12 @@ function quiet(argv: string[]): string {
 /** Kills servers, unmounts and detaches everything under `dir`, deepest first. */
 export async function sweep(dir: string): Promise<void> {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  // PostgreSQL (and anything else) whose command line or cwd names a path under dir.
+  // PostgreSQL, a remote host's sshd (its namespace ends with it) and the like whose command line names a path
+  // under dir (sshd rewrites its title into one string, "sshd: /usr/sbin/sshd -D … -f DIR/…", hence includes).
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.split('\0').some((a) => a.startsWith(prefix)) && /postgres|pg_ctl|pgbench/.test(cmd)) {
+    if (cmd.split('\0').some((a) => a.startsWith(prefix) || a.includes(` ${prefix}`)) && /postgres|pg_ctl|pgbench|sshd/.test(cmd)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {

@@ -8,16 +8,15 @@ import { openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmdirSync
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { sh } from './host.js';
 import type { Scratch } from './scratch.js';
+import { childrenOf, exited, nsExec, type ExecOptions, type ExecResult } from './namespaces.js';
 
 const BOOT_SCRIPT = path.join(import.meta.dirname, 'systemd-boot.sh');
 const CGROUP_PARENT = '/sys/fs/cgroup/unified';
 const SYSTEMD = '/lib/systemd/systemd';
 /** What systemctl poweroff sends to PID 1: SIGRTMIN+4 (SIGRTMIN is 34 under glibc). */
 const SIGRTMIN_4 = 38;
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Host units that would start work nobody asked for inside (the host's own PostgreSQL cluster, apt timers,
@@ -42,22 +41,13 @@ const DEFAULT_MASKS = [
   'podman.socket',
   'podman-restart.service',
   'podman-auto-update.timer',
+  // A host that has openssh-server enabled would start its sshd in every container (scripts/setup.sh installs
+  // the package for test/helpers/remote-host.ts, disabled; a developer's machine may have it on).
+  'ssh.service',
+  'ssh.socket',
 ];
 
-export interface ExecResult {
-  code: number;
-  signal: string | undefined;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  env?: Record<string, string>;
-  input?: string;
-  /** Throw when the command fails (default: return the result). */
-  check?: boolean;
-  timeoutMs?: number;
-}
+export type { ExecOptions, ExecResult } from './namespaces.js';
 
 export interface Container {
   /** Host PID of the container's systemd (PID 1 inside); changes at each boot. */
@@ -95,14 +85,6 @@ function hostLoopCount(): number {
   return Math.max(64, ...n.map((x) => x + 33));
 }
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 function isSystemd(pid: number): boolean {
   try {
     return readlinkSync(`/proc/${pid}/exe`).endsWith('/systemd');
@@ -116,10 +98,6 @@ function removeCgroup(dir: string): void {
   if (!existsSync(dir)) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroup(path.join(dir, e.name));
   rmdirSync(dir);
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
 export async function bootSystemd(opts: BootOptions): Promise<Container> {
@@ -200,19 +178,7 @@ export async function bootSystemd(opts: BootOptions): Promise<Container> {
 
   async function exec(argv: string[], o: ExecOptions = {}): Promise<ExecResult> {
     if (poweredOff) throw new Error('the container is powered off');
-    const r = await execa('nsenter', ['-t', String(pid), '-a', '--', ...argv], {
-      env: { PATH, LC_ALL: 'C', ...o.env },
-      extendEnv: false,
-      input: o.input,
-      stdin: o.input === undefined ? 'ignore' : undefined,
-      reject: false,
-      stripFinalNewline: false,
-      timeout: o.timeoutMs ?? 300_000,
-      cwd: '/',
-    });
-    const res = { code: r.exitCode ?? -1, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
-    if (o.check && res.code !== 0) throw new Error(`${argv.join(' ')} failed inside the container (exit ${res.code}${res.signal ? `, ${res.signal}` : ''}): ${res.stderr}${res.stdout}`);
-    return res;
+    return nsExec(pid, ['-a'], argv, o, 'inside the container', 300_000);
   }
 
   async function poweroff(): Promise<void> {
