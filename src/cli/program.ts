@@ -184,6 +184,33 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/repair.js')).runRepair,
   },
   {
+    name: 'replicate',
+    summary: 'send the snapshots each off-host target lacks (incremental), then apply its retention',
+    options: (c) =>
+      c
+        .option('--target <name>', 'only this target')
+        .option('--dry-run', 'print what would be sent and deleted (with sizes) and change nothing')
+        .option('--verify', 'file:// targets: also check every stream\'s checksum')
+        .option('--list', 'what each target held after the last run (no root needed on a rootless crypt)')
+        .option('--stall-timeout <seconds>', 'give a transfer up when the link stops answering this long (default 60)')
+        .option('--trust-host', 'fetch an ssh target\'s host key and, with --fingerprint, trust it (writes its known_hosts)')
+        .option('--fingerprint <sha256>', 'with --trust-host: the SHA256:… fingerprint read on the target itself')
+        .option('--wait-run <seconds>', 'a rootless crypt\'s owner: wait this long for root\'s service to finish the requested run'),
+    handler: async () => (await import('./commands/replicate.js')).runReplicate,
+  },
+  {
+    name: 'receive',
+    summary: 'the restricted receiver of off-host copies: the forced command of an ssh key (docs/replicate.md)',
+    options: (c) =>
+      c
+        .requiredOption('--dir <dir>', 'the directory of this key\'s copies (root\'s, 0700, on Btrfs)')
+        .option('--pull', 'also allow `send` (restores from this target)')
+        .option('--pull-only', 'allow only `list` and `send` (a key for a restore host)')
+        .option('--idle-timeout <seconds>', 'give a transfer up after this long without data (default 600)')
+        .option('--lock-wait <seconds>', 'wait this long for another transfer into the directory (default 60), then exit 4'),
+    handler: async () => (await import('./commands/receive.js')).runReceive,
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script (bash, zsh or fish)',
     args: '<shell>',

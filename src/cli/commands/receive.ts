@@ -1,0 +1,40 @@
+// `lychd-crypt receive --dir DIR [--pull | --pull-only]`: the restricted receiver, run by sshd as the
+// forced command of one key (`command="lychd-crypt receive --dir DIR",restrict ssh-ed25519 …`). Its argv
+// comes only from that line; the client's words only from SSH_ORIGINAL_COMMAND. Its stdout is the
+// protocol (one JSON answer, or a header line and a stream): written here directly, never through the
+// CLI's text output.
+import { createWriteStream, writeSync } from 'node:fs';
+import { UsageError } from '../../base/errors.js';
+import { serve } from '../../runtime/replicate/receiver/serve.js';
+import type { ReceiverMode } from '../../runtime/replicate/receiver/request.js';
+import type { CommandContext, CommandOutput } from '../frame/context.js';
+
+const seconds = (v: unknown, flag: string, fallback: number): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} expects a whole number of seconds, got "${String(v)}"`);
+  return n;
+};
+
+export async function runReceive(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  const dir = typeof opts.dir === 'string' ? opts.dir : '';
+  if (!dir.startsWith('/')) throw new UsageError('receive needs --dir with an absolute path (the directory of this key\'s copies)');
+  if (opts.pull && opts.pullOnly) throw new UsageError('--pull and --pull-only exclude each other');
+  const mode: ReceiverMode = opts.pullOnly ? 'pull-only' : opts.pull ? 'pull' : 'push';
+  const request = ctx.env.SSH_ORIGINAL_COMMAND;
+  if (request === undefined) {
+    throw new UsageError('receive runs as an ssh forced command: the request comes from SSH_ORIGINAL_COMMAND, which is not set', {
+      hint: 'Install it with `lychd-crypt init --receiver DIR --authorize KEY` and let the sending host connect; see docs/replicate.md.',
+    });
+  }
+  const stdout = createWriteStream('', { fd: 1, autoClose: false });
+  const r = await serve(
+    request,
+    { dir, mode, waitSeconds: seconds(opts.lockWait, '--lock-wait', 60), idleTimeoutMs: seconds(opts.idleTimeout, '--idle-timeout', 600) * 1000 },
+    { stdin: process.stdin, stdout },
+    ctx.runner,
+  );
+  if (r.answer) writeSync(1, `${JSON.stringify(r.answer)}\n`);
+  if (r.message) ctx.log.info(r.message);
+  return { json: r.answer, human: '', exitCode: r.exitCode };
+}
