@@ -161,6 +161,7 @@ const commands: CommandDef[] = [
         .option('--check', 'monitoring: one line and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
         .option('--max-age <age>', 'with --check: WARNING when the newest snapshot is older (CRITICAL at twice that); default 25h')
         .option('--min-free <floor>', 'with --check: WARNING below this free space, e.g. 10% or 2G (CRITICAL below half); default space.minFree, else 10%')
+        .option('--max-replica-age <age>', 'with --check: WARNING when a replication target\'s newest copy is older (CRITICAL at twice that, or none)')
         .option('--prometheus <file>', 'also write a node_exporter textfile (atomically)'),
     handler: async () => runtime.runStatus,
   },

@@ -11,17 +11,12 @@ import { skipReason } from '../helpers/env.js';
 import { cliSuite } from '../helpers/suite.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { cli } from '../helpers/snap.js';
-import { readMeta, writeMeta } from '../../src/runtime/snapshots/meta.js';
-import type { TargetConfig } from '../../src/model/replicate.js';
+import { pathTarget } from '../helpers/replica.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
 const receivedUuid = (p: string): string => /Received UUID:\s*(\S+)/.exec(sh(['btrfs', 'subvolume', 'show', p]))![1]!;
 const uuidOf = (p: string): string => /^\s*UUID:\s*(\S+)/m.exec(sh(['btrfs', 'subvolume', 'show', p]))![1]!;
-
-export function pathTarget(dir: string, extra: Partial<TargetConfig> = {}): TargetConfig {
-  return { name: 'disk', url: { kind: 'path', path: dir }, retention: null, rateLimit: null, fullEvery: null, identity: null, knownHosts: null, ...extra };
-}
 
 async function snap(fx: CryptFixture, data?: number): Promise<string> {
   if (data) await appendFile(path.join(fx.paths.active, 'data'), randomBytes(data));
@@ -116,4 +111,3 @@ describe.skipIf(skip)(`replicate to a path target ${skip ? `(skipped: ${skip})` 
   });
 });
 
-export { readMeta, writeMeta };

@@ -21,7 +21,8 @@ export async function runReceive(_args: string[], opts: Record<string, unknown>,
   if (!dir.startsWith('/')) throw new UsageError('receive needs --dir with an absolute path (the directory of this key\'s copies)');
   if (opts.pull && opts.pullOnly) throw new UsageError('--pull and --pull-only exclude each other');
   const mode: ReceiverMode = opts.pullOnly ? 'pull-only' : opts.pull ? 'pull' : 'push';
-  const request = ctx.env.SSH_ORIGINAL_COMMAND;
+  // A login without a command (an interactive session) has no SSH_ORIGINAL_COMMAND: an empty request, refused.
+  const request = ctx.env.SSH_ORIGINAL_COMMAND ?? (ctx.env.SSH_CONNECTION !== undefined ? '' : undefined);
   if (request === undefined) {
     throw new UsageError('receive runs as an ssh forced command: the request comes from SSH_ORIGINAL_COMMAND, which is not set', {
       hint: 'Install it with `lychd-crypt init --receiver DIR --authorize KEY` and let the sending host connect; see docs/replicate.md.',
@@ -34,6 +35,8 @@ export async function runReceive(_args: string[], opts: Record<string, unknown>,
     { stdin: process.stdin, stdout },
     ctx.runner,
   );
+  // Whatever is left unread on stdin (a refused or failed transfer) is not waited for.
+  process.stdin.destroy();
   if (r.answer) writeSync(1, `${JSON.stringify(r.answer)}\n`);
   if (r.message) ctx.log.info(r.message);
   return { json: r.answer, human: '', exitCode: r.exitCode };

@@ -40,7 +40,8 @@ export interface TargetOutcome {
   held: number;
   cleaned: string[];
   plan: TargetPlan | null;
-  sent: { name: string; kind: 'full' | 'incremental'; parent: string | null; bytes: number }[];
+  /** bytes: what left the host (compressed over ssh and to file://); rawBytes: the btrfs stream's size. */
+  sent: { name: string; kind: 'full' | 'incremental'; parent: string | null; bytes: number; rawBytes: number }[];
   deleted: string[];
   bytes: number;
   durationMs: number;
@@ -86,11 +87,10 @@ async function applyPlan(crypt: OpenCrypt, ctx: OpContext, target: ReplicaTarget
     const a = (ctx.activity ?? (() => ({ update: () => {}, done: () => {}, fail: () => {} })))(title);
     try {
       const r = await sendSnapshot(ctx.runner, target, { name: s.name, originUuid: s.originUuid, parentOriginUuid: s.parent?.originUuid ?? null, chain: s.chain, header }, snap.path, parent?.path ?? null, {
-        rateBytesPerS: cfg.rateLimit,
         onProgress: (n) => a.update(`${title}: ${progressText(n, Date.now() - started, s.estimatedBytes, humanSize)}`),
       });
       a.done(humanSize(r.bytes));
-      out.sent.push({ name: s.name, kind: s.kind, parent: s.parent?.name ?? null, bytes: r.bytes });
+      out.sent.push({ name: s.name, kind: s.kind, parent: s.parent?.name ?? null, bytes: r.bytes, rawBytes: r.rawBytes ?? r.bytes });
       out.bytes += r.bytes;
     } catch (e) {
       a.fail((e as Error).message.split('\n')[0]);

@@ -10,14 +10,14 @@ import { sendArgv } from '../../base/btrfs/send.js';
 import type { Received, ReplicaTarget, SendJob } from './target.js';
 
 export interface SendOptions {
-  rateBytesPerS: number | null;
+  /** With the stream's bytes so far (the rate limit is the target's: on what leaves the host). */
   onProgress?: (bytes: number) => void;
 }
 
 export async function sendSnapshot(runner: Runner, target: ReplicaTarget, job: SendJob, snapshot: string, parent: string | null, opts: SendOptions): Promise<Received> {
   const child = await runner.spawn(sendArgv(snapshot, parent));
   faultPoint('replicate:after-send-start');
-  const meter = new Meter({ rateBytesPerS: opts.rateBytesPerS, onProgress: (n) => opts.onProgress?.(n) });
+  const meter = new Meter({ onProgress: (n) => opts.onProgress?.(n) });
   const piped = pipeline(child.stdout!, meter).catch(() => {});
   let targetError: unknown = null;
   let received: Received | null = null;
@@ -30,7 +30,7 @@ export async function sendSnapshot(runner: Runner, target: ReplicaTarget, job: S
   const r = await child.done;
   await piped;
   const sendFailed = r.exitCode !== 0 && !(targetError && r.exitCode === -1);
-  if (received) return received; // the target saw the stream's END and checked the copy: it is whole
+  if (received) return { ...received, rawBytes: meter.bytes }; // the target saw the stream's END and checked the copy: it is whole
   if (sendFailed || r.notRun !== undefined) {
     throw new CryptError(`btrfs send of ${job.name} failed (${r.notRun ?? (r.exitCode === -1 ? 'killed' : `exit ${r.exitCode}`)}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').at(-1)}` : ''}); ${target.shown} kept nothing of it`, {
       cause: targetError ?? undefined,

@@ -51,7 +51,10 @@ export interface SendJob {
 export interface Received {
   name: string;
   originUuid: string;
+  /** What left this host for it: the compressed bytes over ssh or in a stream file, the stream's bytes to a path target. */
   bytes: number;
+  /** The btrfs send stream's own size (set by the sender, which counts it). */
+  rawBytes?: number;
 }
 
 /** A stream from a target (restore), with its header; `done` settles when the far side finished sending. */

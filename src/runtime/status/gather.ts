@@ -13,6 +13,7 @@ import { newestFirst } from '../snapshots/order.js';
 import { readRuns, type RunRecords } from './record.js';
 import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
 import type { FreeFloor } from '../../model/settings.js';
+import { gatherReplication, type ReplicaFacts } from '../replicate/status.js';
 
 export interface StatusFacts {
   crypt: string;
@@ -29,6 +30,8 @@ export interface StatusFacts {
   timer: { unit: string; calendar: string; nextRun: string | null } | null;
   /** The verify timer, when schedule.verify is set. */
   verifyTimer?: { unit: string; calendar: string; nextRun: string | null } | null;
+  /** Off-host copies per target, from the last replication's record (runtime/replicate/status.ts); [] when none configured. */
+  replication?: ReplicaFacts[];
 }
 
 /** A rootless crypt's timers are its owner's user units (src/base/systemctl.ts). */
@@ -46,7 +49,8 @@ export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; co
   const { paths, config } = crypt;
   // From mountinfo, not findmnt: `status --check` runs from monitoring every few minutes and starts no process.
   const mounted = config.method === 'native' || (await isMountPoint(root));
-  const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null };
+  const replication = await gatherReplication(config).catch(() => []);
+  const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null, replication };
   if (!mounted) return base;
   const space = await measureSpace(root, config);
   const dir = await readSnapshotDir(paths).catch(() => null);

@@ -7,12 +7,15 @@ import { floorBytes } from './space.js';
 import type { StatusFacts } from './gather.js';
 import { approxSize, formatAge } from '../../model/units.js';
 import type { FreeFloor } from '../../model/settings.js';
+import { checkReplication } from '../replicate/status.js';
 
 const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
 export interface CheckThresholds {
   maxAgeMs: number;
   minFree: FreeFloor;
+  /** --max-replica-age: judge each replication target's newest copy (null/absent: targets are not judged). */
+  maxReplicaAgeMs?: number | null;
 }
 
 export interface CheckResult {
@@ -54,6 +57,10 @@ export function evaluateCheck(f: StatusFacts, t: CheckThresholds, now: Date): Ch
     if (f.runs.verify && !f.runs.verify.ok) raise(1, `last verify failed: ${f.runs.verify.summary}`);
     if (f.runs.scheduled && !f.runs.scheduled.ok) raise(1, `last scheduled run: ${f.runs.scheduled.summary}`);
   }
+  const replicas = checkReplication(f.replication ?? [], t.maxReplicaAgeMs ?? null, now);
+  for (const p of replicas.problems) raise(p.state, p.message);
+  facts.push(...replicas.facts);
+  perf.push(...replicas.perf);
   const head = problems.length ? problems.join('; ') : facts.join(', ');
   const tail = problems.length && facts.length ? ` (${facts.join(', ')})` : '';
   return { state, problems, line: `LYCHD-CRYPT ${NAMES[state]} - ${head}${tail}${perf.length ? ` | ${perf.join(' ')}` : ''}` };

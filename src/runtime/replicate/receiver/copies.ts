@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { CryptError, RefusedError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
 import { headerOf } from '../header.js';
+import { zstdThrough } from '../zstd.js';
 import type { Copy } from '../target.js';
 import { deleteEntry, inStore, removeLeftovers, scanStore, type Store } from './store.js';
 
@@ -29,8 +30,8 @@ export async function deleteCopy(s: Store, runner: Runner, name: string, origin:
   await deleteEntry(s, runner, name);
 }
 
-/** Writes the copy's header (one JSON line) and then `btrfs send [-p PARENT] NAME` to `out`. */
-export async function sendCopy(s: Store, runner: Runner, name: string, origin: string, parent: string | null, out: Writable): Promise<void> {
+/** Writes the copy's header (one JSON line) and then `btrfs send [-p PARENT] NAME` to `out` (zstd-compressed over ssh). */
+export async function sendCopy(s: Store, runner: Runner, name: string, origin: string, parent: string | null, out: Writable, opts: { compress?: boolean } = {}): Promise<void> {
   const { copies } = await listCopies(s, runner);
   const copy = find(copies, name, origin, s);
   const base = parent ? copies.find((c) => c.originUuid === parent) : undefined;
@@ -39,9 +40,11 @@ export async function sendCopy(s: Store, runner: Runner, name: string, origin: s
   const child = await runner.spawn(['btrfs', 'send', '-q', ...(base ? ['-p', inStore(s, base.name)] : []), inStore(s, name)]);
   await new Promise<void>((resolve, reject) => out.write(`${JSON.stringify(header)}\n`, (e) => (e ? reject(e) : resolve())));
   let flowError: unknown = null;
-  await pipeline(child.stdout!, out).catch((e: unknown) => {
+  const z = opts.compress ? await zstdThrough(runner, child.stdout!, 'compress') : null;
+  await Promise.all([pipeline(z ? z.output : child.stdout!, out), z?.done]).catch((e: unknown) => {
     flowError = e;
     child.kill('SIGKILL');
+    z?.kill();
   });
   const r = await child.done;
   if (r.exitCode !== 0 || flowError) throw new CryptError(`btrfs send of ${name} failed: ${r.stderr.trim() || (flowError as Error | null)?.message || `exit ${r.exitCode}`}`);

@@ -9,6 +9,7 @@ import type { Runner } from '../../../base/runner.js';
 import { VERSION } from '../../../base/version.js';
 import { MAX_HEADER_BYTES } from '../header.js';
 import { readFirstLine } from '../wire.js';
+import { zstdThrough } from '../zstd.js';
 import { deleteCopy, listCopies, sendCopy } from './copies.js';
 import { prepareReceive, receiveInto } from './receive.js';
 import { parseRequest, type ReceiverMode } from './request.js';
@@ -62,14 +63,20 @@ export async function serve(text: string | undefined, opts: ServeOptions, io: { 
             });
             const want = { name: req.name, origin: req.origin, parent: req.parent };
             const cleaned = await prepareReceive(store, runner, want, header);
-            const r = await receiveInto(store, runner, want, header, io.stdin, { idleTimeoutMs: opts.idleTimeoutMs });
-            return { exitCode: 0, message: null, answer: { ok: true, ...r, cleaned } };
+            // After the header line the stream comes zstd-compressed; a damaged or cut one ends early, which the gate sees.
+            const z = await zstdThrough(runner, io.stdin, 'decompress');
+            try {
+              const r = await receiveInto(store, runner, want, header, z.output, { idleTimeoutMs: opts.idleTimeoutMs });
+              return { exitCode: 0, message: null, answer: { ok: true, ...r, cleaned } };
+            } finally {
+              z.kill();
+            }
           }
           case 'delete':
             await deleteCopy(store, runner, req.name, req.origin);
             return { exitCode: 0, message: null, answer: { ok: true, deleted: req.name } };
           case 'send':
-            await sendCopy(store, runner, req.name, req.origin, req.parent, io.stdout);
+            await sendCopy(store, runner, req.name, req.origin, req.parent, io.stdout, { compress: true });
             return { exitCode: 0, message: null, answer: null };
         }
       });

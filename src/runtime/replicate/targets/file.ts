@@ -38,6 +38,7 @@ export class FileTarget implements ReplicaTarget {
   constructor(
     private readonly dir: string,
     private readonly runner: Runner,
+    private readonly opts: { rateBytesPerS: number | null } = { rateBytesPerS: null },
   ) {
     this.shown = `file://${dir}`;
   }
@@ -137,7 +138,7 @@ export class FileTarget implements ReplicaTarget {
     const partial = this.at(`${streamFile(job.name)}${PARTIAL}`);
     const gate = new StreamGate({ name: job.name, uuid: job.originUuid, parent: job.parentOriginUuid });
     const raw = new Meter();
-    const packed = new Meter({ hash: true });
+    const packed = new Meter({ hash: true, rateBytesPerS: this.opts.rateBytesPerS });
     const zstd = await this.runner.spawn(['zstd', '-3', '-T0', '-q', '-c'], { stdin: 'pipe' });
     const file = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
     const results = await Promise.allSettled([pipeline(stream, gate, raw, zstd.stdin!), pipeline(zstd.stdout!, packed, file)]);

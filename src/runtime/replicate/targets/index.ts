@@ -30,10 +30,10 @@ export function openTarget(target: TargetConfig, ctx: TargetContext): ReplicaTar
   const u = target.url;
   switch (u.kind) {
     case 'ssh':
-      return new SshTarget(u, sshFiles(target, ctx.registryDir, ctx.cryptName), ctx.runner, { aliveSeconds: ctx.aliveSeconds });
+      return new SshTarget(u, sshFiles(target, ctx.registryDir, ctx.cryptName), ctx.runner, { aliveSeconds: ctx.aliveSeconds, rateBytesPerS: target.rateLimit });
     case 'path':
-      return new PathTarget(u.path, ctx.runner, { cryptFsUuid: ctx.cryptFsUuid, waitSeconds: ctx.waitSeconds, idleTimeoutMs: ctx.idleTimeoutMs });
+      return new PathTarget(u.path, ctx.runner, { cryptFsUuid: ctx.cryptFsUuid, waitSeconds: ctx.waitSeconds, idleTimeoutMs: ctx.idleTimeoutMs, rateBytesPerS: target.rateLimit });
     case 'file':
-      return new FileTarget(u.path, ctx.runner);
+      return new FileTarget(u.path, ctx.runner, { rateBytesPerS: target.rateLimit });
   }
 }

@@ -13,12 +13,14 @@ import { prepareReceive, receiveInto } from '../receiver/receive.js';
 import { closeStore, freeBytes, openStore, withStoreLock, type Store } from '../receiver/store.js';
 import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
 import { readFirstLine } from '../wire.js';
+import { Meter } from '../../../base/pump.js';
 
 export interface PathOptions {
   /** The crypt's own filesystem: a copy on it would die with it. */
   cryptFsUuid: string | null;
   waitSeconds: number;
   idleTimeoutMs: number;
+  rateBytesPerS: number | null;
 }
 
 const ENOENT = 2;
@@ -105,7 +107,7 @@ export class PathTarget implements ReplicaTarget {
     return this.withStore(async (s) => {
       const want = { name: job.name, origin: job.originUuid, parent: job.parentOriginUuid };
       await prepareReceive(s, this.runner, want, job.header);
-      const r = await receiveInto(s, this.runner, want, job.header, stream, { idleTimeoutMs: this.opts.idleTimeoutMs });
+      const r = await receiveInto(s, this.runner, want, job.header, this.opts.rateBytesPerS ? stream.pipe(new Meter({ rateBytesPerS: this.opts.rateBytesPerS })) : stream, { idleTimeoutMs: this.opts.idleTimeoutMs });
       return { name: r.name, originUuid: r.originUuid, bytes: r.bytes };
     }, { create: true });
   }

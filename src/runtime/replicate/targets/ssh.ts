@@ -12,6 +12,8 @@ import { copyOf } from '../receiver/store.js';
 import { requestWords, type ReceiverRequest } from '../receiver/request.js';
 import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
 import { collectText, parseAnswer, readFirstLine } from '../wire.js';
+import { Meter } from '../../../base/pump.js';
+import { zstdThrough, type Zstd } from '../zstd.js';
 
 type SshUrl = Extract<TargetUrl, { kind: 'ssh' }>;
 
@@ -20,6 +22,8 @@ const MAX_ANSWER = 32 * 1024 * 1024;
 export interface SshOptions {
   /** How long a link that stopped answering is waited for before the transfer is given up. */
   aliveSeconds: number;
+  /** On the link's (compressed) bytes. */
+  rateBytesPerS: number | null;
 }
 
 const lastLines = (text: string): string => text.trim().split('\n').filter(Boolean).slice(-3).join(' / ');
@@ -104,11 +108,19 @@ export class SshTarget implements ReplicaTarget {
   }
 
   async receive(job: SendJob, stream: Readable): Promise<Received> {
-    const a = await this.call({ verb: 'receive', name: job.name, origin: job.originUuid, parent: job.parentOriginUuid }, `sending ${job.name} to ${this.shown}`, async (stdin) => {
-      await new Promise<void>((resolve, reject) => stdin.write(`${JSON.stringify(job.header)}\n`, (e) => (e ? reject(e) : resolve())));
-      await pipeline(stream, stdin);
-    });
-    return { name: job.name, originUuid: job.originUuid, bytes: Number(a.bytes ?? 0) };
+    // After the header line the stream travels zstd-compressed (protocol 1); the rate limit holds on the link.
+    const wire = new Meter({ rateBytesPerS: this.opts.rateBytesPerS });
+    let zstd: Zstd | null = null;
+    try {
+      await this.call({ verb: 'receive', name: job.name, origin: job.originUuid, parent: job.parentOriginUuid }, `sending ${job.name} to ${this.shown}`, async (stdin) => {
+        await new Promise<void>((resolve, reject) => stdin.write(`${JSON.stringify(job.header)}\n`, (e) => (e ? reject(e) : resolve())));
+        zstd = await zstdThrough(this.runner, stream, 'compress');
+        await Promise.all([pipeline(zstd.output, wire, stdin), zstd.done]);
+      });
+    } finally {
+      (zstd as Zstd | null)?.kill();
+    }
+    return { name: job.name, originUuid: job.originUuid, bytes: wire.bytes };
   }
 
   async remove(copy: Copy): Promise<void> {
@@ -133,10 +145,22 @@ export class SshTarget implements ReplicaTarget {
       child.kill('SIGKILL');
       throw new CryptError(`${what}: ${(e as Error).message}`);
     }
-    const done = child.done.then((r) => {
-      if (r.exitCode !== 0) throw this.failure(r.exitCode, '', r.stderr, what);
-    });
-    return { header, stream: stdout, done, abort: () => child.kill('SIGKILL') };
+    const z = await zstdThrough(this.runner, stdout, 'decompress');
+    const done = Promise.all([
+      child.done.then((r) => {
+        if (r.exitCode !== 0) throw this.failure(r.exitCode, '', r.stderr, what);
+      }),
+      z.done,
+    ]).then(() => {});
+    return {
+      header,
+      stream: z.output,
+      done,
+      abort: () => {
+        child.kill('SIGKILL');
+        z.kill();
+      },
+    };
   }
 
   async close(): Promise<void> {}
