@@ -110,7 +110,7 @@ describe.skipIf(skip)(`replicate to file:// ${skip ? `(skipped: ${skip})` : ''}`
     // A byte of the first stream flipped, its size unchanged: only a full check sees it.
     const f = path.join(dir, `${s1}.btrfs.zst`);
     const bytes = await readFile(f);
-    bytes[bytes.length - 8] ^= 0xff;
+    bytes[bytes.length - 8]! ^= 0xff;
     await writeFile(f, bytes);
     expect((await replicate(fx)).plan.sends).toEqual([]);
     const verified = await replicate(fx, '--verify');

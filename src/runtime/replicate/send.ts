@@ -21,21 +21,26 @@ export async function sendSnapshot(runner: Runner, target: ReplicaTarget, job: S
   const piped = pipeline(child.stdout!, meter).catch(() => {});
   let targetError: unknown = null;
   let received: Received | null = null;
+  let stopped = false;
   try {
     received = await target.receive(job, meter);
   } catch (e) {
     targetError = e;
+    stopped = true;
     child.kill('SIGKILL');
   }
   const r = await child.done;
   await piped;
-  const sendFailed = r.exitCode !== 0 && !(targetError && r.exitCode === -1);
   if (received) return { ...received, rawBytes: meter.bytes }; // the target saw the stream's END and checked the copy: it is whole
-  if (sendFailed || r.notRun !== undefined) {
+  // Whose fault: btrfs send killed by someone else, or a target that saw the stream stop early, is the sender's;
+  // otherwise the target failed and btrfs send's own error (a broken pipe) only follows from that.
+  const senderDied = (r.exitCode === -1 && !stopped) || r.notRun !== undefined;
+  const streamStopped = targetError instanceof Error && /ended before its end/.test(targetError.message);
+  if (senderDied || (r.exitCode !== 0 && (streamStopped || !targetError))) {
     throw new CryptError(`btrfs send of ${job.name} failed (${r.notRun ?? (r.exitCode === -1 ? 'killed' : `exit ${r.exitCode}`)}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').at(-1)}` : ''}); ${target.shown} kept nothing of it`, {
       cause: targetError ?? undefined,
       hint: 'Nothing on this host changed. Run `lychd-crypt replicate` again: it sends what the target lacks.',
     });
   }
-  throw targetError;
+  throw targetError ?? new CryptError(`sending ${job.name} to ${target.shown} failed`);
 }
