@@ -144,11 +144,15 @@ export function createRunner(log?: RunLogger): Runner {
         }),
         (e: unknown) => ({ argv, exitCode: -1, stdout: '', stderr: '', notRun: String((e as Error).message) }),
       );
+      // execa resumes an unconsumed stdout one tick after the start (its bytes would flow to nowhere): it is
+      // piped into a stream of ours at once, which holds them (with backpressure) until the caller reads.
+      const { PassThrough } = await import('node:stream');
+      const stdout = child.stdout ? child.stdout.pipe(new PassThrough()) : null;
       return {
         argv,
         pid: child.pid,
         stdin: child.stdin,
-        stdout: child.stdout,
+        stdout,
         done,
         kill: (signal = 'SIGTERM') => void child.kill(signal),
       };

@@ -200,6 +200,20 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/replicate.js')).runReplicate,
   },
   {
+    name: 'restore',
+    summary: 'disaster recovery: receive a snapshot from a target and roll back to it (docs/restore.md)',
+    args: '[snapshot]',
+    options: (c) =>
+      c
+        .requiredOption('--from <target>', 'a configured target\'s name, or its URL (ssh://…, /path, file:///path)')
+        .option('--yes', 'consent: active/ is replaced (the current state is kept as a pre-rollback snapshot)')
+        .option('--dry-run', 'print what would be received and the rollback steps; change nothing')
+        .option('--identity <file>', 'ssh:// URL: the private key (root\'s ~/.ssh is never read)')
+        .option('--known-hosts <file>', 'ssh:// URL: the known_hosts file with the target\'s host key')
+        .option('--stall-timeout <seconds>', 'give the transfer up when the link stops answering this long (default 60)'),
+    handler: async () => (await import('./commands/restore.js')).runRestore,
+  },
+  {
     name: 'receive',
     summary: 'the restricted receiver of off-host copies: the forced command of an ssh key (docs/replicate.md)',
     options: (c) =>

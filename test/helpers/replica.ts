@@ -20,7 +20,8 @@ export async function startReceiver(scratch: Scratch, bundle: string, opts: Remo
   const remote = await startRemoteHost(scratch, opts);
   const dir = path.join(remote.btrfs, 'lychd', opts.dirName ?? 'fx');
   await remote.exec(['sh', '-c', 'mkdir -p "$(dirname "$1")" && btrfs -q subvolume create "$1" && chmod 0700 "$1"', 'sh', dir], { check: true });
-  await remote.authorize([process.execPath, bundle, 'receive', '--dir', dir, ...(opts.receiveArgs ?? [])].join(' '));
+  // The remote shares this host's /var: no code cache written there (the forced command runs through the login shell).
+  await remote.authorize(['LYCHD_CRYPT_COMPILE_CACHE=0', process.execPath, bundle, 'receive', '--dir', dir, ...(opts.receiveArgs ?? [])].join(' '));
   return { remote, dir };
 }
 

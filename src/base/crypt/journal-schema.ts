@@ -28,6 +28,7 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     pidStart: optional(nullable(string())),
     dbWasRunning: boolean(),
   }),
+  strictObject({ op: literal('restore'), ...common, from: string(), names: array(plainName), received: array(plainName) }),
   strictObject({
     op: literal('nocow-rewrite'),
     ...common,

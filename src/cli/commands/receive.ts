@@ -3,7 +3,8 @@
 // comes only from that line; the client's words only from SSH_ORIGINAL_COMMAND. Its stdout is the
 // protocol (one JSON answer, or a header line and a stream): written here directly, never through the
 // CLI's text output.
-import { createWriteStream, writeSync } from 'node:fs';
+import { write } from 'node:fs';
+import { Writable } from 'node:stream';
 import { UsageError } from '../../base/errors.js';
 import { serve } from '../../runtime/replicate/receiver/serve.js';
 import type { ReceiverMode } from '../../runtime/replicate/receiver/request.js';
@@ -15,6 +16,21 @@ const seconds = (v: unknown, flag: string, fallback: number): number => {
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} expects a whole number of seconds, got "${String(v)}"`);
   return n;
 };
+
+/** Writes all of `b` to `fd`, which sshd may have made non-blocking (EAGAIN: wait a moment and go on). */
+function writeAll(fd: number, b: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const rest = (x: Buffer): void => {
+      if (!x.length) return resolve();
+      write(fd, x, (e, n) => {
+        if (e && e.code === 'EAGAIN') setTimeout(() => rest(x), 2);
+        else if (e) reject(e);
+        else rest(x.subarray(n));
+      });
+    };
+    rest(b);
+  });
+}
 
 export async function runReceive(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const dir = typeof opts.dir === 'string' ? opts.dir : '';
@@ -28,7 +44,8 @@ export async function runReceive(_args: string[], opts: Record<string, unknown>,
       hint: 'Install it with `lychd-crypt init --receiver DIR --authorize KEY` and let the sending host connect; see docs/replicate.md.',
     });
   }
-  const stdout = createWriteStream('', { fd: 1, autoClose: false });
+  // The stream of a `send` goes to fd 1 as it is; this writer never closes it (the answer may follow).
+  const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => void writeAll(1, chunk).then(() => done(), done) });
   const r = await serve(
     request,
     { dir, mode, waitSeconds: seconds(opts.lockWait, '--lock-wait', 60), idleTimeoutMs: seconds(opts.idleTimeout, '--idle-timeout', 600) * 1000 },
@@ -37,7 +54,7 @@ export async function runReceive(_args: string[], opts: Record<string, unknown>,
   );
   // Whatever is left unread on stdin (a refused or failed transfer) is not waited for.
   process.stdin.destroy();
-  if (r.answer) writeSync(1, `${JSON.stringify(r.answer)}\n`);
+  if (r.answer) await writeAll(1, Buffer.from(`${JSON.stringify(r.answer)}\n`)).catch(() => {});
   if (r.message) ctx.log.info(r.message);
   return { json: r.answer, human: '', exitCode: r.exitCode };
 }

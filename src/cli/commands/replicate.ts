@@ -3,11 +3,8 @@
 // needs CAP_SYS_ADMIN); it runs under the crypt's lock and changes nothing on the crypt. A rootless crypt's
 // owner lists what was replicated and asks root's service for a run (a request file its .path unit watches).
 import { RefusedError, UsageError } from '../../base/errors.js';
-import { exists } from '../../base/sys/fs.js';
-import { withLock } from '../../base/crypt/lock.js';
 import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
-import { BusyError } from '../../base/errors.js';
-import { mutateCrypt } from '../frame/mutate.js';
+import { mutateWithRootPower } from '../frame/root-power.js';
 import { renderReplication, runReplication, selectTargets, type ReplicateOptions } from '../../runtime/replicate/replicate.js';
 import { readReplication } from '../../runtime/replicate/record.js';
 import { renderCopyList } from '../../runtime/replicate/status.js';
@@ -34,28 +31,14 @@ function options(opts: Record<string, unknown>, ctx: CommandContext): ReplicateO
   };
 }
 
-/** Root on a rootless crypt: the owner's lock (handed back to the owner if root makes it); no journal of the owner's may be pending. */
-async function underOwnersLock<T>(crypt: OpenCrypt, ctx: CommandContext, fn: () => Promise<T>): Promise<T> {
-  const c = crypt.config.crypt;
-  return withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity, owner: { uid: c.uid, gid: c.gid } }, async () => {
-    if (await exists(crypt.paths.journal)) {
-      throw new BusyError(`an interrupted operation of ${c.user}'s is pending on the crypt "${c.name}"; nothing was sent`, { hint: `${c.user}'s next lychd-crypt command (or \`lychd-crypt repair\` as ${c.user}) finishes or undoes it; then replicate again.` });
-    }
-    return fn();
-  });
-}
-
 async function asRoot(opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const o = options(opts, ctx);
   const act = async (crypt: OpenCrypt): Promise<CommandOutput> => {
     const r = await runReplication(crypt, ctx, o);
     return { json: r, human: renderReplication(r), exitCode: r.exitCode };
   };
-  const rootless = async (fn: (crypt: OpenCrypt) => Promise<CommandOutput>) =>
-    withCrypt(ctx, cryptRequest(ctx), async (crypt) => (crypt.config.profile === 'rootless' ? underOwnersLock(crypt, ctx, () => fn(crypt)) : null), { rootPower: true });
-  if (o.dryRun) return withCrypt(ctx, cryptRequest(ctx), act, { rootPower: true });
-  // A rootless crypt's journal is its owner's (root does not heal it); a system crypt goes through the usual frame.
-  return (await rootless(act)) ?? mutateCrypt(ctx, act, { rootPower: true });
+  // A dry run changes nothing on the crypt: no lock.
+  return o.dryRun ? withCrypt(ctx, cryptRequest(ctx), act, { rootPower: true }) : mutateWithRootPower(ctx, act);
 }
 
 export async function runReplicate(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {

@@ -8,6 +8,7 @@ import { recoverRollback } from '../../runtime/rollback/recover.js';
 import { recoverSnapshot } from '../../runtime/ritual/recover.js';
 import { recoverNocowRewrite } from '../../care/nocow-recover.js';
 import { recoverRun } from '../../runtime/run/recover.js';
+import { recoverRestore } from '../../runtime/restore/recover.js';
 import { hookedOperations } from './hooks.js';
 import type { CommandContext } from './context.js';
 
@@ -26,6 +27,7 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   rollback: recoverRollback,
   snapshot: recoverSnapshot,
   'nocow-rewrite': recoverNocowRewrite,
+  restore: recoverRestore,
   // An interrupted guarded run goes back through the rollback with the crypt's hooks, as a failed one does.
   run: (entry, crypt, ctx) => recoverRun(entry, crypt, ctx, hookedOperations(crypt, ctx)),
 };

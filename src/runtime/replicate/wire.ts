@@ -1,32 +1,34 @@
 // The ssh receiver's byte protocol, both ends: a request's input or output is one header line (JSON, at
 // most MAX_HEADER_BYTES) followed by the raw btrfs stream; its answer is one JSON document on stdout.
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
-/** Reads `input` up to its first newline and leaves the rest in it (unshifted) for whoever pipes it next. */
-export function readFirstLine(input: Readable, max: number): Promise<string> {
+/**
+ * Reads `input` up to its first newline: the line, and `rest`, a stream of everything after it (the bytes
+ * read past the newline first, then the rest of `input`).
+ */
+export function readFirstLine(input: Readable, max: number): Promise<{ line: string; rest: Readable }> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const cleanup = (): void => {
-      input.off('readable', onReadable);
+      input.off('data', onData);
       input.off('end', onEnd);
       input.off('error', onError);
     };
-    function onReadable(): void {
-      for (let chunk: Buffer | null; (chunk = input.read() as Buffer | null) !== null; ) {
-        buf = Buffer.concat([buf, chunk]);
-        const nl = buf.indexOf(10);
-        if (nl >= 0) {
-          cleanup();
-          const rest = buf.subarray(nl + 1);
-          if (rest.length) input.unshift(rest);
-          resolve(buf.subarray(0, nl).toString('utf8'));
-          return;
-        }
-        if (buf.length > max) {
-          cleanup();
-          reject(new Error(`the header line is longer than ${max} bytes`));
-          return;
-        }
+    function onData(chunk: Buffer): void {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const nl = buf.indexOf(10);
+      if (nl >= 0) {
+        input.pause();
+        cleanup();
+        const rest = new PassThrough();
+        if (nl + 1 < buf.length) rest.write(buf.subarray(nl + 1));
+        input.once('error', (e) => rest.destroy(e));
+        input.pipe(rest);
+        resolve({ line: buf.subarray(0, nl).toString('utf8'), rest });
+      } else if (buf.length > max) {
+        input.pause();
+        cleanup();
+        reject(new Error(`the header line is longer than ${max} bytes`));
       }
     }
     function onEnd(): void {
@@ -37,7 +39,7 @@ export function readFirstLine(input: Readable, max: number): Promise<string> {
       cleanup();
       reject(e);
     }
-    input.on('readable', onReadable);
+    input.on('data', onData);
     input.once('end', onEnd);
     input.once('error', onError);
   });

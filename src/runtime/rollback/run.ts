@@ -18,6 +18,7 @@ import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { keepReplacedState } from './keep.js';
 import { lockClone, prepareStagingPgdata } from './staging.js';
+import { mapArgv } from '../restore/ids.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
@@ -97,13 +98,16 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     await timed('stage', async () => {
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
-      if (pg) {
+      if (pg || plan.owners) {
         const clone = await lockClone(plan.staging);
         try {
-          await prepareStagingPgdata(clone.dir, pg);
+          // A restore from another host: this host's owners, inside the locked clone (its top after the lock).
+          if (plan.owners) for (const argv of mapArgv(`${clone.dir.anchor}/.`, plan.owners, true)) await ctx.runner.run(argv);
+          if (pg) await prepareStagingPgdata(clone.dir, pg, { restored: plan.restored === true });
         } finally {
           await clone.release();
         }
+        if (plan.owners) for (const argv of mapArgv(plan.staging, plan.owners, false)) await ctx.runner.run(argv);
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;

@@ -25,6 +25,8 @@ export interface ReceiveWant {
 export interface ReceiveOptions {
   /** Without a byte for this long the transfer is given up (a stalled link holds the lock otherwise). */
   idleTimeoutMs: number;
+  /** Write NAME.json (a target's sidecar); false: the caller writes what it needs there (a restore: the snapshot's metadata). */
+  sidecar?: boolean;
 }
 
 async function exists(s: Store, name: string): Promise<boolean> {
@@ -52,7 +54,7 @@ export async function prepareReceive(s: Store, runner: Runner, want: ReceiveWant
 }
 
 /** Receives `input` (exactly one btrfs send stream) as `want.name`; the store's lock is held by the caller. */
-export async function receiveInto(s: Store, runner: Runner, want: ReceiveWant, header: Sidecar, input: Readable, opts: ReceiveOptions): Promise<Received & { ctransid: number }> {
+export async function receiveInto(s: Store, runner: Runner, want: ReceiveWant, header: Sidecar, input: Readable, opts: ReceiveOptions): Promise<Received & { ctransid: number; uuid: string; generation: number }> {
   const gate = new StreamGate({ name: want.name, uuid: want.origin, parent: want.parent });
   const meter = new Meter();
   // -e: stop at the stream's END (never wait for more); -C: its file operations stay inside DIR.
@@ -85,8 +87,10 @@ export async function receiveInto(s: Store, runner: Runner, want: ReceiveWant, h
     await closeDir(d);
   }
   if (!info.readonly || info.receivedUuid !== want.origin) return fail(new CryptError(`btrfs receive left ${want.name} ${info.readonly ? `with received UUID ${info.receivedUuid}` : 'writable'}; nothing was kept`));
-  const sidecar: Sidecar = { ...header, received: { at: new Date().toISOString(), uuid: info.uuid, ctransid: info.ctransid, bytes: meter.bytes } };
-  await writeJsonAtomic(inStore(s, `${want.name}.json`), sidecar, { mode: 0o600 });
-  faultPoint('receive:after-sidecar');
-  return { name: want.name, originUuid: want.origin, bytes: meter.bytes, ctransid: info.ctransid };
+  if (opts.sidecar !== false) {
+    const sidecar: Sidecar = { ...header, received: { at: new Date().toISOString(), uuid: info.uuid, ctransid: info.ctransid, bytes: meter.bytes } };
+    await writeJsonAtomic(inStore(s, `${want.name}.json`), sidecar, { mode: 0o600 });
+    faultPoint('receive:after-sidecar');
+  }
+  return { name: want.name, originUuid: want.origin, bytes: meter.bytes, ctransid: info.ctransid, uuid: info.uuid, generation: info.generation };
 }

@@ -57,17 +57,17 @@ export async function serve(text: string | undefined, opts: ServeOptions, io: { 
             };
           }
           case 'receive': {
-            const line = await readFirstLine(io.stdin, MAX_HEADER_BYTES);
+            const { line, rest } = await readFirstLine(io.stdin, MAX_HEADER_BYTES);
             const header = await (await import('../header-schema.js')).parseHeaderText(line).catch((e: Error) => {
               throw new RefusedError(e.message);
             });
             const want = { name: req.name, origin: req.origin, parent: req.parent };
             const cleaned = await prepareReceive(store, runner, want, header);
             // After the header line the stream comes zstd-compressed; a damaged or cut one ends early, which the gate sees.
-            const z = await zstdThrough(runner, io.stdin, 'decompress');
+            const z = await zstdThrough(runner, rest, 'decompress');
             try {
               const r = await receiveInto(store, runner, want, header, z.output, { idleTimeoutMs: opts.idleTimeoutMs });
-              return { exitCode: 0, message: null, answer: { ok: true, ...r, cleaned } };
+              return { exitCode: 0, message: null, answer: { ok: true, name: r.name, originUuid: r.originUuid, bytes: r.bytes, ctransid: r.ctransid, cleaned } };
             } finally {
               z.kill();
             }

@@ -191,7 +191,7 @@ export class FileTarget implements ReplicaTarget {
     const done = Promise.all([fed, zstd.done]).then(([, r]) => {
       if (r.exitCode !== 0) throw new CryptError(`zstd could not read ${s.file}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     });
-    done.catch(() => zstd.stdout?.destroy());
+    done.catch(() => zstd.stdout?.destroy()); // and the caller, awaiting done, hears why
     return { header: headerOf(copy.sidecar), stream: zstd.stdout!, done, abort: () => zstd.kill('SIGKILL') };
   }
 

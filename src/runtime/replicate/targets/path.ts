@@ -120,9 +120,9 @@ export class PathTarget implements ReplicaTarget {
     const pass = new PassThrough();
     const done = this.withStore((s) => sendCopy(s, this.runner, copy.name, copy.originUuid, parent?.originUuid ?? null, pass));
     done.catch((e: unknown) => pass.destroy(e as Error));
-    const line = await readFirstLine(pass, MAX_HEADER_BYTES);
+    const { line, rest } = await readFirstLine(pass, MAX_HEADER_BYTES);
     const header: CopyHeader = await (await import('../header-schema.js')).parseHeaderText(line);
-    return { header, stream: pass, done: done.then(() => void pass.end()), abort: () => pass.destroy() };
+    return { header, stream: rest, done, abort: () => pass.destroy() };
   }
 
   async close(): Promise<void> {}

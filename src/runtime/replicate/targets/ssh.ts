@@ -132,8 +132,9 @@ export class SshTarget implements ReplicaTarget {
     const child = await this.runner.spawn(this.argv({ verb: 'send', name: copy.name, origin: copy.originUuid, parent: parent?.originUuid ?? null }));
     const stdout = child.stdout!;
     let line: string;
+    let rest: Readable;
     try {
-      line = await readFirstLine(stdout, MAX_HEADER_BYTES);
+      ({ line, rest } = await readFirstLine(stdout, MAX_HEADER_BYTES));
     } catch {
       const r = await child.done;
       throw this.failure(r.exitCode === 0 ? 1 : r.exitCode, '', r.stderr, what);
@@ -145,13 +146,14 @@ export class SshTarget implements ReplicaTarget {
       child.kill('SIGKILL');
       throw new CryptError(`${what}: ${(e as Error).message}`);
     }
-    const z = await zstdThrough(this.runner, stdout, 'decompress');
+    const z = await zstdThrough(this.runner, rest, 'decompress');
     const done = Promise.all([
       child.done.then((r) => {
         if (r.exitCode !== 0) throw this.failure(r.exitCode, '', r.stderr, what);
       }),
       z.done,
     ]).then(() => {});
+    done.catch(() => {}); // awaited by the caller; a failure after an abort is not news
     return {
       header,
       stream: z.output,
