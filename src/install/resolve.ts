@@ -12,6 +12,7 @@ import { formatSize, parseSize } from '../model/units.js';
 import { proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from './answers/set-and-forget.js';
 import { resolveHooks } from './answers/hooks.js';
+import { resolveReplicate } from './answers/replicate.js';
 import { DEFAULTS, defaultPersistVia, persistPaths } from './answers/defaults.js';
 
 /** auto: keep what an existing crypt uses; native on a Btrfs host; else loopback (unattended). */
@@ -205,6 +206,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     postgres,
     ...resolveSetAndForget(answers),
     ...resolveHooks(answers.hooks),
+    ...resolveReplicate(answers.replicate),
   };
 }
 

@@ -7,6 +7,7 @@ import { formatSize } from '../../model/units.js';
 import { writeFileAtomic } from '../../base/sys/fs.js';
 import { setAndForgetAnswers } from './set-and-forget.js';
 import { hooksAnswersOf } from './hooks.js';
+import { replicateAnswersOf } from './replicate.js';
 
 export function answersFromConfig(config: Config): AnswersInput {
   const pg = config.postgres;
@@ -30,6 +31,7 @@ export function answersFromConfig(config: Config): AnswersInput {
       : { enabled: false },
     ...setAndForgetAnswers(config),
     ...hooksAnswersOf(config),
+    ...replicateAnswersOf(config),
   };
 }
 
