@@ -35,6 +35,8 @@ export interface ReplicateConfig {
 }
 
 export const DEFAULT_FULL_EVERY = 30;
+/** In a rootless crypt's state directory: the owner's request for a run of root's replication (a .path unit watches it). */
+export const REPLICATE_REQUEST_FILE = 'replicate.request';
 /** The grammar of a target's name: it becomes part of file names and unit names. */
 export const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 

@@ -54,6 +54,14 @@ export interface ReplicationReport {
   exitCode: number;
 }
 
+/** What a scheduled run uses (no flags there). */
+export const SCHEDULED_OPTIONS: ReplicateOptions = { dryRun: false, verify: false, aliveSeconds: 60, waitSeconds: 60, idleTimeoutMs: 600_000 };
+
+/** One line per target: `offsite ok (sent 1, 3.2M)`, `usb FAILED: …`. */
+export function summarizeReplication(r: ReplicationReport): string {
+  return r.targets.map((t) => `${t.name} ${t.ok ? `ok (sent ${t.sent.length}, ${approxSize(t.bytes)}, deleted ${t.deleted.length})` : `FAILED: ${t.error!.message.split('\n')[0]}`}`).join('; ');
+}
+
 /** The targets a run acts on: all, or the one named (an unknown name is bad input, listing the names). */
 export function selectTargets(targets: readonly TargetConfig[], only: string | undefined): TargetConfig[] {
   if (!targets.length) throw new UsageError('no replication target is configured', { hint: 'Add replicate: { targets: [ { name, url } ] } to the answers and run `lychd-crypt init --answers FILE --yes` (docs/replicate.md).' });

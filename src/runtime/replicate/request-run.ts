@@ -7,10 +7,9 @@ import type { OpenCrypt } from '../../base/crypt/open.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { writeFileAtomic } from '../../base/sys/fs.js';
 import { readReplication } from './record.js';
+import { REPLICATE_REQUEST_FILE } from '../../model/replicate.js';
 
-export const REQUEST_FILE = 'replicate.request';
-
-export const requestPath = (paths: Pick<CryptPaths, 'state'>): string => path.join(paths.state, REQUEST_FILE);
+export const requestPath = (paths: Pick<CryptPaths, 'state'>): string => path.join(paths.state, REPLICATE_REQUEST_FILE);
 
 export interface RequestResult {
   ok: boolean;
