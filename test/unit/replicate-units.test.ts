@@ -9,6 +9,7 @@ import type { ReplicateConfig, TargetConfig } from '../../src/model/replicate.js
 import { renderReplicateUnits } from '../../src/install/render/replicate-units.js';
 import { scheduleSteps } from '../../src/install/plan/schedule.js';
 import { existingScheduleUnits } from '../../src/install/detect/schedule-units.js';
+import { stateSteps } from '../../src/install/plan/common.js';
 
 const target = (name: string, url: TargetConfig['url']): TargetConfig => ({ name, url, retention: null, rateLimit: null, fullEvery: null, identity: null, knownHosts: null });
 const TARGETS = [
@@ -146,5 +147,14 @@ describe('init\'s plan', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('a rootless crypt with targets: init makes root\'s state directory of it (the record; the service cannot)', () => {
+    const dirs = (c: Config) => stateSteps(c, { root: c.crypt.path, uuid: null }).filter((s) => s.kind === 'create-dir' && s.path.startsWith('/var/lib'));
+    expect(dirs(config('rootless', { schedule: 'after-snapshot', targets: TARGETS }))).toEqual([
+      { kind: 'create-dir', path: '/var/lib/lychd-crypt', mode: 0o755, owner: { uid: 0, gid: 0 } },
+      { kind: 'create-dir', path: '/var/lib/lychd-crypt/alice', mode: 0o755, owner: { uid: 0, gid: 0 } },
+    ]);
+    expect(dirs(config('rootless', null))).toEqual([]);
   });
 });
