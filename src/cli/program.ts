@@ -45,7 +45,13 @@ const commands: CommandDef[] = [
         .option('--yes', 'consent to the plan without asking (destructive steps still need wipe: true)')
         .option('--dry-run', 'print the exact plan (every command and file) and change nothing')
         .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
-        .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file'),
+        .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file')
+        .option('--receiver <dir>', 'make this host a replication target: DIR receives one crypt\'s copies (docs/replicate.md)')
+        .option('--authorize <key>', 'with --receiver: the sending host\'s public key line, installed in root\'s authorized_keys')
+        .option('--pull', 'with --receiver: the key may also read copies back (restores)')
+        .option('--pull-only', 'with --receiver: the key may only list and read copies (a restore host\'s)')
+        .option('--bin <path>', 'with --receiver: the absolute path of lychd-crypt here (default: found on PATH)')
+        .option('--print', 'with --receiver: print the authorized_keys line and change nothing'),
     handler: async () => (await import('./commands/init.js')).runInit,
   },
   {
