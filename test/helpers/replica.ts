@@ -13,7 +13,7 @@ export interface Receiver {
 }
 
 /**
- * A remote host with DIR made as docs/replicate.md says (a 0700 subvolume) and the client key authorized
+ * A remote host with DIR made as `lychd-crypt init --receiver` makes it (a 0700 root subvolume) and the client key authorized
  * with the forced command it writes. `receiveArgs`: more words for the forced command (--pull, timeouts).
  */
 export async function startReceiver(scratch: Scratch, bundle: string, opts: RemoteHostOptions & { receiveArgs?: string[]; dirName?: string } = {}): Promise<Receiver> {

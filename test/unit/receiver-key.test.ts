@@ -53,3 +53,22 @@ describe('authorized_keys', () => {
     ]);
   });
 });
+
+describe('the sending side: keys in the registry', async () => {
+  const { replicateKeySteps } = await import('../../src/install/plan/replicate-keys.js');
+  const config = (targets: unknown[]) => ({ crypt: { name: 'web1' }, registry: { dir: '/etc/lychd-crypt' }, replicate: { schedule: false, targets } }) as never;
+  const ssh = (name: string, identity: string | null = null) => ({ name, url: { kind: 'ssh', user: 'root', host: 'backup', port: 22, path: '/srv/lychd/web1' }, identity, knownHosts: null });
+  test('one key per ssh target without identity:, in a 0700 directory; notes name the commands for both hosts', () => {
+    const notes: string[] = [];
+    const steps = replicateKeySteps(config([ssh('offsite'), ssh('mine', '/root/k'), { name: 'usb', url: { kind: 'path', path: '/mnt/u' }, identity: null }]), notes);
+    expect(steps).toEqual([
+      { kind: 'create-dir', path: '/etc/lychd-crypt/replicate', mode: 0o755, owner: { uid: 0, gid: 0 } },
+      { kind: 'create-dir', path: '/etc/lychd-crypt/replicate/web1', mode: 0o700, owner: { uid: 0, gid: 0 } },
+      { kind: 'replicate-key', path: '/etc/lychd-crypt/replicate/web1/offsite.key', comment: 'lychd-crypt:web1:offsite' },
+    ]);
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toContain("sudo lychd-crypt init --receiver /srv/lychd/web1 --authorize '<the line of /etc/lychd-crypt/replicate/web1/offsite.key.pub>' --yes");
+    expect(notes[1]).toContain('/root/k.pub');
+    expect(replicateKeySteps(config([]), [])).toEqual([]);
+  });
+});

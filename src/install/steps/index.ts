@@ -34,6 +34,7 @@ import { writeMountUnit } from './write-mount-unit.js';
 import { writeUnit } from './write-unit.js';
 import { receiverDir } from './receiver-dir.js';
 import { authorizedKey } from './authorized-key.js';
+import { replicateKey } from './replicate-key.js';
 
 /** The kinds init and repair share (model/steps.ts SharedStep): repair's table takes these rows. */
 export const SHARED_STEPS = {
@@ -67,6 +68,7 @@ export const INIT_STEPS: StepTable<InitStep> = {
   'remove-unit': removeUnit,
   'receiver-dir': receiverDir,
   'authorized-key': authorizedKey,
+  'replicate-key': replicateKey,
 };
 
 /** What a step does, as data: its title, the exact commands and the files it writes (--dry-run, --json). */

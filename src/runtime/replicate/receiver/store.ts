@@ -44,7 +44,7 @@ export async function openStore(dirPath: string): Promise<Store> {
     const st = fstatSync(dir.fd);
     if (st.uid !== 0 || (st.mode & 0o077) !== 0) {
       throw new RefusedError(`${dirPath} must be root's and mode 0700 (it is uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)}): the copies keep the sender's file owners; nothing was changed`, {
-        hint: `Run \`chown root: ${dirPath} && chmod 0700 ${dirPath}\` (docs/replicate.md, "Setting up a target").`,
+        hint: `Run \`chown root: ${dirPath} && chmod 0700 ${dirPath}\`, or let \`lychd-crypt init --receiver ${dirPath} --authorize KEY\` make it (docs/replicate.md).`,
       });
     }
     const fsUuid = await btrfsFsUuid(dir).catch((e: unknown) => {
@@ -87,7 +87,7 @@ export async function bindStore(s: Store, from: Sidecar['from']): Promise<void> 
   const bound = await readBinding(s);
   if (bound && bound.crypt !== from.crypt) {
     throw new RefusedError(`${s.shown} holds the copies of the crypt "${bound.crypt}" (from ${bound.host}), not of "${from.crypt}"; nothing was received`, {
-      hint: 'Give each crypt a directory of its own on the target, and its own key (docs/replicate.md, "Setting up a target").',
+      hint: 'Give each crypt a directory of its own on the target, and its own key (`lychd-crypt init --receiver DIR --authorize KEY` there; docs/replicate.md).',
     });
   }
   if (!bound) await writeJsonAtomic(inStore(s, BINDING), { format: 1, origin: { crypt: from.crypt, host: from.host, fsUuid: from.fsUuid }, createdAt: new Date().toISOString() }, { mode: 0o600 });

@@ -61,7 +61,7 @@ export class SshTarget implements ReplicaTarget {
         });
       }
       return new CryptError(`${what}: ssh to ${this.url.host} failed: ${lastLines(stderr) || 'no message'}`, {
-        hint: `Check the network, the key ${this.files.identity} (its public half must be in root's authorized_keys on the target as \`command="lychd-crypt receive --dir ${this.url.path}",restrict KEY\`: docs/replicate.md), and ${this.files.knownHosts}.`,
+        hint: `Check the network, the key ${this.files.identity} (its public half must be in root's authorized_keys on the target: \`lychd-crypt init --receiver ${this.url.path} --authorize '…'\` there; docs/replicate.md), and ${this.files.knownHosts}.`,
       });
     }
     if (exitCode === 3) return new RefusedError(`${what}: the receiver on ${this.url.host} refused: ${said}`);
