@@ -1,7 +1,7 @@
 // `init --receiver` on a second host (test/helpers/remote-host.ts: its own mount namespace, Btrfs and sshd;
 // its /root is its own): the directory made a 0700 root subvolume, the sending host's key installed in
 // root's authorized_keys with the forced command (other lines kept byte for byte), a re-run changing
-// nothing, --print and --dry-run changing nothing; then the sending host replicates through that key alone,
+// nothing, --print and --dry-run changing nothing, a planted link on the way not followed; then the sending host replicates through that key alone,
 // and the same key re-installed --pull-only can no longer push. Bad input is refused before anything.
 import { describe, expect, test } from 'vitest';
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -85,6 +85,13 @@ describe.skipIf(skip)(`init --receiver ${skip ? `(skipped: ${skip})` : ''}`, () 
     await cli(fx.root, ['--json', 'snapshot']);
     const refused = await cli(fx.root, ['--json', 'replicate']);
     expect(refused.code, refused.stdout).toBe(3);
+
+    // A link in a directory others may write (planted there by a user) is not followed on the way to DIR.
+    await remote.exec(['sh', '-c', 'mkdir -m 1777 "$1/open" && ln -s /etc "$1/open/lychd"', 'sh', remote.btrfs], { check: true });
+    const planted = await there(['init', '--receiver', path.join(remote.btrfs, 'open', 'lychd', 'fx'), '--authorize', remote.clientPublicKey, '--bin', bin, '--yes']);
+    expect(planted.code, planted.stderr).toBe(3);
+    expect(planted.stderr).toMatch(/is a symbolic link in a directory another user can write; it is not followed/);
+    expect((await remote.exec(['test', '-e', '/etc/fx'])).code).not.toBe(0);
 
     // A directory that is not on Btrfs is refused.
     const plain = await there(['init', '--receiver', scratch.path('plain', 'x'), '--authorize', remote.clientPublicKey, '--bin', bin, '--yes']);

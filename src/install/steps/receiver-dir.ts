@@ -1,10 +1,12 @@
 // receiver-dir (`init --receiver DIR`): the directory of one crypt's copies on a target: a Btrfs subvolume of
 // its own, root's, 0700 (the copies keep the sender's numeric owners, so nobody else may look inside). Its
-// parents are made (root's, 0755) when missing; an existing DIR must be root's and not a link (its mode is
+// parents are made (root's, 0755, never through a link a user could have made) when missing; an existing DIR must be root's and not a link (its mode is
 // set to 0700); a parent that is not on Btrfs is refused.
-import { chmod, lstat, mkdir, statfs } from 'node:fs/promises';
+import { chmod, lstat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from '../../base/errors.js';
+import { closeDir } from '../../base/sys/fd.js';
+import { openTrustedDirOrThrow } from '../../base/sys/trusted-path.js';
 import { changed, satisfied, seq, unchanged, wouldChange, type StepModule, type StepOf } from './module.js';
 
 const BTRFS_MAGIC = 0x9123683e;
@@ -42,7 +44,8 @@ export const receiverDir: StepModule<StepOf<'receiver-dir'>> = {
       return changed(j.fix);
     }
     const parent = path.dirname(s.path);
-    await mkdir(parent, { recursive: true, mode: 0o755 });
+    // Made through descriptors, no link a user planted on the way followed (SPEC section 8).
+    await closeDir(await openTrustedDirOrThrow(parent, { create: { mode: 0o755, owner: { uid: 0, gid: 0 } } }));
     if ((await statfs(parent)).type !== BTRFS_MAGIC) {
       throw new RefusedError(`${parent} is not on Btrfs: btrfs receive needs a Btrfs filesystem; nothing was received or made there`, { hint: 'Name a directory on a Btrfs filesystem (a second disk formatted with mkfs.btrfs).' });
     }
