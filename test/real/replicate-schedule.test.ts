@@ -6,12 +6,12 @@ import { describe, expect, test } from 'vitest';
 import { appendFile, chmod, readdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { mountScratchFs } from '../helpers/host.js';
+import { mountScratchFs, sh } from '../helpers/host.js';
 import { skipReason } from '../helpers/env.js';
 import { cliSuite } from '../helpers/suite.js';
 import { makeCryptFixture, reconfigure } from '../helpers/crypt-fixture.js';
 import { cli } from '../helpers/snap.js';
-import { pathTarget } from '../helpers/replica.js';
+import { fileTarget, pathTarget } from '../helpers/replica.js';
 
 const skip = skipReason('root', 'btrfs', 'loop');
 
@@ -30,6 +30,8 @@ describe.skipIf(skip)(`scheduled replication ${skip ? `(skipped: ${skip})` : ''}
       replicate: { schedule: 'after-snapshot', targets: [pathTarget(dir, { retention: { keepLast: 2 } })] },
     });
     const scheduled = async () => {
+      // One snapshot per second: names of the same second get a suffix, which sorts apart from time order.
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
       await appendFile(path.join(fx.paths.active, 'data'), randomBytes(1 << 20));
       return cli(fx.root, ['--json', 'snapshot', '--scheduled']);
     };
@@ -75,5 +77,22 @@ describe.skipIf(skip)(`scheduled replication ${skip ? `(skipped: ${skip})` : ''}
     expect(await local()).toEqual([s3, s4]);
     const runs = await cli(fx.root, ['--json', 'status']);
     expect(JSON.stringify(runs.json)).toMatch(/replication FAILED: disk FAILED/);
+  });
+
+  test('a local target whose directory cannot be made (the service\'s read-only file system): the reason and what to do', async () => {
+    const scratch = await suite.scratch();
+    const fx = await makeCryptFixture(scratch, { postgres: false, sizeMiB: 300 });
+    const disk = scratch.path('disk');
+    await mountScratchFs(scratch, 'btrfs', disk, 300);
+    sh(['mount', '-o', 'remount,ro', disk]);
+    await reconfigure(fx, { ...fx.config, replicate: { schedule: false, targets: [fileTarget(path.join(disk, 'lychd', 'fx'))] } });
+    await cli(fx.root, ['snapshot']);
+    const r = await cli(fx.root, ['--json', 'replicate']);
+    expect(r.code).toBe(1);
+    expect(r.json.targets[0].error.message).toMatch(/^could not make the target directory .*\/lychd\/fx: the file system there is read-only, or a parent is missing \((ENOENT|EROFS)\); nothing was sent/);
+    expect(r.json.targets[0].error.hint).toMatch(/mkdir -p .*\/lychd\/fx/);
+    // The text says it too, with what to do.
+    const text = await cli(fx.root, ['replicate']);
+    expect(text.stdout).toMatch(/FAILED: could not make the target directory[^\n]*\n  Make it by hand \(mkdir -p /);
   });
 });

@@ -36,7 +36,8 @@ export interface TargetOutcome {
   kind: TargetConfig['url']['kind'];
   url: string;
   ok: boolean;
-  error: { message: string; exitCode: number } | null;
+  /** hint: what to do (the error's own hint), shown under the message. */
+  error: { message: string; exitCode: number; hint?: string } | null;
   held: number;
   cleaned: string[];
   plan: TargetPlan | null;
@@ -183,7 +184,7 @@ export async function runReplication(crypt: OpenCrypt, ctx: OpContext, opts: Rep
       if (!opts.dryRun) await applyPlan(crypt, ctx, target, cfg, out.plan, local, inv, out);
     } catch (e) {
       out.ok = false;
-      out.error = { message: (e as Error).message, exitCode: e instanceof CryptError ? e.exitCode : ExitCode.failed };
+      out.error = { message: (e as Error).message, exitCode: e instanceof CryptError ? e.exitCode : ExitCode.failed, ...(e instanceof CryptError && e.hint ? { hint: e.hint } : {}) };
     } finally {
       await target.close();
     }
@@ -211,6 +212,7 @@ export function renderReplication(r: ReplicationReport): string {
       if (!t.plan.sends.length && !t.plan.deletes.length) lines.push('  up to date: nothing to send or delete');
     }
     if (t.error) lines.push(`  FAILED: ${t.error.message.split('\n').join('\n  ')}`);
+    if (t.error?.hint) lines.push(`  ${t.error.hint}`);
   }
   if (r.dryRun) lines.push('(dry run: nothing was sent or deleted)');
   return lines.join('\n');

@@ -2,7 +2,7 @@
 // (an rclone or object-store mount too). A stream is written as NAME.btrfs.zst.partial, fsynced and renamed;
 // then its sidecar (temporary file + rename) marks it complete; then the directory is fsynced. What is found
 // without a sidecar, or still .partial, is a leftover of an interrupted run and removed. Chains: ../chain.ts.
-import { createReadStream, createWriteStream, fsyncSync, closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, mkdirSync, lstatSync, statfsSync } from 'node:fs';
+import { createReadStream, createWriteStream, fsyncSync, closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, lstatSync, statfsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { isSnapshotName } from '../../snapshots/names.js';
 import { MAX_HEADER_BYTES, headerOf, type Sidecar } from '../header.js';
 import { analyseChains, type StreamEntry } from '../chain.js';
 import { copyOf } from '../receiver/store.js';
+import { makeTargetDir } from './make-dir.js';
 import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
 
 export const STREAM_SUFFIX = '.btrfs.zst';
@@ -52,7 +53,7 @@ export class FileTarget implements ReplicaTarget {
     const st = lstatSync(this.dir, { throwIfNoEntry: false });
     if (!st) {
       if (!create) return false;
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      makeTargetDir(this.dir, 0o700);
       return true;
     }
     if (!st.isDirectory()) throw new RefusedError(`${this.dir} is not a directory (a symbolic link or a file); nothing was written there`);

@@ -1,7 +1,6 @@
 // A directory on another Btrfs filesystem of this host (a second disk): the receiver's own functions run
 // in this process, so a local copy follows exactly the rules (and the tests) of an ssh one.
 import { PassThrough, type Readable } from 'node:stream';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { RefusedError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
@@ -14,6 +13,7 @@ import { closeStore, freeBytes, openStore, withStoreLock, type Store } from '../
 import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
 import { readFirstLine } from '../wire.js';
 import { Meter } from '../../../base/pump.js';
+import { makeTargetDir } from './make-dir.js';
 
 export interface PathOptions {
   /** The crypt's own filesystem: a copy on it would die with it. */
@@ -30,7 +30,7 @@ export async function ensureStoreDir(dir: string): Promise<void> {
   const existing = await openTrustedDir(dir);
   if (existing) return void (await closeDir(existing));
   const parentPath = path.dirname(dir);
-  mkdirSync(parentPath, { recursive: true, mode: 0o755 });
+  makeTargetDir(parentPath, 0o755);
   const parent = await openTrustedDir(parentPath);
   if (!parent) throw new RefusedError(`${parentPath} could not be opened`);
   try {
