@@ -72,7 +72,7 @@ describe.skipIf(skip)(`replicate to a path target ${skip ? `(skipped: ${skip})` 
     const pruned = await cli(fx.root, ['--json', 'replicate']);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(pruned.json.targets[0].deleted.sort(), pruned.stdout).toEqual([s1, s2]);
-    expect((await readdir(dir)).filter((n) => !n.startsWith('.')).sort()).toEqual([s3, `${s3}.json`, s4, `${s4}.json`]);
+    expect((await readdir(dir)).filter((n) => !n.startsWith('.')).sort()).toEqual([s3, `${s3}.json`, s4, `${s4}.json`].sort());
 
     // A half-received copy (what a killed transfer leaves: writable, no received UUID) is removed, never listed.
     sh(['btrfs', 'subvolume', 'create', path.join(dir, '20300101T000000Z')]);

@@ -40,7 +40,7 @@ describe.skipIf(skip)(`target retention ${skip ? `(skipped: ${skip})` : ''}`, ()
     const t = await replicate(fx);
     expect(t.sent).toMatchObject([{ name: s[2], kind: 'incremental', parent: s[1] }]);
     expect(t.deleted).toEqual([s[0]]);
-    expect(await remoteEntries(r.remote, r.dir)).toEqual([s[1], `${s[1]}.json`, s[2], `${s[2]}.json`]);
+    expect(await remoteEntries(r.remote, r.dir)).toEqual([s[1], `${s[1]}.json`, s[2], `${s[2]}.json`].sort());
     // keepLast 1 keeps the newest only; the local snapshots are untouched by target retention.
     await reconfigure(fx, { ...fx.config, replicate: { schedule: false, targets: [sshTarget(r, { retention: { keepLast: 1 } })] } });
     expect((await replicate(fx)).deleted).toEqual([s[1]]);
