@@ -3,7 +3,8 @@
 // prints the figures — init, snapshot phases at two database sizes (the snapshot should not grow with the
 // data), snapshot under pgbench load, list, rollback with PostgreSQL's recovery, verify — side by side with
 // what users would pick instead (raw btrfs, the hand psql bracket, pg_basebackup, btrbk), each snapshot
-// mode's dip under pgbench, and the live database's TPS on the crypt against the host (scripts/bench-live.mjs).
+// mode's dip under pgbench, replication's full and incremental sends (sizes, times), and the live database's TPS
+// on the crypt against the host (scripts/bench-live.mjs).
 // Writes bench/results.json. Nothing is asserted. Everything lives under one scratch directory and is
 // removed at the end, even on failure or Ctrl-C. --quick: about 2 minutes; the full run within 15.
 import { execFileSync, spawn } from 'node:child_process';
@@ -109,6 +110,9 @@ try {
       `install: { binDir: ${S}/bin }`,
       `registry: { dir: ${S}/registry, state: ${S}/state }`,
       `postgres: { bin: ${PG}, connection: { host: ${SOCK}, port: 5432 } }`,
+      // An off-host target for the replication figures: a directory of zstd send streams (docs/replicate.md).
+      // keepLast 1: the first run sends only the newest snapshot (a full), not every older one.
+      `replicate: { schedule: false, targets: [ { name: bench, url: "file://${S}/bucket", retention: { keepLast: 1 } } ] }`,
       '',
     ].join('\n'),
   );
@@ -165,6 +169,31 @@ try {
     const keys = Object.keys(runs[0]);
     report(`snapshot, database ${size} (pgbench scale ${scale}), median of ${ROUNDS}`, fmt(median(runs.map((r) => r.wall))), 'wall time of the command');
     for (const k of keys.filter((k) => k !== 'wall')) report(`  phase ${k}`, fmt(median(runs.map((r) => r[k]))));
+  }
+
+  // Off-host copies (docs/replicate.md): a full send of the largest database, then incrementals, each after a
+  // few seconds of pgbench, to a file:// target. Sizes of the btrfs stream and of the zstd file written, and
+  // the wall time of each `replicate` run (send + compress + fsync + checksum).
+  {
+    const size = sql("SELECT pg_size_pretty(pg_database_size('postgres'))");
+    const made = [cli('snapshot', '--label', 'bench-rep-0').snapshot.name];
+    const full = timed(() => cli('replicate'));
+    const sent = (r) => r.out.targets[0].sent[0];
+    const incs = [];
+    for (let i = 1; i <= (QUICK ? 2 : 4); i++) {
+      sh(asPg([`${PG}/pgbench`, '-h', SOCK, '-c', '2', '-T', '3', '--no-vacuum', 'postgres']));
+      made.push(cli('snapshot', '--label', `bench-rep-${i}`).snapshot.name);
+      incs.push(timed(() => cli('replicate')));
+    }
+    const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    const f = sent(full);
+    if (full.out.targets[0].sent.length !== 1 || f.kind !== 'full') throw new Error(`replicate: expected one full send, got ${JSON.stringify(full.out.targets[0].sent)}`);
+    report(`replicate: full send, database ${size}, file:// target`, fmt(full.ms), `btrfs stream ${mib(f.rawBytes)}, zstd file ${mib(f.bytes)}`);
+    const raw = median(incs.map((r) => sent(r).rawBytes));
+    const zst = median(incs.map((r) => sent(r).bytes));
+    report(`replicate: incremental after 3 s of pgbench (2 clients), median of ${incs.length}`, fmt(median(incs.map((r) => r.ms))), `btrfs stream ${mib(raw)} (${((raw / f.rawBytes) * 100).toFixed(1)} % of the full), zstd file ${mib(zst)} (${((zst / f.bytes) * 100).toFixed(1)} %)`);
+    results.replicate = { size, full: { ms: full.ms, rawBytes: f.rawBytes, bytes: f.bytes }, incremental: incs.map((r) => ({ ms: r.ms, rawBytes: sent(r).rawBytes, bytes: sent(r).bytes, kind: sent(r).kind })) };
+    cli('delete', ...made, '--yes');
   }
 
   // The Ritual against the same bracket typed by hand: four lines of psql on one session, idle server,

@@ -1,5 +1,6 @@
 // The one way to run external commands: argv arrays through execa, never a shell string.
 import type { Options } from 'execa';
+import type { Readable, Writable } from 'node:stream';
 import { unanchor } from './anchors.js';
 import { CommandError, NOT_RUN } from './errors.js';
 
@@ -29,8 +30,30 @@ export interface RunResult {
 export const failedCommand = (r: RunResult): CommandError =>
   new CommandError(r.argv, r.notRun !== undefined ? NOT_RUN : r.exitCode === -1 ? undefined : r.exitCode, r.notRun ?? r.stderr);
 
+export interface SpawnOptions {
+  /** pipe: the caller writes to `stdin` (a stream to send); default ignore. */
+  stdin?: 'pipe' | 'ignore';
+  /** pipe: the caller reads `stdout` as a stream (bytes, never buffered here); default pipe. */
+  stdout?: 'pipe' | 'ignore';
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/** A program running with its byte streams in the caller's hands (a `btrfs send` feeding ssh). */
+export interface Spawned {
+  readonly argv: string[];
+  readonly pid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  /** Its end: exit status and (at most the last 64 KiB of) stderr; never rejects. */
+  readonly done: Promise<RunResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
 export interface Runner {
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts argv with streams: what moves a stream of any size (send, receive, ssh, zstd) goes through here. */
+  spawn(argv: string[], opts?: SpawnOptions): Promise<Spawned>;
 }
 
 export type RunLogger = (argv: readonly string[]) => void;
@@ -93,6 +116,47 @@ export function createRunner(log?: RunLogger): Runner {
       }
       return result;
     },
+    async spawn(argv, opts = {}) {
+      const [file, ...args] = argv;
+      if (!file) throw new Error('empty argv');
+      log?.(argv);
+      const { execa } = await import('execa');
+      const child = execa(file, args, {
+        stdin: opts.stdin ?? 'ignore',
+        stdout: opts.stdout ?? 'pipe',
+        stderr: 'pipe',
+        // The streams are the caller's; only stderr is kept, for the message.
+        buffer: { stdout: false, stderr: true },
+        maxBuffer: { stderr: 64 * 1024 },
+        env: childEnv(opts.env),
+        extendEnv: false,
+        cwd: opts.cwd,
+        reject: false,
+        stripFinalNewline: false,
+      });
+      const done: Promise<RunResult> = child.then(
+        (r) => ({
+          argv,
+          exitCode: r.exitCode ?? -1,
+          stdout: '',
+          stderr: String(r.stderr ?? ''),
+          ...(r.failed && r.exitCode === undefined && !r.signal && !r.isTerminated ? { notRun: String(r.shortMessage ?? r.message) } : {}),
+        }),
+        (e: unknown) => ({ argv, exitCode: -1, stdout: '', stderr: '', notRun: String((e as Error).message) }),
+      );
+      // execa resumes an unconsumed stdout one tick after the start (its bytes would flow to nowhere): it is
+      // piped into a stream of ours at once, which holds them (with backpressure) until the caller reads.
+      const { PassThrough } = await import('node:stream');
+      const stdout = child.stdout ? child.stdout.pipe(new PassThrough()) : null;
+      return {
+        argv,
+        pid: child.pid,
+        stdin: child.stdin,
+        stdout,
+        done,
+        kill: (signal = 'SIGTERM') => void child.kill(signal),
+      };
+    },
   };
 }
 
@@ -131,5 +195,9 @@ export class RecordingRunner implements Runner {
     const result = { argv, exitCode: reply.exitCode ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '' };
     if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandError(argv, result.exitCode, result.stderr);
     return result;
+  }
+  async spawn(argv: string[]): Promise<Spawned> {
+    this.calls.push(argv);
+    throw new Error(`unexpected streaming command in test: ${argv.join(' ')}`);
   }
 }

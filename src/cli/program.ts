@@ -52,7 +52,13 @@ const commands: CommandDef[] = [
         .option('--yes', 'consent to the plan without asking (destructive steps still need wipe: true)')
         .option('--dry-run', 'print the exact plan (every command and file) and change nothing')
         .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
-        .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file'),
+        .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file')
+        .option('--receiver <dir>', 'make this host a replication target: DIR receives one crypt\'s copies (docs/replicate.md)')
+        .option('--authorize <key>', 'with --receiver: the sending host\'s public key line, installed in root\'s authorized_keys')
+        .option('--pull', 'with --receiver: the key may also read copies back (restores)')
+        .option('--pull-only', 'with --receiver: the key may only list and read copies (a restore host\'s)')
+        .option('--bin <path>', 'with --receiver: the absolute path of lychd-crypt here (default: found on PATH)')
+        .option('--print', 'with --receiver: print the authorized_keys line and change nothing'),
     handler: async () => (await import('./commands/init.js')).runInit,
   },
   {
@@ -186,6 +192,7 @@ const commands: CommandDef[] = [
         .option('--check', 'monitoring: one line and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
         .option('--max-age <age>', 'with --check: WARNING when the newest snapshot is older (CRITICAL at twice that); default 25h')
         .option('--min-free <floor>', 'with --check: WARNING below this free space, e.g. 10% or 2G (CRITICAL below half); default space.minFree, else 10%')
+        .option('--max-replica-age <age>', 'with --check: WARNING when a replication target\'s newest copy is older (CRITICAL at twice that, or none)')
         .option('--prometheus <file>', 'also write a node_exporter textfile (atomically)'),
     handler: async () => runtime.runStatus,
   },
@@ -208,6 +215,47 @@ const commands: CommandDef[] = [
     summary: 'fix what doctor found and finish or undo interrupted operations',
     options: (c) => c.option('--dry-run', 'print the plan and change nothing').option('--yes', 'do not ask before destructive steps'),
     handler: async () => (await import('./commands/repair.js')).runRepair,
+  },
+  {
+    name: 'replicate',
+    summary: 'send the snapshots each off-host target lacks (incremental), then apply its retention',
+    options: (c) =>
+      c
+        .option('--target <name>', 'only this target')
+        .option('--dry-run', 'print what would be sent and deleted (with sizes) and change nothing')
+        .option('--verify', 'file:// targets: also check every stream\'s checksum')
+        .option('--list', 'what each target held after the last run (no root needed on a rootless crypt)')
+        .option('--stall-timeout <seconds>', 'give a transfer up when the link stops answering this long (default 60)')
+        .option('--trust-host', 'fetch an ssh target\'s host key and, with --fingerprint, trust it (writes its known_hosts)')
+        .option('--fingerprint <sha256>', 'with --trust-host: the SHA256:… fingerprint read on the target itself')
+        .option('--wait-run <seconds>', 'a rootless crypt\'s owner: wait this long for root\'s service to finish the requested run'),
+    handler: async () => (await import('./commands/replicate.js')).runReplicate,
+  },
+  {
+    name: 'restore',
+    summary: 'disaster recovery: receive a snapshot from a target and roll back to it (docs/restore.md)',
+    args: '[snapshot]',
+    options: (c) =>
+      c
+        .requiredOption('--from <target>', 'a configured target\'s name, or its URL (ssh://…, /path, file:///path)')
+        .option('--yes', 'consent: active/ is replaced (the current state is kept as a pre-rollback snapshot)')
+        .option('--dry-run', 'print what would be received and the rollback steps; change nothing')
+        .option('--identity <file>', 'ssh:// URL: the private key (root\'s ~/.ssh is never read)')
+        .option('--known-hosts <file>', 'ssh:// URL: the known_hosts file with the target\'s host key')
+        .option('--stall-timeout <seconds>', 'give the transfer up when the link stops answering this long (default 60)'),
+    handler: async () => (await import('./commands/restore.js')).runRestore,
+  },
+  {
+    name: 'receive',
+    summary: 'the restricted receiver of off-host copies: the forced command of an ssh key (docs/replicate.md)',
+    options: (c) =>
+      c
+        .requiredOption('--dir <dir>', 'the directory of this key\'s copies (root\'s, 0700, on Btrfs)')
+        .option('--pull', 'also allow `send` (restores from this target)')
+        .option('--pull-only', 'allow only `list` and `send` (a key for a restore host)')
+        .option('--idle-timeout <seconds>', 'give a transfer up after this long without data (default 600)')
+        .option('--lock-wait <seconds>', 'wait this long for another transfer into the directory (default 60), then exit 4'),
+    handler: async () => (await import('./commands/receive.js')).runReceive,
   },
   {
     name: 'completion',

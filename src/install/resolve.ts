@@ -13,6 +13,7 @@ import { proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from './answers/set-and-forget.js';
 import { resolveHooks } from './answers/hooks.js';
 import { resolveContainerPostgres } from './resolve-container.js';
+import { resolveReplicate } from './answers/replicate.js';
 import { DEFAULTS, defaultPersistVia, persistPaths } from './answers/defaults.js';
 
 /** auto: keep what an existing crypt uses; native on a Btrfs host; else loopback (unattended). */
@@ -214,6 +215,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     postgres,
     ...resolveSetAndForget(answers),
     ...resolveHooks(answers.hooks),
+    ...resolveReplicate(answers.replicate),
   };
 }
 

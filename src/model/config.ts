@@ -1,6 +1,7 @@
 // The resolved configuration of one crypt: answers with every default filled in and every id
 // resolved. init stores it on the crypt's own filesystem; every runtime command reads it.
 import type { RetentionConfig, ScheduleConfig, SpaceConfig } from './settings.js';
+import type { ReplicateConfig } from './replicate.js';
 
 export interface Owner {
   uid: number;
@@ -96,5 +97,7 @@ export interface Config {
   schedule?: ScheduleConfig | null;
   /** Commands around each snapshot and rollback (src/runtime/run/hooks.ts, wrapped by src/cli/frame/hooks.ts); absent: none. */
   hooks?: HooksConfig | null;
+  /** Off-host copies (model/replicate.ts); absent: none. */
+  replicate?: ReplicateConfig | null;
 }
 

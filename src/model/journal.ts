@@ -51,6 +51,19 @@ export type JournalEntry =
       failure?: string;
     }
   | {
+      /** `lychd-crypt restore`: copies received from a target into the crypt, before the rollback to the last. */
+      op: 'restore';
+      id: string;
+      startedAt: string;
+      /** The target as people read it (a URL). */
+      from: string;
+      /** The snapshots to receive, in order (each the parent of the next). */
+      names: string[];
+      /** Those already received into snapshots/ with their metadata (complete snapshots). */
+      received: string[];
+      phase: string;
+    }
+  | {
       op: 'nocow-rewrite';
       id: string;
       startedAt: string;

@@ -38,4 +38,9 @@ export interface SnapshotMeta {
    * and the snapshot cluster's latest checkpoint and timeline (the bracket's LSNs could not be recovered).
    */
   rebuilt?: { at: string; checkpointLsn: string | null; timeline: number | null };
+  /**
+   * Set when `restore` received the snapshot from a target: from where, when, the origin UUID that names it on
+   * every side (its received UUID), and the tool version that restored it. `btrfs` is then this host's copy.
+   */
+  restored?: { from: string; at: string; originUuid: string; by: string };
 }

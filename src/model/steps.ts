@@ -103,7 +103,13 @@ export type InitStep =
   /** daemon-reload when systemd says a unit changed on disk, then enable --now (restart: a new calendar applies). */
   | { kind: 'enable-timer'; unit: string; user?: UnitOwner }
   /** A scheduled unit the answers no longer ask for: disable --now (when systemd runs), rm, daemon-reload. */
-  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean; user?: UnitOwner };
+  | { kind: 'remove-unit'; path: string; unit: string; systemd: boolean; user?: UnitOwner }
+  /** replicate: an ssh target's key in the registry (ssh-keygen, ed25519, no passphrase: root's service uses it); a found key is kept. */
+  | { kind: 'replicate-key'; path: string; comment: string }
+  /** `init --receiver`: the directory of one crypt's copies on a target — a Btrfs subvolume, root's, 0700. */
+  | { kind: 'receiver-dir'; path: string }
+  /** `init --receiver`: root's authorized_keys gets the forced-command line for this key (same key data: replaced). */
+  | { kind: 'authorized-key'; file: string; line: string; blob: string };
 
 export type RepairStep =
   | SharedStep

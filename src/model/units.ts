@@ -62,3 +62,18 @@ export function parseDuration(text: string): number | undefined {
   const ms = /^\s*\d+\s*$/.test(text) ? Number(text) * 1000 : parseAge(text);
   return ms === undefined || ms <= 0 ? undefined : ms;
 }
+
+/**
+ * A transfer rate: `20M`, `500K/s`, `1.5G` (bytes per second, binary multiples as in sizes) -> bytes per
+ * second; undefined for anything else.
+ */
+export function parseRate(text: string | number): number | undefined {
+  if (typeof text === 'number') return parseSize(text);
+  const m = /^\s*([^/]+?)\s*(?:\/\s*s)?\s*$/i.exec(text);
+  return m ? parseSize(m[1]!) : undefined;
+}
+
+/** Bytes per second as parseRate reads it (`20M/s`). */
+export function formatRate(bytesPerS: number): string {
+  return `${formatSize(bytesPerS)}/s`;
+}

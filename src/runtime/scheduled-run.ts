@@ -16,6 +16,7 @@ import { decideRetention, deleteSnapshots, retentionItem } from './retention/pru
 import type { Operations } from './operations.js';
 import { readSnapshotDir, type SnapshotMeta } from './snapshots/meta.js';
 import { recordRun } from './status/record.js';
+import { replicaBases } from './replicate/record.js';
 import { floorBytes, measureSpace } from './status/space.js';
 import type { OpContext } from '../base/context.js';
 
@@ -25,7 +26,12 @@ export interface ScheduledResult {
   floorPruned: string[];
   /** Removed by the policy after the snapshot. */
   pruned: string[];
+  /** replicate.schedule after-snapshot: what the replication after it did (null: none configured). */
+  replication: AfterSnapshot | null;
 }
+
+/** What runs after the snapshot and prune (the CLI hands it in: replication, or a rootless owner's request for it). */
+export type AfterSnapshot = { ok: boolean; summary: string };
 
 /** Btrfs frees a deleted subvolume's space in the background: wait for it before measuring again. */
 async function settle(runner: Runner, crypt: OpenCrypt): Promise<void> {
@@ -35,11 +41,11 @@ async function settle(runner: Runner, crypt: OpenCrypt): Promise<void> {
 
 async function prunePolicy(crypt: OpenCrypt, ctx: OpContext, policy: RetentionPolicy | null): Promise<string[]> {
   if (!policy) return [];
-  const decisions = await decideRetention(crypt.paths, policy, new Date());
+  const decisions = await decideRetention(crypt.paths, policy, new Date(), await replicaBases(crypt.config));
   return deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name), 'scheduled');
 }
 
-export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops: Pick<Operations, 'snapshot'>): Promise<ScheduledResult> {
+export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops: Pick<Operations, 'snapshot'>, after?: () => Promise<AfterSnapshot>): Promise<ScheduledResult> {
   const started = Date.now();
   const { config, paths } = crypt;
   const policy = config.retention ? toPolicy(config.retention) : null;
@@ -57,7 +63,8 @@ export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops
         // Beyond the policy: the oldest unprotected snapshot, one at a time, measured after each.
         while (space.freeBytes < floor) {
           const { complete } = await readSnapshotDir(paths);
-          const next = floorCandidates(applyRetention(complete.map(retentionItem), policy ?? {}, new Date()))[0];
+          const bases = await replicaBases(config);
+          const next = floorCandidates(applyRetention(complete.map((m) => retentionItem(m, bases)), policy ?? {}, new Date()))[0];
           if (!next) break;
           await deleteSnapshots(paths, ctx.runner, [next], 'scheduled');
           floorPruned.push(next);
@@ -75,9 +82,11 @@ export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops
     }
     const snapshot = await ops.snapshot({ label: 'scheduled' });
     const pruned = await prunePolicy(crypt, ctx, policy);
-    const summary = `snapshot ${snapshot.name}; removed ${floorPruned.length + pruned.length} snapshot(s)${floorPruned.length ? ` (${floorPruned.length} for the free-space floor)` : ''}`;
-    await recordRun(paths, 'scheduled', { at: new Date().toISOString(), ok: true, durationMs: Date.now() - started, summary, detail: { snapshot: snapshot.name, floorPruned, pruned } });
-    return { snapshot, floorPruned, pruned };
+    // The snapshot is kept whatever happens to its replication; a failed one makes the run fail (exit 1).
+    const replication = after ? await after().catch((e: unknown) => ({ ok: false, summary: (e as Error).message.split('\n')[0]! })) : null;
+    const summary = `snapshot ${snapshot.name}; removed ${floorPruned.length + pruned.length} snapshot(s)${floorPruned.length ? ` (${floorPruned.length} for the free-space floor)` : ''}${replication ? `; replication ${replication.ok ? '' : 'FAILED: '}${replication.summary}` : ''}`;
+    await recordRun(paths, 'scheduled', { at: new Date().toISOString(), ok: replication?.ok ?? true, durationMs: Date.now() - started, summary, detail: { snapshot: snapshot.name, floorPruned, pruned, ...(replication ? { replication } : {}) } });
+    return { snapshot, floorPruned, pruned, replication };
   } catch (e) {
     await recordRun(paths, 'scheduled', { at: new Date().toISOString(), ok: false, durationMs: Date.now() - started, summary: (e as Error).message.split('\n')[0]!, detail: { floorPruned } }).catch(() => {});
     throw e;

@@ -44,7 +44,7 @@ describe.skipIf(skip)(`btrfs wrappers ${skip ? `(skipped: ${skip})` : ''}`, () =
     ];
     expect(await listNestedSubvolumes(active)).toEqual(expected); // the walk
     const seen: string[][] = [];
-    const spy = { run: (argv: string[], o?: object) => (seen.push(argv), runner.run(argv, o)) };
+    const spy = { run: (argv: string[], o?: object) => (seen.push(argv), runner.run(argv, o)), spawn: runner.spawn };
     expect(await listNestedSubvolumes(active, spy)).toEqual(expected); // btrfs + mountinfo
     expect(seen).toContainEqual(['btrfs', 'subvolume', 'list', '-o', active]);
     expect(await listNestedFast(active, runner)).toEqual(expected); // the fast path itself, not a fallback

@@ -120,7 +120,7 @@ describe('docs from the command tree', () => {
     it('completes commands, options, choices and files', () => {
       expect(complete('lychd-crypt sn')).toEqual(['snapshot']);
       expect(complete('lychd-crypt --crypt /srv/x ro')).toEqual(['rollback']);
-      expect(complete('lychd-crypt init --a')).toEqual(['--answers']);
+      expect(complete('lychd-crypt init --an')).toEqual(['--answers']);
       expect(complete('lychd-crypt snapshot --mode c')).toEqual(['checkpoint', 'cold']);
       expect(complete('lychd-crypt completion z')).toEqual(['zsh']);
       writeFileSync(path.join(dir, 'site.yaml'), 'version: 1\n');

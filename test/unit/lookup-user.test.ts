@@ -17,7 +17,7 @@ describe('lookupUser', () => {
   });
 
   it('a getent that cannot start (here: a working directory that does not exist) says why, not "no such user"', async () => {
-    const lost: Runner = { run: (argv, opts) => real.run(argv, { ...opts, cwd: '/nonexistent-lychd-cwd' }) };
+    const lost: Runner = { run: (argv, opts) => real.run(argv, { ...opts, cwd: '/nonexistent-lychd-cwd' }), spawn: (argv, opts) => real.spawn(argv, opts) };
     const err = await lookupUser(lost, 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
     expect(String((err as Error).message)).toMatch(/^could not run: getent passwd 0\n[\s\S]*nonexistent-lychd-cwd/);

@@ -23,6 +23,7 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     dbWasRunning: boolean(),
     failure: optional(string()),
   }),
+  strictObject({ op: literal('restore'), ...common, from: string(), names: array(plainName), received: array(plainName) }),
   strictObject({
     op: literal('nocow-rewrite'),
     ...common,

@@ -17,6 +17,11 @@ export interface LockOptions {
   operation?: string;
   /** Shows the wait while it lasts (src/cli/ui/activity.ts). */
   activity?: StartActivity;
+  /**
+   * Whose lock file it is: root taking a rootless crypt's lock (replicate) gives a file it made to the
+   * owner, who must be able to open it again.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 /** What the holder wrote into the lock file: informative only (shown to a waiting user), never trusted. */
@@ -73,10 +78,12 @@ async function openLock(lockFile: string): Promise<FileHandle> {
 
 export async function withLock<T>(lockFile: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
   const fh = await openLock(lockFile);
-  if (!(await fh.stat()).isFile()) {
+  const st = await fh.stat();
+  if (!st.isFile()) {
     await fh.close();
     throw new RefusedError(`the lock ${lockFile} is not a regular file; nothing was changed`, { hint: 'Remove it; it is made again.' });
   }
+  if (opts.owner && st.uid !== opts.owner.uid && process.getuid?.() === 0) await fh.chown(opts.owner.uid, opts.owner.gid);
   let waiting: Activity | undefined;
   try {
     const deadline = Date.now() + opts.waitSeconds * 1000;

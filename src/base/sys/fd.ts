@@ -29,7 +29,20 @@ const FS_INFO_METADATA_UUID = 64;
 const BTRFS_FS_INFO_FLAG_METADATA_UUID = 1n << 2n;
 const BTRFS_IOC_GET_SUBVOL_INFO = 2180551740;
 const SUBVOL_INFO_SIZE = 504;
-const SUBVOL_INFO = { treeid: 0, generation: 280, flags: 288, uuid: 296, parentUuid: 312, otransid: 352, otime: 392 } as const;
+const SUBVOL_INFO = {
+  treeid: 0,
+  generation: 280,
+  flags: 288,
+  uuid: 296,
+  parentUuid: 312,
+  receivedUuid: 328,
+  ctransid: 344,
+  otransid: 352,
+  stransid: 360,
+  rtransid: 368,
+  otime: 392,
+  rtime: 424,
+} as const;
 // _IOWR(0x94, 61, struct btrfs_ioctl_get_subvol_rootref_args): min_treeid, 255 × {treeid, dirid}, num_items.
 const BTRFS_IOC_GET_SUBVOL_ROOTREF = 0xd000943d;
 const ROOTREF_SIZE = 4096;
@@ -251,7 +264,26 @@ export interface SubvolInfo {
   readonly: boolean;
   /** Creation time (seconds since the epoch). */
   otime: number;
+  /**
+   * For a copy made by `btrfs receive`: the UUID of the subvolume that was sent (through a chain of copies,
+   * the original's), else null. A copy's identity on every side is `receivedUuid ?? uuid` (originUuid).
+   */
+  receivedUuid: string | null;
+  /**
+   * The transaction that last changed the subvolume's content (also its read-only flag being set by
+   * receive). Unlike `generation`, snapshotting the subvolume (receiving the next incremental on it) leaves
+   * it alone: a copy whose ctransid moved after it was received has been changed.
+   */
+  ctransid: number;
+  /** The sender's ctransid when it was sent, and the receiving transaction (0 when not received). */
+  stransid: number;
+  rtransid: number;
+  /** When it was received (seconds since the epoch; 0 when not received). */
+  rtime: number;
 }
+
+/** The name every side gives one snapshot: the received UUID of a copy, else its own UUID. */
+export const originUuid = (i: Pick<SubvolInfo, 'uuid' | 'receivedUuid'>): string => i.receivedUuid ?? i.uuid;
 
 /**
  * Facts about the subvolume whose root `dir` is (BTRFS_IOC_GET_SUBVOL_INFO, Linux 4.18+): unlike
@@ -260,6 +292,8 @@ export interface SubvolInfo {
 export async function subvolInfo(dir: Dir): Promise<SubvolInfo> {
   const b = await ioctl(dir.fd, BTRFS_IOC_GET_SUBVOL_INFO, SUBVOL_INFO_SIZE, dir.path);
   const parent = uuidAt(b, SUBVOL_INFO.parentUuid);
+  const received = uuidAt(b, SUBVOL_INFO.receivedUuid);
+  const u64 = (off: number): number => Number(b.readBigUInt64LE(off));
   return {
     id: Number(b.readBigUInt64LE(SUBVOL_INFO.treeid)),
     uuid: uuidAt(b, SUBVOL_INFO.uuid),
@@ -268,6 +302,11 @@ export async function subvolInfo(dir: Dir): Promise<SubvolInfo> {
     genAtCreation: Number(b.readBigUInt64LE(SUBVOL_INFO.otransid)),
     readonly: (b.readBigUInt64LE(SUBVOL_INFO.flags) & BTRFS_SUBVOL_RDONLY) !== 0n,
     otime: Number(b.readBigUInt64LE(SUBVOL_INFO.otime)),
+    receivedUuid: received === NIL_UUID ? null : received,
+    ctransid: u64(SUBVOL_INFO.ctransid),
+    stransid: u64(SUBVOL_INFO.stransid),
+    rtransid: u64(SUBVOL_INFO.rtransid),
+    rtime: u64(SUBVOL_INFO.rtime),
   };
 }
 

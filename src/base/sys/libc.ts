@@ -4,6 +4,7 @@ import type { IKoffiLib } from 'koffi';
 import { CryptError } from '../errors.js';
 
 const AT_FDCWD = -100;
+const RENAME_NOREPLACE = 1 << 0;
 const RENAME_EXCHANGE = 1 << 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -56,6 +57,15 @@ export async function exchangePaths(a: string, b: string): Promise<void> {
   if (c.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) !== 0) {
     const errno = c.errno();
     throw new CryptError(`renameat2(RENAME_EXCHANGE) ${a} <-> ${b} failed: errno ${errno}`);
+  }
+}
+
+/** Renames `a` to `b` only when `b` does not exist (RENAME_NOREPLACE): nothing of someone else's is replaced. */
+export async function renameNoReplace(a: string, b: string): Promise<void> {
+  const c = await getLibc();
+  if (c.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) !== 0) {
+    const errno = c.errno();
+    throw new CryptError(`renameat2(RENAME_NOREPLACE) ${a} -> ${b} failed: ${errno === 17 ? 'it exists already' : `errno ${errno}`}`);
   }
 }
 

@@ -43,6 +43,11 @@ function followUpFacts(config: Config, ctx: CommandContext): HintFacts {
 }
 
 export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  // The target side of replication is a mode of its own (no crypt here).
+  if (opts.receiver !== undefined) return (await import('./init-receiver.js')).runInitReceiver(opts, ctx);
+  for (const flag of ['authorize', 'pull', 'pullOnly', 'bin', 'print'] as const) {
+    if (opts[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --receiver DIR`);
+  }
   // Interactive (a terminal and no --yes): src/cli/ui/ asks what --answers would say and confirms the plan.
   const ui = ctx.interactive && !opts.yes ? await import('../ui/index.js') : undefined;
   if (opts.defaults && (!ui || opts.answers)) {

@@ -8,6 +8,7 @@ import { policyFromOptions } from '../../runtime/retention/options.js';
 import { isEmptyPolicy, type RetentionDecision, type RetentionPolicy, toPolicy } from '../../runtime/retention/policy.js';
 import { decideRetention, deleteSnapshots, renderDecisions } from '../../runtime/retention/prune.js';
 import { recordRun } from '../../runtime/status/record.js';
+import { replicaBases } from '../../runtime/replicate/record.js';
 import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 function choosePolicy(crypt: OpenCrypt, opts: Record<string, unknown>): { policy: RetentionPolicy; source: 'command line' | 'configuration' } {
@@ -39,13 +40,13 @@ export async function runPrune(_args: string[], opts: Record<string, unknown>, c
   if (dryRun) {
     return withCrypt(ctx, cryptRequest(ctx), async (crypt) => {
       const chosen = choosePolicy(crypt, opts);
-      return out(await decideRetention(crypt.paths, chosen.policy, new Date()), chosen);
+      return out(await decideRetention(crypt.paths, chosen.policy, new Date(), await replicaBases(crypt.config)), chosen);
     });
   }
   return mutateCrypt(ctx, async (crypt) => {
     const chosen = choosePolicy(crypt, opts);
     const started = Date.now();
-    const decisions = await decideRetention(crypt.paths, chosen.policy, new Date());
+    const decisions = await decideRetention(crypt.paths, chosen.policy, new Date(), await replicaBases(crypt.config));
     const deleted = await deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name));
     await recordRun(crypt.paths, 'prune', {
       at: new Date().toISOString(),

@@ -9,7 +9,8 @@ import { snapshotPath } from '../../runtime/snapshots/meta.js';
 import { validateLabel } from '../../runtime/snapshots/names.js';
 import { formatVersion } from '../../runtime/snapshots/format.js';
 import { UsageError } from '../../base/errors.js';
-import { floorWarning, runScheduledSnapshot } from '../../runtime/scheduled-run.js';
+import { floorWarning, runScheduledSnapshot, type AfterSnapshot } from '../../runtime/scheduled-run.js';
+import type { OpenCrypt } from '../../base/crypt/open.js';
 import type { CommandContext, CommandOutput } from '../frame/context.js';
 
 export { formatVersion };
@@ -25,6 +26,26 @@ export function summarizeSnapshot(meta: SnapshotMeta): string {
   return `snapshot ${meta.name} taken (${meta.mode}${server}): ${phases}; total ${meta.timings.total ?? '?'} ms`;
 }
 
+/**
+ * replicate.schedule after-snapshot: a system crypt's timer run sends right away (loaded only then); a
+ * rootless crypt's (its owner's) asks root's service, whose .path unit starts it.
+ */
+function afterSnapshot(crypt: OpenCrypt, ctx: CommandContext): (() => Promise<AfterSnapshot>) | undefined {
+  const r = crypt.config.replicate;
+  if (!r?.targets.length || r.schedule !== 'after-snapshot') return undefined;
+  if (crypt.config.profile === 'rootless') {
+    return async () => {
+      await (await import('../../runtime/replicate/request-run.js')).requestReplication(crypt, 0);
+      return { ok: true, summary: "asked root's replication service" };
+    };
+  }
+  return async () => {
+    const m = await import('../../runtime/replicate/replicate.js');
+    const rep = await m.runReplication(crypt, ctx, m.SCHEDULED_OPTIONS);
+    return { ok: rep.ok, summary: m.summarizeReplication(rep) };
+  };
+}
+
 export async function runSnapshot(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   // Bad input fails before the lock is taken or anything is touched.
   const label = validateLabel(opts.label as string | undefined);
@@ -32,12 +53,13 @@ export async function runSnapshot(_args: string[], opts: Record<string, unknown>
   if (opts.scheduled) {
     if (label !== null || mode !== undefined || opts.pin) throw new UsageError('--scheduled takes its label, mode and policy from the configuration: no --label, --mode or --pin');
     return mutateCrypt(ctx, async (crypt) => {
-      const r = await runScheduledSnapshot(crypt, ctx, hookedOperations(crypt, ctx));
+      const r = await runScheduledSnapshot(crypt, ctx, hookedOperations(crypt, ctx), afterSnapshot(crypt, ctx));
       const removed = [...r.floorPruned, ...r.pruned];
       return {
-        json: { ok: true, snapshot: r.snapshot, path: snapshotPath(crypt.paths, r.snapshot.name), floorPruned: r.floorPruned, pruned: r.pruned },
+        json: { ok: r.replication?.ok ?? true, snapshot: r.snapshot, path: snapshotPath(crypt.paths, r.snapshot.name), floorPruned: r.floorPruned, pruned: r.pruned, replication: r.replication },
         human: `${summarizeSnapshot(r.snapshot)}${removed.length ? `
-removed ${removed.join(', ')}` : ''}`,
+removed ${removed.join(', ')}` : ''}${r.replication ? `\nreplication ${r.replication.ok ? '' : 'FAILED: '}${r.replication.summary}` : ''}`,
+        exitCode: r.replication && !r.replication.ok ? 1 : 0,
       };
     });
   }

@@ -22,7 +22,9 @@ function thresholds(opts: Record<string, unknown>, config: Config | null): Check
   if (maxAgeMs === undefined) throw new UsageError(`--max-age expects an age like 2h or 1d, got "${String(opts.maxAge)}"`);
   const minFree = opts.minFree === undefined ? (config?.space?.minFree ?? DEFAULT_CHECK_FLOOR) : parseFloor(String(opts.minFree));
   if (!minFree) throw new UsageError(`--min-free expects a percentage like 10% or a size like 2G, got "${String(opts.minFree)}"`);
-  return { maxAgeMs, minFree };
+  const maxReplicaAgeMs = opts.maxReplicaAge === undefined ? null : parseAge(String(opts.maxReplicaAge));
+  if (maxReplicaAgeMs === undefined) throw new UsageError(`--max-replica-age expects an age like 26h or 2d, got "${String(opts.maxReplicaAge)}"`);
+  return { maxAgeMs, minFree, maxReplicaAgeMs };
 }
 
 export async function readStatus(ctx: CommandContext): Promise<{ facts: StatusFacts; config: Config | null }> {

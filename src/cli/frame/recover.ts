@@ -10,6 +10,7 @@ import { recoverNocowRewrite } from '../../care/nocow-recover.js';
 import { recoverRun, recoverRunRollback } from '../../runtime/run/recover.js';
 import { recoverDelete } from '../../runtime/snapshots/remove.js';
 import { recoverAnnotate } from '../../runtime/snapshots/annotate.js';
+import { recoverRestore } from '../../runtime/restore/recover.js';
 import { hookedOperations } from './hooks.js';
 import type { CommandContext } from './context.js';
 
@@ -30,6 +31,7 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   rollback: recoverRollback,
   snapshot: recoverSnapshot,
   'nocow-rewrite': recoverNocowRewrite,
+  restore: recoverRestore,
   // An interrupted guarded run goes back through the rollback with the crypt's hooks, as a failed one does.
   run: (entry, crypt, ctx) => recoverRun(entry, crypt, ctx, hookedOperations(crypt, ctx)),
   // A guarded run's own rollback: finished, or started again (with the hooks) — never undone.

@@ -5,6 +5,7 @@ import { SHELL_SENSITIVE, shellSensitiveChars } from '../../base/output/shell-ch
 import { parseSize } from '../../model/units.js';
 import { retentionAnswers, scheduleAnswers, spaceAnswers } from './set-and-forget.js';
 import { hooksAnswers } from './hooks.js';
+import { replicateAnswers } from './replicate.js';
 import { DEFAULTS } from './defaults.js';
 
 /** Every string an answers file gives us: a control character (a newline in a unit file!) is refused. */
@@ -138,6 +139,8 @@ export const answersSchema = z.strictObject({
   space: spaceAnswers.optional(),
   schedule: scheduleAnswers.optional(),
   hooks: hooksAnswers.optional(),
+  /** Off-host copies (src/install/answers/replicate.ts). */
+  replicate: replicateAnswers.optional(),
 });
 
 export type Answers = z.output<typeof answersSchema>;

@@ -7,6 +7,7 @@ import { formatSize, parseSize } from '../../model/units.js';
 import { writeFileAtomic } from '../../base/sys/fs.js';
 import { setAndForgetAnswers } from './set-and-forget.js';
 import { hooksAnswersOf } from './hooks.js';
+import { replicateAnswersOf } from './replicate.js';
 
 /** A size that reads back as the same bytes: a whole number of a unit, else the bytes themselves. */
 const exactSize = (bytes: number): string | number => {
@@ -43,6 +44,7 @@ export function answersFromConfig(config: Config): AnswersInput {
       : { enabled: false },
     ...setAndForgetAnswers(config),
     ...hooksAnswersOf(config),
+    ...replicateAnswersOf(config),
   };
 }
 

@@ -77,6 +77,11 @@ export function stateSteps(config: Config, fs: CryptFs): InitStep[] {
     { kind: 'own-dir', path: p.snapshots, owner, mode: 0o755, fs },
     // 0711 for root's: the postgres OS user must reach its log directory inside, and nothing more.
     ...dirsBelow(stateTop, state, stateOwner, config.profile === 'rootless' ? 0o700 : 0o711),
+    // A rootless crypt's replication is root's: its record (0644, the owner reads it) lives in root's state,
+    // made here because root's service runs with a read-only file system beyond the paths it writes.
+    ...(config.profile === 'rootless' && config.replicate?.targets.length
+      ? dirsBelow(path.dirname(config.registry.state), path.join(config.registry.state, config.crypt.name), ROOT, 0o755)
+      : []),
     ...dirsBelow(path.dirname(config.registry.dir), config.registry.dir, ROOT, 0o755),
     { kind: 'register', dir: config.registry.dir, name: config.crypt.name, stateDir: state, config, fs },
   ];

@@ -12,6 +12,7 @@ import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
 import type { Plan } from '../../model/steps.js';
 import { scheduleSteps } from './schedule.js';
+import { replicateKeySteps } from './replicate-keys.js';
 
 /** What must hold before anything can be planned: root, Btrfs in the kernel, the tools, the runtime bundle. */
 function checkPrerequisites(facts: HostFacts, config: Config): string {
@@ -46,6 +47,7 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     mode: 0o755,
     ...(runtime === PACKAGED_RUNTIME ? { link: true } : {}),
   });
+  steps.push(...replicateKeySteps(config, notes)); // after the registry directory is there
   steps.push(...scheduleSteps(facts, config, notes)); // after the runtime: the units run it
   return { version: 1, config, registered: facts.existingConfig, ...(facts.released ? { released: true } : {}), steps, notes };
 }

@@ -2,7 +2,7 @@
 // (`lychd-crypt-snapshot-home-alice-.local-share-lychd.timer`), so two crypts never share a timer.
 import { escapeSystemdPath } from './unit-name.js';
 
-export type ScheduledJob = 'snapshot' | 'verify';
+export type ScheduledJob = 'snapshot' | 'verify' | 'replicate';
 
 export function unitBase(job: ScheduledJob, cryptPath: string): string {
   return `lychd-crypt-${job}-${escapeSystemdPath(cryptPath)}`;
@@ -14,4 +14,9 @@ export function timerName(job: ScheduledJob, cryptPath: string): string {
 
 export function serviceName(job: ScheduledJob, cryptPath: string): string {
   return `${unitBase(job, cryptPath)}.service`;
+}
+
+/** The .path unit that starts root's replication when a rootless crypt's owner asks for one. */
+export function pathUnitName(job: ScheduledJob, cryptPath: string): string {
+  return `${unitBase(job, cryptPath)}.path`;
 }

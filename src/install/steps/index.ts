@@ -32,6 +32,9 @@ import { writeFstabLine } from './write-fstab-line.js';
 import { writeMountRecord } from './write-mount-record.js';
 import { writeMountUnit } from './write-mount-unit.js';
 import { writeUnit } from './write-unit.js';
+import { receiverDir } from './receiver-dir.js';
+import { authorizedKey } from './authorized-key.js';
+import { replicateKey } from './replicate-key.js';
 
 /** The kinds init and repair share (model/steps.ts SharedStep): repair's table takes these rows. */
 export const SHARED_STEPS = {
@@ -63,6 +66,9 @@ export const INIT_STEPS: StepTable<InitStep> = {
   'write-unit': writeUnit,
   'enable-timer': enableTimer,
   'remove-unit': removeUnit,
+  'receiver-dir': receiverDir,
+  'authorized-key': authorizedKey,
+  'replicate-key': replicateKey,
 };
 
 /** What a step does, as data: its title, the exact commands and the files it writes (--dry-run, --json). */

@@ -30,9 +30,14 @@ export interface RetentionItem {
   createdAt: string;
   pinned?: boolean;
   preRollback?: boolean;
+  /**
+   * The newest copy some replication target holds (runtime/replicate/record.ts): the base of its next
+   * incremental. Kept by the policy; the free-space floor may still take it (the next send is then full).
+   */
+  replicaBase?: boolean;
 }
 
-export type KeepRule = 'pinned' | 'newest' | 'newest-pre-rollback' | 'last' | 'within' | Level;
+export type KeepRule = 'pinned' | 'newest' | 'newest-pre-rollback' | 'replica-base' | 'last' | 'within' | Level;
 
 export interface RetentionDecision {
   name: string;
@@ -67,6 +72,7 @@ export function applyRetention(items: readonly RetentionItem[], policy: Retentio
   });
   const newestPre = sorted.find((s) => s.preRollback);
   if (newestPre) keep(newestPre.name, 'newest-pre-rollback');
+  for (const s of sorted) if (s.replicaBase) keep(s.name, 'replica-base');
 
   for (const level of LEVELS) {
     const count = policy[level];
@@ -100,7 +106,7 @@ export function applyRetention(items: readonly RetentionItem[], policy: Retentio
   });
 }
 
-const ORDER: readonly KeepRule[] = ['pinned', 'newest', 'newest-pre-rollback', 'last', 'within', ...LEVELS];
+const ORDER: readonly KeepRule[] = ['pinned', 'newest', 'newest-pre-rollback', 'replica-base', 'last', 'within', ...LEVELS];
 const PROTECTING = new Set<KeepRule>(['pinned', 'newest', 'newest-pre-rollback']);
 
 function describeRule(rule: KeepRule, policy: RetentionPolicy, periods: Partial<Record<Level, string>>): string {
@@ -111,6 +117,8 @@ function describeRule(rule: KeepRule, policy: RetentionPolicy, periods: Partial<
       return 'newest snapshot';
     case 'newest-pre-rollback':
       return 'newest pre-rollback snapshot';
+    case 'replica-base':
+      return 'newest copy on a replication target (the base of its next incremental)';
     case 'last':
       return `last ${policy.last}`;
     case 'within':

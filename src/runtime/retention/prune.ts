@@ -7,13 +7,14 @@ import { readSnapshotDir, type SnapshotMeta } from '../snapshots/meta.js';
 import { removeSnapshots, type RemovedBy } from '../snapshots/remove.js';
 import { applyRetention, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './policy.js';
 
-export function retentionItem(m: SnapshotMeta): RetentionItem {
-  return { name: m.name, createdAt: m.createdAt, pinned: m.pinned === true, preRollback: m.origin.kind === 'pre-rollback' };
+/** replicaBases: the snapshots that are some target's newest copy (runtime/replicate/record.ts replicaBases). */
+export function retentionItem(m: SnapshotMeta, replicaBases: ReadonlySet<string> = new Set()): RetentionItem {
+  return { name: m.name, createdAt: m.createdAt, pinned: m.pinned === true, preRollback: m.origin.kind === 'pre-rollback', replicaBase: replicaBases.has(m.name) };
 }
 
-export async function decideRetention(paths: CryptPaths, policy: RetentionPolicy, now: Date): Promise<RetentionDecision[]> {
+export async function decideRetention(paths: CryptPaths, policy: RetentionPolicy, now: Date, replicaBases: ReadonlySet<string> = new Set()): Promise<RetentionDecision[]> {
   const { complete } = await readSnapshotDir(paths);
-  return applyRetention(complete.map(retentionItem), policy, now);
+  return applyRetention(complete.map((m) => retentionItem(m, replicaBases)), policy, now);
 }
 
 /** Deletes the named snapshots in order (one journal entry); a failure names what was already deleted. */

@@ -17,8 +17,9 @@ import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { keepReplacedState } from './keep.js';
-import { prepareStagingOp } from './staging.js';
+import { lockClone, prepareStagingOp, prepareStagingPgdata } from './staging.js';
 import { onTree } from '../../base/userns/tree.js';
+import { mapArgv } from '../restore/ids.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
@@ -102,8 +103,20 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     await timed('stage', async () => {
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
-      if (pg) {
-        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg);
+      if (plan.owners) {
+        // A restore from another host (never a container's cluster): this host's owners, inside the locked
+        // clone (its top after the lock).
+        const clone = await lockClone(plan.staging);
+        try {
+          for (const argv of mapArgv(`${clone.dir.anchor}/.`, plan.owners, true)) await ctx.runner.run(argv);
+          if (pg) await prepareStagingPgdata(clone.dir, pg, { restored: plan.restored === true });
+        } finally {
+          await clone.release();
+        }
+        for (const argv of mapArgv(plan.staging, plan.owners, false)) await ctx.runner.run(argv);
+        faultPoint('rollback:clean');
+      } else if (pg) {
+        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg, plan.restored === true);
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;

@@ -11,7 +11,7 @@ import type { PostgresConfig } from '../../model/config.js';
 import { CryptError } from '../../base/errors.js';
 import { nsOp } from '../../base/userns/helper.js';
 import { hostUid } from '../../base/userns/view.js';
-import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, unlinkAt, type Dir } from '../../base/sys/fd.js';
+import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, setInodeFlags, unlinkAt, type Dir } from '../../base/sys/fd.js';
 
 export const STALE_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
 
@@ -51,17 +51,21 @@ async function openPgdata(clone: Dir, dir: string): Promise<Dir | null> {
  * The clone at `clone` (a path) made fit: locked, PGDATA checked and cleaned, released. Where PGDATA's
  * owner may (the owner's user namespace for a container's PGDATA: base/userns/tree.ts).
  */
-export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig): Promise<string[]> => {
+export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig, restored: boolean): Promise<string[]> => {
   const locked = await lockClone(clone);
   try {
-    return await prepareStagingPgdata(locked.dir, pg);
+    return await prepareStagingPgdata(locked.dir, pg, { restored });
   } finally {
     await locked.release();
   }
 });
 
-/** Checks PGDATA in the clone, then removes the stale files; returns what it removed. */
-export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Promise<string[]> {
+/**
+ * Checks PGDATA in the clone, then removes the stale files; returns what it removed. restored: a snapshot
+ * received from a target (a send stream carries no C attribute): PGDATA gets it back on its directory (new
+ * files inherit it) instead of a refusal; the files it holds stay copy-on-write until repair rewrites them.
+ */
+export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig, opts: { restored?: boolean } = {}): Promise<string[]> {
   const pgdata = await openPgdata(clone, pg.dir);
   if (!pgdata) return [];
   try {
@@ -70,7 +74,11 @@ export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Prom
     // Host ids (in the owner's user namespace a container's uid shows as another number).
     if (hostUid(st.uid) !== pg.uid) problems.push(`is owned by uid ${hostUid(st.uid)}, not ${pg.osUser} (${pg.uid})`);
     if ((st.mode & 0o077) & ~0o050) problems.push(`has mode ${(st.mode & 0o777).toString(8)}, not 0700`);
-    if (!((await inodeFlags(pgdata)) & FS_NOCOW_FL)) problems.push('lost the C (nodatacow) attribute');
+    const flags = await inodeFlags(pgdata);
+    if (!(flags & FS_NOCOW_FL)) {
+      if (opts.restored) await setInodeFlags(pgdata, flags | FS_NOCOW_FL);
+      else problems.push('lost the C (nodatacow) attribute');
+    }
     if (problems.length) throw refuse(problems.join(', '));
     const removed: string[] = [];
     for (const f of STALE_FILES) if (await unlinkAt(pgdata, f)) removed.push(f);

@@ -2,6 +2,7 @@
 import { stateDirFor } from '../../base/crypt/paths.js';
 import type { Config } from '../../model/config.js';
 import type { RunIntent } from '../../model/journal.js';
+import type { OwnerMap } from '../restore/ids.js';
 
 export interface RollbackPlan {
   target: string;
@@ -9,6 +10,10 @@ export interface RollbackPlan {
   staging: string;
   active: string;
   dbRunning: boolean;
+  /** A restore from another host: the staging copy's files get this host's owners (runtime/restore/ids.ts). */
+  owners?: OwnerMap | null;
+  /** The target was received from another host (restore): PGDATA's missing C attribute is set again, not refused. */
+  restored?: boolean;
   steps: string[];
   /** Set when a guarded run rolls back: its journal entry is then a run-rollback, never undone by recovery. */
   intent?: RunIntent;
@@ -21,6 +26,7 @@ export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'ste
   if (p.dbRunning) steps.push(`stop PostgreSQL through postgres.service (${service}) and confirm the postmaster is gone`);
   steps.push(
     `snapshot ${config.crypt.path}/snapshots/${p.target} as ${p.staging}  (a writable staging copy: one BTRFS_IOC_SNAP_CREATE_V2, what \`btrfs subvolume snapshot\` does)`,
+    ...(p.owners ? [`give the staging copy's files this host's owners (${[...p.owners.uids.map(([a, b]) => `uid ${a}→${b}`), ...p.owners.gids.map(([a, b]) => `gid ${a}→${b}`)].join(', ')}): chown -R -h --from`] : []),
     'remove postmaster.pid, recovery.signal, standby.signal, backup_label from the staging PGDATA; check its C attribute, owner and mode',
     `renameat2(RENAME_EXCHANGE) ${p.staging} <-> ${p.active}  (one atomic swap)`,
     `move the replaced state to snapshots/${p.preRollbackName}, make it read-only, write its metadata`,

@@ -35,6 +35,7 @@ const metaSchema: ZodMiniType<SnapshotMeta> = looseObject({
   toolVersion: string(),
   pinned: optional(boolean()),
   rebuilt: optional(looseObject({ at: isoTime, checkpointLsn: text, timeline: nullable(count) })),
+  restored: optional(looseObject({ from: string(), at: isoTime, originUuid: string(), by: string() })),
 });
 
 /** The metadata, or what is wrong with it (one line). */

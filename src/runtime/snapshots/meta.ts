@@ -36,16 +36,24 @@ export class UnusableMetaError extends CryptError {
   }
 }
 
+export interface ReadMetaOptions {
+  /**
+   * Whose files count (default: this user's and root's). Root replicating a rootless crypt (root's own
+   * power: btrfs send needs it) reads the owner's metadata too, through the same safe read and schema.
+   */
+  owners?: number[];
+}
+
 /**
  * The snapshot's metadata; undefined when there is none; an UnusableMetaError when it cannot be used
  * (read as src/base/sys/read-file.ts reads, then checked against src/runtime/snapshots/meta-schema.ts).
  */
-export async function readMeta(paths: CryptPaths, name: string): Promise<SnapshotMeta | undefined> {
+export async function readMeta(paths: CryptPaths, name: string, opts: ReadMetaOptions = {}): Promise<SnapshotMeta | undefined> {
   const file = metaPath(paths, name);
   let text: string | undefined;
   try {
     // Written by this user (or by root, on its behalf, before the owner took over).
-    text = await readTextSafely(file, { maxBytes: MAX_META_BYTES, owners: [...new Set([process.getuid?.() ?? 0, 0])] });
+    text = await readTextSafely(file, { maxBytes: MAX_META_BYTES, owners: opts.owners ?? [...new Set([process.getuid?.() ?? 0, 0])] });
   } catch (e) {
     if (e instanceof UnsafeFileError) throw new UnusableMetaError(file, e.why);
     throw e;
@@ -87,13 +95,13 @@ export interface SnapshotDirEntries {
  * Reads snapshots/ by names only (cheap); callers that need subvolume facts ask btrfs. Names are read as
  * bytes: only entries named by the grammar (isSnapshotName) count, everything else is foreign.
  */
-export async function readSnapshotDir(paths: CryptPaths): Promise<SnapshotDirEntries> {
+export async function readSnapshotDir(paths: CryptPaths, opts: ReadMetaOptions = {}): Promise<SnapshotDirEntries> {
   const { dirs, metas, foreign } = sortEntries(await readdir(paths.snapshots, { withFileTypes: true, encoding: 'buffer' }));
   const complete: SnapshotMeta[] = [];
   const unreadableMeta: string[] = [];
   for (const name of [...dirs].filter((d) => metas.has(d)).sort().reverse()) {
     // One damaged file must not hide every other snapshot (or crash list and doctor).
-    const meta = await readMeta(paths, name).catch((e: unknown) => (e instanceof UnusableMetaError && e.claims !== undefined ? e.claims : undefined));
+    const meta = await readMeta(paths, name, opts).catch((e: unknown) => (e instanceof UnusableMetaError && e.claims !== undefined ? e.claims : undefined));
     if (typeof meta === 'string') foreign.push(foreignEntry(name, { why: 'names-another', claims: meta }));
     else if (meta) complete.push(meta);
     else unreadableMeta.push(name);

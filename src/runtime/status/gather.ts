@@ -22,6 +22,7 @@ import { readRuns, type RunRecords } from './record.js';
 import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
 import { measureSpaceSysfs } from './sysfs-space.js';
 import type { FreeFloor } from '../../model/settings.js';
+import { gatherReplication, type ReplicaFacts } from '../replicate/status.js';
 
 export interface TimerFacts {
   unit: string;
@@ -58,6 +59,8 @@ export interface StatusFacts {
   leftovers?: { incomplete: string[]; orphanMeta: string[]; unreadableMeta: string[] } | null;
   /** Facts this caller may not read (e.g. a monitoring user and the owner's files): not guessed, not judged. */
   notVisible?: string[];
+  /** Off-host copies per target, from the last replication's record (runtime/replicate/status.ts); [] when none configured. */
+  replication?: ReplicaFacts[];
 }
 
 /** A crypt as status reads it: its definition, paths and (from the registry) identity. */
@@ -144,7 +147,8 @@ export async function gatherStatus(crypt: StatusCrypt, runner: Runner, now = new
   const native = config.method === 'native';
   const id = !native && crypt.fsUuid ? await identifyMount(config, crypt.fsUuid, root) : null;
   const mounted = native || (id !== null && (id.kind === 'as-registered' || (id.kind === 'temp-fsid' && id.registeredSource)));
-  const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null, identity: identityFacts(id) };
+  const replication = await gatherReplication(config).catch(() => []);
+  const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null, identity: identityFacts(id), replication };
   if (!mounted) return { ...base, ...(await timers(crypt, runner, hidden)), notVisible: hidden };
   const fsid = id && id.kind !== 'unknown' && id.kind !== 'none' ? id.fsid : null;
   const w = await readWritability(runner, root, native ? '--target' : '--mountpoint');

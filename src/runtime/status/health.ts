@@ -11,12 +11,15 @@ import { floorBytes } from './space.js';
 import type { StatusFacts } from './gather.js';
 import { approxSize, formatAge } from '../../model/units.js';
 import type { FreeFloor } from '../../model/settings.js';
+import { checkReplication } from '../replicate/status.js';
 
 const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
 export interface CheckThresholds {
   maxAgeMs: number;
   minFree: FreeFloor;
+  /** --max-replica-age: judge each replication target's newest copy (null/absent: targets are not judged). */
+  maxReplicaAgeMs?: number | null;
 }
 
 /** One problem: how bad, what, and what fixes it. */
@@ -91,6 +94,10 @@ function findingsOf(f: StatusFacts, t: CheckThresholds, now: Date, facts: string
   }
   if (f.runs.verify && !f.runs.verify.ok) raise(1, `last verify failed: ${f.runs.verify.summary}`, '`lychd-crypt verify` the snapshot again, and look at what it says');
   if (f.runs.scheduled && !f.runs.scheduled.ok) raise(1, `last scheduled run: ${f.runs.scheduled.summary}`, 'see the reason above; `journalctl -u` the snapshot service');
+  const replicas = checkReplication(f.replication ?? [], t.maxReplicaAgeMs ?? null, now);
+  for (const p of replicas.problems) raise(p.state, p.message, '`lychd-crypt replicate` (its message says what failed); `lychd-crypt status` shows each target');
+  facts.push(...replicas.facts);
+  perf.push(...replicas.perf);
   if (f.notVisible?.length) facts.push(`not visible to this user: ${f.notVisible.join(', ')}`);
   return out;
 }

@@ -3,6 +3,7 @@
 // (node_exporter's documented requirement for the textfile directory).
 import { escapeControls } from '../../base/output/text.js';
 import type { StatusFacts } from './gather.js';
+import { replicaMetrics } from '../replicate/status.js';
 
 /**
  * Label values escape backslash, double quote and newline (the text format's only escapes); any other
@@ -46,6 +47,7 @@ export function renderPrometheus(f: StatusFacts): string {
     metrics.push({ name: 'lychd_crypt_last_run_success', help: 'Whether the last run of each kind succeeded.', samples: runs.map((k) => ({ labels: { kind: k }, value: f.runs[k]!.ok ? 1 : 0 })) });
     metrics.push({ name: 'lychd_crypt_last_run_timestamp_seconds', help: 'End of the last run of each kind (Unix time).', samples: runs.map((k) => ({ labels: { kind: k }, value: Date.parse(f.runs[k]!.at) / 1000 })) });
   }
+  metrics.push(...replicaMetrics(f.replication ?? []));
   const crypt = escapeLabel(f.crypt);
   const out: string[] = [];
   for (const m of metrics.filter((x) => x.samples.length)) {

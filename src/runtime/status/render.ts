@@ -5,6 +5,7 @@ import { formatTime } from '../../base/output/time.js';
 import { painter, type Painter } from '../../base/output/style.js';
 import type { StatusFacts } from './gather.js';
 import type { RunRecord } from './record.js';
+import { replicaRows } from '../replicate/status.js';
 
 function ago(iso: string, now: Date): string {
   const ms = Math.max(0, now.getTime() - Date.parse(iso));
@@ -61,6 +62,7 @@ export function renderStatus(f: StatusFacts, now: Date, colour = false): string 
     rows.push(['timer', f.timer ? next(f.timer) : 'no schedule configured']);
     if (f.verifyTimer) rows.push(['verify timer', next(f.verifyTimer)]);
   }
+  rows.push(...replicaRows(f.replication ?? [], now));
   if (f.notVisible?.length) rows.push(['not visible', paint('yellow', `${f.notVisible.join(', ')} (this user may not read them; the crypt's owner or root sees them)`)]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
