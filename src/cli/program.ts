@@ -53,7 +53,7 @@ const commands: CommandDef[] = [
         .option('--dry-run', 'print the exact plan (every command and file) and change nothing')
         .option('--write-answers <file>', 'save the equivalent answers file (mode 0600) for an unattended replay')
         .option('--defaults <file>', 'interactive: pre-fill the questions from this (partial) answers file')
-        .option('--receiver <dir>', 'make this host a replication target: DIR receives one crypt\'s copies (docs/replicate.md)')
+        .option('--receiver <dir>', 'make this host a replication target: DIR receives one crypt\'s copies')
         .option('--authorize <key>', 'with --receiver: the sending host\'s public key line, installed in root\'s authorized_keys')
         .option('--pull', 'with --receiver: the key may also read copies back (restores)')
         .option('--pull-only', 'with --receiver: the key may only list and read copies (a restore host\'s)')
@@ -233,7 +233,7 @@ const commands: CommandDef[] = [
   },
   {
     name: 'restore',
-    summary: 'disaster recovery: receive a snapshot from a target and roll back to it (docs/restore.md)',
+    summary: 'disaster recovery: receive a snapshot from a target and roll back to it',
     args: '[snapshot]',
     options: (c) =>
       c
@@ -247,7 +247,7 @@ const commands: CommandDef[] = [
   },
   {
     name: 'receive',
-    summary: 'the restricted receiver of off-host copies: the forced command of an ssh key (docs/replicate.md)',
+    summary: 'the restricted receiver of off-host copies: the forced command of an ssh key',
     options: (c) =>
       c
         .requiredOption('--dir <dir>', 'the directory of this key\'s copies (root\'s, 0700, on Btrfs)')

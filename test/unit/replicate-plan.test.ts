@@ -3,9 +3,9 @@
 // copy, file:// rotation and re-basing, chain closure in retention; and the chains themselves.
 import { describe, expect, test } from 'vitest';
 import { planReplication, type LocalSnapshot, type PlanInput } from '../../src/runtime/replicate/plan.js';
-import { analyseChains, closeOverChains, type StreamEntry } from '../../src/runtime/replicate/chain.js';
-import type { Copy, Inventory } from '../../src/runtime/replicate/target.js';
-import type { Sidecar } from '../../src/runtime/replicate/header.js';
+import { analyseChains, closeOverChains, type StreamEntry } from '../../src/runtime/replicate/stream/chain.js';
+import type { Copy, Inventory } from '../../src/runtime/replicate/stream/target.js';
+import type { Sidecar } from '../../src/runtime/replicate/stream/header.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
 const t = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();

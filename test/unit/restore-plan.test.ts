@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { planRestore } from '../../src/runtime/restore/plan.js';
 import { mapArgv, ownerMap } from '../../src/runtime/restore/ids.js';
-import type { Copy, Inventory } from '../../src/runtime/replicate/target.js';
+import type { Copy, Inventory } from '../../src/runtime/replicate/stream/target.js';
 import type { Config } from '../../src/model/config.js';
 import { RefusedError, UsageError } from '../../src/base/errors.js';
 

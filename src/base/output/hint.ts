@@ -64,11 +64,11 @@ export function commandArgv(f: HintFacts & { installed: string }, ...args: strin
 
 export const SUBCOMMAND_NAMES = [
   'init', 'deinit', 'crypts', 'snapshot', 'list', 'rollback', 'run', 'delete', 'prune', 'pin', 'unpin', 'label',
-  'verify', 'status', 'doctor', 'db', 'repair', 'completion',
+  'verify', 'status', 'doctor', 'db', 'repair', 'replicate', 'restore', 'receive', 'completion',
 ] as const;
 const SUBCOMMANDS = SUBCOMMAND_NAMES.join('|');
 /** Commands that do not act on one existing crypt: they get the full path and the registry, never --crypt or --user. */
-const NO_CRYPT = new Set(['init', 'crypts', 'completion']);
+const NO_CRYPT = new Set(['init', 'crypts', 'receive', 'completion']);
 
 /** The global options (name, value pairs, unquoted) a command `sub` needs; `root`: for sudo, which keeps no LYCHD_CRYPT. */
 function globalsFor(sub: string | undefined, f: HintFacts, root = false): string[] {

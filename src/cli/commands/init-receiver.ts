@@ -19,7 +19,7 @@ export async function runInitReceiver(opts: Record<string, unknown>, ctx: Comman
   const dirProblem = forcedCommandPathProblem(dir);
   if (dirProblem) throw new UsageError(`--receiver ${dirProblem}`);
   if (typeof opts.authorize !== 'string') {
-    throw new UsageError('--receiver needs --authorize "ssh-ed25519 AAAA… comment": the sending host\'s public key (its .pub file)', { hint: 'On the sending host: cat /etc/lychd-crypt/replicate/CRYPT/TARGET.key.pub (docs/replicate.md).' });
+    throw new UsageError('--receiver needs --authorize "ssh-ed25519 AAAA… comment": the sending host\'s public key (its .pub file)', { hint: 'On the sending host: cat /etc/lychd-crypt/replicate/CRYPT/TARGET.key.pub.' });
   }
   const key = parsePublicKey(opts.authorize);
   if ('problem' in key) throw new UsageError(`--authorize: ${key.problem}`);
@@ -58,6 +58,6 @@ export async function runInitReceiver(opts: Record<string, unknown>, ctx: Comman
   const head = result.changed === 0 ? `nothing to do: ${dir} already receives the copies sent with this key` : `${dir} receives the copies sent with this key (${mode})`;
   return {
     json: { ok: true, dir, mode, changed: result.changed, steps: result.steps },
-    human: [head, 'next, on the sending host: lychd-crypt replicate --target NAME --trust-host (docs/replicate.md)'].join('\n'),
+    human: [head, 'next, on the sending host: lychd-crypt replicate --target NAME --trust-host'].join('\n'),
   };
 }

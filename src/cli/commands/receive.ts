@@ -41,7 +41,7 @@ export async function runReceive(_args: string[], opts: Record<string, unknown>,
   const request = ctx.env.SSH_ORIGINAL_COMMAND ?? (ctx.env.SSH_CONNECTION !== undefined ? '' : undefined);
   if (request === undefined) {
     throw new UsageError('receive runs as an ssh forced command: the request comes from SSH_ORIGINAL_COMMAND, which is not set', {
-      hint: 'Install it with `lychd-crypt init --receiver DIR --authorize KEY` and let the sending host connect; see docs/replicate.md.',
+      hint: 'Install it with `lychd-crypt init --receiver DIR --authorize KEY` and let the sending host connect (`lychd-crypt receive --help`).',
     });
   }
   // The stream of a `send` goes to fd 1 as it is; this writer never closes it (the answer may follow).

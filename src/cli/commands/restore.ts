@@ -17,7 +17,7 @@ import { describeRollbackSteps, type RollbackPlan } from '../../runtime/rollback
 import { receivePlan } from '../../runtime/restore/restore.js';
 import { planRollback, refuseNested } from '../../runtime/rollback/run.js';
 import { compatibilityProblems, readLiveCluster } from '../../runtime/rollback/target.js';
-import type { ReplicaTarget } from '../../runtime/replicate/target.js';
+import type { ReplicaTarget } from '../../runtime/replicate/stream/target.js';
 import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 /** --from: a configured target's name, or a URL (an ssh URL then needs its key files named). */

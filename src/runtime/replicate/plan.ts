@@ -10,8 +10,8 @@
 //   full is intact.
 import type { TargetKind } from '../../model/replicate.js';
 import { applyRetention, type RetentionItem, type RetentionPolicy } from '../retention/policy.js';
-import { closeOverChains } from './chain.js';
-import type { Inventory } from './target.js';
+import { closeOverChains } from './stream/chain.js';
+import type { Inventory } from './stream/target.js';
 
 export interface LocalSnapshot {
   name: string;

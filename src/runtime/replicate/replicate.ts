@@ -10,13 +10,13 @@ import type { OpenCrypt } from '../../base/crypt/open.js';
 import { estimateSend } from '../../base/btrfs/send.js';
 import { progressText } from '../../base/pump.js';
 import { toPolicy } from '../retention/policy.js';
-import { buildHeader } from './header.js';
+import { buildHeader } from './stream/header.js';
 import { readLocalSnapshots, type LocalFacts } from './local.js';
 import { planReplication, type TargetPlan } from './plan.js';
 import { readReplication, recordReplication, type TargetRecord } from './record.js';
 import { sendSnapshot } from './send.js';
 import { openTarget, type TargetContext } from './targets/index.js';
-import type { Copy, Inventory, ReplicaTarget } from './target.js';
+import type { Copy, Inventory, ReplicaTarget } from './stream/target.js';
 
 export interface ReplicateOptions {
   /** --target NAME: only this one. */

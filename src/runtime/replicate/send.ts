@@ -7,7 +7,7 @@ import type { Runner } from '../../base/runner.js';
 import { faultPoint } from '../../base/fault.js';
 import { Meter } from '../../base/pump.js';
 import { sendArgv } from '../../base/btrfs/send.js';
-import type { Received, ReplicaTarget, SendJob } from './target.js';
+import type { Received, ReplicaTarget, SendJob } from './stream/target.js';
 
 export interface SendOptions {
   /** With the stream's bytes so far (the rate limit is the target's: on what leaves the host). */

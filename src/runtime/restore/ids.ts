@@ -5,7 +5,7 @@
 // (SPEC section 9): there the restore is refused with what to align.
 import { RefusedError } from '../../base/errors.js';
 import type { Config } from '../../model/config.js';
-import type { CopyHeader } from '../replicate/header.js';
+import type { CopyHeader } from '../replicate/stream/header.js';
 
 export interface OwnerMap {
   uids: [number, number][];

@@ -3,7 +3,7 @@
 // On a file:// target it is the chain from its full up to the wanted stream, less what the crypt holds.
 import { RefusedError, UsageError } from '../../base/errors.js';
 import type { TargetKind } from '../../model/replicate.js';
-import type { Copy, Inventory } from '../replicate/target.js';
+import type { Copy, Inventory } from '../replicate/stream/target.js';
 
 export interface RestoreStep {
   copy: Copy;

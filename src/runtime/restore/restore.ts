@@ -19,7 +19,7 @@ import { humanSize } from '../../model/units.js';
 import { readMeta, snapshotPath, writeMeta, type SnapshotMeta } from '../snapshots/meta.js';
 import { receiveInto } from '../replicate/receiver/receive.js';
 import type { Store } from '../replicate/receiver/store.js';
-import type { ReplicaTarget } from '../replicate/target.js';
+import type { ReplicaTarget } from '../replicate/stream/target.js';
 import type { RestorePlan } from './plan.js';
 
 type RestoreEntry = Extract<JournalEntry, { op: 'restore' }>;

@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { CryptError, RefusedError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
-import { headerOf } from '../header.js';
-import { zstdThrough } from '../zstd.js';
-import type { Copy } from '../target.js';
+import { headerOf } from '../stream/header.js';
+import { zstdThrough } from '../stream/zstd.js';
+import type { Copy } from '../stream/target.js';
 import { deleteEntry, inStore, removeLeftovers, scanStore, type Store } from './store.js';
 
 /** The complete copies, leftovers removed first (the names removed in `cleaned`). */

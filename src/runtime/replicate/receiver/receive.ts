@@ -12,8 +12,8 @@ import { closeDir, openDir, subvolInfo } from '../../../base/sys/fd.js';
 import { writeJsonAtomic } from '../../../base/sys/fs.js';
 import { IdleError, IdleWatch, Meter } from '../../../base/pump.js';
 import { StreamGate, StreamRefused } from '../../../base/btrfs/stream.js';
-import type { Sidecar } from '../header.js';
-import type { Received } from '../target.js';
+import type { Sidecar } from '../stream/header.js';
+import type { Received } from '../stream/target.js';
 import { bindStore, deleteEntry, inStore, removeLeftovers, scanStore, type Store } from './store.js';
 
 export interface ReceiveWant {

@@ -7,9 +7,9 @@ import { unanchor } from '../../../base/anchors.js';
 import { BusyError, CryptError, ExitCode, RefusedError, UsageError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
 import { VERSION } from '../../../base/version.js';
-import { MAX_HEADER_BYTES } from '../header.js';
-import { readFirstLine } from '../wire.js';
-import { zstdThrough } from '../zstd.js';
+import { MAX_HEADER_BYTES } from '../stream/header.js';
+import { readFirstLine } from '../stream/wire.js';
+import { zstdThrough } from '../stream/zstd.js';
 import { deleteCopy, listCopies, sendCopy } from './copies.js';
 import { prepareReceive, receiveInto } from './receive.js';
 import { parseRequest, type ReceiverMode } from './request.js';
@@ -58,7 +58,7 @@ export async function serve(text: string | undefined, opts: ServeOptions, io: { 
           }
           case 'receive': {
             const { line, rest } = await readFirstLine(io.stdin, MAX_HEADER_BYTES);
-            const header = await (await import('../header-schema.js')).parseHeaderText(line).catch((e: Error) => {
+            const header = await (await import('../stream/header-schema.js')).parseHeaderText(line).catch((e: Error) => {
               throw new RefusedError(e.message);
             });
             const want = { name: req.name, origin: req.origin, parent: req.parent };

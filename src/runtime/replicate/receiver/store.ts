@@ -18,8 +18,8 @@ import { openTrustedDirOrThrow } from '../../../base/sys/trusted-path.js';
 import { readTextSafely } from '../../../base/sys/read-file.js';
 import { writeJsonAtomic } from '../../../base/sys/fs.js';
 import { isSnapshotName } from '../../snapshots/names.js';
-import { MAX_HEADER_BYTES, type Sidecar } from '../header.js';
-import type { Copy } from '../target.js';
+import { MAX_HEADER_BYTES, type Sidecar } from '../stream/header.js';
+import type { Copy } from '../stream/target.js';
 
 export const BINDING = '.lychd-receiver.json';
 const ENOTTY = 25;
@@ -102,7 +102,7 @@ async function readSidecar(s: Store, name: string): Promise<Sidecar | string> {
   }
   if (text === undefined) return 'it has no sidecar (the transfer did not finish)';
   try {
-    return await (await import('../header-schema.js')).parseHeaderText(text);
+    return await (await import('../stream/header-schema.js')).parseHeaderText(text);
   } catch (e) {
     return (e as Error).message;
   }

@@ -13,11 +13,11 @@ import { readTextSafely } from '../../../base/sys/read-file.js';
 import { Meter } from '../../../base/pump.js';
 import { StreamGate, StreamRefused } from '../../../base/btrfs/stream.js';
 import { isSnapshotName } from '../../snapshots/names.js';
-import { MAX_HEADER_BYTES, headerOf, type Sidecar } from '../header.js';
-import { analyseChains, type StreamEntry } from '../chain.js';
+import { MAX_HEADER_BYTES, headerOf, type Sidecar } from '../stream/header.js';
+import { analyseChains, type StreamEntry } from '../stream/chain.js';
 import { copyOf } from '../receiver/store.js';
 import { makeTargetDir } from './make-dir.js';
-import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
+import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../stream/target.js';
 
 export const STREAM_SUFFIX = '.btrfs.zst';
 const PARTIAL = '.partial';
@@ -65,7 +65,7 @@ export class FileTarget implements ReplicaTarget {
     const entries: StreamEntry[] = [];
     const leftovers: string[] = [];
     const withSidecar = new Set<string>();
-    const { parseHeaderText } = await import('../header-schema.js');
+    const { parseHeaderText } = await import('../stream/header-schema.js');
     for (const f of names) {
       const m = /^(.+)\.json$/.exec(f);
       if (!m || !isSnapshotName(m[1]!)) continue;

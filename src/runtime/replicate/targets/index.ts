@@ -1,7 +1,7 @@
 // The table of target kinds: one module each behind ReplicaTarget (../target.ts).
 import type { Runner } from '../../../base/runner.js';
 import { targetKeyFiles, type TargetConfig } from '../../../model/replicate.js';
-import type { ReplicaTarget } from '../target.js';
+import type { ReplicaTarget } from '../stream/target.js';
 import { FileTarget } from './file.js';
 import { PathTarget } from './path.js';
 import { SshTarget } from './ssh.js';

@@ -6,12 +6,12 @@ import { RefusedError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
 import { btrfsFsUuid, chownDir, closeDir, createSubvolumeAt, FdError, openDir } from '../../../base/sys/fd.js';
 import { openTrustedDir } from '../../../base/sys/trusted-path.js';
-import { MAX_HEADER_BYTES, type CopyHeader } from '../header.js';
+import { MAX_HEADER_BYTES, type CopyHeader } from '../stream/header.js';
 import { deleteCopy, listCopies, sendCopy } from '../receiver/copies.js';
 import { prepareReceive, receiveInto } from '../receiver/receive.js';
 import { closeStore, freeBytes, openStore, withStoreLock, type Store } from '../receiver/store.js';
-import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
-import { readFirstLine } from '../wire.js';
+import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../stream/target.js';
+import { readFirstLine } from '../stream/wire.js';
 import { Meter } from '../../../base/pump.js';
 import { makeTargetDir } from './make-dir.js';
 
@@ -121,7 +121,7 @@ export class PathTarget implements ReplicaTarget {
     const done = this.withStore((s) => sendCopy(s, this.runner, copy.name, copy.originUuid, parent?.originUuid ?? null, pass));
     done.catch((e: unknown) => pass.destroy(e as Error));
     const { line, rest } = await readFirstLine(pass, MAX_HEADER_BYTES);
-    const header: CopyHeader = await (await import('../header-schema.js')).parseHeaderText(line);
+    const header: CopyHeader = await (await import('../stream/header-schema.js')).parseHeaderText(line);
     return { header, stream: rest, done, abort: () => pass.destroy() };
   }
 

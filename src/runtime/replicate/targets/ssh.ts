@@ -7,13 +7,13 @@ import { BusyError, CryptError, RefusedError } from '../../../base/errors.js';
 import type { Runner } from '../../../base/runner.js';
 import { SSH_FAILED, sshArgv, type SshFiles } from '../../../base/ssh.js';
 import { formatTargetUrl, type TargetUrl } from '../../../model/replicate.js';
-import { MAX_HEADER_BYTES, type CopyHeader } from '../header.js';
+import { MAX_HEADER_BYTES, type CopyHeader } from '../stream/header.js';
 import { copyOf } from '../receiver/store.js';
 import { requestWords, type ReceiverRequest } from '../receiver/request.js';
-import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../target.js';
-import { collectText, parseAnswer, readFirstLine } from '../wire.js';
+import type { Copy, Inventory, OpenedCopy, Received, ReplicaTarget, SendJob } from '../stream/target.js';
+import { collectText, parseAnswer, readFirstLine } from '../stream/wire.js';
 import { Meter } from '../../../base/pump.js';
-import { zstdThrough, type Zstd } from '../zstd.js';
+import { zstdThrough, type Zstd } from '../stream/zstd.js';
 
 type SshUrl = Extract<TargetUrl, { kind: 'ssh' }>;
 
@@ -91,7 +91,7 @@ export class SshTarget implements ReplicaTarget {
   async inventory(): Promise<Inventory> {
     const a = await this.call({ verb: 'list' }, `listing ${this.shown}`);
     if (a.protocol !== 1) throw new CryptError(`listing ${this.shown}: the receiver speaks protocol ${String(a.protocol)}, this version 1`, { hint: 'Install the same lychd-crypt version on both hosts.' });
-    const { parseSidecar } = await import('../header-schema.js');
+    const { parseSidecar } = await import('../stream/header-schema.js');
     const copies: Copy[] = [];
     for (const raw of Array.isArray(a.copies) ? a.copies : []) {
       const p = await parseSidecar(raw);
@@ -141,7 +141,7 @@ export class SshTarget implements ReplicaTarget {
     }
     let header: CopyHeader;
     try {
-      header = await (await import('../header-schema.js')).parseHeaderText(line);
+      header = await (await import('../stream/header-schema.js')).parseHeaderText(line);
     } catch (e) {
       child.kill('SIGKILL');
       throw new CryptError(`${what}: ${(e as Error).message}`);

@@ -1,8 +1,8 @@
 // What a travelling header or a sidecar must look like (./header.ts's types, checked): read on the target
 // from the sender, on the sender from the target, on a restore host from either. Loaded only when one is read.
 import { enum as oneOf, int, literal, looseObject, nonnegative, nullable, number, optional, refine, string, strictObject, type ZodMiniType } from 'zod/mini';
-import { firstProblem, isoTime } from '../../base/state-schema.js';
-import { isSnapshotName } from '../snapshots/names.js';
+import { firstProblem, isoTime } from '../../../base/state-schema.js';
+import { isSnapshotName } from '../../snapshots/names.js';
 import type { Sidecar } from './header.js';
 
 const UUID = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
@@ -29,7 +29,7 @@ const sidecarSchema: ZodMiniType<Sidecar> = looseObject({
 export async function parseSidecar(data: unknown): Promise<{ sidecar: Sidecar } | { problem: string }> {
   const r = sidecarSchema.safeParse(data);
   if (!r.success) return { problem: firstProblem(r.error, data) };
-  const meta = (await import('../snapshots/meta-schema.js')).parseMeta(r.data.snapshot);
+  const meta = (await import('../../snapshots/meta-schema.js')).parseMeta(r.data.snapshot);
   if ('problem' in meta) return { problem: `snapshot: ${meta.problem}` };
   return { sidecar: { ...r.data, snapshot: meta.meta } };
 }

@@ -4,10 +4,10 @@
 // another host maps them). Data only: parsed with a strict, size-limited schema (./header-schema.ts) on every
 // side, never executed.
 import os from 'node:os';
-import type { Profile } from '../../model/config.js';
-import type { SnapshotMeta } from '../../model/snapshot-meta.js';
-import type { OpenCrypt } from '../../base/crypt/open.js';
-import { VERSION } from '../../base/version.js';
+import type { Profile } from '../../../model/config.js';
+import type { SnapshotMeta } from '../../../model/snapshot-meta.js';
+import type { OpenCrypt } from '../../../base/crypt/open.js';
+import { VERSION } from '../../../base/version.js';
 
 /** A header is a few KiB (the backup label included); anything larger is refused unread. */
 export const MAX_HEADER_BYTES = 256 * 1024;

@@ -2,7 +2,7 @@
 // ./targets/): an inventory of the complete copies it holds (leftovers of an interrupted transfer removed
 // first, never listed), receiving one stream, removing one copy, and giving one back for a restore.
 import type { Readable } from 'node:stream';
-import type { TargetKind } from '../../model/replicate.js';
+import type { TargetKind } from '../../../model/replicate.js';
 import type { CopyHeader, Sidecar } from './header.js';
 
 /** One complete copy on a target. */

@@ -3,8 +3,8 @@
 // file:// target stores it so. Both ends are streams; `done` settles with zstd's own verdict.
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { CryptError } from '../../base/errors.js';
-import type { Runner } from '../../base/runner.js';
+import { CryptError } from '../../../base/errors.js';
+import type { Runner } from '../../../base/runner.js';
 
 export interface Zstd {
   /** What comes out of zstd. */
