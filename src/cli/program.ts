@@ -184,6 +184,15 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/repair.js')).runRepair,
   },
   {
+    name: 'resize',
+    summary: 'grow (or shrink) the crypt online: its image (Method B), or Btrfs to an enlarged partition (Method A); root',
+    options: (c) =>
+      c
+        .option('--size <size>', 'the new size (e.g. 40G), or +SIZE for that much more; default: the image\'s or the partition\'s size today')
+        .option('--dry-run', 'print the plan (every command) and change nothing'),
+    handler: async () => (await import('./commands/resize.js')).runResize,
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script (bash, zsh or fish)',
     args: '<shell>',

@@ -127,11 +127,28 @@ export type RepairStep =
   /** snapshots/ is missing and a directory beside active/ holds the snapshots (moved by hand): move it back. */
   | { kind: 'move-snapshots-back'; from: string; to: string; count: number };
 
-export type Step = InitStep | RepairStep;
+/**
+ * A change of a mounted crypt's size (resize): host steps root takes while PostgreSQL runs. Each is
+ * idempotent (it compares what is there with its target), so finishing an interrupted resize is running
+ * the same steps again.
+ */
+export type CapacityStep =
+  /**
+   * Set the image file's size: truncate(1), or fallocate(1) when the image is preallocated (growing). Never
+   * below what the filesystem on it (devid on mountPoint) still uses of it: that is shrunk first.
+   */
+  | { kind: 'resize-image'; path: string; sizeBytes: number; preallocate: boolean; mountPoint: string; devid: number }
+  /** losetup --set-capacity: the loop device takes its file's size (only after the file changed). */
+  | { kind: 'refresh-loop'; device: string; path: string; sizeBytes: number }
+  /** btrfs filesystem resize DEVID:SIZE (max: all of the device, whose size is sizeBytes). */
+  | { kind: 'resize-btrfs'; mountPoint: string; devid: number; sizeBytes: number; max: boolean };
+
+export type Step = InitStep | RepairStep | CapacityStep;
 
 export type StepKind = Step['kind'];
 export type InitKind = InitStep['kind'];
 export type RepairKind = RepairStep['kind'];
+export type CapacityKind = CapacityStep['kind'];
 
 export interface Plan {
   version: 1;

@@ -5,6 +5,7 @@ import { recoverInterrupted, type Heal, type RecoverOptions } from './recover.js
 import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { readCapacityJournal } from '../../runtime/capacity/journal.js';
 import { cryptRequest, type CommandContext } from './context.js';
 
 /**
@@ -19,6 +20,16 @@ async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<vo
       hint: hintFor('read-only'),
     });
   }
+}
+
+/**
+ * Root's capacity journal (runtime/capacity/journal.ts): a resize a crash interrupted is finished by the
+ * next root-run command (the steps load only then). A rootless crypt's commands run as its owner, who
+ * cannot: `resize` or `repair` as root finish it there.
+ */
+export async function finishCapacity(crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+  if (process.getuid?.() !== 0 || !crypt.mounted || !(await readCapacityJournal(crypt.config))) return [];
+  return (await import('../../runtime/capacity/resize.js')).finishResize(ctx, crypt);
 }
 
 /**
@@ -37,6 +48,7 @@ export async function mutateCrypt<T>(
         await refuseReadOnly(crypt, ctx);
         return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
           const report = await heal(crypt, ctx, opts);
+          report.actions.push(...(await finishCapacity(crypt, ctx)));
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
             return await fn(crypt, report.actions);
