@@ -34,7 +34,14 @@ export async function checkImageHostSpace(image: string): Promise<Check> {
   const { avail, total } = await space(dir);
   const unallocated = Math.max(0, st.size - st.blocks * 512);
   const finding = `${humanSize(avail)} free on the image's filesystem (${dir}); the image may still grow by ${humanSize(unallocated)}`;
-  if (avail < unallocated) return manual(id, `${finding}: the crypt cannot fill up before its host is full`, `free space on the filesystem holding ${dir}`);
+  // A sparse image's writes into its holes fail once the host is full, and Btrfs then forces the crypt read-only.
+  if (avail < unallocated) {
+    return manual(
+      id,
+      `${finding}: the crypt cannot fill up before its host is full (Btrfs would then force it read-only)`,
+      `free space on the filesystem holding ${dir}, then preallocate the image: \`lychd-crypt resize --preallocate\` (needs ${humanSize(unallocated)} there); or shrink it to what the host can back: \`lychd-crypt resize --size SIZE\``,
+    );
+  }
   if (isLow(avail, total)) return manual(id, finding, `free space on the filesystem holding ${dir}`);
   return ok(id, finding);
 }

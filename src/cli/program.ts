@@ -189,6 +189,7 @@ const commands: CommandDef[] = [
     options: (c) =>
       c
         .option('--size <size>', 'the new size (e.g. 40G), or +SIZE for that much more; default: the image\'s or the partition\'s size today')
+        .option('--preallocate', 'allocate every block of the image (fallocate), also of its holes: a full host then cannot force the crypt read-only')
         .option('--dry-run', 'print the plan (every command) and change nothing'),
     handler: async () => (await import('./commands/resize.js')).runResize,
   },

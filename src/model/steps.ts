@@ -60,8 +60,8 @@ export type SharedStep =
 
 export type InitStep =
   | SharedStep
-  /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size. */
-  | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean }
+  /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size (preallocate: fallocate, every block allocated). */
+  | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean; preallocate?: boolean }
   /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */
   | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string }
   /** Signatures are probed again right before; any signature without wipe is refused. */

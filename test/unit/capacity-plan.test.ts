@@ -116,3 +116,13 @@ describe('resize plan', () => {
     expect(parseUsageUsed('nothing')).toBeNull();
   });
 });
+
+describe('loopback.preallocate default', () => {
+  test('a new image is preallocated when the host holds it and the margin, else sparse', async () => {
+    const { defaultPreallocate } = await import('../../src/install/image-size.js');
+    expect(defaultPreallocate(20 * GiB, 100 * GiB)).toBe(true);
+    expect(defaultPreallocate(20 * GiB, 20.5 * GiB)).toBe(false); // 5% of the host must stay free
+    expect(defaultPreallocate(200 * MiB, 400 * MiB)).toBe(false); // at least 256 MiB
+    expect(defaultPreallocate(GiB, undefined)).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-// `lychd-crypt resize [--size SIZE|+SIZE] [--dry-run]`: grow (or shrink) a Method B crypt's image online,
+// `lychd-crypt resize [--size SIZE|+SIZE] [--preallocate] [--dry-run]`: grow (or shrink) a Method B crypt's image online,
 // or grow Btrfs to an enlarged partition (Method A). Root only, also for a rootless crypt: it changes the
 // host's side (image, loop device, Btrfs's size), never the owner's files. Under the crypt lock; an
 // interrupted resize is finished first. --dry-run reads only, takes no lock, and shows the plan a run makes.
@@ -37,8 +37,8 @@ export async function runResize(_args: string[], opts: Record<string, unknown>, 
   }
   const report = await withCrypt(ctx, cryptRequest(ctx), (crypt) =>
     dryRun
-      ? resizeCrypt(ctx, crypt, req, { dryRun })
-      : withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, () => resizeCrypt(ctx, crypt, req, { dryRun })),
+      ? resizeCrypt(ctx, crypt, req, { dryRun, preallocate: Boolean(opts.preallocate) })
+      : withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, () => resizeCrypt(ctx, crypt, req, { dryRun, preallocate: Boolean(opts.preallocate) })),
     { asRoot: true },
   );
   const json = {

@@ -10,9 +10,11 @@ import { formatSize, humanSize, parseSize } from '../../model/units.js';
 import { metadataMargin } from '../space/estimate.js';
 import { floorBytes } from '../status/space.js';
 import type { CapacityFacts } from './facts.js';
+import { hostMargin } from '../../install/image-size.js';
+
+export { hostMargin };
 
 const MiB = 2 ** 20;
-const GiB = 2 ** 30;
 
 /** What --size asked: an absolute size, or (+SIZE) that much more than today. */
 export type SizeRequest = { kind: 'absolute'; bytes: number } | { kind: 'grow-by'; bytes: number };
@@ -24,10 +26,6 @@ export function parseSizeRequest(text: string): SizeRequest {
   return plus ? { kind: 'grow-by', bytes } : { kind: 'absolute', bytes };
 }
 
-/** The host must keep this free beyond all the image could still claim: 5% of it, at least 256 MiB, at most 8 GiB. */
-export function hostMargin(hostTotal: number): number {
-  return Math.min(8 * GiB, Math.max(256 * MiB, Math.round(hostTotal * 0.05)));
-}
 
 /** What must stay free inside the crypt after a shrink: Btrfs's metadata margin and the free-space floor (default 10%). */
 export function shrinkReserve(targetBytes: number, floor: FreeFloor | null): number {
@@ -50,6 +48,8 @@ export interface PlanOptions {
   preallocate?: boolean;
   /** The crypt's configured free-space floor (space.minFree). */
   floor?: FreeFloor | null;
+  /** --preallocate: allocate the image's holes now (and grow it so from then on). */
+  preallocateNow?: boolean;
 }
 
 /** The current size the request is measured from: the image (Method B) or Btrfs's share of the partition. */
@@ -102,6 +102,12 @@ export function planResize(f: CapacityFacts, req: SizeRequest | null, opts: Plan
       hint: `Enlarge the partition first (growpart, parted resizepart), then run \`lychd-crypt resize\` without --size: Btrfs takes all of it.`,
     });
   }
+  const img0 = f.image;
+  if (!grows && !shrinks && opts.preallocateNow && img0 && img0.allocated < img0.size) {
+    // The same size, every block allocated: the host must have room for the holes it fills.
+    if (!opts.finishing) refuseHost(f, to);
+    return { fromBytes: from, toBytes: to, direction: 'grow', steps: [{ kind: 'resize-image', path: img0.path, sizeBytes: to, preallocate: true, mountPoint: f.mountPoint, devid: f.devid }], notes: [`allocates the ${humanSize(img0.size - img0.allocated)} of holes in ${img0.path}`] };
+  }
   if (!grows && !shrinks) {
     notes.push(`the crypt is already ${formatSize(to)}: nothing to do`);
     return { fromBytes: from, toBytes: to, direction: 'none', steps: [], notes };
@@ -117,7 +123,7 @@ export function planResize(f: CapacityFacts, req: SizeRequest | null, opts: Plan
     };
   }
   const img = f.image!;
-  const image: CapacityStep = { kind: 'resize-image', path: img.path, sizeBytes: to, preallocate: grows && !!opts.preallocate, mountPoint: f.mountPoint, devid: f.devid };
+  const image: CapacityStep = { kind: 'resize-image', path: img.path, sizeBytes: to, preallocate: grows && !!(opts.preallocate || opts.preallocateNow), mountPoint: f.mountPoint, devid: f.devid };
   const loop: CapacityStep = { kind: 'refresh-loop', device: f.device, path: img.path, sizeBytes: to };
   if (grows) {
     if (!opts.finishing) refuseHost(f, to);

@@ -33,10 +33,10 @@ function preallocateOf(crypt: OpenCrypt, f: CapacityFacts): boolean {
 const reporterOf = (ctx: OpContext): ProgressReporter => (ctx.log ? lineReporter((l) => ctx.log.info(l)) : silentReporter);
 
 /** Records the new size in the registry (root's: the crypt's definition says how large its image is). */
-async function recordSize(crypt: OpenCrypt, toBytes: number): Promise<void> {
+async function recordSize(crypt: OpenCrypt, toBytes: number, preallocated: boolean): Promise<void> {
   const lb = crypt.entry.config.loopback;
-  if (!lb || lb.sizeBytes === toBytes) return;
-  crypt.entry.config = { ...crypt.entry.config, loopback: { ...lb, sizeBytes: toBytes } };
+  if (!lb || (lb.sizeBytes === toBytes && (!preallocated || lb.preallocate))) return;
+  crypt.entry.config = { ...crypt.entry.config, loopback: { ...lb, sizeBytes: toBytes, ...(preallocated ? { preallocate: true } : {}) } };
   crypt.config = crypt.entry.config;
   await writeEntry(crypt.config.registry.dir, crypt.entry);
 }
@@ -55,7 +55,7 @@ async function run(ctx: OpContext, crypt: OpenCrypt, plan: ResizePlan, entry: Ca
     if (changed === 0) await clearCapacityJournal(crypt.config);
     throw e;
   });
-  await recordSize(crypt, plan.toBytes);
+  await recordSize(crypt, plan.toBytes, entry.preallocate);
   await clearCapacityJournal(crypt.config);
   return r;
 }
@@ -70,14 +70,14 @@ export async function finishResize(ctx: OpContext, crypt: OpenCrypt): Promise<st
   return [`finished the interrupted resize of ${crypt.shown} from ${formatSize(entry.fromBytes)} to ${formatSize(entry.toBytes)}`];
 }
 
-export async function resizeCrypt(ctx: OpContext, crypt: OpenCrypt, req: SizeRequest | null, opts: { dryRun: boolean }): Promise<ResizeReport> {
+export async function resizeCrypt(ctx: OpContext, crypt: OpenCrypt, req: SizeRequest | null, opts: { dryRun: boolean; preallocate?: boolean }): Promise<ResizeReport> {
   const finished = opts.dryRun ? [] : await finishResize(ctx, crypt);
   const pending = opts.dryRun ? await readCapacityJournal(crypt.config) : undefined;
   const facts = await readCapacityFacts(ctx.runner, crypt.config);
   // A dry run with a resize pending shows what the next real run does first: finishing it.
   const plan = pending && !req
     ? planResize(facts, { kind: 'absolute', bytes: pending.toBytes }, { finishing: true, preallocate: pending.preallocate })
-    : planResize(facts, req, { preallocate: preallocateOf(crypt, facts), floor: crypt.config.space?.minFree ?? null });
+    : planResize(facts, req, { preallocate: preallocateOf(crypt, facts), preallocateNow: opts.preallocate, floor: crypt.config.space?.minFree ?? null });
   if (pending) plan.notes.unshift(`an interrupted resize to ${formatSize(pending.toBytes)} is pending: the next run finishes it first`);
   if (opts.dryRun) {
     const probes = await probeCapacitySteps(plan.steps, { runner: ctx.runner, crypt });
