@@ -194,6 +194,18 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/resize.js')).runResize,
   },
   {
+    name: 'migrate',
+    summary: 'move a loopback crypt onto a partition of its own, online (btrfs replace; Method B → A); root',
+    options: (c) =>
+      c
+        .requiredOption('--to-device <dev>', 'the partition (block device) to move onto')
+        .option('--wipe', 'the device holds data that may be overwritten (as partition.wipe: true)')
+        .option('--yes', 'consent to the move without asking')
+        .option('--keep-image', 'keep the image file even once doctor is healthy on the device')
+        .option('--dry-run', 'print the plan (every command) and change nothing'),
+    handler: async () => (await import('./commands/migrate.js')).runMigrate,
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script (bash, zsh or fish)',
     args: '<shell>',

@@ -141,7 +141,16 @@ export type CapacityStep =
   /** losetup --set-capacity: the loop device takes its file's size (only after the file changed). */
   | { kind: 'refresh-loop'; device: string; path: string; sizeBytes: number }
   /** btrfs filesystem resize DEVID:SIZE (max: all of the device, whose size is sizeBytes). */
-  | { kind: 'resize-btrfs'; mountPoint: string; devid: number; sizeBytes: number; max: boolean };
+  | { kind: 'resize-btrfs'; mountPoint: string; devid: number; sizeBytes: number; max: boolean }
+  /**
+   * btrfs replace start DEVID TO MNT, online, waited for (progress shown): one copy onto `to`, the
+   * filesystem UUID kept. force (-f): `to` holds a signature the user consented to wipe.
+   */
+  | { kind: 'replace-device'; mountPoint: string; devid: number; from: string; to: string; force: boolean }
+  /** losetup -d: the loop device of the image, once Btrfs no longer uses it (an autoclear one is gone already). */
+  | { kind: 'detach-loop'; device: string; path: string }
+  /** migrate switches the persisted mount (and the mount record under the mount point) to the partition: init's kinds. */
+  | Extract<SharedStep, { kind: 'write-fstab-line' | 'write-mount-unit' | 'write-mount-record' }>;
 
 export type Step = InitStep | RepairStep | CapacityStep;
 

@@ -126,3 +126,56 @@ describe('loopback.preallocate default', () => {
     expect(defaultPreallocate(GiB, undefined)).toBe(false);
   });
 });
+
+describe('migrate plan', () => {
+  const base = {
+    mountPoint: '/srv/lychd',
+    devid: 1,
+    fsSize: GiB,
+    loopDevice: '/dev/loop7',
+    image: '/var/lib/lychd/x.img',
+    device: { path: '/dev/sdb1', exists: true, isBlock: true, sizeBytes: 4 * GiB + 1000, readOnly: false, mountPoints: [], holders: [], inUse: [], signatures: [] },
+    systemdRunning: false,
+  };
+  const config = {
+    crypt: { name: 'x', path: '/srv/lychd' },
+    method: 'loopback',
+    profile: 'system',
+    loopback: { image: '/var/lib/lychd/x.img', sizeBytes: GiB },
+    partition: null,
+    filesystem: { label: 'lychd', mountOptions: ['noatime'] },
+    persist: { via: 'fstab', fstab: '/etc/fstab', unitDir: '/etc/systemd/system' },
+  } as unknown as import('../../src/model/config.js').Config;
+
+  test('replace, grow to the whole device (whole sectors), persistence by UUID, mount record, detach', async () => {
+    const { planMigrate } = await import('../../src/runtime/capacity/migrate-plan.js');
+    const p = planMigrate(config, 'u-u-i-d', base, { wipe: false });
+    expect(kinds(p)).toEqual(['replace-device', 'resize-btrfs', 'write-fstab-line', 'write-mount-record', 'detach-loop']);
+    expect(p.steps[1]).toMatchObject({ max: true, sizeBytes: 4 * GiB });
+    expect(p.steps[2]).toMatchObject({ line: expect.stringMatching(/^UUID=u-u-i-d \/srv\/lychd btrfs noatime,x-lychd-crypt /) });
+    expect(p.config).toMatchObject({ method: 'partition', loopback: null, partition: { device: '/dev/sdb1', uuid: 'u-u-i-d', wipe: false } });
+    const unit = planMigrate({ ...config, persist: { ...config.persist, via: 'systemd' } }, 'u', base, { wipe: false });
+    expect(kinds(unit)).toContain('write-mount-unit');
+  });
+
+  test('init\'s consent rules: in use or mounted refused, data only with wipe, too small refused with the resize to run', async () => {
+    const { planMigrate } = await import('../../src/runtime/capacity/migrate-plan.js');
+    const dev = (over: object) => ({ ...base, device: { ...base.device, ...over } });
+    expect(() => planMigrate(config, 'u', dev({ mountPoints: ['/mnt'] }), { wipe: true })).toThrow(/mounted at \/mnt/);
+    expect(() => planMigrate(config, 'u', dev({ holders: ['dm-0'] }), { wipe: true })).toThrow(/in use by dm-0/);
+    const sig = dev({ signatures: [{ type: 'ext4', label: null }] });
+    expect(() => planMigrate(config, 'u', sig, { wipe: false })).toThrow(/holds data/);
+    expect(planMigrate(config, 'u', sig, { wipe: true }).steps[0]).toMatchObject({ force: true });
+    expect(() => planMigrate(config, 'u', dev({ sizeBytes: GiB / 2 }), { wipe: false })).toThrow(RefusedError);
+    expect(() => planMigrate(config, 'u', dev({ exists: false }), { wipe: false })).toThrow(UsageError);
+    expect(() => planMigrate({ ...config, method: 'partition' }, 'u', base, { wipe: false })).toThrow(/nothing to migrate/);
+  });
+
+  test('btrfs replace status', async () => {
+    const { parseReplaceStatus } = await import('../../src/install/steps/replace-device.js');
+    expect(parseReplaceStatus('Never started\n').state).toBe('never');
+    expect(parseReplaceStatus('26.3% done, 0 write errs, 0 uncorr. read errs\n')).toEqual({ state: 'running', percent: 26.3 });
+    expect(parseReplaceStatus('Started on  7.Dec 05:58:05, finished on  7.Dec 05:58:05, 0 write errs, 0 uncorr. read errs').state).toBe('finished');
+    expect(parseReplaceStatus('Started on  7.Dec 05:59:06, canceled on  7.Dec 05:59:06 at 0.0%, 0 write errs, 0 uncorr. read errs').state).toBe('canceled');
+  });
+});

@@ -10,6 +10,20 @@ import { fsyncDir, writeJsonAtomic } from '../../base/sys/fs.js';
 import { readTextSafely, UnsafeFileError } from '../../base/sys/read-file.js';
 import type { Config } from '../../model/config.js';
 
+export interface MigrateEntry {
+  op: 'migrate';
+  id: string;
+  startedAt: string;
+  /** The image and its loop device the crypt leaves, and the device (canonical path) it moves to. */
+  image: string;
+  loopDevice: string;
+  device: string;
+  /** The device's signatures were consented to be wiped (btrfs replace -f). */
+  wipe: boolean;
+}
+
+export type CapacityJournal = CapacityEntry | MigrateEntry;
+
 export interface CapacityEntry {
   op: 'resize';
   id: string;
@@ -32,7 +46,7 @@ function invalid(file: string, why: string): RefusedError {
   });
 }
 
-export async function readCapacityJournal(config: Pick<Config, 'registry' | 'crypt'>): Promise<CapacityEntry | undefined> {
+export async function readCapacityJournal(config: Pick<Config, 'registry' | 'crypt'>): Promise<CapacityJournal | undefined> {
   const file = capacityJournalPath(config);
   let text: string | undefined;
   try {
@@ -48,6 +62,14 @@ export async function readCapacityJournal(config: Pick<Config, 'registry' | 'cry
   } catch {
     throw invalid(file, 'is not JSON');
   }
+  const m = e as unknown as Partial<MigrateEntry>;
+  const abs = (p: unknown) => typeof p === 'string' && p.startsWith('/') && !p.includes('\0');
+  if (m.op === 'migrate') {
+    if (typeof m.id !== 'string' || typeof m.startedAt !== 'string' || !abs(m.image) || !abs(m.loopDevice) || !abs(m.device) || typeof m.wipe !== 'boolean') {
+      throw invalid(file, 'is not an entry this version knows');
+    }
+    return m as MigrateEntry;
+  }
   const size = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
   if (e.op !== 'resize' || typeof e.id !== 'string' || typeof e.startedAt !== 'string' || !size(e.toBytes) || !size(e.fromBytes) || (e.direction !== 'grow' && e.direction !== 'shrink') || typeof e.preallocate !== 'boolean') {
     throw invalid(file, 'is not an entry this version knows');
@@ -55,7 +77,7 @@ export async function readCapacityJournal(config: Pick<Config, 'registry' | 'cry
   return e as CapacityEntry;
 }
 
-export async function writeCapacityJournal(config: Pick<Config, 'registry' | 'crypt'>, entry: CapacityEntry): Promise<void> {
+export async function writeCapacityJournal(config: Pick<Config, 'registry' | 'crypt'>, entry: CapacityJournal): Promise<void> {
   await writeJsonAtomic(capacityJournalPath(config), entry, { mode: 0o600 });
 }
 

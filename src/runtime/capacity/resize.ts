@@ -2,6 +2,7 @@
 // the registry's new size → clear. An interrupted resize is finished first (finishResize), from its
 // journal: the same steps towards the size it recorded, their checks already passed when it started.
 import { randomHex } from '../../base/ids.js';
+import { CryptError } from '../../base/errors.js';
 import type { OpContext } from '../../base/context.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { writeEntry } from '../../base/registry/store.js';
@@ -64,6 +65,7 @@ async function run(ctx: OpContext, crypt: OpenCrypt, plan: ResizePlan, entry: Ca
 export async function finishResize(ctx: OpContext, crypt: OpenCrypt): Promise<string[]> {
   const entry = await readCapacityJournal(crypt.config);
   if (!entry) return [];
+  if (entry.op === 'migrate') return (await import('./migrate.js')).finishMigrate(ctx, crypt, entry);
   const facts = await readCapacityFacts(ctx.runner, crypt.config);
   const plan = planResize(facts, { kind: 'absolute', bytes: entry.toBytes }, { finishing: true, preallocate: entry.preallocate });
   await run(ctx, crypt, plan, entry, silentReporter);
@@ -72,7 +74,9 @@ export async function finishResize(ctx: OpContext, crypt: OpenCrypt): Promise<st
 
 export async function resizeCrypt(ctx: OpContext, crypt: OpenCrypt, req: SizeRequest | null, opts: { dryRun: boolean; preallocate?: boolean }): Promise<ResizeReport> {
   const finished = opts.dryRun ? [] : await finishResize(ctx, crypt);
-  const pending = opts.dryRun ? await readCapacityJournal(crypt.config) : undefined;
+  const journal = opts.dryRun ? await readCapacityJournal(crypt.config) : undefined;
+  if (journal?.op === 'migrate') throw new CryptError(`a migration of ${crypt.shown} onto ${journal.device} is pending`, { hint: 'Run `lychd-crypt repair` (or `lychd-crypt migrate` again): it finishes it.' });
+  const pending = journal;
   const facts = await readCapacityFacts(ctx.runner, crypt.config);
   // A dry run with a resize pending shows what the next real run does first: finishing it.
   const plan = pending && !req
