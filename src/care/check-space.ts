@@ -3,8 +3,12 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { DoctorEnv } from './doctor-env.js';
-import { cannotCheck, manual, ok, type Check } from './findings.js';
+import { advice, cannotCheck, manual, ok, type Check } from './findings.js';
 import { humanSize } from '../model/units.js';
+import { readSnapshotDir } from '../runtime/snapshots/meta.js';
+import { usageNow } from '../runtime/status/space.js';
+import { usagePoints } from '../runtime/status/gather.js';
+import { describeTrend, spaceTrend } from '../runtime/status/trend.js';
 
 /** Low when less than 10% of the filesystem and less than 1 GiB are available (small test crypts stay quiet). */
 export const LOW_SPACE = { fraction: 0.1, bytes: 2 ** 30 };
@@ -24,6 +28,20 @@ export async function checkCryptSpace(env: DoctorEnv): Promise<Check> {
   const finding = `${humanSize(avail)} of ${humanSize(total)} free on the crypt`;
   if (isLow(avail, total)) return manual(id, finding, 'delete old snapshots (`lychd-crypt prune` / `delete`) or grow the filesystem');
   return ok(id, finding);
+}
+
+/** space.trend: at the pace the snapshots' recorded usage shows, is the crypt full within 30 days? Then: grow soon, and how. */
+export async function checkSpaceTrend(env: DoctorEnv): Promise<Check> {
+  const id = 'space.trend';
+  if (!env.config) return cannotCheck(id, 'the configuration is not readable');
+  const dir = await readSnapshotDir(env.paths).catch(() => null);
+  const now = new Date();
+  const used = await usageNow(env.root);
+  const free = await space(env.root);
+  const trend = dir ? spaceTrend(usagePoints(dir.complete, now, used?.usedBytes ?? null), now.getTime(), free.avail, env.config) : null;
+  if (!trend) return ok(id, 'not enough history for a trend yet (snapshots an hour apart, with their recorded usage)');
+  if (trend.advice) return advice(id, `grow soon: ${describeTrend(trend)}`, trend.advice);
+  return ok(id, describeTrend(trend));
 }
 
 export async function checkImageHostSpace(image: string): Promise<Check> {

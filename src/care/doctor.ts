@@ -14,7 +14,7 @@ import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
 import { checkReserve } from './check-reserve.js';
 import { checkDeviceErrors, checkWritable } from './check-writable.js';
-import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
+import { checkCryptSpace, checkImageHostSpace, checkSpaceTrend } from './check-space.js';
 import { fsReady, type DoctorEnv } from './doctor-env.js';
 import { cannotCheck, manual, type Check } from './findings.js';
 import { ROOT_ONLY } from './plan.js';
@@ -52,6 +52,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
       ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
       : []),
     ['space.crypt', () => checkCryptSpace(env)],
+    ['space.trend', () => checkSpaceTrend(env)],
     ['space.reserve', () => checkReserve(env)],
   ];
 }

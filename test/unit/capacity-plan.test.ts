@@ -179,3 +179,28 @@ describe('migrate plan', () => {
     expect(parseReplaceStatus('Started on  7.Dec 05:59:06, canceled on  7.Dec 05:59:06 at 0.0%, 0 write errs, 0 uncorr. read errs').state).toBe('canceled');
   });
 });
+
+describe('free-space trend', () => {
+  const DAY = 86_400_000;
+  const now = Date.parse('2026-12-07T00:00:00Z');
+  test('least squares over the last 30 days; full in N days; grow soon below 30, with the command', async () => {
+    const { spaceTrend, describeTrend } = await import('../../src/runtime/status/trend.js');
+    const pts = [0, 1, 2, 3, 4].map((d) => ({ at: now - (4 - d) * DAY, usedBytes: GiB + d * 100 * MiB }));
+    const t = spaceTrend(pts, now, 2 * GiB, { method: 'loopback' })!;
+    expect(t).toMatchObject({ points: 5, spanDays: 4, bytesPerDay: 100 * MiB });
+    expect(t.daysLeft).toBeCloseTo(20.5, 1);
+    expect(t.advice).toMatch(/resize --size \+9G/); // 90 days at 100 MiB/day, whole GiB up
+    expect(describeTrend(t)).toMatch(/^\+100M\/day over 4 days \(5 points\): full in ~21 days$/);
+    expect(spaceTrend(pts, now, 20 * GiB, { method: 'loopback' })!.advice).toBeNull();
+    expect(spaceTrend(pts, now, GiB, { method: 'partition' })!.advice).toMatch(/enlarge the partition .* then `sudo lychd-crypt resize`/);
+  });
+  test('too little history, old points, shrinking usage', async () => {
+    const { spaceTrend } = await import('../../src/runtime/status/trend.js');
+    expect(spaceTrend([{ at: now, usedBytes: 1 }], now, GiB, { method: 'loopback' })).toBeNull();
+    expect(spaceTrend([{ at: now - 60_000, usedBytes: 1 }, { at: now, usedBytes: 2 }], now, GiB, { method: 'loopback' })).toBeNull(); // under an hour
+    expect(spaceTrend([{ at: now - 40 * DAY, usedBytes: 1 }, { at: now, usedBytes: 2 }], now, GiB, { method: 'loopback' })).toBeNull(); // outside the window
+    const down = spaceTrend([{ at: now - DAY, usedBytes: 2 * GiB }, { at: now, usedBytes: GiB }], now, GiB, { method: 'loopback' })!;
+    expect(down).toMatchObject({ daysLeft: null, advice: null });
+    expect(down.bytesPerDay).toBe(-GiB);
+  });
+});

@@ -11,8 +11,17 @@ import { systemctlArgv } from '../../base/systemctl.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/order.js';
 import { readRuns, type RunRecords } from './record.js';
-import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
+import { floorBytes, measureSpace, usageNow, type SpaceFacts } from './space.js';
 import type { FreeFloor } from '../../model/settings.js';
+import { spaceTrend, type SpaceTrend, type UsagePoint } from './trend.js';
+import type { SnapshotMeta } from '../../model/snapshot-meta.js';
+
+/** Each snapshot's recorded usage, and now's: the trend's points. */
+export function usagePoints(metas: SnapshotMeta[], now: Date, usedNow: number | null): UsagePoint[] {
+  const pts = metas.flatMap((m) => (m.space ? [{ at: Date.parse(m.createdAt), usedBytes: m.space.usedBytes }] : []));
+  if (usedNow !== null) pts.push({ at: now.getTime(), usedBytes: usedNow });
+  return pts;
+}
 
 export interface StatusFacts {
   crypt: string;
@@ -22,6 +31,8 @@ export interface StatusFacts {
   space: SpaceFacts | null;
   floor: { minFree: FreeFloor; bytes: number } | null;
   snapshots: { count: number; pinned: number; newest: { name: string; createdAt: string } | null } | null;
+  /** The free-space trend from the usage the snapshots recorded (null: too little history); absent while unmounted. */
+  trend?: SpaceTrend | null;
   runs: RunRecords;
   /** null: no database configured. */
   postgres: { running: boolean } | null;
@@ -49,6 +60,7 @@ export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; co
   const base: StatusFacts = { crypt: root, at: now.toISOString(), mounted, space: null, floor: null, snapshots: null, runs: {}, postgres: null, timer: null };
   if (!mounted) return base;
   const space = await measureSpace(root, config);
+  const used = await usageNow(root);
   const dir = await readSnapshotDir(paths).catch(() => null);
   const newest = dir ? newestFirst(dir.complete)[0] : undefined; // by time: names of one second sort by label
   const minFree = config.space?.minFree ?? null;
@@ -58,6 +70,7 @@ export async function gatherStatus(crypt: { shown: string; paths: CryptPaths; co
     space,
     floor: minFree ? { minFree, bytes: floorBytes(minFree, space.sizeBytes) } : null,
     snapshots: dir ? { count: dir.complete.length, pinned: dir.complete.filter((m) => m.pinned).length, newest: newest ? { name: newest.name, createdAt: newest.createdAt } : null } : null,
+    trend: dir ? spaceTrend(usagePoints(dir.complete, now, used?.usedBytes ?? null), now.getTime(), space.freeBytes, config) : null,
     runs: await readRuns(paths),
     postgres: config.postgres ? { running: (await readPostmaster(pgdataPath(paths.root, config.postgres.dir)).catch(() => ({ running: false }))).running } : null,
     timer: config.schedule ? { unit: timerName('snapshot', root), calendar: config.schedule.calendar, nextRun: await nextElapse(runner, timerName('snapshot', root), owner) } : null,
