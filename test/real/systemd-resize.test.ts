@@ -1,5 +1,5 @@
 // A grown image survives a reboot: under a real systemd (test/helpers/systemd.ts) `init` persists a
-// loopback crypt with its mount unit, `resize --size +256M` grows it online, and after a reboot the unit
+// loopback crypt with its mount unit (the image preallocated: the host has room), `resize --size +256M` grows it online, and after a reboot the unit
 // mounts the grown image — Btrfs, the loop device and the file at the new size, the data there.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,9 @@ describe.skipIf(skip)(`resize under a real systemd ${skip ? `(skipped: ${skip})`
     const answers = writeAnswers(shared.scratch, { crypt: { path: crypt, user: 'root' }, method: 'loopback', loopback: { image, size: '256M' }, persist: { via: 'systemd' }, postgres: { enabled: false } }, 'grow.yaml');
     const init = await cliIn(box, bundle, ['init', '--answers', answers, '--yes', '--json']);
     expect(init.code, init.stderr).toBe(0);
+    // The host has room: init preallocated the image (loopback.preallocate's default).
+    const allocated = async () => Number((await box.exec(['stat', '-c', '%b', image])).stdout.trim()) * 512;
+    expect(await allocated()).toBeGreaterThanOrEqual(256 * MiB);
     expect((await box.exec(['sh', '-c', `echo kept > ${path.join(crypt, 'active/data')}`])).code).toBe(0);
 
     const r = await cliIn(box, bundle, ['--crypt', crypt, 'resize', '--size', '+256M', '--json']);
@@ -41,5 +44,7 @@ describe.skipIf(skip)(`resize under a real systemd ${skip ? `(skipped: ${skip})`
     expect((await box.exec(['blockdev', '--getsize64', m!.source])).stdout.trim()).toBe(String(512 * MiB));
     expect((await box.exec(['stat', '-c', '%s', image])).stdout.trim()).toBe(String(512 * MiB));
     expect((await box.exec(['cat', path.join(crypt, 'active/data')])).stdout.trim()).toBe('kept');
+    // A preallocated image grows preallocated.
+    expect(await allocated()).toBeGreaterThanOrEqual(512 * MiB);
   });
 });
