@@ -160,5 +160,12 @@ describe.skipIf(skip)(`resize ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const r = await cliChild(suite.bundle, fx.root, ['--json', 'resize', '--size', '+128M']);
     expect(r.code, r.stderr).toBe(0);
     expect(await sizes(fx)).toEqual({ file: 512 * MiB, loop: 512 * MiB, btrfs: 512 * MiB });
+
+    // Interrupted, it is finished by root's repair (root's part, before the owner's).
+    const killed = await cliChild(suite.bundle, fx.root, ['resize', '--size', '+64M'], { LYCHD_CRYPT_FAULT: 'resize-after-resize-image' });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const repair = await cliChild(suite.bundle, fx.root, ['repair', '--yes']);
+    expect(repair.stderr).toMatch(/recovered: finished the interrupted resize of .* to 576M/);
+    expect(await sizes(fx)).toEqual({ file: 576 * MiB, loop: 576 * MiB, btrfs: 576 * MiB });
   });
 });
