@@ -11,7 +11,9 @@ export const detachLoop: StepModule<StepOf<'detach-loop'>> = {
   probe: async (s) => ((await attached(s)) ? wouldChange() : satisfied('not attached')),
   async apply(s, ctx) {
     if (!(await attached(s))) return unchanged('not attached');
-    await ctx.runner.run(argv(s));
-    return changed();
+    // The kernel may clear an autoclear device between the look and losetup: gone is what we wanted.
+    const r = await ctx.runner.run(argv(s), { allowFailure: true });
+    if (r.exitCode !== 0 && (await attached(s))) throw new Error(`losetup --detach ${s.device} failed: ${r.stderr.trim()}`);
+    return r.exitCode === 0 ? changed() : unchanged('detached by the kernel (autoclear)');
   },
 };
