@@ -3,7 +3,7 @@
 import { lockHolder } from '../base/crypt/lock-holder.js';
 import { readJournal, UnusableJournalError, type JournalEntry } from '../base/crypt/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
-import { checkJournal, checkMigration } from './check-journal.js';
+import { checkCapacityJournal, checkJournal, checkMigration } from './check-journal.js';
 import { checkMounted, checkNative, checkSource } from './check-mount.js';
 import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
@@ -41,6 +41,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ['mount.errors', () => checkDeviceErrors(env)],
     ['journal.pending', async () => checkJournal(journal, holder)],
     ['journal.migration', () => checkMigration(env.root)],
+    ['journal.capacity', () => checkCapacityJournal(config, holder)],
     ['layout.active', () => checkActive(env)],
     ['layout.snapshots', () => checkSnapshotsDir(env)],
     ['layout.state', () => checkStateDir(env)],

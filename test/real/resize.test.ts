@@ -105,6 +105,10 @@ describe.skipIf(skip)(`resize ${skip ? `(skipped: ${skip})` : ''}`, () => {
       const mid = await sizes(fx);
       expect(new Set([mid.file, mid.loop, mid.btrfs]).size).toBeGreaterThan(1);
 
+      const doctor = await cli(fx.root, ['--json', 'doctor']);
+      const pending = doctor.json.checks.find((c: { id: string }) => c.id === 'journal.capacity');
+      expect(pending.status).toBe('problem');
+      expect(pending.finding).toMatch(/an interrupted resize to \d+M .* is pending/);
       const dry = await cli(fx.root, ['resize', '--dry-run']);
       expect(dry.stderr + dry.stdout).toMatch(/interrupted resize to \d+M is pending/);
       const next = await cli(fx.root, ['--json', then]);
