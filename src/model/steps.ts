@@ -63,7 +63,7 @@ export type InitStep =
   /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size (preallocate: fallocate, every block allocated). */
   | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean; preallocate?: boolean }
   /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */
-  | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string }
+  | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string; preallocate?: boolean }
   /** Signatures are probed again right before; any signature without wipe is refused. */
   | { kind: 'mkfs-btrfs'; device: string; label: string; uuid: string; wipe: boolean }
   | { kind: 'unmount'; path: string }

@@ -95,7 +95,7 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
   else steps.push(...persistSteps(facts, config, spec, notes));
   const img = config.loopback;
   if (img && facts.image?.exists && img.sizeBytes > facts.image.sizeBytes && facts.image.signatures.some((s) => s.type === 'btrfs')) {
-    steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root });
+    steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root, ...(img.preallocate ? { preallocate: true } : {}) });
   }
   if (!byUnit) steps.push(...persistSteps(facts, config, spec, notes));
   if (!migrate) steps.push(...activeSteps(cryptFsFor(facts, config), config));
