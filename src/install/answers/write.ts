@@ -14,7 +14,9 @@ export function answersFromConfig(config: Config): AnswersInput {
     version: 1,
     crypt: { path: config.crypt.path, user: config.crypt.user },
     method: config.method,
-    ...(config.loopback ? { loopback: { image: config.loopback.image, size: formatSize(config.loopback.sizeBytes) } } : {}),
+    ...(config.loopback
+      ? { loopback: { image: config.loopback.image, size: formatSize(config.loopback.sizeBytes), ...(config.loopback.preallocate !== undefined ? { preallocate: config.loopback.preallocate } : {}) } }
+      : {}),
     ...(config.partition ? { partition: { device: config.partition.device, wipe: config.partition.wipe } } : {}),
     filesystem: { label: config.filesystem.label, mountOptions: [...config.filesystem.mountOptions] },
     persist: { ...config.persist },
