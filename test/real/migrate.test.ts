@@ -13,6 +13,9 @@ import { runPgbench } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
 import { cliSuite } from '../helpers/suite.js';
+import { makeUser } from '../helpers/host.js';
+import { cliAs } from '../helpers/as-user.js';
+import { chmod } from 'node:fs/promises';
 import { stubRuntime } from '../helpers/fake-runtime.js';
 import { VERSION } from '../../src/base/version.js';
 import type { Scratch } from '../helpers/scratch.js';
@@ -123,6 +126,27 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(btrfsDevice(fx.root)[2]).toBe(withData);
     expect(wiped.json.imageNote).toBe('--keep-image');
     expect((await stat(fx.config.loopback!.image)).size).toBe(384 * MiB);
+  });
+
+  test('a rootless crypt: root moves it (host-side checks only), the owner goes on snapshotting on the device', async () => {
+    const scratch = await suite.scratch();
+    const owner = makeUser(scratch);
+    const fx = await makeCryptFixture(scratch, { postgres: false, owner, rootless: true, root: path.join(owner.home, '.local/share/lychd'), sizeMiB: 384 });
+    const fstab = await persisted(scratch, fx);
+    await chmod(path.dirname(suite.bundle), 0o755);
+    const dev = makeLoopDevice(scratch, 512);
+    const refused = await cliAs(owner, suite.bundle, ['--crypt', fx.root, '--json', 'migrate', '--to-device', dev, '--yes']);
+    expect(refused.code).toBe(3);
+    expect(refused.json.error.hint).toMatch(/^Run: sudo lychd-crypt /);
+    const r = await cliChild(suite.bundle, fx.root, ['--json', 'migrate', '--to-device', dev, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(btrfsDevice(fx.root)[2]).toBe(dev);
+    // The owner deletes their own snapshots: the switched line keeps user_subvol_rm_allowed.
+    expect(await readFile(fstab, 'utf8')).toMatch(new RegExp(`UUID=${fsUuid(fx.root)} \\S+ btrfs \\S*user_subvol_rm_allowed`));
+    const snap = await cliAs(owner, suite.bundle, ['--crypt', fx.root, '--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const del = await cliAs(owner, suite.bundle, ['--crypt', fx.root, '--json', 'delete', snap.json.snapshot.name, '--yes']);
+    expect(del.code, del.stderr).toBe(0);
   });
 
   for (const [fault, then] of [

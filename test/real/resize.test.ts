@@ -164,6 +164,9 @@ describe.skipIf(skip)(`resize ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const r = await cliChild(suite.bundle, fx.root, ['--json', 'resize', '--size', '+128M']);
     expect(r.code, r.stderr).toBe(0);
     expect(await sizes(fx)).toEqual({ file: 512 * MiB, loop: 512 * MiB, btrfs: 512 * MiB });
+    // Root made nothing in the owner's state directory they cannot use: their next command takes the lock.
+    const snap = await cliAs(owner, suite.bundle, ['--crypt', fx.root, '--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
 
     // Interrupted, it is finished by root's repair (root's part, before the owner's).
     const killed = await cliChild(suite.bundle, fx.root, ['resize', '--size', '+64M'], { LYCHD_CRYPT_FAULT: 'resize-after-resize-image' });

@@ -10,6 +10,7 @@ import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
 import { shellLine } from '../../base/output/text.js';
 import { humanSize } from '../../model/units.js';
 import { migrateCrypt, type MigrateReport } from '../../runtime/capacity/migrate.js';
+import { capacityLockPath } from '../../runtime/capacity/journal.js';
 import { loadDoctorEnv } from '../../care/load-env.js';
 import { runChecks, summarize } from '../../care/doctor.js';
 import { askConfirm } from '../ui/prompts.js';
@@ -57,7 +58,7 @@ export async function runMigrate(_args: string[], opts: Record<string, unknown>,
     cryptRequest(ctx),
     async (crypt) => {
       if (dryRun) return migrateCrypt(ctx, crypt, { device, wipe, dryRun });
-      return withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
+      return withLock(capacityLockPath(crypt.config, crypt.paths.lock), { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
         const r = await migrateCrypt(ctx, crypt, { device, wipe, dryRun });
         if (r.steps.length) image = await settleImage(ctx, crypt, r.image, Boolean(opts.keepImage));
         return r;

@@ -4,6 +4,7 @@
 import { CryptError } from '../../base/errors.js';
 import { finishCapacity, mutateCrypt } from '../frame/mutate.js';
 import { withLock } from '../../base/crypt/lock.js';
+import { capacityLockPath } from '../../runtime/capacity/journal.js';
 import { recoverInterrupted } from '../frame/recover.js';
 import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
 import { RunAsOwner } from '../../base/crypt/access.js';
@@ -51,7 +52,7 @@ export async function runRepair(_args: string[], opts: RepairOptions & Record<st
     if (e instanceof RunAsOwner && !dryRun) {
       await repairRootPart(ctx, cryptRequest(ctx), apply);
       // Root's own half of a rootless crypt also holds an interrupted resize (the image and the loop device).
-      const finished = await withCrypt(ctx, cryptRequest(ctx), (crypt) => withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command }, () => finishCapacity(crypt, ctx)), { asRoot: true });
+      const finished = await withCrypt(ctx, cryptRequest(ctx), (crypt) => withLock(capacityLockPath(crypt.config, crypt.paths.lock), { waitSeconds: ctx.globals.wait, operation: ctx.command }, () => finishCapacity(crypt, ctx)), { asRoot: true });
       for (const line of finished) ctx.log.info(`recovered: ${line}`);
     }
     throw e;

@@ -9,6 +9,7 @@ import { shellLine } from '../../base/output/text.js';
 import { formatSize } from '../../model/units.js';
 import { parseSizeRequest } from '../../runtime/capacity/plan.js';
 import { resizeCrypt, type ResizeReport } from '../../runtime/capacity/resize.js';
+import { capacityLockPath } from '../../runtime/capacity/journal.js';
 import { cryptRequest, type CommandContext, type CommandOutput } from '../frame/context.js';
 
 function render(r: ResizeReport): string {
@@ -38,7 +39,7 @@ export async function runResize(_args: string[], opts: Record<string, unknown>, 
   const report = await withCrypt(ctx, cryptRequest(ctx), (crypt) =>
     dryRun
       ? resizeCrypt(ctx, crypt, req, { dryRun, preallocate: Boolean(opts.preallocate) })
-      : withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, () => resizeCrypt(ctx, crypt, req, { dryRun, preallocate: Boolean(opts.preallocate) })),
+      : withLock(capacityLockPath(crypt.config, crypt.paths.lock), { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, () => resizeCrypt(ctx, crypt, req, { dryRun, preallocate: Boolean(opts.preallocate) })),
     { asRoot: true },
   );
   const json = {

@@ -36,6 +36,16 @@ export interface CapacityEntry {
   preallocate: boolean;
 }
 
+/**
+ * The lock root takes for a resize or migrate: the crypt's own on a system crypt (root's state directory:
+ * it also keeps snapshots and rollbacks out meanwhile); on a rootless crypt one beside root's capacity
+ * journal — the crypt's lock is in its owner's directory, where root creates nor opens nothing (a file
+ * root made there would be root's, and the owner's next command could not take it).
+ */
+export function capacityLockPath(config: Pick<Config, 'registry' | 'crypt' | 'profile'>, cryptLock: string): string {
+  return config.profile === 'system' ? cryptLock : path.join(config.registry.state, config.crypt.name, 'capacity.lock');
+}
+
 export function capacityJournalPath(config: Pick<Config, 'registry' | 'crypt'>): string {
   return path.join(config.registry.state, config.crypt.name, 'capacity.json');
 }
