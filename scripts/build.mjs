@@ -3,7 +3,7 @@
 //                    through V8's code cache (src/base/bundle/code-cache.ts) and runs the command
 //   main.js          src/main.ts and all it imports but the vendored packages: one CommonJS file, minified.
 //                    Node 20 pays per ES module (its loader alone ~13 ms, then each file) and has no compile
-//                    cache; one script with a code cache is the fastest start measured (README "Speed")
+//                    cache; one script with a code cache is the fastest start measured (docs/performance.md)
 //   vendor-*.js      the large dependencies some commands use (see VENDORED), one file each, required on first use
 //   koffi.node       koffi's FFI addon, loaded only when a command first needs a syscall
 //   package.json     { "type": "commonjs" }, wherever the directory is installed

@@ -3,6 +3,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What is slow (apt, npm ci: up to a minute on a first run) says what it does, and every 10 s that it is
+# still at it, so `npm run demo` never sits silent: `progress LABEL CMD…` runs CMD, its output kept for an
+# error only, and prints LABEL, a heartbeat, and the outcome with the time it took (on stderr).
+progress() {
+  local label=$1 log start pid status=0 waited=0
+  shift
+  log=$(mktemp)
+  start=$SECONDS
+  echo "setup: $label …" >&2
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (( (SECONDS - start) / 10 > waited )); then
+      waited=$(( (SECONDS - start) / 10 ))
+      echo "setup:   … still $label ($((SECONDS - start)) s)" >&2
+    fi
+  done
+  wait "$pid" || status=$?
+  if ((status)); then
+    echo "setup: $label FAILED (exit $status):" >&2
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    return "$status"
+  fi
+  rm -f "$log"
+  echo "setup: $label: done ($((SECONDS - start)) s)" >&2
+}
+
 # Debian packages: the Btrfs and XFS tools, PostgreSQL 15 (+ pgbench, amcheck), tmux for the
 # pseudo-terminal tests, util-linux (losetup, setpriv, findmnt, wipefs; unshare and nsenter for the systemd
 # test containers), e2fsprogs (chattr, mkfs.ext4), systemd (booted as PID 1 of a namespace by the tests);
@@ -45,10 +74,9 @@ if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing packages: ${need[*]} (run as root to install them)" >&2
   else
-    echo "setup: installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    progress "updating the package lists (apt-get update)" apt-get update -qq
+    progress "installing ${#need[@]} Debian packages: ${need[*]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
   fi
 fi
 
@@ -95,7 +123,7 @@ fi
 
 # Node dependencies: only when the lock file changed since the last install.
 if ! cmp -s package-lock.json node_modules/.package-lock.json.installed 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error
+  progress "installing the Node dependencies (npm ci; about 40 s the first time)" npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.package-lock.json.installed
 fi
 # The Node.js the single executable embeds, and postject (packaging/sea-node/package.json says why apart).
@@ -104,4 +132,4 @@ if ! cmp -s packaging/sea-node/package-lock.json packaging/sea-node/node_modules
   cp packaging/sea-node/package-lock.json packaging/sea-node/node_modules/.package-lock.json.installed
 fi
 
-npm run --silent build
+progress "building the runtime (dist/lychd-crypt/)" npm run --silent build

@@ -13,6 +13,10 @@ import { VERSION } from './base/version.js';
 // In a single executable argv[1] is the executable again, as argv[1] is the script under node.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
+  // `lychd-crypt --version | true`: a reader gone is no error (base/output/stdio.ts says why).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   process.stdout.write(`${VERSION}\n`);
 } else if (argv.length === 2 && argv[0] === '--version' && argv[1] === '--runtime') {
   // doctor's question (base/bundle/self-check.ts); the addon lies beside main.js or the executable.

@@ -14,7 +14,12 @@ export interface Activity {
   done(detail?: string): void;
   fail(detail?: string): void;
 }
-export type StartActivity = (title: string, opts?: { line?: 'start' | 'end' }) => Activity;
+/**
+ * line: when a plain (non-terminal) reporter writes its line — at the start of a wait, or with the outcome of a
+ * step. updates 'lines': off a terminal each update() is a line of its own (a retry loop shows every attempt);
+ * at a terminal it replaces the spinner's text either way.
+ */
+export type StartActivity = (title: string, opts?: { line?: 'start' | 'end'; updates?: 'lines' }) => Activity;
 
 /** No progress shown (tests that build a context, library use). */
 export const noActivity: StartActivity = () => ({ update: () => {}, done: () => {}, fail: () => {} });

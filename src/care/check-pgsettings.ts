@@ -4,7 +4,7 @@
 // The crypt's PGDATA is no-CoW, but every snapshot shares its WAL segments' extents, so the first rewrite
 // of a recycled segment after a snapshot copies on write anyway. Against it: without zero-filling, the first
 // writes into a new segment allocate blocks. The bench could not tell the two apart on a loaded machine
-// (README "Live database"), so this is advice to measure, never a default.
+// (docs/performance.md, "The live database on the crypt"), so this is advice to measure, never a default.
 import path from 'node:path';
 import { connectPostgres } from '../base/pg/connect.js';
 import { readPostmaster } from '../base/pg/postmaster.js';
@@ -30,7 +30,7 @@ export async function checkPgSettings(env: DoctorEnv): Promise<Check[]> {
   const pg = env.config!.postgres!;
   const pm = await readPostmaster(path.join(env.paths.active, pg.dir)).catch(() => null);
   if (!pm?.running) return [];
-  const client = await connectPostgres(pg.connection, { applicationName: 'lychd-crypt doctor', connectTimeoutMs: 3000 }).catch(() => null);
+  const client = await connectPostgres(pg, { applicationName: 'lychd-crypt doctor', connectTimeoutMs: 3000 }).catch(() => null);
   if (!client) return [];
   try {
     const rows = (await client.query<{ name: string; setting: string }>("select name, setting from pg_settings where name in ('wal_init_zero', 'wal_recycle')")).rows;

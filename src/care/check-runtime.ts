@@ -4,7 +4,7 @@
 // Node-run lychd-crypt.js) is replaced by repair when this version is the single executable — and is a
 // problem anyway when the host has no node to run it.
 // runtime.codecache: the code cache of the user running doctor can be used (else every command compiles
-// its code again, about a third slower to start: README "Start-up"); advice, never a problem.
+// its code again, about a third slower to start: docs/performance.md, "Start-up"); advice, never a problem.
 import { access, realpath } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';

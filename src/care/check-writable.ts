@@ -56,11 +56,24 @@ export async function checkWritable(env: DoctorEnv, view: MountView | null): Pro
   ]);
 }
 
+/**
+ * What a forced read-only with zero counters means: Btrfs counts a device error only for a bio that failed
+ * with an I/O or target error (btrfs_log_dev_io_error); a loop device whose image cannot grow on a full
+ * host fails the write with ENOSPC (BLK_STS_NOSPC), which no counter records — only the kernel log does,
+ * and the forced read-only (mount.writable) shows its effect. Measured: host full under a loop image, the
+ * crypt forced read-only, every counter of `btrfs device stats` and sysfs error_stats still 0.
+ */
+const UNCOUNTED = 'Btrfs forced the crypt read-only after a write error its device counters do not record (a loop device whose image cannot grow on a full host fails writes with ENOSPC, which Btrfs does not count as a device error); the kernel log names it (`dmesg | grep BTRFS`, as root)';
+
 export async function checkDeviceErrors(env: DoctorEnv): Promise<Check> {
   const id = 'mount.errors';
   // Root asks btrfs; the owner of a rootless crypt reads the same counters from sysfs.
   const errors = process.getuid?.() === 0 ? await readDeviceErrors(env.runner, env.root) : await readDeviceErrorsSysfs(await fsUuidOf(env.root));
-  if (!errors.length) return ok(id, 'Btrfs counted no I/O or checksum errors on the crypt\'s device');
+  if (!errors.length) {
+    const w = await readWritability(env.runner, env.root, env.config?.method === 'native' ? '--target' : '--mountpoint');
+    if (w.kind === 'forced-ro') return cannotCheck(id, `${UNCOUNTED}; see mount.writable`);
+    return ok(id, 'Btrfs counted no I/O or checksum errors on the crypt\'s device');
+  }
   const list = errors.map((e) => `${e.device}: ${Object.entries(e.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ');
   return manual(
     id,

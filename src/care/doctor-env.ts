@@ -6,6 +6,7 @@ import type { Runner } from '../base/runner.js';
 import type { CryptPaths } from '../base/crypt/paths.js';
 import type { MountFacts } from '../install/detect/facts.js';
 import { mountSpecFor, unitNameForPath, type MountRecord, type MountSpec } from '../install/render/index.js';
+import type { FsIdentity } from '../base/btrfs/fs-identity.js';
 
 /** How the crypt is mounted and persisted, from the config or, while unmounted, from the mount record. */
 export interface MountView {
@@ -43,6 +44,14 @@ export interface DoctorEnv {
   version: string;
   /** systemd runs as PID 1 (/run/systemd/system): units must also be enabled. */
   systemd: boolean;
+  /** What is mounted at root against the registered filesystem UUID (Method A/B, while mounted); else null. */
+  identity?: FsIdentity | null;
+}
+
+/** The filesystem at the crypt path is not the crypt's (another one, or a copy from elsewhere): nothing on it is checked. */
+export function notTheCryptFs(env: DoctorEnv): boolean {
+  const id = env.identity;
+  return !!id && (id.kind === 'other' || (id.kind === 'temp-fsid' && !id.registeredSource));
 }
 
 export function viewFromConfig(config: Config): MountView | null {
@@ -61,5 +70,5 @@ export function viewFromConfig(config: Config): MountView | null {
 
 /** The crypt's filesystem is there to look at: mounted as configured, or native. */
 export function fsReady(env: DoctorEnv): boolean {
-  return env.config !== null && (env.config.method === 'native' || env.mounted !== null);
+  return env.config !== null && (env.config.method === 'native' || (env.mounted !== null && !notTheCryptFs(env)));
 }

@@ -5,17 +5,20 @@ import { readJournal, UnusableJournalError, type JournalEntry } from '../base/cr
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
 import { checkCapacityJournal, checkJournal, checkMigration } from './check-journal.js';
 import { checkMounted, checkNative, checkSource } from './check-mount.js';
+import { checkIdentity } from './check-identity.js';
 import { checkCryptPath } from './check-path.js';
 import { checkPersist } from './check-persist.js';
 import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
+import { checkContainer } from './check-container.js';
+import { checkPostgresConnect, checkPostgresUser } from './check-postgres.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
 import { checkReserve } from './check-reserve.js';
 import { checkDeviceErrors, checkWritable } from './check-writable.js';
 import { checkCryptSpace, checkImageHostSpace, checkSpaceTrend } from './check-space.js';
-import { fsReady, type DoctorEnv } from './doctor-env.js';
+import { fsReady, notTheCryptFs, type DoctorEnv } from './doctor-env.js';
 import { cannotCheck, manual, type Check } from './findings.js';
 import { ROOT_ONLY } from './plan.js';
 import { rootRepairCommand } from '../base/crypt/access.js';
@@ -50,8 +53,16 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ['layout.nested', () => checkNested(env)],
     ['owners.active', () => checkActiveOwner(env)],
     ...(config.postgres && !pending
-      ? ([['pgdata.nocow', () => checkPgdata(env)], ['pgdata.wal', () => checkWal(env)], ['pgdata.settings', () => checkPgSettings(env)]] as Probe[])
+      ? ([
+          ['pgdata.nocow', () => checkPgdata(env)],
+          // A container's user is the image's, mapped to a subordinate uid: pgdata.container checks it.
+          ...(config.postgres.container ? [] : ([['postgres.user', () => checkPostgresUser(env)]] as Probe[])),
+          ['postgres.connect', () => checkPostgresConnect(env)],
+          ['pgdata.wal', () => checkWal(env)],
+          ['pgdata.settings', () => checkPgSettings(env)],
+        ] as Probe[])
       : []),
+    ...(config.postgres?.container ? ([['pgdata.container', () => checkContainer(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
     ['space.trend', () => checkSpaceTrend(env)],
     ['space.reserve', () => checkReserve(env)],
@@ -92,6 +103,8 @@ async function runAll(env: DoctorEnv, opts: CheckOptions): Promise<Check[]> {
   if (view) {
     await add(['mount.source', () => checkSource(env, view)]);
     await add(['mount.mounted', () => checkMounted(env, view)]);
+    const identity = checkIdentity(env, view);
+    if (identity) checks.push(identity);
     if (env.mounted && env.config) await add(['mount.writable', () => checkWritable(env, view)]);
     if (env.mounted || !env.config) await add(['mount.record', () => checkMountRecord(env)]);
     await add(['persist', () => checkPersist(env, view)]);
@@ -109,6 +122,8 @@ async function runAll(env: DoctorEnv, opts: CheckOptions): Promise<Check[]> {
     for (const p of fsProbes(env, journal, holder)) await add(p);
     await add(['runtime.installed', () => checkRuntime(env)]);
     await add(['runtime.codecache', async () => checkCodeCache()]);
+  } else if (notTheCryptFs(env)) {
+    checks.push(cannotCheck('layout', `the filesystem mounted at ${env.root} is not the crypt's (see mount.identity): layout, snapshots, attributes, owners, journal, space and runtime are checked once the crypt is mounted`));
   } else {
     checks.push(cannotCheck('layout', 'the crypt is not mounted: layout, snapshots, attributes, owners, journal, space and runtime are checked once it is'));
   }

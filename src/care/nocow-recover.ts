@@ -4,7 +4,9 @@
 // holds the old files and is removed (finish). Whether the swap happened is told by PGDATA's inode,
 // never by the journal's phase alone.
 // A database that repair had stopped is started again.
-import { lstat, rm } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { onTree } from '../base/userns/tree.js';
+import { removeTreeOp } from './nocow-confirm.js';
 import path from 'node:path';
 import type { Runner } from '../base/runner.js';
 import type { OpenCrypt } from '../base/crypt/open.js';
@@ -32,7 +34,7 @@ export async function recoverNocowRewrite(
   if ((entry.phase === 'verified' || entry.phase === 'swapped') && entry.newIno !== undefined) {
     swapped = (await lstat(pgdata).catch(() => null))?.ino === entry.newIno;
   }
-  await rm(staging, { recursive: true, force: true });
+  await onTree(staging, ctx.runner, removeTreeOp, staging);
   // On disk before the journal goes, or a power cut could bring back the copy with no journal to name it.
   await syncFilesystem(ctx.runner, crypt.paths.active);
   await clearJournal(crypt.paths);

@@ -5,7 +5,9 @@
 // until the swap the original is untouched; after it, only the old copy is left to remove. Each step
 // is committed (syncfs) before the journal records it, since the journal sits outside active/. A running
 // database is stopped through postgres.service first and started again afterwards.
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { nsOp } from '../base/userns/helper.js';
+import { onTree } from '../base/userns/tree.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CryptError } from '../base/errors.js';
@@ -17,7 +19,7 @@ import { clearJournal, writeJournal, type JournalEntry } from '../base/crypt/jou
 import { exchangePaths } from '../base/sys/libc.js';
 import { startDatabase, stopDatabase, serviceOwner } from '../runtime/service/control.js';
 import { recoverNocowRewrite, syncFilesystem } from './nocow-recover.js';
-import { countWithoutNocow, NOTHING_TO_REWRITE } from './nocow-confirm.js';
+import { countWithoutNocow, NOTHING_TO_REWRITE, removeTreeOp, treeSizeOp } from './nocow-confirm.js';
 import { nocowStagingPath } from './nocow-paths.js';
 import { compareTrees } from './verify-copy.js';
 import type { OpContext } from '../base/context.js';
@@ -28,7 +30,13 @@ export function newOperationId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Copy, verify (content, metadata, C on every entry), make durable; throws with PGDATA untouched. */
+/**
+ * Copy, verify (content, metadata, C on every entry), make durable; throws with PGDATA untouched. Where
+ * PGDATA's owner may (a container's PGDATA: in the owner's user namespace, where `cp -a` keeps the
+ * subordinate owner and the modes).
+ */
+export const nocowCopyOp = nsOp('nocow-copy', (ctx, pgdata: string, staging: string) => buildCopy(ctx, pgdata, staging));
+
 async function buildCopy(ctx: Pick<OpContext, 'runner'>, pgdata: string, staging: string): Promise<void> {
   // C is inherited by files created in a +C directory, so every copied file gets it while still empty.
   await mkdir(staging, { mode: 0o700 });
@@ -68,7 +76,7 @@ export async function rewriteNocow(crypt: OpenCrypt, ctx: Pick<OpContext, 'runne
   await record({});
   faultPoint('nocow-after-journal');
   try {
-    await buildCopy(ctx, pgdata, staging);
+    await onTree(pgdata, ctx.runner, nocowCopyOp, pgdata, staging);
     await record({ phase: 'verified', newIno: (await stat(staging)).ino });
     faultPoint('nocow-after-verify');
     await exchangePaths(staging, pgdata);
@@ -78,7 +86,7 @@ export async function rewriteNocow(crypt: OpenCrypt, ctx: Pick<OpContext, 'runne
     // `swapped` for an exchange that never landed.
     await syncFilesystem(ctx.runner, crypt.paths.active);
     await record({ phase: 'swapped' });
-    await rm(staging, { recursive: true, force: true }); // now the old files
+    await onTree(staging, ctx.runner, removeTreeOp, staging); // now the old files
     faultPoint('nocow-after-remove');
     // Likewise the removal must be on disk before the journal that would clean it up goes away.
     await syncFilesystem(ctx.runner, crypt.paths.active);
@@ -89,6 +97,6 @@ export async function rewriteNocow(crypt: OpenCrypt, ctx: Pick<OpContext, 'runne
     throw e;
   }
   if (wasRunning && pg) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
-  const entries = (await walkTree(pgdata)).length;
+  const entries = await onTree(pgdata, ctx.runner, treeSizeOp, pgdata);
   return `PGDATA rewritten with the C attribute (${entries} entries, verified byte for byte)${wasRunning ? '; the database was stopped for it and runs again' : ''}`;
 }

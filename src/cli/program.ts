@@ -8,13 +8,18 @@ import { classifyError } from '../base/expected-errors.js';
 import { VERSION } from '../base/version.js';
 import { envelopeText, failureEnvelope, successEnvelope, usageFailure } from './envelope.js';
 import { forgetCrypt, learntCrypt, pasteable, type HintFacts } from '../base/output/hint.js';
+import { HELPER_WORD, serveNsOps } from '../base/userns/helper.js';
+import { forgetUserns } from '../base/userns/tree.js';
 import { activityReporter } from './ui/activity.js';
 import { colourOn } from '../base/output/style.js';
 import { output, stdinIsTTY, throughSink } from '../base/output/stdio.js';
 import { createRunner } from '../base/runner.js';
+import { DEFAULT_REGISTRY_DIR } from '../base/registry/store.js';
+import path from 'node:path';
 // The everyday commands are part of the CLI (one module graph with the parser: measured ~7 % faster for
 // them than one more dynamic import; `--help` parses them too). init, doctor, repair, verify load lazily.
 import * as runtime from './commands/runtime.js';
+import { DB_VERBS } from '../runtime/service/db-verbs.js';
 import type { CommandContext, CommandOutput, Globals } from './frame/context.js';
 
 type Handler = (args: string[], opts: Record<string, unknown>, ctx: CommandContext) => Promise<CommandOutput>;
@@ -24,6 +29,8 @@ interface CommandDef {
   name: string;
   summary: string;
   args?: string;
+  /** The values the first argument takes (checked by the parser, offered by completion). */
+  argChoices?: readonly string[];
   options: (cmd: Command) => Command;
   handler: Lazy;
 }
@@ -34,7 +41,7 @@ const intArg = (v: string): number => {
   return n;
 };
 
-// init, doctor, repair and verify load lazily; the everyday commands are part of the CLI (see the import above).
+// init, deinit, doctor, repair and verify load lazily; the everyday commands are part of the CLI (see the import above).
 const commands: CommandDef[] = [
   {
     name: 'init',
@@ -49,9 +56,20 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/init.js')).runInit,
   },
   {
+    name: 'deinit',
+    summary: 'undo init for one crypt: stop its database, unmount, remove persistence, timers, state and registry entry (the data stays)',
+    options: (c) =>
+      c
+        .option('--dry-run', 'print each step (and whether it is already so) and change nothing')
+        .option('--yes', 'consent without asking (stopping the database and, with --delete-data, deleting the data too)')
+        .option('--delete-data', 'also delete the image, the partition\'s filesystem or the native directory, with every snapshot'),
+    handler: async () => (await import('./commands/deinit.js')).runDeinit,
+  },
+  {
     name: 'crypts',
     summary: 'list the registered crypts',
-    options: (c) => c,
+    // For shell completion of --crypt: the names only, one a line.
+    options: (c) => c.addOption(new Option('--names', 'print only the crypt names').hideHelp()),
     handler: async () => runtime.runCrypts,
   },
   {
@@ -105,7 +123,11 @@ const commands: CommandDef[] = [
     name: 'delete',
     summary: 'delete snapshots (asks at a terminal; --yes otherwise)',
     args: '<name...>',
-    options: (c) => c.option('--yes', 'do not ask for confirmation').option('--dry-run', 'print what would be deleted and change nothing'),
+    options: (c) =>
+      c
+        .option('--yes', 'do not ask for confirmation')
+        .option('--force', 'delete pinned snapshots too (refused without it)')
+        .option('--dry-run', 'print what would be deleted and change nothing'),
     handler: async () => runtime.runDelete,
   },
   {
@@ -150,7 +172,10 @@ const commands: CommandDef[] = [
     name: 'verify',
     summary: 'restore-test a snapshot in a throwaway clone',
     args: '[name]',
-    options: (c) => c.option('--newest', 'verify the newest snapshot (what the verify timer runs)'),
+    options: (c) =>
+      c
+        .option('--newest', 'verify the newest snapshot (what the verify timer runs)')
+        .option('--image <image>', "PostgreSQL in a container: the image the clone runs in (default: the container's own; needed when the container is gone)"),
     handler: async () => (await import('./commands/verify.js')).runVerify,
   },
   {
@@ -172,8 +197,9 @@ const commands: CommandDef[] = [
   },
   {
     name: 'db',
-    summary: "start, stop or show the crypt's PostgreSQL through its configured postgres.service",
-    args: '<start|stop|status>',
+    summary: "start, stop, restart or show (status) the crypt's PostgreSQL through its configured postgres.service",
+    args: '<action>',
+    argChoices: DB_VERBS,
     options: (c) => c,
     handler: async () => runtime.runDb,
   },
@@ -239,10 +265,16 @@ let currentProgram: Command | undefined;
 
 export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (program: Command) => void): Promise<number> {
   // The one output sink: whatever is written below reaches the streams escaped (src/base/output/stdio.ts).
+  // The helper the owner's own process starts in its user namespace: a line protocol, not a command.
+  if (argv[0] === HELPER_WORD && argv.length === 1) {
+    await serveNsOps((await import('./frame/ns-ops.js')).NS_OPS, process.stdin, process.stdout);
+    return ExitCode.ok;
+  }
   const io: Io = { ...rawIo, stdout: throughSink(rawIo.stdout), stderr: throughSink(rawIo.stderr) };
   let json = argv.includes('--json');
   let result: { out: CommandOutput } | undefined;
   forgetCrypt();
+  forgetUserns();
   // The first word that names a command: what the --json envelope reports, also for a usage error.
   let commandName: string | null = argv.find((a) => commands.some((c) => c.name === a)) ?? null;
   // commander's own message for a usage error (unknown option, missing argument), for the envelope.
@@ -250,14 +282,18 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (p
   // What a follow-up command needs to be pasted as is (src/base/output/hint.ts): known once the options are parsed.
   const hintFacts = (): HintFacts => {
     const g = program.opts<{ crypt?: string; user?: string; registry?: string }>();
-    // Only what was typed: a value from the environment (LYCHD_CRYPT, LYCHD_CRYPT_REGISTRY) is there for the pasted command too.
+    // --crypt only as typed: LYCHD_CRYPT is there for a command pasted into the same shell too.
     const typed = (k: string, v: string | undefined) => (program.getOptionValueSource(k) === 'cli' ? v : undefined);
-    return { crypt: typed('crypt', g.crypt), user: g.user, registry: typed('registry', g.registry), pathEnv: io.env.PATH, ...learntCrypt() };
+    const learnt = learntCrypt();
+    // The registry from any source (the option, LYCHD_CRYPT_REGISTRY, the answers): sudo, cron and units drop
+    // the environment, so a registry that is not the default is always written out.
+    const registry = path.resolve(learnt.registry ?? g.registry ?? DEFAULT_REGISTRY_DIR);
+    return { crypt: typed('crypt', g.crypt), user: g.user, pathEnv: io.env.PATH, ...learnt, registry: registry === DEFAULT_REGISTRY_DIR ? undefined : registry };
   };
   const program = new Command('lychd-crypt')
     .description('Keep the LychD crypt on Btrfs: instant consistent snapshots, atomic rollback')
     .version(VERSION, '--version')
-    .addOption(new Option('--json', 'machine output: one JSON envelope on stdout, for every outcome (docs/json.md)'))
+    .addOption(new Option('--json', 'machine output: one JSON envelope on stdout, for every outcome'))
     .addOption(new Option('--crypt <name|path>', 'the crypt: its registered name or its path').env('LYCHD_CRYPT'))
     .addOption(new Option('--registry <dir>', 'the registry of crypts (default /etc/lychd-crypt)').env('LYCHD_CRYPT_REGISTRY'))
     .option('--user <name>', 'the target user (default: SUDO_USER, else the caller)')
@@ -271,13 +307,17 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), inspect?: (p
         write(s);
       },
     });
-  // With --json a usage error is one line on stderr and the envelope on stdout, not a screen of help.
-  if (!json) program.showHelpAfterError();
+  // With --json a usage error is one line on stderr and the envelope on stdout, not a screen of help. An
+  // unknown command gets its "did you mean" and one line of usage: the 40 lines of the whole help would push
+  // the suggestion off the screen. A command's own mistakes (a missing argument) show that command's help.
+  if (!json) program.showHelpAfterError('Usage: lychd-crypt [options] <command> [arguments]   (`lychd-crypt --help` lists the commands)');
   currentProgram = program;
 
   for (const def of commands) {
     const cmd = def.options(program.command(def.name).description(def.summary));
     if (def.args) cmd.arguments(def.args); // several positionals, e.g. '<name> <text>'
+    if (def.argChoices) cmd.registeredArguments[0]!.choices(def.argChoices);
+    if (!json) cmd.showHelpAfterError();
     cmd.exitOverride().action(async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const opts = command.opts<Record<string, unknown>>();

@@ -18,7 +18,8 @@ export { resolveConfig, chooseMethod } from './resolve.js';
 export { planInit, requireRoot, describePlan, describeDryRun, summarizePlan, planToJson, type Plan, type InitStep, type Step } from './plan/index.js';
 export { proposeMethod, describeFacts, type Proposal } from './propose.js';
 export { answersFromConfig, renderAnswersYaml, writeAnswersFile } from './answers/write.js';
-export { applyPlan, probePlan, probeStep, stepActions, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult, type StepContext } from './steps/index.js';
+export { applyPlan, probePlan, probeStep, stepActions, lineReporter, silentReporter, type ProgressReporter, type StepEvent, type ApplyResult, type StepContext, type Probe } from './steps/index.js';
+export { registryOption } from './plan/schedule.js';
 
 /** Answers with nothing set: every value takes its default. */
 export function defaultAnswers(): Answers {
@@ -55,6 +56,8 @@ function locations(a: Answers, facts: HostFacts): string {
     a.persist?.fstab ?? null,
     a.persist?.unitDir ?? null,
     pg ? String(a.postgres?.osUser ?? facts.existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    pg ? (a.postgres?.container?.name ?? null) : null,
+    pg ? (a.postgres?.dir ?? null) : null,
   ]);
 }
 

@@ -12,6 +12,7 @@ import { formatSize, parseSize } from '../model/units.js';
 import { defaultPreallocate, proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from './answers/set-and-forget.js';
 import { resolveHooks } from './answers/hooks.js';
+import { resolveContainerPostgres } from './resolve-container.js';
 import { DEFAULTS, defaultPersistVia, persistPaths } from './answers/defaults.js';
 
 /** auto: keep what an existing crypt uses; native on a Btrfs host; else loopback (unattended). */
@@ -25,6 +26,12 @@ export function chooseMethod(answers: Answers, facts: HostFacts): Method {
 function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | null {
   const a = answers.postgres;
   if (a?.enabled === false) return null;
+  if (a?.connection?.passwordFile && a.connection.passwordSecret) {
+    throw new UsageError('postgres.connection: passwordFile and passwordSecret are two sources for one password; give one');
+  }
+  if (a?.container) return resolveContainerPostgres(a, facts, a.container.name);
+  if (a?.service?.kind === 'container') throw new UsageError('postgres.service: kind container needs postgres.container (the container\'s name)');
+  if (a?.connection?.passwordSecret) throw new UsageError('postgres.connection.passwordSecret: a Podman secret is read from the container: it needs postgres.container');
   const osUser = a?.osUser ?? DEFAULTS['postgres.osUser'];
   if (!facts.postgresUser) {
     throw new UsageError(`postgres.osUser: no such user: ${osUser}`, {
@@ -41,6 +48,7 @@ function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | n
       port: a?.connection?.port ?? DEFAULTS['postgres.connection'].port,
       user: a?.connection?.user ?? DEFAULTS['postgres.connection'].user,
       database: a?.connection?.database ?? DEFAULTS['postgres.connection'].database,
+      ...(a?.connection?.passwordFile ? { passwordFile: a.connection.passwordFile } : {}),
     },
     bin: a?.bin ?? null,
     service: a?.service ?? DEFAULTS['postgres.service'],
@@ -88,7 +96,8 @@ function checkCryptPlace(facts: HostFacts): void {
 
 /** rootless when the database is the owner's own (its user unit, or run as the owner) or there is none. */
 function chooseProfile(answers: Answers, facts: HostFacts, pg: PostgresConfig | null): Profile {
-  const ownDb = !pg || (pg.service.kind === 'systemd' && pg.service.user) || (pg.uid === facts.user.uid && pg.service.kind !== 'systemd');
+  // A container is the crypt user's own: rootless podman runs it as that user.
+  const ownDb = !pg || Boolean(pg.container) || (pg.service.kind === 'systemd' && pg.service.user) || (pg.uid === facts.user.uid && pg.service.kind !== 'systemd');
   const profile = answers.crypt?.profile ?? (ownDb && facts.user.uid !== 0 ? 'rootless' : 'system');
   if (profile === 'rootless' && !ownDb) {
     throw new UsageError(`crypt.profile: rootless needs PostgreSQL run by ${facts.user.name} (a systemd user unit with user: true, or postgres.osUser: ${facts.user.name}); it runs as ${pg!.osUser}`, {

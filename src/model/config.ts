@@ -33,22 +33,45 @@ export type Method = 'native' | 'partition' | 'loopback';
 export type Profile = 'system' | 'rootless';
 export type PersistVia = 'systemd' | 'fstab' | 'none';
 
+/** container: the owner's `podman stop/start` of postgres.container (ready when the server answers). */
 export type ServiceConfig =
   | { kind: 'pg_ctl' }
   | { kind: 'systemd'; unit: string; user: boolean }
   | { kind: 'command'; stop: string[]; start: string[] }
+  | { kind: 'container' }
   | { kind: 'none' };
+
+/**
+ * PostgreSQL in the owner's rootless container (LychD's deployment): its name is all the answers say; the
+ * image, the mounts and the id mapping are read from podman when needed (base/container/podman.ts).
+ */
+export interface ContainerConfig {
+  engine: 'podman';
+  name: string;
+}
+
+/**
+ * Where the connection's password comes from besides PGPASSWORD and the caller's ~/.pgpass: a file of the
+ * caller's (0600, like ~/.pgpass) or the Podman secret of that name. Never the password itself.
+ */
+export interface PasswordSource {
+  passwordFile?: string;
+  passwordSecret?: string;
+}
 
 export interface PostgresConfig {
   /** PGDATA relative to active/. */
   dir: string;
+  /** The server's OS user; in a container its user there (999), with uid/gid the ids it has on the host. */
   osUser: string;
   uid: number;
   gid: number;
-  connection: { host: string; port: number; user: string; database: string };
+  connection: { host: string; port: number; user: string; database: string } & PasswordSource;
   /** Directory holding pg_ctl & co.; null: PATH, then the newest /usr/lib/postgresql/<v>/bin. */
   bin: string | null;
   service: ServiceConfig;
+  /** Absent or null: PostgreSQL runs on the host. */
+  container?: ContainerConfig | null;
 }
 
 export interface Config {

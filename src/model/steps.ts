@@ -51,7 +51,18 @@ export type SharedStep =
    * PGDATA: mkdir, chattr +C while still empty, chown to the postgres OS user, chmod 0700; an existing one
    * is corrected. Through the verified filesystem `fs` (init), or the crypt as opened for the command (repair).
    */
-  | { kind: 'create-pgdata'; path: string; owner: Owner; mode: number; fs?: CryptFs }
+  | {
+      kind: 'create-pgdata';
+      path: string;
+      owner: Owner;
+      mode: number;
+      fs?: CryptFs;
+      /**
+       * PostgreSQL in the owner's container: the ids its postgres has on the host. PGDATA is made empty for the
+       * container's first start, which gives it to them (`:U`); once theirs, its owner and mode stay as they are.
+       */
+      taken?: Owner;
+    }
   /**
    * The runtime command: a copy of the runtime directory, or (link: the Debian package's runtime) a symlink
    * to it. source null: no runtime bundle was found to install (apply says so).
@@ -99,13 +110,15 @@ export type RepairStep =
   /** The same filesystem is stacked on the mount point twice: unmount the top copy. */
   | { kind: 'unmount-stacked'; where: string }
   /**
-   * The crypt is read-only (forced by Btrfs after a write error, or mounted so): stop the database, unmount,
-   * mount again from the spec, start the database again if it was running or had crashed.
+   * The crypt is read-only (forced by Btrfs after a write error, or mounted so), or mounted under a
+   * temporary fsid (`fsUuid`: the registered UUID it must carry again): stop the database, unmount, mount
+   * again from the spec, start the database again if it was running or had crashed.
    */
   | {
       kind: 'remount-crypt';
       spec: MountSpec;
       forced: boolean;
+      fsUuid?: string;
       postgres: PostgresConfig | null;
       pgdata: string | null;
       crypt: { user: string; logDir: string } | null;
@@ -152,16 +165,47 @@ export type CapacityStep =
   /** migrate switches the persisted mount (and the mount record under the mount point) to the partition: init's kinds. */
   | Extract<SharedStep, { kind: 'write-fstab-line' | 'write-mount-unit' | 'write-mount-record' }>;
 
-export type Step = InitStep | RepairStep | CapacityStep;
+/**
+ * deinit's steps: undo init for one crypt (SPEC section 11). It shares init's kinds that remove what init
+ * made (units and timers, the mount, the fstab line or unit) and repair's remove-file; its own kinds stop the
+ * database, delete the data (only with --delete-data), remove the state directory and unregister the crypt.
+ */
+export type DeinitStep =
+  | Extract<InitStep, { kind: 'remove-unit' | 'unmount' | 'remove-fstab-line' | 'remove-mount-unit' }>
+  | Extract<RepairStep, { kind: 'remove-file' }>
+  /** The database runs from the crypt: stopped through postgres.service (it holds the filesystem busy). */
+  | { kind: 'stop-database'; pgdata: string; postgres: PostgresConfig; crypt: { user: string; logDir: string } }
+  /**
+   * --delete-data: the image file removed; the Btrfs signature of a partition wiped (only when it is still
+   * this crypt's filesystem, `fsUuid`); on a native crypt its subvolumes and directory deleted.
+   */
+  | { kind: 'delete-data'; method: 'loopback'; image: string }
+  | { kind: 'delete-data'; method: 'partition'; device: string; fsUuid: string }
+  | { kind: 'delete-data'; method: 'native'; root: string; fsUuid: string; rootIno: number }
+  /** The crypt's state directory (journal, lock, pg_ctl's log); a rootless crypt's is removed as its owner. */
+  | { kind: 'remove-state'; path: string; owner: UnitOwner | null }
+  /**
+   * The registry entry removed: the crypt is no longer known (and its deinit mark goes with it). release:
+   * root's state directory, where the entry is kept as released (its data stays, init may adopt it again);
+   * null when the data was deleted.
+   */
+  | { kind: 'unregister'; dir: string; name: string; release: string | null };
+
+export type Step = InitStep | RepairStep | DeinitStep | CapacityStep;
 
 export type StepKind = Step['kind'];
 export type InitKind = InitStep['kind'];
 export type RepairKind = RepairStep['kind'];
 export type CapacityKind = CapacityStep['kind'];
+export type DeinitKind = DeinitStep['kind'];
 
 export interface Plan {
   version: 1;
   config: Config;
+  /** The crypt's registered definition the plan converges from; null or absent for a new crypt. */
+  registered?: Config | null;
+  /** registered is the entry of a crypt deinit released with its data: the plan registers it again. */
+  released?: boolean;
   steps: InitStep[];
   /** Things the user should know (no systemd, data migrated, …). */
   notes: string[];

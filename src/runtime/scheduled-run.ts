@@ -36,7 +36,7 @@ async function settle(runner: Runner, crypt: OpenCrypt): Promise<void> {
 async function prunePolicy(crypt: OpenCrypt, ctx: OpContext, policy: RetentionPolicy | null): Promise<string[]> {
   if (!policy) return [];
   const decisions = await decideRetention(crypt.paths, policy, new Date());
-  return deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name));
+  return deleteSnapshots(crypt.paths, ctx.runner, decisions.filter((d) => d.action === 'delete').map((d) => d.name), 'scheduled');
 }
 
 export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops: Pick<Operations, 'snapshot'>): Promise<ScheduledResult> {
@@ -59,7 +59,7 @@ export async function runScheduledSnapshot(crypt: OpenCrypt, ctx: OpContext, ops
           const { complete } = await readSnapshotDir(paths);
           const next = floorCandidates(applyRetention(complete.map(retentionItem), policy ?? {}, new Date()))[0];
           if (!next) break;
-          await deleteSnapshots(paths, ctx.runner, [next]);
+          await deleteSnapshots(paths, ctx.runner, [next], 'scheduled');
           floorPruned.push(next);
           ctx.log.info(`floor: removed ${next}`);
           await settle(ctx.runner, crypt);

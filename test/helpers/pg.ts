@@ -112,9 +112,9 @@ export async function startTestServer(
 }
 
 /** pgbench 15 with `args`, its output collected (load generator for the snapshot/rollback-under-load tests). */
-export function runPgbench(args: string[]): Promise<{ code: number; out: string }> {
+export function runPgbench(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(path.join(PG_BIN[15], 'pgbench'), args, { env: { ...process.env, ...env, LC_ALL: 'C' } });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (out += String(d)));

@@ -166,7 +166,7 @@ function pidsOf(matches: (uid: number) => boolean): number[] {
 }
 
 /** A loopback address (and port) nothing listens on yet: tests run in parallel, so each takes its own. */
-async function freeLoopback(): Promise<{ address: string; port: number }> {
+export async function freeLoopback(): Promise<{ address: string; port: number }> {
   const canBind = (address: string, port: number) =>
     new Promise<boolean>((resolve) => {
       const s = net.createServer();

@@ -7,7 +7,7 @@
 // `npm test` replays a few evenly spread states; `npm run test:powercut` (LYCHD_POWERCUT=all) every one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
 import { appendFile, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO, skipReason, type Need } from './env.js';
@@ -123,9 +123,11 @@ export class Recorder {
       if (child.exitCode !== null || i > 200) throw new Error(`logfs did not come up: ${stderr}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+    await awaitReleased(this.image);
     this.loop = sh(['losetup', '--find', '--show', ...(this.opts.directIo ? ['--direct-io=on'] : []), this.image]).trim();
     const options = this.spec.options.split(',').filter((o) => o !== 'loop' && o !== 'defaults' && o !== 'nofail' && !o.startsWith('x-'));
     sh(['mount', '-t', this.spec.type, ...(options.length ? ['-o', options.join(',')] : []), this.loop, this.spec.where]);
+    expectOwnFsid(this.spec.where);
   }
 
   /** The control file: a line written to it becomes a mark in the log. */
@@ -215,11 +217,21 @@ export async function replayStates(
   return visited;
 }
 
-/** Mounts a replayed image as boot would (the fstab line, loop device auto-detached at unmount). */
-export function mountReplayed(spec: MountSpecLine, extra: string[] = []): () => Promise<void> {
+/**
+ * Mounts a replayed image as boot would (the fstab line, loop device auto-detached at unmount), once the
+ * previous state's filesystem (the same UUID) is released.
+ */
+export async function mountReplayed(spec: MountSpecLine, extra: string[] = []): Promise<() => Promise<void>> {
   const options = [...spec.options.split(',').filter((o) => o !== 'defaults' && o !== 'nofail' && !o.startsWith('x-')), ...extra];
   if (!options.includes('loop')) options.push('loop');
+  await awaitReleased(spec.what);
   sh(['mount', '-t', spec.type, '-o', options.join(','), spec.what, spec.where]);
+  try {
+    expectOwnFsid(spec.where);
+  } catch (e) {
+    spawnSync('umount', [spec.where], { stdio: 'ignore' });
+    throw e;
+  }
   return async () => {
     const dev = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', spec.where]).trim();
     await umountPatiently(spec.where);
@@ -229,6 +241,52 @@ export function mountReplayed(spec: MountSpecLine, extra: string[] = []): () => 
 }
 
 export { statesBetween };
+
+/**
+ * Every replayed state is a byte copy of the same filesystem (one UUID). If the previous one is still
+ * open — unmounted here, but kept alive by a mount namespace another test created while it was mounted
+ * (`unshare --propagation private` copies every mount and never sees the unmount) — the kernel (6.7+)
+ * mounts the next copy under a temporary fsid, and the tool rightly says the crypt is not as registered.
+ * So wait until no filesystem with the image's UUID is open (/sys/fs/btrfs/<uuid> exists exactly while it
+ * is), and say who holds it if that does not happen.
+ */
+export async function awaitReleased(image: string, timeoutMs = 60_000): Promise<void> {
+  const uuid = spawnSync('blkid', ['-s', 'UUID', '-o', 'value', image], { encoding: 'utf8' }).stdout.trim();
+  if (!uuid) return;
+  for (const started = Date.now(); existsSync(`/sys/fs/btrfs/${uuid}`); ) {
+    if (Date.now() - started > timeoutMs) throw new Error(`the rig cannot mount ${image}: a filesystem with its UUID ${uuid} is still open (${holdersOf(uuid)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The filesystem mounted at `where` must carry its own UUID, not a temporary fsid. */
+function expectOwnFsid(where: string): void {
+  const dev = sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', where]).trim().split('\n').pop()!;
+  const fsid = readdirSync('/sys/fs/btrfs').find((f) => existsSync(`/sys/fs/btrfs/${f}/devices/${path.basename(dev)}`));
+  if (fsid && readFileSync(`/sys/fs/btrfs/${fsid}/temp_fsid`, 'utf8').trim() === '1') {
+    const uuid = readFileSync(`/sys/fs/btrfs/${fsid}/metadata_uuid`, 'utf8').trim();
+    throw new Error(`the rig mounted ${where} under a temporary fsid ${fsid}: another copy of its filesystem (UUID ${uuid}) is open (${holdersOf(uuid)})`);
+  }
+}
+
+/** The devices of the open filesystem `uuid` and the processes whose mount namespace mounts them. */
+function holdersOf(uuid: string): string {
+  const devices = readdirSync(`/sys/fs/btrfs/${uuid}/devices`, { withFileTypes: true }).map((d) => `/dev/${d.name}`);
+  const pids: string[] = [];
+  const seen = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      const info = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+      if (devices.some((d) => info.includes(` ${d} `))) pids.push(`${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`);
+    } catch {
+      /* gone */
+    }
+  }
+  return `${devices.join(', ')}; mounted in the mount namespace of pid ${pids.join(', ') || '(none found: being released)'}`;
+}
 
 /**
  * Unmounts, waiting out a server or command that is still exiting (a just-stopped postmaster's

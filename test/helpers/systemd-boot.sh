@@ -27,6 +27,9 @@ for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
   mknod -m 666 "$d/$name" c "$ma" "$mi"
 done
 mknod -m 600 "$d/loop-control" c 10 237
+# The tun device users open for rootless Podman's slirp4netns (published ports of a container unit).
+mkdir -p "$d/net"
+mknod -m 666 "$d/net/tun" c 10 200
 for ((i = 0; i < loops; i++)); do mknod -m 660 "$d/loop$i" b 7 "$i"; done
 mkdir -p "$d/pts" "$d/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$d/pts"

@@ -113,7 +113,7 @@ describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${sk
 
       let original: Record<string, string> = {};
       {
-        const unmount = mountReplayed(spec);
+        const unmount = await mountReplayed(spec);
         try {
           if (withData) {
             mkdirSync(crypt);
@@ -143,7 +143,7 @@ describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${sk
       const visited = await replayStates(rec, hostImg, sample, async (st) => {
         const where = `state ${states.indexOf(st.point) + 1}/${states.length} (flush ${st.point.flush})`;
         const fail = (m: string) => failures.push(`${where}: ${m}`);
-        const unmount = mountReplayed(spec);
+        const unmount = await mountReplayed(spec);
         try {
           for (const m of judgeState(host, crypt, withData, original, init, crypted)) fail(m);
         } finally {

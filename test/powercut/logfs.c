@@ -105,12 +105,27 @@ static int lf_read(const char *path, char *buf, size_t size, off_t off, struct f
   return n < 0 ? -errno : (int)n;
 }
 
+// A mark is one line written to ctl. The kernel may hand a longer line over in more than one write (page
+// by page: a journal mark of a guarded run's rollback is over a kilobyte), so lines are gathered here and
+// each complete one becomes one mark.
+static char mark_buf[1 << 16];
+static size_t mark_len;
+
 static int lf_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   (void)fi;
   if (strcmp(path, ctl_path) == 0) {
-    size_t len = size;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) len--;
-    log_rec('M', 0, 0, buf, (uint32_t)len);
+    if (mark_len + size > sizeof mark_buf) return -EFBIG;
+    memcpy(mark_buf + mark_len, buf, size);
+    mark_len += size;
+    char *nl;
+    while ((nl = memchr(mark_buf, '\n', mark_len)) != NULL) {
+      size_t line = (size_t)(nl - mark_buf);
+      size_t len = line;
+      while (len && mark_buf[len - 1] == '\r') len--;
+      log_rec('M', 0, 0, mark_buf, (uint32_t)len);
+      mark_len -= line + 1;
+      memmove(mark_buf, nl + 1, mark_len);
+    }
     return (int)size;
   }
   if (strcmp(path, image_path) != 0) return -ENOENT;

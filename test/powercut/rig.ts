@@ -126,8 +126,10 @@ export async function replayAndCheck<B>(
     generations: string[];
     inspect?: () => Promise<B> | B;
     judge?: (v: StateView<B>) => string[] | Promise<string[]>;
-    /** Adds to the quick sample every state whose journal this accepts (read on a throwaway mount). */
+    /** Adds to the quick sample every state whose journal this accepts (read from the log's journal marks). */
     journalProbe?: (journal: { op: string; phase: string } | null) => boolean;
+    /** More of the database to check, with the server up (null: right, else what is wrong). */
+    data?: () => Promise<string | null>;
   },
 ): Promise<{ failures: string[]; visited: number }> {
   const failures: string[] = [];
@@ -137,7 +139,7 @@ export async function replayAndCheck<B>(
     // The state directory (on the host, outside the image) holds the journal as it was at this flush.
     await placeJournal(rig, journalAt(rec.records, state.point.index));
     if (rig.registryBefore) await writeFile(registryFile(rig), rig.registryBefore);
-    const unmount = mountReplayed(rig.spec);
+    const unmount = await mountReplayed(rig.spec);
     try {
       const before = (await opts.inspect?.()) as B;
       const repair = rig.c.cli('repair', '--yes', '--json');
@@ -154,7 +156,8 @@ export async function replayAndCheck<B>(
         const [t] = await rig.server.query<{ n: string; s: string }>('SELECT count(*) AS n, sum(length(v)) AS s FROM t');
         if (t?.n !== '5000' || t?.s !== String(5000 * 200)) return `table t: ${JSON.stringify(t)}`;
         const g = (await rig.server.query<{ g: string }>('SELECT g FROM gen')).map((r) => r.g).join(',');
-        return g === generation ? null : `the marker row says ${g}, the marker file ${generation}: active/ is not one whole state`;
+        if (g !== generation) return `the marker row says ${g}, the marker file ${generation}: active/ is not one whole state`;
+        return (await opts.data?.()) ?? null;
       });
       if (db) fail(db);
     } finally {

@@ -221,11 +221,11 @@ describe.skipIf(skip)(`doctor and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     const doctor = runCli(suite.bundle, ['--crypt', dir, 'doctor', '--json']);
     expect(doctor.code).toBe(2);
     expect(doctor.json.error.message).toMatch(/no registered crypt at .*handmade/);
-    expect(doctor.json.error.hint).toMatch(/lychd-crypt init/);
+    expect(doctor.json.error.hint).toMatch(/lychd-crypt (--registry \S+ )?init/);
     const before = fingerprint(scratch.dir);
     const repair = runCli(suite.bundle, ['--crypt', dir, 'repair', '--yes']);
     expect(repair.code).toBe(2);
-    expect(repair.stderr).toMatch(/lychd-crypt init/);
+    expect(repair.stderr).toMatch(/lychd-crypt (--registry \S+ )?init/);
     expect(fingerprint(scratch.dir)).toBe(before);
   });
 });

@@ -198,11 +198,16 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     expect(fstypeAt(s.crypt)).toBe('btrfs');
 
     t = openTerminal(scratch, ['node', suite.bundle, 'init', '--defaults', s.defaults], plainTerminalEnv());
-    await t.waitFor(/◆ {2}Where should the crypt live\?/);
-    t.type(s.crypt);
+    // The registered crypt is the proposed path; its questions come pre-filled (issue 24): Enter keeps each.
+    expect(await t.waitFor(/◆ {2}Where should the crypt live\?/)).toContain(s.crypt);
     t.keys('Enter');
+    for (const q of [/Image size/, /made permanent/, /PostgreSQL data directory/, /PostgreSQL OS user/, /stop and start PostgreSQL/, /Connect through/]) {
+      await t.waitFor(new RegExp(`◆ {2}[^\\n]*${q.source}`));
+      t.keys('Enter');
+    }
     await t.waitFor(/◆ {2}Apply this plan\?/);
-    expect(t.history()).toMatch(/already a crypt \(method loopback\): init will check it/);
+    expect(t.history()).toMatch(/is the registered crypt "root" \(method loopback/);
+    expect(t.history()).toMatch(/nothing to change/);
     expect(t.history()).not.toMatch(/How should the crypt get its Btrfs filesystem/);
     await t.choose('Apply');
     expect(await t.exitCode()).toBe(0);
@@ -274,6 +279,10 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     t.type('/run/postgresql');
     t.keys('Enter');
     await t.waitFor(/◆ {2}Port/);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Role/);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Database/);
     t.keys('Enter');
     const preview = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
     const lines = preview.split('\n');

@@ -41,11 +41,11 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
       schedule: { calendar: 'hourly', verify: '*-*-* 03:30' },
     });
     const bin = path.join(binDir, 'lychd-crypt');
-    const text = `${first.stdout}\n${first.stderr}`;
-    expect(text).toContain(`0 * * * * root ${bin} --crypt ${crypt} --wait 600 snapshot --scheduled`);
-    expect(text).toContain(`30 3 * * * root ${bin} --crypt ${crypt} --wait 600 verify --newest`);
-    expect(existsSync(unitDir) ? readdirSync(unitDir) : []).toEqual([]);
     const registry = scratch.path('registry');
+    const text = `${first.stdout}\n${first.stderr}`;
+    expect(text).toContain(`0 * * * * root ${bin} --registry ${registry} --crypt ${crypt} --wait 600 snapshot --scheduled`);
+    expect(text).toContain(`30 3 * * * root ${bin} --registry ${registry} --crypt ${crypt} --wait 600 verify --newest`);
+    expect(existsSync(unitDir) ? readdirSync(unitDir) : []).toEqual([]);
     const stored = JSON.parse(readFileSync(path.join(registry, readdirSync(registry).find((f) => f.endsWith('.json'))!), 'utf8')).config;
     expect(stored.schedule).toEqual({ calendar: 'hourly', verify: '*-*-* 03:30' });
 
@@ -67,6 +67,7 @@ describe.skipIf(skip || systemdRunning)(`init with a schedule, without systemd $
     expect(check.stdout).toMatch(/^LYCHD-CRYPT OK - newest snapshot \d+[sm] old, 3 snapshots/);
     const status = runCli(bin, ['--crypt', crypt, 'status']);
     expect(status.stdout).toMatch(/last scheduled +ok (?:just now|\d+m ago)(?: \([^)]*\))?: snapshot \S+-scheduled(?:-\d+)?; removed 0 snapshot\(s\)/);
-    expect(status.stdout).toMatch(/timer +lychd-crypt-snapshot-.*\.timer \(hourly\), next unknown/);
+    // systemd does not run here, so init installed no timer (it printed the cron lines): status says so.
+    expect(status.stdout).toMatch(/timer +not installed \(hourly is configured, but init installs timers only where systemd runs/);
   });
 });

@@ -106,8 +106,9 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     expect(all.match(/chown \S+ .*\/active/g), all).toHaveLength(1);
     expect(all.match(/delete stray staging subvolume/g), all).toHaveLength(1);
     expect(r.stdout).toMatch(/not done \(no terminal and no --yes; this step needs --yes or a yes at a terminal\):\n {2}- delete stray staging subvolume \.staging-stray/);
-    // Pasteable: the installed command (its directory is not on the test's PATH) and the crypt given.
-    expect(r.stdout).toContain(`to do it: \`${c.bin} --crypt ${fx.root} repair --yes\``);
+    // Pasteable: the installed command (its directory is not on the test's PATH), the registry (not the
+    // default: sudo would drop the variable) and the crypt given.
+    expect(r.stdout).toContain(`to do it: \`${c.bin} --registry ${process.env.LYCHD_CRYPT_REGISTRY} --crypt ${fx.root} repair --yes\``);
     expect(all).not.toMatch(/\/proc\/\d+\/fd/);
     expect(r.stdout).not.toMatch(/repair would/);
 
@@ -173,7 +174,7 @@ describe.skipIf(skip)(`output and repair ${skip ? `(skipped: ${skip})` : ''}`, (
     const rb = runCli(suite.bundle, ['--crypt', fx.root, 'rollback', snap.json.snapshot.name, '--yes'], env);
     expect(rb.code, rb.stderr).toBe(0);
     const undo = /undo with: (.*)$/m.exec(rb.stdout)?.[1];
-    expect(undo).toMatch(new RegExp(`^${installed} --crypt ${fx.root} rollback \\S+-pre-rollback$`));
+    expect(undo).toMatch(new RegExp(`^${installed} --registry ${process.env.LYCHD_CRYPT_REGISTRY} --crypt ${fx.root} rollback \\S+-pre-rollback$`));
     expect(existsSync(path.join(fx.paths.active, 'after.txt'))).toBe(false);
 
     // Pasted into a terminal (a root shell without binDir on PATH), answered yes.

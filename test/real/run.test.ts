@@ -5,12 +5,12 @@
 import { describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { skipReason, PG_BIN } from '../helpers/env.js';
+import { skipReason } from '../helpers/env.js';
 import { cliSuite } from '../helpers/suite.js';
-import { cliChild, cryptWithServer } from '../helpers/snap.js';
+import { markedCrypt } from '../helpers/guarded.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15');
 
@@ -18,20 +18,10 @@ describe.skipIf(skip)(`run ${skip ? `(skipped: ${skip})` : ''}`, () => {
   const suite = cliSuite();
 
   async function setup() {
-    const scratch = await suite.scratch();
+    const { scratch, fx, server, marker, psql, cli: run, rows } = await markedCrypt(suite);
     const bundle = suite.bundle;
-    const { fx, server } = await cryptWithServer(scratch, 15);
-    const conn = fx.config.postgres!.connection;
-    const marker = path.join(fx.paths.active, 'app', 'marker.txt');
-    await mkdir(path.dirname(marker));
-    await server.query('create table t (v text)');
-    await server.query("insert into t values ('A')");
-    await writeFile(marker, 'v1');
-    const psql = `${path.join(PG_BIN[15], 'psql')} -X -q -h ${conn.host} -p ${conn.port} -U postgres -d postgres`;
     /** A change as a shell script (the user's COMMAND may be anything): the marker file, then a row. */
     const change = (v: string, tail = '') => ['sh', '-c', `echo ${v} > ${marker} && ${psql} -c "insert into t values ('${v}')"${tail}`];
-    const rows = async () => (await server.query('select v from t order by v')).map((r) => r.v as string);
-    const run = (args: string[]) => cliChild(bundle, fx.root, args);
     return { scratch, fx, server, marker, change, rows, run, psql, bundle };
   }
 

@@ -76,7 +76,7 @@ describe.skipIf(skip)(`snapshot names: prefix, label, latest, previous ${skip ? 
     const now = await entries();
     const dry = await cli(fx.root, ['--json', 'delete', 'latest', 'alpha', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json).toEqual({ ok: true, dryRun: true, wouldDelete: [latest, a] });
+    expect(dry.json).toEqual({ ok: true, dryRun: true, wouldDelete: [latest, a], pinned: [] });
     const dryHuman = await cli(fx.root, ['delete', 'latest', '--dry-run']);
     expect(dryHuman.stdout).toMatch(new RegExp(`^would delete ${latest} \\(`));
     expect(dryHuman.stdout).toMatch(/\(dry run: nothing was changed\)\n$/);
@@ -85,7 +85,7 @@ describe.skipIf(skip)(`snapshot names: prefix, label, latest, previous ${skip ? 
     // Without --yes and without a terminal: refused (exit 3) with the exact command, nothing changed.
     const refused = await cli(fx.root, ['delete', 'alpha']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain(`give consent with: lychd-crypt --crypt ${fx.root} delete ${a} --yes`);
+    expect(refused.stderr).toContain(`give consent with: lychd-crypt --registry ${process.env.LYCHD_CRYPT_REGISTRY} --crypt ${fx.root} delete ${a} --yes`);
     expect(await entries()).toEqual(now);
 
     // With --yes: the label and latest resolve and go; the rest stays.

@@ -73,7 +73,7 @@ for (const version of [15, 14, 18] as const) {
       scratch = await scratches.scratch();
       const { fx } = await cryptWithServer(scratch, version);
       const notices: string[] = [];
-      const s = await RitualSession.open(fx.config.postgres!.connection, process.env, (m) => notices.push(m));
+      const s = await RitualSession.open(fx.config.postgres!, process.env, (m) => notices.push(m));
       try {
         const [row] = await s.query<{ st: string; iit: string; app: string; xact: string | null }>(
           `select current_setting('statement_timeout') as st,

@@ -121,7 +121,7 @@ describe.skipIf(skip)(`trust: state root reads and what it says ${skip ? `(skipp
           const all = r.stdout + r.stderr;
           expect(r.code, `${what}: ${args.join(' ')}: ${all}`).toBe(3);
           expect(r.stderr).toContain(`the journal ${journal}`);
-          expect(r.stderr).toMatch(/Run `.*lychd-crypt( --crypt \S+)? repair`: it shows the journal, sets it aside/);
+          expect(r.stderr).toMatch(/Run `.*lychd-crypt( --registry \S+)?( --crypt \S+)? repair`: it shows the journal, sets it aside/);
           expect(all).not.toMatch(/Cannot read properties|undefined|an unexpected error/);
           expect(all).not.toMatch(NO_STACK);
           expect(all).not.toContain('ROOT-ONLY');
@@ -197,13 +197,13 @@ describe.skipIf(skip)(`trust: state root reads and what it says ${skip ? `(skipp
 
     sh(['umount', fx.root]);
     expect(fstypeAt(fx.root)).toBeNull();
-    const sudoRepair = new RegExp(`sudo (\\S*/)?lychd-crypt repair --crypt ${owner.name}\``);
+    const sudoRepair = new RegExp(`sudo (\\S*/)?lychd-crypt (--registry \\S+ )?repair --crypt ${owner.name}\``);
 
     // The owner cannot mount it: every command says so and gives the exact root command.
     const own = await cliAsUser(owner, ['--crypt', owner.name, 'snapshot']);
     expect(own.code).toBe(1);
     expect.soft(own.stderr).toMatch(/is not mounted/);
-    expect.soft(own.stderr).toMatch(/Only root can mount it: `sudo/);
+    expect.soft(own.stderr).toMatch(/[Oo]nly root can mount (it|the crypt): `sudo/);
     expect.soft(own.stderr).toMatch(sudoRepair);
     const ownRepair = await cliAsUser(owner, ['--crypt', owner.name, 'repair']);
     expect(ownRepair.code).toBe(1);
@@ -214,7 +214,7 @@ describe.skipIf(skip)(`trust: state root reads and what it says ${skip ? `(skipp
     // Root's runtime commands other than repair say repair mounts it (root's repair can now).
     const rootSnap = await asRoot(['--crypt', owner.name, 'snapshot']);
     expect(rootSnap.code).toBe(1);
-    expect.soft(rootSnap.stderr).toMatch(/Run `(\S*\/)?lychd-crypt( --crypt \S+)? repair` to mount it again/);
+    expect.soft(rootSnap.stderr).toMatch(/Run `(\S*\/)?lychd-crypt( --registry \S+)?( --crypt \S+)? repair` to mount it again/);
 
     // Root's repair: root mounts it itself, then the owner's process repairs the rest.
     const repair = await asRoot(['--crypt', owner.name, 'repair']);

@@ -379,7 +379,8 @@ print(n)
         expect(r.code, `${who.name} ${args.join(' ')}: ${r.stderr}`).toBe(3);
         expect(r.stderr).not.toMatch(NO_STACK);
         expect(r.stderr).toMatch(/needs root/);
-        expect(r.stderr).toContain(`sudo lychd-crypt --crypt ${sys.root} ${args.join(' ')}`);
+        // sudo drops LYCHD_CRYPT_REGISTRY: the registry is an option of the command (issue 24).
+        expect(r.stderr).toContain(`sudo lychd-crypt --registry ${process.env.LYCHD_CRYPT_REGISTRY} --crypt ${sys.root} ${args.join(' ')}`);
       }
     }
     expect(await snapshots(sys)).toEqual(before);

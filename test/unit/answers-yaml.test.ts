@@ -40,6 +40,12 @@ describe('renderAnswersYaml', () => {
         'crypt:',
         '  path: /srv/lychd',
         '  user: alice',
+        '  name: alice',
+        '  profile: system',
+        // Everything the run used, the registry too (issue 24): a replay finds the same crypt.
+        'registry:',
+        '  dir: /etc/lychd-crypt',
+        '  state: /var/lib/lychd-crypt',
         'method: loopback',
         'loopback:',
         '  image: /var/lib/lychd/crypt.img',
@@ -100,7 +106,8 @@ describe('renderAnswersYaml', () => {
     for (const c of [config, { ...config, method: 'partition', loopback: null, partition: { device: '/dev/sdz1', wipe: false, uuid: 'u' } }, { ...config, postgres: null }] as Config[]) {
       const replay = parseAnswers(renderAnswersYaml(answersFromConfig(c)), 'replay.yaml');
       expect(replay.method).toBe(c.method);
-      expect(replay.crypt).toEqual({ path: c.crypt.path, user: c.crypt.user });
+      expect(replay.crypt).toEqual({ path: c.crypt.path, user: c.crypt.user, name: c.crypt.name, profile: c.profile });
+      expect(replay.registry).toEqual(c.registry);
       expect(replay.persist).toEqual(c.persist);
       expect(replay.postgres?.enabled).toBe(c.postgres !== null);
     }

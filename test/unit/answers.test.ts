@@ -110,7 +110,7 @@ describe('answers validation: the bad-answers matrix', () => {
       'answers.yaml:2:9: method: expected one of auto, native, partition, loopback, got "lvm"',
     ]);
     expect(lines('version: 1\npostgres:\n  service: { kind: docker }\n')).toEqual([
-      'answers.yaml:3:20: postgres.service.kind: expected kind: pg_ctl, systemd, command or none, got "docker"',
+      'answers.yaml:3:20: postgres.service.kind: expected kind: pg_ctl, systemd, command, container or none, got "docker"',
     ]);
     expect(lines('version: 1\npostgres:\n  service: { kind: systemd }\n')).toEqual([
       'answers.yaml:3:12: postgres.service.unit: expected a string, got nothing (the key is missing)',

@@ -1,12 +1,12 @@
 // The single executable's pure parts: its SEA configuration (scripts/build-sea.mjs), the bundle read from its
 // assets (src/base/bundle/code-cache.ts assetBundle, here with a stand-in for node:sea's getAsset), and how a
-// command runs itself again as a crypt's owner (src/base/privilege/privilege.ts selfCommand).
+// command runs itself again as a crypt's owner (src/base/bundle/self.ts selfArgv).
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assetBundle, cacheName, loadWithCodeCache } from '../../src/base/bundle/code-cache.js';
-import { selfCommand } from '../../src/base/privilege/privilege.js';
+import { selfArgv } from '../../src/base/bundle/self.js';
 // @ts-expect-error: a build script, plain JavaScript
 import { seaAssets, seaConfig } from '../../scripts/build-sea.mjs';
 
@@ -53,9 +53,9 @@ describe('the single executable', () => {
   });
 
   it('runs itself again as the owner: the executable alone, or node and the entry', () => {
-    expect(selfCommand(true, '/usr/lib/lychd-crypt/lychd-crypt', '/usr/lib/lychd-crypt/lychd-crypt')).toEqual(['/usr/lib/lychd-crypt/lychd-crypt']);
-    expect(selfCommand(false, '/usr/bin/node', '/usr/local/lib/lychd-crypt/0.1.0-x/lychd-crypt.js')).toEqual(['/usr/bin/node', '/usr/local/lib/lychd-crypt/0.1.0-x/lychd-crypt.js']);
-    expect(selfCommand(false, '/usr/bin/node', '/srv/other.js')).toBeNull();
-    expect(selfCommand(false, '/usr/bin/node', undefined)).toBeNull();
+    expect(selfArgv(true, '/usr/lib/lychd-crypt/lychd-crypt', '/usr/lib/lychd-crypt/lychd-crypt')).toEqual(['/usr/lib/lychd-crypt/lychd-crypt']);
+    expect(selfArgv(false, '/usr/bin/node', '/usr/local/lib/lychd-crypt/0.1.0-x/lychd-crypt.js')).toEqual(['/usr/bin/node', '/usr/local/lib/lychd-crypt/0.1.0-x/lychd-crypt.js']);
+    expect(selfArgv(false, '/usr/bin/node', '/srv/other.js')).toBeNull();
+    expect(selfArgv(false, '/usr/bin/node', undefined)).toBeNull();
   });
 });

@@ -85,3 +85,24 @@ describe('did you mean', () => {
     expect(closest('size', ['size'])).toEqual([]);
   });
 });
+
+describe('the slug list shows (issue 24)', () => {
+  // After `label` gives a snapshot another label, its name keeps the old slug: typing that slug must still work.
+  const relabelled: NamedSnapshot[] = [
+    { name: '20261123T205512Z-schema-v4', label: 'before the v4 migration', createdAt: '2026-11-23T20:55:12Z' },
+    { name: '20261124T080000Z-schema-v4-2', label: null, createdAt: '2026-11-24T08:00:00Z' },
+    { name: '20261125T080000Z-nightly', label: 'nightly', createdAt: '2026-11-25T08:00:00Z' },
+  ];
+  it('the part of the name after its time resolves when unique, also after a relabel', () => {
+    expect(resolveSnapshotName('schema-v4', relabelled)).toMatchObject({ ok: true, name: '20261123T205512Z-schema-v4', via: 'suffix' });
+    expect(resolveSnapshotName('schema-v4-2', relabelled)).toMatchObject({ ok: true, name: '20261124T080000Z-schema-v4-2' });
+    // A label still comes first; a cut word is no slug.
+    expect(resolveSnapshotName('nightly', relabelled)).toMatchObject({ ok: true, via: 'label' });
+    expect(resolveSnapshotName('ema-v4', relabelled).ok).toBe(false);
+  });
+  it('two snapshots with the same slug: ambiguous, both named', () => {
+    const twice = [...relabelled, { name: '20261126T080000Z-schema-v4', label: null, createdAt: '2026-11-26T08:00:00Z' }];
+    const r = resolveSnapshotName('schema-v4', twice);
+    expect(r).toMatchObject({ ok: false, problem: 'ambiguous', candidates: ['20261126T080000Z-schema-v4', '20261123T205512Z-schema-v4'] });
+  });
+});

@@ -5,21 +5,8 @@ import { evaluateCheck } from '../../src/runtime/status/health.js';
 import { renderPrometheus } from '../../src/runtime/status/prometheus.js';
 import { floorBytes, usableFree, type SpaceFacts } from '../../src/runtime/status/space.js';
 import type { StatusFacts } from '../../src/runtime/status/gather.js';
+import { G, facts, now } from '../helpers/status-facts.js';
 
-const G = 2 ** 30;
-const now = new Date('2026-11-30T12:00:00Z');
-const facts = (over: Partial<StatusFacts> = {}): StatusFacts => ({
-  crypt: '/srv/lychd',
-  at: now.toISOString(),
-  mounted: true,
-  space: { sizeBytes: 20 * G, cryptFreeBytes: 10 * G, host: null, freeBytes: 10 * G },
-  floor: null,
-  snapshots: { count: 5, pinned: 1, newest: { name: 'n', createdAt: '2026-11-30T11:30:00.000Z' } },
-  runs: {},
-  postgres: { running: true },
-  timer: null,
-  ...over,
-});
 const check = (f: StatusFacts, maxAgeH = 2, minFree = { percent: 10 }) => evaluateCheck(f, { maxAgeMs: maxAgeH * 3_600_000, minFree }, now);
 
 describe('space', () => {

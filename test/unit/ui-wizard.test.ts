@@ -129,6 +129,9 @@ describe('askInitAnswers', () => {
       [/◆ {2}Socket directory or host/, `run/pg${ENTER}`],
       [/A socket directory must be an absolute path/, `\x15/run/pg${ENTER}`],
       [/◆ {2}Port/, `5433${ENTER}`],
+      // "No" asks the role and the database too (issue 24).
+      [/◆ {2}Role/, ENTER],
+      [/◆ {2}Database/, ENTER],
     ]);
     const answers = await askInitAnswers(facts, { version: 1, persist: { fstab: '/srv/t/fstab' } }, io);
     expect(io.screen()).toMatch(/Proposed: loopback, because \/srv\/t\/host\/data\/crypt is on ext4/);
@@ -186,12 +189,56 @@ describe('askInitAnswers', () => {
     expect(answers).toEqual({ version: 1, crypt: { path: facts.cryptPath }, method: 'native', postgres: { enabled: false } });
   });
 
-  it('an existing crypt: nothing asked, method auto keeps it', async () => {
-    const facts = { ...ext4Facts(), existingConfig: { method: 'loopback' } } as unknown as HostFacts;
-    const io = scripted([]);
-    const answers = await askInitAnswers(facts, { version: 1 }, io);
-    expect(io.screen()).toMatch(/already a crypt \(method loopback\)/);
-    expect(answers).toEqual({ version: 1, crypt: { path: facts.cryptPath }, method: 'auto' });
+  it("a podman container of the user that keeps its data in the crypt is offered; taken, it is all PostgreSQL's answers; declined, the usual questions", async () => {
+    const inspect = JSON.parse(readFileSync(new URL('../fixtures/podman/inspect-keep-id.json', import.meta.url), 'utf8'))[0];
+    const { parseInspect } = await import('../../src/base/container/podman.js');
+    const container = parseInspect(inspect); // its PGDATA is /srv/t/host/data/crypt/active/postgres
+    const facts: HostFacts = {
+      ...ext4Facts(),
+      hostFs: { ...ext4Facts().hostFs, fstype: 'btrfs' },
+      user: { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice' },
+      podman: { containers: [container], why: null, owner: { uid: 1000, gid: 1000, subuids: [], subgids: [] } },
+    };
+    const offer = /◆ {2}PostgreSQL: use alice's podman container lychd-phylactery \(it keeps its data/;
+    const taken = await askInitAnswers(facts, { version: 1 }, scripted([[/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER], [offer, ENTER]]));
+    expect(taken.postgres).toEqual({ enabled: true, container: { engine: 'podman', name: 'lychd-phylactery' }, dir: 'postgres' });
+    const io = scripted([
+      [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
+      [offer, `n${ENTER}`],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, `n${ENTER}`],
+    ]);
+    const declined = await askInitAnswers(facts, { version: 1, postgres: { container: { name: 'lychd-phylactery' } } }, io);
+    expect(declined.postgres).toEqual({ enabled: false });
+  });
+
+  it('a registered crypt: method and image kept, every question pre-filled from its registry entry (issue 24)', async () => {
+    const facts = ext4Facts();
+    const registered = resolveConfig(
+      answersSchema.parse({
+        version: 1,
+        method: 'loopback',
+        loopback: { image: '/srv/t/host/img/crypt.img', size: '200M' },
+        persist: { via: 'fstab' },
+        postgres: { connection: { port: 5433, user: 'app' } },
+        retention: { keepLast: 5 },
+      }),
+      facts,
+    );
+    const { answersFromConfig } = await import('../../src/install/answers/write.js');
+    const base = answersFromConfig(registered);
+    const io = scripted([
+      [/◆ {2}Image size[^◆]*200M/, ENTER],
+      [/◆ {2}How should the mount be made permanent\?[^◆]*● line in fstab/, ENTER],
+      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, ENTER],
+      [/◆ {2}PostgreSQL OS user[^◆]*postgres/, ENTER],
+      [/◆ {2}How should a rollback stop and start PostgreSQL\?/, ENTER],
+      [/◆ {2}Connect through \/var\/run\/postgresql, port 5433, as role app/, ENTER],
+    ]);
+    const answers = await askInitAnswers({ ...facts, existingConfig: registered }, base, io);
+    expect(io.screen()).toMatch(/is the registered crypt "\w+" \(method loopback on \/srv\/t\/host\/img\/crypt\.img\): each question starts from its registered value/);
+    expect(io.screen()).not.toMatch(/How should the crypt get its Btrfs filesystem|Image file/);
+    // Enter everywhere: the registered definition, unchanged.
+    expect(resolveConfig(answersSchema.parse(answers), { ...facts, existingConfig: registered })).toEqual(registered);
   });
 
   it('partition: candidates listed with what they hold; wipe stays false (consent is typed later)', async () => {

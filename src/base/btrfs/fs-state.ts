@@ -43,7 +43,8 @@ export function writabilityFromMountinfo(text: string, realTarget: string, how: 
  * in this process (what `findmnt -o VFS-OPTIONS,FS-OPTIONS` shows, without starting it: every snapshot asks).
  */
 export async function readWritability(_runner: Runner, target: string, how: '--mountpoint' | '--target' = '--mountpoint'): Promise<Writability> {
-  const real = await realpath(target).catch(() => null);
+  // A caller that may not reach the path (a monitoring user) still reads mountinfo, by the path as given.
+  const real = await realpath(target).catch((e: NodeJS.ErrnoException) => (e.code === 'EACCES' && path.isAbsolute(target) ? target : null));
   if (!real) return { kind: 'unknown', why: `${target} does not exist` };
   return writabilityFromMountinfo(await readFile('/proc/self/mountinfo', 'utf8'), real, how);
 }

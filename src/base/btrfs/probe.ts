@@ -1,5 +1,7 @@
 // Cheap, unprivileged facts about paths on Btrfs: is it a subvolume, and which subvolumes or mounts
 // are nested inside a tree (a snapshot stops at them, so their contents would silently be missing).
+import { nsOp } from '../userns/helper.js';
+import { onTree } from '../userns/tree.js';
 import { lstat, readdir, realpath, statfs } from 'node:fs/promises';
 import type { Runner } from '../runner.js';
 import path from 'node:path';
@@ -42,8 +44,11 @@ export async function listNestedSubvolumes(root: string, runner?: Runner): Promi
     const fast = await listNestedFast(root, runner).catch(() => null);
     if (fast) return fast;
   }
-  return walkNested(root);
+  // A container's PGDATA below is its subordinate uid's: the walk goes where that is readable (base/userns/tree.ts).
+  return onTree(root, null, nestedWalkOp, root);
 }
+
+export const nestedWalkOp = nsOp('nested-walk', (_ctx, root: string) => walkNested(root));
 
 /** Mount points strictly below `root`, from /proc/self/mountinfo. */
 export async function mountsBelow(root: string): Promise<string[]> {

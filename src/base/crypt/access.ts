@@ -4,6 +4,7 @@
 import type { Config } from '../../model/config.js';
 import { RefusedError } from '../errors.js';
 import { shellLine, shellWord } from '../output/text.js';
+import { retyped } from '../output/hint.js';
 
 /** Root asked to run a runtime command on a rootless crypt: re-run it as the owner (see base/privilege/privilege.ts). */
 export class RunAsOwner extends Error {
@@ -15,7 +16,7 @@ export class RunAsOwner extends Error {
   }
 }
 
-/** The command that has root repair the crypt: what its owner is told when only root can fix something. */
+/** The command that has root repair the crypt: what its owner is told when only root can fix something (pasteable() adds the registry). */
 export function rootRepairCommand(cryptName: string): string {
   return `sudo lychd-crypt repair --crypt ${shellWord(cryptName)}`;
 }
@@ -30,7 +31,7 @@ export function checkAccess(config: Config, callerUid: number, command: string, 
   if (config.profile === 'system') {
     throw new RefusedError(
       `\`${command}\` on the crypt "${c.name}" needs root: its PostgreSQL runs as the system service of ${config.postgres?.osUser ?? 'another user'} (profile system); nothing was changed`,
-      { hint: `Run: sudo ${shellLine(['lychd-crypt', ...argv])}` },
+      { hint: `Run: sudo ${shellLine(['lychd-crypt', ...retyped(argv)])}` },
     );
   }
   throw new RefusedError(`the crypt "${c.name}" belongs to ${c.user}; only ${c.user} (or root) may run \`${command}\` on it; nothing was changed`, {

@@ -6,17 +6,11 @@ import { firstProblem, innerPath, isoTime, plainName } from '../state-schema.js'
 import type { JournalEntry } from '../../model/journal.js';
 
 const common = { id: plainName, startedAt: isoTime, phase: string().check(minLength(1)) };
+/** A rollback's own fields, also carried by the rollback of a failed guarded run. */
+const rollback = { target: plainName, staging: plainName, preRollbackName: plainName, wasRunning: boolean(), stagedUuid: optional(nullable(string())) };
 
 const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
-  strictObject({
-    op: literal('rollback'),
-    ...common,
-    target: plainName,
-    staging: plainName,
-    preRollbackName: plainName,
-    wasRunning: boolean(),
-    stagedUuid: optional(nullable(string())),
-  }),
+  strictObject({ op: literal('rollback'), ...common, ...rollback }),
   strictObject({ op: literal('snapshot'), ...common, name: plainName }),
   strictObject({
     op: literal('run'),
@@ -27,6 +21,7 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     pid: optional(number().check(int(), positive())),
     pidStart: optional(nullable(string())),
     dbWasRunning: boolean(),
+    failure: optional(string()),
   }),
   strictObject({
     op: literal('nocow-rewrite'),
@@ -36,6 +31,21 @@ const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
     newIno: optional(number().check(int(), positive())),
     wasRunning: optional(boolean()),
   }),
+  strictObject({
+    op: literal('run-rollback'),
+    ...common,
+    ...rollback,
+    run: strictObject({
+      id: plainName,
+      command: array(string()),
+      snapshot: plainName,
+      dbWasRunning: boolean(),
+      outcome: oneOf(['failed', 'unknown']),
+      failure: nullable(string()),
+    }),
+  }),
+  strictObject({ op: literal('delete'), ...common, by: oneOf(['delete', 'prune', 'scheduled']), names: array(plainName) }),
+  strictObject({ op: literal('annotate'), ...common, name: plainName, pinned: optional(boolean()), label: optional(nullable(string())) }),
 ]);
 
 /** The entry, or what is wrong with it (one line). */

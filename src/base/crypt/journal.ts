@@ -75,6 +75,20 @@ async function traceJournal(entry: JournalEntry | null): Promise<void> {
   if (ctl) await appendFile(ctl, `journal:${entry ? Buffer.from(JSON.stringify(entry)).toString('base64') : '-'}\n`);
 }
 
+/**
+ * The pattern of a journaled mutation (docs/journal.md): the entry is durable before the first change and
+ * cleared after the last. A crash in between leaves it for the next command's recovery; an error the
+ * command reports itself clears it (the command says what was done and what is left).
+ */
+export async function withJournal<T>(paths: CryptPaths, entry: JournalEntry, fn: () => Promise<T>): Promise<T> {
+  await writeJournal(paths, entry);
+  try {
+    return await fn();
+  } finally {
+    await clearJournal(paths);
+  }
+}
+
 export async function clearJournal(paths: CryptPaths): Promise<void> {
   try {
     await unlink(paths.journal);

@@ -2,7 +2,7 @@
 // holder dies, so a kill -9 never leaves a stale lock behind.
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { constants } from 'node:fs';
+import { constants, fstatSync } from 'node:fs';
 import type { Activity, StartActivity } from '../context.js';
 import { BusyError, RefusedError } from '../errors.js';
 import { formatTime } from '../output/time.js';
@@ -57,7 +57,12 @@ async function openLock(lockFile: string): Promise<FileHandle> {
   const dir = await openTrustedDirOrThrow(path.dirname(lockFile), { create: { mode: 0o700 } });
   try {
     // Never through a link, never blocking on a FIFO someone put there: only a regular file is a lock.
-    return await open(`${dir.anchor}/${path.basename(lockFile)}`, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    const fh = await open(`${dir.anchor}/${path.basename(lockFile)}`, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    // Root (init on a rootless crypt) making the lock in its owner's state directory: the owner's, as the
+    // directory is, or the owner's next command could not take it.
+    const [file, parent] = [await fh.stat(), fstatSync(dir.fd)];
+    if (process.getuid?.() === 0 && file.uid === 0 && parent.uid !== 0) await fh.chown(parent.uid, parent.gid);
+    return fh;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ELOOP') throw e;
     throw new RefusedError(`the lock ${lockFile} is a symbolic link; it is not followed and nothing was changed`, { hint: 'Remove it; it is made again.' });

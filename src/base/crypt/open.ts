@@ -10,9 +10,11 @@ import type { Config } from '../../model/config.js';
 import { CryptError, RefusedError } from '../errors.js';
 import { readJournal } from './journal.js';
 import { registerAnchor } from '../anchors.js';
+import { reachThroughUserns } from '../userns/tree.js';
 import type { RegistryEntry } from '../registry/store.js';
 import { writeEntry } from '../registry/store.js';
-import { btrfsFsUuid, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
+import { btrfsFsIds, closeDir, FdError, openDir, subvolInfo, type Dir } from '../sys/fd.js';
+import { identifyMount, type FsIdentity } from '../btrfs/fs-identity.js';
 import { checkAccess, rootRepairCommand, RunAsOwner } from './access.js';
 import { cryptPaths, type CryptPaths } from './paths.js';
 import { selectEntry, type CryptRequest } from './select.js';
@@ -38,15 +40,36 @@ export interface OpenOptions {
    * side of it only (image, loop device, Btrfs's size), never on the owner's files.
    */
   asRoot?: boolean;
+  /**
+   * status: a caller who may not act on the crypt (a monitoring user, or the owner of a system crypt) still
+   * reads what anyone may read — the registry, mountinfo, sysfs, and whatever of the crypt its permissions
+   * let it see. It gets the crypt unopened (no fd, nothing acted on), never a refusal.
+   */
+  observe?: boolean;
 }
 
 const ENOTTY = 25;
 
-/** Mounting is root's: root is told to repair, anyone else the root command (never one that cannot work for them). */
-function notMounted(config: Config, why: string): CryptError {
+/**
+ * Mounting is root's: root is told to repair, anyone else the root command (never one that cannot work for
+ * them). When another filesystem is mounted there, doctor says which and what to do (repair alone may not).
+ */
+function notMounted(config: Config, why: string, somethingElse = false): CryptError {
+  const root = process.getuid?.() === 0;
   return new CryptError(`the crypt "${config.crypt.name}" at ${config.crypt.path} is not mounted (${why})`, {
-    hint: process.getuid?.() === 0 ? 'Run `lychd-crypt repair` to mount it again.' : `Only root can mount it: \`${rootRepairCommand(config.crypt.name)}\``,
+    hint: somethingElse
+      ? `Run \`lychd-crypt doctor\`: it names what is mounted there and the fix (mount.identity)${root ? '' : `; only root can mount the crypt: \`${rootRepairCommand(config.crypt.name)}\``}.`
+      : root
+        ? 'Run `lychd-crypt repair` to mount it again.'
+        : `Only root can mount it: \`${rootRepairCommand(config.crypt.name)}\``,
   });
+}
+
+/** Why what is mounted at the crypt path is not the crypt, in a few words. */
+function whatIsMounted(fsUuid: string | null, identity: FsIdentity | null): string {
+  if (!fsUuid) return 'no Btrfs filesystem is there';
+  if (identity?.kind === 'temp-fsid') return `a byte copy of its filesystem is mounted there from ${identity.source}, under the temporary fsid ${fsUuid}, not the registered source`;
+  return `another Btrfs filesystem, ${fsUuid}, is there`;
 }
 
 /**
@@ -57,7 +80,11 @@ export async function isMountedCrypt(entry: RegistryEntry): Promise<boolean> {
   const dir = await openDir(entry.config.crypt.path).catch(() => null);
   if (!dir) return false;
   try {
-    return (await btrfsFsUuid(dir).catch(() => null)) === entry.identity.fsUuid;
+    const ids = await btrfsFsIds(dir).catch(() => null);
+    if (!ids || ids.fsid === entry.identity.fsUuid) return ids !== null;
+    // Under a temporary fsid (a byte copy is mounted elsewhere) it is the crypt if it has the registered source.
+    const identity = await identifyMount(entry.config, entry.identity.fsUuid, entry.config.crypt.path, ids);
+    return identity.kind === 'temp-fsid' && identity.registeredSource;
   } finally {
     await closeDir(dir);
   }
@@ -108,7 +135,7 @@ async function checkActive(root: Dir, entry: RegistryEntry, paths: CryptPaths): 
     if (info.uuid === entry.identity.activeUuid) return info.uuid;
     // An unusable journal vouches for nothing (the command then refuses on it, naming the fix).
     const journal = await readJournal(paths).catch(() => undefined);
-    if (journal?.op === 'rollback' && journal.stagedUuid === info.uuid) return info.uuid;
+    if ((journal?.op === 'rollback' || journal?.op === 'run-rollback') && journal.stagedUuid === info.uuid) return info.uuid;
     if (info.parentUuid && (await isSnapshotUuid(root, info.parentUuid))) return info.uuid;
     throw notTheCrypt(entry.config, `active/ is subvolume ${info.uuid}, not the registered ${entry.identity.activeUuid} nor a clone of one of its snapshots`);
   } finally {
@@ -145,12 +172,31 @@ export async function refreshIdentity(crypt: OpenCrypt): Promise<void> {
   }
 }
 
+/**
+ * The crypt is being removed: a `deinit` was interrupted (its mark is in the registry entry). No command acts
+ * on a half-removed crypt; the frame (cli/frame/mutate.ts) finishes the deinit when root runs it, anyone
+ * else is told root's command.
+ */
+export class DeinitPendingError extends RefusedError {
+  constructor(readonly entry: RegistryEntry) {
+    const c = entry.config.crypt;
+    const root = process.getuid?.() === 0;
+    super(`the crypt "${c.name}" at ${c.path} is being removed: its deinit was interrupted (started ${entry.deinit!.startedAt}); nothing was changed`, {
+      hint: root
+        ? `Finish it: \`lychd-crypt deinit --crypt ${c.name} --yes\` (or \`lychd-crypt repair\`). \`lychd-crypt init\` with its answers finishes it too, then brings the crypt back.`
+        : `Only root can finish it: \`sudo lychd-crypt deinit --crypt ${c.name} --yes\`.`,
+    });
+  }
+}
+
 export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOptions = {}): Promise<OpenCrypt> {
   const entry = await selectEntry(ctx, req);
+  if (entry.deinit) throw new DeinitPendingError(entry);
   const config = entry.config;
   // For the follow-up commands printed later (src/base/output/hint.ts): its name, and where its command is installed.
   learnCrypt({ cryptName: entry.name, installed: path.join(config.install.binDir, 'lychd-crypt') });
   const uid = process.getuid?.() ?? 0;
+  const shown = config.crypt.path;
   try {
     checkAccess(config, uid, req.command, req.argv);
   } catch (e) {
@@ -158,6 +204,11 @@ export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOpt
     // Root on a rootless crypt: an unmounted crypt is root's to mount (repair), so root says so itself
     // rather than have the owner's process fail at it (src/care/root-part.ts mounts it for repair).
     if (e instanceof RunAsOwner && !opts.allowUnmounted && config.method !== 'native' && !(await isMountedCrypt(entry))) throw notMounted(config, 'its filesystem is not there');
+    if (opts.observe && !(e instanceof RunAsOwner)) {
+      const id = config.method === 'native' ? null : await identifyMount(config, entry.identity.fsUuid, shown);
+      const mounted = !id || id.kind === 'as-registered' || (id.kind === 'temp-fsid' && id.registeredSource);
+      return { paths: cryptPaths(shown, entry.stateDir), config, entry, shown, mounted, dir: null };
+    }
     throw e;
   }
   return openChecked(entry, opts);
@@ -168,8 +219,8 @@ async function openChecked(entry: RegistryEntry, opts: OpenOptions): Promise<Ope
   const config = entry.config;
   const uid = process.getuid?.() ?? 0;
   const shown = config.crypt.path;
-  const unmounted = (why: string): OpenCrypt => {
-    if (!opts.allowUnmounted) throw notMounted(config, why);
+  const unmounted = (why: string, somethingElse = false): OpenCrypt => {
+    if (!opts.allowUnmounted) throw notMounted(config, why, somethingElse);
     return { paths: cryptPaths(shown, entry.stateDir), config, entry, shown, mounted: false, dir: null };
   };
   let dir: Dir;
@@ -181,14 +232,20 @@ async function openChecked(entry: RegistryEntry, opts: OpenOptions): Promise<Ope
     throw e;
   }
   try {
-    const fsUuid = await btrfsFsUuid(dir).catch((e: unknown) => {
+    const ids = await btrfsFsIds(dir).catch((e: unknown) => {
       if (e instanceof FdError && e.errno === ENOTTY) return null;
       throw e;
     });
+    const fsUuid = ids?.fsid ?? null;
     if (fsUuid !== entry.identity.fsUuid) {
-      await closeDir(dir);
-      if (config.method !== 'native') return unmounted(fsUuid ? `another Btrfs filesystem, ${fsUuid}, is there` : 'no Btrfs filesystem is there');
-      throw notTheCrypt(config, `it is on filesystem ${fsUuid ?? '(not Btrfs)'}, not ${entry.identity.fsUuid}`);
+      // The crypt under a temporary fsid (a byte copy of it is mounted too): it is the crypt when it comes
+      // from the registered image or device; doctor reports the copy (mount.identity).
+      const identity = ids && config.method !== 'native' ? await identifyMount(config, entry.identity.fsUuid, shown, ids) : null;
+      if (identity?.kind !== 'temp-fsid' || !identity.registeredSource) {
+        await closeDir(dir);
+        if (config.method !== 'native') return unmounted(whatIsMounted(fsUuid, identity), true);
+        throw notTheCrypt(config, `it is on filesystem ${fsUuid ?? '(not Btrfs)'}, not ${entry.identity.fsUuid}`);
+      }
     }
     if ((await stat(dir.anchor)).ino !== entry.identity.rootIno) throw notTheCrypt(config, 'its directory is not the one init made (another inode)');
     // Root works through the fd; a user works as itself, on paths it controls anyway.
@@ -200,6 +257,8 @@ async function openChecked(entry: RegistryEntry, opts: OpenOptions): Promise<Ope
       if (activeUuid !== entry.identity.activeUuid) await recordActive(entry, activeUuid);
     } else await checkIsSubvolume(dir, config);
     if (uid === 0) registerAnchor(dir.anchor, shown);
+    // PGDATA of the owner's container belongs to a subordinate uid: the owner reaches it through its user namespace.
+    else if (config.postgres?.container) reachThroughUserns(root);
     return { paths, config, entry, shown, mounted: true, dir };
   } catch (e) {
     await closeDir(dir);

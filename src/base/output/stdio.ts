@@ -27,12 +27,37 @@ export interface Output {
   readonly columns: number | undefined;
 }
 
+/**
+ * The descriptors whose reader went away (EPIPE: `lychd-crypt list | head -1`, `snapshot | false`). What is
+ * written there after is dropped, quietly: the command's work goes on to its end and its exit status
+ * stands — a reader that stopped reading never cuts an operation off midway, nor makes a stack trace.
+ */
+const gone = new Set<number>();
+const isEpipe = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+
+/** Whether the reader of fd 1 or 2 went away during this process (tests and the entry ask). */
+export const readerGone = (fd: 1 | 2): boolean => gone.has(fd);
+
+/** Node's stream for fd, with EPIPE turned into "the reader went away" instead of an uncaught error. */
+const listening = new Set<number>();
+function nodeStream(fd: 1 | 2): NodeJS.WriteStream {
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  if (!listening.has(fd)) {
+    listening.add(fd);
+    stream.on('error', (e: Error) => {
+      if (!isEpipe(e)) throw e; // as Node would report it without a listener
+      gone.add(fd);
+    });
+  }
+  return stream;
+}
+
 /** stdout (1) or stderr (2) as the commands write to it. */
 export function output(fd: 1 | 2): Output {
-  const node = () => (fd === 1 ? process.stdout : process.stderr);
+  const node = () => nodeStream(fd);
   if (mayBeTerminal(fd)) {
     return {
-      write: (text) => node().write(text),
+      write: (text) => (gone.has(fd) ? true : node().write(text)),
       get isTTY() {
         return Boolean(node().isTTY);
       },
@@ -48,12 +73,17 @@ export function output(fd: 1 | 2): Output {
     isTTY: false,
     columns: undefined,
     write(text) {
+      if (gone.has(fd)) return true;
       if (handedOver) return node().write(text);
       const bytes = Buffer.from(text);
       let done = 0;
       try {
         while (done < bytes.length) done += writeSync(fd, bytes, done);
-      } catch {
+      } catch (e) {
+        if (isEpipe(e)) {
+          gone.add(fd);
+          return true;
+        }
         handedOver = true;
         return node().write(bytes.subarray(done));
       }

@@ -1,15 +1,21 @@
-// Facts about a stopped cluster (cold snapshots): system identifier and state from pg_controldata, run as
-// the cluster's OS user; the major version from PG_VERSION.
+// Facts about a stopped cluster (cold snapshots, rebuilt metadata, rollback's compatibility check): system
+// identifier and state from pg_controldata, run as the cluster's OS user; the major version from PG_VERSION.
+// Without pg_controldata — an embedded build has none, and a cluster in the owner's container has none on
+// the host that could read it (PGDATA is the container's uid's; the PostgreSQL 18 package there may lack
+// it too) — the two facts are read from global/pg_control itself, in the owner's user namespace when PGDATA
+// is the container's (base/userns/tree.ts).
 import { readFileSafely, readTextSafely } from '../sys/read-file.js';
 import path from 'node:path';
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { asUser, type Runner } from '../runner.js';
+import { nsOp } from '../userns/helper.js';
+import { onTree, throughUserns } from '../userns/tree.js';
 import { pgProgram } from './bin.js';
 
 export interface ControlFacts {
   systemIdentifier: string;
-  /** e.g. "shut down", "in production" (a crash), or null when pg_controldata was not available. */
+  /** e.g. "shut down", "in production" (a crash), or null when it could not be read. */
   clusterState: string | null;
   major: number | null;
 }
@@ -22,20 +28,57 @@ export function parseControldata(text: string): { systemIdentifier: string | nul
   return { systemIdentifier: field('Database system identifier'), clusterState: field('Database cluster state') };
 }
 
+/** DBState (pg_control.h), in pg_controldata's words. */
+const DB_STATES = ['starting up', 'shut down', 'shut down in recovery', 'shutting down', 'in crash recovery', 'in archive recovery', 'in production'];
+
 /**
- * The control file starts with the 64-bit system identifier (ControlFileData.system_identifier), in the
- * machine's byte order; used when pg_controldata is not installed next to pg_ctl (embedded builds).
+ * The head of ControlFileData, in the machine's byte order: system_identifier (uint64) at 0,
+ * pg_control_version (uint32) at 8, catalog_version_no at 12, state (DBState) at 16 — the same layout
+ * since PostgreSQL 9 (pg_control_version 9xx to 18xx). The state is given only for a version in that span.
  */
+export function parseControlHead(buf: Buffer): { systemIdentifier: string; clusterState: string | null } | null {
+  if (buf.length < 8) return null;
+  const systemIdentifier = buf.readBigUInt64LE(0).toString();
+  if (buf.length < 20) return { systemIdentifier, clusterState: null };
+  const version = buf.readUInt32LE(8);
+  const state = buf.readInt32LE(16);
+  return { systemIdentifier, clusterState: version >= 900 && version < 10000 ? (DB_STATES[state] ?? null) : null };
+}
+
+export interface ClusterHead {
+  /** Entries in PGDATA; null when PGDATA does not exist. */
+  entries: number | null;
+  /** PG_VERSION's major, when it is there and a number. */
+  major: number | null;
+  hasVersion: boolean;
+  /** global/pg_control exists (a cluster is there). */
+  hasControl: boolean;
+  control: { systemIdentifier: string; clusterState: string | null } | null;
+}
+
+/** The control file's head and PG_VERSION; PGDATA is the server user's: regular files only, never a link or a FIFO. */
+export const clusterHeadOp = nsOp('cluster-head', async (_ctx, pgdata: string): Promise<ClusterHead> => {
+  const entries = await readdir(pgdata).then((e) => e.length, () => null);
+  const head = await readFileSafely(path.join(pgdata, 'global', 'pg_control'), { maxBytes: 20, part: 'head' }).catch(() => undefined);
+  const text = await readTextSafely(path.join(pgdata, 'PG_VERSION'), { maxBytes: 64 }).catch(() => undefined);
+  const n = Number.parseInt((text ?? '').trim(), 10);
+  return { entries, major: Number.isInteger(n) ? n : null, hasVersion: text !== undefined, hasControl: head !== undefined, control: head ? parseControlHead(head) : null };
+});
+
+/** What PGDATA holds at its top, read where its owner can (base/userns/tree.ts). */
+export const readClusterHead = (pgdata: string): Promise<ClusterHead> => onTree(pgdata, null, clusterHeadOp, pgdata);
+
 export async function readSystemIdentifierFromControlFile(pgdata: string): Promise<string | null> {
-  // PGDATA is the server user's: a regular file only, never a link or a FIFO (src/base/sys/read-file.ts).
-  const buf = await readFileSafely(path.join(pgdata, 'global', 'pg_control'), { maxBytes: 8, part: 'head' }).catch(() => undefined);
-  return buf?.length === 8 ? buf.readBigUInt64LE(0).toString() : null;
+  return (await readClusterHead(pgdata)).control?.systemIdentifier ?? null;
 }
 
 export async function readMajor(pgdata: string): Promise<number | null> {
-  const text = (await readTextSafely(path.join(pgdata, 'PG_VERSION'), { maxBytes: 64 }).catch(() => undefined)) ?? '';
-  const n = Number.parseInt(text.trim(), 10);
-  return Number.isInteger(n) ? n : null;
+  return (await readClusterHead(pgdata)).major;
+}
+
+/** Whether PGDATA holds a cluster (its control file exists). */
+export async function hasCluster(pgdata: string): Promise<boolean> {
+  return (await readClusterHead(pgdata)).hasControl;
 }
 
 export async function readControlFacts(
@@ -44,14 +87,13 @@ export async function readControlFacts(
   pgdata: string,
   owner: { uid: number; gid: number },
 ): Promise<ControlFacts> {
-  const major = await readMajor(pgdata);
-  const tool = binDir ? pgProgram(binDir, 'pg_controldata') : null;
+  const file = await readClusterHead(pgdata);
+  const tool = binDir && !throughUserns(pgdata) ? pgProgram(binDir, 'pg_controldata') : null;
   if (tool && (await access(tool, constants.X_OK).then(() => true, () => false))) {
     const r = await runner.run(asUser(owner, [tool, '-D', pgdata]), { allowFailure: true });
     const parsed = parseControldata(r.stdout);
-    if (parsed.systemIdentifier) return { systemIdentifier: parsed.systemIdentifier, clusterState: parsed.clusterState, major };
+    if (parsed.systemIdentifier) return { systemIdentifier: parsed.systemIdentifier, clusterState: parsed.clusterState, major: file.major };
   }
-  const sysid = await readSystemIdentifierFromControlFile(pgdata);
-  if (!sysid) throw new Error(`cannot read the system identifier of ${pgdata} (no pg_controldata, unreadable global/pg_control)`);
-  return { systemIdentifier: sysid, clusterState: null, major };
+  if (!file.control) throw new Error(`cannot read the system identifier of ${pgdata} (no pg_controldata, unreadable global/pg_control)`);
+  return { ...file.control, major: file.major };
 }

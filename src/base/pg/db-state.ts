@@ -27,7 +27,7 @@ export async function probeDatabase(pg: PostgresConfig, pgdata: string, env: Nod
       : { kind: 'stopped', pid: null, text: 'PostgreSQL is stopped' };
   }
   try {
-    const client = await connectPostgres(pg.connection, { env, connectTimeoutMs, applicationName: 'lychd-crypt status' });
+    const client = await connectPostgres(pg, { env, connectTimeoutMs, applicationName: 'lychd-crypt status' });
     try {
       const r = await client.query<{ rec: boolean }>('select pg_is_in_recovery() as rec');
       if (r.rows[0]?.rec) return { kind: 'recovering', pid: pm.pid, text: `PostgreSQL runs (pid ${pm.pid}) but is in recovery` };

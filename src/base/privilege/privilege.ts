@@ -3,11 +3,10 @@
 // the owner controls. `systemctl --user` then reaches the owner's own service manager directly. That
 // process leads a session of its own and never holds root's terminal (SPEC section 8): at a terminal it
 // gets a pseudo-terminal root relays (base/privilege/owner-relay.ts), otherwise none (base/privilege/owner-stdio.ts).
-import path from 'node:path';
-import sea from 'node:sea';
 import type { RunAsOwner } from '../crypt/access.js';
 import { signalProcess, spawnInSession } from '../sys/process-group.js';
 import { resolveCommand } from '../command-path.js';
+import { selfArgv } from '../bundle/self.js';
 import { CryptError } from '../errors.js';
 import { SAFE_PATH } from '../runner.js';
 import { dieBySignal } from '../die-by-signal.js';
@@ -17,17 +16,10 @@ import { detectStdio, planOwnerStdio } from './owner-stdio.js';
 /** What the owner's process gets from root's environment: only what selects the crypt and test hooks. */
 const PASSED = ['LYCHD_CRYPT_REGISTRY', 'LYCHD_CRYPT_FAULT', 'CI', 'TERM', 'LANG'];
 
-/** The program that runs this command again: the single executable alone, or node and the runtime's entry; null when neither. */
-export function selfCommand(isSea = sea.isSea(), execPath = process.execPath, script = process.argv[1]): string[] | null {
-  if (isSea) return [execPath]; // its argv[1] is the executable again, not a script
-  return script && /^lychd-crypt(\.js)?$/.test(path.basename(script)) ? [execPath, script] : null;
-}
-
 export async function runAsOwner(drop: RunAsOwner, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const self = selfCommand();
-  const script = process.argv[1];
+  const self = selfArgv();
   if (!self) {
-    throw new CryptError(`the crypt "${drop.cryptName}" is rootless: root runs its commands as ${drop.owner.user}, which needs the lychd-crypt runtime itself (not ${script ?? 'this process'})`, {
+    throw new CryptError(`the crypt "${drop.cryptName}" is rootless: root runs its commands as ${drop.owner.user}, which needs the lychd-crypt runtime itself (not ${process.argv[1] ?? 'this process'})`, {
       hint: `Run it as ${drop.owner.user}, or through the installed lychd-crypt command.`,
     });
   }

@@ -23,6 +23,10 @@ const ELOOP = 40;
 const BTRFS_IOC_FS_INFO = 2214630431;
 const FS_INFO_SIZE = 1024;
 const FS_INFO_FSID = 16;
+/** struct btrfs_ioctl_fs_info_args: flags (in/out) at 48, metadata_uuid at 64 (Linux 5.0+). */
+const FS_INFO_FLAGS = 48;
+const FS_INFO_METADATA_UUID = 64;
+const BTRFS_FS_INFO_FLAG_METADATA_UUID = 1n << 2n;
 const BTRFS_IOC_GET_SUBVOL_INFO = 2180551740;
 const SUBVOL_INFO_SIZE = 504;
 const SUBVOL_INFO = { treeid: 0, generation: 280, flags: 288, uuid: 296, parentUuid: 312, otransid: 352, otime: 392 } as const;
@@ -220,6 +224,21 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** The filesystem UUID of the Btrfs filesystem holding `dir` (BTRFS_IOC_FS_INFO: no privilege needed). */
 export async function btrfsFsUuid(dir: Dir): Promise<string> {
   return uuidAt(await ioctl(dir.fd, BTRFS_IOC_FS_INFO, FS_INFO_SIZE, dir.path), FS_INFO_FSID);
+}
+
+/**
+ * The fsid the kernel uses for the filesystem holding `dir`, and the UUID its metadata carries on disk.
+ * They differ under a temporary fsid (Linux 6.7+: a second mounted byte copy of a filesystem gets a random
+ * fsid; its metadata UUID stays the original's) and with the metadata_uuid feature (btrfstune -m);
+ * /sys/fs/btrfs/<fsid>/temp_fsid tells them apart. A kernel that does not fill metadata_uuid reports the fsid.
+ */
+export async function btrfsFsIds(dir: Dir): Promise<{ fsid: string; metadataUuid: string }> {
+  const arg = Buffer.alloc(FS_INFO_SIZE);
+  arg.writeBigUInt64LE(BTRFS_FS_INFO_FLAG_METADATA_UUID, FS_INFO_FLAGS);
+  const b = await ioctl(dir.fd, BTRFS_IOC_FS_INFO, FS_INFO_SIZE, dir.path, arg);
+  const fsid = uuidAt(b, FS_INFO_FSID);
+  const filled = (b.readBigUInt64LE(FS_INFO_FLAGS) & BTRFS_FS_INFO_FLAG_METADATA_UUID) !== 0n;
+  return { fsid, metadataUuid: filled ? uuidAt(b, FS_INFO_METADATA_UUID) : fsid };
 }
 
 export interface SubvolInfo {

@@ -1,8 +1,8 @@
 // Repair's steps: the kinds it shares with init (install/steps/, with their extra behaviour for repair in
 // the step: the unit start, the backups, the reload) and its own, one module each. Only the repair command
 // hands this table to the engine: care's own files never import it (a check names steps, it does not run them).
-import type { RepairStep } from '../../model/steps.js';
-import { SHARED_STEPS } from '../../install/steps/index.js';
+import type { DeinitStep, RepairStep } from '../../model/steps.js';
+import { INIT_STEPS, SHARED_STEPS } from '../../install/steps/index.js';
 import { moduleOf, type StepTable } from '../../install/steps/module.js';
 import { deleteSubvolume } from './delete-subvolume.js';
 import { moveSnapshotsBack } from './move-snapshots-back.js';
@@ -15,6 +15,10 @@ import { removeTree } from './remove-tree.js';
 import { setAside } from './set-aside.js';
 import { setOwner } from './set-owner.js';
 import { unmountStacked } from './unmount-stacked.js';
+import { stopDatabaseStep } from './stop-database.js';
+import { deleteData } from './delete-data.js';
+import { removeState } from './remove-state.js';
+import { unregister } from './unregister.js';
 
 export const REPAIR_STEPS: StepTable<RepairStep> = {
   ...SHARED_STEPS,
@@ -35,3 +39,19 @@ export const REPAIR_STEPS: StepTable<RepairStep> = {
 export function describeRepairStep(step: RepairStep): string {
   return moduleOf(REPAIR_STEPS, step).describe(step).title;
 }
+
+/** deinit's steps: init's removals and repair's remove-file, and its own kinds (handed to the engine by the command). */
+export const DEINIT_STEPS: StepTable<DeinitStep> = {
+  'remove-unit': INIT_STEPS['remove-unit'],
+  unmount: INIT_STEPS.unmount,
+  'remove-fstab-line': SHARED_STEPS['remove-fstab-line'],
+  'remove-mount-unit': SHARED_STEPS['remove-mount-unit'],
+  'remove-file': removeFile,
+  'stop-database': stopDatabaseStep,
+  'delete-data': deleteData,
+  'remove-state': removeState,
+  unregister,
+};
+
+/** What a deinit step does, as data (the plan, --dry-run). */
+export const deinitStepActions = (step: DeinitStep) => moduleOf(DEINIT_STEPS, step).describe(step);

@@ -3,9 +3,11 @@ import { escapeValue } from '../../base/output/text.js';
 import { readRegistry, registryDir } from '../../base/registry/store.js';
 import type { CommandContext, CommandOutput } from '../frame/context.js';
 
-export async function runCrypts(_args: string[], _opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+export async function runCrypts(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const dir = registryDir(ctx.globals.registry, ctx.env);
   const entries = await readRegistry(dir);
+  // Completion of --crypt: the names, one a line (names are plain: a-z, 0-9, - and _).
+  if (opts.names) return { json: { registry: dir, names: entries.map((e) => e.name) }, human: entries.map((e) => e.name).join('\n') };
   const rows = entries.map((e) => ({
     name: e.name,
     path: e.config.crypt.path,

@@ -1,12 +1,17 @@
 // `lychd-crypt init`: unattended from an answers file, or interactive in a terminal (questions from src/cli/ui/).
 import { loadAnswersFile } from '../../install/answers/load.js';
 import { UsageError } from '../../base/errors.js';
-import { applyPlan, check, defaultAnswers, describeDryRun, lineReporter, planToJson, probePlan, requireRoot, writeAnswersFile, type DetectContext } from '../../install/init.js';
+import { answersFromConfig, applyPlan, check, defaultAnswers, describeDryRun, lineReporter, planToJson, probePlan, requireRoot, writeAnswersFile, type Checked, type DetectContext } from '../../install/init.js';
+import { answersSchema } from '../../install/answers/schema.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { cryptPaths, stateDirFor } from '../../base/crypt/paths.js';
 import { closeDir } from '../../base/sys/fd.js';
 import { openTrustedDir } from '../../base/sys/trusted-path.js';
 import type { CommandContext, CommandOutput } from '../frame/context.js';
+import type { Config } from '../../model/config.js';
+import { hint, learnCrypt, type HintFacts } from '../../base/output/hint.js';
+import { registryOption } from '../../install/plan/schedule.js';
+import path from 'node:path';
 
 export interface InitOptions {
   answers?: string;
@@ -15,6 +20,26 @@ export interface InitOptions {
   writeAnswers?: string;
   /** Interactive only: pre-fill the questions from this (partial) answers file. */
   defaults?: string;
+}
+
+/**
+ * init without an answers file and without questions (`--yes`, `--dry-run`): every default — but a
+ * registered crypt keeps what is registered (its entry stands in for the answers), as the wizard does.
+ */
+async function checkFromRegistry(detect: DetectContext): Promise<Checked> {
+  const first = await check(defaultAnswers(), detect);
+  const registered = first.facts.existingConfig;
+  if (!registered) return first;
+  const answers = answersFromConfig(registered);
+  return check(answersSchema.parse({ ...answers, crypt: { ...answers.crypt, path: first.facts.cryptPath } }), detect, { reuse: first });
+}
+
+/** What a printed follow-up needs of this crypt: its name, registry (when not the default) and installed command. */
+function followUpFacts(config: Config, ctx: CommandContext): HintFacts {
+  const installed = path.join(config.install.binDir, 'lychd-crypt');
+  const registry = registryOption(config);
+  learnCrypt({ cryptName: config.crypt.name, installed, registry });
+  return { crypt: config.crypt.name, installed, registry, pathEnv: ctx.env.PATH };
 }
 
 export async function runInit(_args: string[], opts: InitOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
@@ -33,7 +58,7 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const detect: DetectContext = { runner: ctx.runner, env: ctx.env, userFlag: ctx.globals.user, cryptFlag: ctx.globals.crypt, registryFlag: ctx.globals.registry };
   // Validation of a file happens here, before detection or any side effect. The interactive questions end
   // with the answers checked (detected, resolved, planned): that plan is the one applied.
-  const { plan, facts } = opts.answers
+  const first = opts.answers
     ? await check(await loadAnswersFile(opts.answers), detect)
     : ui
       ? await ui.askAnswers(opts.defaults ? await loadAnswersFile(opts.defaults) : defaultAnswers(), {
@@ -41,7 +66,18 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
           cryptGiven: ctx.globals.crypt !== undefined,
           dryRun: Boolean(opts.dryRun),
         })
-      : await check(defaultAnswers(), detect);
+      : await checkFromRegistry(detect);
+  let { plan, facts } = first;
+  // A deinit of this crypt was interrupted: it is finished first (as it was consented to), then init sets
+  // the crypt up again from these answers (with its kept data, adopted from the released record).
+  const removing = facts.registry.entries.find((e) => e.deinit && e.config.crypt.path === facts.cryptPath);
+  if (removing && opts.dryRun) plan.notes.push(`a deinit of this crypt was interrupted: a real run finishes it first (\`lychd-crypt deinit --crypt ${removing.name} --dry-run\` shows what is left), then sets the crypt up again from these answers`);
+  else if (removing) {
+    requireRoot(facts);
+    const { finishPendingDeinit } = await import('../frame/deinit.js');
+    ctx.log.info(await finishPendingDeinit(ctx, removing));
+    ({ plan, facts } = await check(first.answers, detect));
+  }
 
   // The equivalent answers, for an unattended replay: after a dry run (nothing of the host changes), else
   // only once the plan has consent, so a refused or cancelled run leaves nothing behind.
@@ -61,7 +97,8 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
   const hasState = stateDir !== null;
   await closeDir(stateDir);
   if (!opts.yes) {
-    if (ui) await ui.confirmPlan(plan, facts);
+    // The preview leaves out what is already so (a live PGDATA is not "created"), as the dry run does.
+    if (ui) await ui.confirmPlan(plan, facts, {}, await probePlan(plan, { runner: ctx.runner }));
     else throw new UsageError('init needs consent to apply the plan', { hint: 'Review it with --dry-run, then pass --yes.' });
   }
   if (opts.writeAnswers) await writeAnswersFile(opts.writeAnswers, plan.config);
@@ -82,13 +119,16 @@ export async function runInit(_args: string[], opts: InitOptions & Record<string
             .map((s) => s.title)
             .join('; ')}`
         : `crypt ready at ${root} (${result.changed} of ${result.steps.length} steps changed something)`;
-  const next = result.changed === 0 ? [] : [`next: lychd-crypt doctor --crypt ${root}`];
+  // The follow-up commands, built by the one builder: the registry and the installed command of this plan
+  // (which may come from the answers, not the command line), the crypt by name.
+  const facts2 = followUpFacts(plan.config, ctx);
+  const next = result.changed === 0 ? [] : [`next: ${hint(facts2, 'doctor')}`];
   if (ui) {
     const steps: [string, string][] = [
-      ['check it', `lychd-crypt doctor --crypt ${root}`],
-      ['first snapshot', `lychd-crypt snapshot --crypt ${root} --label first`],
+      ['check it', hint(facts2, 'doctor')],
+      ['first snapshot', hint(facts2, 'snapshot', '--label', 'first')],
     ];
-    if (opts.writeAnswers) steps.push(['replay unattended', `lychd-crypt init --answers ${opts.writeAnswers} --yes`]);
+    if (opts.writeAnswers) steps.push(['replay unattended', hint(facts2, 'init', '--answers', path.resolve(opts.writeAnswers), '--yes')]);
     ui.showSummary(head, plan.notes, steps.map(([what, cmd]) => `${`${what}:`.padEnd(20)}${cmd}`));
   }
   return {

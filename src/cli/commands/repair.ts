@@ -6,7 +6,7 @@ import { finishCapacity, mutateCrypt } from '../frame/mutate.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { capacityLockPath } from '../../runtime/capacity/journal.js';
 import { recoverInterrupted } from '../frame/recover.js';
-import { withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
+import { DeinitPendingError, withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
 import { RunAsOwner } from '../../base/crypt/access.js';
 import { repairRootPart } from '../../care/root-part.js';
 import { loadDoctorEnv } from '../../care/load-env.js';
@@ -34,7 +34,23 @@ function output(r: RepairReport): CommandOutput {
   return { json: reportJson(r), human: reportHuman({ ...r, yesHint: '`lychd-crypt repair --yes`' }), exitCode };
 }
 
-export async function runRepair(_args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+export async function runRepair(args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
+  try {
+    return await repair(args, opts, ctx);
+  } catch (e) {
+    // A crypt half removed by an interrupted deinit: repair (as root) finishes the removal as consented.
+    if (!(e instanceof DeinitPendingError) || process.getuid?.() !== 0) throw e;
+    if (opts.dryRun) {
+      const line = `would finish the interrupted deinit of the crypt "${e.entry.name}" (started ${e.entry.deinit!.startedAt}): \`lychd-crypt deinit --crypt ${e.entry.name} --dry-run\` shows its steps`;
+      return { json: { ok: true, dryRun: true, deinit: 'pending', crypt: e.entry.config.crypt.path }, human: `${line}\n(dry run: nothing was changed)` };
+    }
+    const { finishPendingDeinit } = await import('../frame/deinit.js');
+    const line = await finishPendingDeinit(ctx, e.entry);
+    return { json: { ok: true, dryRun: false, deinit: 'finished', crypt: e.entry.config.crypt.path }, human: line };
+  }
+}
+
+async function repair(_args: string[], opts: RepairOptions & Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
   const dryRun = !!opts.dryRun;
   // Each step is shown once, as it runs: a spinner replaced by its outcome on a terminal, one line otherwise.
   const progress = (ctx.activity ?? noActivity);

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../base/sys/fs.js';
 import { withCrypt } from '../../base/crypt/open.js';
 import { parseFloor, type FreeFloor } from '../../model/settings.js';
 import { gatherStatus, type StatusFacts } from '../../runtime/status/gather.js';
-import { evaluateCheck, unknownLine, type CheckThresholds } from '../../runtime/status/health.js';
+import { evaluateCheck, unknownLine, type CheckThresholds, type StatusFinding } from '../../runtime/status/health.js';
 import { renderPrometheus } from '../../runtime/status/prometheus.js';
 import { renderStatus } from '../../runtime/status/render.js';
 import { parseAge } from '../../model/units.js';
@@ -26,8 +26,20 @@ function thresholds(opts: Record<string, unknown>, config: Config | null): Check
 }
 
 export async function readStatus(ctx: CommandContext): Promise<{ facts: StatusFacts; config: Config | null }> {
-  // The definition comes from the registry, so an unmounted crypt reports "not mounted", not "no crypt".
-  return withCrypt(ctx, cryptRequest(ctx), async (crypt) => ({ facts: await gatherStatus(crypt, ctx.runner), config: crypt.config }), { allowUnmounted: true });
+  // The definition comes from the registry, so an unmounted crypt reports "not mounted", not "no crypt";
+  // a caller who may not act on the crypt (a monitoring user) still reads what it may (observe).
+  return withCrypt(
+    ctx,
+    cryptRequest(ctx),
+    async (crypt) => ({ facts: await gatherStatus({ ...crypt, fsUuid: crypt.entry.identity.fsUuid }, ctx.runner), config: crypt.config }),
+    { allowUnmounted: true, observe: true },
+  );
+}
+
+/** The screen, then each problem with its fix. */
+function withProblems(screen: string, findings: StatusFinding[]): string {
+  if (!findings.length) return screen;
+  return [screen, '', 'problems:', ...findings.flatMap((x) => [`  ${x.state === 2 ? 'CRITICAL' : 'WARNING'}: ${x.what}`, `    fix: ${x.fix}`])].join('\n');
 }
 
 export async function runStatus(_args: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {
@@ -44,7 +56,11 @@ export async function runStatus(_args: string[], opts: Record<string, unknown>, 
       return { json: r, human: r.line, exitCode: r.state };
     }
   }
-  const { facts } = await readStatus(ctx);
+  // Plain status says the same as --check (with its default thresholds, or the ones given): exit 1 and the
+  // fix for each problem — not mounted, read-only, an interrupted operation, leftovers, stale, full ….
+  const { facts, config } = await readStatus(ctx);
   if (opts.prometheus) await writeFileAtomic(String(opts.prometheus), renderPrometheus(facts), { mode: 0o644 });
-  return { json: facts, human: renderStatus(facts, now, ctx.colour) };
+  const r = evaluateCheck(facts, thresholds(opts, config), now);
+  const findings = r.findings ?? [];
+  return { json: { ...facts, problems: findings }, human: withProblems(renderStatus(facts, now, ctx.colour), findings), exitCode: findings.length ? 1 : 0 };
 }

@@ -36,7 +36,7 @@ export async function runVerify(args: string[], opts: Record<string, unknown>, c
     // The clone's crash recovery writes WAL and pages on the crypt, next to the live database.
     if (meta.postgres && crypt.config.postgres) await refuseWithoutRoom(spaceTargetOf(crypt), 'verify');
     const started = Date.now();
-    const report = await verifySnapshot(crypt, ctx, meta).catch(async (e: unknown) => {
+    const report = await verifySnapshot(crypt, ctx, meta, { image: typeof opts.image === 'string' ? opts.image : undefined }).catch(async (e: unknown) => {
       // A verify that could not even run is a failed verify for status and monitoring too.
       await recordRun(crypt.paths, 'verify', { at: new Date().toISOString(), ok: false, durationMs: Date.now() - started, summary: `${chosen}: ${(e as Error).message.split('\n')[0]}`, detail: { snapshot: chosen } }).catch(() => {});
       throw e;

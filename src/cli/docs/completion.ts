@@ -1,6 +1,7 @@
 // Bash, zsh and fish completion scripts rendered from the command tree (describeProgram), so they offer
-// exactly the commands and options --help lists. Deterministic: same tree, same bytes. Snapshot names
-// come from `lychd-crypt list --names` at completion time (quiet on error: nothing is offered then).
+// exactly the commands and options --help lists (and an argument's choices: `db start|stop|restart|status`).
+// Deterministic: same tree, same bytes. Snapshot names come from `lychd-crypt list --names` and crypt names
+// (for --crypt) from `lychd-crypt crypts --names` at completion time (quiet on error: nothing is offered then).
 // Names are data: a script never evaluates a candidate. Only lines of the name grammar are kept (the program
 // prints no others, and the script checks again in case something else answers), and bash matches them
 // with plain string comparison: `compgen -W` expands its word list, so it only ever sees our fixed words.
@@ -18,13 +19,21 @@ function snapshotArgs(c: CommandDoc): 'first' | 'all' | undefined {
 
 /** What completion runs for the names: the crypt the command line names, else the default one. */
 const NAMES_WORDS = 'list --names';
+/** What completion runs for --crypt: the registered names (of the registry on the line). */
+const CRYPTS_WORDS = 'crypts --names';
+/** Crypt names are plain (base/registry/store.ts NAME_PATTERN); a line of anything else is not offered. */
+const CRYPT_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
+
+/** The values a command's first argument takes (`db start|stop|…`), or undefined. */
+const argChoices = (c: CommandDoc): string[] | undefined => c.args[0]?.choices;
 const KEYWORD_NAMES = 'latest previous';
 
-/** What a value placeholder completes to: files for `<file>`, directories for `<path>`, users for `<name>`. */
-type ValueKind = 'file' | 'dir' | 'user' | 'choices' | 'none';
+/** What a value placeholder completes to: files for `<file>`, directories for `<path>`, users for `<name>`, crypts for --crypt. */
+type ValueKind = 'file' | 'dir' | 'user' | 'choices' | 'crypt' | 'none';
 
 function valueKind(o: OptionDoc): ValueKind {
   if (o.choices) return 'choices';
+  if (o.long === '--crypt') return 'crypt';
   switch (o.value) {
     case 'file':
       return 'file';
@@ -59,6 +68,7 @@ export function renderBash(doc: ProgramDoc): string {
       dir: 'COMPREPLY=($(compgen -d -- "$cur"))',
       user: 'COMPREPLY=($(compgen -u -- "$cur"))',
       choices: `COMPREPLY=($(compgen -W "${(o.choices ?? []).join(' ')}" -- "$cur"))`,
+      crypt: `COMPREPLY=(); ${fn}_crypts`,
       none: 'COMPREPLY=()',
     }[valueKind(o)];
     return `    ${pattern}) ${action}; return ;;`;
@@ -66,6 +76,8 @@ export function renderBash(doc: ProgramDoc): string {
   const cmdCases = doc.commands.map((c) => {
     const words = [...c.options.flatMap(flags), ...doc.options.flatMap(flags)].join(' ');
     const args = c.name === 'completion' ? ` ${SHELLS.join(' ')}` : '';
+    const choices = argChoices(c);
+    if (choices) return `    ${c.name}) if [[ $cur != -* && n -eq 0 ]]; then COMPREPLY=($(compgen -W "${choices.join(' ')}" -- "$cur")); else COMPREPLY=($(compgen -W "${words}" -- "$cur")); fi ;;`;
     const snap = snapshotArgs(c);
     if (snap) {
       const when = snap === 'first' ? '$cur != -* && n -eq 0' : '$cur != -*';
@@ -83,6 +95,16 @@ export function renderBash(doc: ProgramDoc): string {
     '    [[ $name =~ $re && $name == "$cur"* ]] && COMPREPLY+=("$name")',
     `  done < <("\${COMP_WORDS[0]}" "\${crypt[@]}" ${NAMES_WORDS} 2>/dev/null)`,
     `  for name in ${KEYWORD_NAMES}; do [[ $name == "$cur"* ]] && COMPREPLY+=("$name"); done`,
+    '}',
+    `# --crypt: the registered names (\`${CRYPTS_WORDS}\` of the registry on the line), and directories once a / is typed.`,
+    `${fn}_crypts() {`,
+    `  local name re='${CRYPT_NAME_PATTERN}' i`,
+    '  local -a registry=()',
+    '  for ((i = 1; i < COMP_CWORD; i++)); do [[ ${COMP_WORDS[i]} == --registry ]] && registry=(--registry "${COMP_WORDS[i+1]}"); done',
+    '  if [[ $cur == */* ]]; then COMPREPLY=($(compgen -d -- "$cur")); return; fi',
+    '  while IFS= read -r name; do',
+    '    [[ $name =~ $re && $name == "$cur"* ]] && COMPREPLY+=("$name")',
+    `  done < <("\${COMP_WORDS[0]}" "\${registry[@]}" ${CRYPTS_WORDS} 2>/dev/null)`,
     '}',
     `${fn}() {`,
     '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i j n=0',
@@ -121,6 +143,7 @@ function zshOption(o: OptionDoc): string {
     dir: ':directory:_files -/',
     user: ':user:_users',
     choices: `:${o.value}:(${(o.choices ?? []).join(' ')})`,
+    crypt: ':crypt:_lychd_crypt_crypts',
     none: `:${o.value}: `,
   }[valueKind(o)];
   const desc = `[${zq(o.description)}]`;
@@ -131,6 +154,8 @@ function zshOption(o: OptionDoc): string {
 
 function zshArgs(c: CommandDoc, fn: string): string[] {
   if (c.name === 'completion') return [`'1:shell:(${SHELLS.join(' ')})'`];
+  const choices = argChoices(c);
+  if (choices) return [`'1:${c.args[0]!.name}:(${choices.join(' ')})'`];
   const snap = snapshotArgs(c);
   if (snap) return [`'${snap === 'all' ? '*' : '1'}:snapshot:${fn}_snapshots'`, ...c.args.slice(1).map((a, i) => `'${a.variadic ? '*' : String(i + 2)}:${a.name}: '`)];
   // A placeholder such as start|stop|status is a message in zsh's spec: keep it to plain characters.
@@ -151,6 +176,13 @@ export function renderZsh(doc: ProgramDoc): string {
     `  lines=(\${(f)"$(_call_program snapshots ${doc.name} \${crypt:+--crypt} \${crypt:+\${(q)crypt}} ${NAMES_WORDS} 2>/dev/null)"})`,
     '  for name in $lines; do [[ $name =~ $re ]] && names+=($name); done',
     `  names+=(${KEYWORD_NAMES})`,
+    '  compadd -a names',
+    '}',
+    `${fn}_crypts() {`,
+    `  local -a names lines; local name re='${CRYPT_NAME_PATTERN}' registry=\${opt_args[--registry]}`,
+    "  if [[ $PREFIX == */* ]]; then _files -/; return; fi",
+    `  lines=(\${(f)"$(_call_program crypts ${doc.name} \${registry:+--registry} \${registry:+\${(q)registry}} ${CRYPTS_WORDS} 2>/dev/null)"})`,
+    '  for name in $lines; do [[ $name =~ $re ]] && names+=($name); done',
     '  compadd -a names',
     '}',
     `${fn}() {`,
@@ -195,6 +227,7 @@ function fishOption(doc: ProgramDoc, o: OptionDoc, condition?: string): string {
         dir: "-x -a '(__fish_complete_directories)'",
         user: "-x -a '(__fish_complete_users)'",
         choices: `-x -a ${fq((o.choices ?? []).join(' '))}`,
+        crypt: `-x -a '(__${doc.name.replace(/[^A-Za-z0-9]/g, '_')}_crypts)'`,
         none: '-x',
       }[valueKind(o)],
     );
@@ -227,12 +260,31 @@ export function renderFish(doc: ProgramDoc): string {
     '    end',
     `    printf '%s\\n' ${KEYWORD_NAMES}`,
     'end',
+    `function ${fn}_crypts`,
+    '    set -l words (commandline -opc)',
+    '    set -l registry',
+    '    for i in (seq (count $words))',
+    '        switch $words[$i]',
+    '            case --registry',
+    '                set -l next (math $i + 1)',
+    '                set -q words[$next]; and set registry --registry $words[$next]',
+    "            case '--registry=*'",
+    '                set registry $words[$i]',
+    '        end',
+    '    end',
+    `    for name in (command $words[1] $registry ${CRYPTS_WORDS} 2>/dev/null)`,
+    `        string match -qr -- '${CRYPT_NAME_PATTERN}' $name; and printf '%s\\n' $name`,
+    '    end',
+    '    set -l tok (commandline -ct)',
+    "    string match -q -- '*/*' $tok; and __fish_complete_directories $tok",
+    'end',
     `complete -c ${doc.name} -f`,
     ...doc.commands.map((c) => `complete -c ${doc.name} -n __fish_use_subcommand -a ${c.name} -d ${fq(c.summary)}`),
     ...doc.options.map((o) => fishOption(doc, o)),
     ...doc.commands.flatMap((c) => c.options.filter((o) => o.long !== '--help').map((o) => fishOption(doc, o, seen([c.name])))),
     `complete -c ${doc.name} -n ${fq(seen(snap.map((c) => c.name)))} -a '(${fn}_snapshots)'`,
     `complete -c ${doc.name} -n ${fq(seen(['completion']))} -a ${fq(SHELLS.join(' '))}`,
+    ...doc.commands.filter((c) => argChoices(c)).map((c) => `complete -c ${doc.name} -n ${fq(seen([c.name]))} -a ${fq(argChoices(c)!.join(' '))}`),
     '',
   ].join('\n');
 }

@@ -18,7 +18,7 @@ export interface CommandDoc {
   name: string;
   summary: string;
   usage: string;
-  args: { name: string; required: boolean; variadic: boolean }[];
+  args: { name: string; required: boolean; variadic: boolean; choices?: string[] }[];
   options: OptionDoc[];
 }
 
@@ -59,7 +59,7 @@ export function describeProgram(program: Command): ProgramDoc {
         name: c.name(),
         summary: c.description(),
         usage: help.commandUsage(c),
-        args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })),
+        args: c.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic, ...(a.argChoices ? { choices: [...a.argChoices] } : {}) })),
         options: help.visibleOptions(c).map((o) => describeOption(help, o)).filter((o) => !isHelp(o)),
       })),
   };

@@ -4,9 +4,11 @@ import { hintFor, ReadOnlyFsError } from '../../base/expected-errors.js';
 import { recoverInterrupted, type Heal, type RecoverOptions } from './recover.js';
 import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
-import { refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { DeinitPendingError, refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
+import { CryptError } from '../../base/errors.js';
 import { readCapacityJournal } from '../../runtime/capacity/journal.js';
 import { cryptRequest, type CommandContext } from './context.js';
+import type { JournalEntry } from '../../base/crypt/journal.js';
 
 /**
  * The lock and journal live outside the crypt, so a read-only crypt is no longer found by failing to take
@@ -34,13 +36,28 @@ export async function finishCapacity(crypt: OpenCrypt, ctx: CommandContext): Pro
 
 /**
  * Opens the crypt, refuses a read-only one, takes the lock, heals (finishes or undoes an interrupted
- * operation, logged as `recovered: …`) and runs fn with the crypt and what the healing did.
+ * operation, logged as `recovered: …`) and runs fn with the crypt, what the healing did and the entry it
+ * healed (docs/journal.md).
  */
 export async function mutateCrypt<T>(
   ctx: CommandContext,
-  fn: (crypt: OpenCrypt, healed: string[]) => Promise<T>,
+  fn: (crypt: OpenCrypt, healed: string[], recovered?: JournalEntry) => Promise<T>,
   { heal = recoverInterrupted, ...opts }: OpenOptions & RecoverOptions & { heal?: Heal } = {},
 ): Promise<T> {
+  try {
+    return await mutating(ctx, fn, heal, opts);
+  } catch (e) {
+    // A crypt half removed by an interrupted deinit: root finishes the removal (as it was consented to), and
+    // the command, whose crypt is gone now, says so; anyone else keeps the refusal naming root's command.
+    if (!(e instanceof DeinitPendingError) || process.getuid?.() !== 0) throw e;
+    const { finishPendingDeinit } = await import('./deinit.js');
+    throw new CryptError(`${await finishPendingDeinit(ctx, e.entry)}; \`${ctx.command}\` did nothing`, {
+      hint: 'To bring the crypt back, run `lychd-crypt init --answers FILE --yes` with the answers it was made with.',
+    });
+  }
+}
+
+function mutating<T>(ctx: CommandContext, fn: (crypt: OpenCrypt, healed: string[], recovered?: JournalEntry) => Promise<T>, heal: Heal, opts: OpenOptions & RecoverOptions): Promise<T> {
   return withCrypt(
     ctx, cryptRequest(ctx),
     async (crypt) => {
@@ -51,7 +68,7 @@ export async function mutateCrypt<T>(
           report.actions.push(...(await finishCapacity(crypt, ctx)));
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
-            return await fn(crypt, report.actions);
+            return await fn(crypt, report.actions, report.entry);
           } finally {
             await refreshIdentity(crypt);
           }

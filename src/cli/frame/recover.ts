@@ -7,13 +7,17 @@ import { readJournal, UnusableJournalError, type JournalEntry } from '../../base
 import { recoverRollback } from '../../runtime/rollback/recover.js';
 import { recoverSnapshot } from '../../runtime/ritual/recover.js';
 import { recoverNocowRewrite } from '../../care/nocow-recover.js';
-import { recoverRun } from '../../runtime/run/recover.js';
+import { recoverRun, recoverRunRollback } from '../../runtime/run/recover.js';
+import { recoverDelete } from '../../runtime/snapshots/remove.js';
+import { recoverAnnotate } from '../../runtime/snapshots/annotate.js';
 import { hookedOperations } from './hooks.js';
 import type { CommandContext } from './context.js';
 
 export interface RecoveryReport {
   /** What was found and done, one line each; empty when the journal was clean. */
   actions: string[];
+  /** The entry that was finished or undone (a command may be repeating what it interrupted). */
+  entry?: JournalEntry;
 }
 
 type Handler<K extends JournalEntry['op']> = (
@@ -28,6 +32,10 @@ const handlers: { [K in JournalEntry['op']]: Handler<K> } = {
   'nocow-rewrite': recoverNocowRewrite,
   // An interrupted guarded run goes back through the rollback with the crypt's hooks, as a failed one does.
   run: (entry, crypt, ctx) => recoverRun(entry, crypt, ctx, hookedOperations(crypt, ctx)),
+  // A guarded run's own rollback: finished, or started again (with the hooks) — never undone.
+  'run-rollback': (entry, crypt, ctx) => recoverRunRollback(entry, crypt, ctx, hookedOperations(crypt, ctx)),
+  delete: recoverDelete,
+  annotate: recoverAnnotate,
 };
 
 export interface RecoverOptions {
@@ -45,5 +53,5 @@ export async function recoverInterrupted(crypt: OpenCrypt, ctx: CommandContext, 
   });
   if (!entry) return { actions: [] };
   const handler = handlers[entry.op] as Handler<typeof entry.op>;
-  return { actions: await handler(entry as never, crypt, ctx) };
+  return { actions: await handler(entry as never, crypt, ctx), entry };
 }

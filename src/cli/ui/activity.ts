@@ -38,6 +38,7 @@ export function activityReporter(
     if (!opts.tty) {
       let shown = false;
       const show = () => {
+        if (shown) return;
         shown = true;
         stream.write(`${text} …\n`);
       };
@@ -53,6 +54,11 @@ export function activityReporter(
       };
       return {
         update: (t) => {
+          if (o.updates === 'lines' && !finished) {
+            show(); // the title first (once), then each update as a line of its own
+            stream.write(`  ${clean(t)}\n`);
+            return;
+          }
           text = clean(t);
         },
         done: (d) => end('', d && clean(d)),

@@ -1,28 +1,51 @@
 // The PostgreSQL questions of the wizard: is there a PGDATA in the crypt, whose is it, how a rollback
-// stops and starts the server, and how to connect (defaults kept unless the user says otherwise).
+// stops and starts the server, and how to connect: socket or host, port, role and database (defaults kept
+// unless the user says otherwise) — or, when one of the user's podman containers keeps its data in the
+// crypt, just that container. For a crypt of a user other than root the defaults are LychD's rootless
+// ones: PostgreSQL run by that user, connecting as its role.
 import type { AnswersInput } from '../../install/answers/schema.js';
 import type { HostFacts } from '../../install/detect/facts.js';
 import { DEFAULTS } from '../../install/answers/defaults.js';
+import { containersOnCrypt } from '../../install/detect/container.js';
 import { askConfirm, askSelect, askText, type Choice, type PromptIo } from './prompts.js';
 
 type Postgres = NonNullable<AnswersInput['postgres']>;
 type Service = NonNullable<Postgres['service']>;
 
-export async function askPostgres(facts: HostFacts, base: Postgres | undefined, io: PromptIo): Promise<Postgres> {
+/**
+ * The OS user proposed for PGDATA: the answers' (or the registry's), else — for a crypt of a user other than
+ * root, LychD's own rootless way — that user, else the system's postgres account.
+ */
+export function proposedOsUser(facts: Pick<HostFacts, 'user'>, base: Postgres | undefined): string {
+  if (base?.osUser !== undefined) return String(base.osUser);
+  return facts.user.uid !== 0 ? facts.user.name : DEFAULTS['postgres.osUser'];
+}
+
+/** Whether `osUser` (a name or a uid) is the crypt's owner: PostgreSQL run by the owner, its own role then. */
+const isOwner = (facts: Pick<HostFacts, 'user'>, osUser: string | number): boolean => String(osUser) === facts.user.name || String(osUser) === String(facts.user.uid);
+
+export async function askPostgres(facts: HostFacts, given: Postgres | undefined, io: PromptIo): Promise<Postgres> {
+  const boxed = await askContainer(facts, given, io);
+  if (boxed) return boxed;
+  // Not the container (declined, or none found): the questions below describe PostgreSQL on the host.
+  const { container: _notTaken, ...base } = given ?? {};
   const enabled = await askConfirm('Will the crypt hold a PostgreSQL data directory (active/postgres)?', {
     ...io,
-    initialValue: base?.enabled ?? facts.postgresUser !== null,
+    initialValue: given?.enabled ?? facts.postgresUser !== null,
   });
   if (!enabled) return { enabled: false };
   const osUserText = await askText('PostgreSQL OS user (owns PGDATA; a name or a numeric uid)', {
     ...io,
-    defaultValue: String(base?.osUser ?? DEFAULTS['postgres.osUser']),
+    defaultValue: proposedOsUser(facts, base),
     validate: (v) => (v.trim() ? undefined : 'A user name or uid is needed'),
   });
   const osUser = /^\d+$/.test(osUserText) ? Number(osUserText) : osUserText;
   const service = await askService(base?.service, io);
-  const conn = { ...DEFAULTS['postgres.connection'], ...base?.connection };
-  const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
+  // A server the owner runs (initdb as the owner) has the owner's role: that is the default then, unless
+  // the answers or the registry name one.
+  const role = base?.connection?.user ?? (isOwner(facts, osUser) ? facts.user.name : DEFAULTS['postgres.connection'].user);
+  const conn = { ...DEFAULTS['postgres.connection'], ...base?.connection, user: role };
+  const keep = await askConfirm(`Connect through ${conn.host}, port ${conn.port}, as role ${conn.user} (database ${conn.database})?`, { ...io, initialValue: true });
   if (!keep) {
     conn.host = await askText('Socket directory or host', {
       ...io,
@@ -37,6 +60,16 @@ export async function askPostgres(facts: HostFacts, base: Postgres | undefined, 
       validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port from 1 to 65535'),
     });
     conn.port = Number(port);
+    conn.user = await askText('Role (the PostgreSQL user lychd-crypt connects as)', {
+      ...io,
+      defaultValue: conn.user,
+      validate: (v) => (v.trim() ? undefined : 'A role name is needed'),
+    });
+    conn.database = await askText('Database', {
+      ...io,
+      defaultValue: conn.database,
+      validate: (v) => (v.trim() ? undefined : 'A database name is needed'),
+    });
   }
   return { ...base, enabled: true, osUser, service, connection: conn };
 }
@@ -62,4 +95,21 @@ async function askService(base: Service | undefined, io: PromptIo): Promise<Serv
     initialValue: base?.kind === 'systemd' ? Boolean(base.user) : DEFAULTS['postgres.service.user'],
   });
   return { kind: 'systemd', unit, user };
+}
+
+/**
+ * A container of the crypt user's whose mounts hold a directory of this crypt's active/ (LychD's phylactery):
+ * offered first. Taken, it is all the answers need: its PGDATA, connection, password secret and service
+ * come from podman when init checks the answers (install/resolve-container.ts).
+ */
+async function askContainer(facts: HostFacts, base: Postgres | undefined, io: PromptIo): Promise<Postgres | null> {
+  const found = containersOnCrypt(facts.podman?.containers ?? [], facts.cryptPath);
+  if (!found.length) return null;
+  const named = found.find((f) => f.container.name === base?.container?.name) ?? found[0]!;
+  const take = await askConfirm(`PostgreSQL: use ${facts.user.name}'s podman container ${named.container.name} (it keeps its data in active/${named.dir})?`, {
+    ...io,
+    initialValue: base?.container !== undefined || base?.enabled !== false,
+  });
+  if (!take) return null;
+  return { enabled: true, container: { engine: 'podman', name: named.container.name }, dir: named.dir };
 }

@@ -6,7 +6,7 @@ import { answersSchema, type AnswersInput } from '../../install/answers/schema.j
 import { CancelledError, RefusedError, UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../../install/detect/facts.js';
 import { describeSignatures } from '../../install/detect/signatures.js';
-import { checkWith, describeFacts, describePlan, detectFor, requireRoot, summarizePlan, type Checked, type DetectContext, type Plan } from '../../install/init.js';
+import { answersFromConfig, checkWith, describeFacts, describePlan, detectFor, requireRoot, summarizePlan, type Checked, type DetectContext, type Plan, type Probe } from '../../install/init.js';
 import { askSelect, askTypedConfirm, say, type Choice, type PromptIo } from './prompts.js';
 import { askCryptPath, askInitAnswers } from './wizard.js';
 
@@ -19,15 +19,27 @@ export interface WizardOptions {
   io?: PromptIo;
 }
 
+/**
+ * A registered crypt's questions start from its registry entry — every value it holds, not only those the
+ * wizard asks about (retention, schedule, hooks, the connection, the registry itself) — so a re-run changes
+ * only what the user changes. (--defaults pre-fills a new crypt's questions; a registered crypt has its own.)
+ */
+function fromRegistry(answers: AnswersInput, facts: HostFacts): AnswersInput {
+  if (!facts.existingConfig) return answers;
+  const registered = answersFromConfig(facts.existingConfig);
+  return { ...registered, crypt: { ...registered.crypt, path: facts.cryptPath } };
+}
+
 /** Asks until the answers make a valid plan; returns them (validated by the answers schema) with that plan. */
 export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promise<Checked> {
   const io = opts.io ?? {};
   say.intro('lychd-crypt init', io);
   let answers: AnswersInput = base;
-  const scan = { ...opts.detect, scanDevices: true };
+  const scan = { ...opts.detect, scanDevices: true, scanContainers: true };
   const first = answersSchema.parse(answers);
   let detected = { answers: first, facts: await detectFor(first, scan) };
   let facts = detected.facts;
+  answers = fromRegistry(answers, facts);
   // Before any question: answering everything only to hear "needs root" would waste the user's time.
   if (!opts.dryRun) requireRoot(facts);
   say.note(describeFacts(facts).join('\n'), 'Detected', io);
@@ -47,7 +59,7 @@ export async function askAnswers(base: AnswersInput, opts: WizardOptions): Promi
             say.error(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, io);
             continue;
           }
-          answers = moved;
+          answers = fromRegistry(moved, facts);
           say.info(`${facts.cryptPath}: on ${facts.hostFs.fstype} (${facts.hostFs.target})${facts.cryptHasData ? `, holds ${facts.cryptEntries.length} entries (they will be migrated into active/)` : ''}`, io);
         }
       }
@@ -87,15 +99,15 @@ export function erasesData(plan: Plan, facts: HostFacts): boolean {
  * Shows the plan in short (one screen) and asks: apply, show the full plan (every command and file), or
  * cancel. Default Apply, but Cancel when it erases data. Cancelling is a cancel (exit 130, nothing changed).
  */
-export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {}): Promise<void> {
-  say.note(summarizePlan(plan).join('\n'), 'Plan', io);
+export async function confirmPlan(plan: Plan, facts: HostFacts, io: PromptIo = {}, probes?: readonly Probe[]): Promise<void> {
+  say.note(summarizePlan(plan, probes).join('\n'), 'Plan', io);
   const erases = erasesData(plan, facts);
   const message = erases
     ? `Apply this plan? It FORMATS ${plan.config.partition!.device}, erasing ${describeSignatures(facts.device!.signatures)}`
     : 'Apply this plan?';
   type Answer = 'apply' | 'full' | 'cancel';
   const choices: Choice<Answer>[] = [
-    { value: 'apply', label: 'Apply', hint: `${plan.steps.length} steps` },
+    { value: 'apply', label: 'Apply', hint: probes ? `${probes.filter((p) => p.status !== 'satisfied').length} of ${plan.steps.length} steps change something` : `${plan.steps.length} steps` },
     { value: 'full', label: 'Show the full plan', hint: 'every command and file, then ask again' },
     { value: 'cancel', label: 'Cancel', hint: 'nothing is changed' },
   ];

@@ -5,6 +5,7 @@ import { MIN_IMAGE_BYTES, type AnswersInput } from '../../install/answers/schema
 import { DEFAULTS, defaultImage, defaultPersistVia } from '../../install/answers/defaults.js';
 import { approxSize, parseSize } from '../../model/units.js';
 import type { HostFacts } from '../../install/detect/facts.js';
+import type { Config } from '../../model/config.js';
 import { describeSignatures } from '../../install/detect/signatures.js';
 import { proposeImageSize, proposeMethod } from '../../install/propose.js';
 import { systemDirRefusal } from '../../install/system-dirs.js';
@@ -36,12 +37,8 @@ export async function askCryptPath(facts: HostFacts, io: PromptIo = {}): Promise
 
 export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: PromptIo = {}): Promise<AnswersInput> {
   const out: AnswersInput = { ...base, version: 1, crypt: { ...base.crypt, path: facts.cryptPath } };
-  const known = facts.existingConfig ?? facts.mountRecord;
-  if (known) {
-    // An existing crypt keeps its method and settings; init checks it and converges (or mounts it again).
-    say.info(`${facts.cryptPath} is already a crypt (method ${known.method}): init will check it and fix what differs`, io);
-    return { ...out, method: 'auto' };
-  }
+  const known = facts.existingConfig;
+  if (known) return askRegistered(facts, known, out, io);
   let proposal = proposeMethod(facts);
   if (proposal.method === 'partition') {
     // An empty partition may be reserved for something else: formatting it is the user's pick, never
@@ -64,20 +61,37 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
   else delete out.loopback;
   if (method === 'partition') out.partition = await askPartition(facts, base, io);
   else delete out.partition;
-  if (method !== 'native') {
-    const via = await askSelect(
-      'How should the mount be made permanent?',
-      [
-        { value: 'systemd', label: 'systemd mount unit', hint: facts.systemdRunning ? 'enabled now' : 'written; systemd is not running, so init mounts directly' },
-        { value: 'fstab', label: 'line in fstab', hint: base.persist?.fstab ?? DEFAULTS['persist.fstab'] },
-        { value: 'none', label: 'not at all', hint: 'mount it yourself after a reboot (lychd-crypt repair does)' },
-      ],
-      { ...io, initialValue: base.persist?.via ?? defaultPersistVia(facts.systemdRunning) },
-    );
-    out.persist = { ...base.persist, via };
-  }
+  if (method !== 'native') out.persist = await askPersist(facts, base, io);
   out.postgres = await askPostgres(facts, base.postgres, io);
   return out;
+}
+
+/**
+ * A registered crypt: its method, image or device stay (init does not move a crypt); every other question
+ * is asked with the registered value as its answer, and everything not asked (retention, schedule, hooks,
+ * the registry) is kept as registered — `base` is the registry entry's answers (init-flow.ts).
+ */
+async function askRegistered(facts: HostFacts, known: Config, base: AnswersInput, io: PromptIo): Promise<AnswersInput> {
+  const out: AnswersInput = { ...base, method: known.method };
+  const what = known.method === 'loopback' ? ` on ${known.loopback!.image}` : known.method === 'partition' ? ` on ${known.partition!.device}` : '';
+  say.info(`${facts.cryptPath} is the registered crypt "${known.crypt.name}" (method ${known.method}${what}): each question starts from its registered value; init changes only what you change`, io);
+  if (known.method === 'loopback') out.loopback = { image: known.loopback!.image, size: await askImageSize(facts, base, known.loopback!.image, io) };
+  if (known.method !== 'native') out.persist = await askPersist(facts, base, io);
+  out.postgres = await askPostgres(facts, base.postgres, io);
+  return out;
+}
+
+async function askPersist(facts: HostFacts, base: AnswersInput, io: PromptIo): Promise<AnswersInput['persist']> {
+  const via = await askSelect(
+    'How should the mount be made permanent?',
+    [
+      { value: 'systemd', label: 'systemd mount unit', hint: facts.systemdRunning ? 'enabled now' : 'written; systemd is not running, so init mounts directly' },
+      { value: 'fstab', label: 'line in fstab', hint: base.persist?.fstab ?? DEFAULTS['persist.fstab'] },
+      { value: 'none', label: 'not at all', hint: 'mount it yourself after a reboot (lychd-crypt repair does)' },
+    ],
+    { ...io, initialValue: base.persist?.via ?? defaultPersistVia(facts.systemdRunning) },
+  );
+  return { ...base.persist, via };
 }
 
 async function askLoopback(facts: HostFacts, base: AnswersInput, io: PromptIo): Promise<AnswersInput['loopback']> {
@@ -87,24 +101,29 @@ async function askLoopback(facts: HostFacts, base: AnswersInput, io: PromptIo): 
     defaultValue: base.loopback?.image ?? facts.image?.path ?? defaultImage(facts.registry.name),
     validate: (v) => absolute('The image')(v) ?? (path.resolve(v).startsWith(`${facts.cryptPath}/`) ? 'The image cannot live inside the crypt it holds' : undefined),
   });
-  // Free space where this image goes (measured again when the user named another place for it).
   const resolved = path.resolve(image);
-  const host = resolved === facts.image?.path && facts.imageHost ? facts.imageHost : await freeSpaceFor(resolved).catch(() => null);
-  const existing = resolved === facts.image?.path && facts.image.exists ? facts.image.sizeBytes : 0;
+  return { image: resolved, size: await askImageSize(facts, base, resolved, io) };
+}
+
+/** The image's size, checked against the free space where it goes; a registered image only grows. */
+async function askImageSize(facts: HostFacts, base: AnswersInput, image: string, io: PromptIo): Promise<string> {
+  // Free space where this image goes (measured again when the user named another place for it).
+  const host = image === facts.image?.path && facts.imageHost ? facts.imageHost : await freeSpaceFor(image).catch(() => null);
+  const existing = image === facts.image?.path && facts.image.exists ? facts.image.sizeBytes : 0;
   const room = host ? host.freeBytes + existing : undefined;
   const free = host ? `, ${approxSize(host.freeBytes)} free on ${host.path}` : '';
-  const size = await askText(`Image size (sparse: it takes space as the crypt fills${free})`, {
+  return askText(`Image size (sparse: it takes space as the crypt fills${free})`, {
     ...io,
     defaultValue: base.loopback?.size !== undefined ? String(base.loopback.size) : proposeImageSize(room),
     validate: (v) => {
       const bytes = parseSize(v);
       if (bytes === undefined) return 'Expected a size like 20G or 512M';
       if (bytes < MIN_IMAGE_BYTES) return 'At least 128M: mkfs.btrfs needs about 114M';
+      if (facts.existingConfig && existing && bytes < existing) return `The image is ${approxSize(existing)} already: it can grow, not shrink`;
       if (host && room !== undefined && bytes > room) return `${v} does not fit: ${host.path} has ${approxSize(host.freeBytes)} free; try ${proposeImageSize(room)}`;
       return undefined;
     },
   });
-  return { image: resolved, size };
 }
 
 const OTHER = '\u0000other';

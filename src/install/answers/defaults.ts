@@ -25,6 +25,9 @@ export const DEFAULTS = {
   /** The unit the wizard proposes when the service is a systemd unit. */
   'postgres.service.unit': 'postgresql.service',
   'postgres.service.user': false,
+  /** PostgreSQL in the crypt user's container: the official images' postgres uid, and where LychD publishes it. */
+  'postgres.container.osUser': 999,
+  'postgres.container.connection': { host: '127.0.0.1', port: 5432 },
   'schedule.calendar': 'hourly',
   'schedule.verify': false,
   'hooks.timeout': 60,

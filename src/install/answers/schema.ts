@@ -44,10 +44,20 @@ const service = z.discriminatedUnion(
     z.strictObject({ kind: z.literal('pg_ctl') }),
     z.strictObject({ kind: z.literal('systemd'), unit: nonEmpty, user: z.boolean().default(DEFAULTS['postgres.service.user']) }),
     z.strictObject({ kind: z.literal('command'), stop: argv, start: argv }),
+    z.strictObject({ kind: z.literal('container') }),
     z.strictObject({ kind: z.literal('none') }),
   ],
-  { error: 'expected kind: pg_ctl, systemd, command or none' },
+  { error: 'expected kind: pg_ctl, systemd, command, container or none' },
 );
+
+/** A Podman container or secret name (podman's own grammar); it goes to podman as one argument, never to a shell. */
+const podmanName = (what: string) =>
+  text(`expected a ${what} name`).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$/, { error: `expected a ${what} name: letters, digits, _ . - (podman's names)` });
+
+const container = z.strictObject({
+  engine: z.literal('podman', { error: 'expected engine: podman (the only engine)' }).default('podman'),
+  name: podmanName('container'),
+});
 
 export const answersSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
@@ -112,10 +122,16 @@ export const answersSchema = z.strictObject({
             .optional(),
           user: nonEmpty.optional(),
           database: nonEmpty.optional(),
+          /** Where the password is (never the password): a file of the caller's, 0600 like ~/.pgpass. */
+          passwordFile: absPath.optional(),
+          /** The Podman secret holding the password (read from the running container). */
+          passwordSecret: podmanName('secret').optional(),
         })
         .optional(),
       bin: forShell(absPath).optional(),
       service: service.optional(),
+      /** PostgreSQL in the owner's rootless container: its name; image and id mapping are read from podman. */
+      container: container.optional(),
     })
     .optional(),
   // Set and forget (src/install/answers/set-and-forget.ts): retention policy, free-space floor, scheduled runs.

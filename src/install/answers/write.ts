@@ -1,21 +1,33 @@
 // The answers file equivalent to a resolved Config (for --write-answers): replaying it unattended yields
-// the same configuration. Written 0600: it names devices and paths of this machine.
+// the same configuration ("nothing to do" on the crypt it made). Written 0600: it names devices and paths of this machine.
 import { Document, isScalar, visit } from 'yaml';
 import type { AnswersInput } from './schema.js';
 import type { Config } from '../../model/config.js';
-import { formatSize } from '../../model/units.js';
+import { formatSize, parseSize } from '../../model/units.js';
 import { writeFileAtomic } from '../../base/sys/fs.js';
 import { setAndForgetAnswers } from './set-and-forget.js';
 import { hooksAnswersOf } from './hooks.js';
 
+/** A size that reads back as the same bytes: a whole number of a unit, else the bytes themselves. */
+const exactSize = (bytes: number): string | number => {
+  const text = formatSize(bytes);
+  return parseSize(text) === bytes ? text : bytes;
+};
+
+/**
+ * Every value the run used, whatever gave it (the answers, --defaults, a question, the registry, an
+ * environment variable such as LYCHD_CRYPT_REGISTRY, a default): the crypt's name and profile and the
+ * registry too, so a replay anywhere — without that environment — finds the same crypt and has nothing to do.
+ */
 export function answersFromConfig(config: Config): AnswersInput {
   const pg = config.postgres;
   return {
     version: 1,
-    crypt: { path: config.crypt.path, user: config.crypt.user },
+    crypt: { path: config.crypt.path, user: config.crypt.user, name: config.crypt.name, profile: config.profile },
+    registry: { dir: config.registry.dir, state: config.registry.state },
     method: config.method,
     ...(config.loopback
-      ? { loopback: { image: config.loopback.image, size: formatSize(config.loopback.sizeBytes), ...(config.loopback.preallocate !== undefined ? { preallocate: config.loopback.preallocate } : {}) } }
+      ? { loopback: { image: config.loopback.image, size: exactSize(config.loopback.sizeBytes), ...(config.loopback.preallocate !== undefined ? { preallocate: config.loopback.preallocate } : {}) } }
       : {}),
     ...(config.partition ? { partition: { device: config.partition.device, wipe: config.partition.wipe } } : {}),
     filesystem: { label: config.filesystem.label, mountOptions: [...config.filesystem.mountOptions] },
@@ -28,6 +40,7 @@ export function answersFromConfig(config: Config): AnswersInput {
           connection: { ...pg.connection },
           ...(pg.bin ? { bin: pg.bin } : {}),
           service: pg.service,
+          ...(pg.container ? { container: { ...pg.container } } : {}),
         }
       : { enabled: false },
     ...setAndForgetAnswers(config),

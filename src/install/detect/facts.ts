@@ -3,6 +3,7 @@
 import type { Config } from '../../model/config.js';
 import type { MountRecord } from '../render/mount-record.js';
 import type { RegistryEntry } from '../../base/registry/store.js';
+import type { ContainerDetect, PgdataOwnerFacts } from './container.js';
 
 export interface MountFacts {
   /** The mount point that holds the path (findmnt --target). */
@@ -86,6 +87,8 @@ export interface HostFacts {
   cryptHasData: boolean;
   /** The crypt is already initialised: its stored configuration, if readable. */
   existingConfig: Config | null;
+  /** existingConfig is the last entry of a crypt deinit released with its data (not registered now): init adopts it again. */
+  released?: boolean;
   /** Partitions that could take Method A (unmounted, no holders, not swap, not read-only). */
   candidateDevices: BlockDeviceFacts[];
   /** Filesystem and free space of the image's directory, when a loopback image is in the answers. */
@@ -96,8 +99,12 @@ export interface HostFacts {
   device: DeviceFacts | null;
   /** Names in cryptPath (without lost+found and our mount record); [] when it does not exist. */
   cryptEntries: string[];
-  /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist. */
+  /** The postgres OS user (answers' osUser or "postgres"); null when it does not exist (or PostgreSQL runs in a container). */
   postgresUser: UserFacts | null;
+  /** The crypt user's Podman containers and subordinate ids; null when podman is not installed (or the user is root). */
+  podman?: ContainerDetect | null;
+  /** The PGDATA init would use, as it is now (owner, content); null when it does not exist. */
+  pgdataNow?: PgdataOwnerFacts | null;
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
   /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
   scheduleUnits?: string[];
@@ -114,6 +121,8 @@ export interface HostFacts {
   mountRecord: MountRecord | null;
   /** The registry: where it is, every crypt in it, and the name this crypt has (or will get) there. */
   registry: { dir: string; entries: RegistryEntry[]; name: string; state: string };
+  /** Whether the directories init makes the registry and the state directory in exist (it creates none above them). */
+  registryParents?: { dir: boolean; state: boolean };
   /** Home directories of every other account. */
   otherHomes: string[];
   /** A native migration that was interrupted after the original moved aside: finish the copy from there. */

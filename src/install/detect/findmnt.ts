@@ -1,6 +1,6 @@
 // Mount facts from findmnt(8) JSON: which filesystem holds a path, and what is mounted exactly at a path.
-import { readFile } from 'node:fs/promises';
 import type { Runner } from '../../base/runner.js';
+import { loopBackingFile } from '../../base/sys/loop.js';
 import type { MountFacts } from './facts.js';
 
 interface FindmntJson {
@@ -19,17 +19,6 @@ export function parseFindmnt(json: string): Omit<MountFacts, 'backingFile'>[] {
     fstype: f.fstype,
     options: f.options.split(','),
   }));
-}
-
-/** The backing file of a loop device, from sysfs (losetup reads the same). */
-export async function loopBackingFile(source: string): Promise<string | null> {
-  const m = /^\/dev\/(loop\d+)$/.exec(source);
-  if (!m) return null;
-  try {
-    return (await readFile(`/sys/block/${m[1]}/loop/backing_file`, 'utf8')).trim() || null;
-  } catch {
-    return null;
-  }
 }
 
 async function withBacking(m: Omit<MountFacts, 'backingFile'> | undefined): Promise<MountFacts | null> {

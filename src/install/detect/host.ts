@@ -9,11 +9,12 @@ import type { Answers } from '../answers/schema.js';
 import type { Config } from '../../model/config.js';
 import { DEFAULTS, defaultCryptName, defaultImage, persistPaths } from '../answers/defaults.js';
 import { exists, readJsonIfExists } from '../../base/sys/fs.js';
-import { DEFAULT_STATE_DIR, readRegistry, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
+import { DEFAULT_STATE_DIR, readRegistry, readReleased, registryDir, STATE_ENV, type RegistryEntry } from '../../base/registry/store.js';
 import type { Runner } from '../../base/runner.js';
 import { defaultCryptPath } from '../../base/crypt/locate.js';
 import { MIGRATION_MARKER, MOUNT_RECORD } from '../../base/crypt/paths.js';
 import { UsageError } from '../../base/errors.js';
+import { closest, orList } from '../../base/output/did-you-mean.js';
 import { FSTAB_TAG, mountRecordFor, parseFstab, unitNameForPath } from '../render/index.js';
 import { detectCandidates, detectDevice } from './block.js';
 import type { HostFacts, ImageFacts } from './facts.js';
@@ -21,7 +22,10 @@ import { mountAt, mountHolding } from './findmnt.js';
 import { btrfsInKernel, detectImage, diskUsage, detectPostgresUser, findRuntime, freeBytes, nearestExisting, onPath } from './probes.js';
 import { detectTargetUser } from '../../base/user.js';
 import { existingScheduleUnits } from './schedule-units.js';
+import { containersOnCrypt, detectContainers, detectPgdataOwner } from './container.js';
 import { userUnitDir } from '../../base/systemctl.js';
+
+const isDir = (p: string): Promise<boolean> => lstat(p).then((st) => st.isDirectory(), () => false);
 
 /**
  * A temp file of our own atomic write of the mount record or the migration marker, left by a power cut in
@@ -40,6 +44,8 @@ export interface DetectContext {
   runtimeSource?: string;
   /** Scan lsblk for Method A candidates (only the interactive UI shows them). */
   scanDevices?: boolean;
+  /** List the user's podman containers (the interactive UI offers one that keeps its data in the crypt). */
+  scanContainers?: boolean;
   /** --registry / LYCHD_CRYPT_REGISTRY (the answers' registry.dir wins). */
   registryFlag?: string;
 }
@@ -78,11 +84,48 @@ async function otherHomes(runner: Runner, self: string): Promise<string[]> {
 
 const TOOLS = ['btrfs', 'mkfs.btrfs', 'chattr', 'losetup', 'wipefs', 'systemd-analyze'] as const;
 
+/** What a released crypt left is still its filesystem: the image's or device's Btrfs UUID, a native directory's inode. */
+async function stillHolds(runner: Runner, e: RegistryEntry, answers: Answers): Promise<boolean> {
+  const c = e.config;
+  if (c.method === 'native') {
+    const st = await lstat(c.crypt.path).catch(() => null);
+    return st?.isDirectory() === true && st.ino === e.identity.rootIno;
+  }
+  const source = c.method === 'loopback' ? (answers.loopback?.image ?? c.loopback?.image) : (answers.partition?.device ?? c.partition?.device);
+  if (!source) return false;
+  const r = await runner.run(['blkid', '-p', '-o', 'export', source], { allowFailure: true });
+  return /^TYPE=btrfs$/m.test(r.stdout) && new RegExp(`^UUID=${e.identity.fsUuid}$`, 'm').test(r.stdout);
+}
+
+/** --crypt for init: a path (it holds a /), or the name of a registered crypt (its path); another name is refused. */
+function cryptFlagPath(flag: string | undefined, registered: RegistryEntry[]): string | undefined {
+  if (flag === undefined || flag.includes('/')) return flag;
+  const entry = registered.find((e) => e.name === flag);
+  if (entry) return entry.config.crypt.path;
+  const near = closest(flag, registered.map((e) => e.name));
+  throw new UsageError(`--crypt ${flag}: no crypt of that name is registered${near.length ? `; did you mean ${orList(near)}?` : ''}`, {
+    hint: 'Name a registered crypt (`lychd-crypt crypts` lists them), or give the path of a new one (with a /, e.g. ./lychd).',
+  });
+}
+
+/**
+ * Without a crypt path in the answers or on the command line: the target user's registered crypt (its
+ * name, when the answers give one, else the only one of this user), so a re-run finds the crypt it made
+ * instead of proposing a new one at the default path beside it.
+ */
+function registeredPathOf(uid: number, answers: Answers, registered: RegistryEntry[]): string | undefined {
+  const mine = registered.filter((e) => (answers.crypt?.name ? e.name === answers.crypt.name : e.config.crypt.uid === uid));
+  return mine.length === 1 ? mine[0]!.config.crypt.path : undefined;
+}
+
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
   const { runner, env } = ctx;
   const userRef = answers.crypt?.user ?? ctx.userFlag;
   const user = await detectTargetUser(runner, userRef === undefined ? undefined : String(userRef), env);
-  const requested = path.resolve(answers.crypt?.path ?? ctx.cryptFlag ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
+  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
+  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
+  const listed: RegistryEntry[] = await readRegistry(regDir);
+  const requested = path.resolve(answers.crypt?.path ?? cryptFlagPath(ctx.cryptFlag, listed) ?? registeredPathOf(user.uid, answers, listed) ?? defaultCryptPath(user, env, process.getuid?.() ?? 0));
   // Mount points are canonical paths (mount(8) and systemd resolve symlinks): resolve them here, so
   // fstab, the unit name and later comparisons all use the same path.
   const requestedAncestor = await nearestExisting(requested);
@@ -92,9 +135,13 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   // The host fs is the one the crypt path's directory entry lives on, not a crypt mounted on top.
   const hostDir = cryptMount ? await nearestExisting(path.dirname(cryptPath)) : existingAncestor;
   const hostFs = await mountHolding(runner, hostDir);
-  const regDir = registryDir(answers.registry?.dir ?? ctx.registryFlag, env);
-  // Only the root-owned registry says what an existing crypt is; nothing under the crypt path is trusted.
-  const registered: RegistryEntry[] = await readRegistry(regDir);
+  // A crypt deinit released with its data (root's record of its last entry, SPEC section 11): known again
+  // as this crypt's while what is there is still its filesystem (checked below, once the image or device is read).
+  const stateBase = path.resolve(answers.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR);
+  const releasedName = answers.crypt?.name ?? defaultCryptName(user.name);
+  const released = listed.some((e) => e.config.crypt.path === cryptPath || e.name === releasedName) ? null : await readReleased(stateBase, releasedName);
+  const candidate = released?.config.crypt.path === cryptPath && (await stillHolds(runner, released, answers)) ? released : null;
+  const registered: RegistryEntry[] = candidate ? [...listed, candidate] : listed;
   const ours = registered.find((e) => e.config.crypt.path === cryptPath) ?? null;
   const existingConfig: Config | null = ours?.config ?? null;
 
@@ -131,8 +178,18 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
   const fstabText = await readFile(fstabFile, 'utf8').catch(() => '');
   const unitFile = path.join(unitDir, unitNameForPath(cryptPath));
 
+  const stateDir = path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR);
   const tools = Object.fromEntries(await Promise.all(TOOLS.map(async (t) => [t, await onPath(t, env)] as const))) as HostFacts['tools'];
   const pgEnabled = answers.postgres?.enabled ?? DEFAULTS['postgres.enabled'];
+  // PostgreSQL in the user's own container: its podman says where the data is and how ids map.
+  const containerName = pgEnabled ? (answers.postgres?.container?.name ?? null) : null;
+  // Asked only when a container is named, or for the wizard when the user already uses podman: a first podman
+  // call would leave state (and a pause process) in an account that never used it.
+  const askPodman = containerName !== null || (ctx.scanContainers === true && (await exists(path.join(user.home, '.local/share/containers/storage'))));
+  const podman = pgEnabled && askPodman && user.uid !== 0 && (await onPath('podman', env)) ? await detectContainers(runner, user) : null;
+  const named = podman?.containers?.find((c) => c.name === containerName) ?? null;
+  const pgDir =
+    answers.postgres?.dir ?? (named ? containersOnCrypt([named], cryptPath)[0]?.dir : undefined) ?? DEFAULTS['postgres.dir'];
 
   return {
     isRoot: process.getuid?.() === 0,
@@ -147,14 +204,18 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     cryptMount,
     cryptHasData: cryptEntries.length > 0,
     existingConfig,
+    released: candidate !== null && ours === candidate,
     candidateDevices: ctx.scanDevices ? await detectCandidates(runner) : [],
     imageHost,
     image,
     device: devicePath ? await detectDevice(runner, devicePath) : null,
     cryptEntries,
-    registry: { dir: regDir, entries: registered, name, state: path.resolve(answers.registry?.state ?? existingConfig?.registry?.state ?? env[STATE_ENV] ?? DEFAULT_STATE_DIR) },
+    registry: { dir: regDir, entries: registered, name, state: stateDir },
+    registryParents: { dir: await isDir(path.dirname(regDir)), state: await isDir(path.dirname(stateDir)) },
     otherHomes: await otherHomes(runner, user.name),
-    postgresUser: pgEnabled ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    postgresUser: pgEnabled && !containerName ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
+    podman,
+    pgdataNow: pgEnabled ? await detectPgdataOwner(path.join(cryptPath, 'active', pgDir)) : null,
     persisted: {
       fstabLines: parseFstab(fstabText)
         .filter((e) => e.where === cryptPath)

@@ -1,4 +1,5 @@
 // Refusals the planner raises before any step runs: bad combinations (exit 2) and data at risk (exit 3).
+import path from 'node:path';
 import type { Config } from '../../model/config.js';
 import { approxSize, formatSize } from '../../model/units.js';
 import { RefusedError, UsageError } from '../../base/errors.js';
@@ -113,4 +114,25 @@ export function checkCryptMount(facts: HostFacts, config: Config): boolean {
   throw new RefusedError(`${config.crypt.path} is already a mount point of ${m.source} (${m.fstype}); nothing was changed`, {
     hint: 'Unmount it, or choose another crypt.path.',
   });
+}
+
+/**
+ * init makes the registry directory and the state directory inside directories that must exist already
+ * (it never creates a tree above a root-owned system directory): say so before anything is changed, at the
+ * answers' own key, rather than failing at the step that makes them (issue 29, finding 4).
+ */
+export function checkRegistryParents(facts: HostFacts, config: Config): void {
+  const parents = facts.registryParents;
+  if (!parents) return;
+  // The state directory of a rootless crypt lives in its owner's home; registry.state is then only where a migration mounts.
+  const problems: [key: string, dir: string, ok: boolean][] = [
+    ['registry.state', config.registry.state, parents.state],
+    ['registry.dir', config.registry.dir, parents.dir],
+  ];
+  for (const [key, dir, ok] of problems) {
+    if (ok) continue;
+    throw new UsageError(`${key}: ${path.dirname(dir)} does not exist (init makes ${dir} in an existing directory); nothing was changed`, {
+      hint: `Create ${path.dirname(dir)} first, or choose a ${key} whose parent directory exists.`,
+    });
+  }
 }

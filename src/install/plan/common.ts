@@ -39,8 +39,12 @@ export function activeSteps(fs: CryptFs, config: Config): InitStep[] {
   const active = cryptLayout(fs.root).active;
   const steps: InitStep[] = [{ kind: 'create-subvolume', path: active, owner: { uid: config.crypt.uid, gid: config.crypt.gid }, fs }];
   if (config.postgres) {
-    const { uid, gid, dir } = config.postgres;
-    steps.push({ kind: 'create-pgdata', path: path.join(active, dir), owner: { uid, gid }, mode: 0o700, fs });
+    const { uid, gid, dir, container } = config.postgres;
+    const user = { uid: config.crypt.uid, gid: config.crypt.gid };
+    // Directories above PGDATA (LychD's postgres/data) are the crypt user's.
+    steps.push(...dirsBelow(active, path.dirname(path.join(active, dir)), user, 0o755).map((d) => ({ ...d, fs })));
+    // A container's PGDATA is made the crypt user's: its first start (`:U`, as that user) gives it to the container's postgres.
+    steps.push({ kind: 'create-pgdata', path: path.join(active, dir), owner: container ? user : { uid, gid }, mode: 0o700, fs, ...(container ? { taken: { uid, gid } } : {}) });
   }
   return steps;
 }

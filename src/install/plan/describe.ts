@@ -4,6 +4,8 @@ import { formatSize } from '../../model/units.js';
 import { shellLine } from '../../base/output/text.js';
 import { stepActions, type Probe, type StepActions } from '../steps/index.js';
 import type { InitStep, Plan } from '../../model/steps.js';
+import { configChanges, type ConfigChange } from './config-diff.js';
+import { describeConnection, describeProfile, registryLines } from './summary.js';
 
 export function describeStep(step: InitStep, index: number): string {
   const a = stepActions(step);
@@ -30,13 +32,33 @@ export function describePlan(plan: Plan): string {
   const head = `Plan: crypt at ${c.crypt.path} for ${c.crypt.user}, method ${c.method} ${where}, persisted via ${c.persist.via}`;
   const body = plan.steps.map(describeStep).join('\n');
   const notes = plan.notes.map((n) => `note: ${n}`).join('\n');
-  return [head, body, notes].filter(Boolean).join('\n');
+  return [head, ...whoAndRegistry(plan), body, notes].filter(Boolean).join('\n');
+}
+
+/** The profile, the connection and — for a registered crypt — its registry changes or "nothing to change". */
+function whoAndRegistry(plan: Plan): string[] {
+  const reg = registryLines(plan);
+  return [
+    `${describeProfile(plan.config)}; ${describeConnection(plan.config)}`,
+    ...(plan.released || (reg.length === 1 && reg[0] === 'nothing to change')
+      ? [`registry entry "${plan.config.crypt.name}": ${reg[0]}`, ...reg.slice(1).map((l) => `  ${l}`)]
+      : reg.length
+        ? [`registry entry "${plan.config.crypt.name}" changes:`, ...reg.map((l) => `  ${l}`)]
+        : []),
+  ];
 }
 
 export type StepJson = InitStep & { actions: StepActions };
 
-export function planToJson(plan: Plan): { version: 1; config: Plan['config']; steps: StepJson[]; notes: string[] } {
-  return { version: 1, config: plan.config, steps: plan.steps.map((s) => ({ ...s, actions: stepActions(s) })), notes: plan.notes };
+export function planToJson(plan: Plan): { version: 1; config: Plan['config']; registryChanges: ConfigChange[] | null; steps: StepJson[]; notes: string[] } {
+  return {
+    version: 1,
+    config: plan.config,
+    // null: a new crypt; []: a registered one whose definition stays as it is.
+    registryChanges: plan.registered ? configChanges(plan.registered, plan.config) : null,
+    steps: plan.steps.map((s) => ({ ...s, actions: stepActions(s) })),
+    notes: plan.notes,
+  };
 }
 
 /** What --dry-run learned of one step on this host (its module's probe, install/steps/). */

@@ -6,7 +6,7 @@ import { UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { PACKAGED_RUNTIME } from '../../base/bundle/packaged.js';
 import { mountSpecFor } from '../render/index.js';
-import { checkDataFits, checkForeignPersistence } from './checks.js';
+import { checkDataFits, checkForeignPersistence, checkRegistryParents } from './checks.js';
 import { cryptFsFor, stateSteps } from './common.js';
 import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
@@ -33,6 +33,7 @@ export function requireRoot(facts: HostFacts): void {
 export function planInit(facts: HostFacts, config: Config): Plan {
   const runtime = checkPrerequisites(facts, config);
   checkForeignPersistence(facts);
+  checkRegistryParents(facts, config);
   checkDataFits(facts, config);
   // A plan can be previewed without root (--dry-run); applying it needs root (see requireRoot).
   const notes: string[] = facts.isRoot ? [] : ['applying this plan needs root (it formats, mounts and writes system files)'];
@@ -46,5 +47,5 @@ export function planInit(facts: HostFacts, config: Config): Plan {
     ...(runtime === PACKAGED_RUNTIME ? { link: true } : {}),
   });
   steps.push(...scheduleSteps(facts, config, notes)); // after the runtime: the units run it
-  return { version: 1, config, steps, notes };
+  return { version: 1, config, registered: facts.existingConfig, ...(facts.released ? { released: true } : {}), steps, notes };
 }

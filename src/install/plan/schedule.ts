@@ -11,6 +11,12 @@ import { stateDirFor } from '../../base/crypt/paths.js';
 import { cronLine } from '../render/cron.js';
 import { renderScheduleUnits, type RenderedUnit } from '../render/schedule-units.js';
 import { userUnitDir } from '../../base/systemctl.js';
+import { commandArgv } from '../../base/output/hint.js';
+import { DEFAULT_REGISTRY_DIR } from '../../base/registry/store.js';
+
+/** The registry a scheduled run must be told (units and cron keep no environment of ours): undefined when the default. */
+export const registryOption = (config: Pick<Config, 'registry'>): string | undefined =>
+  path.resolve(config.registry.dir) === DEFAULT_REGISTRY_DIR ? undefined : config.registry.dir;
 
 /** Timers go before their services, so nothing starts a service that is about to disappear. */
 function timersFirst(names: string[]): string[] {
@@ -23,10 +29,11 @@ export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'schedul
   const userDir = userUnitDir(config.crypt.home);
   const unitDir = owner ? userDir : systemDir;
   const bin = path.join(config.install.binDir, 'lychd-crypt');
+  const registry = registryOption(config);
   const schedule = config.schedule ?? null;
   const wanted: RenderedUnit[] =
     schedule && facts.systemdRunning
-      ? renderScheduleUnits({ cryptPath: config.crypt.path, schedule, bin, stateDirs: [stateDirFor(config)], prometheus: schedule.prometheus ?? null, scope: owner ? 'user' : 'system' })
+      ? renderScheduleUnits({ cryptPath: config.crypt.path, schedule, bin, registry, stateDirs: [stateDirFor(config)], prometheus: schedule.prometheus ?? null, scope: owner ? 'user' : 'system' })
       : [];
   const steps: InitStep[] = [];
   const keep = new Set(wanted.map((u) => u.name));
@@ -40,11 +47,12 @@ export function scheduleSteps(facts: Pick<HostFacts, 'systemdRunning' | 'schedul
   for (const u of wanted) steps.push({ kind: 'write-unit', path: path.join(unitDir, u.name), unit: u.name, content: u.content, ...scope });
   for (const u of wanted.filter((x) => x.name.endsWith('.timer'))) steps.push({ kind: 'enable-timer', unit: u.name, ...scope });
   if (schedule && !facts.systemdRunning) {
-    const crypt = config.crypt.path;
+    // cron has no PATH or LYCHD_CRYPT_REGISTRY of ours: the full path, the crypt and a registry that is not the default.
+    const f = { installed: bin, crypt: config.crypt.path, registry };
     const as = owner?.name ?? 'root';
     const lines = [
-      cronLine(schedule.calendar, [bin, '--crypt', crypt, '--wait', '600', 'snapshot', '--scheduled'], as) ?? `# no cron form for "${schedule.calendar}": pick an equivalent time`,
-      ...(schedule.verify !== false ? [cronLine(schedule.verify, [bin, '--crypt', crypt, '--wait', '600', 'verify', '--newest'], as) ?? `# no cron form for "${schedule.verify}"`] : []),
+      cronLine(schedule.calendar, commandArgv(f, '--wait', '600', 'snapshot', '--scheduled'), as) ?? `# no cron form for "${schedule.calendar}": pick an equivalent time`,
+      ...(schedule.verify !== false ? [cronLine(schedule.verify, commandArgv(f, '--wait', '600', 'verify', '--newest'), as) ?? `# no cron form for "${schedule.verify}"`] : []),
     ];
     notes.push(`systemd is not running, so no timer will be installed. The equivalent /etc/cron.d/lychd-crypt lines:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }

@@ -1,21 +1,61 @@
-// The plan on one screen (the interactive preview): what is formatted, what is mounted where, which host
-// files change, what is installed. The full plan (every command, every file) stays behind --dry-run or
-// "Show the full plan". Pure: built from the steps alone.
+// The plan on one screen (the interactive preview): the profile and the connection, what changes in the
+// registry (or that nothing does), what is formatted, what is mounted where, which host files change, what
+// is installed. The full plan (every command, every file) stays behind --dry-run or "Show the full plan".
+// Pure: built from the steps, and — when the host was probed — only from the steps that would change, so
+// a live cluster is never announced as something the plan "Creates".
 import path from 'node:path';
 import { formatSize } from '../../model/units.js';
 import type { InitStep, Plan } from '../../model/steps.js';
+import type { Config } from '../../model/config.js';
+import type { Probe } from '../steps/module.js';
+import { configChanges, describeChanges } from './config-diff.js';
 
 type S<K extends InitStep['kind']> = Extract<InitStep, { kind: K }>;
 const of = <K extends InitStep['kind']>(plan: Plan, kind: K): S<K>[] => plan.steps.filter((s): s is S<K> => s.kind === kind);
 const uniq = (xs: string[]) => [...new Set(xs)];
 
-/** The preview's lines: a head, then short sections; at most a few lines each. */
-export function summarizePlan(plan: Plan): string[] {
-  const c = plan.config;
-  const lines = [`crypt ${c.crypt.path} for ${c.crypt.user}, method ${c.method}, ${plan.steps.length} steps`];
+/** Who runs what: the profile, in words. */
+export function describeProfile(c: Config): string {
+  return c.profile === 'rootless'
+    ? `profile rootless: ${c.crypt.user} runs snapshot, rollback and the rest without root`
+    : 'profile system: the runtime commands need root';
+}
+
+/** How the tool reaches the database: as which OS user it runs, the socket or host, port, role and database. */
+export function describeConnection(c: Config): string {
+  const pg = c.postgres;
+  if (!pg) return 'no database (snapshots use mode none)';
+  const n = pg.connection;
+  return `PostgreSQL runs as ${pg.osUser} (uid ${pg.uid}); connects to ${n.host}${n.host.startsWith('/') ? ` port ${n.port}` : `:${n.port}`} as role ${n.user}, database ${n.database}`;
+}
+
+/** The registry's side of a plan: its changes, "nothing to change" (an existing crypt), or nothing (a new one). */
+export function registryLines(plan: Plan): string[] {
+  if (!plan.registered) return [];
+  const changes = describeChanges(configChanges(plan.registered, plan.config));
+  // Released by deinit with its data: registered again from its last entry (and what changed since).
+  if (plan.released) return ['registered again: deinit released this crypt with its data, which it takes back', ...changes];
+  return changes.length ? changes : ['nothing to change'];
+}
+
+/**
+ * The preview's lines: a head, then short sections; at most a few lines each. probes (what --dry-run
+ * learns of each step on this host): the steps already satisfied are left out of the sections.
+ */
+export function summarizePlan(whole: Plan, probes?: readonly Probe[]): string[] {
+  const c = whole.config;
+  const pending = probes ? whole.steps.filter((_, i) => probes[i]?.status !== 'satisfied') : whole.steps;
+  const plan = { ...whole, steps: pending };
+  const done = whole.steps.length - pending.length;
+  const lines = [
+    `crypt ${c.crypt.path} for ${c.crypt.user}, method ${c.method}, ${whole.steps.length} steps${done ? ` (${done} already satisfied)` : ''}`,
+    describeProfile(c),
+    describeConnection(c),
+  ];
   const section = (title: string, items: string[]) => {
     if (items.length) lines.push('', `${title}:`, ...items.map((i) => `  ${i}`));
   };
+  section(`Registry (crypt "${c.crypt.name}" in ${c.registry.dir})`, registryLines(whole));
 
   section('Formats', [
     ...of(plan, 'create-image').map((s) => `new image ${s.path} (${formatSize(s.sizeBytes)}, ${s.preallocate ? 'preallocated' : 'sparse'})`),
@@ -42,7 +82,7 @@ export function summarizePlan(plan: Plan): string[] {
   section('Creates', [
     // Named as in the crypt, also when made on a migration's temporary mount.
     ...of(plan, 'create-subvolume').map((s) => `subvolume ${where}/${path.basename(s.path)}`),
-    ...of(plan, 'create-pgdata').map((s) => `PGDATA ${where}/active/${path.basename(s.path)} (nodatacow, mode 0${s.mode.toString(8)})`),
+    ...of(plan, 'create-pgdata').map((s) => `PGDATA ${where}/active/${c.postgres?.dir ?? path.basename(s.path)} (nodatacow, mode 0${s.mode.toString(8)}${s.taken ? '; the container takes it at its first start' : ''})`),
   ]);
 
   section(

@@ -14,6 +14,8 @@ export interface ScheduleSpec {
   schedule: ScheduleConfig;
   /** The installed runtime command. */
   bin: string;
+  /** The registry when it is not the default: a unit has no LYCHD_CRYPT_REGISTRY, so it is passed as --registry. */
+  registry?: string | null;
   /** Writable beyond the crypt (tool state); a missing one is tolerated (`-` prefix). */
   stateDirs: string[];
   /** node_exporter textfile refreshed after each run, or null. */
@@ -79,20 +81,21 @@ export function underTmp(p: string): boolean {
 }
 
 export function renderScheduleUnits(spec: ScheduleSpec): RenderedUnit[] {
-  const used = [spec.cryptPath, spec.bin, ...spec.stateDirs, ...(spec.prometheus ? [spec.prometheus] : [])];
+  const used = [spec.cryptPath, spec.bin, ...spec.stateDirs, ...(spec.prometheus ? [spec.prometheus] : []), ...(spec.registry ? [spec.registry] : [])];
   for (const p of used) assertUnitValue('path', p);
   const crypt = spec.cryptPath;
   const writable = [quoteListWord(crypt), ...spec.stateDirs.map((d) => quoteListWord(`-${d}`))];
   if (spec.prometheus) writable.push(quoteListWord(`-${spec.prometheus.replace(/\/[^/]*$/, '') || '/'}`));
+  const common0 = { CRYPT_ARG: `${execWord(crypt)}${spec.registry ? ` --registry ${execWord(spec.registry)}` : ''}` };
   const common = {
     CRYPT: escapeSpecifiers(crypt),
     CRYPT_LIST: quoteListWord(crypt),
-    CRYPT_ARG: execWord(crypt),
+    CRYPT_ARG: common0.CRYPT_ARG,
     BIN: execWord(spec.bin),
     WRITABLE: writable.join(' '),
     PRIVATE_TMP: used.some(underTmp) ? '' : 'PrivateTmp=yes',
     // ExecStopPost runs after success and failure alike, so the textfile also reports a failed run.
-    PROMETHEUS: spec.prometheus ? `ExecStopPost=${execWord(spec.bin)} --crypt ${execWord(crypt)} status --prometheus ${execWord(spec.prometheus)}` : '',
+    PROMETHEUS: spec.prometheus ? `ExecStopPost=${execWord(spec.bin)} --crypt ${common0.CRYPT_ARG} status --prometheus ${execWord(spec.prometheus)}` : '',
   };
   const units: RenderedUnit[] = [];
   const pair = (job: ScheduledJob, service: string, timer: string, calendar: string, delay: string): void => {

@@ -1,6 +1,6 @@
 // detach-loop: `losetup -d` the image's loop device once Btrfs has let go of it (after migrate's replace);
 // one set up with autoclear (mount -o loop) has gone by itself.
-import { loopBackingFile } from '../detect/findmnt.js';
+import { loopBackingFile } from '../../base/sys/loop.js';
 import { changed, satisfied, seq, unchanged, wouldChange, type StepModule, type StepOf } from './module.js';
 
 const argv = (s: StepOf<'detach-loop'>) => ['losetup', '--detach', s.device];

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { blockDeviceSize } from '../../base/btrfs/devices.js';
 import { formatSize, humanSize } from '../../model/units.js';
-import { loopBackingFile } from '../detect/findmnt.js';
+import { loopBackingFile } from '../../base/sys/loop.js';
 import { changed, satisfied, seq, unchanged, wouldChange, type StepModule, type StepOf } from './module.js';
 
 const argv = (s: StepOf<'refresh-loop'>) => ['losetup', '--set-capacity', s.device];

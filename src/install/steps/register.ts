@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { CryptError } from '../../base/errors.js';
 import { FdError } from '../../base/sys/fd.js';
-import { entryFile, writeEntry, type Identity, type RegistryEntry } from '../../base/registry/store.js';
+import { entryFile, removeReleased, writeEntry, type Identity, type RegistryEntry } from '../../base/registry/store.js';
 import { identityOf, readIdentity } from '../../base/registry/identity.js';
 import { unifiedDiff } from '../render/diff.js';
 import { verifyOp, withinCryptFs } from './crypt-fs.js';
@@ -67,6 +67,8 @@ export const register: StepModule<Register> = {
     const entry: RegistryEntry = { version: 1, name: s.name, config: s.config, identity, stateDir: s.stateDir, registeredAt: old?.registeredAt ?? new Date().toISOString() };
     if (old && JSON.stringify(old) === JSON.stringify(entry)) return unchanged('registered as it is');
     await writeEntry(s.dir, entry);
+    // A crypt deinit had released (its data kept) is registered again: the released record has served.
+    await removeReleased(s.config.registry.state, s.name);
     return changed(old ? 'updated' : undefined);
   },
 };

@@ -4,7 +4,7 @@ import { CryptError } from '../../base/errors.js';
 import type { Runner } from '../../base/runner.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { readSnapshotDir, type SnapshotMeta } from '../snapshots/meta.js';
-import { removeSnapshot } from '../snapshots/remove.js';
+import { removeSnapshots, type RemovedBy } from '../snapshots/remove.js';
 import { applyRetention, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './policy.js';
 
 export function retentionItem(m: SnapshotMeta): RetentionItem {
@@ -16,19 +16,16 @@ export async function decideRetention(paths: CryptPaths, policy: RetentionPolicy
   return applyRetention(complete.map(retentionItem), policy, now);
 }
 
-/** Deletes the named snapshots in order; a failure names what was already deleted. */
-export async function deleteSnapshots(paths: CryptPaths, runner: Runner, names: readonly string[]): Promise<string[]> {
+/** Deletes the named snapshots in order (one journal entry); a failure names what was already deleted. */
+export async function deleteSnapshots(paths: CryptPaths, runner: Runner, names: readonly string[], by: RemovedBy = 'prune'): Promise<string[]> {
   const done: string[] = [];
-  for (const name of names) {
-    try {
-      await removeSnapshot(paths, runner, { name, subvolume: true, meta: true });
-    } catch (e) {
-      throw new CryptError(`pruning ${name} failed: ${(e as Error).message}`, {
-        cause: e,
-        hint: `${done.length ? `Already deleted: ${done.join(', ')}. ` : ''}The kept snapshots and active/ are untouched.`,
-      });
-    }
-    done.push(name);
+  try {
+    await removeSnapshots(paths, runner, names.map((name) => ({ name, subvolume: true, meta: true })), by, (name) => done.push(name));
+  } catch (e) {
+    throw new CryptError(`pruning ${names[done.length] ?? ''} failed: ${(e as Error).message}`, {
+      cause: e,
+      hint: `${done.length ? `Already deleted: ${done.join(', ')}. ` : ''}The kept snapshots and active/ are untouched.`,
+    });
   }
   return done;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { listNestedSubvolumes } from '../../base/btrfs/probe.js';
 import type { Runner } from '../../base/runner.js';
 import { escapeBytes } from '../../base/output/text.js';
+import { nsOp } from '../../base/userns/helper.js';
 
 export interface PreflightProblem {
   what: string;
@@ -87,3 +88,6 @@ export async function checkPgdataFiles(active: string, pgdata: string): Promise<
   }
   return problems;
 }
+
+/** checkPgdataFiles where PGDATA's owner may look (the owner's user namespace for a container's PGDATA). */
+export const pgdataFilesOp = nsOp('preflight-files', (_ctx, active: string, pgdata: string) => checkPgdataFiles(active, pgdata));

@@ -1,17 +1,15 @@
 // Step 1 of the Ritual: decide the mode and check that a snapshot in it would be complete and consistent.
 // Opens the Ritual's session when the server runs (the caller owns it from then on); on any failure the
 // session is closed and nothing has been changed.
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { CryptError } from '../../base/errors.js';
-import { exists } from '../../base/sys/fs.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
 import type { SnapshotMode } from '../snapshots/meta.js';
-import { readControlFacts, type ControlFacts } from '../../base/pg/controldata.js';
+import { readClusterHead, readControlFacts, type ControlFacts } from '../../base/pg/controldata.js';
+import { onTree } from '../../base/userns/tree.js';
 import { decideMode, modeWithoutDatabase } from './mode.js';
-import { checkNoNested, checkPgdataFiles, type PreflightProblem } from './preflight-fs.js';
+import { checkNoNested, pgdataFilesOp, type PreflightProblem } from './preflight-fs.js';
 import { checkServer } from './preflight-server.js';
 import { probeServer, unreachableError } from './server-state.js';
 import type { RitualSession, ServerFacts } from './session.js';
@@ -76,12 +74,13 @@ export async function preflight(
   const session = state.kind === 'up' ? state.session : undefined;
   try {
     const mode = decideMode(requested, state.kind, pg);
-    if (mode === 'cold' && requested === undefined && !(await exists(path.join(pgdata, 'PG_VERSION'))) && (await readdir(pgdata).catch(() => null)) !== null) {
+    const head = mode === 'cold' && requested === undefined ? await readClusterHead(pgdata) : null;
+    if (head && !head.hasVersion && head.entries !== null) {
       // A fresh crypt whose PGDATA has no cluster yet (initdb not run): nothing to quiesce or identify.
       ctx.log.warn(`${pgdata} holds no PostgreSQL cluster yet (no PG_VERSION): taking a plain snapshot (mode none)`);
       return done({ mode: 'none' });
     }
-    problems.push(...(await checkPgdataFiles(paths.active, pgdata)));
+    problems.push(...(await onTree(pgdata, ctx.runner, pgdataFilesOp, paths.active, pgdata)));
     if (session) {
       const facts = await session.facts();
       problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));

@@ -2,11 +2,13 @@
 // connection attempt at the configured address. Only "nothing listens there" (no socket, connection
 // refused) with no live postmaster counts as down; every other failure is an error with its reason —
 // never a silent downgrade to a weaker mode.
+import { connectHint } from '../../base/pg/connect.js';
 import type { PostgresConfig } from '../../model/config.js';
 import { CryptError } from '../../base/errors.js';
 import { environmentKind, hintFor, ServerRecoveringError } from '../../base/expected-errors.js';
 import { readPostmaster, type PostmasterState } from '../../base/pg/postmaster.js';
 import { RitualSession } from './session.js';
+import { passwordSources } from '../../base/pg/connect.js';
 
 export type ServerState =
   | { kind: 'up'; session: RitualSession; postmaster: PostmasterState }
@@ -22,13 +24,13 @@ export function nobodyListens(err: unknown): boolean {
   return false;
 }
 
-function rootMessage(err: unknown): string {
+function rootMessage(err: unknown, pg: PostgresConfig): string {
   let e = err as { message?: string; cause?: unknown };
   while (e?.cause && (e.cause as { message?: string }).message) e = e.cause as typeof e;
   const msg = e?.message ?? String(err);
   // pg's wording when the server wants a password and we have none.
   if (/client password must be a string|password must be a string/i.test(msg)) {
-    return 'the server asks for a password, and neither PGPASSWORD nor ~/.pgpass provides one';
+    return `the server asks for a password, and ${passwordSources(pg.connection)} provides none`;
   }
   return msg;
 }
@@ -36,11 +38,11 @@ function rootMessage(err: unknown): string {
 export async function probeServer(pg: PostgresConfig, pgdata: string, env: NodeJS.ProcessEnv, onNotice: (m: string) => void): Promise<ServerState> {
   const postmaster = await readPostmaster(pgdata);
   try {
-    const session = await RitualSession.open(pg.connection, env, onNotice);
+    const session = await RitualSession.open(pg, env, onNotice);
     return { kind: 'up', session, postmaster };
   } catch (e) {
     if (!postmaster.running && nobodyListens(e)) return { kind: 'down', postmaster };
-    return { kind: 'unreachable', reason: rootMessage(e), postmaster, cause: e };
+    return { kind: 'unreachable', reason: rootMessage(e, pg), postmaster, cause: e };
   }
 }
 
@@ -57,9 +59,11 @@ export function unreachableError(pg: PostgresConfig, state: Extract<ServerState,
   const running = state.postmaster.running
     ? `PostgreSQL is running (PID ${state.postmaster.pid}${state.postmaster.socketDir ? `, socket directory ${state.postmaster.socketDir}, port ${state.postmaster.port}` : ''})`
     : 'a PostgreSQL server answers';
+  let cause = state.cause as { code?: string; cause?: unknown } | undefined;
+  while (cause?.cause && !cause.code) cause = cause.cause as typeof cause;
   return new CryptError(`${running} but cannot be reached at ${where} as ${pg.connection.user}: ${state.reason}. No snapshot was taken.`, {
-    hint:
-      'Fix postgres.connection in the crypt configuration, or the password (PGPASSWORD or ~/.pgpass of the user running lychd-crypt), ' +
-      'or pg_hba.conf. To snapshot without the database, stop it first (a cold snapshot) — a running server is never snapshotted blind.',
+    // What is wrong (no such role, database, a refused password) and — the connection being the registry's —
+    // the exact command that changes it, root's for a reader who is not root.
+    hint: `${connectHint(cause ?? {}, pg.connection)} (Or pg_hba.conf refuses it.) To snapshot without the database, stop it first (a cold snapshot) — a running server is never snapshotted blind.`,
   });
 }

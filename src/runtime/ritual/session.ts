@@ -3,9 +3,8 @@
 // between backup start and stop. Backup mode is tied to this session: if the session ends, the server
 // aborts the backup by itself (https://www.postgresql.org/docs/current/continuous-archiving.html).
 import type pg from 'pg';
-import type { PostgresConfig } from '../../model/config.js';
 import { CryptError } from '../../base/errors.js';
-import { connectPostgres } from '../../base/pg/connect.js';
+import { connectPostgres, type ConnectTarget } from '../../base/pg/connect.js';
 
 /** CHECKPOINT on a big, busy server can take minutes; a stuck statement still ends eventually. */
 export const STATEMENT_TIMEOUT = '30min';
@@ -91,9 +90,9 @@ export class RitualSession {
     });
   }
 
-  static async open(conn: PostgresConfig['connection'], env: NodeJS.ProcessEnv, onNotice: (msg: string) => void): Promise<RitualSession> {
+  static async open(target: ConnectTarget, env: NodeJS.ProcessEnv, onNotice: (msg: string) => void): Promise<RitualSession> {
     // Only settings every supported version (10+) knows go in the startup packet; an unknown one is FATAL.
-    const client = await connectPostgres(conn, {
+    const client = await connectPostgres(target, {
       applicationName: 'lychd-crypt snapshot',
       env,
       settings: { statement_timeout: STATEMENT_TIMEOUT, idle_in_transaction_session_timeout: '0', lock_timeout: '0' },

@@ -9,15 +9,12 @@ import { stagingPath } from '../../base/crypt/paths.js';
 import { fsyncDir } from '../../base/sys/fs.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
 import { subvolumeShow } from '../../base/btrfs/subvolume.js';
-import { readControlFacts } from '../../base/pg/controldata.js';
+import { hasCluster, readControlFacts } from '../../base/pg/controldata.js';
 import { readMeta, snapshotPath, writeMeta, type SnapshotMeta } from '../snapshots/meta.js';
 import { VERSION } from '../../base/version.js';
-import type { JournalEntry } from '../../base/crypt/journal.js';
+import type { RollbackEntry } from './run.js';
 import path from 'node:path';
-import { exists } from '../../base/sys/fs.js';
 import { faultPoint } from '../../base/fault.js';
-
-type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
 
 export async function keepReplacedState(entry: RollbackEntry, crypt: OpenCrypt, runner: Runner): Promise<SnapshotMeta> {
   const { paths } = crypt;
@@ -44,7 +41,7 @@ async function preRollbackMeta(entry: RollbackEntry, crypt: OpenCrypt, runner: R
   let postgres: SnapshotMeta['postgres'] = null;
   // The database was stopped (or not running) when this state was replaced: its files are at rest.
   const pgdata = pg ? path.join(dest, pg.dir) : null;
-  if (pg && pgdata && (await exists(path.join(pgdata, 'global', 'pg_control')))) {
+  if (pg && pgdata && (await hasCluster(pgdata))) {
     const facts = await readControlFacts(runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid }).catch(() => null);
     postgres = {
       versionNum: null,

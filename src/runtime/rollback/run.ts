@@ -17,15 +17,17 @@ import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { keepReplacedState } from './keep.js';
-import { lockClone, prepareStagingPgdata } from './staging.js';
+import { prepareStagingOp } from './staging.js';
+import { onTree } from '../../base/userns/tree.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
 import path from 'node:path';
 import { randomHex } from '../../base/ids.js';
 import { Phases } from '../../base/phases.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
 
-type RollbackEntry = Extract<JournalEntry, { op: 'rollback' }>;
+/** A rollback's journal entry: a plain one, or a guarded run's (which carries the run's intent). */
+export type RollbackEntry = Extract<JournalEntry, { op: 'rollback' | 'run-rollback' }>;
 
 export interface RollbackResult {
   target: string;
@@ -63,8 +65,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   const pgdata = pg ? pgdataPath(paths.root, pg.dir) : null;
   const phases = new Phases();
   const timed = <T>(phase: string, fn: () => Promise<T>): Promise<T> => phases.run(phase, fn);
-  const entry: RollbackEntry = {
-    op: 'rollback',
+  const fields = {
     id: path.basename(plan.staging).slice(STAGING_PREFIX.length),
     startedAt: new Date().toISOString(),
     target: plan.target,
@@ -74,14 +75,18 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
     stagedUuid: null,
   };
+  const entry: RollbackEntry = plan.intent ? { op: 'run-rollback', ...fields, run: plan.intent } : { op: 'rollback', ...fields };
   await writeJournal(paths, entry);
   faultPoint('rollback:journal');
 
+  // A plain rollback that fails before the swap is given up (nothing changed). A guarded run's is not: its
+  // entry stays, so the next command (or repair) tries again until the crypt is back at the "before" state.
+  const giveUp = () => (entry.op === 'rollback' ? clearJournal(paths) : Promise.resolve());
   let stopped: boolean;
   try {
-    stopped = await timed('stop', () => (pgdata ? stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)) : Promise.resolve(false)));
+    stopped = await timed('stop', () => (pgdata ? showing(ctx, 'stopping PostgreSQL', () => stopDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt))) : Promise.resolve(false)));
   } catch (e) {
-    await clearJournal(paths); // nothing was changed
+    await giveUp(); // nothing was changed
     throw e;
   }
   faultPoint('rollback:stop');
@@ -90,7 +95,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   const undo = async (e: unknown): Promise<never> => {
     if (await isSubvolume(plan.staging)) await subvolumeDelete(ctx.runner, plan.staging).catch(() => {});
     if (stopped && pg && pgdata) await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)).catch(() => {});
-    await clearJournal(paths);
+    await giveUp();
     throw e;
   };
   try {
@@ -98,12 +103,7 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
       if (pg) {
-        const clone = await lockClone(plan.staging);
-        try {
-          await prepareStagingPgdata(clone.dir, pg);
-        } finally {
-          await clone.release();
-        }
+        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg);
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
@@ -142,9 +142,9 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {
     try {
-      await timed('start', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+      await timed('start', () => showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt))));
       faultPoint('rollback:start');
-      await timed('recovery', () => waitForPrimary(pg, ctx.env));
+      await timed('recovery', () => showing(ctx, 'PostgreSQL replays its WAL (crash recovery) until it accepts connections', () => waitForPrimary(pg, ctx.env)));
     } catch (e) {
       // The files are whole and the replaced state is kept: the rollback is done, only the database is
       // not up. Clearing the journal keeps every command (the undo above all) usable.

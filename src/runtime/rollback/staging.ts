@@ -9,6 +9,8 @@
 import { stat } from 'node:fs/promises';
 import type { PostgresConfig } from '../../model/config.js';
 import { CryptError } from '../../base/errors.js';
+import { nsOp } from '../../base/userns/helper.js';
+import { hostUid } from '../../base/userns/view.js';
 import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, unlinkAt, type Dir } from '../../base/sys/fd.js';
 
 export const STALE_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
@@ -21,7 +23,8 @@ const refuse = (what: string) =>
 /** While root works inside a clone its user could enter, the clone's top is root's alone; `release` gives it back. */
 export async function lockClone(clone: string): Promise<{ dir: Dir; release: () => Promise<void> }> {
   const dir = await openDir(clone);
-  if (process.getuid?.() !== 0) return { dir, release: () => closeDir(dir) };
+  // Real root only: root of the owner's user namespace (the helper) is the owner, who owns the clone anyway.
+  if (hostUid(process.getuid?.() ?? -1) !== 0) return { dir, release: () => closeDir(dir) };
   const st = await stat(dir.anchor);
   await chownDir(dir, 0, 0, 0o700);
   return {
@@ -44,6 +47,19 @@ async function openPgdata(clone: Dir, dir: string): Promise<Dir | null> {
   }
 }
 
+/**
+ * The clone at `clone` (a path) made fit: locked, PGDATA checked and cleaned, released. Where PGDATA's
+ * owner may (the owner's user namespace for a container's PGDATA: base/userns/tree.ts).
+ */
+export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig): Promise<string[]> => {
+  const locked = await lockClone(clone);
+  try {
+    return await prepareStagingPgdata(locked.dir, pg);
+  } finally {
+    await locked.release();
+  }
+});
+
 /** Checks PGDATA in the clone, then removes the stale files; returns what it removed. */
 export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Promise<string[]> {
   const pgdata = await openPgdata(clone, pg.dir);
@@ -51,7 +67,8 @@ export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Prom
   try {
     const st = await stat(pgdata.anchor);
     const problems: string[] = [];
-    if (st.uid !== pg.uid) problems.push(`is owned by uid ${st.uid}, not ${pg.osUser} (${pg.uid})`);
+    // Host ids (in the owner's user namespace a container's uid shows as another number).
+    if (hostUid(st.uid) !== pg.uid) problems.push(`is owned by uid ${hostUid(st.uid)}, not ${pg.osUser} (${pg.uid})`);
     if ((st.mode & 0o077) & ~0o050) problems.push(`has mode ${(st.mode & 0o777).toString(8)}, not 0700`);
     if (!((await inodeFlags(pgdata)) & FS_NOCOW_FL)) problems.push('lost the C (nodatacow) attribute');
     if (problems.length) throw refuse(problems.join(', '));

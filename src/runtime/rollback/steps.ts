@@ -1,6 +1,7 @@
 // The steps of a rollback, in order, as people read them: what --dry-run prints and the confirmation shows.
 import { stateDirFor } from '../../base/crypt/paths.js';
 import type { Config } from '../../model/config.js';
+import type { RunIntent } from '../../model/journal.js';
 
 export interface RollbackPlan {
   target: string;
@@ -9,9 +10,11 @@ export interface RollbackPlan {
   active: string;
   dbRunning: boolean;
   steps: string[];
+  /** Set when a guarded run rolls back: its journal entry is then a run-rollback, never undone by recovery. */
+  intent?: RunIntent;
 }
 
-export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'steps'>): string[] {
+export function describeRollbackSteps(config: Config, p: Omit<RollbackPlan, 'steps' | 'intent'>): string[] {
   const pg = config.postgres;
   const service = pg?.service.kind ?? 'none';
   const steps = [`write the journal entry (${stateDirFor(config)}/journal.json)`];

@@ -6,11 +6,9 @@ import type { Runner } from '../../base/runner.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
-import { readControlFacts } from '../../base/pg/controldata.js';
+import { hasCluster, readControlFacts } from '../../base/pg/controldata.js';
 import { readMeta, snapshotPath, type SnapshotMeta } from '../snapshots/meta.js';
 import { isSnapshotName } from '../snapshots/names.js';
-import { exists } from '../../base/sys/fs.js';
-import path from 'node:path';
 import { NAMING_HINT } from '../snapshots/resolve.js';
 
 export async function resolveTarget(crypt: OpenCrypt, name: string): Promise<SnapshotMeta> {
@@ -37,7 +35,7 @@ export async function readLiveCluster(crypt: OpenCrypt, runner: Runner): Promise
   const pg = crypt.config.postgres;
   if (!pg) return null;
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
-  if (!(await exists(path.join(pgdata, 'global', 'pg_control')))) return null; // no cluster yet
+  if (!(await hasCluster(pgdata))) return null; // no cluster yet
   const facts = await readControlFacts(runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid });
   return { major: facts.major, systemIdentifier: facts.systemIdentifier };
 }

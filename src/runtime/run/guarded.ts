@@ -1,23 +1,24 @@
 // The guarded change (`lychd-crypt run`): the Ritual's "before" snapshot, COMMAND, its health, and on any
 // failure a rollback to the snapshot (the failed state kept as the pre-rollback snapshot). Journaled
-// before COMMAND starts, so a crash while it runs or while checks are pending is rolled back by the next
-// command (src/runtime/run/recover.ts). Runs under the crypt lock: a guarded run never nests on the same crypt.
+// before COMMAND starts, so a crash while it runs, while checks are pending or while it rolls back ends at
+// the snapshot all the same (src/runtime/run/recover.ts). Runs under the crypt lock: a guarded run never
+// nests on the same crypt.
 import { CryptError, RefusedError } from '../../base/errors.js';
 import { faultPoint } from '../../base/fault.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
-import { clearJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
+import { clearJournal, readJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
 import type { Operations } from '../operations.js';
 import { refuseNested } from '../rollback/run.js';
 import { refuseWithoutRoom } from '../space/reserve.js';
 import { spaceTargetOf } from '../space/target.js';
 import { processStart, RUN_ID_ENV, runChild, type ChildOutcome } from './child.js';
-import { checkHealth } from './health.js';
+import { checkHealth, type HealthInput, type HealthResult } from './health.js';
 import type { RunOptions } from './options.js';
 import { rollBackRun } from './rollback-to.js';
 import { randomUuid } from '../../base/ids.js';
-import type { OpContext } from '../../base/context.js';
+import { noActivity, type OpContext } from '../../base/context.js';
 
 export type RunEntry = Extract<JournalEntry, { op: 'run' }>;
 
@@ -69,6 +70,30 @@ async function refuseBeforeStart(crypt: OpenCrypt, ctx: OpContext, opts: RunOpti
   await refuseWithoutRoom(spaceTargetOf(crypt), 'snapshot');
 }
 
+/** The first line of a reason, short enough for a progress line. */
+const brief = (reason: string): string => {
+  const line = reason.split('\n')[0]!.trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+};
+
+/**
+ * The health checks, retried until they pass or the time is up, shown while they run: what is checked, the
+ * last failure and the time left — a spinner at a terminal, a line per failed attempt otherwise — so a
+ * 30-second retry never looks like a hang.
+ */
+async function checkingHealth(ctx: OpContext, input: HealthInput): Promise<HealthResult> {
+  const what = [input.postgres && input.requirePostgres ? 'PostgreSQL is up' : null, ...input.checks.map((c) => `--check ${c.join(' ')}`), input.checkSql !== null ? '--check-sql' : null].filter(Boolean);
+  if (!what.length) return checkHealth(input);
+  const a = (ctx.activity ?? noActivity)(`health: ${what.join(', ')}`, { updates: 'lines' });
+  const result = await checkHealth({
+    ...input,
+    onRetry: (f, round, left) => a.update(`health: attempt ${round} failed: ${f.check}: ${brief(f.reason)}; retrying, ${Math.max(1, Math.round(left / 1000))} s left`),
+  });
+  if (result.ok) a.done(`healthy${result.rounds > 1 ? ` (attempt ${result.rounds})` : ''}`);
+  else a.fail(`${result.failed!.check}: ${brief(result.failed!.reason)} (${result.rounds} attempts)`);
+  return result;
+}
+
 /** ops: the snapshot and rollback to take (with the crypt's hooks around them, from the CLI). */
 export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: RunOptions, ops: Operations): Promise<RunReport> {
   const pg = crypt.config.postgres;
@@ -109,7 +134,7 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: 
     entry.phase = 'checking';
     await writeJournal(crypt.paths, entry);
     faultPoint('run:checking');
-    const health = await checkHealth({ checks: opts.checks, checkSql: opts.checkSql, postgres: pg, requirePostgres: dbWasRunning, env, timeoutMs: opts.healthTimeoutMs });
+    const health = await checkingHealth(ctx, { checks: opts.checks, checkSql: opts.checkSql, postgres: pg, requirePostgres: dbWasRunning, env, timeoutMs: opts.healthTimeoutMs });
     if (!health.ok && health.failed) failure = { kind: 'check', check: health.failed.check, reason: health.failed.reason };
   }
 
@@ -124,19 +149,40 @@ export async function performGuardedRun(crypt: OpenCrypt, ctx: OpContext, opts: 
     report.undo = `lychd-crypt rollback ${before.name}`;
     return report;
   }
-  ctx.log.info(`the change failed (${failureText(failure)}): rolling back to ${before.name}`);
+  const why = failureText(failure);
+  ctx.log.info(`the change failed (${why}): rolling back to ${before.name}`);
+  // The decision is journaled before the rollback begins: from here on, whatever is interrupted, recovery
+  // ends at the before snapshot (the rollback's own entry carries the same intent).
+  entry.phase = 'failed';
+  entry.failure = why;
+  await writeJournal(crypt.paths, entry);
+  faultPoint('run:failed');
+  const intent = { id: entry.id, command: opts.command, snapshot: before.name, dbWasRunning, outcome: 'failed' as const, failure: why };
   try {
-    const r = await rollBackRun(crypt, ctx, before.name, dbWasRunning, ops);
+    const r = await rollBackRun(crypt, ctx, intent, ops);
     report.rolledBack = true;
     report.preRollback = r.preRollback;
     report.undo = `lychd-crypt rollback ${r.preRollback}`;
   } catch (e) {
-    throw new CryptError(`the change failed (${failureText(failure)}) and the rollback to ${before.name} failed too: ${(e as Error).message}`, {
-      hint: `Run \`lychd-crypt rollback ${before.name} --yes\` (or \`lychd-crypt repair\`) to finish it.`,
+    throw await rollbackFailed(crypt, why, before.name, e);
+  }
+  return report;
+}
+
+/**
+ * The rollback after a failure did not complete. While the journal still holds the run (a pre-rollback
+ * hook failed, the database could not be stopped …) the failed change is live and the rollback pending:
+ * every later command finishes it first. Otherwise the rollback is done and only what followed failed.
+ */
+async function rollbackFailed(crypt: OpenCrypt, why: string, snapshot: string, e: unknown): Promise<CryptError> {
+  const pending = await readJournal(crypt.paths).catch(() => undefined);
+  if (pending) {
+    return new CryptError(`the change failed (${why}) and its rollback to ${snapshot} did not complete: ${(e as Error).message}`, {
+      hint: 'The failed change is still in place and its rollback stays pending: the next lychd-crypt command that changes the crypt (or `lychd-crypt repair`) finishes it, once the cause above is fixed.',
       cause: e,
     });
   }
-  return report;
+  return new CryptError(`the change failed (${why}); ${(e as Error).message}`, { hint: (e as CryptError).hint, cause: e });
 }
 
 export function failureText(f: RunFailure): string {

@@ -15,6 +15,8 @@ export interface HealthInput {
   timeoutMs: number;
   /** Pause between rounds. */
   intervalMs?: number;
+  /** A round failed and another follows: what failed, the round, and the time left (for progress). */
+  onRetry?: (failed: NonNullable<HealthResult['failed']>, round: number, msLeft: number) => void;
 }
 
 export interface HealthResult {
@@ -52,7 +54,7 @@ async function runCheck(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: numbe
 async function runSql(pg: PostgresConfig, sql: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
   let client;
   try {
-    client = await connectPostgres(pg.connection, {
+    client = await connectPostgres(pg, {
       env,
       applicationName: 'lychd-crypt run',
       connectTimeoutMs: Math.max(Math.min(timeoutMs, 10_000), 1000),
@@ -77,6 +79,7 @@ export async function checkHealth(input: HealthInput): Promise<HealthResult> {
     const failed = await oneRound(input, () => deadline - Date.now());
     if (!failed) return { ok: true, rounds, failed: null };
     if (Date.now() + interval >= deadline) return { ok: false, rounds, failed };
+    input.onRetry?.(failed, rounds, deadline - Date.now());
     await sleep(interval);
   }
 }

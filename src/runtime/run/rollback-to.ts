@@ -1,6 +1,7 @@
 // Rolls a failed (or interrupted) guarded run back to its "before" snapshot through the ordinary rollback
-// (its own journal, the failed state kept as the pre-rollback snapshot), then makes sure PostgreSQL runs
-// again when it ran before the change (a change that crashed the server leaves it down otherwise).
+// (the failed state kept as the pre-rollback snapshot), then makes sure PostgreSQL runs again when it ran
+// before the change (a change that crashed the server leaves it down otherwise). The rollback's journal
+// entry carries the run's intent (op run-rollback), so a crash anywhere in it still ends at the snapshot.
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { pgdataPath } from '../../base/crypt/paths.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
@@ -8,7 +9,8 @@ import { planRollback } from '../rollback/run.js';
 import type { Operations } from '../operations.js';
 import { serviceOwner, startDatabase } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
-import type { OpContext } from '../../base/context.js';
+import { showing, type OpContext } from '../../base/context.js';
+import type { RunIntent } from '../../model/journal.js';
 
 export interface RunRollback {
   preRollback: string;
@@ -16,15 +18,15 @@ export interface RunRollback {
   databaseUp: boolean;
 }
 
-export async function rollBackRun(crypt: OpenCrypt, ctx: OpContext, snapshot: string, dbWasRunning: boolean, ops: Pick<Operations, 'rollback'>): Promise<RunRollback> {
-  const plan = await planRollback(crypt, snapshot);
+export async function rollBackRun(crypt: OpenCrypt, ctx: OpContext, intent: RunIntent, ops: Pick<Operations, 'rollback'>): Promise<RunRollback> {
+  const plan = { ...(await planRollback(crypt, intent.snapshot)), intent };
   const r = await ops.rollback(plan);
   const pg = crypt.config.postgres;
-  if (!pg || !dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
+  if (!pg || !intent.dbWasRunning) return { preRollback: r.preRollback, databaseUp: r.databaseRestarted };
   const pgdata = pgdataPath(crypt.paths.root, pg.dir);
   if (!(await readPostmaster(pgdata)).running) {
-    await startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt));
-    await waitForPrimary(pg, ctx.env);
+    await showing(ctx, 'starting PostgreSQL', () => startDatabase(ctx.runner, pg, pgdata, serviceOwner(crypt)));
+    await showing(ctx, 'waiting for PostgreSQL to accept connections', () => waitForPrimary(pg, ctx.env));
   }
   return { preRollback: r.preRollback, databaseUp: true };
 }

@@ -7,6 +7,7 @@ import { RefusedError } from '../../base/errors.js';
 import { asUser } from '../../base/runner.js';
 import { pgProgram } from '../../base/pg/bin.js';
 import { SHELL_SENSITIVE, shellSensitiveChars } from '../../base/output/shell-chars.js';
+import { podmanStartArgv, podmanStopArgv } from '../../base/container/podman.js';
 
 export type Verb = 'stop' | 'start';
 
@@ -83,6 +84,13 @@ export function serviceArgv(t: ServiceTarget, verb: Verb, mode: 'fast' | 'immedi
       return process.getuid?.() === 0 ? ['systemctl', '--user', '-M', `${t.cryptUser}@`, verb, s.unit] : ['systemctl', '--user', verb, s.unit];
     case 'command':
       return verb === 'stop' ? s.stop : s.start;
+    case 'container': {
+      // The owner's own podman (a rootless crypt's commands always run as the owner). The image's stop
+      // signal (SIGINT for postgres: a fast shutdown), given as long as pg_ctl would wait before SIGKILL.
+      const name = t.pg.container?.name;
+      if (!name) throw new Error('postgres.service container needs postgres.container (init checks this)');
+      return verb === 'stop' ? podmanStopArgv(name, PG_CTL_WAIT_SECONDS) : podmanStartArgv(name);
+    }
     case 'none':
       throw new Error('postgres.service is none: there is no command to run');
   }

@@ -11,6 +11,7 @@ import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from 
 import { readLogTail } from './log-tail.js';
 import { serverRunOptions } from '../../base/pg/server-env.js';
 import { readFileSafely, UnsafeFileError } from '../../base/sys/read-file.js';
+import { inspectContainer, type ContainerFacts } from '../../base/container/podman.js';
 
 const RUN_TIMEOUT_MS = (PG_CTL_WAIT_SECONDS + 30) * 1000;
 
@@ -59,22 +60,24 @@ async function waitUntil(cond: () => Promise<boolean>, ms: number): Promise<bool
  */
 export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pgdata: string, owner: ServiceOwner): Promise<boolean> {
   const pm = await readPostmaster(pgdata);
-  if (!pm.running || pm.pid === null) return false;
+  // A container that runs is stopped even before its server is up (its entrypoint may be about to start it).
+  const box = pg?.container && pg.service.kind !== 'none' ? await containerOf(runner, pg) : null;
+  if ((!pm.running || pm.pid === null) && !box?.running) return false;
   if (!pg || pg.service.kind === 'none') {
     throw new RefusedError(`PostgreSQL is running on ${pgdata} (pid ${pm.pid}) and postgres.service is none, so it cannot be stopped; nothing was changed`, {
       hint: 'Stop the database yourself and run the command again, or configure postgres.service (pg_ctl, systemd or command) with init.',
     });
   }
   const t = await serviceTarget(pg, pgdata, owner);
-  const pid = pm.pid;
+  const pid = pm.running ? pm.pid : null;
   try {
     await runner.run(serviceArgv(t, 'stop'), { timeoutMs: RUN_TIMEOUT_MS, cwd: '/' });
   } catch (e) {
     if (pg.service.kind !== 'pg_ctl' || !(e instanceof CommandError)) throw e;
     // A server whose shutdown checkpoint cannot be written (full or read-only crypt) PANICs and is gone.
-    if (await isPostgresPid(pid)) await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS, cwd: '/' });
+    if (pid !== null && (await isPostgresPid(pid))) await runner.run(serviceArgv(t, 'stop', 'immediate'), { timeoutMs: RUN_TIMEOUT_MS, cwd: '/' });
   }
-  if (!(await waitUntil(async () => !(await isPostgresPid(pid)), 60_000))) {
+  if (pid !== null && !(await waitUntil(async () => !(await isPostgresPid(pid)), 60_000))) {
     throw new CryptError(`PostgreSQL (pid ${pid}) still runs after its service stopped it; nothing was changed`, {
       hint: `Check postgres.service; stop the server by hand if needed.`,
     });
@@ -89,11 +92,15 @@ export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: 
   if (pg.service.kind === 'pg_ctl') await prepareLog(t);
   // pg_ctl's own message only says "examine the log output": the log's tail says why.
   const tail = async (): Promise<string> => {
+    if (pg.service.kind === 'container' && pg.container) {
+      const log = await containerLogTail(runner, pg.container.name, 15);
+      return log ? `\nlast lines of \`podman logs ${pg.container.name}\`:\n${log}` : '';
+    }
     if (pg.service.kind !== 'pg_ctl') return '';
     const log = await readLogTail(t.logFile, pg.uid, 15);
     return log.problem ? `\n(pg_ctl's log: ${log.problem})` : log.text ? `\nlast lines of ${t.logFile}:\n${log.text}` : '';
   };
-  const hint = `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : "the service's log"}); fix the cause and run \`lychd-crypt db start\`; the files are complete.`;
+  const hint = `Look at its log (${pg.service.kind === 'pg_ctl' ? t.logFile : pg.container ? `podman logs ${pg.container.name}` : "the service's log"}); fix the cause and run \`lychd-crypt db start\`; the files are complete.`;
   // The postmaster pg_ctl starts keeps its environment and working directory: its own user's, not root's.
   const how = pg.service.kind === 'pg_ctl' ? await serverRunOptions(runner, pg.uid) : {};
   try {
@@ -101,7 +108,20 @@ export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: 
   } catch (e) {
     throw new CryptError(`PostgreSQL did not start on ${pgdata}: ${(e as Error).message}${await tail()}`, { cause: e, hint });
   }
-  if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running, 60_000))) {
-    throw new CryptError(`PostgreSQL did not start on ${pgdata}${await tail()}`, { hint });
+  // A container whose server gave up (wrong files, a bad setting) has exited: no use waiting for it.
+  const gone = async () => pg.service.kind === 'container' && !(await containerOf(runner, pg))?.running;
+  if (!(await waitUntil(async () => (await readPostmaster(pgdata)).running || (await gone()), 60_000)) || !(await readPostmaster(pgdata)).running) {
+    throw new CryptError(`PostgreSQL did not start on ${pgdata}${(await gone()) ? ` (container ${pg.container?.name} exited)` : ''}${await tail()}`, { hint });
   }
+}
+
+/** The configured container as podman sees it now (null: there is none of that name). */
+async function containerOf(runner: Runner, pg: PostgresConfig): Promise<ContainerFacts | null> {
+  return pg.container ? inspectContainer(runner, pg.container.name) : null;
+}
+
+/** The last lines of the container's own log (what its entrypoint and server said), or ''. */
+async function containerLogTail(runner: Runner, name: string, lines: number): Promise<string> {
+  const r = await runner.run(['podman', 'logs', '--tail', String(lines), '--', name], { allowFailure: true });
+  return `${r.stdout}${r.stderr}`.trim();
 }

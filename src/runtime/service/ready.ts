@@ -15,7 +15,7 @@ export async function waitForPrimary(pg: PostgresConfig, env: NodeJS.ProcessEnv,
   let last = '';
   while (performance.now() - start < timeoutMs) {
     try {
-      const client = await connectPostgres(pg.connection, { env, connectTimeoutMs: 5000, applicationName: 'lychd-crypt rollback' });
+      const client = await connectPostgres(pg, { env, connectTimeoutMs: 5000, applicationName: 'lychd-crypt rollback' });
       try {
         const r = await client.query<{ rec: boolean }>('SELECT pg_is_in_recovery() AS rec');
         if (r.rows[0]?.rec === false) return { recoveryMs: Math.round(performance.now() - start) };

@@ -1,15 +1,15 @@
 // Metadata for a complete read-only snapshot whose `<name>.json` was lost: rebuilt from what the snapshot
 // itself still says — the subvolume (creation time, UUID, generation: BTRFS_IOC_GET_SUBVOL_INFO) and, with a
 // database, the cluster's control data in the snapshot's PGDATA (pg_controldata: system identifier, state,
-// latest checkpoint, timeline). The snapshot is kept: only the Ritual's own observations (LSNs of the
+// latest checkpoint, timeline; without it, the first two from global/pg_control). The snapshot is kept: only the Ritual's own observations (LSNs of the
 // backup bracket, timings) cannot be recovered, and the file says it was rebuilt.
 import path from 'node:path';
 import type { PostgresConfig } from '../../model/config.js';
 import { asUser, type Runner } from '../../base/runner.js';
-import { exists } from '../../base/sys/fs.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { resolvePgBin, pgProgram } from '../../base/pg/bin.js';
-import { readMajor, readSystemIdentifierFromControlFile } from '../../base/pg/controldata.js';
+import { hasCluster, readControlFacts, readMajor } from '../../base/pg/controldata.js';
+import { throughUserns } from '../../base/userns/tree.js';
 import { closeDir, openDir, subvolInfo, type SubvolInfo } from '../../base/sys/fd.js';
 import { VERSION } from '../../base/version.js';
 import { snapshotPath, type SnapshotMeta } from './meta.js';
@@ -79,14 +79,19 @@ export async function rebuildMeta(runner: Runner, paths: CryptPaths, name: strin
   }
   let control: SnapshotControl | null = null;
   const pgdata = pg ? path.join(snapshotPath(paths, name), pg.dir) : null;
-  if (pg && pgdata && (await exists(path.join(pgdata, 'global', 'pg_control')))) {
+  if (pg && pgdata && (await hasCluster(pgdata))) {
     const major = (await readMajor(pgdata)) ?? Number.NaN;
-    const bin = await resolvePgBin(pg.bin).catch(() => null);
+    // A container's cluster has no pg_controldata here that may read it (base/pg/controldata.ts).
+    const bin = throughUserns(pgdata) ? null : await resolvePgBin(pg.bin).catch(() => null);
     // pg_controldata only reads; as the cluster's owner, since PGDATA is 0700.
     const r = bin ? await runner.run(asUser({ uid: pg.uid, gid: pg.gid }, [pgProgram(bin, 'pg_controldata'), '-D', pgdata]), { allowFailure: true }) : null;
     control = parseControl(r?.exitCode === 0 ? r.stdout : '', Number.isInteger(major) ? major : null);
-    // Without pg_controldata (embedded builds) the identifier is still in the control file's first bytes.
-    control.systemIdentifier ??= await readSystemIdentifierFromControlFile(pgdata);
+    // Without pg_controldata (embedded builds, containers) identifier and state are in the control file's head.
+    if (!control.systemIdentifier) {
+      const head = await readControlFacts(runner, null, pgdata, { uid: pg.uid, gid: pg.gid }).catch(() => null);
+      control.systemIdentifier = head?.systemIdentifier ?? null;
+      control.clusterState ??= head?.clusterState ?? null;
+    }
   }
   return rebuiltMeta(name, sub, control, now);
 }

@@ -1,11 +1,15 @@
-// Deleting snapshots (for delete and prune): the subvolume first, then its metadata. A crash in between
-// leaves metadata without a subvolume, which list ignores and repair removes; the reverse order would
-// briefly make a listed snapshot look incomplete.
+// Deleting snapshots (for delete and prune): the subvolume first, then its metadata (the reverse order
+// would briefly make a listed snapshot look incomplete). The whole removal is journaled (op delete): a crash
+// in between — metadata left without its subvolume, or names not reached yet — is finished by the next
+// mutating command (recoverDelete), so no half-deleted snapshot outlives it.
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../base/errors.js';
 import { faultPoint } from '../../base/fault.js';
-import { fsyncDir } from '../../base/sys/fs.js';
+import { clearJournal, withJournal, type JournalEntry } from '../../base/crypt/journal.js';
+import { randomUuid } from '../../base/ids.js';
+import type { OpContext } from '../../base/context.js';
+import { exists, fsyncDir } from '../../base/sys/fs.js';
 import type { Runner } from '../../base/runner.js';
 import type { CryptPaths } from '../../base/crypt/paths.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
@@ -62,4 +66,47 @@ export async function removeSnapshot(paths: CryptPaths, runner: Runner, s: Resol
     });
     await fsyncDir(paths.snapshots);
   }
+  faultPoint('delete:after-metadata');
+}
+
+type DeleteEntry = Extract<JournalEntry, { op: 'delete' }>;
+
+/** Who removes snapshots: for the journal entry and the recovery's message. */
+export type RemovedBy = 'delete' | 'prune' | 'scheduled';
+
+/**
+ * Removes `targets` in order under one journal entry; `each` reports every removal (a failure stops there
+ * and is thrown: the caller names what was already removed).
+ */
+export async function removeSnapshots(paths: CryptPaths, runner: Runner, targets: readonly Resolved[], by: RemovedBy, each: (name: string) => void = () => {}): Promise<void> {
+  if (!targets.length) return;
+  const entry: DeleteEntry = { op: 'delete', id: randomUuid(), startedAt: new Date().toISOString(), phase: 'started', by, names: targets.map((t) => t.name) };
+  await withJournal(paths, entry, async () => {
+    faultPoint('delete:journal');
+    for (const t of targets) {
+      await removeSnapshot(paths, runner, t);
+      each(t.name);
+    }
+  });
+}
+
+/**
+ * Recovery of an interrupted removal (src/cli/frame/recover.ts): every named snapshot still there goes,
+ * subvolume then metadata — the removal was decided (consent given, or the retention policy's), and a
+ * snapshot half removed (metadata without its subvolume) must not stay.
+ */
+export async function recoverDelete(entry: DeleteEntry, crypt: { paths: CryptPaths }, ctx: OpContext): Promise<string[]> {
+  const { paths } = crypt;
+  const removed: string[] = [];
+  // A journal is ours, but a name that could escape snapshots/ is never acted on.
+  for (const name of entry.names.filter(isSnapshotName)) {
+    const subvolume = await isSubvolume(snapshotPath(paths, name));
+    const meta = await exists(metaPath(paths, name));
+    if (!subvolume && !meta) continue;
+    await removeSnapshot(paths, ctx.runner, { name, subvolume, meta });
+    removed.push(name);
+  }
+  await clearJournal(paths);
+  const what = `the interrupted ${entry.by === 'scheduled' ? 'pruning of the scheduled run' : entry.by} of ${entry.names.join(', ')}`;
+  return [removed.length ? `finished ${what}: removed ${removed.join(', ')}` : `${what} had removed everything; cleared its journal entry`];
 }

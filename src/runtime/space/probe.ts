@@ -3,12 +3,19 @@
 // host filesystem that holds it.
 import { readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { nsOp } from '../../base/userns/helper.js';
+import { onTree } from '../../base/userns/tree.js';
 
 const SEGMENT_NAME = /^[0-9A-F]{24}$/;
 export const DEFAULT_WAL_SEGMENT = 16 * 2 ** 20;
 
 /** null when PGDATA holds no cluster; the default when pg_wal has no segment or cannot be read. */
 export async function readWalSegmentSize(pgdata: string): Promise<number | null> {
+  return onTree(pgdata, null, walSegmentOp, pgdata);
+}
+
+/** Where PGDATA's owner may look (a container's PGDATA: the owner's user namespace, base/userns/tree.ts). */
+export const walSegmentOp = nsOp('wal-segment', async (_ctx, pgdata: string): Promise<number | null> => {
   const names = await readdir(path.join(pgdata, 'pg_wal')).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : []));
   if (names === null) return null;
   for (const name of names.filter((n) => SEGMENT_NAME.test(n))) {
@@ -16,7 +23,7 @@ export async function readWalSegmentSize(pgdata: string): Promise<number | null>
     if (st?.isFile() && st.size > 0) return st.size;
   }
   return DEFAULT_WAL_SEGMENT;
-}
+});
 
 export interface FreeSpace {
   /** What the crypt's filesystem reports available to us. */

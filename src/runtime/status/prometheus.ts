@@ -24,6 +24,8 @@ export function renderPrometheus(f: StatusFacts): string {
     if (value !== null && value !== undefined && Number.isFinite(value)) metrics.push({ name, help, samples: [{ value }] });
   };
   one('lychd_crypt_mounted', 'Whether the crypt is mounted (1) or not (0).', f.mounted ? 1 : 0);
+  one('lychd_crypt_writable', 'Whether the crypt accepts writes (1), or is read-only or forced read-only by Btrfs (0).', f.writable ? (f.writable === 'rw' ? 1 : f.writable === 'unknown' ? null : 0) : null);
+  one('lychd_crypt_operation_interrupted', 'Whether an interrupted operation is pending in the journal (1) or not (0).', f.operation !== undefined ? (f.operation?.state === 'interrupted' ? 1 : 0) : null);
   one('lychd_crypt_size_bytes', 'Size of the crypt filesystem.', f.space?.sizeBytes);
   one('lychd_crypt_free_bytes', 'Usable free space of the crypt (for an image: less what the host cannot back).', f.space?.freeBytes);
   one('lychd_crypt_min_free_bytes', 'The configured free-space floor.', f.floor?.bytes);

@@ -24,9 +24,15 @@ export function recordsPath(paths: CryptPaths): string {
   return path.join(paths.state, 'runs.json');
 }
 
-export async function readRuns(paths: CryptPaths): Promise<RunRecords> {
+/** strict: a file this caller may not read throws (status then says it is not visible, rather than "never"). */
+export async function readRuns(paths: CryptPaths, opts: { strict?: boolean } = {}): Promise<RunRecords> {
   // A damaged file must not break status: it only loses the history shown.
-  return (await readJsonIfExists<RunRecords>(recordsPath(paths)).catch(() => undefined)) ?? {};
+  return (
+    (await readJsonIfExists<RunRecords>(recordsPath(paths)).catch((e: NodeJS.ErrnoException) => {
+      if (opts.strict && (e.code === 'EACCES' || e.code === 'EPERM')) throw e;
+      return undefined;
+    })) ?? {}
+  );
 }
 
 /** Callers hold the crypt lock (every writer is a mutating command), so read-modify-write does not race. */

@@ -16,6 +16,8 @@ export interface SpaceFacts {
   host: { freeBytes: number; imageGrowthBytes: number } | null;
   /** What can really still be written: min of the crypt's free space and what the host can back. */
   freeBytes: number;
+  /** Estimated from sysfs (the caller cannot statfs the crypt's path). */
+  estimated?: boolean;
 }
 
 /** Pure: the usable free space from the measurements. */
@@ -43,15 +45,17 @@ export async function usageNow(root: string): Promise<{ sizeBytes: number; usedB
   return { sizeBytes: Number(s.blocks) * b, usedBytes: (Number(s.blocks) - Number(s.bfree)) * b, freeBytes: Number(s.bavail) * b };
 }
 
+/** Loopback only: the free space of the filesystem holding the image, and what the image may still grow. */
+export async function hostShortfall(config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts['host']> {
+  if (config.method !== 'loopback' || !config.loopback) return null;
+  const st = await stat(config.loopback.image).catch(() => null);
+  if (!st) return null;
+  const h = await fsSpace(path.dirname(config.loopback.image));
+  return { freeBytes: h.free, imageGrowthBytes: Math.max(0, st.size - st.blocks * 512) };
+}
+
 export async function measureSpace(root: string, config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts> {
   const crypt = await fsSpace(root);
-  let host: SpaceFacts['host'] = null;
-  if (config.method === 'loopback' && config.loopback) {
-    const st = await stat(config.loopback.image).catch(() => null);
-    if (st) {
-      const h = await fsSpace(path.dirname(config.loopback.image));
-      host = { freeBytes: h.free, imageGrowthBytes: Math.max(0, st.size - st.blocks * 512) };
-    }
-  }
+  const host = await hostShortfall(config);
   return { sizeBytes: crypt.size, cryptFreeBytes: crypt.free, host, freeBytes: usableFree(crypt.free, host) };
 }

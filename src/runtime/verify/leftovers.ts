@@ -9,6 +9,8 @@ import { STAGING_PREFIX } from '../../base/crypt/paths.js';
 import { isSubvolume } from '../../base/btrfs/probe.js';
 import { subvolumeDelete } from '../../base/btrfs/subvolume.js';
 import { isPostgresPid, readPostmaster } from '../../base/pg/postmaster.js';
+import { inspectContainer } from '../../base/container/podman.js';
+import { VERIFY_CONTAINER_PREFIX } from './clone-container.js';
 
 export const VERIFY_PREFIX = `${STAGING_PREFIX}verify-`;
 
@@ -41,9 +43,27 @@ export async function removeClone(runner: Runner, clone: string, pgDir: string |
   return stopped;
 }
 
-/** Stops and deletes every `.staging-verify-*` clone under `root`; returns one line per clone removed. */
-export async function removeVerifyLeftovers(runner: Runner, root: string, pgDir: string | null): Promise<string[]> {
+/** verify's containers a killed verify left (they hold a clone's PGDATA open), removed with their socket directory. */
+async function removeVerifyContainers(runner: Runner): Promise<string[]> {
+  const r = await runner.run(['podman', 'ps', '--all', '--format', '{{.Names}}'], { allowFailure: true });
+  const names = r.exitCode === 0 ? r.stdout.split('\n').map((n) => n.trim()).filter((n) => n.startsWith(VERIFY_CONTAINER_PREFIX)) : [];
   const done: string[] = [];
+  for (const name of names) {
+    const c = await inspectContainer(runner, name).catch(() => null);
+    await runner.run(['podman', 'rm', '--force', '--volumes', '--time', '0', '--', name], { allowFailure: true });
+    // Its socket directory's parent is the owner's own (runtime/verify/clone-container.ts): removed only by that name.
+    for (const m of c?.mounts ?? []) if (path.basename(path.dirname(m.source)).startsWith('lychd-verify-')) await rm(path.dirname(m.source), { recursive: true, force: true });
+    done.push(`removed the leftover verify container ${name}`);
+  }
+  return done;
+}
+
+/**
+ * Stops and deletes every `.staging-verify-*` clone under `root` (first the containers of a container's
+ * verify: `containers`); returns one line per thing removed.
+ */
+export async function removeVerifyLeftovers(runner: Runner, root: string, pgDir: string | null, containers = false): Promise<string[]> {
+  const done: string[] = containers ? await removeVerifyContainers(runner) : [];
   for (const name of (await readdir(root)).filter((n) => n.startsWith(VERIFY_PREFIX))) {
     const clone = path.join(root, name);
     if (!(await isSubvolume(clone))) continue;

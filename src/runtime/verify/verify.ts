@@ -1,16 +1,16 @@
 // `verify`: restore-test one snapshot without touching it or active/. A writable Btrfs clone of the
 // snapshot (instant, on the crypt), then PostgreSQL started on it as the live one would start after a
-// rollback: crash recovery from the snapshot's WAL. Then checks, then the clone is stopped and deleted.
+// rollback: crash recovery from the snapshot's WAL — by postgres.bin's pg_ctl, or for a cluster in the owner's
+// container by a container of the same image (runtime/verify/clone-container.ts). Then checks, then the clone
+// is stopped and deleted.
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { exists } from '../../base/sys/fs.js';
-import { readTextSafely } from '../../base/sys/read-file.js';
 import path from 'node:path';
 import pg from 'pg';
 import { showing, type OpContext } from '../../base/context.js';
 import { findAmcheck, noAmcheckDetail } from './amcheck-path.js';
 import { CryptError } from '../../base/errors.js';
-import { asUser } from '../../base/runner.js';
+import { asUser, type RunResult } from '../../base/runner.js';
 import type { OpenCrypt } from '../../base/crypt/open.js';
 import { subvolumeDelete, subvolumeSnapshot } from '../../base/btrfs/subvolume.js';
 import { resolvePgBin, pgProgram } from '../../base/pg/bin.js';
@@ -20,8 +20,9 @@ import { removeClone, removeVerifyLeftovers, VERIFY_PREFIX } from './leftovers.j
 import { couldNotRun, couldNotRunError, type CouldNotRun } from './could-not-run.js';
 import { cleanupOnSignal } from './on-signal.js';
 import { faultPoint } from '../../base/fault.js';
-import { closeDir, createFileAt, NotFollowedError, openDir, unlinkAt } from '../../base/sys/fd.js';
-import { lockClone } from '../rollback/staging.js';
+import { onTree } from '../../base/userns/tree.js';
+import { startCloneContainer, type CloneContainer } from './clone-container.js';
+import { cleanCloneOp, cloneImage, cloneVersionOp } from './clone-files.js';
 import { Phases } from '../../base/phases.js';
 
 export interface VerifyCheck {
@@ -39,16 +40,18 @@ export interface VerifyReport {
   couldNotRun?: CouldNotRun;
 }
 
-/** Files that would make the clone start as a standby, or wait for archived WAL: never wanted here. */
-const RECOVERY_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
-
 async function serverMajor(runner: OpContext['runner'], binDir: string): Promise<number | null> {
   const r = await runner.run([pgProgram(binDir, 'postgres'), '--version'], { allowFailure: true });
   const m = /(\d+)(?:\.\d+)?/.exec(r.stdout);
   return m ? Number(m[1]) : null;
 }
 
-export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: SnapshotMeta): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** The image to verify a container's snapshot with when the container and its image are gone. */
+  image?: string;
+}
+
+export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: SnapshotMeta, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
   const phases = new Phases();
   const timings = phases.timings;
@@ -62,12 +65,14 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
     checks.push({ name: 'postgres', ok: null, detail: 'no database to verify (no database in this snapshot, mode none): nothing to start' });
     return { name: meta.name, ok: true, checks, timings };
   }
-  for (const line of await removeVerifyLeftovers(ctx.runner, crypt.paths.root, pgcfg.dir)) ctx.log.info(line);
-  const bin = await resolvePgBin(pgcfg.bin, ctx.env);
+  for (const line of await removeVerifyLeftovers(ctx.runner, crypt.paths.root, pgcfg.dir, Boolean(pgcfg.container))) ctx.log.info(line);
+  // A container's cluster is verified by a container of the same image; a host cluster by the programs in postgres.bin.
+  const boxed = pgcfg.container ? await cloneImage(ctx, pgcfg, opts.image) : null;
+  const bin = boxed ? null : await resolvePgBin(pgcfg.bin, ctx.env);
   const owner = { uid: pgcfg.uid, gid: pgcfg.gid };
   const clone = path.join(crypt.paths.root, `${VERIFY_PREFIX}${randomUUID().slice(0, 8)}`);
   const pgdata = path.join(clone, pgcfg.dir);
-  let server: CloneServer | undefined;
+  let server: CloneServer | CloneContainer | undefined;
   let superuser = pgcfg.connection.user;
   // The check a thrown error is reported under: the report names the step that failed, not just "start".
   let stage = 'pgdata';
@@ -81,43 +86,30 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
     throw c ? couldNotRunError(meta.name, c, e) : e;
   }
   try {
-    // The clone's contents are its user's: check and prepare PGDATA through fds, without following links,
-    // while the clone is root's alone (see runtime/rollback/staging.ts); postgres gets it back to start on it.
-    const locked = await lockClone(clone);
-    let major: number;
-    try {
-      const dir = await openDir(pgcfg.dir, locked.dir).catch((e: unknown) => {
-        if (e instanceof NotFollowedError) throw new CryptError(`the snapshot's PGDATA ${pgcfg.dir}/ is a symbolic link or leads through one; it is not followed`);
-        return null;
-      });
-      try {
-        const versionText = dir ? ((await readTextSafely({ dir, name: 'PG_VERSION' }, { maxBytes: 64 }).catch(() => null)) ?? null) : null;
-        major = Number(versionText?.trim());
-        if (!dir || !versionText || !Number.isInteger(major)) {
-          throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);
-        }
-        stage = 'version';
-        const binMajor = await serverMajor(ctx.runner, bin);
-        if (binMajor !== major) {
-          throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
-            hint: 'Point postgres.bin at the matching version to verify this snapshot.',
-          });
-        }
-        stage = 'start';
-        for (const f of RECOVERY_FILES) await unlinkAt(dir, f);
-        // Debian-style clusters keep their configuration in /etc (config_file=…), not in PGDATA. The clone
-        // then starts on defaults plus our settings: that is enough to prove the data recovers.
-        if (!(await exists(path.join(dir.anchor, 'postgresql.conf')))) {
-          await createFileAt(dir, 'postgresql.conf', '', 0o600, owner);
-          checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
-        }
-      } finally {
-        await closeDir(dir);
-      }
-    } finally {
-      await locked.release();
+    // The clone's contents are its user's: checked and prepared through fds, without following links, where
+    // PGDATA's owner may (runtime/verify/clone-files.ts).
+    const versionText = await onTree(clone, ctx.runner, cloneVersionOp, clone, pgcfg.dir);
+    const major = Number(versionText?.trim());
+    if (!versionText || !Number.isInteger(major)) {
+      throw new CryptError(`the snapshot holds no PostgreSQL cluster at ${pgcfg.dir}/ (PG_VERSION ${versionText === null ? 'missing' : 'unreadable'})`);
     }
-    server = await timed('recovery', () => startCloneServer(ctx.runner, bin, pgdata, owner, major));
+    stage = 'version';
+    if (bin) {
+      const binMajor = await serverMajor(ctx.runner, bin);
+      if (binMajor !== major) {
+        throw new CryptError(`the snapshot holds a PostgreSQL ${major} cluster, but ${bin} has PostgreSQL ${binMajor ?? 'unknown'}`, {
+          hint: 'Point postgres.bin at the matching version to verify this snapshot.',
+        });
+      }
+    }
+    stage = 'start';
+    if (await onTree(clone, ctx.runner, cleanCloneOp, clone, pgcfg.dir, owner)) {
+      checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
+    }
+    server = await timed('recovery', () =>
+      showing(ctx, 'starting PostgreSQL on the clone (crash recovery)', () => boxed ? startCloneContainer(ctx.runner, { ...boxed, pgdata, major }, ctx.env) : startCloneServer(ctx.runner, bin!, pgdata, owner, major)),
+    );
+    if (boxed) checks.push({ name: 'image', ok: null, detail: `the clone ran in a container of ${boxed.shown}` });
     checks.push({ name: 'start', ok: true, detail: 'the clone started and finished crash recovery' });
     faultPoint('verify:after-start');
 
@@ -158,25 +150,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
     }
 
     stage = 'amcheck';
-    const found = await findAmcheck(bin, major);
-    const amcheck = found.path;
-    if (amcheck) {
-      // --install-missing only changes the throwaway clone.
-      const r = await timed('amcheck', () =>
-        showing(ctx, `pg_amcheck: checking every table and index of the clone (${amcheck})`, () =>
-          ctx.runner.run(
-            asUser(owner, [amcheck, '-h', server!.socketDir, '-p', String(server!.port), '-U', superuser, '--all', '--install-missing', '--heapallindexed']),
-            { allowFailure: true, cwd: '/' },
-          ),
-        ),
-      );
-      const out = `${r.stdout}${r.stderr}`.trim();
-      if (r.exitCode === 0) checks.push({ name: 'amcheck', ok: true, detail: `pg_amcheck --all --heapallindexed found no corruption (${amcheck})` });
-      else if (/extension control file|could not open extension/i.test(out)) checks.push({ name: 'amcheck', ok: null, detail: 'skipped: the amcheck extension is not installed for this PostgreSQL (postgresql-contrib)' });
-      else checks.push({ name: 'amcheck', ok: false, detail: `pg_amcheck reported problems:\n${out.split('\n').slice(0, 20).join('\n')}` });
-    } else {
-      checks.push({ name: 'amcheck', ok: null, detail: noAmcheckDetail(found.looked, major) });
-    }
+    checks.push(await runAmcheck(ctx, server, bin, major, superuser, owner, timed));
   } catch (e) {
     const tail = server ? await server.logTail() : '';
     const detail = `${(e as Error).message}${tail && !(e as Error).message.includes(tail) ? `\n${tail}` : ''}`;
@@ -192,4 +166,39 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
     guard.remove();
   }
   return { name: meta.name, ok: checks.every((c) => c.ok !== false) && !couldNot, checks, timings, ...(couldNot ? { couldNotRun: couldNot } : {}) };
+}
+
+/** pg_amcheck on the clone: the image's (a container's cluster), else the one beside postgres.bin. */
+async function runAmcheck(
+  ctx: OpContext,
+  server: CloneServer | CloneContainer,
+  bin: string | null,
+  major: number,
+  superuser: string,
+  owner: { uid: number; gid: number },
+  timed: <T>(name: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<VerifyCheck> {
+  // --install-missing only changes the throwaway clone.
+  const args = ['-U', superuser, '--all', '--install-missing', '--heapallindexed'];
+  let r: RunResult | null;
+  let what: string;
+  if ('amcheck' in server) {
+    what = "the image's pg_amcheck";
+    r = await timed('amcheck', () => showing(ctx, 'pg_amcheck: checking every table and index of the clone (in its container)', () => server.amcheck(args)));
+    if (!r) return { name: 'amcheck', ok: null, detail: 'skipped: the image has no pg_amcheck (it ships with PostgreSQL 14 and later)' };
+  } else {
+    const found = await findAmcheck(bin!, major);
+    const amcheck = found.path;
+    if (!amcheck) return { name: 'amcheck', ok: null, detail: noAmcheckDetail(found.looked, major) };
+    what = amcheck;
+    r = await timed('amcheck', () =>
+      showing(ctx, `pg_amcheck: checking every table and index of the clone (${amcheck})`, () =>
+        ctx.runner.run(asUser(owner, [amcheck, '-h', server.socketDir, '-p', String(server.port), ...args]), { allowFailure: true, cwd: '/' }),
+      ),
+    );
+  }
+  const out = `${r.stdout}${r.stderr}`.trim();
+  if (r.exitCode === 0) return { name: 'amcheck', ok: true, detail: `pg_amcheck --all --heapallindexed found no corruption (${what})` };
+  if (/extension control file|could not open extension/i.test(out)) return { name: 'amcheck', ok: null, detail: 'skipped: the amcheck extension is not installed for this PostgreSQL (postgresql-contrib)' };
+  return { name: 'amcheck', ok: false, detail: `pg_amcheck reported problems:\n${out.split('\n').slice(0, 20).join('\n')}` };
 }
