@@ -60,7 +60,9 @@ export function spaceTrend(points: UsagePoint[], now: number, freeBytes: number,
 }
 
 /** "+1.2G/day over 6.5 days: full in ~12 days". */
+const days = (n: number | string) => `${n} ${n === 1 || n === '<1' ? 'day' : 'days'}`;
+
 export function describeTrend(t: SpaceTrend): string {
-  const pace = `${t.bytesPerDay >= 0 ? '+' : '-'}${approxSize(Math.abs(t.bytesPerDay))}/day over ${t.spanDays} days (${t.points} points)`;
-  return t.daysLeft === null ? `${pace}: not filling up` : `${pace}: full in ~${t.daysLeft < 1 ? '<1' : Math.round(t.daysLeft)} days`;
+  const pace = `${t.bytesPerDay >= 0 ? '+' : '-'}${approxSize(Math.abs(t.bytesPerDay))}/day over ${days(t.spanDays)} (${t.points} points)`;
+  return t.daysLeft === null ? `${pace}: not filling up` : `${pace}: full in ~${days(t.daysLeft < 1 ? '<1' : Math.round(t.daysLeft))}`;
 }
