@@ -154,8 +154,14 @@ describe('migrate plan', () => {
     expect(p.steps[1]).toMatchObject({ max: true, sizeBytes: 4 * GiB });
     expect(p.steps[2]).toMatchObject({ line: expect.stringMatching(/^UUID=u-u-i-d \/srv\/lychd btrfs noatime,x-lychd-crypt /) });
     expect(p.config).toMatchObject({ method: 'partition', loopback: null, partition: { device: '/dev/sdb1', uuid: 'u-u-i-d', wipe: false } });
-    const unit = planMigrate({ ...config, persist: { ...config.persist, via: 'systemd' } }, 'u', base, { wipe: false });
-    expect(kinds(unit)).toContain('write-mount-unit');
+    const unit = planMigrate({ ...config, persist: { ...config.persist, via: 'systemd' } }, 'u-u-i-d', base, { wipe: false });
+    expect(kinds(unit)).toEqual(['replace-device', 'resize-btrfs', 'write-mount-unit', 'write-mount-record', 'detach-loop']);
+    const written = unit.steps.find((s) => s.kind === 'write-mount-unit') as { content: string; path: string };
+    expect(written.path).toBe('/etc/systemd/system/srv-lychd.mount');
+    expect(written.content).toMatch(/^What=UUID=u-u-i-d$/m);
+    expect(written.content).not.toMatch(/^Options=.*\bloop\b/m);
+    const record = unit.steps.find((s) => s.kind === 'write-mount-record') as { content: string };
+    expect(JSON.parse(record.content)).toMatchObject({ method: 'partition', mount: { what: 'UUID=u-u-i-d' } });
   });
 
   test('init\'s consent rules: in use or mounted refused, data only with wipe, too small refused with the resize to run', async () => {
