@@ -4,6 +4,9 @@ import { readJsonIfExists } from '../base/sys/fs.js';
 import { MIGRATION_MARKER } from '../base/crypt/paths.js';
 import { UnusableJournalError, type JournalEntry } from '../base/crypt/journal.js';
 import { fixable, manual, ok, type Check } from './findings.js';
+import type { Config } from '../model/config.js';
+import { formatSize } from '../model/units.js';
+import { readCapacityJournal } from '../runtime/capacity/journal.js';
 
 /** holder: the PID holding the crypt lock (the operation is running, not interrupted), or null. */
 export function checkJournal(entry: JournalEntry | UnusableJournalError | undefined, holder: number | null = null): Check {
@@ -23,6 +26,22 @@ export function checkJournal(entry: JournalEntry | UnusableJournalError | undefi
   return fixable(id, `an interrupted ${entry.op} (${entry.id}, started ${entry.startedAt}, phase ${entry.phase}) is pending`, `finish or undo the ${entry.op} (also done by the next mutating command)`, [
     { kind: 'recover-interrupted', op: entry.op, id: entry.id, phase: entry.phase },
   ]);
+}
+
+/**
+ * journal.capacity: a resize or migrate (root's capacity journal, runtime/capacity/journal.ts) was
+ * interrupted. Only root can read it, and only root finishes it (repair, or the command again); anyone
+ * else is told nothing they cannot act on.
+ */
+export async function checkCapacityJournal(config: Config, holder: number | null = null): Promise<Check> {
+  const id = 'journal.capacity';
+  if (process.getuid?.() !== 0) return ok(id, 'root\'s capacity journal (resize, migrate) is checked by root');
+  const entry = await readCapacityJournal(config).catch((e: unknown) => e as Error);
+  if (entry instanceof Error) return manual(id, entry.message, 'look at it, remove it, and run the resize or migrate again');
+  if (!entry) return ok(id, 'no interrupted resize or migration');
+  if (holder !== null) return ok(id, `a ${entry.op} is in progress (pid ${holder} holds the lock)`);
+  const what = entry.op === 'resize' ? `resize to ${formatSize(entry.toBytes)}` : `migration onto ${entry.device}`;
+  return manual(id, `an interrupted ${what} (${entry.id}, started ${entry.startedAt}) is pending`, `run \`lychd-crypt repair\` (or \`lychd-crypt ${entry.op}\` again) as root: it finishes it`);
 }
 
 /** journal.migration: init moved the original data aside (native) and had not finished copying it in. */

@@ -3,7 +3,7 @@
 import { lockHolder } from '../base/crypt/lock-holder.js';
 import { readJournal, UnusableJournalError, type JournalEntry } from '../base/crypt/journal.js';
 import { checkActive, checkSnapshots, checkSnapshotsDir, checkStaging, checkStateDir } from './check-layout.js';
-import { checkJournal, checkMigration } from './check-journal.js';
+import { checkCapacityJournal, checkJournal, checkMigration } from './check-journal.js';
 import { checkMounted, checkNative, checkSource } from './check-mount.js';
 import { checkIdentity } from './check-identity.js';
 import { checkCryptPath } from './check-path.js';
@@ -17,7 +17,7 @@ import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
 import { checkReserve } from './check-reserve.js';
 import { checkDeviceErrors, checkWritable } from './check-writable.js';
-import { checkCryptSpace, checkImageHostSpace } from './check-space.js';
+import { checkCryptSpace, checkImageHostSpace, checkSpaceTrend } from './check-space.js';
 import { fsReady, notTheCryptFs, type DoctorEnv } from './doctor-env.js';
 import { cannotCheck, manual, type Check } from './findings.js';
 import { ROOT_ONLY } from './plan.js';
@@ -44,6 +44,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
     ['mount.errors', () => checkDeviceErrors(env)],
     ['journal.pending', async () => checkJournal(journal, holder)],
     ['journal.migration', () => checkMigration(env.root)],
+    ['journal.capacity', () => checkCapacityJournal(config, holder)],
     ['layout.active', () => checkActive(env)],
     ['layout.snapshots', () => checkSnapshotsDir(env)],
     ['layout.state', () => checkStateDir(env)],
@@ -63,6 +64,7 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
       : []),
     ...(config.postgres?.container ? ([['pgdata.container', () => checkContainer(env)]] as Probe[]) : []),
     ['space.crypt', () => checkCryptSpace(env)],
+    ['space.trend', () => checkSpaceTrend(env)],
     ['space.reserve', () => checkReserve(env)],
   ];
 }

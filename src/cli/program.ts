@@ -258,6 +258,28 @@ const commands: CommandDef[] = [
     handler: async () => (await import('./commands/receive.js')).runReceive,
   },
   {
+    name: 'resize',
+    summary: 'grow (or shrink) the crypt online: its image (Method B), or Btrfs to an enlarged partition (Method A); root',
+    options: (c) =>
+      c
+        .option('--size <size>', 'the new size (e.g. 40G), or +SIZE for that much more; default: the image\'s or the partition\'s size today')
+        .option('--preallocate', 'allocate every block of the image (fallocate), also of its holes: a full host then cannot force the crypt read-only')
+        .option('--dry-run', 'print the plan (every command) and change nothing'),
+    handler: async () => (await import('./commands/resize.js')).runResize,
+  },
+  {
+    name: 'migrate',
+    summary: 'move a loopback crypt onto a partition of its own, online (btrfs replace; Method B → A); root',
+    options: (c) =>
+      c
+        .requiredOption('--to-device <dev>', 'the partition (block device) to move onto')
+        .option('--wipe', 'the device holds data that may be overwritten (as partition.wipe: true)')
+        .option('--yes', 'consent to the move without asking')
+        .option('--keep-image', 'keep the image file even once doctor is healthy on the device')
+        .option('--dry-run', 'print the plan (every command) and change nothing'),
+    handler: async () => (await import('./commands/migrate.js')).runMigrate,
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script (bash, zsh or fish)',
     args: '<shell>',

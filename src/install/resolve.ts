@@ -9,7 +9,7 @@ import type { MountRecord } from './render/mount-record.js';
 import type { Answers } from './answers/schema.js';
 import type { Config, Method, PostgresConfig, Profile } from '../model/config.js';
 import { formatSize, parseSize } from '../model/units.js';
-import { proposeImageSize } from './image-size.js';
+import { defaultPreallocate, proposeImageSize } from './image-size.js';
 import { resolveSetAndForget } from './answers/set-and-forget.js';
 import { resolveHooks } from './answers/hooks.js';
 import { resolveContainerPostgres } from './resolve-container.js';
@@ -150,7 +150,9 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
     }
     // detect canonicalised it (the answers', the stored one, or <DEFAULT_IMAGE_DIR>/<name>.img).
     const image = facts.image!.path;
-    loopback = { image, sizeBytes: size };
+    // New images are preallocated where the host has room; an existing one keeps what it was (unknown: sparse).
+    const preallocate = answers.loopback?.preallocate ?? prev?.loopback?.preallocate ?? (facts.image?.exists ? undefined : defaultPreallocate(size, facts.imageHost?.freeBytes));
+    loopback = { image, sizeBytes: size, ...(preallocate !== undefined ? { preallocate } : {}) };
     const btrfsSig = facts.image?.signatures.find((s) => s.type === 'btrfs');
     if (btrfsSig) checkReuse(facts, btrfsSig.uuid ?? '(none)', `loopback.image ${image}`, facts.cryptMount?.backingFile === image);
     // The image cannot live inside the filesystem it holds (nor in data about to be migrated).

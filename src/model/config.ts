@@ -83,7 +83,8 @@ export interface Config {
   /** Where init registered it: the registry directory and root's state directory (SPEC section 8). */
   registry: { dir: string; state: string };
   method: Method;
-  loopback: { image: string; sizeBytes: number } | null;
+  /** preallocate: the image's blocks are allocated (fallocate), so a full host cannot force the crypt read-only; absent: sparse (crypts made before it). */
+  loopback: { image: string; sizeBytes: number; preallocate?: boolean } | null;
   /** uuid: the filesystem UUID init gave it (mkfs.btrfs -U), so it is mounted and persisted by UUID=. */
   partition: { device: string; wipe: boolean; uuid?: string } | null;
   filesystem: { label: string; mountOptions: string[] };

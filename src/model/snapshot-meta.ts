@@ -31,6 +31,11 @@ export interface SnapshotMeta {
   /** Phase name -> milliseconds. */
   timings: Record<string, number>;
   toolVersion: string;
+  /**
+   * The crypt's filesystem when the snapshot was taken (statfs): size, used, free for us. The free-space
+   * trend (status, doctor's space.trend) is read from these; absent in files written before them.
+   */
+  space?: { sizeBytes: number; usedBytes: number; freeBytes: number } | null;
   /** Pinned: never pruned, not even to keep the free-space floor (`pin`/`unpin`, `snapshot --pin`). */
   pinned?: boolean;
   /**

@@ -71,10 +71,10 @@ export type SharedStep =
 
 export type InitStep =
   | SharedStep
-  /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size. */
-  | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean }
+  /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size (preallocate: fallocate, every block allocated). */
+  | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean; preallocate?: boolean }
   /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */
-  | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string }
+  | { kind: 'grow-image'; path: string; sizeBytes: number; mountPoint: string; preallocate?: boolean }
   /** Signatures are probed again right before; any signature without wipe is refused. */
   | { kind: 'mkfs-btrfs'; device: string; label: string; uuid: string; wipe: boolean }
   | { kind: 'unmount'; path: string }
@@ -147,6 +147,31 @@ export type RepairStep =
   | { kind: 'move-snapshots-back'; from: string; to: string; count: number };
 
 /**
+ * A change of a mounted crypt's size (resize): host steps root takes while PostgreSQL runs. Each is
+ * idempotent (it compares what is there with its target), so finishing an interrupted resize is running
+ * the same steps again.
+ */
+export type CapacityStep =
+  /**
+   * Set the image file's size: truncate(1), or fallocate(1) when the image is preallocated (growing). Never
+   * below what the filesystem on it (devid on mountPoint) still uses of it: that is shrunk first.
+   */
+  | { kind: 'resize-image'; path: string; sizeBytes: number; preallocate: boolean; mountPoint: string; devid: number }
+  /** losetup --set-capacity: the loop device takes its file's size (only after the file changed). */
+  | { kind: 'refresh-loop'; device: string; path: string; sizeBytes: number }
+  /** btrfs filesystem resize DEVID:SIZE (max: all of the device, whose size is sizeBytes). */
+  | { kind: 'resize-btrfs'; mountPoint: string; devid: number; sizeBytes: number; max: boolean }
+  /**
+   * btrfs replace start DEVID TO MNT, online, waited for (progress shown): one copy onto `to`, the
+   * filesystem UUID kept. force (-f): `to` holds a signature the user consented to wipe.
+   */
+  | { kind: 'replace-device'; mountPoint: string; devid: number; from: string; to: string; force: boolean }
+  /** losetup -d: the loop device of the image, once Btrfs no longer uses it (an autoclear one is gone already). */
+  | { kind: 'detach-loop'; device: string; path: string }
+  /** migrate switches the persisted mount (and the mount record under the mount point) to the partition: init's kinds. */
+  | Extract<SharedStep, { kind: 'write-fstab-line' | 'write-mount-unit' | 'write-mount-record' }>;
+
+/**
  * deinit's steps: undo init for one crypt (SPEC section 11). It shares init's kinds that remove what init
  * made (units and timers, the mount, the fstab line or unit) and repair's remove-file; its own kinds stop the
  * database, delete the data (only with --delete-data), remove the state directory and unregister the crypt.
@@ -172,11 +197,12 @@ export type DeinitStep =
    */
   | { kind: 'unregister'; dir: string; name: string; release: string | null };
 
-export type Step = InitStep | RepairStep | DeinitStep;
+export type Step = InitStep | RepairStep | DeinitStep | CapacityStep;
 
 export type StepKind = Step['kind'];
 export type InitKind = InitStep['kind'];
 export type RepairKind = RepairStep['kind'];
+export type CapacityKind = CapacityStep['kind'];
 export type DeinitKind = DeinitStep['kind'];
 
 export interface Plan {

@@ -197,6 +197,30 @@ describe('planInit: Method B (loopback)', () => {
   });
 });
 
+describe('planInit: loopback.preallocate', () => {
+  it('new images are preallocated where the host holds them plus a margin; the answers decide otherwise; an image grows as it was made', () => {
+    const roomy = baseFacts();
+    roomy.imageHost = { ...roomy.imageHost!, freeBytes: 100 * 2 ** 30 };
+    const p = plan({ method: 'loopback' }, roomy);
+    expect(p.config.loopback!.preallocate).toBe(true);
+    expect(p.steps.find((s) => s.kind === 'create-image')).toMatchObject({ preallocate: true });
+    expect(describePlan(p)).toContain('fallocate -l 209715200');
+    const tight = baseFacts();
+    tight.imageHost = { ...tight.imageHost!, freeBytes: 300 * 2 ** 20 };
+    expect(plan({ method: 'loopback' }, tight).config.loopback!.preallocate).toBe(false);
+    expect(plan({ method: 'loopback', loopback: { image: `${T}/host/img/crypt.img`, size: '200M', preallocate: false } }, roomy).steps.find((s) => s.kind === 'create-image')).not.toHaveProperty('preallocate');
+    // The registered crypt was preallocated: growing it allocates the new part too.
+    const f = baseFacts();
+    f.imageHost = { ...f.imageHost!, freeBytes: 100 * 2 ** 30 };
+    f.cryptMount = { target: f.cryptPath, source: '/dev/loop3', fstype: 'btrfs', options: [], backingFile: `${T}/host/img/crypt.img` };
+    f.cryptEntries = ['active', 'snapshots'];
+    f.image = { ...f.image!, exists: true, sizeBytes: 200 * 2 ** 20, signatures: [{ type: 'btrfs', label: 'lychd' }] };
+    f.existingConfig = p.config;
+    const grow = plan({ loopback: { image: `${T}/host/img/crypt.img`, size: '240M' } }, f);
+    expect(grow.steps.find((s) => s.kind === 'grow-image')).toMatchObject({ preallocate: true });
+  });
+});
+
 describe('planInit: Method A (partition)', () => {
   const device = '/dev/loop1';
   it('refuses a device holding a filesystem without wipe, naming it (exit 3)', () => {

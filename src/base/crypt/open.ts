@@ -36,6 +36,11 @@ export interface OpenOptions {
   /** doctor and repair look at an unmounted crypt too. */
   allowUnmounted?: boolean;
   /**
+   * A host command only root can run (resize): root acts itself also on a rootless crypt, on the host's
+   * side of it only (image, loop device, Btrfs's size), never on the owner's files.
+   */
+  asRoot?: boolean;
+  /**
    * status: a caller who may not act on the crypt (a monitoring user, or the owner of a system crypt) still
    * reads what anyone may read — the registry, mountinfo, sysfs, and whatever of the crypt its permissions
    * let it see. It gets the crypt unopened (no fd, nothing acted on), never a refusal.
@@ -201,6 +206,7 @@ export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOpt
   try {
     if (!(opts.rootPower && uid === 0)) checkAccess(config, uid, req.command, req.argv);
   } catch (e) {
+    if (e instanceof RunAsOwner && opts.asRoot) return openChecked(entry, opts);
     // Root on a rootless crypt: an unmounted crypt is root's to mount (repair), so root says so itself
     // rather than have the owner's process fail at it (src/care/root-part.ts mounts it for repair).
     if (e instanceof RunAsOwner && !opts.allowUnmounted && config.method !== 'native' && !(await isMountedCrypt(entry))) throw notMounted(config, 'its filesystem is not there');
@@ -211,6 +217,14 @@ export async function openCrypt(ctx: OpContext, req: CryptRequest, opts: OpenOpt
     }
     throw e;
   }
+  return openChecked(entry, opts);
+}
+
+/** The checks of openCrypt once the caller may act: the crypt root's identity, through a no-follow fd. */
+async function openChecked(entry: RegistryEntry, opts: OpenOptions): Promise<OpenCrypt> {
+  const config = entry.config;
+  const uid = process.getuid?.() ?? 0;
+  const shown = config.crypt.path;
   const unmounted = (why: string, somethingElse = false): OpenCrypt => {
     if (!opts.allowUnmounted) throw notMounted(config, why, somethingElse);
     return { paths: cryptPaths(shown, entry.stateDir), config, entry, shown, mounted: false, dir: null };

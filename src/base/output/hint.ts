@@ -64,7 +64,7 @@ export function commandArgv(f: HintFacts & { installed: string }, ...args: strin
 
 export const SUBCOMMAND_NAMES = [
   'init', 'deinit', 'crypts', 'snapshot', 'list', 'rollback', 'run', 'delete', 'prune', 'pin', 'unpin', 'label',
-  'verify', 'status', 'doctor', 'db', 'repair', 'replicate', 'restore', 'receive', 'completion',
+  'verify', 'status', 'doctor', 'db', 'repair', 'replicate', 'restore', 'receive', 'resize', 'migrate', 'completion',
 ] as const;
 const SUBCOMMANDS = SUBCOMMAND_NAMES.join('|');
 /** Commands that do not act on one existing crypt: they get the full path and the registry, never --crypt or --user. */

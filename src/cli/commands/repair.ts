@@ -2,7 +2,9 @@
 // Mounting (and unstacking a doubled mount) comes first, without the lock: the configuration and the lock
 // file live on the crypt, so an unmounted crypt is mounted from its mount record.
 import { CryptError } from '../../base/errors.js';
-import { mutateCrypt } from '../frame/mutate.js';
+import { finishCapacity, mutateCrypt } from '../frame/mutate.js';
+import { withLock } from '../../base/crypt/lock.js';
+import { capacityLockPath } from '../../runtime/capacity/journal.js';
 import { recoverInterrupted } from '../frame/recover.js';
 import { DeinitPendingError, withCrypt, type OpenCrypt } from '../../base/crypt/open.js';
 import { RunAsOwner } from '../../base/crypt/access.js';
@@ -63,7 +65,12 @@ async function repair(_args: string[], opts: RepairOptions & Record<string, unkn
   let { root, mounted, checks } = await look().catch(async (e: unknown) => {
     // Root on a rootless crypt: root takes the steps only root can (the mount first), then the repair goes
     // on as the owner (the RunAsOwner re-runs it so); a dry run only looks, as the owner.
-    if (e instanceof RunAsOwner && !dryRun) await repairRootPart(ctx, cryptRequest(ctx), apply);
+    if (e instanceof RunAsOwner && !dryRun) {
+      await repairRootPart(ctx, cryptRequest(ctx), apply);
+      // Root's own half of a rootless crypt also holds an interrupted resize (the image and the loop device).
+      const finished = await withCrypt(ctx, cryptRequest(ctx), (crypt) => withLock(capacityLockPath(crypt.config, crypt.paths.lock), { waitSeconds: ctx.globals.wait, operation: ctx.command }, () => finishCapacity(crypt, ctx)), { asRoot: true });
+      for (const line of finished) ctx.log.info(`recovered: ${line}`);
+    }
     throw e;
   });
   const first = planRepair(checks);

@@ -6,6 +6,7 @@ import { explainFailure } from '../../base/crypt/explain-failure.js';
 import { withLock } from '../../base/crypt/lock.js';
 import { DeinitPendingError, refreshIdentity, withCrypt, type OpenCrypt, type OpenOptions } from '../../base/crypt/open.js';
 import { CryptError } from '../../base/errors.js';
+import { readCapacityJournal } from '../../runtime/capacity/journal.js';
 import { cryptRequest, type CommandContext } from './context.js';
 import type { JournalEntry } from '../../base/crypt/journal.js';
 
@@ -21,6 +22,16 @@ async function refuseReadOnly(crypt: OpenCrypt, ctx: CommandContext): Promise<vo
       hint: hintFor('read-only'),
     });
   }
+}
+
+/**
+ * Root's capacity journal (runtime/capacity/journal.ts): a resize a crash interrupted is finished by the
+ * next root-run command (the steps load only then). A rootless crypt's commands run as its owner, who
+ * cannot: `resize` or `repair` as root finish it there.
+ */
+export async function finishCapacity(crypt: OpenCrypt, ctx: CommandContext): Promise<string[]> {
+  if (process.getuid?.() !== 0 || !crypt.mounted || !(await readCapacityJournal(crypt.config))) return [];
+  return (await import('../../runtime/capacity/resize.js')).finishResize(ctx, crypt);
 }
 
 /**
@@ -54,6 +65,7 @@ function mutating<T>(ctx: CommandContext, fn: (crypt: OpenCrypt, healed: string[
         await refuseReadOnly(crypt, ctx);
         return await withLock(crypt.paths.lock, { waitSeconds: ctx.globals.wait, operation: ctx.command, activity: ctx.activity }, async () => {
           const report = await heal(crypt, ctx, opts);
+          report.actions.push(...(await finishCapacity(crypt, ctx)));
           for (const line of report.actions) ctx.log.info(`recovered: ${line}`);
           try {
             return await fn(crypt, report.actions, report.entry);

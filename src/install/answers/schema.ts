@@ -78,7 +78,8 @@ export const answersSchema = z.strictObject({
   /** Extension: where root keeps crypt definitions and its state (tests point these into scratch dirs). */
   registry: z.strictObject({ dir: absPath.optional(), state: forShell(absPath).optional() }).optional(),
   method: z.enum(['auto', 'native', 'partition', 'loopback']).default(DEFAULTS.method),
-  loopback: z.strictObject({ image: absPath.optional(), size: size.optional() }).optional(),
+  /** preallocate: fallocate the image (default: when the host has room for it); false: sparse. */
+  loopback: z.strictObject({ image: absPath.optional(), size: size.optional(), preallocate: z.boolean().optional() }).optional(),
   partition: z.strictObject({ device: absPath, wipe: z.boolean().default(DEFAULTS['partition.wipe']) }).optional(),
   filesystem: z
     .strictObject({

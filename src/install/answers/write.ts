@@ -27,7 +27,9 @@ export function answersFromConfig(config: Config): AnswersInput {
     crypt: { path: config.crypt.path, user: config.crypt.user, name: config.crypt.name, profile: config.profile },
     registry: { dir: config.registry.dir, state: config.registry.state },
     method: config.method,
-    ...(config.loopback ? { loopback: { image: config.loopback.image, size: exactSize(config.loopback.sizeBytes) } } : {}),
+    ...(config.loopback
+      ? { loopback: { image: config.loopback.image, size: exactSize(config.loopback.sizeBytes), ...(config.loopback.preallocate !== undefined ? { preallocate: config.loopback.preallocate } : {}) } }
+      : {}),
     ...(config.partition ? { partition: { device: config.partition.device, wipe: config.partition.wipe } } : {}),
     filesystem: { label: config.filesystem.label, mountOptions: [...config.filesystem.mountOptions] },
     persist: { ...config.persist },

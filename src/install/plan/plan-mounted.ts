@@ -37,7 +37,7 @@ function filesystemSteps(facts: HostFacts, config: Config, notes: string[]): Ini
   if (create) {
     steps.push(...createDirs(path.dirname(img.image), facts.imageHost?.path ?? '/', () => ROOT));
     // On a Btrfs host the image itself must not be copy-on-write (a filesystem inside a CoW file fragments badly).
-    steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs' });
+    steps.push({ kind: 'create-image', path: img.image, sizeBytes: img.sizeBytes, nocow: facts.imageHost?.fstype === 'btrfs', ...(img.preallocate ? { preallocate: true } : {}) });
   }
   if (needsMkfs) steps.push(provisional(config, facts.newUuid), { kind: 'mkfs-btrfs', device: img.image, label, uuid: facts.newUuid, wipe: false });
   return steps;
@@ -95,7 +95,7 @@ export function planMounted(facts: HostFacts, config: Config, spec: MountSpec, n
   else steps.push(...persistSteps(facts, config, spec, notes));
   const img = config.loopback;
   if (img && facts.image?.exists && img.sizeBytes > facts.image.sizeBytes && facts.image.signatures.some((s) => s.type === 'btrfs')) {
-    steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root });
+    steps.push({ kind: 'grow-image', path: img.image, sizeBytes: img.sizeBytes, mountPoint: root, ...(img.preallocate ? { preallocate: true } : {}) });
   }
   if (!byUnit) steps.push(...persistSteps(facts, config, spec, notes));
   if (!migrate) steps.push(...activeSteps(cryptFsFor(facts, config), config));

@@ -58,7 +58,7 @@ export function summarizePlan(whole: Plan, probes?: readonly Probe[]): string[] 
   section(`Registry (crypt "${c.crypt.name}" in ${c.registry.dir})`, registryLines(whole));
 
   section('Formats', [
-    ...of(plan, 'create-image').map((s) => `new image ${s.path} (${formatSize(s.sizeBytes)}, sparse)`),
+    ...of(plan, 'create-image').map((s) => `new image ${s.path} (${formatSize(s.sizeBytes)}, ${s.preallocate ? 'preallocated' : 'sparse'})`),
     ...of(plan, 'grow-image').map((s) => `grows the image ${s.path} to ${formatSize(s.sizeBytes)}`),
     ...of(plan, 'mkfs-btrfs').map((s) => `${s.device} as Btrfs (label ${s.label})${s.wipe ? ': ERASES what it holds' : ''}`),
   ]);

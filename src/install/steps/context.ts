@@ -12,6 +12,8 @@ export interface StepContext {
    * undoes the journal's operation and says what it did. Only repair's recover-interrupted step uses it.
    */
   heal?: (crypt: OpenCrypt) => Promise<string[]>;
+  /** A long step's progress (migrate's replace: "42% copied"), shown on the running line. */
+  progress?: (text: string) => void;
 }
 
 /** The opened crypt, for the steps that act on it. */

@@ -1,18 +1,20 @@
-// create-image: an empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size.
+// create-image: an empty file, `chattr +C` on a Btrfs host (only works while empty), then its size: truncate
+// (sparse), or fallocate (preallocated: every block allocated now, so a host that fills up later cannot
+// leave the crypt without room it already counted on — Btrfs would force it read-only).
 import { open, stat } from 'node:fs/promises';
 import { formatSize } from '../../model/units.js';
 import { changed, satisfied, seq, unchanged, wouldChange, type StepModule, type StepOf } from './module.js';
 
 const nocowArgv = (path: string) => ['chattr', '+C', path];
-const truncateArgv = (s: StepOf<'create-image'>) => ['truncate', '-s', String(s.sizeBytes), s.path];
+const sizeArgv = (s: StepOf<'create-image'>) => (s.preallocate ? ['fallocate', '-l', String(s.sizeBytes), s.path] : ['truncate', '-s', String(s.sizeBytes), s.path]);
 
 export const createImage: StepModule<StepOf<'create-image'>> = {
   describe: (s) =>
     seq(
-      `create image ${s.path} (${formatSize(s.sizeBytes)})`,
+      `create image ${s.path} (${formatSize(s.sizeBytes)}${s.preallocate ? ', preallocated' : ''})`,
       { op: `create empty file ${s.path} (mode 0600)` },
       s.nocow && { run: nocowArgv(s.path) },
-      { run: truncateArgv(s) },
+      { run: sizeArgv(s) },
     ),
   probe: async (s) => ((await stat(s.path).catch(() => null))?.size === s.sizeBytes ? satisfied('exists with this size') : wouldChange()),
   async apply(s, ctx) {
@@ -25,7 +27,7 @@ export const createImage: StepModule<StepOf<'create-image'>> = {
     // chattr +C only takes effect on an empty file, so it comes before the size (also when an earlier run
     // stopped right after creating the file).
     if (s.nocow && (!st || st.size === 0)) await ctx.runner.run(nocowArgv(s.path));
-    await ctx.runner.run(truncateArgv(s));
+    await ctx.runner.run(sizeArgv(s));
     return changed();
   },
 };

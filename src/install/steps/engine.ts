@@ -24,7 +24,7 @@ export interface ApplyResult {
 
 export interface EngineOptions {
   /** Names the fault point after each step: `<fault>-after-<kind>`. */
-  fault: 'init' | 'repair' | 'deinit';
+  fault: 'init' | 'repair' | 'deinit' | 'resize' | 'migrate';
   reporter: ProgressReporter;
   /** The hint of the error a failed step becomes: what stays done, and how to go on. */
   afterFailure: (done: StepResult[], error: unknown) => string;

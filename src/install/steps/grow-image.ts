@@ -5,7 +5,8 @@ import { formatSize } from '../../model/units.js';
 import { mountAt } from '../detect/findmnt.js';
 import { changed, satisfied, seq, unchanged, wouldChange, type StepModule, type StepOf } from './module.js';
 
-const truncateArgv = (s: StepOf<'grow-image'>) => ['truncate', '-s', String(s.sizeBytes), s.path];
+// A preallocated image grows preallocated (loopback.preallocate): fallocate -l allocates the new part too.
+const truncateArgv = (s: StepOf<'grow-image'>) => (s.preallocate ? ['fallocate', '-l', String(s.sizeBytes), s.path] : ['truncate', '-s', String(s.sizeBytes), s.path]);
 const resizeArgv = (s: StepOf<'grow-image'>) => ['btrfs', 'filesystem', 'resize', 'max', s.mountPoint];
 
 export const growImage: StepModule<StepOf<'grow-image'>> = {

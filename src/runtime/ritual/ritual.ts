@@ -16,6 +16,7 @@ import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
 import { readPostmaster } from '../../base/pg/postmaster.js';
 import { buildMeta } from './metadata.js';
+import { usageNow } from '../status/space.js';
 import { preflight, type Preflight } from './preflight.js';
 import { Phases } from '../../base/phases.js';
 
@@ -123,6 +124,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: OpContext, opts: RitualOptio
       return m;
     });
     meta.timings = { ...phases.timings, total: phases.total() };
+    meta.space = await usageNow(paths.root);
     if (opts.pinned) meta.pinned = true;
     await writeMeta(paths, meta);
     faultPoint('snapshot:after-metadata');

@@ -33,6 +33,7 @@ const metaSchema: ZodMiniType<SnapshotMeta> = looseObject({
   btrfs: nullable(looseObject({ uuid: string(), generation: count })),
   timings: record(string(), number()),
   toolVersion: string(),
+  space: optional(nullable(looseObject({ sizeBytes: count, usedBytes: count, freeBytes: count }))),
   pinned: optional(boolean()),
   rebuilt: optional(looseObject({ at: isoTime, checkpointLsn: text, timeline: nullable(count) })),
   restored: optional(looseObject({ from: string(), at: isoTime, originUuid: string(), by: string() })),

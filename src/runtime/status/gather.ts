@@ -19,10 +19,19 @@ import { systemctlArgv, userUnitDir } from '../../base/systemctl.js';
 import { readSnapshotDir } from '../snapshots/meta.js';
 import { newestFirst } from '../snapshots/order.js';
 import { readRuns, type RunRecords } from './record.js';
-import { floorBytes, measureSpace, type SpaceFacts } from './space.js';
+import { floorBytes, measureSpace, usageNow, type SpaceFacts } from './space.js';
 import { measureSpaceSysfs } from './sysfs-space.js';
 import type { FreeFloor } from '../../model/settings.js';
 import { gatherReplication, type ReplicaFacts } from '../replicate/status.js';
+import { spaceTrend, type SpaceTrend, type UsagePoint } from './trend.js';
+import type { SnapshotMeta } from '../../model/snapshot-meta.js';
+
+/** Each snapshot's recorded usage, and now's: the trend's points. */
+export function usagePoints(metas: SnapshotMeta[], now: Date, usedNow: number | null): UsagePoint[] {
+  const pts = metas.flatMap((m) => (m.space ? [{ at: Date.parse(m.createdAt), usedBytes: m.space.usedBytes }] : []));
+  if (usedNow !== null) pts.push({ at: now.getTime(), usedBytes: usedNow });
+  return pts;
+}
 
 export interface TimerFacts {
   unit: string;
@@ -40,6 +49,8 @@ export interface StatusFacts {
   space: SpaceFacts | null;
   floor: { minFree: FreeFloor; bytes: number } | null;
   snapshots: { count: number; pinned: number; newest: { name: string; createdAt: string } | null } | null;
+  /** The free-space trend from the usage the snapshots recorded (null: too little history); absent while unmounted. */
+  trend?: SpaceTrend | null;
   runs: RunRecords;
   /** null: no database configured. */
   postgres: { running: boolean } | null;
@@ -156,6 +167,8 @@ export async function gatherStatus(crypt: StatusCrypt, runner: Runner, now = new
   const space = (await visible('space', [], () => measureSpace(root, config))) ?? (fsid ? await measureSpaceSysfs(fsid, config) : null);
   if (!space) hidden.push('space');
   const dir = await visible('snapshots', hidden, () => readSnapshotDir(paths));
+  // What each snapshot recorded and what is used now: the free-space trend (statfs; nothing when hidden).
+  const used = space ? await usageNow(root) : null;
   const newest = dir ? newestFirst(dir.complete)[0] : undefined; // by time: names of one second sort by label
   const minFree = config.space?.minFree ?? null;
   const runs = (await visible('last runs', hidden, () => readRuns(paths, { strict: true }))) ?? {};
@@ -166,6 +179,7 @@ export async function gatherStatus(crypt: StatusCrypt, runner: Runner, now = new
     space,
     floor: minFree && space ? { minFree, bytes: floorBytes(minFree, space.sizeBytes) } : null,
     snapshots: dir ? { count: dir.complete.length, pinned: dir.complete.filter((m) => m.pinned).length, newest: newest ? { name: newest.name, createdAt: newest.createdAt } : null } : null,
+    trend: dir && space ? spaceTrend(usagePoints(dir.complete, now, used?.usedBytes ?? null), now.getTime(), space.freeBytes, config) : null,
     runs,
     postgres,
     ...(await timers(crypt, runner, hidden)),

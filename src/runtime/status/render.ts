@@ -4,6 +4,7 @@ import { formatFloor } from '../../model/settings.js';
 import { formatTime } from '../../base/output/time.js';
 import { painter, type Painter } from '../../base/output/style.js';
 import type { StatusFacts } from './gather.js';
+import { describeTrend } from './trend.js';
 import type { RunRecord } from './record.js';
 import { replicaRows } from '../replicate/status.js';
 
@@ -38,6 +39,7 @@ export function renderStatus(f: StatusFacts, now: Date, colour = false): string 
     let free = `${approxSize(f.space.freeBytes)} free of ${approxSize(f.space.sizeBytes)} (${pct}%)${f.space.estimated ? ', estimated from sysfs' : ''}`;
     if (f.floor) free += `, floor ${formatFloor(f.floor.minFree)}${f.space.freeBytes < f.floor.bytes ? paint('red', ' — BELOW') : ''}`;
     rows.push(['space', free]);
+    if (f.trend) rows.push(['trend', `${describeTrend(f.trend)}${f.trend.advice ? paint('yellow', ` — grow soon: ${f.trend.advice}`) : ''}`]);
     if (f.space.host && f.space.host.imageGrowthBytes > f.space.host.freeBytes) {
       rows.push(['host', `only ${approxSize(f.space.host.freeBytes)} free for ${approxSize(f.space.host.imageGrowthBytes)} the image may still grow`]);
     }

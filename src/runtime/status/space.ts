@@ -37,6 +37,14 @@ async function fsSpace(dir: string): Promise<{ free: number; size: number }> {
   return { free: Number(s.bavail) * Number(s.bsize), size: Number(s.blocks) * Number(s.bsize) };
 }
 
+/** The filesystem's size, used and free space (statfs: no process), recorded in each snapshot's metadata; null when it cannot be read. */
+export async function usageNow(root: string): Promise<{ sizeBytes: number; usedBytes: number; freeBytes: number } | null> {
+  const s = await statfs(root).catch(() => null);
+  if (!s) return null;
+  const b = Number(s.bsize);
+  return { sizeBytes: Number(s.blocks) * b, usedBytes: (Number(s.blocks) - Number(s.bfree)) * b, freeBytes: Number(s.bavail) * b };
+}
+
 /** Loopback only: the free space of the filesystem holding the image, and what the image may still grow. */
 export async function hostShortfall(config: Pick<Config, 'method' | 'loopback'>): Promise<SpaceFacts['host']> {
   if (config.method !== 'loopback' || !config.loopback) return null;
