@@ -18,6 +18,8 @@ export type JournalEntry =
       wasRunning: boolean;
       /** UUID of the staging subvolume, recorded before the swap: active/ having it means the swap happened. */
       stagedUuid?: string | null;
+      /** With an outside WAL: the generation the replaced state's pg_wal linked to (removed once it is kept). */
+      oldWalGen?: string | null;
     }
   | {
       op: 'snapshot';
@@ -78,6 +80,8 @@ export type JournalEntry =
       phase: string;
       wasRunning: boolean;
       stagedUuid?: string | null;
+      /** With an outside WAL: the generation the replaced state's pg_wal linked to (removed once it is kept). */
+      oldWalGen?: string | null;
       run: RunIntent;
     }
   | {

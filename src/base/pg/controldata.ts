@@ -11,7 +11,7 @@ import { access, readdir } from 'node:fs/promises';
 import { asUser, type Runner } from '../runner.js';
 import { nsOp } from '../userns/helper.js';
 import { onTree, throughUserns } from '../userns/tree.js';
-import { pgProgram } from './bin.js';
+import { pgProgram, resolvePgBin } from './bin.js';
 
 export interface ControlFacts {
   systemIdentifier: string;
@@ -96,4 +96,29 @@ export async function readControlFacts(
   }
   if (!file.control) throw new Error(`cannot read the system identifier of ${pgdata} (no pg_controldata, unreadable global/pg_control)`);
   return { ...file.control, major: file.major };
+}
+
+/** What a stopped cluster needs of its WAL: the last checkpoint's REDO segment and the segment size (pg_controldata). */
+export interface ControlWal {
+  redoWalFile: string;
+  segSize: number;
+  timeline: number;
+  systemIdentifier: string;
+}
+
+export function parseControlWal(text: string): ControlWal | null {
+  const field = (key: string): string | null => new RegExp(`^${key}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim() ?? null;
+  const redo = field("Latest checkpoint's REDO WAL file");
+  const seg = field('Bytes per WAL segment');
+  const tli = field("Latest checkpoint's TimeLineID");
+  const sysid = field('Database system identifier');
+  if (!redo || !seg || !tli || !sysid) return null;
+  return { redoWalFile: redo, segSize: Number(seg), timeline: Number(tli), systemIdentifier: sysid };
+}
+
+export async function readControlWal(runner: Runner, binDir: string | null, pgdata: string, owner: { uid: number; gid: number }): Promise<ControlWal> {
+  const r = await runner.run(asUser(owner, [pgProgram(await resolvePgBin(binDir), 'pg_controldata'), '-D', pgdata]), { allowFailure: true });
+  const parsed = parseControlWal(r.stdout);
+  if (!parsed) throw new Error(`pg_controldata -D ${pgdata} did not say where the last checkpoint's WAL is: ${r.stderr.trim() || r.stdout.trim()}`);
+  return parsed;
 }

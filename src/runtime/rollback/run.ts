@@ -16,8 +16,12 @@ import { waitForPrimary } from '../service/ready.js';
 import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
-import { keepReplacedState } from './keep.js';
-import { prepareStagingOp } from './staging.js';
+import { dropOldWal, keepReplacedState } from './keep.js';
+import { prepareStagingOp, staleFilesFor } from './staging.js';
+import { readMeta } from '../snapshots/meta.js';
+import { fillGeneration, genPath, linkedGen } from '../../base/wal/generation.js';
+import { genName } from '../../base/wal/placement.js';
+import { walOwner } from '../../base/wal/files.js';
 import { onTree } from '../../base/userns/tree.js';
 import type { RollbackPlan } from './steps.js';
 import { describeRollbackSteps } from './steps.js';
@@ -74,6 +78,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     phase: 'started',
     wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
     stagedUuid: null,
+    // With an outside WAL: the generation the replaced state uses (it stays until that state has kept its WAL).
+    ...(pg?.walDir ? { oldWalGen: await linkedGen(paths.active, pg.dir, pg.walDir).catch(() => null) } : {}),
   };
   const entry: RollbackEntry = plan.intent ? { op: 'run-rollback', ...fields, run: plan.intent } : { op: 'rollback', ...fields };
   await writeJournal(paths, entry);
@@ -103,7 +109,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
       if (pg) {
-        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg);
+        const meta = await readMeta(paths, plan.target).catch(() => undefined);
+        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg, staleFilesFor(meta));
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
@@ -111,6 +118,20 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
       await writeJournal(paths, entry);
     });
     faultPoint('rollback:prepare');
+    if (pg?.walDir && entry.stagedUuid) {
+      // The restored state's own WAL generation, filled only from the snapshot: a restore must never see the
+      // WAL of another history (recovery would replay the newer WAL and silently undo the rollback).
+      const walDir = pg.walDir;
+      const uuid = entry.stagedUuid;
+      await timed('wal-fill', () =>
+        showing(ctx, 'filling the restored state\'s own WAL directory from the snapshot', () =>
+          fillGeneration({ subvol: plan.staging, pgDir: pg.dir, walDir, gen: genName(uuid), target: genPath(walDir, uuid), owner: walOwner(pg) }),
+        ),
+      );
+      faultPoint('rollback:wal-fill');
+      entry.phase = 'wal-filled';
+      await writeJournal(paths, entry);
+    }
     // A service that restarts the server on its own (e.g. systemd Restart=) would have it running on
     // files about to be swapped away under it: check right before the point of no return.
     if (pgdata) {
@@ -138,6 +159,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   faultPoint('rollback:keep');
   entry.phase = 'kept';
   await writeJournal(paths, entry);
+  await timed('wal-drop', () => dropOldWal(entry, crypt));
+  faultPoint('rollback:wal-drop');
 
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {

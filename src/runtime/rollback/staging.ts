@@ -8,12 +8,22 @@
 // runs this), PGDATA is opened without following links, checked, and only then cleaned, fd-relative.
 import { stat } from 'node:fs/promises';
 import type { PostgresConfig } from '../../model/config.js';
+import type { SnapshotMeta } from '../../model/snapshot-meta.js';
 import { CryptError } from '../../base/errors.js';
 import { nsOp } from '../../base/userns/helper.js';
 import { hostUid } from '../../base/userns/view.js';
 import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, unlinkAt, type Dir } from '../../base/sys/fd.js';
 
 export const STALE_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
+
+/**
+ * The files a restore of this snapshot removes: a snapshot that carries its own WAL copy (the live WAL was
+ * outside the crypt, docs/wal.md) keeps the backup_label and tablespace_map written with it — its WAL ends
+ * at their stop LSN, so backup recovery is what makes it consistent.
+ */
+export function staleFilesFor(meta: SnapshotMeta | undefined): string[] {
+  return meta?.postgres?.wal?.label === 'own' ? STALE_FILES.filter((f) => f !== 'backup_label' && f !== 'tablespace_map') : STALE_FILES;
+}
 
 const refuse = (what: string) =>
   new CryptError(`the snapshot's PGDATA ${what}; nothing was changed (the staging copy is removed)`, {
@@ -51,17 +61,17 @@ async function openPgdata(clone: Dir, dir: string): Promise<Dir | null> {
  * The clone at `clone` (a path) made fit: locked, PGDATA checked and cleaned, released. Where PGDATA's
  * owner may (the owner's user namespace for a container's PGDATA: base/userns/tree.ts).
  */
-export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig): Promise<string[]> => {
+export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig, stale: string[] = STALE_FILES): Promise<string[]> => {
   const locked = await lockClone(clone);
   try {
-    return await prepareStagingPgdata(locked.dir, pg);
+    return await prepareStagingPgdata(locked.dir, pg, stale);
   } finally {
     await locked.release();
   }
 });
 
 /** Checks PGDATA in the clone, then removes the stale files; returns what it removed. */
-export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Promise<string[]> {
+export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig, stale: string[] = STALE_FILES): Promise<string[]> {
   const pgdata = await openPgdata(clone, pg.dir);
   if (!pgdata) return [];
   try {
@@ -73,7 +83,7 @@ export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig): Prom
     if (!((await inodeFlags(pgdata)) & FS_NOCOW_FL)) problems.push('lost the C (nodatacow) attribute');
     if (problems.length) throw refuse(problems.join(', '));
     const removed: string[] = [];
-    for (const f of STALE_FILES) if (await unlinkAt(pgdata, f)) removed.push(f);
+    for (const f of stale) if (await unlinkAt(pgdata, f)) removed.push(f);
     return removed;
   } finally {
     await closeDir(pgdata);

@@ -23,6 +23,7 @@ import { faultPoint } from '../../base/fault.js';
 import { onTree } from '../../base/userns/tree.js';
 import { startCloneContainer, type CloneContainer } from './clone-container.js';
 import { cleanCloneOp, cloneImage, cloneVersionOp } from './clone-files.js';
+import { staleFilesFor } from '../rollback/staging.js';
 import { Phases } from '../../base/phases.js';
 
 export interface VerifyCheck {
@@ -103,7 +104,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
       }
     }
     stage = 'start';
-    if (await onTree(clone, ctx.runner, cleanCloneOp, clone, pgcfg.dir, owner)) {
+    if (await onTree(clone, ctx.runner, cleanCloneOp, clone, pgcfg.dir, owner, staleFilesFor(meta))) {
       checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
     }
     server = await timed('recovery', () =>
