@@ -4,7 +4,7 @@
 // path, holding nothing but this crypt's gen-* directories. Facts are read here; the judgement is pure.
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { mountHoldingPath, readMountinfo } from '../sys/mountinfo.js';
+import { isMountPoint, mountHoldingPath, readMountinfo } from '../sys/mountinfo.js';
 import { exists } from '../sys/fs.js';
 
 export const GEN_PREFIX = 'gen-';
@@ -45,7 +45,8 @@ export async function readWalPlacement(walDir: string, cryptPath: string): Promi
   const real = await realpath(existing);
   const st = await stat(real);
   const walSt = await lstat(walDir).catch(() => null);
-  const cryptSt = await stat(cryptPath).catch(() => null);
+  // The crypt's own filesystem only when something is mounted there (a native crypt is a directory of the host's).
+  const cryptSt = (await isMountPoint(cryptPath)) ? await stat(cryptPath).catch(() => null) : null;
   const mount = mountHoldingPath(await readMountinfo(), real);
   const loop = Boolean(mount && (/^\/dev\/loop\d+$/.test(mount.source) || (await exists(`/sys/dev/block/${mount.majMin}/loop`))));
   const owners: PathOwner[] = [];
@@ -62,7 +63,7 @@ export async function readWalPlacement(walDir: string, cryptPath: string): Promi
     walDirIsDir: Boolean(walSt?.isDirectory()),
     dev: st.dev,
     cryptDev: cryptSt?.dev ?? null,
-    cryptReal: cryptSt ? await realpath(cryptPath) : null,
+    cryptReal: await realpath(cryptPath).catch(() => null),
     fstype: mount?.fstype ?? 'unknown',
     source: mount?.source ?? 'unknown',
     loop,

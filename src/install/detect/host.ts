@@ -2,6 +2,7 @@
 // which resolve (decides) and the pure planner turn into a plan; it decides nothing itself. Where it looks
 // when the answers do not say (the image, fstab, the unit directory, the postgres user) is the default
 // of answers/defaults.ts.
+import { readWalPlacement } from '../../base/wal/placement.js';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -216,6 +217,7 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     postgresUser: pgEnabled && !containerName ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
     podman,
     pgdataNow: pgEnabled ? await detectPgdataOwner(path.join(cryptPath, 'active', pgDir)) : null,
+    walPlacement: pgEnabled && answers.postgres?.walDir ? await readWalPlacement(answers.postgres.walDir, cryptPath) : null,
     persisted: {
       fstabLines: parseFstab(fstabText)
         .filter((e) => e.where === cryptPath)
