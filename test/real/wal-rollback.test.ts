@@ -10,7 +10,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { PG_BIN, skipReason } from '../helpers/env.js';
-import { sh } from '../helpers/host.js';
+import { ids, sh } from '../helpers/host.js';
 import { runPgbench } from '../helpers/pg.js';
 import { cliSuite } from '../helpers/suite.js';
 import { activeUuid, walCrypt } from '../helpers/wal.js';
@@ -26,6 +26,10 @@ describe.skipIf(skip)(`rollback with an outside WAL ${skip ? `(skipped: ${skip})
     const expected = `gen-${activeUuid(c.fx.paths.active)}`;
     expect(gens).toEqual([expected]);
     expect(await readlink(path.join(c.fx.pgdata, 'pg_wal'))).toBe(path.join(c.walDir, expected));
+    // The link and the generation are the server's user's (doctor's owners.pgdata would flag a root-owned link).
+    const uid = ids('postgres').uid;
+    expect((await lstat(path.join(c.fx.pgdata, 'pg_wal'))).uid).toBe(uid);
+    expect((await lstat(path.join(c.walDir, expected))).uid).toBe(uid);
   }
 
   test('snapshot under pgbench, rollback: rows before the backup present, after it absent; books balance; amcheck clean; undo', async () => {

@@ -2,7 +2,7 @@
 // `<subvolume>/<PGDATA>/pg_wal`. Here: put a WAL copy into a snapshot's own PGDATA (replacing the link), fill a
 // fresh generation from a snapshot's PGDATA (leaving the link), remove a generation by name. Every step can
 // be run again after a crash: a half copy (`pg_wal.lychd-copy`) or a half generation is removed first.
-import { readdir, symlink } from 'node:fs/promises';
+import { lchown, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CryptError } from '../errors.js';
 import { closeDir, openDir, openDirIfExists, unlinkAt, type Dir } from '../sys/fd.js';
@@ -136,6 +136,8 @@ export async function fillGeneration(r: { subvol: string; pgDir: string; walDir:
     });
     await removeTreeAt(pgd, 'pg_wal');
     await symlink(r.target, `${pgd.anchor}/pg_wal`);
+    // The link is the server's user's like everything in PGDATA (lchown: never its target).
+    if (r.owner) await lchown(`${pgd.anchor}/pg_wal`, r.owner.uid, r.owner.gid);
     await fsyncDir(pgd.anchor);
     return made;
   });
