@@ -152,3 +152,20 @@ describe('snapshot modes with an outside WAL', () => {
     expect(decideMode('checkpoint', 'up', { ...pg, walDir: null })).toBe('checkpoint');
   });
 });
+
+describe('rollback steps with an outside WAL', () => {
+  it('the confirmation and --dry-run name the fill, the keep of the replaced WAL and the removal of its generation, in order', async () => {
+    const { describeRollbackSteps } = await import('../../src/runtime/rollback/steps.js');
+    const f = { ...facts(), walPlacement: placement() };
+    const config = resolveConfig(answersSchema.parse({ ...base, postgres: { walDir: '/var/lib/lychd-wal/a' } }), f);
+    const p = { target: 'T', preRollbackName: 'P-pre-rollback', staging: `${CRYPT}/.staging-x`, active: `${CRYPT}/active`, dbRunning: true };
+    const steps = describeRollbackSteps(config, p);
+    const at = (re: RegExp) => steps.findIndex((s) => re.test(s));
+    expect(at(/fill a fresh WAL generation \/var\/lib\/lychd-wal\/a\/gen-/)).toBeGreaterThan(at(/remove postmaster\.pid/));
+    expect(at(/fill a fresh WAL generation/)).toBeLessThan(at(/RENAME_EXCHANGE/));
+    expect(at(/keep the WAL the replaced state needs/)).toBeGreaterThan(at(/RENAME_EXCHANGE/));
+    expect(at(/remove the replaced state's WAL generation/)).toBeGreaterThan(at(/keep the WAL the replaced state needs/));
+    const plain = describeRollbackSteps(resolveConfig(answersSchema.parse(base), facts()), p);
+    expect(plain.some((s) => /WAL generation/.test(s))).toBe(false);
+  });
+});
