@@ -79,6 +79,37 @@ describe.skipIf(skip)(`rollback with an outside WAL ${skip ? `(skipped: ${skip})
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
   }, 240_000);
 
+  const skip18 = skipReason('pg18');
+  test.skipIf(skip18)(`PostgreSQL 18 (its build has no pg_controldata: pg_control is read): rollback, undo, and a cold snapshot restored ${skip18 ? `(skipped: ${skip18})` : ''}`, async () => {
+    const c = await walCrypt(suite, suite.bundle, { version: 18 });
+    const { server, run } = c;
+    const rows = async () => (await server.query<{ v: string }>('select v from m order by v')).map((r) => r.v);
+    await server.query('create table m (v text)');
+    await server.query("insert into m values ('a')");
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    await server.query("insert into m values ('b')");
+    const rb = await run(['--json', 'rollback', snap.json.snapshot.name, '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(await rows()).toEqual(['a']);
+    await oneLinkedGen(c);
+    const undo = await run(['--json', 'rollback', rb.json.preRollback, '--yes']);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(await rows()).toEqual(['a', 'b']);
+
+    // Cold: the stopped cluster's WAL from its last checkpoint on is copied in; the restore has every row.
+    server.stop();
+    const cold = await run(['--json', 'snapshot', '--label', 'cold']);
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.json.snapshot.mode).toBe('cold');
+    server.start();
+    await server.query("insert into m values ('c')");
+    const back = await run(['--json', 'rollback', cold.json.snapshot.name, '--yes']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await rows()).toEqual(['a', 'b']);
+    await oneLinkedGen(c);
+  }, 180_000);
+
   const POINTS: { point: string; after: 'old' | 'new' }[] = [
     { point: 'rollback:prepare', after: 'old' },
     { point: 'rollback:wal-fill', after: 'old' },

@@ -169,3 +169,27 @@ describe('rollback steps with an outside WAL', () => {
     expect(plain.some((s) => /WAL generation/.test(s))).toBe(false);
   });
 });
+
+describe("a stopped cluster's WAL start", () => {
+  it("from pg_controldata's words, and from pg_control's own bytes (11+ and 10 layouts)", async () => {
+    const { parseControlWal, parseControlWalFile } = await import('../../src/base/pg/controldata.js');
+    const text = [
+      'Database system identifier:           7441000000000000001',
+      "Latest checkpoint's REDO location:    0/3000028",
+      "Latest checkpoint's TimeLineID:       2",
+      'Bytes per WAL segment:                16777216',
+    ].join('\n');
+    expect(parseControlWal(text)).toEqual({ redoLsn: '0/3000028', timeline: 2, systemIdentifier: '7441000000000000001', segSize: 16777216 });
+    expect(parseControlWal('garbage')).toBeNull();
+    const file = (version: number, at: number) => {
+      const b = Buffer.alloc(8192);
+      b.writeBigUInt64LE(7441000000000000001n, 0);
+      b.writeUInt32LE(version, 8);
+      b.writeBigUInt64LE(0x1_0300_0028n, at);
+      b.writeUInt32LE(3, at + 8);
+      return b;
+    };
+    expect(parseControlWalFile(file(1800, 40))).toEqual({ redoLsn: '1/3000028', timeline: 3, systemIdentifier: '7441000000000000001', segSize: null });
+    expect(parseControlWalFile(file(1002, 48))?.redoLsn).toBe('1/3000028');
+  });
+});

@@ -8,7 +8,7 @@ import { CryptError } from '../errors.js';
 import { chownDir, closeDir, openDir, unlinkAt, type Dir } from '../sys/fd.js';
 import { readFileSafely } from '../sys/read-file.js';
 import { fsyncDir } from '../sys/fs.js';
-import { checkSegment, isHistoryName, isSegmentName, parseWalFileName, writtenPages } from './segments.js';
+import { checkSegment, isHistoryName, isSegmentName, parseLsn, parseWalFileName, readPageHeader, segOf, walFileName, writtenPages } from './segments.js';
 
 export interface Owner {
   uid: number;
@@ -135,27 +135,31 @@ export async function copyWal(src: Dir, dst: Dir, segments: string[], check: Cop
   return { segments, histories, bytes };
 }
 
+/** The segment size a WAL directory's segments were written with (the first one's long header). */
+export async function segSizeIn(src: Dir): Promise<number> {
+  for (const name of (await walFileNames(src)).segments) {
+    const buf = await readFileSafely({ dir: src, name }, { maxBytes: 2 ** 30 });
+    const size = buf ? readPageHeader(buf, 0)?.long?.segSize : undefined;
+    if (size) return size;
+  }
+  throw new CryptError(`no WAL segment with a readable header in ${src.path}`);
+}
+
 /**
  * The segments a stopped cluster needs, from its last checkpoint's REDO segment on while each is really
  * written (a recycled or zeroed file ends the run): what makes a cleanly stopped PGDATA whole without its
- * outside WAL. `redoFile`: pg_controldata's "Latest checkpoint's REDO WAL file".
+ * outside WAL.
  */
-export async function writtenSegmentsFrom(src: Dir, redoFile: string, segSize: number): Promise<string[]> {
-  const start = parseWalFileName(redoFile, segSize);
-  if (!start) throw new CryptError(`not a WAL segment name: ${redoFile}`);
-  const { segments } = await walFileNames(src);
+export async function writtenSegmentsFrom(src: Dir, tli: number, redoLsn: string, segSize: number): Promise<string[]> {
+  const first = segOf(parseLsn(redoLsn), segSize);
   const out: string[] = [];
-  for (const name of segments) {
-    const p = parseWalFileName(name, segSize);
-    if (!p || p.tli !== start.tli || p.segno < start.segno) continue;
-    if (p.segno !== start.segno + BigInt(out.length)) break;
-    const buf = await readFileSafely({ dir: src, name }, { maxBytes: segSize });
+  for (let segno = first; ; segno++) {
+    const name = walFileName(tli, segno, segSize);
+    const buf = await readFileSafely({ dir: src, name }, { maxBytes: segSize }).catch(() => undefined);
     if (!buf || writtenPages(buf) === 0) break;
-    const first = buf.readBigUInt64LE(8);
-    if (first !== p.segno * BigInt(segSize)) break; // a recycled file still carries its old address
+    if (buf.readBigUInt64LE(8) !== segno * BigInt(segSize)) break; // a recycled file still carries its old address
     out.push(name);
   }
-  if (!out.length) throw new CryptError(`the WAL segment ${redoFile} (the last checkpoint's) is missing from the WAL directory`);
+  if (!out.length) throw new CryptError(`the WAL segment ${walFileName(tli, first, segSize)} (the last checkpoint's) is missing from the WAL directory`);
   return out;
 }
-

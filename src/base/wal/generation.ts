@@ -9,7 +9,8 @@ import { closeDir, openDir, openDirIfExists, unlinkAt, type Dir } from '../sys/f
 import { fsyncDir } from '../sys/fs.js';
 import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
 import { readFileSafely } from '../sys/read-file.js';
-import { copyWal, makeDirAt, readWalLink, removeTreeAt, renameAt, walFileNames, writeFileAt, type CopyCheck, type CopyResult, type Owner } from './files.js';
+import { copyWal, makeDirAt, readWalLink, removeTreeAt, renameAt, segSizeIn, walFileNames, writeFileAt, writtenSegmentsFrom, type CopyCheck, type CopyResult, type Owner } from './files.js';
+import type { ControlWal } from '../pg/controldata.js';
 import { genName, isGenName } from './placement.js';
 import type { SnapshotWal } from '../../model/snapshot-meta.js';
 
@@ -51,9 +52,8 @@ export interface EmbedRequest {
   walDir: string;
   /** The generation to copy from. */
   gen: string;
-  /** The segments to copy, in order, or a function choosing them from the generation. */
-  segments: string[] | ((gen: Dir) => Promise<string[]>);
-  check: CopyCheck;
+  /** The segments to copy, in order, and how each is checked — or a function choosing them from the generation. */
+  choose: { segments: string[]; check: CopyCheck } | ((gen: Dir) => Promise<{ segments: string[]; check: CopyCheck }>);
   /** Files written into PGDATA with the copy (backup_label, tablespace_map). */
   files: { name: string; text: string }[];
   owner: Owner | null;
@@ -74,8 +74,8 @@ export async function embedWal(r: EmbedRequest): Promise<CopyResult & { ms: numb
       const dst = await makeDirAt(pgd, COPY, r.owner);
       let result: CopyResult;
       try {
-        const names = Array.isArray(r.segments) ? r.segments : await r.segments(src);
-        result = await copyWal(src, dst, names, r.check, r.owner);
+        const { segments, check } = typeof r.choose === 'function' ? await r.choose(src) : r.choose;
+        result = await copyWal(src, dst, segments, check, r.owner);
       } finally {
         await closeDir(dst);
       }
@@ -173,3 +173,11 @@ export function walMeta(c: CopyResult & { ms: number }, o: Pick<SnapshotWal, 're
     copyMs: c.ms,
   };
 }
+
+/** How a stopped cluster's WAL is chosen from its generation (control data: pg_controldata or pg_control). */
+export const stoppedClusterWal =
+  (cw: ControlWal) =>
+  async (gen: Dir): Promise<{ segments: string[]; check: CopyCheck }> => {
+    const segSize = cw.segSize ?? (await segSizeIn(gen));
+    return { segments: await writtenSegmentsFrom(gen, cw.timeline, cw.redoLsn, segSize), check: { segSize, sysid: cw.systemIdentifier } };
+  };

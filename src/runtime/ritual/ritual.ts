@@ -22,8 +22,8 @@ import path from 'node:path';
 import type { BackupStop } from './session.js';
 import type { SnapshotWal } from '../../model/snapshot-meta.js';
 import { readControlWal } from '../../base/pg/controldata.js';
-import { embedWal, walMeta } from '../../base/wal/generation.js';
-import { walOwner, writtenSegmentsFrom } from '../../base/wal/files.js';
+import { embedWal, stoppedClusterWal, walMeta } from '../../base/wal/generation.js';
+import { walOwner } from '../../base/wal/files.js';
 import { backupSegments, parseLsn } from '../../base/wal/segments.js';
 
 export interface RitualOptions {
@@ -127,7 +127,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: OpContext, opts: RitualOptio
         const segments = backupSegments(parseLsn(startLsn), parseLsn(b.lsn), tli, segSize);
         const files = [{ name: 'backup_label', text: b.labelfile }, ...(b.spcmapfile ? [{ name: 'tablespace_map', text: b.spcmapfile }] : [])];
         const copied = await showing(ctx, 'copying the backup\'s WAL into the snapshot', () =>
-          phases.run('wal-copy', () => embedWal({ subvol: target, pgDir: pg.dir, walDir: pg.walDir!, gen: walGen, segments, check: { segSize, sysid: facts.systemIdentifier, upTo: parseLsn(b.lsn) }, files, owner: walOwner(pg) })),
+          phases.run('wal-copy', () => embedWal({ subvol: target, pgDir: pg.dir, walDir: pg.walDir!, gen: walGen, choose: { segments, check: { segSize, sysid: facts.systemIdentifier, upTo: parseLsn(b.lsn) } }, files, owner: walOwner(pg) })),
         );
         faultPoint('snapshot:after-wal-copy');
         if (slotHeld) await s.releaseWal(slotName).catch((e: Error) => ctx.log.warn(`dropping the temporary slot ${slotName} failed (the server drops it when the session ends): ${e.message}`));
@@ -143,7 +143,7 @@ async function snapAndRecord(crypt: OpenCrypt, ctx: OpContext, opts: RitualOptio
         const pgWal = pg;
         const cw = await readControlWal(ctx.runner, pgWal.bin, path.join(target, pgWal.dir), { uid: pgWal.uid, gid: pgWal.gid });
         const copied = await phases.run('wal-copy', () =>
-          embedWal({ subvol: target, pgDir: pgWal.dir, walDir: pgWal.walDir!, gen: walGen, segments: (g) => writtenSegmentsFrom(g, cw.redoWalFile, cw.segSize), check: { segSize: cw.segSize, sysid: cw.systemIdentifier }, files: [], owner: walOwner(pgWal) }),
+          embedWal({ subvol: target, pgDir: pgWal.dir, walDir: pgWal.walDir!, gen: walGen, choose: stoppedClusterWal(cw), files: [], owner: walOwner(pgWal) }),
         );
         faultPoint('snapshot:after-wal-copy');
         wal = walMeta(copied, { restorePoint: null, timeline: cw.timeline, held: 'none', label: 'none' });

@@ -16,8 +16,8 @@ import type { RollbackEntry } from './run.js';
 import path from 'node:path';
 import { faultPoint } from '../../base/fault.js';
 import { readControlWal } from '../../base/pg/controldata.js';
-import { embedWal, linkedGen, removeGeneration, walMeta } from '../../base/wal/generation.js';
-import { walOwner, writtenSegmentsFrom } from '../../base/wal/files.js';
+import { embedWal, linkedGen, removeGeneration, stoppedClusterWal, walMeta } from '../../base/wal/generation.js';
+import { walOwner } from '../../base/wal/files.js';
 import type { SnapshotWal } from '../../model/snapshot-meta.js';
 
 export async function keepReplacedState(entry: RollbackEntry, crypt: OpenCrypt, runner: Runner): Promise<SnapshotMeta> {
@@ -58,8 +58,7 @@ async function keepOldWal(entry: RollbackEntry, crypt: OpenCrypt, runner: Runner
     pgDir: pg.dir,
     walDir: pg.walDir,
     gen: entry.oldWalGen,
-    segments: (g) => writtenSegmentsFrom(g, cw.redoWalFile, cw.segSize),
-    check: { segSize: cw.segSize, sysid: cw.systemIdentifier },
+    choose: stoppedClusterWal(cw),
     files: [],
     owner: walOwner(pg),
   });
