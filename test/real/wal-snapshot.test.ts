@@ -3,7 +3,7 @@
 // backup's segments, backup_label), the temporary slot is gone, the metadata names the restore point (the
 // stop LSN); modes other than bracket/cold are refused (exit 2); a stop LSN in a later segment is copied whole.
 import { describe, expect, test } from 'vitest';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { PG_BIN, skipReason } from '../helpers/env.js';
@@ -91,4 +91,33 @@ describe.skipIf(skip)(`snapshot with an outside WAL ${skip ? `(skipped: ${skip})
     expect(segs.length).toBe(meta.postgres.wal.segments.count);
     expect(meta.postgres.wal.bytes).toBe(segs.length * 2 ** 20);
   }, 90_000);
+
+  test('verify needs nothing outside the snapshot (walDir moved away meanwhile); SIGKILL after the copy or the seal leaves no snapshot and no slot', async () => {
+    const { fx, server, run, walDir } = await walCrypt(suite, suite.bundle);
+    await server.query('create table m (v text)');
+    await server.query("insert into m values ('a')");
+    for (const point of ['snapshot:after-wal-copy', 'snapshot:after-seal']) {
+      const killed = await run(['snapshot'], { LYCHD_CRYPT_FAULT: point });
+      expect(killed.signal, point).toBe('SIGKILL');
+      const next = await run(['--json', 'list']);
+      expect(next.code, point).toBe(0);
+      const heal = await run(['--json', 'snapshot', '--label', 'heal']);
+      expect(heal.code, `${point}: ${heal.stderr}`).toBe(0);
+      const names = (await readdir(fx.paths.snapshots)).filter((n) => !n.endsWith('.json'));
+      expect(names, point).toEqual([heal.json.snapshot.name]);
+      expect(await server.query('select slot_name from pg_replication_slots'), point).toEqual([]);
+      await run(['--json', 'delete', heal.json.snapshot.name, '--yes']);
+    }
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    server.stop();
+    await rename(walDir, `${walDir}.away`);
+    try {
+      const v = await run(['--json', 'verify', snap.json.snapshot.name]);
+      expect(v.code, v.stderr + v.stdout).toBe(0);
+    } finally {
+      await rename(`${walDir}.away`, walDir);
+      server.start();
+    }
+  }, 120_000);
 });
