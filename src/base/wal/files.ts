@@ -3,7 +3,7 @@
 // header before it is written (a segment is data, never followed or executed); written exclusively into a
 // fresh directory owned by the server's user, fsynced file by file and the directory last.
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { CryptError } from '../errors.js';
 import { chownDir, closeDir, openDir, unlinkAt, type Dir } from '../sys/fd.js';
 import { readFileSafely } from '../sys/read-file.js';
@@ -52,21 +52,12 @@ export async function makeDirAt(dir: Dir, name: string, owner: Owner | null): Pr
   return made;
 }
 
-/** Removes `name` in `dir` and everything below it, when it is a real directory (a link is only unlinked). */
+/** Removes `name` in `dir` and everything below it, when it is a real directory (a link is only unlinked, never followed). */
 export async function removeTreeAt(dir: Dir, name: string): Promise<void> {
-  if ((await readWalLinkOf(dir, name)) !== null) {
-    await unlinkAt(dir, name).catch(() => false);
-    return;
-  }
-  await rm(`${dir.anchor}/${name}`, { recursive: true, force: true });
-}
-
-async function readWalLinkOf(dir: Dir, name: string): Promise<string | null> {
-  try {
-    return await readlink(`${dir.anchor}/${name}`);
-  } catch {
-    return null;
-  }
+  const st = await lstat(`${dir.anchor}/${name}`).catch(() => null);
+  if (!st) return;
+  if (st.isSymbolicLink()) await unlinkAt(dir, name);
+  else await rm(`${dir.anchor}/${name}`, { recursive: true, force: true });
 }
 
 /** Renames `from` to `to` inside `dir` (both one name), fsynced. */

@@ -103,9 +103,10 @@ async function exists(dir: Dir, name: string): Promise<boolean> {
 export async function fillGeneration(r: { subvol: string; pgDir: string; walDir: string; gen: string; target: string; owner: Owner | null }): Promise<{ files: number; bytes: number }> {
   return withPgdata(r.subvol, r.pgDir, async (pgd) => {
     const link = await readWalLink(pgd);
-    if (link === r.target) return { files: 0, bytes: 0 };
+    // No pg_wal at all: no cluster in this snapshot yet (initdb not run when it was taken), nothing to fill.
+    if (link === r.target || link === undefined) return { files: 0, bytes: 0 };
     if (link !== null) {
-      throw new CryptError(`the snapshot's pg_wal is ${link === undefined ? 'missing' : `a link to ${link}`}: it does not carry its own WAL, so it cannot be restored safely`, {
+      throw new CryptError(`the snapshot's pg_wal is a link to ${link}: it does not carry its own WAL, so it cannot be restored safely`, {
         hint: 'Roll back to a snapshot taken by `lychd-crypt snapshot` (its pg_wal is a real directory).',
       });
     }

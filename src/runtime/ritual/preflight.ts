@@ -10,7 +10,7 @@ import { readClusterHead, readControlFacts, type ControlFacts } from '../../base
 import { onTree } from '../../base/userns/tree.js';
 import { decideMode, modeWithoutDatabase, refuseWithOutsideWal } from './mode.js';
 import { subvolumeShow } from '../../base/btrfs/subvolume.js';
-import { GEN_PREFIX, genName } from '../../base/wal/placement.js';
+import { genName } from '../../base/wal/placement.js';
 import { genPath, linkedGen } from '../../base/wal/generation.js';
 import { checkNoNested, pgdataFilesOp, type PreflightProblem } from './preflight-fs.js';
 import { checkServer } from './preflight-server.js';
@@ -87,9 +87,9 @@ export async function preflight(
       return done({ mode: 'none' });
     }
     // With postgres.walDir, pg_wal is the link to active/'s own generation (a real pg_wal: today's snapshot).
-    const ownGen = pg.walDir ? genName((await subvolumeShow(ctx.runner, paths.active)).uuid) : null;
-    const walGen = pg.walDir && ownGen && (await linkedGen(paths.active, pg.dir, pg.walDir).catch(() => null)) === ownGen ? ownGen : null;
-    const walLink = pg.walDir && ownGen ? genPath(pg.walDir, ownGen.slice(GEN_PREFIX.length)) : null;
+    const uuid = pg.walDir ? (await subvolumeShow(ctx.runner, paths.active)).uuid : null;
+    const walLink = pg.walDir && uuid ? genPath(pg.walDir, uuid) : null;
+    const walGen = pg.walDir && uuid && (await linkedGen(paths.active, pg.dir, pg.walDir).catch(() => null)) === genName(uuid) ? genName(uuid) : null;
     problems.push(...(await onTree(pgdata, ctx.runner, pgdataFilesOp, paths.active, pgdata, walLink)));
     if (session) {
       const facts = await session.facts();
