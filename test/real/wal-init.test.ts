@@ -2,8 +2,9 @@
 // walDir is on a loop device (a scratch ext4 on a loop image, the kind of flush path the outside WAL leaves) or
 // below a directory others may write; accepted on the host's own filesystem: the root (root's 0755) and
 // active/'s generation (the postgres user's, 0700, named by active/'s UUID) made, the initdb command said;
-// a second run changes nothing.
-import { existsSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
+// a second run changes nothing; an existing cluster's WAL is moved out only while its server is stopped.
+import { existsSync, lstatSync, mkdirSync, chmodSync, readdirSync, readlinkSync } from 'node:fs';
+import { startTestServer } from '../helpers/pg.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipReason } from '../helpers/env.js';
@@ -49,5 +50,33 @@ describe.skipIf(skip)(`init with an outside WAL ${skip ? `(skipped: ${skip})` : 
     const second = runCli(suite.bundle, ['init', '--answers', answers(walDir), '--yes', '--json']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.json.changed).toBe(0);
-  }, 120_000);
+
+    // An existing cluster made without --waldir: refused while its server runs (exit 3, nothing moved); once
+    // stopped, init moves its WAL into the generation and leaves the link; the server starts with its rows.
+    const pgdata = path.join(crypt, 'active/postgres');
+    const server = await startTestServer(scratch, { pgdata, socketDir: scratch.path('sock'), port: 5432 });
+    await server.query('create table m (v text)');
+    await server.query("insert into m values ('kept')");
+    const running = runCli(suite.bundle, ['init', '--answers', answers(walDir), '--yes']);
+    expect(running.code, running.stderr).toBe(3);
+    expect(running.stderr).toMatch(/PostgreSQL is running on it; nothing was changed/);
+    expect(lstatSync(path.join(pgdata, 'pg_wal')).isDirectory()).toBe(true);
+    server.stop();
+    // Killed between setting pg_wal aside and linking it: the next init finishes the move.
+    const killed = runCli(suite.bundle, ['init', '--answers', answers(walDir), '--yes'], { LYCHD_CRYPT_FAULT: 'wal:aside' });
+    expect(killed.code, killed.stderr).not.toBe(0);
+    expect(existsSync(path.join(pgdata, 'pg_wal'))).toBe(false);
+    expect(readdirSync(pgdata)).toContain('pg_wal.lychd-moved');
+    const moved = runCli(suite.bundle, ['init', '--answers', answers(walDir), '--yes', '--json']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(readlinkSync(path.join(pgdata, 'pg_wal'))).toBe(path.join(walDir, gen));
+    expect(lstatSync(path.join(pgdata, 'pg_wal')).uid).toBe(ids('postgres').uid);
+    expect(readdirSync(pgdata)).not.toContain('pg_wal.lychd-moved');
+    expect(readdirSync(path.join(walDir, gen)).some((f) => /^[0-9A-F]{24}$/.test(f))).toBe(true);
+    server.start();
+    expect((await server.query('select v from m')).map((r) => r.v)).toEqual(['kept']);
+    const again = runCli(suite.bundle, ['init', '--answers', answers(walDir), '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0); // nothing left to move: the running server is no obstacle
+    expect(again.json.changed).toBe(0);
+  }, 180_000);
 });

@@ -112,6 +112,7 @@ describe.skipIf(skip)(`rollback with an outside WAL ${skip ? `(skipped: ${skip})
 
   const POINTS: { point: string; after: 'old' | 'new' }[] = [
     { point: 'rollback:prepare', after: 'old' },
+    { point: 'wal:aside', after: 'old' },
     { point: 'rollback:wal-fill', after: 'old' },
     { point: 'rollback:swap', after: 'new' },
     { point: 'rollback:keep-moved', after: 'new' },

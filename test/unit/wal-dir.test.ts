@@ -125,6 +125,11 @@ describe('postgres.walDir in the answers', () => {
     expect(p.config.postgres?.walDir).toBe('/var/lib/lychd-wal/a');
     const plain = planInit(facts(), resolveConfig(answersSchema.parse(base), facts()));
     expect(plain.steps.some((s) => s.kind === 'create-wal-gen')).toBe(false);
+    // An existing cluster's real pg_wal: moved while its server is stopped, refused (exit 3) while it runs.
+    expect(planWith('/var/lib/lychd-wal/a', { walNow: { pgWal: 'dir', running: false } }).steps.find((s) => s.kind === 'create-wal-gen')).toMatchObject({ move: true });
+    const running = thrown(() => planWith('/var/lib/lychd-wal/a', { walNow: { pgWal: 'dir', running: true } }));
+    expect(exitCodeFor(running)).toBe(ExitCode.refused);
+    expect(running.message).toMatch(/PostgreSQL is running on it; nothing was changed/);
     expect(plain.config.postgres && 'walDir' in plain.config.postgres).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
 import { lchown, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CryptError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { closeDir, openDir, openDirIfExists, unlinkAt, type Dir } from '../sys/fd.js';
 import { fsyncDir } from '../sys/fs.js';
 import { openTrustedDirOrThrow } from '../sys/trusted-path.js';
@@ -95,51 +96,77 @@ async function exists(dir: Dir, name: string): Promise<boolean> {
   return (await readdir(dir.anchor)).includes(name);
 }
 
+const ASIDE = 'pg_wal.lychd-moved';
+
+export interface FillRequest {
+  subvol: string;
+  pgDir: string;
+  walDir: string;
+  gen: string;
+  /** What pg_wal links to afterwards: the generation's path. */
+  target: string;
+  owner: Owner | null;
+}
+
 /**
- * A fresh generation `gen` filled from the subvolume's own pg_wal (every segment and history file, never
- * archive_status or a .partial), then that pg_wal replaced by a link to `target`. A leftover generation of
- * the same name (a crash before the link) is removed first. Done when pg_wal already links to `target`.
+ * The WAL of the subvolume's own pg_wal (every segment and history file, never archive_status or a .partial)
+ * moved into a fresh generation `gen`, pg_wal left as a link to `target`: the rollback's fill (the staging
+ * copy of a snapshot) and init's move of an existing cluster's WAL (active/, server stopped). In an order a
+ * crash cannot hurt, each state finished by running it again: copy (fsynced; a half generation is made
+ * again) → pg_wal renamed aside → the link → the aside copy removed. Done when pg_wal already links to
+ * `target`; nothing to do without a pg_wal (no cluster yet).
  */
-export async function fillGeneration(r: { subvol: string; pgDir: string; walDir: string; gen: string; target: string; owner: Owner | null }): Promise<{ files: number; bytes: number }> {
+export async function fillGeneration(r: FillRequest): Promise<{ files: number; bytes: number }> {
   return withPgdata(r.subvol, r.pgDir, async (pgd) => {
-    const link = await readWalLink(pgd);
-    // No pg_wal at all: no cluster in this snapshot yet (initdb not run when it was taken), nothing to fill.
-    if (link === r.target || link === undefined) return { files: 0, bytes: 0 };
-    if (link !== null) {
-      throw new CryptError(`the snapshot's pg_wal is a link to ${link}: it does not carry its own WAL, so it cannot be restored safely`, {
-        hint: 'Roll back to a snapshot taken by `lychd-crypt snapshot` (its pg_wal is a real directory).',
+    let link = await readWalLink(pgd);
+    const aside = async () => (await readdir(pgd.anchor)).includes(ASIDE);
+    if (typeof link === 'string' && link !== r.target) {
+      throw new CryptError(`${r.subvol}/${r.pgDir}/pg_wal is a link to ${link}: it does not hold its own WAL, so it cannot be placed safely`, {
+        hint: 'A snapshot taken by `lychd-crypt snapshot` has a real pg_wal; for the live state run `lychd-crypt doctor`.',
       });
     }
-    const made = await withGen(r.walDir, r.gen, async (root, old) => {
-      if (old) await removeTreeAt(root, r.gen);
-      const dst = await makeDirAt(root, r.gen, r.owner);
-      try {
-        const src = await openDir('pg_wal', pgd);
+    let made = { files: 0, bytes: 0 };
+    if (link === null) {
+      made = await withGen(r.walDir, r.gen, async (root, old) => {
+        if (old) await removeTreeAt(root, r.gen);
+        const dst = await makeDirAt(root, r.gen, r.owner);
         try {
-          const { segments, histories } = await walFileNames(src);
-          let bytes = 0;
-          for (const name of [...histories, ...segments]) {
-            const buf = await readFileSafely({ dir: src, name }, { maxBytes: 2 ** 30 });
-            if (!buf) continue;
-            await writeFileAt(dst, name, buf, r.owner);
-            bytes += buf.length;
+          const src = await openDir('pg_wal', pgd);
+          try {
+            const { segments, histories } = await walFileNames(src);
+            let bytes = 0;
+            for (const name of [...histories, ...segments]) {
+              const buf = await readFileSafely({ dir: src, name }, { maxBytes: 2 ** 30 });
+              if (!buf) continue;
+              await writeFileAt(dst, name, buf, r.owner);
+              bytes += buf.length;
+            }
+            await makeDirAt(dst, 'archive_status', r.owner).then(closeDir);
+            await fsyncDir(dst.anchor);
+            await fsyncDir(root.anchor);
+            return { files: segments.length + histories.length, bytes };
+          } finally {
+            await closeDir(src);
           }
-          await makeDirAt(dst, 'archive_status', r.owner).then(closeDir);
-          await fsyncDir(dst.anchor);
-          await fsyncDir(root.anchor);
-          return { files: segments.length + histories.length, bytes };
         } finally {
-          await closeDir(src);
+          await closeDir(dst);
         }
-      } finally {
-        await closeDir(dst);
-      }
-    });
-    await removeTreeAt(pgd, 'pg_wal');
-    await symlink(r.target, `${pgd.anchor}/pg_wal`);
-    // The link is the server's user's like everything in PGDATA (lchown: never its target).
-    if (r.owner) await lchown(`${pgd.anchor}/pg_wal`, r.owner.uid, r.owner.gid);
-    await fsyncDir(pgd.anchor);
+      });
+      await renameAt(pgd, 'pg_wal', ASIDE);
+      faultPoint('wal:aside');
+      link = undefined;
+    }
+    if (link === undefined) {
+      if (!(await aside())) return made; // no cluster here
+      await symlink(r.target, `${pgd.anchor}/pg_wal`);
+      // The link is the server's user's like everything in PGDATA (lchown: never its target).
+      if (r.owner) await lchown(`${pgd.anchor}/pg_wal`, r.owner.uid, r.owner.gid);
+      await fsyncDir(pgd.anchor);
+    }
+    if (await aside()) {
+      await removeTreeAt(pgd, ASIDE);
+      await fsyncDir(pgd.anchor);
+    }
     return made;
   });
 }

@@ -108,6 +108,8 @@ export interface HostFacts {
   pgdataNow?: PgdataOwnerFacts | null;
   /** Where postgres.walDir would be (base/wal/placement.ts); absent without walDir. */
   walPlacement?: WalPlacementFacts | null;
+  /** With walDir: what active/'s pg_wal is now (an existing cluster's real directory is moved out) and whether its server runs. */
+  walNow?: { pgWal: 'dir' | 'link' | 'missing'; running: boolean } | null;
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
   /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
   scheduleUnits?: string[];

@@ -144,6 +144,11 @@ export function checkWalPlacement(facts: HostFacts, config: Config): void {
   if (!f || !config.postgres?.walDir) return;
   // What init's own run made under it (this crypt's generations) is expected there.
   const problems = judgeWalPlacement(f, { cryptPath: config.crypt.path, ownerUid: config.crypt.uid });
+  if (!problems.length && facts.walNow?.pgWal === 'dir' && facts.walNow.running) {
+    throw new RefusedError(`postgres.walDir: the cluster's WAL is to move out of PGDATA, but PostgreSQL is running on it; nothing was changed`, {
+      hint: 'Stop PostgreSQL, run init again (it moves pg_wal to walDir and leaves the link), then start it.',
+    });
+  }
   if (problems.length) {
     throw new UsageError(`postgres.walDir: ${problems.join('; ')}; nothing was changed`, {
       hint: 'Choose a directory on the host\'s own filesystem (e.g. /var/lib/lychd-wal/<name>), owned by root or the crypt\'s owner, writable by nobody else (docs/wal.md).',

@@ -96,8 +96,9 @@ export function walSteps(facts: HostFacts, config: Config): InitStep[] {
   if (!pg?.walDir) return [];
   const existing = facts.walPlacement?.existing ?? '/';
   const p = cryptLayout(config.crypt.path);
+  const move = facts.walNow?.pgWal === 'dir';
   return [
     ...createDirs(pg.walDir, existing, userOwned(config)),
-    { kind: 'create-wal-gen', walDir: pg.walDir, active: p.active, owner: { uid: pg.uid, gid: pg.gid }, pgdata: path.join(p.active, pg.dir) },
+    { kind: 'create-wal-gen', walDir: pg.walDir, active: p.active, owner: { uid: pg.uid, gid: pg.gid }, pgdata: path.join(p.active, pg.dir), pgDir: pg.dir, ...(move ? { move } : {}) },
   ];
 }
