@@ -110,6 +110,41 @@ describe.skipIf(skip)(`rollback with an outside WAL ${skip ? `(skipped: ${skip})
     await oneLinkedGen(c);
   }, 180_000);
 
+  test('after a timeline switch: the snapshot carries the history file and timeline-2 segments; rollback and undo', async () => {
+    const c = await walCrypt(suite, suite.bundle, { conf: ["restore_command = 'false'"] });
+    const { server, run, fx } = c;
+    const rows = async () => (await server.query<{ v: string }>('select v from m order by v')).map((r) => r.v);
+    await server.query('create table m (v text)');
+    await server.query("insert into m values ('a')");
+    // Archive recovery to the end of the local WAL ends on a new timeline (00000002.history appears).
+    server.stop();
+    const signal = path.join(fx.pgdata, 'recovery.signal');
+    execFileSync('setpriv', [`--reuid=${ids('postgres').uid}`, `--regid=${ids('postgres').gid}`, '--clear-groups', 'touch', signal]);
+    server.start();
+    for (let i = 0; i < 100 && (await server.query('select pg_is_in_recovery() as r'))[0]!.r; i++) await new Promise((r) => setTimeout(r, 100));
+    await server.query('checkpoint');
+    expect((await server.query<{ t: number }>('select timeline_id as t from pg_control_checkpoint()'))[0]!.t).toBe(2);
+    await server.query("insert into m values ('b')");
+
+    const snap = await run(['--json', 'snapshot']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const name: string = snap.json.snapshot.name;
+    const meta = JSON.parse(await readFile(path.join(fx.paths.snapshots, `${name}.json`), 'utf8'));
+    expect(meta.postgres.wal).toMatchObject({ timeline: 2, histories: ['00000002.history'] });
+    expect(meta.postgres.wal.segments.first).toMatch(/^00000002/);
+    expect(await readdir(path.join(fx.paths.snapshots, name, 'postgres', 'pg_wal'))).toContain('00000002.history');
+    await server.query("insert into m values ('c')");
+
+    const rb = await run(['--json', 'rollback', name, '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(await rows()).toEqual(['a', 'b']);
+    await oneLinkedGen(c);
+    expect(await readdir(path.join(fx.pgdata, 'pg_wal'))).toContain('00000002.history');
+    const undo = await run(['--json', 'rollback', rb.json.preRollback, '--yes']);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(await rows()).toEqual(['a', 'b', 'c']);
+  }, 180_000);
+
   const POINTS: { point: string; after: 'old' | 'new' }[] = [
     { point: 'rollback:prepare', after: 'old' },
     { point: 'wal:aside', after: 'old' },
