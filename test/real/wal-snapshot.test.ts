@@ -11,6 +11,7 @@ import { sh } from '../helpers/host.js';
 import { runPgbench } from '../helpers/pg.js';
 import { cliSuite } from '../helpers/suite.js';
 import { walCrypt } from '../helpers/wal.js';
+import { reconfigure } from '../helpers/crypt-fixture.js';
 
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
 
@@ -120,4 +121,25 @@ describe.skipIf(skip)(`snapshot with an outside WAL ${skip ? `(skipped: ${skip})
       server.start();
     }
   }, 120_000);
+
+  test('a role without REPLICATION: the WAL is not held (a warning naming the fix), the snapshot still whole; with it, held by the slot', async () => {
+    const { fx, server, run } = await walCrypt(suite, suite.bundle);
+    await server.query('create role snap login');
+    await server.query('grant execute on function pg_backup_start(text, boolean) to snap');
+    await server.query('grant execute on function pg_backup_stop(boolean) to snap');
+    await server.query('grant pg_checkpoint to snap');
+    const config = structuredClone(fx.config);
+    config.postgres!.connection.user = 'snap';
+    await reconfigure(fx, config);
+    const unheld = await run(['--json', 'snapshot']);
+    expect(unheld.code, unheld.stderr).toBe(0);
+    expect(unheld.stderr).toMatch(/the WAL is not held[\s\S]*ALTER ROLE … REPLICATION/);
+    const meta = JSON.parse(await readFile(path.join(fx.paths.snapshots, `${unheld.json.snapshot.name}.json`), 'utf8'));
+    expect(meta.postgres.wal).toMatchObject({ held: 'none', label: 'own' });
+    await server.query('alter role snap replication');
+    const held = await run(['--json', 'snapshot']);
+    expect(held.code, held.stderr).toBe(0);
+    const meta2 = JSON.parse(await readFile(path.join(fx.paths.snapshots, `${held.json.snapshot.name}.json`), 'utf8'));
+    expect(meta2.postgres.wal.held).toBe('slot');
+  }, 90_000);
 });
