@@ -116,6 +116,8 @@ describe.skipIf(skip)(`snapshot with an outside WAL ${skip ? `(skipped: ${skip})
     try {
       const v = await run(['--json', 'verify', snap.json.snapshot.name]);
       expect(v.code, v.stderr + v.stdout).toBe(0);
+      // The clone became consistent exactly at the backup's stop LSN.
+      expect(v.json.checks.find((x: { name: string }) => x.name === 'restore-point')).toMatchObject({ ok: true, detail: expect.stringMatching(/the backup's stop LSN/) });
     } finally {
       await rename(`${walDir}.away`, walDir);
       server.start();
