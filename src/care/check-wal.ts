@@ -33,7 +33,11 @@ export async function checkOutsideWal(env: DoctorEnv): Promise<Check> {
   const problems: string[] = [];
   if (gen.uid !== pg.uid) problems.push(`owned by uid ${gen.uid}, not ${pg.osUser} (${pg.uid})`);
   if ((gen.mode & 0o777) !== 0o700) problems.push(`mode ${(gen.mode & 0o777).toString(8)}, not 700`);
-  if (problems.length) return manual(id, `the live WAL directory ${expected} is ${problems.join(', ')}`, `chown ${pg.uid}:${pg.gid} ${expected} && chmod 700 ${expected}`);
+  if (problems.length) {
+    return fixable(id, `the live WAL directory ${expected} is ${problems.join(', ')}`, `chown -R ${pg.uid}:${pg.gid} and chmod 0700 it`, [
+      { kind: 'set-owner', path: expected, owner: { uid: pg.uid, gid: pg.gid }, mode: 0o700, recursive: true },
+    ]);
+  }
   return ok(id, `pg_wal links to active/'s own WAL generation ${expected} (postgres.walDir)`);
 }
 

@@ -1,6 +1,7 @@
 // doctor and repair with an outside WAL (postgres.walDir, docs/wal.md): healthy as made; a stray generation
 // found and removed by repair (by its gen- name only); a pg_wal link to elsewhere, a missing generation and a
-// walDir writable by others are found (and the Ritual refuses the wrong link); nothing foreign is touched.
+// walDir writable by others are found (and the Ritual refuses the wrong link); the generation's mode is
+// repaired; nothing foreign is touched.
 import { describe, expect, test } from 'vitest';
 import { chmod, lchown, lstat, mkdir, readdir, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -56,6 +57,13 @@ describe.skipIf(skip)(`doctor with an outside WAL ${skip ? `(skipped: ${skip})` 
     const d3 = await run(['--json', 'doctor']);
     expect(finding(d3, 'pgdata.wal').finding).toMatch(/missing: the live database has lost its WAL/);
     await rename(`${gen}.away`, gen);
+
+    // The generation's owner and mode: repair gives it back to the server's user, 0700.
+    await chmod(gen, 0o755);
+    const d5 = await run(['--json', 'doctor']);
+    expect(finding(d5, 'pgdata.wal').finding).toMatch(/mode 755, not 700/);
+    expect((await run(['--json', 'repair', '--yes'])).code).toBe(0);
+    expect(((await lstat(gen)).mode & 0o777).toString(8)).toBe('700');
 
     // walDir writable by others.
     await chmod(walDir, 0o777);
