@@ -198,3 +198,13 @@ describe("a stopped cluster's WAL start", () => {
     expect(parseControlWalFile(file(1002, 48))?.redoLsn).toBe('1/3000028');
   });
 });
+
+describe('the snapshot summary with an outside WAL', () => {
+  it('says how much WAL came in and that a restore ends at the stop LSN', async () => {
+    const { summarizeSnapshot } = await import('../../src/cli/commands/snapshot.js');
+    const wal = { placement: 'outside' as const, restorePoint: '0/3000100', timeline: 1, segments: { first: '000000010000000000000003', last: '000000010000000000000003', count: 1 }, histories: [], bytes: 16 * 2 ** 20, copyMs: 80, held: 'slot' as const, label: 'own' as const };
+    const meta = { format: 1 as const, name: 'n', label: null, createdAt: '2026-12-07T00:00:00.000Z', mode: 'bracket' as const, origin: { kind: 'snapshot' as const }, postgres: { versionNum: 150014, systemIdentifier: '1', startLsn: '0/3000028', stopLsn: '0/3000100', labelfile: 'x', wal }, btrfs: null, timings: { total: 5 }, toolVersion: '0' };
+    expect(summarizeSnapshot(meta)).toMatch(/WAL copied in: 1 segment\(s\), 16 MiB; restore point: the backup's stop LSN 0\/3000100$/);
+    expect(summarizeSnapshot({ ...meta, postgres: { ...meta.postgres, wal: null } })).not.toMatch(/WAL copied/);
+  });
+});
