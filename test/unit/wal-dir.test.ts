@@ -208,3 +208,14 @@ describe('the snapshot summary with an outside WAL', () => {
     expect(summarizeSnapshot({ ...meta, postgres: { ...meta.postgres, wal: null } })).not.toMatch(/WAL copied/);
   });
 });
+
+describe('deinit with an outside WAL', () => {
+  it('says the live WAL directory stays (kept with the data, or to remove by hand with --delete-data)', async () => {
+    const { keptData } = await import('../../src/care/deinit.js');
+    const f = { ...facts(), walPlacement: placement() };
+    const config = resolveConfig(answersSchema.parse({ ...base, postgres: { walDir: '/var/lib/lychd-wal/a' } }), f);
+    expect(keptData(config, false)).toMatch(/stay; the live WAL in \/var\/lib\/lychd-wal\/a stays too \(active\/'s pg_wal links there: keep the two together\)$/);
+    expect(keptData(config, true)).toMatch(/^the live WAL in \/var\/lib\/lychd-wal\/a stays too \(active\/'s pg_wal links there: remove it by hand\)$/);
+    expect(keptData(resolveConfig(answersSchema.parse(base), facts()), true)).toBeNull();
+  });
+});
