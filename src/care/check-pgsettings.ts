@@ -28,6 +28,8 @@ export function proposeSettings(current: Record<string, string>): { finding: str
 export async function checkPgSettings(env: DoctorEnv): Promise<Check[]> {
   const id = 'pgdata.settings';
   const pg = env.config!.postgres!;
+  // With the WAL outside the crypt (postgres.walDir) its segments are not on Btrfs: the advice is not for it.
+  if (pg.walDir) return [ok(id, `the live WAL is outside the crypt (${pg.walDir}): no WAL settings to propose for Btrfs`)];
   const pm = await readPostmaster(path.join(env.paths.active, pg.dir)).catch(() => null);
   if (!pm?.running) return [];
   const client = await connectPostgres(pg, { applicationName: 'lychd-crypt doctor', connectTimeoutMs: 3000 }).catch(() => null);

@@ -94,10 +94,12 @@ export function planDeinit(entry: RegistryEntry, facts: DeinitFacts, opts: Deini
 
 /** What stays after the plan: the data, unless it is deleted, named where it is. */
 export function keptData(c: Config, deleteData: boolean): string | null {
-  if (deleteData) return null;
-  if (c.method === 'loopback') return `the image ${c.loopback!.image} and everything in it (snapshots included) stay`;
-  if (c.method === 'partition') return `the Btrfs filesystem on ${c.partition!.device} and everything in it (snapshots included) stay`;
-  return `the directory ${c.crypt.path} (active/, snapshots/) stays in place`;
+  // An outside WAL (docs/wal.md) is not undone by deinit: the live state's WAL is there, its pg_wal links to it.
+  const wal = c.postgres?.walDir ? `; the live WAL in ${c.postgres.walDir} stays too (active/'s pg_wal links there${deleteData ? ': remove it by hand' : ': keep the two together'})` : '';
+  if (deleteData) return wal ? wal.slice(2) : null;
+  if (c.method === 'loopback') return `the image ${c.loopback!.image} and everything in it (snapshots included) stay${wal}`;
+  if (c.method === 'partition') return `the Btrfs filesystem on ${c.partition!.device} and everything in it (snapshots included) stay${wal}`;
+  return `the directory ${c.crypt.path} (active/, snapshots/) stays in place${wal}`;
 }
 
 /** The data deleted, named (what consent to --delete-data is asked for). */

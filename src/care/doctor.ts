@@ -12,6 +12,7 @@ import { checkActiveOwner, checkPgdata } from './check-pgdata.js';
 import { checkPgSettings } from './check-pgsettings.js';
 import { checkContainer } from './check-container.js';
 import { checkPostgresConnect, checkPostgresUser } from './check-postgres.js';
+import { checkOutsideWal, checkWalDir } from './check-wal.js';
 import { checkNested, checkWal } from './check-snapshotable.js';
 import { checkMountRecord } from './check-record.js';
 import { checkCodeCache, checkRuntime } from './check-runtime.js';
@@ -58,7 +59,9 @@ function fsProbes(env: DoctorEnv, journal: JournalEntry | UnusableJournalError |
           // A container's user is the image's, mapped to a subordinate uid: pgdata.container checks it.
           ...(config.postgres.container ? [] : ([['postgres.user', () => checkPostgresUser(env)]] as Probe[])),
           ['postgres.connect', () => checkPostgresConnect(env)],
-          ['pgdata.wal', () => checkWal(env)],
+          ...(config.postgres.walDir
+            ? ([['pgdata.wal', () => checkOutsideWal(env)], ['wal.dir', () => checkWalDir(env)]] as Probe[])
+            : ([['pgdata.wal', () => checkWal(env)]] as Probe[])),
           ['pgdata.settings', () => checkPgSettings(env)],
         ] as Probe[])
       : []),

@@ -30,6 +30,11 @@ function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | n
   if (a?.connection?.passwordFile && a.connection.passwordSecret) {
     throw new UsageError('postgres.connection: passwordFile and passwordSecret are two sources for one password; give one');
   }
+  if (a?.container && a.walDir) {
+    throw new UsageError('postgres.walDir: an outside WAL is not supported with postgres.container yet (the link would have to name the path inside the container); nothing was changed', {
+      hint: 'Remove postgres.walDir for a container crypt (docs/wal.md says why).',
+    });
+  }
   if (a?.container) return resolveContainerPostgres(a, facts, a.container.name);
   if (a?.service?.kind === 'container') throw new UsageError('postgres.service: kind container needs postgres.container (the container\'s name)');
   if (a?.connection?.passwordSecret) throw new UsageError('postgres.connection.passwordSecret: a Podman secret is read from the container: it needs postgres.container');
@@ -53,7 +58,24 @@ function resolvePostgres(answers: Answers, facts: HostFacts): PostgresConfig | n
     },
     bin: a?.bin ?? null,
     service: a?.service ?? DEFAULTS['postgres.service'],
+    ...(a?.walDir ? { walDir: a.walDir.replace(/\/+$/, '') } : {}),
   };
+}
+
+/** walDir by name alone (its filesystem is judged by plan/checks.ts): outside the crypt path, no other crypt's. */
+function checkWalDirNames(walDir: string | null, facts: HostFacts): void {
+  if (!walDir) return;
+  if (inside(walDir, facts.cryptPath) || inside(facts.cryptPath, walDir)) {
+    throw new UsageError(`postgres.walDir: ${walDir} ${inside(walDir, facts.cryptPath) ? 'is inside' : 'contains'} the crypt path ${facts.cryptPath}: the WAL must be outside the crypt, on the host's own filesystem; nothing was changed`, {
+      hint: 'Choose a directory of the host, e.g. /var/lib/lychd-wal/<name>.',
+    });
+  }
+  const other = facts.registry.entries.find((e) => e.name !== facts.registry.name && e.config.postgres?.walDir && (inside(walDir, e.config.postgres.walDir) || inside(e.config.postgres.walDir, walDir)));
+  if (other) {
+    throw new UsageError(`postgres.walDir: ${walDir} overlaps the WAL directory ${other.config.postgres!.walDir} of the registered crypt "${other.name}"; nothing was changed`, {
+      hint: 'Give each crypt its own walDir.',
+    });
+  }
 }
 
 const inside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
@@ -189,6 +211,7 @@ export function resolveConfig(answers: Answers, facts: HostFacts): Config {
   const rec = facts.mountRecord;
   const via = answers.persist?.via ?? prev?.persist.via ?? rec?.persist.via ?? defaultPersistVia(facts.systemdRunning);
   const postgres = resolvePostgres(answers, facts);
+  checkWalDirNames(postgres?.walDir ?? null, facts);
   const profile = chooseProfile(answers, facts, postgres);
   // A rootless crypt keeps its state (and pg_ctl's log) in the owner's home.
   const homeChars = profile === 'rootless' && postgres?.service.kind === 'pg_ctl' ? shellSensitiveChars(facts.user.home) : '';

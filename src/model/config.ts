@@ -73,6 +73,11 @@ export interface PostgresConfig {
   service: ServiceConfig;
   /** Absent or null: PostgreSQL runs on the host. */
   container?: ContainerConfig | null;
+  /**
+   * The root of the outside WAL generations (docs/wal.md): pg_wal is a link to `<walDir>/gen-<UUID of active/>`
+   * on the host's own filesystem. Absent or null: pg_wal is a real directory inside PGDATA (the default).
+   */
+  walDir?: string | null;
 }
 
 export interface Config {

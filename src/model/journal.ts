@@ -16,6 +16,8 @@ export interface RollbackFields {
   wasRunning: boolean;
   /** UUID of the staging subvolume, recorded before the swap: active/ having it means the swap happened. */
   stagedUuid?: string | null;
+  /** With an outside WAL: the generation the replaced state's pg_wal linked to (removed once it is kept). */
+  oldWalGen?: string | null;
 }
 
 /** Each operation's entry carries what recovery needs; `phase` is the last step known to be complete. */

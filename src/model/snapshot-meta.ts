@@ -26,6 +26,8 @@ export interface SnapshotMeta {
     major?: number | null;
     /** pg_controldata's "Database cluster state" for cold snapshots ("shut down", or "in production" after a crash). */
     clusterState?: string | null;
+    /** Set when the live WAL was outside the crypt (postgres.walDir): what the snapshot's own pg_wal holds. */
+    wal?: SnapshotWal | null;
   } | null;
   btrfs: { uuid: string; generation: number } | null;
   /** Phase name -> milliseconds. */
@@ -48,4 +50,22 @@ export interface SnapshotMeta {
    * every side (its received UUID), and the tool version that restored it. `btrfs` is then this host's copy.
    */
   restored?: { from: string; at: string; originUuid: string; by: string };
+}
+
+/**
+ * A snapshot taken with the live WAL outside the crypt (docs/wal.md) carries its own copy of the WAL it needs.
+ * `restorePoint`: the LSN a restore of it reaches — the backup's stop LSN (bracket), not the instant of the
+ * Btrfs snapshot; for a stopped cluster its last checkpoint's end of WAL (null: not known).
+ * `label`: `own` when the snapshot carries the backup_label written with its copy (a rollback keeps it).
+ */
+export interface SnapshotWal {
+  placement: 'outside';
+  restorePoint: string | null;
+  timeline: number;
+  segments: { first: string; last: string; count: number };
+  histories: string[];
+  bytes: number;
+  copyMs: number;
+  held: 'slot' | 'none';
+  label: 'own' | 'none';
 }

@@ -71,6 +71,11 @@ export type SharedStep =
 
 export type InitStep =
   | SharedStep
+  /**
+   * The outside WAL (postgres.walDir): the generation of active/ (`<walDir>/gen-<UUID of active/>`, read when
+   * applied), made 0700 for the server's user; a cluster made later takes it with `initdb --waldir`.
+   */
+  | { kind: 'create-wal-gen'; walDir: string; active: string; owner: Owner; pgdata: string; pgDir: string; move?: boolean }
   /** An empty file, `chattr +C` on a Btrfs host (only works while empty), then truncate to size (preallocate: fallocate, every block allocated). */
   | { kind: 'create-image'; path: string; sizeBytes: number; nocow: boolean; preallocate?: boolean }
   /** Grow a mounted image: truncate, tell the loop device (losetup -c), then btrfs filesystem resize max. */

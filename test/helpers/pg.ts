@@ -36,7 +36,7 @@ function asOsUser(who: { uid: number; gid: number }, argv: string[], env: Record
 /** initdb into `pgdata` (must be empty or absent) and start the server. */
 export async function startTestServer(
   scratch: Scratch,
-  opts: { version?: PgVersion; pgdata: string; socketDir?: string; port?: number; conf?: string[]; osUser?: { uid: number; gid: number } },
+  opts: { version?: PgVersion; pgdata: string; socketDir?: string; port?: number; conf?: string[]; osUser?: { uid: number; gid: number }; initdbArgs?: string[] },
 ): Promise<TestServer> {
   // The server's OS user: postgres, or (a rootless crypt) the crypt's owner.
   const asPostgres = (argv: string[], env: Record<string, string> = {}) => asOsUser(opts.osUser ?? ids('postgres'), argv, env);
@@ -49,7 +49,7 @@ export async function startTestServer(
   await chown(socketDir, pgUser.uid, pgUser.gid);
   await mkdir(opts.pgdata, { recursive: true });
   await chown(opts.pgdata, pgUser.uid, pgUser.gid);
-  asPostgres([path.join(bin, 'initdb'), '-D', opts.pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  asPostgres([path.join(bin, 'initdb'), '-D', opts.pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', ...(opts.initdbArgs ?? [])]);
   const conf = [
     "listen_addresses = ''",
     `unix_socket_directories = '${socketDir}'`,

@@ -71,7 +71,7 @@ export interface CryptWithServer {
 export async function cryptWithServer(
   scratch: Scratch,
   version: PgVersion = 15,
-  opts: { conf?: string[]; fixture?: FixtureOptions } = {},
+  opts: { conf?: string[]; fixture?: FixtureOptions; initdbArgs?: string[] } = {},
 ): Promise<CryptWithServer> {
   const fx = await makeCryptFixture(scratch, { pgBin: PG_BIN[version], ...opts.fixture });
   const server = await startTestServer(scratch, {
@@ -80,6 +80,7 @@ export async function cryptWithServer(
     socketDir: fx.config.postgres!.connection.host,
     port: fx.config.postgres!.connection.port,
     conf: opts.conf,
+    initdbArgs: opts.initdbArgs,
     osUser: fx.config.profile === 'rootless' ? { uid: fx.config.crypt.uid, gid: fx.config.crypt.gid } : undefined,
   });
   return { fx, server };

@@ -1,13 +1,16 @@
 // What a journal entry must look like before recovery acts on it (model/journal.ts's types, checked):
 // an entry with a field missing, of the wrong type, an unknown operation or a name that climbs out of the
 // crypt is refused as a whole, never half-used. Loaded only when a journal file exists.
-import { array, boolean, discriminatedUnion, enum as oneOf, int, literal, minLength, nullable, number, optional, positive, strictObject, string, type ZodMiniType } from 'zod/mini';
+import { array, boolean, discriminatedUnion, enum as oneOf, int, literal, minLength, nullable, number, optional, positive, regex, strictObject, string, type ZodMiniType } from 'zod/mini';
 import { firstProblem, innerPath, isoTime, plainName } from '../state-schema.js';
 import type { JournalEntry } from '../../model/journal.js';
 
+/** A WAL generation's directory name (base/wal/placement.ts): removed only by such a name, never a path. */
+const genName = string().check(regex(/^gen-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
+
 const common = { id: plainName, startedAt: isoTime, phase: string().check(minLength(1)) };
 /** A rollback's own fields, also carried by the rollback of a failed guarded run. */
-const rollback = { target: plainName, staging: plainName, preRollbackName: plainName, wasRunning: boolean(), stagedUuid: optional(nullable(string())) };
+const rollback = { target: plainName, staging: plainName, preRollbackName: plainName, wasRunning: boolean(), stagedUuid: optional(nullable(string())), oldWalGen: optional(nullable(genName)) };
 
 const entrySchema: ZodMiniType<JournalEntry> = discriminatedUnion('op', [
   strictObject({ op: literal('rollback'), ...common, ...rollback }),

@@ -11,7 +11,7 @@ import { access, readdir } from 'node:fs/promises';
 import { asUser, type Runner } from '../runner.js';
 import { nsOp } from '../userns/helper.js';
 import { onTree, throughUserns } from '../userns/tree.js';
-import { pgProgram } from './bin.js';
+import { pgProgram, resolvePgBin } from './bin.js';
 
 export interface ControlFacts {
   systemIdentifier: string;
@@ -96,4 +96,54 @@ export async function readControlFacts(
   }
   if (!file.control) throw new Error(`cannot read the system identifier of ${pgdata} (no pg_controldata, unreadable global/pg_control)`);
   return { ...file.control, major: file.major };
+}
+
+/**
+ * What a stopped cluster needs of its WAL: its last checkpoint's REDO location and timeline (from there on the
+ * WAL must be there), the system identifier, and the segment size where pg_controldata says it (null: read it
+ * from a segment's header).
+ */
+export interface ControlWal {
+  redoLsn: string;
+  timeline: number;
+  systemIdentifier: string;
+  segSize: number | null;
+}
+
+export function parseControlWal(text: string): ControlWal | null {
+  const field = (key: string): string | null => new RegExp(`^${key}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim() ?? null;
+  const redo = field("Latest checkpoint's REDO location");
+  const tli = field("Latest checkpoint's TimeLineID");
+  const sysid = field('Database system identifier');
+  const seg = field('Bytes per WAL segment');
+  if (!redo || !tli || !sysid) return null;
+  return { redoLsn: redo, timeline: Number(tli), systemIdentifier: sysid, segSize: seg ? Number(seg) : null };
+}
+
+/**
+ * The same from global/pg_control itself (no pg_controldata: embedded builds): ControlFileData begins with
+ * system_identifier (0), pg_control_version (8), …, time (24), checkPoint (32), then (11+: pg_control_version
+ * 1100 on) checkPointCopy whose first fields are redo (40) and ThisTimeLineID (48); 10 has prevCheckPoint before it.
+ */
+export function parseControlWalFile(buf: Buffer): ControlWal | null {
+  if (buf.length < 64) return null;
+  const version = buf.readUInt32LE(8);
+  const at = version >= 1100 ? 40 : 48;
+  const redo = buf.readBigUInt64LE(at);
+  const hex = (n: bigint) => n.toString(16).toUpperCase();
+  return { redoLsn: `${hex(redo >> 32n)}/${hex(redo & 0xffffffffn)}`, timeline: buf.readUInt32LE(at + 8), systemIdentifier: buf.readBigUInt64LE(0).toString(), segSize: null };
+}
+
+export async function readControlWal(runner: Runner, binDir: string | null, pgdata: string, owner: { uid: number; gid: number }): Promise<ControlWal> {
+  const bin = await resolvePgBin(binDir).catch(() => null);
+  const tool = bin ? pgProgram(bin, 'pg_controldata') : null;
+  if (tool && (await access(tool, constants.X_OK).then(() => true, () => false))) {
+    const r = await runner.run(asUser(owner, [tool, '-D', pgdata]), { allowFailure: true });
+    const parsed = parseControlWal(r.stdout);
+    if (parsed) return parsed;
+  }
+  const buf = await readFileSafely(path.join(pgdata, 'global', 'pg_control'), { maxBytes: 8192 });
+  const parsed = buf ? parseControlWalFile(buf) : null;
+  if (!parsed) throw new Error(`cannot read where the last checkpoint's WAL of ${pgdata} begins (no pg_controldata, unreadable global/pg_control)`);
+  return parsed;
 }

@@ -30,6 +30,7 @@ export function listEntryJson(e: CatalogEntry): Record<string, unknown> {
           systemIdentifier: m.postgres.systemIdentifier,
           startLsn: m.postgres.startLsn,
           stopLsn: m.postgres.stopLsn,
+          ...(m.postgres.wal ? { wal: m.postgres.wal } : {}),
         }
       : null,
     btrfs: m.btrfs,
@@ -89,7 +90,9 @@ export async function runList(_args: string[], opts: Record<string, unknown>, ct
     const major = pg ? (pg.major ?? (pg.versionNum ? Math.floor(pg.versionNum / 10000) : null)) : null;
     const version = major ? String(major) : '-';
     const base = e.meta.origin.kind === 'pre-rollback' ? `${e.meta.label ?? ''} (before rollback to ${e.meta.origin.rollbackTo})`.trim() : (e.meta.label ?? '');
-    const label = e.meta.pinned ? `[pinned] ${base}`.trim() : base;
+    // With an outside WAL a restore ends at the backup's stop LSN, not at the instant of the Btrfs snapshot.
+    const restore = pg?.wal?.restorePoint ? ` [restore point: stop LSN ${pg.wal.restorePoint}]` : '';
+    const label = `${e.meta.pinned ? `[pinned] ${base}`.trim() : base}${restore}`.trim();
     return [e.meta.name, formatTime(e.meta.createdAt), e.meta.mode, ...(sizes ? [e.exclusiveBytes === null ? '-' : humanSize(e.exclusiveBytes)] : []), version, label];
   });
   const human = rows.length ? table([header, ...rows], ctx.columns, painter(ctx.colour)) : `no snapshots in ${crypt.paths.snapshots}`;

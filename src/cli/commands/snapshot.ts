@@ -23,7 +23,9 @@ export function summarizeSnapshot(meta: SnapshotMeta): string {
     .filter(([k]) => k !== 'total')
     .map(([k, ms]) => `${k} ${ms} ms`)
     .join(', ');
-  return `snapshot ${meta.name} taken (${meta.mode}${server}): ${phases}; total ${meta.timings.total ?? '?'} ms`;
+  // With the WAL outside the crypt: how much WAL came in, and that a restore ends at the backup's stop LSN.
+  const wal = pg?.wal ? `; WAL copied in: ${pg.wal.segments.count} segment(s), ${Math.round(pg.wal.bytes / 2 ** 20)} MiB${pg.wal.restorePoint ? `; restore point: the backup's stop LSN ${pg.wal.restorePoint}` : ''}` : '';
+  return `snapshot ${meta.name} taken (${meta.mode}${server}): ${phases}; total ${meta.timings.total ?? '?'} ms${wal}`;
 }
 
 /**

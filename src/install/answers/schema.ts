@@ -133,6 +133,8 @@ export const answersSchema = z.strictObject({
       service: service.optional(),
       /** PostgreSQL in the owner's rootless container: its name; image and id mapping are read from podman. */
       container: container.optional(),
+      /** The live WAL on the host's own filesystem (docs/wal.md): the root of this crypt's WAL generations. */
+      walDir: forShell(absPath).refine((p) => p !== '/' && !p.split('/').includes('..'), { error: 'expected an absolute path without .. (not /)' }).optional(),
     })
     .optional(),
   // Set and forget (src/install/answers/set-and-forget.ts): retention policy, free-space floor, scheduled runs.

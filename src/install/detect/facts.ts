@@ -1,5 +1,6 @@
 // Plain typed facts about the host, gathered by src/install/detect/ and consumed by the (pure) planner and the UI.
 // Nothing outside src/install/detect/ reads the host to make installation decisions.
+import type { WalPlacementFacts } from '../../base/wal/placement.js';
 import type { Config } from '../../model/config.js';
 import type { MountRecord } from '../render/mount-record.js';
 import type { RegistryEntry } from '../../base/registry/store.js';
@@ -105,6 +106,10 @@ export interface HostFacts {
   podman?: ContainerDetect | null;
   /** The PGDATA init would use, as it is now (owner, content); null when it does not exist. */
   pgdataNow?: PgdataOwnerFacts | null;
+  /** Where postgres.walDir would be (base/wal/placement.ts); absent without walDir. */
+  walPlacement?: WalPlacementFacts | null;
+  /** With walDir: what active/'s pg_wal is now (an existing cluster's real directory is moved out) and whether its server runs. */
+  walNow?: { pgWal: 'dir' | 'link' | 'missing'; running: boolean } | null;
   /** Lines of persist.fstab that mount cryptPath (with their tag), and whether our unit file exists. */
   /** Our scheduled units (snapshot/verify service and timer) for this crypt present in persist.unitDir. */
   scheduleUnits?: string[];

@@ -2,6 +2,8 @@
 // which resolve (decides) and the pure planner turn into a plan; it decides nothing itself. Where it looks
 // when the answers do not say (the image, fstab, the unit directory, the postgres user) is the default
 // of answers/defaults.ts.
+import { readWalPlacement } from '../../base/wal/placement.js';
+import { readPostmaster } from '../../base/pg/postmaster.js';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -118,6 +120,13 @@ function registeredPathOf(uid: number, answers: Answers, registered: RegistryEnt
   return mine.length === 1 ? mine[0]!.config.crypt.path : undefined;
 }
 
+/** An existing cluster's pg_wal and whether its server runs (init moves a real pg_wal out only while it is stopped). */
+async function detectWalNow(pgdata: string): Promise<HostFacts['walNow']> {
+  const st = await lstat(path.join(pgdata, 'pg_wal')).catch(() => null);
+  const pgWal = !st ? 'missing' : st.isSymbolicLink() ? 'link' : 'dir';
+  return { pgWal, running: pgWal === 'missing' ? false : (await readPostmaster(pgdata).catch(() => ({ running: false }))).running };
+}
+
 export async function detectHost(answers: Answers, ctx: DetectContext): Promise<HostFacts> {
   const { runner, env } = ctx;
   const userRef = answers.crypt?.user ?? ctx.userFlag;
@@ -216,6 +225,8 @@ export async function detectHost(answers: Answers, ctx: DetectContext): Promise<
     postgresUser: pgEnabled && !containerName ? await detectPostgresUser(runner, answers.postgres?.osUser ?? existingConfig?.postgres?.osUser ?? DEFAULTS['postgres.osUser']) : null,
     podman,
     pgdataNow: pgEnabled ? await detectPgdataOwner(path.join(cryptPath, 'active', pgDir)) : null,
+    walPlacement: pgEnabled && answers.postgres?.walDir ? await readWalPlacement(answers.postgres.walDir, cryptPath) : null,
+    walNow: pgEnabled && answers.postgres?.walDir ? await detectWalNow(path.join(cryptPath, 'active', pgDir)) : null,
     persisted: {
       fstabLines: parseFstab(fstabText)
         .filter((e) => e.where === cryptPath)

@@ -5,6 +5,7 @@ import { approxSize, formatSize } from '../../model/units.js';
 import { RefusedError, UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { describeSignatures } from '../detect/signatures.js';
+import { judgeWalPlacement } from '../../base/wal/placement.js';
 
 /** Free space for people: one decimal in the largest unit (258150K reads better as 252.1M). */
 
@@ -133,6 +134,24 @@ export function checkRegistryParents(facts: HostFacts, config: Config): void {
     if (ok) continue;
     throw new UsageError(`${key}: ${path.dirname(dir)} does not exist (init makes ${dir} in an existing directory); nothing was changed`, {
       hint: `Create ${path.dirname(dir)} first, or choose a ${key} whose parent directory exists.`,
+    });
+  }
+}
+
+/** postgres.walDir on the host's own durable filesystem, outside the crypt, trusted (base/wal/placement.ts). */
+export function checkWalPlacement(facts: HostFacts, config: Config): void {
+  const f = facts.walPlacement;
+  if (!f || !config.postgres?.walDir) return;
+  // What init's own run made under it (this crypt's generations) is expected there.
+  const problems = judgeWalPlacement(f, { cryptPath: config.crypt.path, ownerUid: config.crypt.uid });
+  if (!problems.length && facts.walNow?.pgWal === 'dir' && facts.walNow.running) {
+    throw new RefusedError(`postgres.walDir: the cluster's WAL is to move out of PGDATA, but PostgreSQL is running on it; nothing was changed`, {
+      hint: 'Stop PostgreSQL, run init again (it moves pg_wal to walDir and leaves the link), then start it.',
+    });
+  }
+  if (problems.length) {
+    throw new UsageError(`postgres.walDir: ${problems.join('; ')}; nothing was changed`, {
+      hint: 'Choose a directory on the host\'s own filesystem (e.g. /var/lib/lychd-wal/<name>), owned by root or the crypt\'s owner, writable by nobody else (docs/wal.md).',
     });
   }
 }

@@ -91,3 +91,19 @@ export function stateSteps(config: Config, fs: CryptFs): InitStep[] {
 export function backupPath(cryptPath: string, now: string): string {
   return `${cryptPath}.pre-lychd-crypt-${now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
+
+/**
+ * postgres.walDir (docs/wal.md): its missing directories (the root 0755: root's, or the owner's in their home)
+ * and active/'s generation for the server's user.
+ */
+export function walSteps(facts: HostFacts, config: Config): InitStep[] {
+  const pg = config.postgres;
+  if (!pg?.walDir) return [];
+  const existing = facts.walPlacement?.existing ?? '/';
+  const p = cryptLayout(config.crypt.path);
+  const move = facts.walNow?.pgWal === 'dir';
+  return [
+    ...createDirs(pg.walDir, existing, userOwned(config)),
+    { kind: 'create-wal-gen', walDir: pg.walDir, active: p.active, owner: { uid: pg.uid, gid: pg.gid }, pgdata: path.join(p.active, pg.dir), pgDir: pg.dir, ...(move ? { move } : {}) },
+  ];
+}

@@ -6,8 +6,8 @@ import { UsageError } from '../../base/errors.js';
 import type { HostFacts } from '../detect/facts.js';
 import { PACKAGED_RUNTIME } from '../../base/bundle/packaged.js';
 import { mountSpecFor } from '../render/index.js';
-import { checkDataFits, checkForeignPersistence, checkRegistryParents } from './checks.js';
-import { cryptFsFor, stateSteps } from './common.js';
+import { checkDataFits, checkForeignPersistence, checkRegistryParents, checkWalPlacement } from './checks.js';
+import { cryptFsFor, stateSteps, walSteps } from './common.js';
 import { planMounted } from './plan-mounted.js';
 import { planNative } from './plan-native.js';
 import type { Plan } from '../../model/steps.js';
@@ -35,12 +35,13 @@ export function planInit(facts: HostFacts, config: Config): Plan {
   const runtime = checkPrerequisites(facts, config);
   checkForeignPersistence(facts);
   checkRegistryParents(facts, config);
+  checkWalPlacement(facts, config);
   checkDataFits(facts, config);
   // A plan can be previewed without root (--dry-run); applying it needs root (see requireRoot).
   const notes: string[] = facts.isRoot ? [] : ['applying this plan needs root (it formats, mounts and writes system files)'];
   const spec = mountSpecFor(config);
   const steps = spec ? planMounted(facts, config, spec, notes) : planNative(facts, config, notes);
-  steps.push(...stateSteps(config, cryptFsFor(facts, config)), {
+  steps.push(...stateSteps(config, cryptFsFor(facts, config)), ...walSteps(facts, config), {
     kind: 'install-runtime',
     source: runtime,
     target: path.join(config.install.binDir, 'lychd-crypt'),

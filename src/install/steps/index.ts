@@ -12,6 +12,7 @@ import { copyData } from './copy-data.js';
 import { createDir } from './create-dir.js';
 import { createImage } from './create-image.js';
 import { createPgdata } from './create-pgdata.js';
+import { createWalGen } from './create-wal-gen.js';
 import { createSubvolume } from './create-subvolume.js';
 import { enableMountUnit } from './enable-mount-unit.js';
 import { enableTimer } from './enable-timer.js';
@@ -60,6 +61,7 @@ export const INIT_STEPS: StepTable<InitStep> = {
   'move-aside': moveAside,
   'copy-data': copyData,
   'create-subvolume': createSubvolume,
+  'create-wal-gen': createWalGen,
   'write-file': writeFile,
   'own-dir': ownDir,
   register,

@@ -1,5 +1,6 @@
 // The snapshot's metadata from what the Ritual observed (pure; written last, atomically, by the caller).
 import type { SnapshotMeta, SnapshotMode } from '../snapshots/meta.js';
+import type { SnapshotWal } from '../../model/snapshot-meta.js';
 import { VERSION } from '../../base/version.js';
 import type { ControlFacts } from '../../base/pg/controldata.js';
 import type { ServerFacts } from './session.js';
@@ -17,6 +18,8 @@ export interface Observed {
   stop: { lsn: string; labelfile: string } | null;
   btrfs: SnapshotMeta['btrfs'];
   timings?: Record<string, number>;
+  /** The snapshot's own WAL copy (postgres.walDir). */
+  wal?: SnapshotWal | null;
 }
 
 export function buildMeta(o: Observed): SnapshotMeta {
@@ -30,6 +33,7 @@ export function buildMeta(o: Observed): SnapshotMeta {
           stopLsn: o.stop?.lsn ?? null,
           labelfile: o.stop?.labelfile || null,
           major: Math.floor(o.facts.versionNum / 10000),
+          ...(o.wal ? { wal: o.wal } : {}),
         }
       : {
           versionNum: null,
@@ -39,6 +43,7 @@ export function buildMeta(o: Observed): SnapshotMeta {
           labelfile: null,
           major: o.cold?.major ?? null,
           clusterState: o.cold?.clusterState ?? null,
+          ...(o.wal ? { wal: o.wal } : {}),
         };
   }
   return {

@@ -25,6 +25,7 @@ export function modeWithoutDatabase(requested: SnapshotMode | undefined): Snapsh
 
 /** Decides the mode once the server's state is known; `unreachable` never gets here (it is an error). */
 export function decideMode(requested: SnapshotMode | undefined, state: Exclude<ServerState['kind'], 'unreachable'>, pg: PostgresConfig): SnapshotMode {
+  refuseWithOutsideWal(requested, pg);
   if (state === 'up') {
     if (requested === 'cold') {
       throw new RefusedError('--mode cold refused: PostgreSQL is running, so its files are not at rest. No snapshot was taken.', {
@@ -40,4 +41,16 @@ export function decideMode(requested: SnapshotMode | undefined, state: Exclude<S
     });
   }
   return requested ?? 'cold';
+}
+
+/**
+ * With the live WAL outside the crypt (postgres.walDir) a snapshot of active/ alone holds data without the WAL
+ * of the same instant: only backup mode (whose WAL range the Ritual copies in) or a stopped server will do.
+ */
+export function refuseWithOutsideWal(requested: SnapshotMode | undefined, pg: PostgresConfig): void {
+  if (!pg.walDir || !requested || requested === 'bracket' || requested === 'cold') return;
+  throw new UsageError(
+    `--mode ${requested} cannot work with postgres.walDir: the snapshot would hold data without the WAL of the same instant (the live WAL is outside the crypt, in ${pg.walDir}). No snapshot was taken.`,
+    { hint: 'Use bracket (the default) or, with the server stopped, cold.' },
+  );
 }

@@ -37,8 +37,11 @@ export async function checkNoNested(active: string, runner?: Runner): Promise<Pr
   }));
 }
 
-/** PGDATA is inside active/, pg_wal is a real directory of the same subvolume, tablespaces link inside active/. */
-export async function checkPgdataFiles(active: string, pgdata: string): Promise<PreflightProblem[]> {
+/**
+ * PGDATA is inside active/, pg_wal is a real directory of the same subvolume — or, with an outside WAL
+ * (postgres.walDir), exactly the link `walLink` to active/'s own generation —, tablespaces link inside active/.
+ */
+export async function checkPgdataFiles(active: string, pgdata: string, walLink: string | null = null): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   const realActive = await realpath(active);
   const realData = await realOrNull(pgdata);
@@ -56,6 +59,17 @@ export async function checkPgdataFiles(active: string, pgdata: string): Promise<
   const walStat = await lstat(wal).catch(() => null);
   if (!walStat) {
     problems.push({ what: `${wal} is missing: this is not a PostgreSQL 10+ data directory`, fix: 'check postgres.dir in the crypt configuration' });
+  } else if (walStat.isSymbolicLink() && walLink !== null) {
+    const target = await readlink(wal);
+    const genStat = target === walLink ? await lstat(walLink).catch(() => null) : null;
+    if (target !== walLink) {
+      problems.push({
+        what: `pg_wal links to ${target}, not to active/'s own WAL generation ${walLink} (postgres.walDir)`,
+        fix: 'run `lychd-crypt doctor` and `lychd-crypt repair`',
+      });
+    } else if (!genStat?.isDirectory()) {
+      problems.push({ what: `the live WAL directory ${walLink} is ${genStat ? 'not a directory' : 'missing'}`, fix: 'run `lychd-crypt doctor`; roll back to the newest snapshot if the WAL is lost' });
+    }
   } else if (walStat.isSymbolicLink()) {
     const target = await readlink(wal);
     problems.push({
@@ -90,4 +104,4 @@ export async function checkPgdataFiles(active: string, pgdata: string): Promise<
 }
 
 /** checkPgdataFiles where PGDATA's owner may look (the owner's user namespace for a container's PGDATA). */
-export const pgdataFilesOp = nsOp('preflight-files', (_ctx, active: string, pgdata: string) => checkPgdataFiles(active, pgdata));
+export const pgdataFilesOp = nsOp('preflight-files', (_ctx, active: string, pgdata: string, walLink: string | null = null) => checkPgdataFiles(active, pgdata, walLink));

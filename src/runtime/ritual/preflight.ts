@@ -8,7 +8,10 @@ import { isSubvolume } from '../../base/btrfs/probe.js';
 import type { SnapshotMode } from '../snapshots/meta.js';
 import { readClusterHead, readControlFacts, type ControlFacts } from '../../base/pg/controldata.js';
 import { onTree } from '../../base/userns/tree.js';
-import { decideMode, modeWithoutDatabase } from './mode.js';
+import { decideMode, modeWithoutDatabase, refuseWithOutsideWal } from './mode.js';
+import { subvolumeShow } from '../../base/btrfs/subvolume.js';
+import { genName } from '../../base/wal/placement.js';
+import { genPath, linkedGen } from '../../base/wal/generation.js';
 import { checkNoNested, pgdataFilesOp, type PreflightProblem } from './preflight-fs.js';
 import { checkServer } from './preflight-server.js';
 import { probeServer, unreachableError } from './server-state.js';
@@ -22,6 +25,8 @@ export interface Preflight {
   facts?: ServerFacts;
   /** Facts of the stopped cluster (cold). */
   cold?: ControlFacts;
+  /** The live WAL is outside the crypt: active/'s own generation under postgres.walDir (docs/wal.md). */
+  walGen?: string | null;
 }
 
 export function preflightError(problems: PreflightProblem[]): CryptError {
@@ -56,6 +61,7 @@ export async function preflight(
     problems.push(...(await nested));
     return done({ mode: modeWithoutDatabase(requested) });
   }
+  refuseWithOutsideWal(requested, pg);
   if (requested === 'none') {
     problems.push(...(await nested));
     ctx.log.warn('--mode none: PostgreSQL is not quiesced; the snapshot is only crash-consistent');
@@ -80,11 +86,15 @@ export async function preflight(
       ctx.log.warn(`${pgdata} holds no PostgreSQL cluster yet (no PG_VERSION): taking a plain snapshot (mode none)`);
       return done({ mode: 'none' });
     }
-    problems.push(...(await onTree(pgdata, ctx.runner, pgdataFilesOp, paths.active, pgdata)));
+    // With postgres.walDir, pg_wal is the link to active/'s own generation (a real pg_wal: today's snapshot).
+    const uuid = pg.walDir ? (await subvolumeShow(ctx.runner, paths.active)).uuid : null;
+    const walLink = pg.walDir && uuid ? genPath(pg.walDir, uuid) : null;
+    const walGen = pg.walDir && uuid && (await linkedGen(paths.active, pg.dir, pg.walDir).catch(() => null)) === genName(uuid) ? genName(uuid) : null;
+    problems.push(...(await onTree(pgdata, ctx.runner, pgdataFilesOp, paths.active, pgdata, walLink)));
     if (session) {
       const facts = await session.facts();
       problems.push(...(await checkServer(facts, pgdata, paths.active, mode)));
-      return done({ mode, session, facts });
+      return done({ mode, session, facts, walGen });
     }
     if (problems.length) throw preflightError(problems);
     const cold = await readControlFacts(ctx.runner, pg.bin, pgdata, { uid: pg.uid, gid: pg.gid }).catch((e: Error) => {
@@ -92,7 +102,7 @@ export async function preflight(
         hint: 'Check that PGDATA holds a PostgreSQL cluster and postgres.bin points at its version.',
       });
     });
-    return done({ mode, cold });
+    return done({ mode, cold, walGen });
   } catch (e) {
     await session?.close();
     throw e;

@@ -29,6 +29,8 @@ export interface ServerFacts {
 export interface BackupStop {
   lsn: string;
   labelfile: string;
+  /** tablespace_map's content ('' without tablespaces). */
+  spcmapfile?: string;
 }
 
 interface FactsRow {
@@ -153,10 +155,34 @@ export class RitualSession {
   async backupStop(versionNum: number): Promise<BackupStop> {
     const sql =
       versionNum >= 150000
-        ? 'select lsn::text as lsn, labelfile from pg_backup_stop(false)'
-        : 'select lsn::text as lsn, labelfile from pg_stop_backup(false, false)';
-    const [row] = await this.query<{ lsn: string; labelfile: string }>(sql);
-    return { lsn: row!.lsn, labelfile: row!.labelfile };
+        ? 'select lsn::text as lsn, labelfile, spcmapfile from pg_backup_stop(false)'
+        : 'select lsn::text as lsn, labelfile, spcmapfile from pg_stop_backup(false, false)';
+    const [row] = await this.query<{ lsn: string; labelfile: string; spcmapfile: string | null }>(sql);
+    return { lsn: row!.lsn, labelfile: row!.labelfile, spcmapfile: row!.spcmapfile ?? '' };
+  }
+
+  /** wal_segment_size in bytes. */
+  async walSegmentSize(): Promise<number> {
+    return Number((await this.query<{ s: string }>("select setting as s from pg_settings where name = 'wal_segment_size'"))[0]!.s);
+  }
+
+  /**
+   * Holds the WAL from the last checkpoint on with a temporary physical replication slot of this session
+   * (the server drops it when the session ends, also when we die): backup mode itself holds nothing, and a
+   * busy server may remove the backup's first segment before it is copied. Needs superuser or REPLICATION
+   * and a free slot; false (with the reason) when it cannot be had.
+   */
+  async holdWal(name: string): Promise<true | string> {
+    try {
+      await this.query('select pg_create_physical_replication_slot($1, true, true)', [name]);
+      return true;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  async releaseWal(name: string): Promise<void> {
+    await this.query('select pg_drop_replication_slot($1)', [name]);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,9 @@ import { subvolumeDelete, subvolumeShow } from '../../base/btrfs/subvolume.js';
 import { clearJournal, writeJournal, type JournalEntry } from '../../base/crypt/journal.js';
 import { startDatabase, serviceOwner } from '../service/control.js';
 import { waitForPrimary } from '../service/ready.js';
-import { keepReplacedState } from './keep.js';
+import { dropOldWal, keepReplacedState } from './keep.js';
+import { linkedGen, removeGeneration } from '../../base/wal/generation.js';
+import { genName } from '../../base/wal/placement.js';
 import { faultPoint } from '../../base/fault.js';
 import { showing, type OpContext } from '../../base/context.js';
 import type { RollbackEntry } from './run.js';
@@ -32,6 +34,7 @@ export async function finishSwapped(entry: RollbackEntry, crypt: OpenCrypt, ctx:
     await writeJournal(crypt.paths, entry);
   }
   await keepReplacedState(entry, crypt, ctx.runner);
+  await dropOldWal(entry, crypt);
   faultPoint('rollback-recover:finished');
 }
 
@@ -39,6 +42,12 @@ export async function finishSwapped(entry: RollbackEntry, crypt: OpenCrypt, ctx:
 export async function removeStaging(entry: RollbackEntry, crypt: OpenCrypt, ctx: OpContext): Promise<void> {
   const staging = stagingPath(crypt.paths.root, entry.staging.replace(/^\.staging-/, ''));
   if (await isSubvolume(staging)) await subvolumeDelete(ctx.runner, staging);
+  // The restored state's WAL generation, if the fill had begun: never the one active/ links to.
+  const pg = crypt.config.postgres;
+  if (pg?.walDir && entry.stagedUuid) {
+    const gen = genName(entry.stagedUuid);
+    if ((await linkedGen(crypt.paths.active, pg.dir, pg.walDir).catch(() => null)) !== gen) await removeGeneration(pg.walDir, gen);
+  }
 }
 
 /** Starts the database a rollback stopped; a failure is reported, not thrown (active/ is whole either way). */

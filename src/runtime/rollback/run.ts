@@ -16,8 +16,12 @@ import { waitForPrimary } from '../service/ready.js';
 import { snapshotPath } from '../snapshots/meta.js';
 import { baseName, uniqueName } from '../snapshots/names.js';
 import { takenNames } from '../snapshots/taken.js';
-import { keepReplacedState } from './keep.js';
-import { lockClone, prepareStagingOp, prepareStagingPgdata } from './staging.js';
+import { dropOldWal, keepReplacedState } from './keep.js';
+import { lockClone, prepareStagingOp, prepareStagingPgdata, staleFilesFor } from './staging.js';
+import { readMeta } from '../snapshots/meta.js';
+import { fillGeneration, genPath, linkedGen } from '../../base/wal/generation.js';
+import { genName } from '../../base/wal/placement.js';
+import { walOwner } from '../../base/wal/files.js';
 import { onTree } from '../../base/userns/tree.js';
 import { mapArgv } from '../restore/ids.js';
 import type { RollbackPlan } from './steps.js';
@@ -75,6 +79,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     phase: 'started',
     wasRunning: pgdata ? (await readPostmaster(pgdata)).running : false,
     stagedUuid: null,
+    // With an outside WAL: the generation the replaced state uses (it stays until that state has kept its WAL).
+    ...(pg?.walDir ? { oldWalGen: await linkedGen(paths.active, pg.dir, pg.walDir).catch(() => null) } : {}),
   };
   const entry: RollbackEntry = plan.intent ? { op: 'run-rollback', ...fields, run: plan.intent } : { op: 'rollback', ...fields };
   await writeJournal(paths, entry);
@@ -103,20 +109,22 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
     await timed('stage', async () => {
       await subvolumeSnapshot(snapshotPath(paths, plan.target), plan.staging, { readonly: false });
       faultPoint('rollback:stage');
+      const meta = pg ? await readMeta(paths, plan.target).catch(() => undefined) : undefined;
+      const prep = { restored: plan.restored === true, stale: staleFilesFor(meta) };
       if (plan.owners) {
         // A restore from another host (never a container's cluster): this host's owners, inside the locked
         // clone (its top after the lock).
         const clone = await lockClone(plan.staging);
         try {
           for (const argv of mapArgv(`${clone.dir.anchor}/.`, plan.owners, true)) await ctx.runner.run(argv);
-          if (pg) await prepareStagingPgdata(clone.dir, pg, { restored: plan.restored === true });
+          if (pg) await prepareStagingPgdata(clone.dir, pg, prep);
         } finally {
           await clone.release();
         }
         for (const argv of mapArgv(plan.staging, plan.owners, false)) await ctx.runner.run(argv);
         faultPoint('rollback:clean');
       } else if (pg) {
-        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg, plan.restored === true);
+        await onTree(plan.staging, ctx.runner, prepareStagingOp, plan.staging, pg, prep);
         faultPoint('rollback:clean');
       }
       entry.stagedUuid = (await subvolumeShow(ctx.runner, plan.staging)).uuid;
@@ -124,6 +132,20 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
       await writeJournal(paths, entry);
     });
     faultPoint('rollback:prepare');
+    if (pg?.walDir && entry.stagedUuid) {
+      // The restored state's own WAL generation, filled only from the snapshot: a restore must never see the
+      // WAL of another history (recovery would replay the newer WAL and silently undo the rollback).
+      const walDir = pg.walDir;
+      const uuid = entry.stagedUuid;
+      await timed('wal-fill', () =>
+        showing(ctx, 'filling the restored state\'s own WAL directory from the snapshot', () =>
+          fillGeneration({ subvol: plan.staging, pgDir: pg.dir, walDir, gen: genName(uuid), target: genPath(walDir, uuid), owner: walOwner(pg) }),
+        ),
+      );
+      faultPoint('rollback:wal-fill');
+      entry.phase = 'wal-filled';
+      await writeJournal(paths, entry);
+    }
     // A service that restarts the server on its own (e.g. systemd Restart=) would have it running on
     // files about to be swapped away under it: check right before the point of no return.
     if (pgdata) {
@@ -151,6 +173,8 @@ export async function performRollback(crypt: OpenCrypt, ctx: OpContext, plan: Ro
   faultPoint('rollback:keep');
   entry.phase = 'kept';
   await writeJournal(paths, entry);
+  await timed('wal-drop', () => dropOldWal(entry, crypt));
+  faultPoint('rollback:wal-drop');
 
   let recoveryMs: number | null = null;
   if (entry.wasRunning && pg && pgdata) {

@@ -8,12 +8,22 @@
 // runs this), PGDATA is opened without following links, checked, and only then cleaned, fd-relative.
 import { stat } from 'node:fs/promises';
 import type { PostgresConfig } from '../../model/config.js';
+import type { SnapshotMeta } from '../../model/snapshot-meta.js';
 import { CryptError } from '../../base/errors.js';
 import { nsOp } from '../../base/userns/helper.js';
 import { hostUid } from '../../base/userns/view.js';
 import { chownDir, closeDir, FdError, FS_NOCOW_FL, inodeFlags, NotFollowedError, openDir, setInodeFlags, unlinkAt, type Dir } from '../../base/sys/fd.js';
 
 export const STALE_FILES = ['postmaster.pid', 'recovery.signal', 'standby.signal', 'backup_label', 'tablespace_map'];
+
+/**
+ * The files a restore of this snapshot removes: a snapshot that carries its own WAL copy (the live WAL was
+ * outside the crypt, docs/wal.md) keeps the backup_label and tablespace_map written with it — its WAL ends
+ * at their stop LSN, so backup recovery is what makes it consistent.
+ */
+export function staleFilesFor(meta: SnapshotMeta | undefined): string[] {
+  return meta?.postgres?.wal?.label === 'own' ? STALE_FILES.filter((f) => f !== 'backup_label' && f !== 'tablespace_map') : STALE_FILES;
+}
 
 const refuse = (what: string) =>
   new CryptError(`the snapshot's PGDATA ${what}; nothing was changed (the staging copy is removed)`, {
@@ -51,21 +61,27 @@ async function openPgdata(clone: Dir, dir: string): Promise<Dir | null> {
  * The clone at `clone` (a path) made fit: locked, PGDATA checked and cleaned, released. Where PGDATA's
  * owner may (the owner's user namespace for a container's PGDATA: base/userns/tree.ts).
  */
-export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig, restored: boolean): Promise<string[]> => {
+export const prepareStagingOp = nsOp('staging-prepare', async (_ctx, clone: string, pg: PostgresConfig, opts: PrepareOptions = {}): Promise<string[]> => {
   const locked = await lockClone(clone);
   try {
-    return await prepareStagingPgdata(locked.dir, pg, { restored });
+    return await prepareStagingPgdata(locked.dir, pg, opts);
   } finally {
     await locked.release();
   }
 });
+
+/** restored: a snapshot received from another host; stale: the files to remove (staleFilesFor). */
+export interface PrepareOptions {
+  restored?: boolean;
+  stale?: string[];
+}
 
 /**
  * Checks PGDATA in the clone, then removes the stale files; returns what it removed. restored: a snapshot
  * received from a target (a send stream carries no C attribute): PGDATA gets it back on its directory (new
  * files inherit it) instead of a refusal; the files it holds stay copy-on-write until repair rewrites them.
  */
-export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig, opts: { restored?: boolean } = {}): Promise<string[]> {
+export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig, { restored = false, stale = STALE_FILES }: PrepareOptions = {}): Promise<string[]> {
   const pgdata = await openPgdata(clone, pg.dir);
   if (!pgdata) return [];
   try {
@@ -76,12 +92,12 @@ export async function prepareStagingPgdata(clone: Dir, pg: PostgresConfig, opts:
     if ((st.mode & 0o077) & ~0o050) problems.push(`has mode ${(st.mode & 0o777).toString(8)}, not 0700`);
     const flags = await inodeFlags(pgdata);
     if (!(flags & FS_NOCOW_FL)) {
-      if (opts.restored) await setInodeFlags(pgdata, flags | FS_NOCOW_FL);
+      if (restored) await setInodeFlags(pgdata, flags | FS_NOCOW_FL);
       else problems.push('lost the C (nodatacow) attribute');
     }
     if (problems.length) throw refuse(problems.join(', '));
     const removed: string[] = [];
-    for (const f of STALE_FILES) if (await unlinkAt(pgdata, f)) removed.push(f);
+    for (const f of stale) if (await unlinkAt(pgdata, f)) removed.push(f);
     return removed;
   } finally {
     await closeDir(pgdata);

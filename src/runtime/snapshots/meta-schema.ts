@@ -2,7 +2,7 @@
 // a file with a field missing or of the wrong type is treated as unreadable — `list` leaves it out with a
 // warning, doctor reports it, repair sets it aside and rebuilds it — never half-used. Keys a later version
 // adds are kept as they are (pin/label rewrite the file). Loaded only when metadata is read.
-import { boolean, discriminatedUnion, enum as oneOf, int, literal, looseObject, nonnegative, nullable, number, optional, record, string, type ZodMiniType } from 'zod/mini';
+import { array, boolean, discriminatedUnion, enum as oneOf, int, literal, looseObject, nonnegative, nullable, number, optional, record, string, type ZodMiniType } from 'zod/mini';
 import { firstProblem, isoTime, plainName } from '../../base/state-schema.js';
 import type { SnapshotMeta } from '../../model/snapshot-meta.js';
 
@@ -28,6 +28,21 @@ const metaSchema: ZodMiniType<SnapshotMeta> = looseObject({
       labelfile: text,
       major: optional(nullable(count)),
       clusterState: optional(text),
+      wal: optional(
+        nullable(
+          looseObject({
+            placement: literal('outside'),
+            restorePoint: text,
+            timeline: count,
+            segments: looseObject({ first: string(), last: string(), count }),
+            histories: array(string()),
+            bytes: count,
+            copyMs: number(),
+            held: oneOf(['slot', 'none']),
+            label: oneOf(['own', 'none']),
+          }),
+        ),
+      ),
     }),
   ),
   btrfs: nullable(looseObject({ uuid: string(), generation: count })),

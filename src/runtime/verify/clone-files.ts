@@ -46,10 +46,10 @@ export const cloneVersionOp = nsOp('verify-version', (_ctx, clone: string, dir: 
  * (Debian-style clusters keep theirs in /etc: the clone runs on defaults plus verify's settings, enough to
  * prove the data recovers). true when it was made. `owner` in host ids.
  */
-export const cleanCloneOp = nsOp('verify-clean', (_ctx, clone: string, dir: string, owner: { uid: number; gid: number }) =>
+export const cleanCloneOp = nsOp('verify-clean', (_ctx, clone: string, dir: string, owner: { uid: number; gid: number }, remove: string[] = RECOVERY_FILES) =>
   inPgdata(clone, dir, async (pgdata) => {
     if (!pgdata) throw new CryptError(`the snapshot's PGDATA ${dir}/ vanished from the clone`);
-    for (const f of RECOVERY_FILES) await unlinkAt(pgdata, f);
+    for (const f of remove) await unlinkAt(pgdata, f);
     if (await exists(path.join(pgdata.anchor, 'postgresql.conf'))) return false;
     await createFileAt(pgdata, 'postgresql.conf', '', 0o600, { uid: viewUid(owner.uid), gid: viewGid(owner.gid) });
     return true;

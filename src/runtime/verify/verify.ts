@@ -23,6 +23,7 @@ import { faultPoint } from '../../base/fault.js';
 import { onTree } from '../../base/userns/tree.js';
 import { startCloneContainer, type CloneContainer } from './clone-container.js';
 import { cleanCloneOp, cloneImage, cloneVersionOp } from './clone-files.js';
+import { staleFilesFor } from '../rollback/staging.js';
 import { Phases } from '../../base/phases.js';
 
 export interface VerifyCheck {
@@ -103,7 +104,7 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
       }
     }
     stage = 'start';
-    if (await onTree(clone, ctx.runner, cleanCloneOp, clone, pgcfg.dir, owner)) {
+    if (await onTree(clone, ctx.runner, cleanCloneOp, clone, pgcfg.dir, owner, staleFilesFor(meta))) {
       checks.push({ name: 'config', ok: null, detail: 'no postgresql.conf in PGDATA (configuration kept elsewhere): the clone ran on defaults' });
     }
     server = await timed('recovery', () =>
@@ -129,6 +130,8 @@ export async function verifySnapshot(crypt: OpenCrypt, ctx: OpContext, meta: Sna
       // pg_amcheck and every database must be reachable even when the configured user is not a superuser.
       superuser = (await client.query<{ r: string }>('select rolname as r from pg_roles where oid = 10')).rows[0]!.r;
       checks.push({ name: 'recovered', ok: row!.rec === false, detail: row!.rec ? 'still in recovery' : 'pg_is_in_recovery() is false' });
+      const rp = meta.postgres.wal?.restorePoint;
+      if (rp) checks.push(await restorePointCheck(server, rp));
       const same = !meta.postgres.systemIdentifier || meta.postgres.systemIdentifier === row!.sysid;
       checks.push({ name: 'system-identifier', ok: same, detail: same ? `system identifier ${row!.sysid}` : `system identifier ${row!.sysid}, metadata says ${meta.postgres.systemIdentifier}` });
       const dbs = (row!.dbs ?? '').split(',').filter(Boolean);
@@ -201,4 +204,14 @@ async function runAmcheck(
   if (r.exitCode === 0) return { name: 'amcheck', ok: true, detail: `pg_amcheck --all --heapallindexed found no corruption (${what})` };
   if (/extension control file|could not open extension/i.test(out)) return { name: 'amcheck', ok: null, detail: 'skipped: the amcheck extension is not installed for this PostgreSQL (postgresql-contrib)' };
   return { name: 'amcheck', ok: false, detail: `pg_amcheck reported problems:\n${out.split('\n').slice(0, 20).join('\n')}` };
+}
+
+/**
+ * A snapshot that carries its own WAL copy (postgres.walDir, docs/wal.md) restores to the backup's stop LSN:
+ * the clone's log says where it became consistent. Not said (another log level): not judged.
+ */
+async function restorePointCheck(server: { logTail(lines?: number): Promise<string> }, rp: string): Promise<{ name: string; ok: boolean | null; detail: string }> {
+  const at = /consistent recovery state reached at ([0-9A-F]+\/[0-9A-F]+)/.exec(await server.logTail(400).catch(() => ''))?.[1] ?? null;
+  if (!at) return { name: 'restore-point', ok: null, detail: `the clone's log does not say where it became consistent (the restore point is the stop LSN ${rp})` };
+  return { name: 'restore-point', ok: at === rp, detail: at === rp ? `consistent at ${at}, the backup's stop LSN` : `consistent at ${at}, not at the backup's stop LSN ${rp}` };
 }
