@@ -48,8 +48,9 @@ describe.skipIf(skip)(`init with replicate: targets ${skip ? `(skipped: ${skip})
     expect(readFileSync(`${key}.pub`, 'utf8')).toMatch(new RegExp(`^ssh-ed25519 \\S+ lychd-crypt:${name}:offsite\\n$`));
     expect(existsSync(path.join(path.dirname(key), 'bucket.key'))).toBe(false);
     const text = first.stdout + first.stderr;
-    expect(text).toContain(`sudo lychd-crypt init --receiver /srv/lychd/web1 --authorize '<the line of ${key}.pub>' --yes`);
-    expect(text).toContain('sudo lychd-crypt replicate --target offsite --trust-host');
+    // The target's command is that host's (no path or registry of this one); this host's is pasteable here.
+    expect(text).toContain(`as root on backup.example:  lychd-crypt init --receiver /srv/lychd/web1 --authorize '<the line of ${key}.pub>' --yes`);
+    expect(text).toMatch(/here: {2}sudo \S*lychd-crypt (--registry \S+ )?--crypt \S+ replicate --target offsite --trust-host/);
 
     const before = readFileSync(key);
     const again = runCli(cli, ['init', '--answers', answers, '--yes', '--json']);

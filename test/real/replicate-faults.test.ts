@@ -72,7 +72,9 @@ describe.skipIf(skip)(`interrupted transfers ${skip ? `(skipped: ${skip})` : ''}
     // The receiver gives a silent sender up after 4 s (the stalled link), and waits 1 s for its lock.
     const r = await startReceiver(scratch, suite.bundle, { receiveArgs: ['--idle-timeout', '4', '--lock-wait', '1'] });
     const link: Link = await r.remote.link();
-    const slow = sshTarget(r, { rateLimit: 2 << 20 }, link);
+    // 1 MiB/s: a break made once 3 MiB crossed leaves ~9 s of the 12 MiB to go, room for a loaded machine
+    // to be late at noticing the 3 MiB (at 2 MiB/s a late look found the copy already complete).
+    const slow = sshTarget(r, { rateLimit: 1 << 20 }, link);
     const fast = sshTarget(r, {}, link);
     const configure = (t: typeof slow) => reconfigure(fx, { ...fx.config, replicate: { schedule: false, targets: [t] } });
 
@@ -89,6 +91,7 @@ describe.skipIf(skip)(`interrupted transfers ${skip ? `(skipped: ${skip})` : ''}
       expect(res.json.targets[0].ok).toBe(false);
       // Whatever the receiver was doing is over before the next run (a stalled one times out by itself).
       await until('the receiver to give up', () => remoteReceiving(r).length === 0);
+      link.resume(); // a stalled link moves again for the resend (a no-op otherwise)
       expect(await listed(r)).not.toContain(name);
       // Run again: the half is removed (if it was still there) and the copy arrives whole.
       await configure(fast);
@@ -122,17 +125,20 @@ describe.skipIf(skip)(`interrupted transfers ${skip ? `(skipped: ${skip})` : ''}
 
     // 4. The link stalled (nothing moves, nothing closes): the client gives up after --stall-timeout, the
     //    receiver after its idle timeout; neither waits forever.
+    //    The link stays stalled until the client has given up: a resume on a timer could come first on a
+    //    loaded machine and let the transfer finish. The late resume is only a net against a hung test.
     const s4 = await newSnapshot(fx);
+    let net: NodeJS.Timeout | undefined;
     const d = await interrupted(
       s4,
       () => {
         link.stall();
-        setTimeout(() => link.resume(), 12_000);
+        net = setTimeout(() => link.resume(), 90_000);
       },
       ['--stall-timeout', '4'],
     );
+    clearTimeout(net);
     expect(d.json.targets[0].error.message).toMatch(/ssh to .* failed: Timeout, server .* not responding/);
-    link.resume();
 
     // Every copy is whole; nothing else is in the directory.
     expect(await remoteEntries(r.remote, r.dir)).toEqual([s1, s2, s3, s4].flatMap((n) => [n, `${n}.json`]).sort());

@@ -67,7 +67,7 @@ describe('the sending side: keys in the registry', async () => {
       { kind: 'replicate-key', path: '/etc/lychd-crypt/replicate/web1/offsite.key', comment: 'lychd-crypt:web1:offsite' },
     ]);
     expect(notes).toHaveLength(2);
-    expect(notes[0]).toContain("sudo lychd-crypt init --receiver /srv/lychd/web1 --authorize '<the line of /etc/lychd-crypt/replicate/web1/offsite.key.pub>' --yes");
+    expect(notes[0]).toContain("as root on backup:  lychd-crypt init --receiver /srv/lychd/web1 --authorize '<the line of /etc/lychd-crypt/replicate/web1/offsite.key.pub>' --yes");
     expect(notes[1]).toContain('/root/k.pub');
     expect(replicateKeySteps(config([]), [])).toEqual([]);
   });

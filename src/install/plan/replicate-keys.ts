@@ -21,8 +21,9 @@ export function replicateKeySteps(config: Config, notes: string[]): InitStep[] {
     const key = t.identity ?? files.identity;
     notes.push(
       [
-        `replication target ${t.name}: authorize this host's key on ${t.url.host}, then trust its host key (docs/replicate.md):`,
-        `  on ${t.url.host}:  sudo lychd-crypt init --receiver ${t.url.path} --authorize '<the line of ${key}.pub>' --yes`,
+        `replication target ${t.name}: authorize this host's key on ${t.url.host}, then trust its host key:`,
+        // Run there, with that host's own command and registry: written so that this host's are not added.
+        `  as root on ${t.url.host}:  lychd-crypt init --receiver ${t.url.path} --authorize '<the line of ${key}.pub>' --yes`,
         `  here:  sudo lychd-crypt replicate --target ${t.name} --trust-host${t.knownHosts ? '' : `   (writes ${files.knownHosts})`}`,
       ].join('\n'),
     );
