@@ -43,6 +43,8 @@ chmodSync(S, 0o755);
 const CRYPT = path.join(S, 'crypt');
 const PGDATA = path.join(CRYPT, 'active/postgres');
 const SOCK = path.join(S, 'sock');
+// The device migrate moves the crypt onto (a loop device: the kernel here reads no partition tables).
+const DISK = path.join(S, 'disk.img');
 process.env.LYCHD_CRYPT_REGISTRY = path.join(S, 'registry'); // a private registry: the host's may hold a crypt of the same name
 const pgIds = { uid: Number(sh(['id', '-u', 'postgres'])), gid: Number(sh(['id', '-g', 'postgres'])) };
 
@@ -86,7 +88,7 @@ function cleanup() {
     sh(['umount', CRYPT]);
   } catch {}
   try {
-    for (const dev of sh(['losetup', '-n', '-O', 'NAME', '-j', path.join(S, 'crypt.img')]).split('\n').filter(Boolean)) sh(['losetup', '-d', dev]);
+    for (const img of [path.join(S, 'crypt.img'), DISK]) for (const dev of sh(['losetup', '-n', '-O', 'NAME', '-j', img]).split('\n').filter(Boolean)) sh(['losetup', '-d', dev]);
   } catch {}
   rmSync(S, { recursive: true, force: true });
 }
@@ -289,6 +291,21 @@ try {
   }
   const ver = timed(() => cli('verify', target));
   report('verify (throwaway clone, recovery, checks)', fmt(ver.ms), ver.out.ok ? 'ok' : 'FAILED');
+
+  // Capacity (docs/capacity.md), last because it moves the crypt: grow the image by 1G online and shrink it
+  // back, the server running, then move the crypt onto a loop device standing in for a partition (btrfs replace).
+  {
+    const grow = timed(() => cli('resize', '--size', '+1G'));
+    report('resize: grow the 6G image by 1G online (file, loop device, Btrfs)', fmt(grow.ms));
+    const shrink = timed(() => cli('resize', '--size', '6G'));
+    report('resize: shrink it back to 6G online', fmt(shrink.ms));
+    sh(['truncate', '-s', '7G', DISK]);
+    const dev = sh(['losetup', '--find', '--show', DISK]);
+    const used = sh(['btrfs', 'filesystem', 'du', '-s', '--raw', CRYPT]).split('\n').at(-1)?.trim().split(/\s+/)[0];
+    const mig = timed(() => cli('migrate', '--to-device', dev, '--yes'));
+    report('migrate: onto a 7G loop device standing in for a partition, online (btrfs replace)', fmt(mig.ms), `${(Number(used) / 2 ** 30).toFixed(2)} GiB of files`);
+    results.capacity = { growMs: grow.ms, shrinkMs: shrink.ms, migrateMs: mig.ms, usedBytes: Number(used) };
+  }
 } catch (e) {
   process.exitCode = 1;
   report('stopped by an error', String(e.stderr || e.message).trim().split('\n').at(-1));

@@ -54,7 +54,7 @@ export async function guardedCrypt(suite: CliSuite) {
 
   /** Pre-rollback snapshots holding the marker `tag`: where a failed (or interrupted) change was kept. */
   const keptWith = (tag: string): string[] =>
-    readdirSync(fx.paths.snapshots).filter((n) => n.endsWith('-pre-rollback') && existsSync(path.join(fx.paths.snapshots, n, 'app/marker.txt')) && readFileSync(path.join(fx.paths.snapshots, n, 'app/marker.txt'), 'utf8') === `${tag}\n`);
+    readdirSync(fx.paths.snapshots).filter((n) => /-pre-rollback(-\d+)?$/.test(n) && existsSync(path.join(fx.paths.snapshots, n, 'app/marker.txt')) && readFileSync(path.join(fx.paths.snapshots, n, 'app/marker.txt'), 'utf8') === `${tag}\n`);
 
   /** The before state, whole: files and rows agree, the server is up out of recovery, nothing is left. */
   async function expectBefore(what: string, tag: string, kept: boolean): Promise<void> {
