@@ -301,9 +301,9 @@ try {
     report('resize: shrink it back to 6G online', fmt(shrink.ms));
     sh(['truncate', '-s', '7G', DISK]);
     const dev = sh(['losetup', '--find', '--show', DISK]);
-    const used = sh(['btrfs', 'filesystem', 'du', '-s', '--raw', CRYPT]).split('\n').at(-1)?.trim().split(/\s+/)[0];
+    const used = sh(['df', '--output=used', '-B1', CRYPT]).split('\n').at(-1)?.trim(); // what replace copies: allocated, shared extents once
     const mig = timed(() => cli('migrate', '--to-device', dev, '--yes'));
-    report('migrate: onto a 7G loop device standing in for a partition, online (btrfs replace)', fmt(mig.ms), `${(Number(used) / 2 ** 30).toFixed(2)} GiB of files`);
+    report('migrate: onto a 7G loop device standing in for a partition, online (btrfs replace)', fmt(mig.ms), `${(Number(used) / 2 ** 30).toFixed(2)} GiB used on the crypt`);
     results.capacity = { growMs: grow.ms, shrinkMs: shrink.ms, migrateMs: mig.ms, usedBytes: Number(used) };
   }
 } catch (e) {
