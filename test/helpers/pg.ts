@@ -4,6 +4,7 @@ import { mkdir, chown, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { PG_BIN } from './env.js';
 import { ids } from './host.js';
 import type { Scratch } from './scratch.js';
@@ -31,6 +32,24 @@ function asOsUser(who: { uid: number; gid: number }, argv: string[], env: Record
     env: { ...process.env, ...env, LC_ALL: 'C' },
     cwd: '/',
   });
+}
+
+/**
+ * The PID of the postmaster serving `pgdata`, or null. `pg_ctl status` trusts any live process of the
+ * server's user with the PID postmaster.pid names; with many servers coming and going in a parallel
+ * suite, a stale file's PID is soon another server's backend. A postmaster works in its PGDATA.
+ */
+function ownPostmaster(pgdata: string): number | null {
+  try {
+    const pid = Number(readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (!(pid > 0)) return null;
+    const cwd = statSync(`/proc/${pid}/cwd`);
+    const dir = statSync(pgdata);
+    if (cwd.dev !== dir.dev || cwd.ino !== dir.ino) return null;
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) ? null : pid;
+  } catch {
+    return null;
+  }
 }
 
 /** initdb into `pgdata` (must be empty or absent) and start the server. */
@@ -84,18 +103,18 @@ export async function startTestServer(
       }
     },
     start() {
+      // A postmaster.pid left by a server that is gone (a replayed power cut, a crash) whose PID another
+      // postgres process now has would make the postmaster refuse to start: it is stale, so it goes.
+      if (!ownPostmaster(opts.pgdata)) rmSync(path.join(opts.pgdata, 'postmaster.pid'), { force: true });
       asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, '-l', logFile, '-w', '-t', '60', 'start']);
     },
     stop(mode = 'fast') {
+      // pg_ctl would signal whatever process has the PID the file names, e.g. another test's backend.
+      if (!ownPostmaster(opts.pgdata)) return;
       asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, '-m', mode, '-w', '-t', '60', 'stop']);
     },
     isRunning() {
-      try {
-        asPostgres([path.join(bin, 'pg_ctl'), '-D', opts.pgdata, 'status']);
-        return true;
-      } catch {
-        return false;
-      }
+      return ownPostmaster(opts.pgdata) !== null;
     },
   };
   server.start();

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, chownSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -21,6 +22,9 @@ const BUILDER = path.join(REPO, 'test/fixtures/pg-image/build.sh');
 export const CONTAINER_PG_UID = 999;
 export const CONTAINER_PGDATA = '/var/lib/postgresql/data';
 export const imageName = (v: ImageVersion): string => `localhost/lychd-test-postgres:${v}`;
+
+/** Where tests mount things (scratch directories, the homes of test users): other tests' mounts live below. */
+const TEST_MOUNT_PLACES = [path.join(os.tmpdir(), 'lychd-t-'), `${path.join(REPO, '.scratch')}/`, '/run/lychd-crypt-test-homes-', '/var/lib/lychd-crypt-test-homes-', '/home/lychd-crypt-test-homes-'];
 
 /** The docker-archive of the tests' PostgreSQL image, built once and cached outside the checkout. */
 export async function pgImageArchive(version: ImageVersion): Promise<string> {
@@ -416,6 +420,35 @@ export async function makePodmanOwner(scratch: Scratch, opts: PodmanOwnerOptions
   }
   scratch.defer(teardown);
 
+  /**
+   * Starts the owner's pause process (`podman info`, the first call) from a mount namespace without the
+   * other tests' mounts. The pause process keeps a copy of the mount table of its birth for as long as it
+   * lives: a copy of another test's crypt there would hold that crypt's loop device — and the file system
+   * its image lives on — busy after that test unmounts it.
+   */
+  async function startPauseClean(): Promise<void> {
+    const script = [
+      'keep1=$1 keep2=$2; shift 2',
+      'places=',
+      `while [ "$1" != -- ]; do places=$(printf '%s\\n%s' "$places" "$1"); shift; done; shift`,
+      `findmnt -rn -o TARGET | sed 's/\\\\x20/ /g' | sort -r | while IFS= read -r t; do`,
+      '  case $t in "$keep1" | "$keep1"/* | "$keep2" | "$keep2"/*) continue ;; esac',
+      `  printf '%s\\n' "$places" | while IFS= read -r p; do`,
+      '    [ -n "$p" ] && case $t in "$p"*) umount -l "$t" 2>/dev/null || true ;; esac',
+      '  done',
+      'done',
+      'exec "$@"',
+    ].join('\n');
+    const r = await execa(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', scratch.dir, user.home, ...TEST_MOUNT_PLACES, '--',
+        'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', 'podman', 'info', '--format', '{{.Host.OCIRuntime.Name}}'],
+      { env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 120_000, cwd: '/' },
+    );
+    if (r.exitCode !== 0) throw new Error(`podman info as ${user.name} failed (exit ${r.exitCode}): ${r.stderr}${r.stdout}`);
+  }
+  await startPauseClean();
+
   const owner: PodmanOwner = {
     user,
     subuids,
@@ -435,6 +468,7 @@ export async function makePodmanOwner(scratch: Scratch, opts: PodmanOwnerOptions
       const running = (await podman(['ps', '--quiet'])).stdout.trim();
       if (running) throw new Error(`refreshMounts: containers are running (${running.split('\n').join(' ')}); stop them first`);
       await podman(['system', 'migrate']);
+      await startPauseClean();
     },
     startPostgres,
     processes: () => pidsOf(ownsUid),

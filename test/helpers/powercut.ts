@@ -272,6 +272,11 @@ function expectOwnFsid(where: string): void {
 /** The devices of the open filesystem `uuid` and the processes whose mount namespace mounts them. */
 function holdersOf(uuid: string): string {
   const devices = readdirSync(`/sys/fs/btrfs/${uuid}/devices`, { withFileTypes: true }).map((d) => `/dev/${d.name}`);
+  return `${devices.join(', ')}; mounted in the mount namespace of pid ${mountersOf(devices).join(', ') || '(none found: being released)'}`;
+}
+
+/** One process per mount namespace that mounts one of `devices`. */
+function mountersOf(devices: string[]): string[] {
   const pids: string[] = [];
   const seen = new Set<string>();
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
@@ -285,7 +290,7 @@ function holdersOf(uuid: string): string {
       /* gone */
     }
   }
-  return `${devices.join(', ')}; mounted in the mount namespace of pid ${pids.join(', ') || '(none found: being released)'}`;
+  return pids;
 }
 
 /**
@@ -297,6 +302,13 @@ export async function umountPatiently(where: string): Promise<void> {
     if (spawnSync('umount', [where], { stdio: 'ignore' }).status === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const holders = spawnSync('fuser', ['-vm', where], { encoding: 'utf8' });
-  throw new Error(`cannot unmount ${where}: busy (${holders.stderr}${holders.stdout})`);
+  const holders = spawnSync('fuser', ['-m', where], { encoding: 'utf8' }).stdout.trim();
+  // No process may hold it, yet a loop device whose file lives here does: its filesystem is still
+  // mounted in another mount namespace that copied it.
+  const loops = spawnSync('losetup', ['-n', '-l', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, file]) => file?.startsWith(`${where}/`))
+    .map(([dev, file]) => `${dev} (${file}; mounted in the mount namespace of pid ${mountersOf([dev!]).join(', ') || 'none'})`);
+  throw new Error(`cannot unmount ${where}: busy (processes: ${holders || 'none'}; loop devices backed here: ${loops.join(', ') || 'none'})`);
 }

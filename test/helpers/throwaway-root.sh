@@ -3,7 +3,7 @@
 # (the host's / — or LOWER, a stock Debian root from debian-root.sh — bound non-recursively as the lower
 # layer of an overlay whose upper layer is a tmpfs), with
 # the host's /dev (loop devices), /sys, a new /proc, empty tmpfs /run and /tmp, and the test's scratch
-# directory bound at its own path; chroots into it, prints the PID commands are entered through, and waits.
+# directory bound at its own path; pivots into it, prints the PID commands are entered through, and waits.
 # Everything written in it (dpkg's database, /usr, /etc) vanishes with the namespace; the host's files are
 # only read. No systemd runs in it (/run/systemd/system is absent).
 set -euo pipefail
@@ -24,4 +24,12 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mkdir -p "$root$scratch"
 mount --move "$base/scratch" "$root$scratch"
-exec chroot "$root" /bin/sh -c 'echo "$$"; exec sleep infinity'
+# Pivot (not chroot) and drop the old root: the namespace then holds no copy of the host's other mounts.
+# Kept, a copy of another test's crypt would hold its loop device (and the file system the image lives
+# on) busy after that test unmounts it, for as long as this root lives.
+mkdir -p "$root/.lychd-oldroot"
+cd "$root"
+pivot_root . .lychd-oldroot
+umount -l /.lychd-oldroot
+rmdir /.lychd-oldroot
+exec /bin/sh -c 'echo "$$"; exec sleep infinity'

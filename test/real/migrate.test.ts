@@ -9,6 +9,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { makeLoopDevice, sh } from '../helpers/host.js';
+import { btrfsDevice1 } from '../helpers/btrfs-devices.js';
 import { runPgbench } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
@@ -28,8 +29,7 @@ const MiB = 2 ** 20;
 const suite = cliSuite();
 const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
 
-const btrfsDevice = (root: string) => /devid\s+1\s+size\s+(\d+)\s+used\s+\d+\s+path\s+(\S+)/.exec(sh(['btrfs', 'filesystem', 'show', '--raw', root]))!;
-const fsUuid = (root: string) => /uuid: (\S+)/.exec(sh(['btrfs', 'filesystem', 'show', root]))![1];
+const fsUuid = (root: string) => sh(['blkid', '-p', '-s', 'UUID', '-o', 'value', btrfsDevice1(root).path]).trim();
 const registered = async (fx: CryptFixture) => JSON.parse(await readFile(entryFile(fx.config.registry.dir, fx.config.crypt.name), 'utf8')).config;
 const attachedTo = (image: string) => sh(['losetup', '-j', image]).trim();
 
@@ -71,9 +71,9 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(b.out).toMatch(/number of failed transactions: 0 /);
     expect(Number((await readFile(path.join(server.pgdata, 'postmaster.pid'), 'utf8')).split('\n')[0])).toBe(pid);
 
-    const [, size, onDev] = btrfsDevice(fx.root);
+    const { size, path: onDev } = btrfsDevice1(fx.root);
     expect(onDev).toBe(dev);
-    expect(Number(size)).toBe(1280 * MiB);
+    expect(size).toBe(1280 * MiB);
     expect(fsUuid(fx.root)).toBe(uuid);
     expect(await readFile(fstab, 'utf8')).toContain(`UUID=${uuid} ${fx.root} btrfs`);
     expect(await readFile(fstab, 'utf8')).toContain('# host lines');
@@ -93,7 +93,7 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     server.stop('fast');
     sh(['umount', fx.root]);
     sh(['mount', '--fstab', fstab, fx.root]);
-    expect(btrfsDevice(fx.root)[2]).toBe(dev);
+    expect(btrfsDevice1(fx.root).path).toBe(dev);
     expect((await cli(fx.root, ['--json', 'doctor'])).json.checks.find((c: { id: string }) => c.id === 'mount.mounted')?.status).toBe('ok');
   });
 
@@ -103,7 +103,7 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const small = makeLoopDevice(scratch, 256);
     const withData = makeLoopDevice(scratch, 512);
     sh(['mkfs.ext4', '-q', '-F', withData]);
-    const loop = btrfsDevice(fx.root)[2];
+    const loop = btrfsDevice1(fx.root).path;
 
     const noYes = await cli(fx.root, ['--json', 'migrate', '--to-device', withData]);
     expect(noYes.code).toBe(3);
@@ -115,15 +115,15 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     const tooSmall = await cli(fx.root, ['--json', 'migrate', '--to-device', small, '--yes']);
     expect(tooSmall.code).toBe(3);
     expect(tooSmall.json.error.hint).toMatch(/resize --size 256M/);
-    const mounted = await cli(fx.root, ['--json', 'migrate', '--to-device', btrfsDevice(fx.root)[2]!, '--yes']);
+    const mounted = await cli(fx.root, ['--json', 'migrate', '--to-device', btrfsDevice1(fx.root).path, '--yes']);
     expect(mounted.code).not.toBe(0);
-    expect(btrfsDevice(fx.root)[2]).toBe(loop);
+    expect(btrfsDevice1(fx.root).path).toBe(loop);
     await expect(stat(capacityJournalPath(fx.config))).rejects.toThrow(/ENOENT/);
 
     // With --wipe the ext4 device is taken.
     const wiped = await cli(fx.root, ['--json', 'migrate', '--to-device', withData, '--wipe', '--yes', '--keep-image']);
     expect(wiped.code, wiped.stderr).toBe(0);
-    expect(btrfsDevice(fx.root)[2]).toBe(withData);
+    expect(btrfsDevice1(fx.root).path).toBe(withData);
     expect(wiped.json.imageNote).toBe('--keep-image');
     expect((await stat(fx.config.loopback!.image)).size).toBe(384 * MiB);
   });
@@ -140,7 +140,7 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
     expect(refused.json.error.hint).toMatch(/^Run: sudo lychd-crypt /);
     const r = await cliChild(suite.bundle, fx.root, ['--json', 'migrate', '--to-device', dev, '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(btrfsDevice(fx.root)[2]).toBe(dev);
+    expect(btrfsDevice1(fx.root).path).toBe(dev);
     // The owner deletes their own snapshots: the switched line keeps user_subvol_rm_allowed.
     expect(await readFile(fstab, 'utf8')).toMatch(new RegExp(`UUID=${fsUuid(fx.root)} \\S+ btrfs \\S*user_subvol_rm_allowed`));
     const snap = await cliAs(owner, suite.bundle, ['--crypt', fx.root, '--json', 'snapshot']);
@@ -172,8 +172,8 @@ describe.skipIf(skip)(`migrate ${skip ? `(skipped: ${skip})` : ''}`, () => {
       expect(next.code, next.stderr + next.stdout.slice(0, 800)).toBe(then === 'repair' ? next.code : 0);
       expect(next.stderr + JSON.stringify(next.json)).toMatch(/finished the interrupted migration of .* onto /);
       await expect(stat(capacityJournalPath(fx.config))).rejects.toThrow(/ENOENT/);
-      expect(btrfsDevice(fx.root)[2]).toBe(dev);
-      expect(Number(btrfsDevice(fx.root)[1])).toBe(512 * MiB);
+      expect(btrfsDevice1(fx.root).path).toBe(dev);
+      expect(btrfsDevice1(fx.root).size).toBe(512 * MiB);
       expect(await readFile(fstab, 'utf8')).toContain(`UUID=${uuid} `);
       expect((await registered(fx)).method).toBe('partition');
       expect(attachedTo(fx.config.loopback!.image)).toBe('');

@@ -75,6 +75,24 @@ describe.skipIf(skip)(`rootless Podman fixtures ${skip ? `(skipped: ${skip})` : 
     await c.stop();
   }
 
+  test('the pause process holds the crypt but no other test’s mounts (which it would keep busy)', async () => {
+    const other = await makeScratch();
+    try {
+      const foreign = other.path('mnt');
+      await mkdir(foreign);
+      execFileSync('mount', ['-t', 'tmpfs', 'lychd-foreign', foreign]);
+      await owner.refreshMounts();
+      const pause = Number(readFileSync(path.join(owner.runtimeDir, 'libpod/tmp/pause.pid'), 'utf8').trim());
+      const targets = readFileSync(`/proc/${pause}/mountinfo`, 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4]);
+      expect(targets).toContain(fx.root);
+      expect(targets).not.toContain(foreign);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   test('PostgreSQL 15 in the owner’s container, data on the crypt owned by subuid+999', async () => {
     await roundTrip(15, fx.pgdata);
   });

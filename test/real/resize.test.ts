@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { PG_BIN, skipReason } from '../helpers/env.js';
 import { sh } from '../helpers/host.js';
+import { btrfsDevice1 } from '../helpers/btrfs-devices.js';
 import { runPgbench, type TestServer } from '../helpers/pg.js';
 import { cli, cliChild, cryptWithServer } from '../helpers/snap.js';
 import { makeCryptFixture, reconfigure, type CryptFixture } from '../helpers/crypt-fixture.js';
@@ -24,7 +25,7 @@ const skip = skipReason('root', 'btrfs', 'loop', 'pg15', 'pgbench');
 
 const postmasterPid = async (server: TestServer) => Number((await readFile(path.join(server.pgdata, 'postmaster.pid'), 'utf8')).split('\n')[0]);
 const loopOf = (root: string) => sh(['findmnt', '-n', '-o', 'SOURCE', '--mountpoint', root]).trim();
-const btrfsSize = (root: string) => Number(/devid\s+1\s+size\s+(\d+)/.exec(sh(['btrfs', 'filesystem', 'show', '--raw', root]))![1]);
+const btrfsSize = (root: string) => btrfsDevice1(root).size;
 const devSize = (dev: string) => Number(sh(['blockdev', '--getsize64', dev]).trim());
 
 /** File, loop device and Btrfs: the three sizes a resize must keep in step. */

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { hostMargin, parseSizeRequest, planResize, shrinkReserve } from '../../src/runtime/capacity/plan.js';
 import type { CapacityFacts } from '../../src/runtime/capacity/facts.js';
-import { parseFilesystemShow, parseUsageUsed } from '../../src/base/btrfs/devices.js';
+import { parseDeviceUsage, parseUsageUsed } from '../../src/base/btrfs/devices.js';
 import { RefusedError, UsageError } from '../../src/base/errors.js';
 
 const MiB = 2 ** 20;
@@ -110,8 +110,27 @@ describe('resize plan', () => {
   });
 
   test('btrfs output parsers', () => {
-    const show = "Label: 'lychd'  uuid: 274c6862-ce27-4eb6-86a9-237c37f709ab\n\tTotal devices 1 FS bytes used 147456\n\tdevid    1 size 314572800 used 92274688 path /dev/loop3\n\n";
-    expect(parseFilesystemShow(show)).toEqual([{ devid: 1, size: 314572800, used: 92274688, path: '/dev/loop3' }]);
+    // As btrfs-progs 6.2 prints it after `btrfs filesystem resize 1:400M` on a 512 MiB loop device.
+    const usage = [
+      '/dev/loop0, ID: 1',
+      '   Device size:           536870912',
+      '   Device slack:          117440512',
+      '   Data,single:             8388608',
+      '   Metadata,DUP:           67108864',
+      '   System,DUP:             16777216',
+      '   Unallocated:           327155712',
+      '',
+      '/dev/loop7, ID: 2',
+      '   Device size:           314572800',
+      '   Data,single:             8388608',
+      '   Unallocated:           306184192',
+      '',
+    ].join('\n');
+    expect(parseDeviceUsage(usage)).toEqual([
+      { devid: 1, size: 419430400, used: 92274688, path: '/dev/loop0' },
+      { devid: 2, size: 314572800, used: 8388608, path: '/dev/loop7' },
+    ]);
+    expect(parseDeviceUsage('ERROR: not a btrfs filesystem')).toEqual([]);
     expect(parseUsageUsed('Overall:\n    Device size:\t\t 314572800\n    Used:\t\t\t    294912\n')).toBe(294912);
     expect(parseUsageUsed('nothing')).toBeNull();
   });

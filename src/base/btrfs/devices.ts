@@ -1,6 +1,9 @@
-// The devices of a mounted Btrfs filesystem and how much of it is used: `btrfs filesystem show --raw`
-// (each devid, its size and path) and `btrfs filesystem usage -b` (bytes used, metadata copies included),
-// what a resize plans from.
+// The devices of a mounted Btrfs filesystem and how much of it is used: `btrfs device usage -b` (each
+// devid, its path, the size Btrfs uses of it and what is allocated) and `btrfs filesystem usage -b` (bytes
+// used, metadata copies included), what a resize plans from. Not `btrfs filesystem show MOUNTPOINT`:
+// btrfs-progs finds the mount point by opening every Btrfs mount in /proc/self/mounts first and gives up
+// ("not a valid btrfs filesystem") when any other one vanishes in between; `device usage` only asks the
+// filesystem it is given, through an open directory.
 import type { Runner } from '../runner.js';
 
 export interface BtrfsDevice {
@@ -12,11 +15,24 @@ export interface BtrfsDevice {
   path: string;
 }
 
-/** Parses `btrfs filesystem show --raw MOUNTPOINT`: one `devid N size S used U path P` line per device. */
-export function parseFilesystemShow(text: string): BtrfsDevice[] {
+/**
+ * Parses `btrfs device usage -b MOUNTPOINT`: per device a `PATH, ID: N` line, then `Device size:` (the
+ * block device), `Device slack:` (what Btrfs leaves of it unused: the size Btrfs uses is the difference),
+ * the chunk lines and `Unallocated:` (the rest of what Btrfs uses is allocated).
+ */
+export function parseDeviceUsage(text: string): BtrfsDevice[] {
   const out: BtrfsDevice[] = [];
-  for (const m of text.matchAll(/^\s*devid\s+(\d+)\s+size\s+(\d+)\s+used\s+(\d+)\s+path\s+(\S+)\s*$/gm)) {
-    out.push({ devid: Number(m[1]), size: Number(m[2]), used: Number(m[3]), path: m[4]! });
+  for (const block of text.split(/^(?=\S.*, ID: \d+\s*$)/m)) {
+    const head = /^(\S.*), ID: (\d+)\s*$/m.exec(block);
+    const field = (name: string) => {
+      const m = new RegExp(`^\\s+${name}:\\s+(\\d+)\\s*$`, 'm').exec(block);
+      return m ? Number(m[1]) : null;
+    };
+    const device = field('Device size');
+    const unallocated = field('Unallocated');
+    if (!head || device === null || unallocated === null) continue;
+    const size = device - (field('Device slack') ?? 0);
+    out.push({ devid: Number(head[2]), size, used: size - unallocated, path: head[1]! });
   }
   return out;
 }
@@ -28,7 +44,7 @@ export function parseUsageUsed(text: string): number | null {
 }
 
 export async function readDevices(runner: Runner, mountPoint: string): Promise<BtrfsDevice[]> {
-  return parseFilesystemShow((await runner.run(['btrfs', 'filesystem', 'show', '--raw', mountPoint])).stdout);
+  return parseDeviceUsage((await runner.run(['btrfs', 'device', 'usage', '-b', mountPoint])).stdout);
 }
 
 export async function readUsedBytes(runner: Runner, mountPoint: string): Promise<number> {
