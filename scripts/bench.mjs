@@ -292,6 +292,34 @@ try {
   const ver = timed(() => cli('verify', target));
   report('verify (throwaway clone, recovery, checks)', fmt(ver.ms), ver.out.ok ? 'ok' : 'FAILED');
 
+  // The live WAL outside the crypt (docs/wal.md), on the same cluster: init moves its pg_wal out (server
+  // stopped, consent); then each snapshot copies the backup's WAL range into itself after pg_backup_stop, and a
+  // rollback fills a fresh WAL generation from the snapshot. The copy's own time is in the snapshot's metadata.
+  {
+    const walDir = path.join(S, 'wal');
+    mkdirSync(walDir, { mode: 0o755 });
+    const answersWal = path.join(S, 'answers-wal.yaml');
+    writeFileSync(answersWal, readFileSync(path.join(S, 'answers.yaml'), 'utf8').replace(`postgres: { bin: ${PG},`, `postgres: { bin: ${PG}, walDir: ${walDir},`));
+    sh(asPg([`${PG}/pg_ctl`, '-D', PGDATA, '-m', 'fast', '-w', 'stop']));
+    const moved = timed(() => sh([...runArgv(CLI), 'init', '--answers', answersWal, '--yes']));
+    report('outside WAL: init moves pg_wal out of the crypt (server stopped)', fmt(moved.ms));
+    sh(asPg([`${PG}/pg_ctl`, '-D', PGDATA, '-l', path.join(SOCK, 'postgres.log'), '-w', 'start']));
+    const size = sql("SELECT pg_size_pretty(pg_database_size('postgres'))");
+    const snaps = Array.from({ length: ROUNDS }, (_, i) => {
+      const r = timed(() => cli('snapshot', '--label', `bench-wal-${i}`));
+      const wal = JSON.parse(readFileSync(path.join(CRYPT, 'snapshots', `${r.out.snapshot.name}.json`), 'utf8')).postgres.wal;
+      return { ms: r.ms, copyMs: wal.copyMs, bytes: wal.bytes, segments: wal.segments.count, name: r.out.snapshot.name };
+    });
+    report(
+      `outside WAL: snapshot, database ${size}, median of ${ROUNDS}`,
+      fmt(median(snaps.map((x) => x.ms))),
+      `of which the WAL copy ${fmt(median(snaps.map((x) => x.copyMs)))} (${median(snaps.map((x) => x.segments))} segment(s), ${(median(snaps.map((x) => x.bytes)) / 2 ** 20).toFixed(0)} MiB); the crypt's own snapshot above is the same without it`,
+    );
+    const wrb = timed(() => cli('rollback', snaps[0].name, '--yes'));
+    report('outside WAL: rollback (as above, plus a fresh WAL generation filled from the snapshot)', fmt(wrb.ms), JSON.stringify(wrb.out.timings ?? {}));
+    results.walOutside = { moveMs: moved.ms, snapshots: snaps.map(({ name, ...x }) => x), rollbackMs: wrb.ms };
+  }
+
   // Capacity (docs/capacity.md), last because it moves the crypt: grow the image by 1G online and shrink it
   // back, the server running, then move the crypt onto a loop device standing in for a partition (btrfs replace).
   {

@@ -72,6 +72,7 @@ function loopbackPrompts(s: Setup, opts: { size: string; via: 'systemd mount uni
     { question: /◆ {2}PostgreSQL OS user/, answer: enter },
     { question: /◆ {2}How should a rollback stop and start PostgreSQL\?/, answer: (t) => t.choose('pg_ctl') },
     { question: /◆ {2}Connect through \/var\/run\/postgresql, port 5432/, answer: yes },
+    { question: /◆ {2}Keep the live WAL \(pg_wal\) on the host's own filesystem\?/, answer: enter },
   ];
 }
 const APPLY: Prompt = { question: /◆ {2}Apply this plan\?/, answer: (t) => t.choose('Apply') };
@@ -201,7 +202,7 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     // The registered crypt is the proposed path; its questions come pre-filled (issue 24): Enter keeps each.
     expect(await t.waitFor(/◆ {2}Where should the crypt live\?/)).toContain(s.crypt);
     t.keys('Enter');
-    for (const q of [/Image size/, /made permanent/, /PostgreSQL data directory/, /PostgreSQL OS user/, /stop and start PostgreSQL/, /Connect through/]) {
+    for (const q of [/Image size/, /made permanent/, /PostgreSQL data directory/, /PostgreSQL OS user/, /stop and start PostgreSQL/, /Connect through/, /Keep the live WAL/]) {
       await t.waitFor(new RegExp(`◆ {2}[^\\n]*${q.source}`));
       t.keys('Enter');
     }
@@ -283,6 +284,8 @@ describe.skipIf(skip)(`interactive init in a terminal ${skip ? `(skipped: ${skip
     await t.waitFor(/◆ {2}Role/);
     t.keys('Enter');
     await t.waitFor(/◆ {2}Database/);
+    t.keys('Enter');
+    await t.waitFor(/◆ {2}Keep the live WAL/);
     t.keys('Enter');
     const preview = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
     const lines = preview.split('\n');

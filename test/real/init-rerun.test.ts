@@ -89,6 +89,8 @@ describe.skipIf(skip)(`init again on a registered crypt, in a terminal ${skip ? 
     enter(t);
     await t.waitFor(/◆ {2}Connect through \/var\/run\/postgresql, port 5433, as role app \(database postgres\)\?/);
     enter(t);
+    await t.waitFor(/◆ {2}Keep the live WAL/);
+    enter(t);
     const preview = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
     expect(preview).toMatch(/profile rootless/);
     expect(preview).toMatch(new RegExp(`PostgreSQL runs as ${h.user.name} \\(uid ${h.user.uid}\\); connects to /var/run/postgresql port 5433 as role app`));
@@ -118,6 +120,8 @@ describe.skipIf(skip)(`init again on a registered crypt, in a terminal ${skip ? 
     expect(await t.waitFor(/◆ {2}Role/)).toMatch(/◆ {2}Role[^\n]*\n[^\n]*app/);
     enter(t);
     await t.waitFor(/◆ {2}Database/);
+    enter(t);
+    await t.waitFor(/◆ {2}Keep the live WAL/);
     enter(t);
     const changed = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
     expect(changed).toMatch(/postgres\.connection\.port: 5433 → 5434/);
@@ -232,6 +236,8 @@ describe.skipIf(skip)(`init again on a registered crypt, in a terminal ${skip ? 
     enter(t);
     await t.waitFor(/◆ {2}Database/);
     t.type('lychd');
+    enter(t);
+    await t.waitFor(/◆ {2}Keep the live WAL/);
     enter(t);
     const preview = await t.waitFor(/◆ {2}Apply this plan\?[^◆]*Cancel/);
     expect(preview).toMatch(new RegExp(`profile rootless: ${user.name} runs snapshot, rollback and the rest without root`));

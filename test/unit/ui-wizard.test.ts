@@ -35,6 +35,14 @@ function scripted(steps: [RegExp, string][]): PromptIo & { asked: () => string[]
 }
 
 const ENTER = '\r';
+/** Enter from the persistence question through PostgreSQL's connection: every default kept. */
+const ENTER_FROM_PERSIST: [RegExp, string][] = [
+  [/◆ {2}How should the mount be made permanent\?/, '\r'],
+  [/◆ {2}Will the crypt hold a PostgreSQL data directory/, '\r'],
+  [/◆ {2}PostgreSQL OS user/, '\r'],
+  [/◆ {2}How should a rollback stop and start PostgreSQL\?/, '\r'],
+  [/◆ {2}Connect through/, '\r'],
+];
 const CTRL_C = '\x03';
 const DOWN = '\x1b[B';
 
@@ -132,9 +140,15 @@ describe('askInitAnswers', () => {
       // "No" asks the role and the database too (issue 24).
       [/◆ {2}Role/, ENTER],
       [/◆ {2}Database/, ENTER],
+      // A loopback crypt is offered the outside WAL (issue 30), the trade-off in the question; the
+      // directory is proposed, and one inside the crypt is refused at the question.
+      [/◆ {2}Keep the live WAL \(pg_wal\) on the host's own filesystem\?/, `y${ENTER}`],
+      [/◆ {2}Directory for the live WAL[^◆]*\/var\/lib\/lychd-wal\/\w+/, `/srv/t/host/data/crypt/wal${ENTER}`],
+      [/It must be outside the crypt \(\/srv\/t\/host\/data\/crypt\)/, `\x15/srv/t/wal${ENTER}`],
     ]);
     const answers = await askInitAnswers(facts, { version: 1, persist: { fstab: '/srv/t/fstab' } }, io);
     expect(io.screen()).toMatch(/Proposed: loopback, because \/srv\/t\/host\/data\/crypt is on ext4/);
+    expect(io.screen().replace(/[\s│]+/g, ' ')).toMatch(/about 0\.5× inside the image\); snapshots stay whole, but between snapshots the crypt alone no longer holds the newest WAL/);
     expect(io.screen()).not.toMatch(/native/);
     expect(io.asked().filter((q) => q.includes('Image file'))).toHaveLength(1);
     // The proposed size fits: 80% of the free space, rounded down.
@@ -150,6 +164,7 @@ describe('askInitAnswers', () => {
         osUser: 'postgres',
         service: { kind: 'systemd', unit: 'postgresql@15-main.service', user: false },
         connection: { host: '/run/pg', port: 5433, user: 'postgres', database: 'postgres' },
+        walDir: '/srv/t/wal',
       },
     });
   });
@@ -160,11 +175,8 @@ describe('askInitAnswers', () => {
       [/◆ {2}How should the crypt get its Btrfs filesystem\?/, ENTER],
       [/◆ {2}Image file/, ENTER],
       [/◆ {2}Image size/, ENTER],
-      [/◆ {2}How should the mount be made permanent\?/, ENTER],
-      [/◆ {2}Will the crypt hold a PostgreSQL data directory/, ENTER],
-      [/◆ {2}PostgreSQL OS user/, ENTER],
-      [/◆ {2}How should a rollback stop and start PostgreSQL\?/, ENTER],
-      [/◆ {2}Connect through/, ENTER],
+      ...ENTER_FROM_PERSIST,
+      [/◆ {2}Keep the live WAL/, ENTER],
     ]);
     const base = answersSchema.parse({ version: 1 });
     const answers = answersSchema.parse(await askInitAnswers(facts, base, io));
@@ -233,11 +245,29 @@ describe('askInitAnswers', () => {
       [/◆ {2}PostgreSQL OS user[^◆]*postgres/, ENTER],
       [/◆ {2}How should a rollback stop and start PostgreSQL\?/, ENTER],
       [/◆ {2}Connect through \/var\/run\/postgresql, port 5433, as role app/, ENTER],
+      [/◆ {2}Keep the live WAL/, ENTER],
     ]);
     const answers = await askInitAnswers({ ...facts, existingConfig: registered }, base, io);
     expect(io.screen()).toMatch(/is the registered crypt "\w+" \(method loopback on \/srv\/t\/host\/img\/crypt\.img\): each question starts from its registered value/);
     expect(io.screen()).not.toMatch(/How should the crypt get its Btrfs filesystem|Image file/);
     // Enter everywhere: the registered definition, unchanged.
+    expect(resolveConfig(answersSchema.parse(answers), { ...facts, existingConfig: registered })).toEqual(registered);
+  });
+
+  it('a registered crypt whose WAL is outside keeps it: no question, the directory named (the way back is not built)', async () => {
+    const facts = ext4Facts();
+    const registered = resolveConfig(
+      answersSchema.parse({ version: 1, method: 'loopback', loopback: { image: '/srv/t/host/img/crypt.img', size: '200M' }, persist: { via: 'fstab' }, postgres: { walDir: '/srv/t/wal' } }),
+      facts,
+    );
+    const { answersFromConfig } = await import('../../src/install/answers/write.js');
+    const io = scripted([
+      [/◆ {2}Image size/, ENTER],
+      ...ENTER_FROM_PERSIST,
+    ]);
+    const answers = await askInitAnswers({ ...facts, existingConfig: registered }, answersFromConfig(registered), io);
+    expect(io.screen()).toMatch(/The live WAL stays outside the crypt, in \/srv\/t\/wal/);
+    expect(io.screen()).not.toMatch(/Keep the live WAL/);
     expect(resolveConfig(answersSchema.parse(answers), { ...facts, existingConfig: registered })).toEqual(registered);
   });
 

@@ -11,6 +11,7 @@ import { proposeImageSize, proposeMethod } from '../../install/propose.js';
 import { systemDirRefusal } from '../../install/system-dirs.js';
 import { freeSpaceFor } from '../../install/detect/probes.js';
 import { askPostgres } from './ask-postgres.js';
+import { askWalDir } from './ask-wal.js';
 import { askSelect, askText, say, type Choice, type PromptIo } from './prompts.js';
 
 type Method = 'native' | 'loopback' | 'partition';
@@ -63,6 +64,7 @@ export async function askInitAnswers(facts: HostFacts, base: AnswersInput, io: P
   else delete out.partition;
   if (method !== 'native') out.persist = await askPersist(facts, base, io);
   out.postgres = await askPostgres(facts, base.postgres, io);
+  if (method === 'loopback') out.postgres = await askWalDir(facts, out.postgres, undefined, io);
   return out;
 }
 
@@ -78,6 +80,7 @@ async function askRegistered(facts: HostFacts, known: Config, base: AnswersInput
   if (known.method === 'loopback') out.loopback = { image: known.loopback!.image, size: await askImageSize(facts, base, known.loopback!.image, io) };
   if (known.method !== 'native') out.persist = await askPersist(facts, base, io);
   out.postgres = await askPostgres(facts, base.postgres, io);
+  if (known.method === 'loopback') out.postgres = await askWalDir(facts, out.postgres, known.postgres?.walDir ?? undefined, io);
   return out;
 }
 
