@@ -313,7 +313,7 @@ try {
     report(
       `outside WAL: snapshot, database ${size}, median of ${ROUNDS}`,
       fmt(median(snaps.map((x) => x.ms))),
-      `of which the WAL copy ${fmt(median(snaps.map((x) => x.copyMs)))} (${median(snaps.map((x) => x.segments))} segment(s), ${(median(snaps.map((x) => x.bytes)) / 2 ** 20).toFixed(0)} MiB); the crypt's own snapshot above is the same without it`,
+      `of which the WAL copy ${fmt(median(snaps.map((x) => x.copyMs)))} (${median(snaps.map((x) => x.segments))} segment(s), ${(median(snaps.map((x) => x.bytes)) / 2 ** 20).toFixed(0)} MiB); compare "snapshot (bracket), idle server" above`,
     );
     const wrb = timed(() => cli('rollback', snaps[0].name, '--yes'));
     report('outside WAL: rollback (as above, plus a fresh WAL generation filled from the snapshot)', fmt(wrb.ms), JSON.stringify(wrb.out.timings ?? {}));
