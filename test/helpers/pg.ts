@@ -17,6 +17,8 @@ export interface TestServer {
   pgdata: string;
   socketDir: string;
   port: number;
+  /** The server's log file (pg_ctl -l). */
+  logFile: string;
   connect(database?: string): Promise<pg.Client>;
   query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
   start(): void;
@@ -89,6 +91,7 @@ export async function startTestServer(
     pgdata: opts.pgdata,
     socketDir,
     port,
+    logFile,
     async connect(database = 'postgres') {
       const c = new pg.Client({ host: socketDir, port, user: 'postgres', database });
       await c.connect();

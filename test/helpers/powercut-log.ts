@@ -92,6 +92,29 @@ export function statesBetween(records: LogRecord[], from: string, to: string): F
   return closing ? [...inside, closing] : inside;
 }
 
+/**
+ * The distinct durable states of a whole recorded host filesystem (not Btrfs: no superblock to watch)
+ * between two marks: each flush with a write or zeroing since the previous one (a flush with nothing new
+ * repeats the state before it), from mark `from` on, and the first such flush after `to`.
+ */
+export function dirtyStatesBetween(records: LogRecord[], from: string, to: string): FlushPoint[] {
+  const start = records.findIndex((r) => r.kind === 'mark' && r.name === from);
+  const end = records.findIndex((r) => r.kind === 'mark' && r.name === to);
+  if (start < 0 || end < start) throw new Error(`marks ${from}..${to} not found in order in the log`);
+  const dirty = new Set<number>();
+  let wrote = false;
+  records.forEach((r, i) => {
+    if (r.kind === 'write' || r.kind === 'zero') wrote = true;
+    else if (r.kind === 'flush') {
+      if (wrote) dirty.add(i);
+      wrote = false;
+    }
+  });
+  const points = flushPoints(records).filter((p) => p.index > start && dirty.has(p.index));
+  const closing = points.find((p) => p.index > end);
+  return [...points.filter((p) => p.index < end), ...(closing ? [closing] : [])];
+}
+
 /** Applies records [from, to) of `log` to the image open at `imageFd` (the caller keeps it for the next span). */
 export function applyRecords(log: string, records: LogRecord[], imageFd: number, from: number, to: number): void {
   const fd = openSync(log, 'r');

@@ -243,6 +243,30 @@ export async function mountReplayed(spec: MountSpecLine, extra: string[] = []): 
 export { statesBetween };
 
 /**
+ * A whole "host" for the tests whose operation writes on more than the crypt (init, a rollback with walDir):
+ * an ext4 image in a directory of its own (logfs covers that directory while recording), mounted nowhere
+ * yet; everything the answers put under `host` lands on it, so one log orders every write.
+ */
+export function makeRecordedHost(scratch: Scratch, size: string): { image: string; host: string; spec: MountSpecLine } {
+  const image = scratch.path('hostimg/host.img');
+  mkdirSync(path.dirname(image));
+  sh(['truncate', '-s', size, image]);
+  sh(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0,nodiscard', image]);
+  const host = scratch.path('host');
+  mkdirSync(host);
+  return { image, host, spec: { what: image, where: host, type: 'ext4', options: 'defaults' } };
+}
+
+/** Unmounts the crypt if mounted and makes Btrfs forget its loop device (the replays share its fsid). */
+export async function unmountCrypt(crypt: string): Promise<void> {
+  const dev = spawnSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', crypt], { encoding: 'utf8' }).stdout.trim();
+  if (!dev) return;
+  await umountPatiently(crypt);
+  spawnSync('btrfs', ['device', 'scan', '--forget', dev], { stdio: 'ignore' });
+  spawnSync('losetup', ['-d', dev], { stdio: 'ignore' }); // usually gone already (autoclear)
+}
+
+/**
  * Every replayed state is a byte copy of the same filesystem (one UUID). If the previous one is still
  * open — unmounted here, but kept alive by a mount namespace another test created while it was mounted
  * (`unshare --propagation private` copies every mount and never sees the unmount) — the kernel (6.7+)

@@ -1,6 +1,6 @@
 // Checks shared by the power-cut tests, run on each replayed state after `repair`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ids } from '../helpers/host.js';
 import type { TestServer } from '../helpers/pg.js';
@@ -32,7 +32,9 @@ export async function checkDatabase(server: TestServer, rows: () => Promise<stri
   try {
     if (!server.isRunning()) server.start();
   } catch (e) {
-    return `PostgreSQL did not start: ${(e as { stderr?: string }).stderr ?? String(e)}`;
+    // Its own words: the last lines of its log.
+    const log = existsSync(server.logFile) ? readFileSync(server.logFile, 'utf8').trim().split('\n').slice(-8).join('\n') : '(no log)';
+    return `PostgreSQL did not start: ${(e as { stderr?: string }).stderr ?? String(e)}${log}`;
   }
   try {
     const wrong = await rows();

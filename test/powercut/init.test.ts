@@ -11,17 +11,16 @@
 // runs; re-running `init` with the same answers succeeds, then `repair --yes`, then `doctor` is healthy;
 // the crypt is mounted, active/ holds the data whole, exactly one backup holds the original (none without
 // data), no temporary mount point is left; what the re-run printed is true; a further `init` does nothing.
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { problems } from '../helpers/doctor.js';
-import { makeUser, sh, type TestUser } from '../helpers/host.js';
+import { makeUser, type TestUser } from '../helpers/host.js';
 import { fstypeAt, runCli, writeAnswers, type CliResult } from '../helpers/init.js';
-import { mountReplayed, pickStates, powercutSkipReason, Recorder, replayStates, umountPatiently, type MountSpecLine } from '../helpers/powercut.js';
-import { flushPoints, type FlushPoint, type LogRecord } from '../helpers/powercut-log.js';
+import { makeRecordedHost, mountReplayed, pickStates, powercutSkipReason, Recorder, replayStates, unmountCrypt } from '../helpers/powercut.js';
+import { dirtyStatesBetween } from '../helpers/powercut-log.js';
 import { cliSuite } from '../helpers/suite.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop');
@@ -61,42 +60,13 @@ function seed(dir: string, user: TestUser): void {
   }
 }
 
-/**
- * The distinct durable states of the host from mark `op-start` on: each flush with a write or zeroing since
- * the previous one (a flush with nothing new repeats the state before it), and the first flush after `op-end`.
- */
-function hostStates(records: LogRecord[]): FlushPoint[] {
-  const start = records.findIndex((r) => r.kind === 'mark' && r.name === 'op-start');
-  const end = records.findIndex((r) => r.kind === 'mark' && r.name === 'op-end');
-  if (start < 0 || end < start) throw new Error('marks op-start..op-end not found in order in the log');
-  const dirty = new Set<number>();
-  let wrote = false;
-  records.forEach((r, i) => {
-    if (r.kind === 'write' || r.kind === 'zero') wrote = true;
-    else if (r.kind === 'flush') {
-      if (wrote) dirty.add(i);
-      wrote = false;
-    }
-  });
-  const points = flushPoints(records).filter((p) => p.index > start && dirty.has(p.index));
-  const closing = points.find((p) => p.index > end);
-  return [...points.filter((p) => p.index < end), ...(closing ? [closing] : [])];
-}
-
 describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${skip})` : ''}`, () => {
   const suite = cliSuite();
 
   for (const withData of [true, false]) {
     it(`${withData ? 'migrating existing data' : 'an empty crypt path'}: every durable state converges, the data whole, the output true`, async () => {
       const s = await suite.scratch();
-      // The host: an ext4 image in a directory of its own (logfs covers that directory while recording).
-      const hostImg = s.path('hostimg/host.img');
-      mkdirSync(path.dirname(hostImg));
-      sh(['truncate', '-s', '800M', hostImg]);
-      sh(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0,nodiscard', hostImg]);
-      const host = s.path('host');
-      mkdirSync(host);
-      const spec: MountSpecLine = { what: hostImg, where: host, type: 'ext4', options: 'defaults' };
+      const { image: hostImg, host, spec } = makeRecordedHost(s, '800M');
       const user = makeUser(s);
       const crypt = path.join(host, 'crypt');
       const image = path.join(host, 'images/crypt.img');
@@ -134,7 +104,7 @@ describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${sk
       expect(first.code, first.stdout + first.stderr).toBe(0);
       await unmountCrypt(crypt);
       const rec = await recorder.stop();
-      const states = hostStates(rec.records);
+      const states = dirtyStatesBetween(rec.records, 'op-start', 'op-end');
       const flushes = rec.records.filter((r) => r.kind === 'flush').length;
 
       const failures: string[] = [];
@@ -158,15 +128,6 @@ describe.skipIf(skip)(`power cut inside init (loopback) ${skip ? `(skipped: ${sk
     }, 3_600_000);
   }
 });
-
-/** Unmounts the crypt if mounted and makes Btrfs forget its loop device (the replays share its fsid). */
-async function unmountCrypt(crypt: string): Promise<void> {
-  const dev = spawnSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', crypt], { encoding: 'utf8' }).stdout.trim();
-  if (!dev) return;
-  await umountPatiently(crypt);
-  spawnSync('btrfs', ['device', 'scan', '--forget', dev], { stdio: 'ignore' });
-  spawnSync('losetup', ['-d', dev], { stdio: 'ignore' }); // usually gone already (autoclear)
-}
 
 const backupsOf = (host: string): string[] => readdirSync(host).filter((n) => n.startsWith('crypt.pre-lychd-crypt-'));
 const same = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(a) === JSON.stringify(b);
