@@ -38,6 +38,7 @@ function placement(over: Partial<WalPlacementFacts> = {}): WalPlacementFacts {
     fstype: 'ext4',
     source: '/dev/vda',
     loop: false,
+    loopAllowed: false,
     owners: [
       { path: '/var/lib', uid: 0, mode: 0o755, isLink: false },
       { path: '/var', uid: 0, mode: 0o755, isLink: false },
@@ -112,6 +113,9 @@ describe('postgres.walDir in the answers', () => {
       expect(e.message).toMatch(/^postgres\.walDir: /);
       expect(e.message).toMatch(msg);
     }
+    // A loop device is slow, not unsafe: LYCHD_CRYPT_WAL_ALLOW_LOOP=1 (the power-cut rig's recorded host) takes it.
+    const onLoop = { ...facts(), walPlacement: placement({ loop: true, source: '/dev/loop7', loopAllowed: true }) };
+    expect(() => planInit(onLoop, resolveConfig(answersSchema.parse({ ...base, postgres: { walDir: '/var/lib/lychd-wal/a' } }), onLoop))).not.toThrow();
     // A sticky, root-owned /tmp above it is fine (its entries are protected); this crypt's own generations too.
     expect(judgeWalPlacement(placement({ owners: [{ path: '/tmp', uid: 0, mode: 0o1777, isLink: false }], walDirExists: true, walDirIsDir: true, entries: ['gen-0d6e1d6e-7a3c-4f55-9a52-3c7e8f1a2b3c'] }), { cryptPath: CRYPT, ownerUid: 1000 })).toEqual([]);
   });

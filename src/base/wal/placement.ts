@@ -33,6 +33,11 @@ export interface WalPlacementFacts {
   fstype: string;
   source: string;
   loop: boolean;
+  /**
+   * LYCHD_CRYPT_WAL_ALLOW_LOOP=1: a loop device is accepted. A loop device is slow for the WAL, not unsafe;
+   * the power-cut tests need it, as the host filesystem they record is one (docs/testing.md).
+   */
+  loopAllowed: boolean;
   /** walDir (when it exists) and each existing ancestor up to /. */
   owners: PathOwner[];
   /** walDir's entries (null when it does not exist). */
@@ -67,6 +72,7 @@ export async function readWalPlacement(walDir: string, cryptPath: string): Promi
     fstype: mount?.fstype ?? 'unknown',
     source: mount?.source ?? 'unknown',
     loop,
+    loopAllowed: process.env.LYCHD_CRYPT_WAL_ALLOW_LOOP === '1',
     owners,
     entries: walSt?.isDirectory() ? await readdir(walDir) : null,
   };
@@ -84,7 +90,7 @@ export function judgeWalPlacement(f: WalPlacementFacts, c: { cryptPath: string; 
   if (inside(f.walDir, c.cryptPath) || inside(f.real, crypt) || (f.cryptDev !== null && f.dev === f.cryptDev)) {
     problems.push(`${f.walDir} is inside the crypt (or on its filesystem): the WAL must be outside it, on the host's own filesystem`);
   }
-  if (f.loop) problems.push(`${f.walDir} is on a loop device (${f.source}): that flush path is the one the outside WAL is meant to leave`);
+  if (f.loop && !f.loopAllowed) problems.push(`${f.walDir} is on a loop device (${f.source}): that flush path is the one the outside WAL is meant to leave`);
   if (f.fstype === 'tmpfs' || f.fstype === 'ramfs') problems.push(`${f.walDir} is on ${f.fstype}: the WAL would be lost at reboot`);
   if (f.walDirExists && !f.walDirIsDir) problems.push(`${f.walDir} exists and is not a directory`);
   for (const o of f.owners) {

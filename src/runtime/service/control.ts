@@ -6,6 +6,7 @@ import type { PostgresConfig } from '../../model/config.js';
 import { CommandError, CryptError, RefusedError } from '../../base/errors.js';
 import type { Runner } from '../../base/runner.js';
 import { resolvePgBin } from '../../base/pg/bin.js';
+import { resumeBackupRecovery } from '../../base/pg/backup-recovery.js';
 import { isPostgresPid, readPostmaster } from '../../base/pg/postmaster.js';
 import { PG_CTL_WAIT_SECONDS, pgLogFile, serviceArgv, type ServiceTarget } from './argv.js';
 import { readLogTail } from './log-tail.js';
@@ -89,6 +90,8 @@ export async function stopDatabase(runner: Runner, pg: PostgresConfig | null, pg
 export async function startDatabase(runner: Runner, pg: PostgresConfig, pgdata: string, owner: ServiceOwner): Promise<void> {
   if ((await readPostmaster(pgdata)).running) return;
   const t = await serviceTarget(pg, pgdata, owner);
+  // A restored state with its own WAL whose backup recovery was cut off would never start (base/pg/backup-recovery.ts).
+  if (pg.walDir && pg.service.kind !== 'container') await resumeBackupRecovery(runner, await resolvePgBin(pg.bin).catch(() => null), pgdata, { uid: pg.uid, gid: pg.gid });
   if (pg.service.kind === 'pg_ctl') await prepareLog(t);
   // pg_ctl's own message only says "examine the log output": the log's tail says why.
   const tail = async (): Promise<string> => {
