@@ -35,7 +35,7 @@ export interface WalPlacementFacts {
   loop: boolean;
   /**
    * LYCHD_CRYPT_WAL_ALLOW_LOOP=1: a loop device is accepted. A loop device is slow for the WAL, not unsafe;
-   * the power-cut tests need it, as the host filesystem they record is one (docs/testing.md).
+   * the power-cut tests need it, as the host filesystem they record is one (docs/powercut.md).
    */
   loopAllowed: boolean;
   /** walDir (when it exists) and each existing ancestor up to /. */
