@@ -325,8 +325,9 @@ try {
   {
     const grow = timed(() => cli('resize', '--size', '+1G'));
     report('resize: grow the 6G image by 1G online (file, loop device, Btrfs)', fmt(grow.ms));
-    const shrink = timed(() => cli('resize', '--size', '6G'));
-    report('resize: shrink it back to 6G online', fmt(shrink.ms));
+    // Not back to 6G: the snapshots taken above hold more than 6G less the reserve by now (resize refuses that).
+    const shrink = timed(() => cli('resize', '--size', '6656M'));
+    report('resize: shrink it by 512M online (to 6.5G)', fmt(shrink.ms));
     sh(['truncate', '-s', '7G', DISK]);
     const dev = sh(['losetup', '--find', '--show', DISK]);
     const used = sh(['df', '--output=used', '-B1', CRYPT]).split('\n').at(-1)?.trim(); // what replace copies: allocated, shared extents once
