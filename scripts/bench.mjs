@@ -328,11 +328,13 @@ try {
     // Not back to 6G: the snapshots taken above hold more than 6G less the reserve by now (resize refuses that).
     const shrink = timed(() => cli('resize', '--size', '6656M'));
     report('resize: shrink it by 512M online (to 6.5G)', fmt(shrink.ms));
-    sh(['truncate', '-s', '7G', DISK]);
+    // btrfs replace wants unallocated room, which the shrink just gave back: grow again first (untimed).
+    cli('resize', '--size', '+1G');
+    sh(['truncate', '-s', '8G', DISK]);
     const dev = sh(['losetup', '--find', '--show', DISK]);
     const used = sh(['df', '--output=used', '-B1', CRYPT]).split('\n').at(-1)?.trim(); // what replace copies: allocated, shared extents once
     const mig = timed(() => cli('migrate', '--to-device', dev, '--yes'));
-    report('migrate: onto a 7G loop device standing in for a partition, online (btrfs replace)', fmt(mig.ms), `${(Number(used) / 2 ** 30).toFixed(2)} GiB used on the crypt`);
+    report('migrate: onto an 8G loop device standing in for a partition, online (btrfs replace)', fmt(mig.ms), `${(Number(used) / 2 ** 30).toFixed(2)} GiB used on the crypt`);
     results.capacity = { growMs: grow.ms, shrinkMs: shrink.ms, migrateMs: mig.ms, usedBytes: Number(used) };
   }
 } catch (e) {
