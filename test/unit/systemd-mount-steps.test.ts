@@ -2,17 +2,18 @@
 // start, enable-mount-unit mounts the crypt itself (no-follow, through an fd), lets the unit adopt it
 // (enable --now) and checks the result; repair's mount through a unit resets a failed unit, mounts and
 // starts it, and mounts directly when the unit describes another mount.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { enableMountUnit as enableMountUnitStep } from '../../src/install/steps/enable-mount-unit.js';
 import { startMountUnit } from '../../src/install/steps/mount.js';
 import { RecordingRunner } from '../../src/base/runner.js';
 import type { MountSpec } from '../../src/install/render/index.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 // The mount point must exist: mounts go through a no-follow walk of it (mountNoFollow).
 const spec: MountSpec = { what: '/dev/vdz', where: mkdtempSync(path.join(os.tmpdir(), 'lychd-unit-mnt-')), type: 'btrfs', options: ['noatime'] };
+afterAll(() => rmSync(spec.where, { recursive: true, force: true }));
 const ANCHOR = expect.stringMatching(/^\/proc\/\d+\/fd\/\d+$/);
 const mountedJson = JSON.stringify({ filesystems: [{ target: spec.where, source: spec.what, fstype: 'btrfs', options: 'rw' }] });
 
