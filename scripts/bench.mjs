@@ -321,7 +321,7 @@ try {
   }
 
   // Capacity (docs/capacity.md), last because it moves the crypt: grow the image by 1G online and shrink it
-  // back, the server running, then move the crypt onto a loop device standing in for a partition (btrfs replace).
+  // by 512M, the server running, then move the crypt onto a loop device standing in for a partition (btrfs replace).
   {
     const grow = timed(() => cli('resize', '--size', '+1G'));
     report('resize: grow the 6G image by 1G online (file, loop device, Btrfs)', fmt(grow.ms));

@@ -4,7 +4,7 @@
 // dropped). So, as in init.test.ts, logfs serves a whole ext4 "host": the crypt's image, walDir, the
 // registry and the journal all live on it, and one log holds every write in the order the disk saw it —
 // each replayed flush is a true power-cut state of both. (walDir on the recorded host is on a loop device,
-// which walDir's rules refuse for speed alone: LYCHD_CRYPT_WAL_ALLOW_LOOP=1 lets it, docs/testing.md.)
+// which walDir's rules refuse for speed alone: LYCHD_CRYPT_WAL_ALLOW_LOOP=1 lets it, docs/powercut.md.)
 //
 // At each durable state, mounted as boot would (the host, then the crypt by its fstab line): `repair --yes`
 // succeeds and doctor is healthy (pg_wal links to active/'s own generation; no stray generation); nothing
@@ -24,6 +24,7 @@ import { dirtyStatesBetween, journalAt, type FlushPoint } from '../helpers/power
 import { cliSuite } from '../helpers/suite.js';
 import { activeUuid } from '../helpers/wal.js';
 import { checkDatabase, leftovers } from './checks.js';
+import { expectOk } from './rig.js';
 
 const skip = powercutSkipReason('root', 'btrfs', 'loop', 'pg15');
 
@@ -49,10 +50,6 @@ describe.skipIf(skip)(`power cut inside rollback, the WAL outside the crypt ${sk
       postgres: { connection: { host: sock, port: 5432 }, bin: PG_BIN[15], service: { kind: 'pg_ctl' }, walDir },
     });
     const cli = (...args: string[]): CliResult => runCli(suite.bundle, ['--crypt', crypt, ...args]);
-    const ok = (r: CliResult, what: string): CliResult => {
-      if (r.code !== 0) throw new Error(`${what}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-      return r;
-    };
     const pgdata = path.join(crypt, 'active/postgres');
     const marker = path.join(crypt, 'active/app/marker.txt');
     const journal = path.join(host, 'state/root/journal.json');
@@ -65,7 +62,7 @@ describe.skipIf(skip)(`power cut inside rollback, the WAL outside the crypt ${sk
     {
       const unmountHost = await mountReplayed(hostSpec);
       try {
-        ok(runCli(suite.bundle, ['init', '--answers', answers, '--yes']), 'init');
+        expectOk(runCli(suite.bundle, ['init', '--answers', answers, '--yes']), 'init');
         cryptSpec = await fstabLine(fstab, crypt);
         const gen = path.join(walDir, `gen-${activeUuid(path.join(crypt, 'active'))}`);
         server = await startTestServer(s, { version: 15, pgdata, socketDir: sock, initdbArgs: ['--waldir', gen] });
@@ -79,7 +76,7 @@ describe.skipIf(skip)(`power cut inside rollback, the WAL outside the crypt ${sk
           writeFileSync(marker, g);
         };
         await setGeneration('A');
-        target = ok(cli('snapshot', '--label', 'base', '--json'), 'snapshot').json.snapshot.name;
+        target = expectOk(cli('snapshot', '--label', 'base', '--json'), 'snapshot').json.snapshot.name;
         await setGeneration('B');
         server.stop();
         await unmountCrypt(crypt);
@@ -133,6 +130,11 @@ describe.skipIf(skip)(`power cut inside rollback, the WAL outside the crypt ${sk
       }
     };
     let risky = 0;
+    const addRisky = async (p: FlushPoint): Promise<boolean> => {
+      const add = await inBackupRecovery(p);
+      if (add) risky++;
+      return add;
+    };
     const visited = await replayStates(rec, hostImg, states, async (st) => {
       const fail = (m: string) => failures.push(`state ${states.indexOf(st.point) + 1}/${states.length} (flush ${st.point.flush}): ${m}`);
       const unmountHost = await mountReplayed(hostSpec);
@@ -177,7 +179,7 @@ describe.skipIf(skip)(`power cut inside rollback, the WAL outside the crypt ${sk
       } finally {
         await unmountHost();
       }
-    }, async (p) => (await inBackupRecovery(p)) && ++risky > 0);
+    }, addRisky);
     console.log(`rollback with walDir (${risky} states inside the database's backup recovery added): ${states.length} durable host states (${rec.records.filter((r) => r.kind === 'flush').length} flushes), replayed ${visited.length}`);
     expect(failures).toEqual([]);
   }, 3_600_000);
